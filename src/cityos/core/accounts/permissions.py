@@ -1,0 +1,44 @@
+"""Who may do what: staff roles, checked by views, API operations and services alike."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+
+F = TypeVar("F", bound=Callable[..., HttpResponse])
+
+
+def is_staff_member(user: Any) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_active and user.is_staff)
+
+
+def holds_any_role(user: Any, roles: tuple[str, ...]) -> bool:
+    if not is_staff_member(user):
+        return False
+    if not roles:
+        return True
+    names: set[str] = user.role_names()
+    return "administrator" in names or bool(names & set(roles))
+
+
+def staff_required(*roles: str) -> Callable[[F], F]:
+    """Staff with a verified second factor and, if given, one of ``roles`` (administrators pass)."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            user = request.user
+            if not user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not holds_any_role(user, roles) or not user.is_verified():  # type: ignore[union-attr]
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return cast(F, wrapper)
+
+    return decorator

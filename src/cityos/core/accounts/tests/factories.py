@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from typing import Any
+
+import factory
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from cityos.core.accounts.models import Department, Language, StaffRole, User
+
+TEST_PASSWORD = "correct-horse-battery"
+
+
+class DepartmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Department
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"dept-{n}")
+    name = factory.Sequence(lambda n: f"Department {n}")
+
+
+class ResidentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"resident-{n}")
+    email = factory.Sequence(lambda n: f"resident{n}@example.org")
+    first_name = "Alex"
+    language = Language.ENGLISH
+    password = factory.PostGenerationMethodCall("set_password", TEST_PASSWORD)
+
+    @factory.post_generation
+    def _save(obj: User, create: bool, extracted: Any, **kwargs: Any) -> None:  # noqa: N805
+        if create:
+            obj.save()
+
+
+class StaffFactory(ResidentFactory):
+    username = factory.Sequence(lambda n: f"staff-{n}")
+    email = factory.Sequence(lambda n: f"staff{n}@city.example.org")
+    is_staff = True
+
+    @factory.post_generation
+    def roles(obj: User, create: bool, extracted: list[str] | None, **kwargs: Any) -> None:  # noqa: N805
+        for role in extracted or []:
+            StaffRole.objects.create(user=obj, role=role)
+
+    @factory.post_generation
+    def totp(obj: User, create: bool, extracted: Any, **kwargs: Any) -> None:  # noqa: N805
+        if create:
+            TOTPDevice.objects.create(user=obj, name="test", confirmed=True)

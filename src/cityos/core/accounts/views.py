@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+from typing import Any
+
+import segno
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import LoginView, LogoutView
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from cityos.core.accounts import services
+from cityos.core.accounts.forms import SignInForm, SignUpForm, TokenForm
+from cityos.core.accounts.models import User
+
+
+def _safe_next(request: HttpRequest, default: str = "/") -> str:
+    target = request.POST.get("next") or request.GET.get("next") or default
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return default
+
+
+@require_http_methods(["GET", "POST"])
+def sign_up(request: HttpRequest) -> HttpResponse:
+    form = SignUpForm(request.POST or None, initial={"language": request.LANGUAGE_CODE})
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.sign_up_resident(**form.cleaned_data)
+        except ValidationError as error:
+            for field, field_errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, field_errors)
+        else:
+            login(request, user, backend="cityos.core.accounts.backends.EmailOrPhoneBackend")
+            messages.success(request, _("Welcome! Your account is ready."))
+            response = redirect("web:me")
+            response.set_cookie("django_language", user.language, samesite="Lax")
+            return response
+    return render(request, "accounts/sign_up.html", {"form": form})
+
+
+class SignInView(LoginView):
+    template_name = "accounts/sign_in.html"
+    authentication_form = SignInForm
+    redirect_authenticated_user = True
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        user: User = form.get_user()
+        response.set_cookie("django_language", user.language, samesite="Lax")
+        if user.is_staff:
+            return redirect(f"/accounts/verify/?next={self.get_success_url()}")
+        return response
+
+
+sign_in = SignInView.as_view()
+sign_out = LogoutView.as_view()
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def verify(request: HttpRequest) -> HttpResponse:
+    """The second factor for staff: a TOTP code from a confirmed device."""
+    user: User = request.user  # type: ignore[assignment]
+    devices = list(TOTPDevice.objects.devices_for_user(user, confirmed=True))
+    if not devices:
+        return redirect(f"/accounts/totp/setup/?next={_safe_next(request)}")
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        code = form.cleaned_data["otp_token"].strip()
+        for device in devices:
+            allowed, _why = device.verify_is_allowed()
+            if not allowed:
+                form.add_error("otp_token", _("Too many wrong codes. Wait a minute, then try again."))
+                break
+            if device.verify_token(code):
+                otp_login(request, device)
+                return redirect(_safe_next(request, "/ops/"))
+        else:
+            form.add_error("otp_token", _("That code is not right. Codes change every 30 seconds: try the new one."))
+    return render(request, "accounts/verify.html", {"form": form, "next": _safe_next(request, "/ops/")})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def totp_setup(request: HttpRequest) -> HttpResponse:
+    """Enrol an authenticator app: scan the QR code (or type the key), then confirm a code."""
+    user: User = request.user  # type: ignore[assignment]
+    if TOTPDevice.objects.devices_for_user(user, confirmed=True).exists():
+        return redirect("accounts:verify")
+    device, _created = TOTPDevice.objects.get_or_create(user=user, confirmed=False, defaults={"name": "authenticator"})
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if device.verify_token(form.cleaned_data["otp_token"].strip()):
+            device.confirmed = True
+            device.save(update_fields=["confirmed"])
+            otp_login(request, device)
+            messages.success(request, _("Your authenticator app is set up."))
+            return redirect(_safe_next(request, "/ops/"))
+        form.add_error("otp_token", _("That code is not right. Check the time on your phone and try the new code."))
+    qr_svg = segno.make(device.config_url, error="m").svg_inline(scale=5, title=_("QR code for your authenticator app"))
+    import base64
+
+    secret = base64.b32encode(device.bin_key).decode()
+    return render(request, "accounts/totp_setup.html", {"form": form, "qr_svg": qr_svg, "secret": secret,
+                                                         "next": _safe_next(request, "/ops/")})
+
+
+def locked_out(request: HttpRequest, credentials: dict[str, Any] | None = None, *args: Any, **kwargs: Any) -> HttpResponse:
+    return render(request, "accounts/locked_out.html", status=429)

@@ -1,0 +1,70 @@
+"""Every change and every staff read of personal data is in an append-only log."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import DatabaseError, transaction
+
+from cityos.core.accounts.models import Role
+from cityos.core.accounts.tests.factories import ResidentFactory
+from cityos.core.audit.context import Actor, acting_as, with_reason
+from cityos.core.audit.models import AuditAction, AuditEntry
+from cityos.core.audit.services import record_access
+
+pytestmark = pytest.mark.django_db
+
+
+def test_creating_and_changing_a_record_is_logged_without_copying_personal_values():
+    with acting_as(Actor(user_id=None, label="clerk", ip="10.0.0.9", channel="web")):
+        person = ResidentFactory(email="p@example.org", first_name="Ana")
+        person.email = "new@example.org"
+        person.is_active = False
+        person.save()
+    update = AuditEntry.objects.filter(object_type="accounts.User", object_id=str(person.pk), action=AuditAction.UPDATE).latest("id")
+    assert update.actor_label == "clerk" and update.ip == "10.0.0.9"
+    assert update.changes["email"] == "[personal data]"
+    assert update.changes["is_active"] == {"from": True, "to": False}
+    assert "new@example.org" not in str(update.changes)
+
+
+def test_a_read_of_personal_data_is_logged_with_its_reason():
+    person = ResidentFactory()
+    with acting_as(Actor(label="officer", channel="web")), with_reason("case follow-up"):
+        entry = record_access(person)
+    assert entry.action == AuditAction.READ
+    assert "email" in entry.fields and entry.reason == "case follow-up"
+
+
+def test_the_log_cannot_be_changed_or_deleted():
+    entry = record_access(ResidentFactory())
+    with pytest.raises(PermissionError):
+        entry.save()
+    with pytest.raises(PermissionError):
+        AuditEntry.objects.all().delete()
+
+
+def test_on_postgresql_the_database_itself_refuses_changes():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the database-level guard is a PostgreSQL trigger")
+    record_access(ResidentFactory())
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE audit_auditentry SET reason = 'x'")
+
+
+def test_administrators_search_and_export_the_log(staff_client):
+    person = ResidentFactory(first_name="Searchable")
+    record_access(person)
+    _admin, client = staff_client(Role.ADMINISTRATOR)
+    page = client.get("/audit/", {"object_type": "accounts.User", "action": "read"})
+    assert page.status_code == 200 and str(person) in page.content.decode()
+    export = client.get("/audit/export.csv", {"action": "read"})
+    body = b"".join(export.streaming_content).decode()
+    assert body.splitlines()[0].startswith("at,actor_label")
+    assert str(person.pk) in body
+
+
+def test_only_administrators_see_the_log(staff_client):
+    _operator, client = staff_client(Role.OPERATOR)
+    assert client.get("/audit/").status_code == 403

@@ -1,0 +1,161 @@
+"""The registry in which every app declares what it adds to the platform.
+
+Apps fill it from ``AppConfig.ready()`` (see :class:`cityos.core.domain.CityAppConfig`), so the
+core's pages, API, scheduler and demo builder pick a new module up without being edited.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, Literal
+
+from django.utils.functional import Promise
+
+if TYPE_CHECKING:
+    import random
+
+    from django.http import HttpRequest
+    from ninja import Router
+
+Area = Literal["portal", "ops"]
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """A link in the residents' portal or the staff operations centre."""
+
+    key: str
+    label: str | Promise
+    url_name: str
+    area: Area
+    order: int = 100
+    # Staff roles that see the entry; empty means everyone who can open the area.
+    roles: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DashboardTile:
+    """A live tile on the operations centre, rendered by an HTMX partial at ``url_name``."""
+
+    key: str
+    title: str | Promise
+    url_name: str
+    order: int = 100
+    refresh_seconds: int = 30
+    roles: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    """A task enqueued every ``every``; the scheduler keeps one schedule across all workers."""
+
+    name: str
+    task: Any  # a django_tasks Task
+    every: timedelta
+    description: str | Promise = ""
+
+
+@dataclass
+class DemoContext:
+    """What the demo builder hands each step: a seeded random source and shared results."""
+
+    rng: random.Random
+    say: Callable[[str], None]
+    data: dict[str, Any] = field(default_factory=dict)
+    logins: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DemoStep:
+    """Adds one app's part to the demo city; steps run in ``order``."""
+
+    name: str
+    build: Callable[[DemoContext], None]
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class ApiRouter:
+    """A ninja Router mounted under /api/v1/<prefix>/."""
+
+    prefix: str
+    router: Router
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PersonalData:
+    """Declares which fields of a model hold personal data (audited, retained, redacted)."""
+
+    model_label: str
+    fields: tuple[str, ...]
+    retention_days: int | None = None
+
+
+@dataclass(frozen=True)
+class EventSubscription:
+    event_name: str
+    handler: Callable[..., None]
+    durable: bool
+
+
+TileVisibility = Callable[["HttpRequest"], bool]
+
+
+class Registry:
+    def __init__(self) -> None:
+        self.nav: dict[str, NavItem] = {}
+        self.tiles: dict[str, DashboardTile] = {}
+        self.periodic_jobs: dict[str, PeriodicJob] = {}
+        self.demo_steps: dict[str, DemoStep] = {}
+        self.api_routers: dict[str, ApiRouter] = {}
+        self.personal_data: dict[str, PersonalData] = {}
+        self.subscriptions: list[EventSubscription] = []
+
+    @staticmethod
+    def _add(table: dict[str, Any], key: str, item: Any) -> None:
+        if key in table and table[key] != item:
+            raise ValueError(f"{key!r} is registered twice with different values")
+        table[key] = item
+
+    def add_nav(self, item: NavItem) -> None:
+        self._add(self.nav, f"{item.area}:{item.key}", item)
+
+    def add_tile(self, tile: DashboardTile) -> None:
+        self._add(self.tiles, tile.key, tile)
+
+    def add_periodic_job(self, job: PeriodicJob) -> None:
+        self._add(self.periodic_jobs, job.name, job)
+
+    def add_demo_step(self, step: DemoStep) -> None:
+        self._add(self.demo_steps, step.name, step)
+
+    def add_api_router(self, api_router: ApiRouter) -> None:
+        self._add(self.api_routers, api_router.prefix, api_router)
+
+    def declare_personal_data(self, declaration: PersonalData) -> None:
+        self._add(self.personal_data, declaration.model_label, declaration)
+
+    def subscribe(self, event_name: str, handler: Callable[..., None], *, durable: bool) -> None:
+        subscription = EventSubscription(event_name, handler, durable)
+        if subscription not in self.subscriptions:
+            self.subscriptions.append(subscription)
+
+    # Ordered views used by pages, scheduler and demo builder.
+    def nav_for(self, area: Area) -> list[NavItem]:
+        return sorted((n for n in self.nav.values() if n.area == area), key=lambda n: n.order)
+
+    def ordered_tiles(self) -> list[DashboardTile]:
+        return sorted(self.tiles.values(), key=lambda t: t.order)
+
+    def ordered_demo_steps(self) -> list[DemoStep]:
+        return sorted(self.demo_steps.values(), key=lambda s: s.order)
+
+    def personal_fields(self, model_label: str) -> tuple[str, ...]:
+        declaration = self.personal_data.get(model_label)
+        return declaration.fields if declaration else ()
+
+
+registry = Registry()

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+
+# Paths a staff member may reach before the second factor: sign-in steps, language, assets.
+_OPEN_PREFIXES = ("/accounts/", "/i18n/", "/static/", "/healthz", "/metrics", "/api/")
+
+
+class StaffSecondFactorMiddleware:
+    """Staff sessions count only once a TOTP code has been verified (django-otp)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and user.is_staff
+            and not user.is_verified()  # type: ignore[union-attr]
+            and not request.path.startswith(_OPEN_PREFIXES)
+        ):
+            return redirect(f"/accounts/verify/?next={request.get_full_path()}")
+        return self.get_response(request)

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from cityos.core.web import views
+
+app_name = "web"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("me/", views.me, name="me"),
+    path("ops/", views.ops, name="ops"),
+    path("ops/tiles/jobs/", views.tile_jobs, name="tile-jobs"),
+    path("healthz", views.healthz, name="healthz"),
+]
