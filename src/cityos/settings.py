@@ -51,6 +51,10 @@ DEBUG = env_bool("CITYOS_DEBUG")
 ALLOWED_HOSTS = [h for h in env("CITYOS_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in env("CITYOS_CSRF_TRUSTED_ORIGINS").split(",") if o]
 CITYOS_BASE_URL = env("CITYOS_BASE_URL", "http://127.0.0.1:8000")
+# Behind a reverse proxy that sets X-Forwarded-For, the client address is taken from it.
+CITYOS_TRUST_X_FORWARDED_FOR = env_bool("CITYOS_TRUST_X_FORWARDED_FOR")
+# Phone numbers typed without a country code are read as this region's (ISO 3166 code).
+CITYOS_PHONE_REGION = env("CITYOS_PHONE_REGION", "US")
 
 INSTALLED_APPS = [
     "cityos.core.web.admin_config.CityAdminConfig",
@@ -205,7 +209,7 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 # Front-end libraries come from Python packages: htmx from django-htmx (an app), Leaflet from
 # django-leaflet, whose Django app needs GeoDAL, so only its static folder is used.
-STATICFILES_DIRS = [Path(__import__("leaflet").__file__).parent / "static"]
+STATICFILES_DIRS = [Path(str(__import__("leaflet").__file__)).parent / "static"]
 
 # --- Maps: base tiles from a configurable server; vectors drawn without one --------------
 CITYOS_TILE_URL = env("CITYOS_TILE_URL")

@@ -11,7 +11,7 @@ from cityos.core.accounts import services
 from cityos.core.accounts.models import Department, Language, Role, User
 from cityos.core.registry import DemoContext
 
-DEMO_PASSWORD = "cityos-demo-2026"  # printed by `cityos demo`; demo data only
+DEMO_PASSWORD = "cityos-demo-2026"  # noqa: S105 - printed by `cityos demo`; demo data only
 
 DEPARTMENTS = [
     ("operations", "City Operations"),
@@ -57,17 +57,27 @@ def build(ctx: DemoContext) -> None:
         if User.objects.filter(username=username).exists():
             continue
         user = services.create_staff(
-            username=username, password=DEMO_PASSWORD, email=f"{username}@demo.cityos.invalid",
-            first_name=first, last_name=last, roles=[(role, departments[dept], [])],
+            username=username,
+            password=DEMO_PASSWORD,
+            email=f"{username}@demo.cityos.invalid",
+            first_name=first,
+            last_name=last,
+            roles=[(role, departments[dept], [])],
         )
         key = demo_totp_key(username)
         TOTPDevice.objects.create(user=user, name="demo authenticator", key=key.hex(), confirmed=True)
-        ctx.logins.append((username, DEMO_PASSWORD, f"staff · {role.label} · TOTP key {base64.b32encode(key).decode()}"))
+        ctx.logins.append(
+            (username, DEMO_PASSWORD, f"staff · {role.label} · TOTP key {base64.b32encode(key).decode()}")
+        )
     # One operator scoped to a single district, to show scoping.
     if district_ids and not User.objects.filter(username="operator-north").exists():
         user = services.create_staff(
-            username="operator-north", password=DEMO_PASSWORD, email="operator-north@demo.cityos.invalid",
-            first_name="Noah", last_name="Berg", roles=[(Role.OPERATOR, departments["operations"], district_ids[:1])],
+            username="operator-north",
+            password=DEMO_PASSWORD,
+            email="operator-north@demo.cityos.invalid",
+            first_name="Noah",
+            last_name="Berg",
+            roles=[(Role.OPERATOR, departments["operations"], district_ids[:1])],
         )
         key = demo_totp_key(user.username)
         TOTPDevice.objects.create(user=user, name="demo authenticator", key=key.hex(), confirmed=True)
@@ -83,7 +93,9 @@ def build(ctx: DemoContext) -> None:
         has_phone = ctx.rng.random() < 0.7
         user = User(
             username=f"resident-{index:05d}",
-            first_name=first, last_name=last, language=language,
+            first_name=first,
+            last_name=last,
+            language=language,
             email=f"resident{index:05d}@demo.cityos.invalid" if (not has_phone or ctx.rng.random() < 0.6) else None,
             phone=f"+1415555{index:04d}" if has_phone else None,
             district_id=ctx.rng.choice(district_ids) if district_ids else None,
@@ -92,9 +104,15 @@ def build(ctx: DemoContext) -> None:
         user.save()
         created += 1
     if not User.objects.filter(email="resident@demo.cityos.invalid").exists():
-        services.sign_up_resident(
-            password=DEMO_PASSWORD, email="resident@demo.cityos.invalid", first_name="Rosa",
-            last_name="Diaz", language=Language.SPANISH, district_id=district_ids[0] if district_ids else None,
+        demo_resident = services.sign_up_resident(
+            password=DEMO_PASSWORD,
+            email="resident@demo.cityos.invalid",
+            first_name="Rosa",
+            last_name="Diaz",
+            language=Language.SPANISH,
+            district_id=district_ids[0] if district_ids else None,
         )
+        demo_resident.username = "resident-demo"  # sign-up names accounts at random; the demo stays stable
+        demo_resident.save(update_fields=["username"])
         ctx.logins.insert(0, ("resident@demo.cityos.invalid", DEMO_PASSWORD, "resident"))
     ctx.say(f"people: {created} residents, {len(STAFF) + 1} staff")

@@ -14,24 +14,31 @@ class SignUpForm(forms.Form):
 
     first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
     email = forms.CharField(
-        label=_("Email"), required=False, max_length=254,
+        label=_("Email"),
+        required=False,
+        max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     phone = forms.CharField(
-        label=_("Phone number"), required=False, max_length=30,
+        label=_("Phone number"),
+        required=False,
+        max_length=30,
         help_text=_("With the country code if you are not in the city, e.g. +1 415 555 0100."),
         widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
     )
     language = forms.ChoiceField(label=_("Language"), choices=Language.choices)
     password = forms.CharField(
-        label=_("Password"), strip=False, help_text=_("At least 10 characters, not only digits."),
+        label=_("Password"),
+        strip=False,
+        help_text=_("At least 10 characters, not only digits."),
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
 
 class SignInForm(AuthenticationForm):
     username = forms.CharField(
-        label=_("Email, phone number or staff username"), max_length=254,
+        label=_("Email, phone number or staff username"),
+        max_length=254,
         widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}),
     )
     error_messages = {
@@ -46,7 +53,8 @@ class SignInForm(AuthenticationForm):
 
 class TokenForm(forms.Form):
     otp_token = forms.RegexField(
-        label=_("6-digit code from your authenticator app"), regex=r"^\s*\d{6}\s*$",
+        label=_("6-digit code from your authenticator app"),
+        regex=r"^\s*\d{6}\s*$",
         error_messages={"invalid": _("Enter the 6 digits shown in your authenticator app.")},
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )

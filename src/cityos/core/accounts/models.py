@@ -48,18 +48,26 @@ class User(AbstractUser):
     :class:`StaffRole` rows that scope them to departments and districts.
     """
 
-    email = models.EmailField(_("email"), unique=True, null=True, blank=True)
+    email = models.EmailField(_("email"), unique=True, null=True, blank=True)  # type: ignore[assignment]
     phone = models.CharField(
-        _("phone number"), max_length=20, unique=True, null=True, blank=True,
+        _("phone number"),
+        max_length=20,
+        unique=True,
+        null=True,
+        blank=True,
         help_text=_("In international format, e.g. +1 415 555 0100."),
     )
     language = models.CharField(_("language"), max_length=10, choices=Language.choices, default=Language.ENGLISH)
     district = models.ForeignKey(
-        "geo.District", verbose_name=_("district"), null=True, blank=True, on_delete=models.SET_NULL,
+        "geo.District",
+        verbose_name=_("district"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="residents",
     )
 
-    objects = CityUserManager()
+    objects = CityUserManager()  # type: ignore[misc]
 
     class Meta:
         verbose_name = _("person")
@@ -108,17 +116,26 @@ class StaffRole(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="staff_roles")
     role = models.CharField(_("role"), max_length=30, choices=Role.choices)
     department = models.ForeignKey(
-        Department, verbose_name=_("department"), null=True, blank=True, on_delete=models.PROTECT,
+        Department,
+        verbose_name=_("department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         help_text=_("Empty means every department."),
     )
     districts = models.ManyToManyField(
-        "geo.District", verbose_name=_("districts"), blank=True, help_text=_("Empty means the whole city."),
+        "geo.District",
+        verbose_name=_("districts"),
+        blank=True,
+        help_text=_("Empty means the whole city."),
     )
 
     class Meta:
         verbose_name = _("staff role")
         verbose_name_plural = _("staff roles")
-        constraints = [models.UniqueConstraint(fields=["user", "role", "department"], name="unique_role_per_department")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "role", "department"], name="unique_role_per_department")
+        ]
 
     def __str__(self) -> str:
         scope = self.department.name if self.department else _("all departments")

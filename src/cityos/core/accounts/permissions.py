@@ -8,9 +8,10 @@ from typing import Any, TypeVar, cast
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 
-F = TypeVar("F", bound=Callable[..., HttpResponse])
+F = TypeVar("F", bound=Callable[..., HttpResponseBase])
 
 
 def is_staff_member(user: Any) -> bool:
@@ -31,11 +32,11 @@ def staff_required(*roles: str) -> Callable[[F], F]:
 
     def decorator(view: F) -> F:
         @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             user = request.user
             if not user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            if not holds_any_role(user, roles) or not user.is_verified():  # type: ignore[union-attr]
+            if not holds_any_role(user, roles) or not user.is_verified():  # type: ignore[union-attr,attr-defined]
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 

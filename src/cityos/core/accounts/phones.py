@@ -17,9 +17,7 @@ def normalise_phone(raw: str) -> str:
     try:
         number = phonenumbers.parse(raw, default_region())
     except phonenumbers.NumberParseException as error:
-        raise ValidationError(
-            _("Enter a phone number such as +1 415 555 0100."), code="invalid_phone"
-        ) from error
+        raise ValidationError(_("Enter a phone number such as +1 415 555 0100."), code="invalid_phone") from error
     if not phonenumbers.is_valid_number(number):
         raise ValidationError(
             _("This is not a valid phone number. Check the digits and the country code."), code="invalid_phone"

@@ -53,7 +53,9 @@ def sign_up_resident(
         else:
             if User.objects.filter(email__iexact=email).exists():
                 errors.setdefault("email", []).append(
-                    ValidationError(_("An account with this email address already exists. Sign in instead."), code="taken")
+                    ValidationError(
+                        _("An account with this email address already exists. Sign in instead."), code="taken"
+                    )
                 )
     if phone.strip():
         try:
@@ -63,10 +65,14 @@ def sign_up_resident(
         else:
             if User.objects.filter(phone=phone_e164).exists():
                 errors.setdefault("phone", []).append(
-                    ValidationError(_("An account with this phone number already exists. Sign in instead."), code="taken")
+                    ValidationError(
+                        _("An account with this phone number already exists. Sign in instead."), code="taken"
+                    )
                 )
     if language not in Language.values:
-        errors.setdefault("language", []).append(ValidationError(_("Choose one of the listed languages."), code="invalid"))
+        errors.setdefault("language", []).append(
+            ValidationError(_("Choose one of the listed languages."), code="invalid")
+        )
     candidate = User(email=email or None, phone=phone_e164, first_name=first_name, last_name=last_name)
     try:
         validate_password(password, candidate)
@@ -104,8 +110,12 @@ def create_staff(
     """Create a staff account with roles given as (role, department, district ids)."""
     with transaction.atomic():
         user = User(
-            username=username, email=email.lower(), first_name=first_name, last_name=last_name,
-            is_staff=True, language=language,
+            username=username,
+            email=email.lower(),
+            first_name=first_name,
+            last_name=last_name,
+            is_staff=True,
+            language=language,
         )
         user.set_password(password)
         user.save()

@@ -109,9 +109,14 @@ def totp_setup(request: HttpRequest) -> HttpResponse:
     import base64
 
     secret = base64.b32encode(device.bin_key).decode()
-    return render(request, "accounts/totp_setup.html", {"form": form, "qr_svg": qr_svg, "secret": secret,
-                                                         "next": _safe_next(request, "/ops/")})
+    return render(
+        request,
+        "accounts/totp_setup.html",
+        {"form": form, "qr_svg": qr_svg, "secret": secret, "next": _safe_next(request, "/ops/")},
+    )
 
 
-def locked_out(request: HttpRequest, credentials: dict[str, Any] | None = None, *args: Any, **kwargs: Any) -> HttpResponse:
+def locked_out(
+    request: HttpRequest, credentials: dict[str, Any] | None = None, *args: Any, **kwargs: Any
+) -> HttpResponse:
     return render(request, "accounts/locked_out.html", status=429)

@@ -17,7 +17,8 @@ class Actor:
     reason: str = ""
 
 
-_current: ContextVar[Actor] = ContextVar("cityos_audit_actor", default=Actor())
+_SYSTEM = Actor()
+_current: ContextVar[Actor] = ContextVar("cityos_audit_actor", default=_SYSTEM)
 
 
 def current_actor() -> Actor:

@@ -8,7 +8,7 @@ from cityos.core.audit.models import AuditAction
 
 class AuditSearchForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False)
-    action = forms.ChoiceField(label=_("Action"), required=False, choices=[("", _("Any"))] + list(AuditAction.choices))
+    action = forms.ChoiceField(label=_("Action"), required=False, choices=[("", _("Any")), *AuditAction.choices])
     object_type = forms.CharField(label=_("Record type"), required=False, help_text=_("e.g. accounts.User"))
     actor = forms.CharField(label=_("Who"), required=False)
     since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))

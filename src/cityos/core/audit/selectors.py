@@ -7,8 +7,15 @@ from django.db.models import Q, QuerySet
 from cityos.core.audit.models import AuditEntry
 
 
-def search_entries(*, q: str = "", action: str = "", object_type: str = "", actor: str = "",
-                   since: date | None = None, until: date | None = None) -> QuerySet[AuditEntry]:
+def search_entries(
+    *,
+    q: str = "",
+    action: str = "",
+    object_type: str = "",
+    actor: str = "",
+    since: date | None = None,
+    until: date | None = None,
+) -> QuerySet[AuditEntry]:
     entries = AuditEntry.objects.all()
     if q:
         entries = entries.filter(Q(object_repr__icontains=q) | Q(object_id=q) | Q(reason__icontains=q))

@@ -55,7 +55,9 @@ def _on_pre_save(sender: type[models.Model], instance: models.Model, raw: bool =
     instance._audit_old = old  # type: ignore[attr-defined]
 
 
-def _on_post_save(sender: type[models.Model], instance: models.Model, created: bool, raw: bool = False, **_: Any) -> None:
+def _on_post_save(
+    sender: type[models.Model], instance: models.Model, created: bool, raw: bool = False, **_: Any
+) -> None:
     from cityos.core.audit.services import record_change
 
     if raw or not _audited(sender):
@@ -77,7 +79,9 @@ def _on_post_save(sender: type[models.Model], instance: models.Model, created: b
         if name in personal:
             changes[name] = REDACTED
         else:
-            changes[name] = _plain(value) if created else {"from": _plain(old.get(name) if old else None), "to": _plain(value)}
+            changes[name] = (
+                _plain(value) if created else {"from": _plain(old.get(name) if old else None), "to": _plain(value)}
+            )
     if not created and not changes:
         return
     record_change(AuditAction.CREATE if created else AuditAction.UPDATE, instance, changes)

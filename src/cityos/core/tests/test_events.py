@@ -26,8 +26,12 @@ def remember(event: ThingHappened) -> None:
 
 @pytest.fixture(autouse=True)
 def subscribed(settings):
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
-                                  "QUEUES": ["default", "notifications", "events"]}}
+    settings.TASKS = {
+        "default": {
+            "BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
+            "QUEUES": ["default", "notifications", "events"],
+        }
+    }
     received.clear()
     before = list(registry.subscriptions)
     registry.subscribe(ThingHappened.name, remember, durable=True)
@@ -51,6 +55,7 @@ def test_nothing_is_delivered_when_the_transaction_rolls_back():
 
 def test_an_event_needs_a_name():
     with pytest.raises(TypeError):
+
         @dataclass(frozen=True, kw_only=True)
         class Nameless(Event):
             pass

@@ -46,14 +46,19 @@ def test_the_worker_process_runs_queued_jobs(settings, tmp_path):
     if db["ENGINE"].endswith("sqlite3"):
         env["DATABASE_URL"] = f"sqlite:///{db['NAME']}"
     else:
-        env["DATABASE_URL"] = f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+        env["DATABASE_URL"] = (
+            f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+        )
     if db["NAME"] == ":memory:" or "mode=memory" in str(db["NAME"]):
         pytest.skip("the in-memory SQLite test database cannot be shared with another process")
     result = record_heartbeat.using(backend="default").enqueue(str(marker))
     env["CITYOS_TASK_BACKEND"] = "django_tasks_db.DatabaseBackend"
     done = subprocess.run(
         [sys.executable, "-m", "cityos", "worker", "--batch", "--no-scheduler", "--interval", "0.1"],
-        env=env, capture_output=True, text=True, timeout=120,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert marker.read_text() == "beat"

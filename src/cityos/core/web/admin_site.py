@@ -14,9 +14,5 @@ class CityAdminSite(OTPAdminSite):
     def has_permission(self, request: HttpRequest) -> bool:
         user = request.user
         return bool(
-            super().has_permission(request)
-            and (user.is_superuser or user.has_role("administrator"))  # type: ignore[union-attr]
+            super().has_permission(request) and (user.is_superuser or user.has_role("administrator"))  # type: ignore[union-attr]
         )
-
-
-

@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
 # Paths a staff member may reach before the second factor: sign-in steps, language, assets.
-_OPEN_PREFIXES = ("/accounts/", "/i18n/", "/static/", "/healthz", "/metrics", "/api/")
+_OPEN_PREFIXES = ("/accounts/", "/i18n/", "/language/", "/static/", "/healthz", "/metrics", "/api/")
 
 
 class StaffSecondFactorMiddleware:

@@ -8,5 +8,6 @@ urlpatterns = [
     path("me/", views.me, name="me"),
     path("ops/", views.ops, name="ops"),
     path("ops/tiles/jobs/", views.tile_jobs, name="tile-jobs"),
+    path("language/", views.set_language, name="set-language"),
     path("healthz", views.healthz, name="healthz"),
 ]

@@ -6,8 +6,12 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+from django.views.i18n import set_language as django_set_language
 from django_tasks_db.models import DBTaskResult
 
+from cityos.core.accounts import services as accounts
+from cityos.core.accounts.models import Language
 from cityos.core.accounts.permissions import staff_required
 from cityos.core.registry import registry
 
@@ -19,20 +23,13 @@ def home(request: HttpRequest) -> HttpResponse:
 @staff_required()
 def ops(request: HttpRequest) -> HttpResponse:
     roles = request.user.role_names()  # type: ignore[union-attr]
-    tiles = [
-        t
-        for t in registry.ordered_tiles()
-        if not t.roles or roles & set(t.roles) or "administrator" in roles
-    ]
+    tiles = [t for t in registry.ordered_tiles() if not t.roles or roles & set(t.roles) or "administrator" in roles]
     return render(request, "web/ops.html", {"tiles": tiles})
 
 
 @staff_required()
 def tile_jobs(request: HttpRequest) -> HttpResponse:
-    counts = {
-        status: DBTaskResult.objects.filter(status=status).count()
-        for status in ("READY", "RUNNING", "FAILED")
-    }
+    counts = {status: DBTaskResult.objects.filter(status=status).count() for status in ("READY", "RUNNING", "FAILED")}
     return render(request, "web/tiles/jobs.html", {"counts": counts})
 
 
@@ -57,3 +54,15 @@ def healthz(request: HttpRequest) -> JsonResponse:
 @login_required
 def me(request: HttpRequest) -> HttpResponse:
     return render(request, "web/me.html")
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """The language switcher: Django's view sets the cookie for everyone; a signed-in person's
+    choice is also saved on the account, so messages and later sessions follow it."""
+    response = django_set_language(request)
+    language = request.POST.get("language", "")
+    user = request.user
+    if user.is_authenticated and language in Language.values and language != user.language:  # type: ignore[union-attr]
+        accounts.set_language(user, language)  # type: ignore[arg-type]
+    return response

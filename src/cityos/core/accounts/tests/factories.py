@@ -31,7 +31,7 @@ class ResidentFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", TEST_PASSWORD)
 
     @factory.post_generation
-    def _save(obj: User, create: bool, extracted: Any, **kwargs: Any) -> None:  # noqa: N805
+    def _save(obj: User, create: bool, extracted: Any, **kwargs: Any) -> None:
         if create:
             obj.save()
 
@@ -42,11 +42,11 @@ class StaffFactory(ResidentFactory):
     is_staff = True
 
     @factory.post_generation
-    def roles(obj: User, create: bool, extracted: list[str] | None, **kwargs: Any) -> None:  # noqa: N805
+    def roles(obj: User, create: bool, extracted: list[str] | None, **kwargs: Any) -> None:
         for role in extracted or []:
             StaffRole.objects.create(user=obj, role=role)
 
     @factory.post_generation
-    def totp(obj: User, create: bool, extracted: Any, **kwargs: Any) -> None:  # noqa: N805
+    def totp(obj: User, create: bool, extracted: Any, **kwargs: Any) -> None:
         if create:
             TOTPDevice.objects.create(user=obj, name="test", confirmed=True)

@@ -20,7 +20,9 @@ def test_creating_and_changing_a_record_is_logged_without_copying_personal_value
         person.email = "new@example.org"
         person.is_active = False
         person.save()
-    update = AuditEntry.objects.filter(object_type="accounts.User", object_id=str(person.pk), action=AuditAction.UPDATE).latest("id")
+    update = AuditEntry.objects.filter(
+        object_type="accounts.User", object_id=str(person.pk), action=AuditAction.UPDATE
+    ).latest("id")
     assert update.actor_label == "clerk" and update.ip == "10.0.0.9"
     assert update.changes["email"] == "[personal data]"
     assert update.changes["is_active"] == {"from": True, "to": False}

@@ -29,6 +29,11 @@ class Command(BaseCommand):
             self.stdout.write("Jobs run in this process (scheduler and 2 workers).")
         self.stdout.write(f"Serving on http://{options['host']}:{options['port']}/ (Ctrl+C to stop)")
         uvicorn.run(
-            "cityos.asgi:application", host=options["host"], port=options["port"], workers=options["workers"],
-            log_level=settings.LOG_LEVEL.lower(), access_log=False, lifespan="off",
+            "cityos.asgi:application",
+            host=options["host"],
+            port=options["port"],
+            workers=options["workers"],
+            log_level=settings.LOG_LEVEL.lower(),
+            access_log=False,
+            lifespan="off",
         )

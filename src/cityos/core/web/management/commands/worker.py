@@ -26,7 +26,10 @@ class Command(BaseCommand):
             scheduler.start()
         try:
             call_command(
-                "db_worker", queue_name=options["queue"], batch=options["batch"], interval=options["interval"],
+                "db_worker",
+                queue_name=options["queue"],
+                batch=options["batch"],
+                interval=options["interval"],
                 startup_delay=not options["batch"],
             )
         finally:
