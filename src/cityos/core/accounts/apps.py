@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from cityos.core.domain import CityAppConfig
-from cityos.core.registry import DemoStep, PersonalData, Registry
+from cityos.core.registry import DashboardTile, DemoStep, NavItem, PersonalData, Registry
 
 
 class AccountsConfig(CityAppConfig):
@@ -21,3 +21,8 @@ class AccountsConfig(CityAppConfig):
             PersonalData("accounts.User", ("email", "phone", "first_name", "last_name", "district"))
         )
         registry.add_demo_step(DemoStep("accounts", demo.build, order=20))
+        staff_roles = ("service_agent", "caseworker", "health_officer")
+        registry.add_nav(NavItem("people", _("Residents"), "accounts:people", area="ops", order=900, roles=staff_roles))
+        registry.add_tile(
+            DashboardTile("people", _("Residents"), "accounts:tile-people", order=800, refresh_seconds=60)
+        )

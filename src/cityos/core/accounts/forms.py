@@ -58,3 +58,42 @@ class TokenForm(forms.Form):
         error_messages={"invalid": _("Enter the 6 digits shown in your authenticator app.")},
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
+
+
+class ResidentSearchForm(forms.Form):
+    q = forms.CharField(label=_("Name, email or phone"), required=False, max_length=100)
+    district: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        label=_("District"), required=False, queryset=None, empty_label=_("Any")
+    )
+    language = forms.ChoiceField(label=_("Language"), required=False, choices=[("", _("Any")), *Language.choices])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from cityos.core.geo.models import District
+
+        super().__init__(*args, **kwargs)
+        self.fields["district"].queryset = District.objects.all()  # type: ignore[attr-defined]
+
+
+class AccessReasonForm(forms.Form):
+    """Staff say why before personal data is shown; the reason is written to the audit log."""
+
+    reason = forms.CharField(
+        label=_("Why do you need this person's details?"),
+        min_length=5,
+        max_length=300,
+        help_text=_("For example: resident called the help line about their account."),
+        error_messages={
+            "min_length": _("Give a reason of at least 5 characters."),
+            "required": _("Give a reason: it is kept in the audit log."),
+        },
+    )
+
+
+class ResidentUpdateForm(forms.Form):
+    """What staff may change on a resident's behalf (e.g. on the phone)."""
+
+    first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
+    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
+    email = forms.CharField(label=_("Email"), max_length=254, required=False)
+    phone = forms.CharField(label=_("Phone number"), max_length=30, required=False)
+    language = forms.ChoiceField(label=_("Language"), choices=Language.choices)

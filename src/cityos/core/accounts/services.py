@@ -137,3 +137,58 @@ def set_language(user: User, language: str) -> None:
     with transaction.atomic():
         user.language = language
         user.save(update_fields=["language"])
+
+
+def update_resident(
+    resident: User,
+    *,
+    first_name: str,
+    last_name: str,
+    email: str,
+    phone: str,
+    language: str,
+) -> User:
+    """Change a resident's details (themselves, or staff on their behalf). All or nothing."""
+    errors: dict[str, list[ValidationError]] = {}
+    email = email.strip().lower()
+    phone_e164: str | None = None
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            errors.setdefault("email", []).append(ValidationError(_("Enter a valid email address."), code="invalid"))
+        else:
+            if User.objects.filter(email__iexact=email).exclude(pk=resident.pk).exists():
+                errors.setdefault("email", []).append(
+                    ValidationError(_("Another account already uses this email address."), code="taken")
+                )
+    if phone.strip():
+        try:
+            phone_e164 = normalise_phone(phone)
+        except ValidationError as error:
+            errors.setdefault("phone", []).append(error)
+        else:
+            if User.objects.filter(phone=phone_e164).exclude(pk=resident.pk).exists():
+                errors.setdefault("phone", []).append(
+                    ValidationError(_("Another account already uses this phone number."), code="taken")
+                )
+    if not email and not phone_e164:
+        errors.setdefault("email", []).append(
+            ValidationError(
+                _("Keep an email address or a phone number, so the city can reach this person."), code="required"
+            )
+        )
+    if language not in Language.values:
+        errors.setdefault("language", []).append(
+            ValidationError(_("Choose one of the listed languages."), code="invalid")
+        )
+    if errors:
+        raise ValidationError(errors)  # type: ignore[arg-type]
+    with transaction.atomic():
+        resident.first_name = first_name.strip()
+        resident.last_name = last_name.strip()
+        resident.email = email or None
+        resident.phone = phone_e164
+        resident.language = language
+        resident.save(update_fields=["first_name", "last_name", "email", "phone", "language"])
+    return resident

@@ -4,8 +4,19 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.translation import get_language_info
 
+from cityos.core.accounts.models import Language
 from cityos.core.registry import registry
+
+# Each language is offered in its own name, so a lost reader finds theirs.
+_NATIVE_NAMES = dict(Language.choices)
+
+
+def language_choices() -> list[tuple[str, str]]:
+    return [
+        (code, str(_NATIVE_NAMES.get(code) or get_language_info(code)["name_local"])) for code, _name in settings.LANGUAGES
+    ]
 
 
 def cityos(request: HttpRequest) -> dict[str, Any]:
@@ -23,4 +34,8 @@ def cityos(request: HttpRequest) -> dict[str, Any]:
         "ops_nav": [n for n in registry.nav_for("ops") if visible(n.roles)],
         "tile_url": settings.CITYOS_TILE_URL,
         "tile_attribution": settings.CITYOS_TILE_ATTRIBUTION,
+        "language_choices": language_choices(),
+        # How people without a smartphone reach the city; empty values hide that line.
+        "help_phone": getattr(settings, "CITYOS_HELP_PHONE", ""),
+        "help_sms": getattr(settings, "CITYOS_HELP_SMS", ""),
     }

@@ -16,7 +16,12 @@
   function init(element) {
     if (element.dataset.ready) { return; }
     element.dataset.ready = "1";
-    var map = L.map(element, { scrollWheelZoom: false, keyboard: true });
+    var map = L.map(element, { scrollWheelZoom: false, keyboard: true, zoomControl: false });
+    // Zoom buttons named in the page's language.
+    L.control.zoom({
+      zoomInTitle: element.dataset.zoomInLabel || "Zoom in",
+      zoomOutTitle: element.dataset.zoomOutLabel || "Zoom out"
+    }).addTo(map);
     if (element.dataset.tileUrl) {
       L.tileLayer(element.dataset.tileUrl, { attribution: element.dataset.tileAttribution || "", maxZoom: 19 }).addTo(map);
     }

@@ -1,0 +1,37 @@
+"""Reads of people, used by staff pages and the API alike."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from cityos.core.accounts.models import User
+
+
+def search_residents(*, q: str = "", district_id: int | None = None, language: str = "") -> QuerySet[User]:
+    residents = User.objects.residents().select_related("district").order_by("last_name", "first_name", "pk")
+    q = q.strip()
+    if q:
+        digits = "".join(ch for ch in q if ch.isdigit())
+        match = Q(first_name__icontains=q) | Q(last_name__icontains=q) | Q(email__icontains=q)
+        if len(digits) >= 4:
+            match |= Q(phone__contains=digits)
+        residents = residents.filter(match)
+    if district_id:
+        residents = residents.filter(district_id=district_id)
+    if language:
+        residents = residents.filter(language=language)
+    return residents
+
+
+def mask_email(email: str | None) -> str:
+    """``m•••@example.org``: enough to tell people apart in a list, not enough to contact them."""
+    if not email or "@" not in email:
+        return ""
+    local, domain = email.split("@", 1)
+    return f"{local[:1]}•••@{domain}"
+
+
+def mask_phone(phone: str | None) -> str:
+    if not phone:
+        return ""
+    return f"{phone[:2]}•••••{phone[-4:]}"

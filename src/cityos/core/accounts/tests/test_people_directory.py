@@ -1,0 +1,76 @@
+"""Staff find residents and act on their behalf; contact details need a reason, and are audited."""
+
+from __future__ import annotations
+
+import pytest
+
+from cityos.core.accounts.models import Role
+from cityos.core.accounts.tests.factories import ResidentFactory
+from cityos.core.audit.models import AuditAction, AuditEntry
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_list_shows_masked_contact_details_only(staff_client):
+    ResidentFactory(first_name="Wei", email="wei.chen@example.org", phone="+14155552671")
+    _agent, client = staff_client(Role.SERVICE_AGENT)
+    page = client.get("/accounts/people/", {"q": "wei"}).content.decode()
+    assert "w•••@example.org" in page and "+1•••••2671" in page
+    assert "wei.chen@example.org" not in page
+
+
+def test_a_phone_number_finds_a_resident_by_its_digits(staff_client):
+    ResidentFactory(first_name="Rosa", email=None, phone="+14155552671")
+    _agent, client = staff_client(Role.SERVICE_AGENT)
+    assert "Rosa" in client.get("/accounts/people/", {"q": "555-2671"}).content.decode()
+
+
+def test_opening_a_person_needs_a_reason_that_goes_into_the_audit_log(staff_client):
+    resident = ResidentFactory(email="wei.chen@example.org")
+    _agent, client = staff_client(Role.SERVICE_AGENT)
+    url = f"/accounts/people/{resident.pk}/"
+    asked = client.get(url).content.decode()
+    assert "wei.chen@example.org" not in asked and 'name="reason"' in asked
+
+    too_short = client.post(url, {"reason": "x"})
+    assert "at least 5 characters" in too_short.content.decode()
+
+    client.post(url, {"reason": "Called the help line about alerts"})
+    shown = client.get(url).content.decode()
+    assert "wei.chen@example.org" in shown
+    entry = AuditEntry.objects.filter(action=AuditAction.READ, object_id=str(resident.pk)).latest("id")
+    assert entry.reason == "Called the help line about alerts" and "email" in entry.fields
+
+
+def test_staff_change_a_residents_language_on_their_behalf(staff_client):
+    resident = ResidentFactory(email="a@example.org", language="en")
+    _agent, client = staff_client(Role.SERVICE_AGENT)
+    url = f"/accounts/people/{resident.pk}/"
+    client.post(url, {"reason": "Resident asked at the counter"})
+    data = {"first_name": "Ana", "last_name": "", "email": "a@example.org", "phone": "", "language": "es"}
+    assert client.post(url, data).status_code == 302
+    resident.refresh_from_db()
+    assert resident.language == "es"
+
+
+def test_a_change_that_would_leave_no_contact_is_refused(staff_client):
+    resident = ResidentFactory(email="a@example.org")
+    _agent, client = staff_client(Role.SERVICE_AGENT)
+    url = f"/accounts/people/{resident.pk}/"
+    client.post(url, {"reason": "Resident asked at the counter"})
+    data = {"first_name": "", "last_name": "", "email": "", "phone": "", "language": "en"}
+    response = client.post(url, data)
+    assert response.status_code == 200
+    resident.refresh_from_db()
+    assert resident.email == "a@example.org"
+
+
+@pytest.mark.parametrize("role", [Role.OPERATOR, Role.DATA_PUBLISHER])
+def test_roles_that_do_not_serve_residents_cannot_look_them_up(staff_client, role):
+    _user, client = staff_client(role)
+    assert client.get("/accounts/people/").status_code == 403
+
+
+def test_residents_cannot_look_up_other_residents(client):
+    client.force_login(ResidentFactory(), backend="cityos.core.accounts.backends.EmailOrPhoneBackend")
+    assert client.get("/accounts/people/").status_code == 403
