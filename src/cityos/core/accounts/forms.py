@@ -39,7 +39,7 @@ class SignInForm(AuthenticationForm):
     username = forms.CharField(
         label=_("Email, phone number or staff username"),
         max_length=254,
-        widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}),
+        widget=forms.TextInput(attrs={"autocomplete": "username"}),
     )
     error_messages = {
         "invalid_login": _("That sign-in did not match an account. Check the details and try again."),

@@ -24,6 +24,12 @@ class MessageState(models.TextChoices):
     SUPPRESSED = "suppressed", _("Suppressed")
 
 
+class SuppressionReason(models.TextChoices):
+    OPTED_OUT = "opted_out", _("Opted out of all messages")
+    CHANNEL_OFF = "channel_off", _("Has turned this channel off")
+    NO_ADDRESS = "no_address", _("No address for this channel")
+
+
 class Audience(models.TextChoices):
     RESIDENTS = "residents", _("Residents")
     STAFF = "staff", _("Staff")
@@ -132,6 +138,9 @@ class Message(models.Model):
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
+    suppressed_reason = models.CharField(
+        _("why suppressed"), max_length=20, choices=SuppressionReason.choices, blank=True
+    )
     provider_message_id = models.CharField(_("provider's message id"), max_length=200, blank=True, db_index=True)
 
     broadcast = models.ForeignKey(

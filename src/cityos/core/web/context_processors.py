@@ -15,7 +15,8 @@ _NATIVE_NAMES = dict(Language.choices)
 
 def language_choices() -> list[tuple[str, str]]:
     return [
-        (code, str(_NATIVE_NAMES.get(code) or get_language_info(code)["name_local"])) for code, _name in settings.LANGUAGES
+        (code, str(_NATIVE_NAMES.get(code) or get_language_info(code)["name_local"]))
+        for code, _name in settings.LANGUAGES
     ]
 
 
