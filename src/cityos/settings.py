@@ -55,6 +55,9 @@ CITYOS_BASE_URL = env("CITYOS_BASE_URL", "http://127.0.0.1:8000")
 CITYOS_TRUST_X_FORWARDED_FOR = env_bool("CITYOS_TRUST_X_FORWARDED_FOR")
 # Phone numbers typed without a country code are read as this region's (ISO 3166 code).
 CITYOS_PHONE_REGION = env("CITYOS_PHONE_REGION", "US")
+# The city's help line and SMS number, shown to residents without a smartphone.
+CITYOS_HELP_PHONE = env("CITYOS_HELP_PHONE", "+1 212 555 0100")
+CITYOS_HELP_SMS = env("CITYOS_HELP_SMS", "+1 212 555 0123")
 
 INSTALLED_APPS = [
     "cityos.core.web.admin_config.CityAdminConfig",
@@ -246,6 +249,7 @@ CITYOS_RATE_LIMITS = {  # messages per minute per channel
 }
 
 # --- API ---------------------------------------------------------------------------------
+NINJA_PAGINATION_CLASS = "cityos.core.api.pagination.LimitOffsetNextPagination"
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_LIMIT = 500
 CITYOS_API_RATE_ANON = env("CITYOS_API_RATE_ANON", "120/m")
@@ -268,7 +272,11 @@ LOGGING = {
                 structlog.processors.TimeStamper(fmt="iso", utc=True),
                 structlog.processors.JSONRenderer(),
             ],
-            "foreign_pre_chain": [structlog.stdlib.add_log_level, structlog.stdlib.add_logger_name],
+            "foreign_pre_chain": [
+                structlog.stdlib.add_log_level,
+                structlog.stdlib.add_logger_name,
+                structlog.stdlib.ExtraAdder(),
+            ],
         }
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},

@@ -54,9 +54,10 @@ class SignInView(LoginView):
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)
         user: User = form.get_user()
-        response.set_cookie("django_language", user.language, samesite="Lax")
         if user.is_staff:
-            return redirect(f"/accounts/verify/?next={self.get_success_url()}")
+            # Staff go through the second factor first; keep where they were going.
+            response = redirect(f"/accounts/verify/?next={self.get_success_url()}")
+        response.set_cookie("django_language", user.language, samesite="Lax")
         return response
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from cityos.core.domain import CityAppConfig
+from cityos.core.registry import ApiRouter, NavItem, Registry
 
 
 class ApiConfig(CityAppConfig):
@@ -12,3 +13,10 @@ class ApiConfig(CityAppConfig):
     name = "cityos.core.api"
     label = "api"
     verbose_name = _("API")
+
+    def register(self, registry: Registry) -> None:
+        from cityos.core.api.routers import accounts, meta
+
+        registry.add_api_router(ApiRouter("accounts", accounts.router))
+        registry.add_api_router(ApiRouter("meta", meta.router))
+        registry.add_nav(NavItem("api-tokens", _("API tokens"), "tokens:list", area="ops", order=960))

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -37,7 +38,7 @@ PROBLEM_CONTENT_TYPE = "application/problem+json"
 TYPE_BLANK = "about:blank"
 TYPE_VALIDATION = "urn:cityos:problem:validation-error"
 TYPE_RATE_LIMITED = "urn:cityos:problem:rate-limited"
-TYPE_INVALID_TOKEN = "urn:cityos:problem:invalid-token"
+TYPE_INVALID_TOKEN = "urn:cityos:problem:invalid-token"  # noqa: S105 - a problem type, not a secret
 TYPE_INSUFFICIENT_SCOPE = "urn:cityos:problem:insufficient-scope"
 TYPE_CSRF = "urn:cityos:problem:csrf-failed"
 TYPE_MISSING_ROLE = "urn:cityos:problem:missing-role"
@@ -75,7 +76,7 @@ class ApiProblem(HttpError):
         status: int,
         detail: str = "",
         *,
-        type: str = TYPE_BLANK,  # noqa: A002 - the RFC's name for the field
+        type: str = TYPE_BLANK,  # the RFC's name for the member
         title: str = "",
         errors: list[dict[str, Any]] | None = None,
         headers: Mapping[str, str] | None = None,
@@ -93,7 +94,7 @@ def problem_response(
     status: int,
     detail: str = "",
     *,
-    type: str = TYPE_BLANK,  # noqa: A002
+    type: str = TYPE_BLANK,
     title: str = "",
     errors: list[dict[str, Any]] | None = None,
     headers: Mapping[str, str] | None = None,
@@ -177,13 +178,13 @@ def translate_pydantic_error(error: Mapping[str, Any]) -> str:
     if kind in simple:
         return simple[kind]
     if kind == "string_too_long" and (limit := _ctx(error, "max_length")) is not None:
-        return ngettext(
-            "Use at most %(limit)d character.", "Use at most %(limit)d characters.", int(limit)
-        ) % {"limit": int(limit)}
+        return ngettext("Use at most %(limit)d character.", "Use at most %(limit)d characters.", int(limit)) % {
+            "limit": int(limit)
+        }
     if kind == "string_too_short" and (limit := _ctx(error, "min_length")) is not None:
-        return ngettext(
-            "Use at least %(limit)d character.", "Use at least %(limit)d characters.", int(limit)
-        ) % {"limit": int(limit)}
+        return ngettext("Use at least %(limit)d character.", "Use at least %(limit)d characters.", int(limit)) % {
+            "limit": int(limit)
+        }
     if kind == "too_long" and (limit := _ctx(error, "max_length")) is not None:
         return ngettext("Give at most %(limit)d item.", "Give at most %(limit)d items.", int(limit)) % {
             "limit": int(limit)
@@ -292,8 +293,15 @@ def _on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         return problem_response(
             request, 403, _("The CSRF token is missing or wrong. Send the X-CSRFToken header."), type=TYPE_CSRF
         )
-    # ninja's own messages are English and terse; the translated status phrase reads better.
-    return problem_response(request, exc.status_code, exc.message if exc.status_code not in (401, 403) else "")
+    # ninja's own messages are terse English; routers' messages are their own (translated) words.
+    ninja_messages = {
+        "Cannot parse request body": _(
+            "The request body could not be read. Send JSON with Content-Type: application/json."
+        ),
+        "Unauthorized": _("Sign in, or send a valid API token as 'Authorization: Bearer <token>'."),
+        "Forbidden": _("You do not have permission to do this."),
+    }
+    return problem_response(request, exc.status_code, ninja_messages.get(exc.message, exc.message))
 
 
 def _on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
@@ -302,6 +310,13 @@ def _on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 
 def _on_permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
     return problem_response(request, 403, _("You do not have permission to do this."))
+
+
+def _on_out_of_range(request: HttpRequest, exc: Exception) -> HttpResponse:
+    # A number too big for the database reached a query: the client's input, not our crash.
+    # Still logged, since the router's schema should have refused it with a 422.
+    logger.warning("API input out of range for the database", extra={"path": request.path}, exc_info=exc)
+    return problem_response(request, 400, _("A number in the request is too large or too small."))
 
 
 def _on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
@@ -314,13 +329,22 @@ def server_error(request: HttpRequest) -> HttpResponse:
     return problem_response(request, 500, _("Something went wrong on our side. It has been logged; try again later."))
 
 
+HANDLERS: list[tuple[type[Exception], Callable[[HttpRequest, Any], HttpResponse]]] = [
+    (NinjaValidationError, _on_validation_error),
+    (DjangoValidationError, _on_django_validation_error),
+    (ApiProblem, _on_api_problem),
+    (Throttled, _on_throttled),
+    (AuthenticationError, _on_authentication_error),
+    (HttpError, _on_http_error),
+    (Http404, _on_not_found),
+    (PermissionDenied, _on_permission_denied),
+    (OverflowError, _on_out_of_range),
+    (DataError, _on_out_of_range),
+    (Exception, _on_unexpected),
+]
+
+
 def install_problem_handlers(api: NinjaAPI) -> None:
-    api.add_exception_handler(NinjaValidationError, _on_validation_error)
-    api.add_exception_handler(DjangoValidationError, _on_django_validation_error)
-    api.add_exception_handler(ApiProblem, _on_api_problem)
-    api.add_exception_handler(Throttled, _on_throttled)
-    api.add_exception_handler(AuthenticationError, _on_authentication_error)
-    api.add_exception_handler(HttpError, _on_http_error)
-    api.add_exception_handler(Http404, _on_not_found)
-    api.add_exception_handler(PermissionDenied, _on_permission_denied)
-    api.add_exception_handler(Exception, _on_unexpected)
+    # ninja picks the handler of the nearest class in the exception's MRO.
+    for exception_class, handler in HANDLERS:
+        api.add_exception_handler(exception_class, handler)

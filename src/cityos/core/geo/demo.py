@@ -26,9 +26,16 @@ DISTRICTS = [
 ]
 
 PLACE_COUNTS = {
-    PlaceKind.TESTING_SITE: 10, PlaceKind.CLINIC: 8, PlaceKind.HOSPITAL: 3, PlaceKind.VACCINATION_SITE: 6,
-    PlaceKind.WIFI_HOTSPOT: 14, PlaceKind.MASK_MACHINE: 10, PlaceKind.SHELTER: 5, PlaceKind.FOOD_BANK: 5,
-    PlaceKind.LIBRARY: 6, PlaceKind.SERVICE_CENTRE: 4,
+    PlaceKind.TESTING_SITE: 10,
+    PlaceKind.CLINIC: 8,
+    PlaceKind.HOSPITAL: 3,
+    PlaceKind.VACCINATION_SITE: 6,
+    PlaceKind.WIFI_HOTSPOT: 14,
+    PlaceKind.MASK_MACHINE: 10,
+    PlaceKind.SHELTER: 5,
+    PlaceKind.FOOD_BANK: 5,
+    PlaceKind.LIBRARY: 6,
+    PlaceKind.SERVICE_CENTRE: 4,
 }
 STREETS = ["Harbour Rd", "Market St", "Hill Ave", "River Walk", "Station Sq", "Elm St", "Bay Blvd", "Mill Ln"]
 
@@ -62,7 +69,7 @@ def build(ctx: DemoContext) -> None:
         return
     outline = _city_outline(ctx)
     minx, miny, maxx, maxy = outline.bounds
-    seeds = []
+    seeds: list[Point] = []
     while len(seeds) < len(DISTRICTS):
         p = Point(ctx.rng.uniform(minx, maxx), ctx.rng.uniform(miny, maxy))
         if outline.contains(p):
@@ -73,12 +80,19 @@ def build(ctx: DemoContext) -> None:
     for (code, name, zh, es), polygon in zip(DISTRICTS, polygons, strict=True):
         polygon = shapely.set_precision(polygon, 1e-6)
         centroid = polygon.centroid
-        districts.append(District.objects.create(
-            code=code, name=name, names={"zh-hant": zh, "es": es}, geometry=mapping(polygon),
-            population=ctx.rng.randint(40_000, 160_000), centroid_lat=centroid.y, centroid_lon=centroid.x,
-            # degrees² to km² at this latitude
-            area_km2=round(polygon.area * 111.32 * 111.32 * math.cos(math.radians(centroid.y)), 2),
-        ))
+        districts.append(
+            District.objects.create(
+                code=code,
+                name=name,
+                names={"zh-hant": zh, "es": es},
+                geometry=mapping(polygon),
+                population=ctx.rng.randint(40_000, 160_000),
+                centroid_lat=centroid.y,
+                centroid_lon=centroid.x,
+                # degrees² to km² at this latitude
+                area_km2=round(polygon.area * 111.32 * 111.32 * math.cos(math.radians(centroid.y)), 2),
+            )
+        )
     ctx.data["district_ids"] = [d.pk for d in districts]
     created = 0
     for kind, count in PLACE_COUNTS.items():
@@ -91,11 +105,15 @@ def build(ctx: DemoContext) -> None:
                 if polygon.contains(point):
                     break
             Place.objects.create(
-                kind=kind, name=f"{district.name} {PlaceKind(kind).label} {number}",
+                kind=kind,
+                name=f"{district.name} {PlaceKind(kind).label} {number}",
                 address=f"{ctx.rng.randint(1, 400)} {ctx.rng.choice(STREETS)}, {district.name}",
-                lat=round(point.y, 6), lon=round(point.x, 6),
-                h3_cell=h3.latlng_to_cell(point.y, point.x, H3_RESOLUTION), district=district,
-                opening_hours=_hours(ctx, kind), phone=f"+1 212 555 0{ctx.rng.randint(100, 199)}",
+                lat=round(point.y, 6),
+                lon=round(point.x, 6),
+                h3_cell=h3.latlng_to_cell(point.y, point.x, H3_RESOLUTION),
+                district=district,
+                opening_hours=_hours(ctx, kind),
+                phone=f"+1 212 555 0{ctx.rng.randint(100, 199)}",
             )
             created += 1
     ctx.say(f"geography: {len(districts)} districts, {created} places")

@@ -58,9 +58,7 @@ class CellCounts:
         return sum(self.counts.values())
 
 
-def count_per_cell(
-    cells: Iterable[str], *, resolution: int | None = None, threshold: int | None = None
-) -> CellCounts:
+def count_per_cell(cells: Iterable[str], *, resolution: int | None = None, threshold: int | None = None) -> CellCounts:
     """Count cell ids (optionally rolled up to a coarser ``resolution``), withholding small counts."""
     minimum = small_count_threshold() if threshold is None else threshold
     raw = Counter(coarser(c, resolution) if resolution is not None else c for c in cells)
@@ -68,9 +66,7 @@ def count_per_cell(
     return CellCounts(counts=shown, suppressed_cells=len(raw) - len(shown), threshold=minimum)
 
 
-def count_points(
-    points: Iterable[tuple[float, float]], resolution: int, *, threshold: int | None = None
-) -> CellCounts:
+def count_points(points: Iterable[tuple[float, float]], resolution: int, *, threshold: int | None = None) -> CellCounts:
     """Count (lat, lon) points per cell at ``resolution``, withholding small counts."""
     return count_per_cell((cell_for(lat, lon, resolution) for lat, lon in points), threshold=threshold)
 
@@ -82,9 +78,7 @@ def cell_polygon(cell: str) -> dict[str, Any]:
     return {"type": "Polygon", "coordinates": [ring]}
 
 
-def cells_feature_collection(
-    cells: Mapping[str, Any] | Iterable[str], *, value_name: str = "count"
-) -> dict[str, Any]:
+def cells_feature_collection(cells: Mapping[str, Any] | Iterable[str], *, value_name: str = "count") -> dict[str, Any]:
     """Cells as a GeoJSON FeatureCollection; a mapping's values become ``properties[value_name]``."""
     values: Mapping[str, Any] | None = cells if isinstance(cells, Mapping) else None
     features = []

@@ -64,6 +64,11 @@ class Place(models.Model):
         verbose_name_plural = _("places")
         ordering = ["name"]
         indexes = [models.Index(fields=["kind", "is_active"])]
+        # Services validate first; the database refuses coordinates that are not on the Earth.
+        constraints = [
+            models.CheckConstraint(condition=models.Q(lat__gte=-90, lat__lte=90), name="place_lat_in_range"),
+            models.CheckConstraint(condition=models.Q(lon__gte=-180, lon__lte=180), name="place_lon_in_range"),
+        ]
 
     def __str__(self) -> str:
         return self.name

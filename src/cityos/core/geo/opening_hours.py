@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001, RUF002 - time and day ranges are written with an en dash, as in print
 """Weekly opening hours: validation, "open now" in the city's zone, and a readable summary.
 
 The stored shape is ``{"mon": [["08:00", "17:00"]], ..., "sun": []}``: each day holds zero or
@@ -11,6 +12,7 @@ from __future__ import annotations
 import datetime
 import re
 import zoneinfo
+from itertools import pairwise
 from typing import Any
 
 from django.conf import settings
@@ -38,9 +40,7 @@ def validate_opening_hours(value: Any) -> OpeningHours:
     cleaned: OpeningHours = {}
     for day, intervals in value.items():
         if day not in DAYS:
-            errors.append(
-                _("“%(day)s” is not a day; use one of %(days)s.") % {"day": day, "days": ", ".join(DAYS)}
-            )
+            errors.append(_("“%(day)s” is not a day; use one of %(days)s.") % {"day": day, "days": ", ".join(DAYS)})
             continue
         if not isinstance(intervals, list | tuple):
             errors.append(_("%(day)s: give a list of [open, close] pairs.") % {"day": day})
@@ -51,7 +51,7 @@ def validate_opening_hours(value: Any) -> OpeningHours:
             if pair is not None:
                 pairs.append(pair)
         pairs.sort()
-        for earlier, later in zip(pairs, pairs[1:], strict=False):
+        for earlier, later in pairwise(pairs):
             if later[0] < earlier[1]:
                 errors.append(
                     _("%(day)s: %(first)s and %(second)s overlap.")
@@ -66,14 +66,17 @@ def validate_opening_hours(value: Any) -> OpeningHours:
 
 def _check_interval(day: str, interval: Any, errors: list[str]) -> list[str] | None:
     if not isinstance(interval, list | tuple) or len(interval) != 2:
-        errors.append(_("%(day)s: each interval is a pair [open, close], e.g. [\"08:00\", \"17:00\"].") % {"day": day})
+        errors.append(_('%(day)s: each interval is a pair [open, close], e.g. ["08:00", "17:00"].') % {"day": day})
         return None
     opens, closes = interval
     ok = True
     if not isinstance(opens, str) or not _TIME.match(opens):
-        errors.append(_("%(day)s: opening time “%(time)s” is not HH:MM (00:00 to 23:59).") % {"day": day, "time": opens})
+        errors.append(
+            _("%(day)s: opening time “%(time)s” is not HH:MM (00:00 to 23:59).") % {"day": day, "time": opens}
+        )
         ok = False
-    if not isinstance(closes, str) or not (_TIME.match(closes) or closes == END_OF_DAY):
+    closes_ok = isinstance(closes, str) and bool(_TIME.match(closes) or closes == END_OF_DAY)
+    if not closes_ok:
         errors.append(
             _("%(day)s: closing time “%(time)s” is not HH:MM (00:01 to 24:00).") % {"day": day, "time": closes}
         )

@@ -119,9 +119,7 @@ def places(
     return queryset.order_by(*PLACE_SORTS.get(sort, PLACE_SORTS["name"]))
 
 
-def filter_open_now(
-    items: Iterable[Place], open_now: bool | None, at: datetime.datetime | None = None
-) -> list[Place]:
+def filter_open_now(items: Iterable[Place], open_now: bool | None, at: datetime.datetime | None = None) -> list[Place]:
     """Hours are JSON, so "open now" is decided here; ``False`` keeps closed and unknown ones."""
     items = list(items)
     if open_now is None:
@@ -200,21 +198,23 @@ def places_csv_rows(items: Iterable[Place], at: datetime.datetime | None = None)
     yield flush()
     for place in items:
         open_now = is_open(place.opening_hours, moment)
-        writer.writerow([
-            place.pk,
-            place.kind,
-            place.get_kind_display(),
-            place.name,
-            place.address,
-            place.lat,
-            place.lon,
-            place.district.code if place.district else "",
-            place.h3_cell,
-            place.phone,
-            place.website,
-            "true" if place.is_active else "false",
-            json.dumps(place.opening_hours, separators=(",", ":")) if place.opening_hours else "",
-            describe(place.opening_hours),
-            "" if open_now is None else ("true" if open_now else "false"),
-        ])
+        writer.writerow(
+            [
+                place.pk,
+                place.kind,
+                place.get_kind_display(),
+                place.name,
+                place.address,
+                place.lat,
+                place.lon,
+                place.district.code if place.district else "",
+                place.h3_cell,
+                place.phone,
+                place.website,
+                "true" if place.is_active else "false",
+                json.dumps(place.opening_hours, separators=(",", ":")) if place.opening_hours else "",
+                describe(place.opening_hours),
+                "" if open_now is None else ("true" if open_now else "false"),
+            ]
+        )
         yield flush()

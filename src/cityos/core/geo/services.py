@@ -24,8 +24,7 @@ from django.core.validators import URLValidator
 from django.db import transaction
 from django.db.models import TextChoices
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from shapely.geometry import Point, mapping, shape
 from shapely.strtree import STRtree
 
@@ -302,9 +301,7 @@ def _clean_district_feature(feature: Any, item: ItemReport) -> _DistrictRow | No
     if not isinstance(name, str) or not name.strip():
         item.errors.append(_("properties.name: missing; give each district its name."))
     elif len(name.strip()) > MAX_NAME_LENGTH:
-        item.errors.append(
-            _("properties.name: longer than %(max)s characters.") % {"max": MAX_NAME_LENGTH}
-        )
+        item.errors.append(_("properties.name: longer than %(max)s characters.") % {"max": MAX_NAME_LENGTH})
     else:
         item.label = name = name.strip()
 

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.utils.translation import gettext_lazy as _
 
 from cityos.core.domain import CityAppConfig
+from cityos.core.registry import ApiRouter, DashboardTile, DemoStep, NavItem, PeriodicJob, PersonalData, Registry
 
 
 class NotificationsConfig(CityAppConfig):
@@ -12,3 +15,50 @@ class NotificationsConfig(CityAppConfig):
     name = "cityos.core.notifications"
     label = "notifications"
     verbose_name = _("Notifications")
+
+    def register(self, registry: Registry) -> None:
+        from cityos.core.notifications import api, conf, demo, tasks
+
+        registry.add_nav(
+            NavItem(
+                "message-preferences", _("Message preferences"), "notifications:preferences", area="portal", order=80
+            )
+        )
+        registry.add_nav(
+            NavItem("messages", _("Messages"), "notifications:list", area="ops", order=300, roles=conf.MESSAGING_ROLES)
+        )
+        registry.add_tile(
+            DashboardTile(
+                "messages-today",
+                _("Messages today"),
+                "notifications:tile-today",
+                order=300,
+                refresh_seconds=30,
+                roles=conf.MESSAGING_ROLES,
+            )
+        )
+        registry.add_periodic_job(
+            PeriodicJob(
+                "notifications.requeue",
+                tasks.requeue_due_messages,
+                every=timedelta(minutes=1),
+                description=_("Enqueue messages due for another try"),
+            )
+        )
+        registry.add_periodic_job(
+            PeriodicJob(
+                "notifications.retention",
+                tasks.apply_message_retention,
+                every=timedelta(days=1),
+                description=_("Remove message addresses and texts past the retention period"),
+            )
+        )
+        registry.declare_personal_data(
+            PersonalData(
+                "notifications.Message",
+                ("address", "subject", "body", "audio"),
+                retention_days=conf.retention_days(),
+            )
+        )
+        registry.add_api_router(ApiRouter("notifications", api.router, tags=("notifications",)))
+        registry.add_demo_step(DemoStep("notifications", demo.build, order=40))

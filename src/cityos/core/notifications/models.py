@@ -63,9 +63,7 @@ class MessageTemplate(models.Model):
         verbose_name = _("message template")
         verbose_name_plural = _("message templates")
         ordering = ["key", "language", "channel"]
-        constraints = [
-            models.UniqueConstraint(fields=["key", "channel", "language"], name="unique_template_variant")
-        ]
+        constraints = [models.UniqueConstraint(fields=["key", "channel", "language"], name="unique_template_variant")]
 
     def __str__(self) -> str:
         channel = self.get_channel_display() if self.channel else _("any channel")
@@ -96,7 +94,11 @@ class Broadcast(models.Model):
     recipient_count = models.PositiveIntegerField(_("people"), default=0)
     suppressed_count = models.PositiveIntegerField(_("suppressed"), default=0)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("sent by"), null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("sent by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     created_at = models.DateTimeField(_("sent"), auto_now_add=True, db_index=True)
@@ -120,7 +122,11 @@ class Message(models.Model):
     audit_log = False
 
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("recipient"), null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recipient"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="messages_received",
     )
     # Email address or E.164 phone number; emptied by the retention job.
@@ -144,11 +150,19 @@ class Message(models.Model):
     provider_message_id = models.CharField(_("provider's message id"), max_length=200, blank=True, db_index=True)
 
     broadcast = models.ForeignKey(
-        Broadcast, verbose_name=_("broadcast"), null=True, blank=True, on_delete=models.SET_NULL,
+        Broadcast,
+        verbose_name=_("broadcast"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="messages",
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("sent by"), null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("sent by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
@@ -175,7 +189,9 @@ class ChannelPreference(models.Model):
     """How a person wants to be reached: the channels they accept, in order, or none at all."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, verbose_name=_("person"), on_delete=models.CASCADE,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("person"),
+        on_delete=models.CASCADE,
         related_name="channel_preference",
     )
     # Accepted channels, most preferred first, e.g. ["sms", "email"].

@@ -59,16 +59,20 @@ def length_problem(channel: str, text: str) -> str | None:
     if channel == "sms":
         length = sms_length(text)
         if length.parts > conf.sms_max_parts():
-            return _(
-                "The text is %(characters)d characters, %(parts)d SMS parts; the most is %(most)d parts."
-            ) % {"characters": length.characters, "parts": length.parts, "most": conf.sms_max_parts()}
+            return _("The text is %(characters)d characters, %(parts)d SMS parts; the most is %(most)d parts.") % {
+                "characters": length.characters,
+                "parts": length.parts,
+                "most": conf.sms_max_parts(),
+            }
     elif channel == "whatsapp" and len(text) > conf.WHATSAPP_MAX_CHARS:
         return _("The text is %(characters)d characters; WhatsApp takes at most %(most)d.") % {
-            "characters": len(text), "most": conf.WHATSAPP_MAX_CHARS,
+            "characters": len(text),
+            "most": conf.WHATSAPP_MAX_CHARS,
         }
     elif channel == "voice" and len(text) > conf.VOICE_MAX_CHARS:
         return _("The text is %(characters)d characters; a voice call reads at most %(most)d.") % {
-            "characters": len(text), "most": conf.VOICE_MAX_CHARS,
+            "characters": len(text),
+            "most": conf.VOICE_MAX_CHARS,
         }
     return None
 
@@ -85,7 +89,7 @@ def check_template_text(text: str, *, channel: str = "") -> None:
             code="template_syntax",
         ) from error
     if channel:
-        problem = length_problem(channel, template.render(Context({})))
+        problem = length_problem(channel, template.render(Context({}, autoescape=False)))
         if problem:
             raise ValidationError(problem, code="too_long")
 
@@ -111,4 +115,4 @@ def render_text(text: str, *, language: str, person: Any, context: Mapping[str, 
     """Render ``text`` for ``person`` in ``language`` (dates and numbers follow the language)."""
     with translation.override(language):
         data = {**context, "person": person_context(person)}
-        return compile_text(text).render(Context(data)).strip()
+        return compile_text(text).render(Context(data, autoescape=False)).strip()

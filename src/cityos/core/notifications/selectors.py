@@ -33,8 +33,12 @@ class Segment:
     roles: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
-        return {"audience": self.audience, "district_ids": list(self.district_ids),
-                "languages": list(self.languages), "roles": list(self.roles)}
+        return {
+            "audience": self.audience,
+            "district_ids": list(self.district_ids),
+            "languages": list(self.languages),
+            "roles": list(self.roles),
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Segment:
@@ -101,9 +105,16 @@ def template_keys() -> list[str]:
     return list(MessageTemplate.objects.order_by("key").values_list("key", flat=True).distinct())
 
 
-def search_messages(*, state: str = "", channel: str = "", broadcast: int | None = None,
-                    language: str = "", q: str = "", since: date | None = None,
-                    until: date | None = None) -> QuerySet[Message]:
+def search_messages(
+    *,
+    state: str = "",
+    channel: str = "",
+    broadcast: int | None = None,
+    language: str = "",
+    q: str = "",
+    since: date | None = None,
+    until: date | None = None,
+) -> QuerySet[Message]:
     messages = Message.objects.select_related("recipient", "broadcast")
     if state:
         messages = messages.filter(state=state)

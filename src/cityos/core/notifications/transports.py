@@ -128,9 +128,15 @@ class OutboxTransport:
     def send(self, message: Message, **extra: Any) -> str:
         provider_id = f"outbox-{uuid.uuid4().hex}"
         record = {
-            "id": provider_id, "at": timezone.now().isoformat(), "channel": message.channel,
-            "to": message.address, "language": message.language, "subject": message.subject,
-            "body": message.body, "reference": str(message.pk), **extra,
+            "id": provider_id,
+            "at": timezone.now().isoformat(),
+            "channel": message.channel,
+            "to": message.address,
+            "language": message.language,
+            "subject": message.subject,
+            "body": message.body,
+            "reference": str(message.pk),
+            **extra,
         }
         directory = self.directory()
         try:
@@ -182,8 +188,13 @@ class HttpGatewayTransport:
         return str(getattr(settings, self.url_setting, "") or "")
 
     def payload(self, message: Message) -> dict[str, Any]:
-        return {"to": message.address, "body": message.body, "language": message.language,
-                "reference": str(message.pk), "channel": self.channel}
+        return {
+            "to": message.address,
+            "body": message.body,
+            "language": message.language,
+            "reference": str(message.pk),
+            "channel": self.channel,
+        }
 
     def send(self, message: Message) -> str:
         url = self.url()
@@ -218,7 +229,10 @@ def synthesise_speech(text: str, language: str) -> Path:
     try:
         subprocess.run(  # noqa: S603 - fixed binary, text goes in on stdin
             [binary, "-v", voice, "-s", "150", "-w", str(path), "--stdin"],
-            input=text.encode(), capture_output=True, timeout=120, check=True,
+            input=text.encode(),
+            capture_output=True,
+            timeout=120,
+            check=True,
         )
     except subprocess.CalledProcessError as error:
         path.unlink(missing_ok=True)
@@ -249,6 +263,14 @@ class VoiceTransport:
         url = str(settings.CITYOS_VOICE_GATEWAY_URL or "")
         if not url:
             return OutboxTransport(self.channel).send(message, audio_url=audio_url)
-        answer = post_json(url, {"to": message.address, "audio_url": audio_url, "text": message.body,
-                                 "language": message.language, "reference": str(message.pk)})
+        answer = post_json(
+            url,
+            {
+                "to": message.address,
+                "audio_url": audio_url,
+                "text": message.body,
+                "language": message.language,
+                "reference": str(message.pk),
+            },
+        )
         return str(answer.get("id") or answer.get("call_id") or "")

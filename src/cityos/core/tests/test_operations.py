@@ -30,6 +30,8 @@ def test_logs_are_one_json_object_per_line(capsys):
         processors=formatter_config["processors"], foreign_pre_chain=formatter_config["foreign_pre_chain"]
     )
     record = logging.LogRecord("cityos.test", logging.INFO, __file__, 1, "job %s done", ("nightly",), None)
+    record.job = "web.prune_finished_jobs"  # what `extra={"job": ...}` sets
     line = json.loads(formatter.format(record))
+    assert line["job"] == "web.prune_finished_jobs"
     assert line["event"] == "job nightly done"
     assert line["level"] == "info" and line["logger"] == "cityos.test" and "timestamp" in line

@@ -37,6 +37,6 @@ def cityos(request: HttpRequest) -> dict[str, Any]:
         "tile_attribution": settings.CITYOS_TILE_ATTRIBUTION,
         "language_choices": language_choices(),
         # How people without a smartphone reach the city; empty values hide that line.
-        "help_phone": getattr(settings, "CITYOS_HELP_PHONE", ""),
-        "help_sms": getattr(settings, "CITYOS_HELP_SMS", ""),
+        "help_phone": settings.CITYOS_HELP_PHONE,
+        "help_sms": settings.CITYOS_HELP_SMS,
     }

@@ -3,7 +3,7 @@
    drawn with or without one. Pages pick layers with data-layers="districts,places". */
 (function () {
   "use strict";
-  function popupFor(properties) {
+  function popupFor(properties, labels) {
     var box = document.createElement("div");
     var title = document.createElement("strong");
     title.textContent = properties.name || "";
@@ -11,7 +11,27 @@
     ["kind_label", "address", "opening_hours_text"].forEach(function (key) {
       if (properties[key]) { var p = document.createElement("div"); p.textContent = properties[key]; box.appendChild(p); }
     });
+    if (properties.open_now === true || properties.open_now === false) {
+      var badge = document.createElement("div");
+      badge.className = "badge " + (properties.open_now ? "ok" : "bad");
+      badge.textContent = properties.open_now ? labels.open : labels.closed;
+      box.appendChild(badge);
+    }
+    if (properties.url && properties.kind) {
+      var link = document.createElement("a");
+      link.href = properties.url;
+      link.textContent = labels.details;
+      var line = document.createElement("div");
+      line.appendChild(link);
+      box.appendChild(line);
+    }
     return box;
+  }
+  // Open, closed and unknown differ in shape of outline as well as colour, not colour alone.
+  function markerStyle(properties) {
+    if (properties.open_now === true) { return { radius: 8, color: "#ffffff", weight: 2, fillColor: "#1d6b2f", fillOpacity: 0.95 }; }
+    if (properties.open_now === false) { return { radius: 6, color: "#ffffff", weight: 2, fillColor: "#a1141b", fillOpacity: 0.95 }; }
+    return { radius: 6, color: "#1b1f24", weight: 2, fillColor: "#4a5562", fillOpacity: 0.9, dashArray: "2 2" };
   }
   function init(element) {
     if (element.dataset.ready) { return; }
@@ -26,19 +46,24 @@
       L.tileLayer(element.dataset.tileUrl, { attribution: element.dataset.tileAttribution || "", maxZoom: 19 }).addTo(map);
     }
     var bounds = L.latLngBounds([]);
+    var labels = { open: element.dataset.labelOpen || "Open now", closed: element.dataset.labelClosed || "Closed now",
+      details: element.dataset.labelDetails || "Details" };
     var layers = (element.dataset.layers || "").split(",").filter(Boolean);
     var jobs = layers.map(function (name) {
       var url = element.dataset[name + "Url"];
       if (!url) { return Promise.resolve(); }
       return fetch(url, { headers: { Accept: "application/geo+json, application/json" } })
-        .then(function (r) { return r.json(); })
+        .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
         .then(function (data) {
           var layer = L.geoJSON(data, {
-            style: function () { return { color: "#073f78", weight: 2, fillOpacity: 0.08 }; },
-            pointToLayer: function (feature, latlng) {
-              return L.circleMarker(latlng, { radius: 7, color: "#ffffff", weight: 2, fillColor: "#a1141b", fillOpacity: 0.95 });
+            // Areas only: a style here would also repaint the place markers drawn below.
+            style: function (feature) {
+              return feature.geometry.type === "Point" ? {} : { color: "#073f78", weight: 2, fillOpacity: 0.08 };
             },
-            onEachFeature: function (feature, lyr) { lyr.bindPopup(popupFor(feature.properties || {})); }
+            pointToLayer: function (feature, latlng) {
+              return L.circleMarker(latlng, markerStyle(feature.properties || {}));
+            },
+            onEachFeature: function (feature, lyr) { lyr.bindPopup(popupFor(feature.properties || {}, labels)); }
           }).addTo(map);
           if (layer.getBounds().isValid()) { bounds.extend(layer.getBounds()); }
           element.dispatchEvent(new CustomEvent("cityos:layer", { detail: { name: name, layer: layer, map: map } }));

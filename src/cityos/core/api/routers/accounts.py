@@ -1,0 +1,126 @@
+"""/api/v1/accounts: residents sign up and manage themselves; administrators list staff."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema
+from ninja.responses import Status
+
+from cityos.core.accounts.models import Language, Role, StaffRole, User
+from cityos.core.accounts.services import sign_up_resident
+from cityos.core.api.auth import api_auth, require_roles, require_user
+from cityos.core.api.pagination import LimitOffsetNextPagination, csv_export, paginate
+from cityos.core.api.schemas import Email
+from cityos.core.api.selectors import staff_with_roles
+from cityos.core.api.services import update_own_profile
+
+router = Router()
+
+LanguageCode = Literal["en", "zh-hant", "es"]
+RoleName = Literal["operator", "health_officer", "caseworker", "service_agent", "data_publisher", "administrator"]
+assert set(LanguageCode.__args__) == set(Language.values), "LanguageCode must list accounts.Language"  # type: ignore[attr-defined]
+assert set(RoleName.__args__) == set(Role.values), "RoleName must list accounts.Role"  # type: ignore[attr-defined]
+
+
+class SignUpIn(Schema):
+    email: Email | None = Field(None, description="An email address or a phone number (or both) is needed.")
+    phone: str | None = Field(None, max_length=32, description="In international format, e.g. +1 415 555 0100.")
+    password: str = Field(..., min_length=1, max_length=128)
+    language: LanguageCode = "en"
+    first_name: str = Field("", max_length=150)
+    last_name: str = Field("", max_length=150)
+
+
+class MeOut(Schema):
+    id: int
+    email: str | None
+    phone: str | None
+    first_name: str
+    last_name: str
+    language: str
+    is_staff: bool
+    roles: list[str]
+
+    @staticmethod
+    def resolve_roles(user: User) -> list[str]:
+        return sorted(user.role_names())
+
+
+class MePatch(Schema):
+    language: LanguageCode | None = None
+    first_name: str | None = Field(None, max_length=150)
+    last_name: str | None = Field(None, max_length=150)
+
+
+class StaffRoleOut(Schema):
+    role: str
+    department: str | None = Field(None, description="Department code; empty means every department.")
+    districts: list[int] = Field(description="District ids; empty means the whole city.")
+
+    @staticmethod
+    def resolve_department(staff_role: StaffRole) -> str | None:
+        return staff_role.department.code if staff_role.department else None
+
+    @staticmethod
+    def resolve_districts(staff_role: StaffRole) -> list[int]:
+        return sorted(d.pk for d in staff_role.districts.all())
+
+
+class StaffOut(Schema):
+    id: int
+    username: str
+    display_name: str
+    email: str | None
+    is_active: bool
+    roles: list[StaffRoleOut]
+
+    @staticmethod
+    def resolve_roles(user: User) -> list[StaffRole]:
+        return list(user.staff_roles.all())
+
+
+class StaffFilters(Schema):
+    role: RoleName | None = Field(None, description="Only staff holding this role.")
+    q: str | None = Field(None, max_length=100, description="Matches username, name or email.")
+
+
+@router.post("/sign-up", response={201: MeOut}, summary="Sign up as a resident")
+def sign_up(request: HttpRequest, payload: SignUpIn) -> Status:
+    """Creates a resident account. A taken email or phone, a weak password or a malformed phone
+    number is a 422 problem naming the field; nothing is saved then."""
+    user = sign_up_resident(
+        password=payload.password,
+        email=payload.email or "",
+        phone=payload.phone or "",
+        language=payload.language,
+        first_name=payload.first_name,
+        last_name=payload.last_name,
+    )
+    return Status(201, user)
+
+
+@router.get("/me", response=MeOut, auth=api_auth, summary="Who I am")
+def read_me(request: HttpRequest) -> User:
+    return require_user(request)
+
+
+@router.patch("/me", response=MeOut, auth=api_auth, summary="Change my language or name")
+def update_me(request: HttpRequest, payload: MePatch) -> User:
+    user = require_user(request)
+    changes = payload.model_dump(exclude_unset=True)
+    return update_own_profile(
+        user,
+        language=changes.get("language"),
+        first_name=changes.get("first_name"),
+        last_name=changes.get("last_name"),
+    )
+
+
+@router.get("/staff", response=list[StaffOut], auth=api_auth, summary="Staff and their roles (administrators)")
+@csv_export(StaffOut, filename="staff")
+@paginate(LimitOffsetNextPagination)
+def list_staff(request: HttpRequest, filters: Query[StaffFilters]) -> object:
+    require_roles(request, "administrator")
+    return staff_with_roles(role=filters.role, search=filters.q)

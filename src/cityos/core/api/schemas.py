@@ -1,0 +1,45 @@
+"""Shared schema pieces: the problem documents and field types with translated errors."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from ninja import Schema
+from pydantic import AfterValidator, Field
+from pydantic_core import PydanticCustomError
+
+
+class FieldError(Schema):
+    field: str = Field(description="Where the bad value is, e.g. 'body.email' or 'query.limit'.")
+    message: str = Field(description="What is wrong and how to fix it, in the request's language.")
+    code: str = Field(description="A stable code, e.g. 'missing', 'string_too_long', 'email'.")
+
+
+class Problem(Schema):
+    """RFC 9457 problem details."""
+
+    type: str = Field(description="A URI naming the kind of problem; 'about:blank' for plain HTTP errors.")
+    title: str
+    status: int
+    detail: str
+    instance: str = Field(description="The path of the request that failed.")
+
+
+class ValidationProblem(Problem):
+    errors: list[FieldError]
+
+
+def _valid_email(value: str) -> str:
+    value = value.strip().lower()
+    try:
+        validate_email(value)
+    except ValidationError:
+        # The type is the error code in the problem; its message is translated there.
+        raise PydanticCustomError("email", "Enter a valid email address.") from None
+    return value
+
+
+# An email address checked like Django's forms check it (pydantic's EmailStr needs another library).
+Email = Annotated[str, Field(max_length=254, json_schema_extra={"format": "email"}), AfterValidator(_valid_email)]

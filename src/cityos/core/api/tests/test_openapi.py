@@ -1,0 +1,30 @@
+"""The OpenAPI document and its interactive docs, served by the app itself."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_openapi_document_describes_security_and_problems(client):
+    schema = client.get("/api/v1/openapi.json").json()
+    schemes = schema["components"]["securitySchemes"]
+    assert (schemes["TokenAuth"]["type"], schemes["TokenAuth"]["scheme"]) == ("http", "bearer")
+    assert "/api-tokens/" in schemes["TokenAuth"]["description"]
+    assert schemes["SessionAuth"]["in"] == "cookie"
+    me = schema["paths"]["/api/v1/accounts/me"]["get"]
+    assert me["security"] == [{"TokenAuth": []}, {"SessionAuth": []}]
+    languages = schema["paths"]["/api/v1/meta/languages"]["get"]
+    assert {} in languages["security"]  # public, but a token or session is recognised
+    assert "application/problem+json" in languages["responses"]["default"]["content"]
+    assert "errors" in schema["components"]["schemas"]["ValidationProblem"]["properties"]
+
+
+@pytest.mark.parametrize("url", ["/api/docs", "/api/v1/docs"])
+def test_swagger_ui_is_served_from_our_static_files_not_a_cdn(client, url):
+    response = client.get(url)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "/static/ninja/swagger-ui" in html
+    assert "cdn" not in html.lower() and "unpkg" not in html.lower()

@@ -1,0 +1,113 @@
+"""Lists answer {count, next, previous, results} with absolute links; bad limit/offset is a 422."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from django.test import override_settings
+
+from cityos.core.accounts.models import Role
+from cityos.core.accounts.tests.factories import StaffFactory
+from cityos.core.api.tests.conftest import assert_problem
+from cityos.core.audit.models import AuditEntry
+
+pytestmark = pytest.mark.django_db
+
+LANGUAGES = "/api/v1/meta/languages"
+
+
+def test_a_page_links_to_the_next_and_previous_pages(client):
+    first = client.get(LANGUAGES, {"limit": 1}).json()
+    assert first["count"] == 3
+    assert [r["code"] for r in first["results"]] == ["en"]
+    assert first["previous"] is None
+    assert first["next"] == "http://testserver/api/v1/meta/languages?limit=1&offset=1"
+
+    second = client.get(first["next"]).json()
+    assert [r["code"] for r in second["results"]] == ["zh-hant"]
+    assert second["previous"] == "http://testserver/api/v1/meta/languages?limit=1&offset=0"
+
+    last = client.get(second["next"]).json()
+    assert [r["code"] for r in last["results"]] == ["es"] and last["next"] is None
+
+
+def test_links_keep_the_other_query_parameters(make_token, token_client):
+    admin = StaffFactory(roles=[Role.ADMINISTRATOR])
+    for _ in range(3):
+        StaffFactory(roles=[Role.OPERATOR])
+    client = token_client(make_token(owner=admin).secret)
+    page = client.get("/api/v1/accounts/staff", {"role": "operator", "limit": 2}).json()
+    assert page["count"] == 3
+    assert page["next"].startswith("http://testserver/api/v1/accounts/staff?")
+    assert "role=operator" in page["next"] and "offset=2" in page["next"]
+
+
+def test_an_offset_past_the_end_is_an_empty_page(client):
+    page = client.get(LANGUAGES, {"offset": 10}).json()
+    assert page["results"] == [] and page["next"] is None and page["count"] == 3
+
+
+def test_the_default_page_size_comes_from_settings(client):
+    assert len(client.get(LANGUAGES).json()["results"]) == 3
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ({"limit": 0}, "greater_than_equal"),
+        ({"limit": 501}, "less_than_equal"),
+        ({"limit": "ten"}, "int_parsing"),
+        ({"offset": -1}, "greater_than_equal"),
+        ({"offset": "1.5"}, "int_parsing"),
+    ],
+)
+def test_bad_limit_or_offset_is_a_422_naming_the_parameter(client, query, code):
+    body = assert_problem(client.get(LANGUAGES, query), 422)
+    [error] = body["errors"]
+    assert error["field"] == f"query.{next(iter(query))}"
+    assert error["code"] == code
+
+
+@override_settings(NINJA_PAGINATION_MAX_LIMIT=500)
+def test_the_maximum_limit_is_accepted(client):
+    assert client.get(LANGUAGES, {"limit": 500}).status_code == 200
+
+
+def test_staff_reads_of_personal_data_in_a_list_are_audited(make_token, token_client):
+    admin = StaffFactory(roles=[Role.ADMINISTRATOR])
+    client = token_client(make_token(owner=admin).secret)
+    page = client.get("/api/v1/accounts/staff").json()
+    entry = AuditEntry.objects.get(action="read", object_type="accounts.User")
+    assert entry.actor_id == admin.pk and entry.channel == "api"
+    assert sorted(entry.changes["ids"]) == sorted(str(r["id"]) for r in page["results"])
+    assert "email" in entry.fields
+
+
+def test_any_list_exports_as_csv_with_its_filters(make_token, token_client):
+    admin = StaffFactory(roles=[Role.ADMINISTRATOR], username="zz-admin")
+    StaffFactory(roles=[Role.OPERATOR], username="op-1")
+    StaffFactory(roles=[Role.CASEWORKER], username="cw-1")
+    client = token_client(make_token(owner=admin).secret)
+    response = client.get("/api/v1/accounts/staff", {"format": "csv", "role": "operator", "limit": 1})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert 'filename="staff.csv"' in response["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0] == ["id", "username", "display_name", "email", "is_active", "roles"]
+    # Every matching row, not one page.
+    assert [r[1] for r in rows[1:]] == ["op-1"]
+    assert rows[1][5] == "role=operator; department=; districts="
+    assert AuditEntry.objects.filter(action="export", object_type="accounts.User").exists()
+
+
+def test_an_unknown_format_is_a_422(client):
+    body = assert_problem(client.get(LANGUAGES, {"format": "xml"}), 422)
+    assert body["errors"][0]["field"] == "query.format"
+
+
+def test_a_public_list_exports_as_csv(client):
+    response = client.get(LANGUAGES, {"format": "csv"})
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    assert lines[0] == "code,name,name_local" and len(lines) == 4

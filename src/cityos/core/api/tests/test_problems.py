@@ -1,0 +1,107 @@
+"""Every error of the API is an RFC 9457 problem (application/problem+json)."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import override_settings
+
+from cityos.core.accounts.models import Role
+from cityos.core.api.routers import meta
+from cityos.core.api.tests.conftest import assert_problem
+
+pytestmark = pytest.mark.django_db
+
+
+def test_401_without_credentials_says_how_to_authenticate(client):
+    response = client.get("/api/v1/accounts/me")
+    body = assert_problem(response, 401)
+    assert body["instance"] == "/api/v1/accounts/me"
+    assert "Bearer" in body["detail"]
+    assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_403_for_a_missing_role(resident):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(resident)
+    body = assert_problem(client.get("/api/v1/accounts/staff"), 403)
+    assert body["type"] == "urn:cityos:problem:missing-role"
+    assert "administrator" in body["detail"]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/no-such-module/", "/api/v1/accounts/nobody", "/api/v1/x/y/z?q=1"])
+def test_404_for_paths_that_name_no_operation(client, path):
+    body = assert_problem(client.get(path), 404)
+    assert body["type"] == "about:blank"
+
+
+def test_405_keeps_the_allow_header(client):
+    response = client.delete("/api/v1/meta/languages")
+    body = assert_problem(response, 405)
+    assert response["Allow"] == "GET"
+    assert "GET" in body["detail"]
+
+
+def test_422_lists_each_bad_field(client):
+    response = client.post(
+        "/api/v1/accounts/sign-up", {"email": "x" * 300, "language": "klingon"}, content_type="application/json"
+    )
+    body = assert_problem(response, 422)
+    assert body["type"] == "urn:cityos:problem:validation-error"
+    fields = {e["field"]: e for e in body["errors"]}
+    assert set(fields) == {"body.email", "body.password", "body.language"}
+    assert fields["body.password"]["code"] == "missing"
+    assert fields["body.email"]["code"] == "string_too_long"
+    assert all(e["message"] for e in body["errors"])
+    assert "body.email" in body["detail"]
+
+
+def test_400_for_a_body_that_is_not_json(client):
+    response = client.post("/api/v1/accounts/sign-up", "{not json", content_type="application/json")
+    body = assert_problem(response, 400)
+    assert "JSON" in body["detail"]
+
+
+@override_settings(CITYOS_API_RATE_ANON="1/m")
+def test_429_says_when_to_retry(client):
+    assert client.get("/api/v1/meta/languages").status_code == 200
+    response = client.get("/api/v1/meta/languages")
+    body = assert_problem(response, 429)
+    assert body["type"] == "urn:cityos:problem:rate-limited"
+    assert 1 <= int(response["Retry-After"]) <= 60
+
+
+def test_500_hides_the_traceback(client, monkeypatch):
+    def broken() -> list[object]:
+        raise RuntimeError("secret internals: password=hunter2")
+
+    monkeypatch.setattr(meta, "available_languages", broken)
+    response = client.get("/api/v1/meta/languages")
+    body = assert_problem(response, 500)
+    text = response.content.decode()
+    assert "hunter2" not in text and "Traceback" not in text and "RuntimeError" not in text
+    assert body["type"] == "about:blank"
+
+
+def test_a_crash_before_the_operation_is_a_problem_too(client, monkeypatch, make_token):
+    from cityos.core.api import auth
+
+    def broken(secret: str) -> None:
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr(auth, "token_for_secret", broken)
+    response = client.get("/api/v1/meta/languages", headers={"Authorization": "Bearer cos_x"})
+    assert_problem(response, 500)
+    assert "on fire" not in response.content.decode()
+
+
+def test_ninja_http_errors_from_other_routers_become_problems(staff_client):
+    # geo writes use ninja's django_auth; without a session that is ninja's plain 401.
+    from django.test import Client
+
+    response = Client().post("/api/v1/geo/places", {}, content_type="application/json")
+    assert_problem(response, response.status_code)
+    assert response.status_code in (401, 403, 422)
+    _user, session = staff_client(Role.OPERATOR)
+    assert session.get("/api/v1/geo/places").status_code == 200

@@ -1,0 +1,217 @@
+"""/api/v1/geo: GeoJSON for everyone to read; writes for operators and administrators only."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from django.test import Client
+
+from cityos.core.accounts.models import Role
+from cityos.core.geo.models import Place, PlaceKind
+from cityos.core.geo.tests.factories import DistrictFactory, PlaceFactory
+from cityos.core.geo.tests.geojson import square
+
+pytestmark = pytest.mark.django_db
+GEOJSON = "application/geo+json"
+ALWAYS = {d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+NEVER = {d: [] for d in ALWAYS}
+
+
+@pytest.fixture
+def city():
+    west = DistrictFactory(code="west", name="West", names={"es": "Oeste"}, geometry=square(0, 0), population=900)
+    east = DistrictFactory(code="east", name="East", geometry=square(0.01, 0))
+    PlaceFactory(name="Clinic", kind=PlaceKind.CLINIC, lat=0.005, lon=0.005, district=west, opening_hours=ALWAYS)
+    PlaceFactory(name="Library", kind=PlaceKind.LIBRARY, lat=0.005, lon=0.015, district=east, opening_hours=NEVER)
+    PlaceFactory(name="Shelter", kind=PlaceKind.SHELTER, lat=0.006, lon=0.016, district=east)
+    PlaceFactory(name="Closed down", kind=PlaceKind.CLINIC, is_active=False, district=west)
+    return west, east
+
+
+def error_fields(response):
+    """Field names of a 422, as ninja ({"detail": [{"loc"}]}) or RFC 9457 ({"errors": [{"field"}]}) puts them."""
+    body = response.json()
+    if "errors" in body:
+        return {part for e in body["errors"] for part in e["field"].split(".")}
+    return {str(part) for e in body["detail"] for part in e["loc"]}
+
+
+def names(response):
+    return sorted(f["properties"]["name"] for f in response.json()["features"])
+
+
+def test_districts_are_a_geojson_feature_collection_named_in_the_request_language(client, city):
+    response = client.get("/api/v1/geo/districts", HTTP_ACCEPT_LANGUAGE="es")
+    assert response.status_code == 200 and response["Content-Type"] == GEOJSON
+    body = response.json()
+    assert body["type"] == "FeatureCollection"
+    west = next(f for f in body["features"] if f["id"] == "west")
+    assert west["geometry"]["type"] == "Polygon"
+    assert west["properties"]["name"] == "Oeste" and west["properties"]["population"] == 900
+    assert west["properties"]["place_count"] == 1  # the withdrawn clinic is not counted
+
+
+def test_one_district_by_code_and_an_unknown_code(client, city):
+    response = client.get("/api/v1/geo/districts/east")
+    assert response.status_code == 200 and response.json()["properties"]["name"] == "East"
+    assert client.get("/api/v1/geo/districts/nowhere").status_code == 404
+
+
+def test_the_cells_covering_a_district(client, city):
+    response = client.get("/api/v1/geo/districts/west/cells?resolution=9")
+    assert response["Content-Type"] == GEOJSON
+    assert len(response.json()["features"]) > 5
+    assert client.get("/api/v1/geo/districts/west/cells?resolution=15").status_code == 422
+
+
+def test_places_carry_what_the_map_shows(client, city):
+    response = client.get("/api/v1/geo/places")
+    assert response.status_code == 200 and response["Content-Type"] == GEOJSON
+    assert names(response) == ["Clinic", "Library", "Shelter"]
+    clinic = next(f for f in response.json()["features"] if f["properties"]["name"] == "Clinic")
+    assert clinic["geometry"] == {"type": "Point", "coordinates": [0.005, 0.005]}
+    props = clinic["properties"]
+    assert props["kind"] == "clinic" and props["kind_label"] == "Clinic" and props["district"] == "west"
+    assert props["open_now"] is True and props["opening_hours_text"] == "Every day: open 24 hours"
+    assert {"address", "url", "h3_cell"} <= props.keys()
+
+
+def test_places_filter_by_kind_district_open_now_and_bbox(client, city):
+    assert names(client.get("/api/v1/geo/places?kind=clinic&kind=shelter")) == ["Clinic", "Shelter"]
+    assert names(client.get("/api/v1/geo/places?district=east")) == ["Library", "Shelter"]
+    assert names(client.get("/api/v1/geo/places?open_now=true")) == ["Clinic"]
+    assert names(client.get("/api/v1/geo/places?open_now=false")) == ["Library", "Shelter"]
+    assert names(client.get("/api/v1/geo/places?bbox=0.01,0,0.02,0.0055")) == ["Library"]
+    assert names(client.get("/api/v1/geo/places?q=libr")) == ["Library"]
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("bbox=1,2,3", "bbox"),
+        ("bbox=5,0,1,1", "bbox"),
+        ("bbox=a,b,c,d", "bbox"),
+        ("kind=casino", "kind"),
+        ("open_now=maybe", "open_now"),
+        ("format=xml", "format"),
+    ],
+)
+def test_bad_filters_are_refused_naming_the_parameter(client, city, query, field):
+    response = client.get(f"/api/v1/geo/places?{query}")
+    assert response.status_code == 422
+    assert field in error_fields(response), response.json()
+
+
+def test_places_export_as_csv(client, city):
+    response = client.get("/api/v1/geo/places?format=csv&kind=clinic")
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert [r["name"] for r in rows] == ["Clinic"] and rows[0]["open_now"] == "true"
+
+
+def test_one_place_and_a_withdrawn_or_missing_one(client, city):
+    clinic = Place.objects.get(name="Clinic")
+    response = client.get(f"/api/v1/geo/places/{clinic.pk}")
+    assert response.status_code == 200 and response["Content-Type"] == GEOJSON
+    assert response.json()["properties"]["name"] == "Clinic"
+    assert client.get(f"/api/v1/geo/places/{Place.objects.get(name='Closed down').pk}").status_code == 404
+    assert client.get("/api/v1/geo/places/999999").status_code == 404
+
+
+NEW_PLACE = {
+    "kind": "wifi_hotspot",
+    "name": "Free Wi-Fi",
+    "lat": 0.005,
+    "lon": 0.015,
+    "opening_hours": {"mon": [["08:00", "17:00"]]},
+    "names": {"es": "Wi-Fi gratis"},
+}
+
+
+def post(client, data, path="/api/v1/geo/places", method="post"):
+    return getattr(client, method)(path, json.dumps(data), content_type="application/json")
+
+
+def test_an_operator_adds_a_place_and_its_district_is_computed(staff_client, city):
+    _user, client = staff_client(Role.OPERATOR)
+    response = post(client, NEW_PLACE)
+    assert response.status_code == 201, response.content
+    assert response["Content-Type"] == GEOJSON
+    props = response.json()["properties"]
+    assert props["district"] == "east" and props["h3_cell"]
+    assert Place.objects.get(name="Free Wi-Fi").names == {"es": "Wi-Fi gratis"}
+
+
+def test_an_administrator_replaces_changes_and_deletes_a_place(staff_client, city):
+    _user, client = staff_client(Role.ADMINISTRATOR)
+    place = Place.objects.get(name="Library")
+    path = f"/api/v1/geo/places/{place.pk}"
+    response = post(client, {**NEW_PLACE, "name": "Library Wi-Fi", "lon": 0.005}, path, "put")
+    assert response.status_code == 200 and response.json()["properties"]["district"] == "west"
+    response = post(client, {"address": "2 Elm St"}, path, "patch")
+    assert response.status_code == 200
+    place.refresh_from_db()
+    assert (place.name, place.address, place.kind) == ("Library Wi-Fi", "2 Elm St", "wifi_hotspot")
+    assert client.delete(path).status_code == 204
+    assert not Place.objects.filter(pk=place.pk).exists()
+
+
+def test_anonymous_writes_are_refused_401(client, city):
+    assert post(client, NEW_PLACE).status_code == 401
+    assert client.delete(f"/api/v1/geo/places/{Place.objects.first().pk}").status_code == 401
+    assert not Place.objects.filter(name="Free Wi-Fi").exists()
+
+
+def test_residents_and_staff_without_the_role_are_refused_403(client, resident, staff_client, city):
+    client.force_login(resident)
+    assert post(client, NEW_PLACE).status_code == 403
+    _user, caseworker = staff_client(Role.CASEWORKER)
+    assert post(caseworker, NEW_PLACE).status_code == 403
+    assert not Place.objects.filter(name="Free Wi-Fi").exists()
+
+
+def test_staff_without_their_second_factor_are_refused(city):
+    from cityos.core.accounts.tests.factories import StaffFactory
+
+    client = Client()
+    client.force_login(StaffFactory(roles=[Role.OPERATOR]))
+    assert post(client, NEW_PLACE).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"lat": 95}, "lat"),
+        ({"lat": "north"}, "lat"),
+        ({"kind": "casino"}, "kind"),
+        ({"name": ""}, "name"),
+        ({"opening_hours": {"mon": [["17:00", "08:00"]]}}, "opening_hours"),
+        ({"opening_hours": {"someday": []}}, "opening_hours"),
+        ({"website": "ftp://x"}, "website"),
+        ({"names": {"xx": "?"}}, "names"),
+    ],
+)
+def test_bad_input_is_422_naming_the_field_and_nothing_is_saved(staff_client, city, change, field):
+    _user, client = staff_client(Role.OPERATOR)
+    response = post(client, {**NEW_PLACE, **change})
+    assert response.status_code == 422, response.content
+    assert field in error_fields(response), response.json()
+    assert not Place.objects.filter(name="Free Wi-Fi").exists()
+
+
+def test_the_openapi_document_says_places_are_geojson():
+    from ninja import NinjaAPI
+
+    from cityos.core.geo.api import router
+
+    # This router alone, so the check does not depend on other modules' operations.
+    api = NinjaAPI(urls_namespace="geo-openapi-check")
+    api.add_router("/geo/", router)
+    schema = json.loads(json.dumps(api.get_openapi_schema(path_prefix="/api/v1/")))  # as served
+    content = schema["paths"]["/api/v1/geo/places"]["get"]["responses"]["200"]["content"]
+    assert {GEOJSON, "text/csv"} <= content.keys()
+    write = schema["paths"]["/api/v1/geo/places"]["post"]
+    assert write["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/PlaceIn")

@@ -1,0 +1,277 @@
+from __future__ import annotations
+
+import csv
+import hmac
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from cityos.core.accounts.models import User
+from cityos.core.accounts.permissions import staff_required
+from cityos.core.audit.models import AuditAction
+from cityos.core.audit.services import record_bulk_access
+from cityos.core.notifications import conf, selectors, services
+from cityos.core.notifications.forms import ComposeForm, MessageFilterForm, PreferencesForm
+from cityos.core.notifications.models import Message, MessageState
+from cityos.core.notifications.selectors import Segment
+
+EXPORT_COLUMNS = [
+    "id",
+    "created_at",
+    "recipient_id",
+    "address",
+    "channel",
+    "language",
+    "template_key",
+    "state",
+    "suppressed_reason",
+    "attempts",
+    "sent_at",
+    "delivered_at",
+    "failed_at",
+    "last_error",
+    "broadcast_id",
+    "provider_message_id",
+]
+
+
+def _signed_in_user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+# --- Residents: channel preferences --------------------------------------------------------
+
+
+@login_required
+def preferences(request: HttpRequest) -> HttpResponse:
+    user = _signed_in_user(request)
+    form = PreferencesForm(request.POST or None, user=user, preference=selectors.preference_of(user))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.set_preferences(
+                user, channels=form.cleaned_data["channels"], opted_out=form.cleaned_data["opted_out"]
+            )
+        except ValidationError as error:
+            for message in error.messages:
+                form.add_error(None, message)
+        else:
+            if form.cleaned_data["opted_out"]:
+                messages.success(request, _("Saved. You will get no messages from the city."))
+            else:
+                messages.success(request, _("Saved. We will use the channels you chose, in that order."))
+            return redirect("notifications:preferences")
+    return render(request, "notifications/preferences.html", {"form": form})
+
+
+# --- Staff: the message list, export and compose --------------------------------------------
+
+
+def _filtered(request: HttpRequest) -> tuple[MessageFilterForm, QuerySet[Message]]:
+    form = MessageFilterForm(request.GET or None)
+    if form.is_bound and form.is_valid():
+        return form, selectors.search_messages(**{k: v for k, v in form.cleaned_data.items() if v})
+    if form.is_bound:
+        return form, Message.objects.none()
+    return form, selectors.search_messages()
+
+
+@staff_required(*conf.MESSAGING_ROLES)
+def message_list(request: HttpRequest) -> HttpResponse:
+    form, found = _filtered(request)
+    page = Paginator(found, 50).get_page(request.GET.get("page"))
+    shown = [m.pk for m in page if m.address]
+    if shown:  # the table shows addresses: a read of personal data
+        record_bulk_access(Message, shown, ["address"], description=f"{len(shown)} message addresses listed")
+    query = request.GET.copy()
+    query.pop("page", None)
+    context: dict[str, Any] = {"form": form, "page": page, "query": query.urlencode()}
+    if request.htmx:  # type: ignore[attr-defined]
+        return render(request, "notifications/_messages_table.html", context)
+    context["broadcasts"] = selectors.broadcasts_with_counts(limit=10)
+    context["states"] = MessageState.choices
+    return render(request, "notifications/list.html", context)
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+@staff_required(*conf.MESSAGING_ROLES)
+def export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+    form, found = _filtered(request)
+    if form.is_bound and not form.is_valid():
+        return render(
+            request,
+            "notifications/list.html",
+            {
+                "form": form,
+                "page": Paginator(Message.objects.none(), 50).get_page(1),
+                "query": "",
+                "broadcasts": selectors.broadcasts_with_counts(limit=10),
+            },
+            status=400,
+        )
+    ids = list(found.values_list("pk", flat=True))
+    record_bulk_access(
+        Message, ids, ["address"], action=AuditAction.EXPORT, description=f"{len(ids)} messages exported as CSV"
+    )
+    writer = csv.writer(_Echo())
+
+    def rows() -> Iterator[str]:
+        yield writer.writerow(EXPORT_COLUMNS)
+        for message in found.iterator(chunk_size=2000):
+            yield writer.writerow(
+                [
+                    value.isoformat() if hasattr(value, "isoformat") else value
+                    for value in (getattr(message, column) for column in EXPORT_COLUMNS)
+                ]
+            )
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="messages.csv"'
+    return response
+
+
+_FORM_FIELD = {"channels": "channel", "district_ids": "districts", "segment": None, "context": "details"}
+
+
+@staff_required(*conf.MESSAGING_ROLES)
+def compose(request: HttpRequest) -> HttpResponse:
+    form = ComposeForm(request.POST or None)
+    context: dict[str, Any] = {"form": form}
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        segment = Segment(
+            audience=data["audience"],
+            district_ids=tuple(d.pk for d in data["districts"]),
+            languages=tuple(data["languages"]),
+            roles=tuple(data["roles"]),
+        )
+        channels = [data["channel"]] if data["channel"] else None
+        details = {"details": data["details"]} if data["details"] else {}
+        if request.POST.get("action") != "send":
+            # First press: say how many people it reaches, then ask to confirm.
+            context["reach"] = selectors.segment_members(segment).count()
+            return render(request, "notifications/compose.html", context)
+        try:
+            broadcast = services.send_to_segment(
+                segment, data["template_key"], details, channels, sent_by=_signed_in_user(request)
+            )
+        except PermissionDenied as error:
+            form.add_error("districts", str(error))
+        except ValidationError as error:
+            for field, problems in error.message_dict.items():
+                target = _FORM_FIELD.get(field, field)
+                for problem in problems:
+                    form.add_error(target if target in form.fields else None, problem)
+        else:
+            messages.success(
+                request,
+                _(
+                    "Broadcast %(number)d is on its way to %(people)d people "
+                    "(%(suppressed)d suppressed by their choices)."
+                )
+                % {
+                    "number": broadcast.pk,
+                    "people": broadcast.recipient_count,
+                    "suppressed": broadcast.suppressed_count,
+                },
+            )
+            return redirect(f"{reverse('notifications:list')}?broadcast={broadcast.pk}")
+    return render(request, "notifications/compose.html", context, status=400 if form.errors else 200)
+
+
+@staff_required(*conf.MESSAGING_ROLES)
+def tile_today(request: HttpRequest) -> HttpResponse:
+    counts = selectors.messages_today_by_state()
+    rows = [(label, counts[value]) for value, label in MessageState.choices]
+    return render(request, "notifications/tiles/today.html", {"rows": rows})
+
+
+# --- Gateways' webhooks: SMS replies (STOP/START) and delivery receipts --------------------
+
+
+def _gateway_authorised(request: HttpRequest) -> bool:
+    token = settings.CITYOS_GATEWAY_TOKEN
+    given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    return bool(token) and hmac.compare_digest(given.encode(), token.encode())
+
+
+def _payload(request: HttpRequest) -> dict[str, Any]:
+    if request.content_type == "application/json":
+        try:
+            data = json.loads(request.body or b"{}")
+        except ValueError:
+            return {}
+        return data if isinstance(data, dict) else {}
+    return {k.lower(): v for k, v in request.POST.items()}  # form posts, e.g. From=...&Body=...
+
+
+def _problem(status: int, detail: str, errors: dict[str, list[str]] | None = None) -> JsonResponse:
+    body: dict[str, Any] = {"type": "about:blank", "status": status, "title": detail, "detail": detail}
+    if errors:
+        body["errors"] = [{"field": f, "message": m} for f, ms in errors.items() for m in ms]
+    return JsonResponse(body, status=status, content_type="application/problem+json")
+
+
+@csrf_exempt
+@require_POST
+def inbound_sms(request: HttpRequest) -> JsonResponse:
+    """A reply to one of our SMS: STOP opts the sender out of everything, START back in."""
+    if not _gateway_authorised(request):
+        return _problem(401, _("Send the gateway token as a bearer token."))
+    data = _payload(request)
+    sender = str(data.get("from") or "")
+    keyword = services.inbound_keyword(str(data.get("text") or data.get("body") or ""))
+    if not sender:
+        return _problem(400, _("The sender is missing."), {"from": [_("Give the sender's phone number.")]})
+    if keyword is None:
+        return JsonResponse({"action": "ignored", "reply": ""})
+    try:
+        changed = services.set_opt_out_by_phone(sender, opted_out=keyword == "stop")
+    except ValidationError as error:
+        return _problem(400, _("The sender is not a phone number."), error.message_dict)
+    # The reply goes back by SMS, in the sender's own language.
+    with translation.override(changed[0].language if changed else settings.LANGUAGE_CODE):
+        reply = (
+            _("You will get no more messages from the city. Text START to get them again.")
+            if keyword == "stop"
+            else _("You will get city messages again. Text STOP to stop them.")
+        )
+    return JsonResponse(
+        {"action": "opted_out" if keyword == "stop" else "opted_in", "accounts": len(changed), "reply": reply}
+    )
+
+
+@csrf_exempt
+@require_POST
+def delivery_report(request: HttpRequest) -> JsonResponse:
+    """A provider's receipt: {"id": provider message id, "status": "delivered" | "failed", "error": ""}."""
+    if not _gateway_authorised(request):
+        return _problem(401, _("Send the gateway token as a bearer token."))
+    data = _payload(request)
+    try:
+        message = services.record_delivery_report(
+            str(data.get("id") or ""), str(data.get("status") or ""), str(data.get("error") or "")
+        )
+    except ValidationError as error:
+        status = 404 if "id" in error.message_dict else 400
+        return _problem(status, _("The receipt was not accepted."), error.message_dict)
+    return JsonResponse({"id": message.pk, "state": message.state})

@@ -1,0 +1,69 @@
+"""The residents' portal and its language switcher, without a browser."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from cityos.core.accounts.tests.factories import ResidentFactory, StaffFactory
+from cityos.core.registry import registry
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_home_page_lists_every_portal_service_and_help_without_a_smartphone(client):
+    page = client.get(reverse("web:home")).content.decode()
+    for item in registry.nav_for("portal"):
+        if item.key != "home":
+            assert f'href="{reverse(item.url_name)}"' in page
+    assert 'id="help"' in page and "No smartphone?" in page
+    assert '<a class="skip-link" href="#main">' in page and '<main id="main"' in page
+
+
+def test_an_anonymous_visitor_switches_language_with_a_cookie(client):
+    response = client.post(reverse("web:set-language"), {"language": "zh-hant", "next": "/"})
+    assert response.status_code == 302 and response["Location"] == "/"
+    assert client.cookies["django_language"].value == "zh-hant"
+    page = client.get(reverse("web:home")).content.decode()
+    assert '<html lang="zh-hant">' in page and "歡迎來到" in page
+
+
+def test_a_signed_in_residents_choice_is_saved_on_the_account(client):
+    resident = ResidentFactory(language="en")
+    client.force_login(resident, backend="cityos.core.accounts.backends.EmailOrPhoneBackend")
+    client.post(reverse("web:set-language"), {"language": "es", "next": "/me/"})
+    resident.refresh_from_db()
+    assert resident.language == "es"
+    assert "Mi cuenta" in client.get(reverse("web:me")).content.decode()
+
+
+def test_an_unknown_language_changes_nothing(client):
+    resident = ResidentFactory(language="en")
+    client.force_login(resident, backend="cityos.core.accounts.backends.EmailOrPhoneBackend")
+    client.post(reverse("web:set-language"), {"language": "xx", "next": "/"})
+    resident.refresh_from_db()
+    assert resident.language == "en"
+    assert "django_language" not in client.cookies
+
+
+def test_staff_may_switch_language_before_their_second_step(client):
+    staff = StaffFactory()
+    client.force_login(staff, backend="cityos.core.accounts.backends.EmailOrPhoneBackend")
+    response = client.post(reverse("web:set-language"), {"language": "es", "next": "/accounts/verify/"})
+    assert response["Location"] == "/accounts/verify/"
+    staff.refresh_from_db()
+    assert staff.language == "es"
+
+
+def test_the_switcher_offers_each_language_in_its_own_name(client):
+    page = client.get(reverse("web:home")).content.decode()
+    for code, name in (("en", "English"), ("zh-hant", "繁體中文"), ("es", "Español")):
+        assert f'<option value="{code}" lang="{code}"' in page and name in page
+
+
+def test_form_errors_are_tied_to_their_fields(client):
+    page = client.post(reverse("accounts:sign-up"), {"email": "not-an-email", "password": "x", "language": "en"})
+    html = page.content.decode()
+    assert 'aria-invalid="true"' in html
+    assert 'aria-describedby="id_email_error"' in html and 'id="id_email_error"' in html
+    assert 'role="alert"' in html and 'href="#id_email"' in html
