@@ -7,6 +7,7 @@ production sets DATABASE_URL, CITYOS_CACHE_URL, CITYOS_SMTP_URL and friends
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -85,6 +86,7 @@ INSTALLED_APPS = [
     "cityos.core.notifications",
     "cityos.core.api",
     # domain apps plug in below; each registers itself in cityos.core.registry
+    "cityos.epi",
     *[a for a in env("CITYOS_EXTRA_APPS").split(",") if a],
 ]
 
@@ -152,7 +154,8 @@ else:
 
 # --- Jobs: Django's task framework (django-tasks backport) -------------------------------
 TASK_BACKEND = env("CITYOS_TASK_BACKEND", "django_tasks_db.DatabaseBackend")
-TASKS = {"default": {"BACKEND": TASK_BACKEND, "QUEUES": ["default", "notifications", "events"]}}
+# An empty QUEUES list accepts any queue name, so a module can add its own queue without a settings change.
+TASKS = {"default": {"BACKEND": TASK_BACKEND, "QUEUES": []}}
 
 # --- People and sign-in ------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -241,6 +244,15 @@ CITYOS_SMS_GATEWAY_URL = env("CITYOS_SMS_GATEWAY_URL")
 CITYOS_WHATSAPP_GATEWAY_URL = env("CITYOS_WHATSAPP_GATEWAY_URL")
 CITYOS_VOICE_GATEWAY_URL = env("CITYOS_VOICE_GATEWAY_URL")
 CITYOS_GATEWAY_TOKEN = env("CITYOS_GATEWAY_TOKEN")
+CITYOS_GATEWAY_TIMEOUT_SECONDS = float(env("CITYOS_GATEWAY_TIMEOUT_SECONDS", "10"))
+CITYOS_MESSAGE_MAX_ATTEMPTS = int(env("CITYOS_MESSAGE_MAX_ATTEMPTS", "5"))
+CITYOS_MESSAGE_RETRY_BASE_SECONDS = float(env("CITYOS_MESSAGE_RETRY_BASE_SECONDS", "30"))
+CITYOS_MESSAGE_RETRY_MAX_SECONDS = float(env("CITYOS_MESSAGE_RETRY_MAX_SECONDS", "3600"))
+CITYOS_SMS_MAX_PARTS = int(env("CITYOS_SMS_MAX_PARTS", "4"))
+# espeak-ng voice per language; a Cantonese-speaking city sets {"zh-hant": "yue"}.
+CITYOS_VOICE_VOICES = json.loads(env("CITYOS_VOICE_VOICES", "{}") or "{}")
+# Per-channel transport classes, e.g. {"sms": "mycity.transports.CarrierSms"}, to plug in a provider.
+CITYOS_NOTIFICATION_TRANSPORTS = json.loads(env("CITYOS_NOTIFICATION_TRANSPORTS", "{}") or "{}")
 CITYOS_RATE_LIMITS = {  # messages per minute per channel
     "email": int(env("CITYOS_RATE_EMAIL", "600")),
     "sms": int(env("CITYOS_RATE_SMS", "120")),

@@ -16,6 +16,7 @@ urlpatterns = [
     path("places/", include("cityos.core.geo.urls")),
     path("messages/", include("cityos.core.notifications.urls")),
     path("api-tokens/", include("cityos.core.api.urls")),
+    path("epi/", include("cityos.epi.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

@@ -1,5 +1,6 @@
 """/api/v1/geo: districts and public places as GeoJSON (application/geo+json), CSV on request.
 
+Errors (401, 403, 404, 422) are documented and rendered by the API layer (RFC 9457 problems).
 Reads are public. Writes need a signed-in operator or administrator (browser session for now;
 the API's token layer plugs in through ``WRITE_AUTH``).
 """
@@ -28,12 +29,6 @@ WRITE_ROLES = ("operator", "administrator")
 
 
 # --- Schemas -------------------------------------------------------------------------------
-
-
-class Problem(Schema):
-    """An error; the API layer may add RFC 9457 members (type, title, status, errors)."""
-
-    detail: Any = None
 
 
 class PointGeometry(Schema):
@@ -221,7 +216,7 @@ def list_districts(request: HttpRequest) -> HttpResponse:
 
 @router.get(
     "/districts/{code}",
-    response={200: DistrictFeature, 404: Problem},
+    response={200: DistrictFeature},
     summary="One district as a GeoJSON Feature",
     openapi_extra=_documented_as("DistrictFeature"),
 )
@@ -234,7 +229,7 @@ def get_district(request: HttpRequest, code: str) -> HttpResponse:
 
 @router.get(
     "/districts/{code}/cells",
-    response={200: CellCollection, 404: Problem},
+    response={200: CellCollection},
     summary="H3 cells covering a district",
     openapi_extra=_documented_as("CellCollection"),
 )
@@ -287,7 +282,7 @@ def list_places(request: HttpRequest, filters: Query[PlaceFilters]) -> HttpRespo
 
 @router.get(
     "/places/{place_id}",
-    response={200: PlaceFeature, 404: Problem},
+    response={200: PlaceFeature},
     summary="One place as a GeoJSON Feature",
     openapi_extra=_documented_as("PlaceFeature"),
 )
@@ -298,7 +293,7 @@ def get_place(request: HttpRequest, place_id: int) -> HttpResponse:
 @router.post(
     "/places",
     auth=WRITE_AUTH,
-    response={201: PlaceFeature, 401: Problem, 403: Problem, 422: Problem},
+    response={201: PlaceFeature},
     summary="Add a place (operators, administrators)",
 )
 def create_place(request: HttpRequest, payload: PlaceIn) -> HttpResponse:
@@ -315,7 +310,7 @@ def create_place(request: HttpRequest, payload: PlaceIn) -> HttpResponse:
 @router.put(
     "/places/{place_id}",
     auth=WRITE_AUTH,
-    response={200: PlaceFeature, 401: Problem, 403: Problem, 404: Problem, 422: Problem},
+    response={200: PlaceFeature},
     summary="Replace a place (operators, administrators)",
 )
 def replace_place(request: HttpRequest, place_id: int, payload: PlaceIn) -> HttpResponse:
@@ -333,7 +328,7 @@ def replace_place(request: HttpRequest, place_id: int, payload: PlaceIn) -> Http
 @router.patch(
     "/places/{place_id}",
     auth=WRITE_AUTH,
-    response={200: PlaceFeature, 401: Problem, 403: Problem, 404: Problem, 422: Problem},
+    response={200: PlaceFeature},
     summary="Change some fields of a place (operators, administrators)",
 )
 def patch_place(request: HttpRequest, place_id: int, payload: PlacePatch) -> HttpResponse:
@@ -354,7 +349,7 @@ def patch_place(request: HttpRequest, place_id: int, payload: PlacePatch) -> Htt
 @router.delete(
     "/places/{place_id}",
     auth=WRITE_AUTH,
-    response={204: None, 401: Problem, 403: Problem, 404: Problem},
+    response={204: None},
     summary="Delete a place (operators, administrators)",
 )
 def delete_place(request: HttpRequest, place_id: int) -> HttpResponse:

@@ -29,7 +29,7 @@ def subscribed(settings):
     settings.TASKS = {
         "default": {
             "BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
-            "QUEUES": ["default", "notifications", "events"],
+            "QUEUES": [],
         }
     }
     received.clear()

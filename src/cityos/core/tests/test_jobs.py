@@ -25,7 +25,7 @@ def heartbeat_job():
 
 @pytest.mark.django_db
 def test_a_periodic_job_is_enqueued_once_per_period(heartbeat_job, settings):
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": []}}
     now = timezone.now()
     assert "tests.heartbeat" in enqueue_due_jobs(now)
     assert "tests.heartbeat" not in enqueue_due_jobs(now + timedelta(minutes=1))

@@ -164,3 +164,12 @@ def test_editing_a_district_boundary_in_the_back_office_is_checked(admin):
     data = {"code": "west", "name": "West", "names": "{}", "population": "", "geometry": point}
     response = admin.post(reverse("admin:geo_district_change", args=[district.pk]), data)
     assert response.status_code == 200 and "geometry" in response.context["adminform"].form.errors
+
+
+def test_adding_a_district_in_the_back_office_derives_its_centroid_and_area(admin):
+    geometry = '{"type": "Polygon", "coordinates": [[[0, 0], [0.01, 0], [0.01, 0.01], [0, 0.01], [0, 0]]]}'
+    data = {"code": "west", "name": "West", "names": '{"es": "Oeste"}', "population": "100", "geometry": geometry}
+    response = admin.post(reverse("admin:geo_district_add"), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    west = District.objects.get(code="west")
+    assert west.centroid_lat == pytest.approx(0.005) and west.area_km2 > 1

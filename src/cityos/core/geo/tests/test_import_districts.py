@@ -178,3 +178,13 @@ def test_the_reasons_come_in_the_active_language():
     with translation.override("es"):
         report = import_districts(b"{not json")
     assert "JSON" in report.file_errors[0] and "not valid" not in report.file_errors[0]
+
+
+def test_an_import_publishes_what_it_created_and_changed():
+    from unittest import mock
+
+    DistrictFactory(code="west", name="Old")
+    with mock.patch("cityos.core.geo.services.publish") as publish:
+        import_districts(two_districts())
+    [event] = [call.args[0] for call in publish.call_args_list]
+    assert (event.name, event.created, event.updated) == ("geo.districts_imported", ["east"], ["west"])

@@ -166,3 +166,16 @@ def test_a_geojson_place_that_is_not_a_point_is_refused():
     )
     report = import_places(source, file_format="geojson")
     assert "geometry.type" in report.items[0].errors[0] and not Place.objects.exists()
+
+
+def test_changes_to_places_are_published_as_events_after_commit(west_and_east, django_capture_on_commit_callbacks):
+    from unittest import mock
+
+    with mock.patch("cityos.core.geo.services.publish") as publish:
+        place = create_place(kind=PlaceKind.CLINIC, name="Clinic", lat=0.005, lon=0.015)
+        delete_place(place)
+    events = [call.args[0] for call in publish.call_args_list]
+    assert [(e.name, e.action, e.district_code) for e in events] == [
+        ("geo.place_changed", "created", "east"),
+        ("geo.place_changed", "deleted", "east"),
+    ]

@@ -38,9 +38,15 @@ def db_tasks(settings) -> None:
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": QUEUES}}
 
 
-@pytest.fixture
-def outbox_dir(settings, tmp_path):
+@pytest.fixture(autouse=True)
+def _files_in_tmp(settings, tmp_path) -> None:
+    # The outbox (var/outbox) and voice audio (media) of a test stay in its own folder.
     settings.VAR_DIR = tmp_path
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def outbox_dir(tmp_path):
     return tmp_path / "outbox"
 
 
