@@ -7,13 +7,14 @@ fits the series...) come back from :mod:`cityos.epi.rt` as field errors of the s
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Iterable
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
 from cityos.core.api.problems import ApiProblem
-from cityos.epi import rt
+from cityos.epi import forecast, rt
 
 router = Router()
 
@@ -113,6 +114,43 @@ class RtWindowOut(Schema):
     quantile_0_975: float = Field(..., alias="quantile_0.975", description="97.5% quantile of the posterior.")
 
 
+class ForecastRequest(RtRequest):
+    horizon: int = Field(forecast.DEFAULT_HORIZON, ge=1, le=forecast.MAX_HORIZON, description="Days to forecast.")
+    samples: int = Field(
+        forecast.DEFAULT_SAMPLES,
+        ge=100,
+        le=forecast.MAX_SAMPLES,
+        description="Simulated trajectories: more give steadier bands and take longer.",
+    )
+    seed: int | None = Field(
+        None, ge=0, le=2**63 - 1, description="Seed of the simulation, to get the same forecast again."
+    )
+
+
+class ForecastDayOut(Schema):
+    """Forecast cases on one day after the series: the mean and quantiles of the trajectories."""
+
+    day: int = Field(..., description="Day number, 1-based, continuing the series (its last day + 1, + 2, ...).")
+    horizon: int = Field(..., description="Days after the last day of the series.")
+    mean: float = Field(..., description="Mean forecast cases.")
+    quantile_0_025: float = Field(..., alias="quantile_0.025", description="2.5% quantile: lower end of the 95% band.")
+    quantile_0_05: float = Field(..., alias="quantile_0.05", description="5% quantile: lower end of the 90% band.")
+    quantile_0_25: float = Field(..., alias="quantile_0.25", description="25% quantile: lower end of the 50% band.")
+    quantile_0_5: float = Field(..., alias="quantile_0.5", description="Median forecast cases.")
+    quantile_0_75: float = Field(..., alias="quantile_0.75", description="75% quantile: upper end of the 50% band.")
+    quantile_0_95: float = Field(..., alias="quantile_0.95", description="95% quantile: upper end of the 90% band.")
+    quantile_0_975: float = Field(..., alias="quantile_0.975", description="97.5% quantile: upper end of the 95% band.")
+
+
+class ForecastOut(Schema):
+    rt: RtWindowOut = Field(..., description="The Rt posterior of the last window, which drives the forecast.")
+    days: list[ForecastDayOut]
+
+
+def _quantile_fields(values: Iterable[float]) -> dict[str, float]:
+    return {f"quantile_{q}": float(v) for q, v in zip(rt.QUANTILES, values, strict=True)}
+
+
 def _as_problem(error: rt.InvalidRtInput) -> ApiProblem:
     return ApiProblem(
         422, errors=[{"field": f"body.{p.field}", "message": p.message, "code": p.code} for p in error.problems]
@@ -129,7 +167,7 @@ def _as_problem(error: rt.InvalidRtInput) -> ApiProblem:
     summary="Reproduction number (Rt) of a case series",
     url_name="rt",
 )
-def reproduction_number(request: HttpRequest, payload: RtRequest) -> list[dict[str, object]]:
+def reproduction_number(request: HttpRequest, payload: RtRequest) -> list[dict[str, Any]]:
     """Rt on sliding windows by the method of Cori et al. (2013), equal to EpiEstim's `estimate_R`
     (methods "non_parametric_si" and "parametric_si") for the same inputs.
 
@@ -150,13 +188,56 @@ def reproduction_number(request: HttpRequest, payload: RtRequest) -> list[dict[s
         )
     except rt.InvalidRtInput as error:
         raise _as_problem(error) from error
-    return [
-        {
-            "start": row["start"],
-            "end": row["end"],
-            "mean": row["mean"],
-            "sd": row["sd"],
-            **{f"quantile_{q}": value for q, value in row["quantiles"].items()},
-        }
-        for row in estimate.rows()
-    ]
+    return [_window(row) for row in estimate.rows()]
+
+
+def _window(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "start": row["start"],
+        "end": row["end"],
+        "mean": row["mean"],
+        "sd": row["sd"],
+        **{f"quantile_{q}": value for q, value in row["quantiles"].items()},
+    }
+
+
+@router.post(
+    "/forecast",
+    response=ForecastOut,
+    by_alias=True,
+    summary="Forecast cases for the next days (renewal equation)",
+    url_name="forecast",
+)
+def case_forecast(request: HttpRequest, payload: ForecastRequest) -> dict[str, Any]:
+    """Cases for the next `horizon` days (14 by default) with uncertainty bands, from the renewal
+    equation driven by the Rt posterior of the last window (the method of the R package
+    `projections`): each trajectory draws R from that posterior and Poisson cases day by day.
+
+    Takes the same series, serial interval, window and prior as `/rt`; the series must be long
+    enough for a window to end on its last day after the mean serial interval. Nothing is stored.
+    """
+    si = payload.serial_interval
+    try:
+        result = forecast.forecast_cases(
+            payload.incidence,
+            imported=payload.imported,
+            si_distribution=si.distribution,
+            si_mean=si.mean,
+            si_sd=si.sd,
+            window=payload.window,
+            prior_mean=payload.prior.mean,
+            prior_sd=payload.prior.sd,
+            horizon=payload.horizon,
+            samples=payload.samples,
+            seed=payload.seed,
+        )
+    except rt.InvalidRtInput as error:
+        raise _as_problem(error) from error
+    last_day = int(result.day[0]) - 1
+    return {
+        "rt": _window(result.rt.rows()[-1]),
+        "days": [
+            {"day": int(day), "horizon": int(day) - last_day, "mean": float(mean), **_quantile_fields(quantiles)}
+            for day, mean, quantiles in zip(result.day, result.mean, result.quantiles, strict=True)
+        ],
+    }

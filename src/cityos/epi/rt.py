@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from numpy.typing import ArrayLike, NDArray
 from scipy import special, stats
 
@@ -373,7 +374,11 @@ def _counts(values: ArrayLike, name: str, problems: list[InputProblem], *, ndim:
         problems.append(
             InputProblem(
                 name,
-                _("%(count)d more values are not valid counts; fix the ones listed first.")
+                ngettext(
+                    "%(count)d more value is not a valid count; fix the ones listed first.",
+                    "%(count)d more values are not valid counts; fix the ones listed first.",
+                    len(found) - MAX_PROBLEMS_PER_FIELD,
+                )
                 % {"count": len(found) - MAX_PROBLEMS_PER_FIELD},
                 "more_invalid",
             )
@@ -520,13 +525,19 @@ def _check_window(window: Any, days: int | None, problems: list[InputProblem]) -
 
 
 def _check_prior(mean: Any, sd: Any, problems: list[InputProblem]) -> None:
-    for name, value in (("prior.mean", mean), ("prior.sd", sd)):
-        if not _is_number(value) or not np.isfinite(value) or value <= 0:
-            problems.append(
-                InputProblem(
-                    name,
-                    _("The prior's %(what)s must be a number above 0; it is %(value)s.")
-                    % {"what": _("mean") if name == "prior.mean" else _("standard deviation"), "value": value},
-                    "not_positive",
-                )
+    if not _is_number(mean) or not np.isfinite(mean) or mean <= 0:
+        problems.append(
+            InputProblem(
+                "prior.mean",
+                _("The prior's mean must be a number above 0; it is %(value)s.") % {"value": mean},
+                "not_positive",
             )
+        )
+    if not _is_number(sd) or not np.isfinite(sd) or sd <= 0:
+        problems.append(
+            InputProblem(
+                "prior.sd",
+                _("The prior's standard deviation must be a number above 0; it is %(value)s.") % {"value": sd},
+                "not_positive",
+            )
+        )
