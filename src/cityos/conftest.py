@@ -6,6 +6,7 @@ import os
 import shutil
 import socket
 from collections.abc import Callable, Iterator
+from typing import cast
 
 import pytest
 from django.test import Client
@@ -58,7 +59,7 @@ def _fresh_cache_and_lockouts() -> Iterator[None]:
 
 @pytest.fixture
 def resident(db: None) -> User:
-    return ResidentFactory()
+    return cast(User, ResidentFactory())
 
 
 def verified_client(user: User) -> Client:
@@ -77,7 +78,7 @@ def verified_client(user: User) -> Client:
 @pytest.fixture
 def staff_client(db: None) -> Callable[..., tuple[User, Client]]:
     def make(*roles: str) -> tuple[User, Client]:
-        user = StaffFactory(roles=list(roles) or [Role.OPERATOR])
+        user = cast(User, StaffFactory(roles=list(roles) or [Role.OPERATOR]))
         return user, verified_client(user)
 
     return make

@@ -118,8 +118,9 @@ def discretise_serial_interval(mean: float, sd: float, days: int) -> FloatArray:
     """
     _require_parametric_si(mean, sd)
     k = np.arange(days, dtype=np.float64)
-    shape = ((mean - 1.0) / sd) ** 2
-    scale = sd**2 / (mean - 1.0)
+    parameters = _gamma_parameters(mean - 1.0, sd)
+    assert parameters is not None  # checked by _require_parametric_si
+    shape, scale = parameters
     gamma = stats.gamma(shape, scale=scale)
     gamma_next = stats.gamma(shape + 1, scale=scale)  # a b F_{a+1} is the partial first moment
 
@@ -280,8 +281,9 @@ def _estimate(
     kept = ends > si_mean_used  # too early for an estimate: EpiEstim drops these windows
     starts, ends = starts[kept], ends[kept]
 
-    a_prior = (prior_mean / prior_sd) ** 2
-    b_prior = prior_sd**2 / prior_mean
+    prior = _gamma_parameters(prior_mean, prior_sd)
+    assert prior is not None  # checked by _check_prior
+    a_prior, b_prior = prior
     local_sums = _window_sums(local, starts, ends)
     infectivity_sums = _window_sums(np.nan_to_num(infectivity, nan=0.0), starts, ends)
     shape = a_prior + local_sums
@@ -386,6 +388,16 @@ def _counts(values: ArrayLike, name: str, problems: list[InputProblem], *, ndim:
     return None if found else counts
 
 
+def _gamma_parameters(mean: float, sd: float) -> tuple[float, float] | None:
+    """Shape and scale of the gamma distribution with this mean and sd, or None if they do not
+    fit in a float (a sd far smaller or larger than the mean)."""
+    with np.errstate(all="ignore"):
+        shape = float((np.float64(mean) / np.float64(sd)) ** 2)
+        scale = float(np.float64(sd) ** 2 / np.float64(mean))
+    usable = all(np.isfinite(x) and x >= np.finfo(np.float64).tiny for x in (shape, scale))
+    return (shape, scale) if usable else None
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
 
@@ -417,6 +429,15 @@ def _parametric_si_problems(mean: Any, sd: Any) -> list[InputProblem]:
                 _("The serial interval's standard deviation must be a number above 0; it is %(value)s.")
                 % {"value": sd},
                 "too_small",
+            )
+        )
+    elif not problems and _gamma_parameters(mean - 1, sd) is None:
+        problems.append(
+            InputProblem(
+                "serial_interval.sd",
+                _("The standard deviation %(value)s is too small or too large next to the mean to compute with.")
+                % {"value": sd},
+                "not_computable",
             )
         )
     return problems
@@ -525,7 +546,9 @@ def _check_window(window: Any, days: int | None, problems: list[InputProblem]) -
 
 
 def _check_prior(mean: Any, sd: Any, problems: list[InputProblem]) -> None:
+    valid = True
     if not _is_number(mean) or not np.isfinite(mean) or mean <= 0:
+        valid = False
         problems.append(
             InputProblem(
                 "prior.mean",
@@ -534,10 +557,19 @@ def _check_prior(mean: Any, sd: Any, problems: list[InputProblem]) -> None:
             )
         )
     if not _is_number(sd) or not np.isfinite(sd) or sd <= 0:
+        valid = False
         problems.append(
             InputProblem(
                 "prior.sd",
                 _("The prior's standard deviation must be a number above 0; it is %(value)s.") % {"value": sd},
                 "not_positive",
+            )
+        )
+    if valid and _gamma_parameters(mean, sd) is None:
+        problems.append(
+            InputProblem(
+                "prior",
+                _("This prior's mean and standard deviation are too far apart to compute with."),
+                "not_computable",
             )
         )

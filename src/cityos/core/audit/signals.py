@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import json
 import uuid
 from typing import Any
 
@@ -41,6 +42,11 @@ def _plain(value: Any) -> Any:
         return str(value)
     if isinstance(value, str) and len(value) > 200:
         return value[:200] + "…"
+    if isinstance(value, dict | list):
+        # Boundaries and other large documents would bloat every entry: note their size only.
+        size = len(json.dumps(value, default=str))
+        if size > 500:
+            return f"[{type(value).__name__} of {size} characters]"
     return value
 
 

@@ -1,8 +1,8 @@
 """/api/v1/geo: districts and public places as GeoJSON (application/geo+json), CSV on request.
 
 Errors (401, 403, 404, 422) are documented and rendered by the API layer (RFC 9457 problems).
-Reads are public. Writes need a signed-in operator or administrator (browser session for now;
-the API's token layer plugs in through ``WRITE_AUTH``).
+Reads are public. Writes need an operator or administrator: a browser session after the second
+factor, or a machine token of such a person.
 """
 
 from __future__ import annotations
@@ -17,14 +17,14 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.errors import ValidationError as NinjaValidationError
-from ninja.security import django_auth
 
 from cityos.core.accounts.permissions import holds_any_role
+from cityos.core.api.auth import api_auth, require_roles
 from cityos.core.geo import h3cells, selectors, services
 from cityos.core.geo.models import Place, PlaceKind
 
 router = Router()
-WRITE_AUTH = [django_auth]
+WRITE_AUTH = api_auth
 WRITE_ROLES = ("operator", "administrator")
 
 
@@ -170,10 +170,7 @@ def _documented_as(schema_name: str, *, csv: bool = False) -> dict[str, Any]:
 
 
 def _require_writer(request: HttpRequest) -> None:
-    user = request.user
-    verified = getattr(user, "is_verified", lambda: True)()
-    if not holds_any_role(user, WRITE_ROLES) or not verified:
-        raise HttpError(403, _("Only operators and administrators, after their second factor, may change places."))
+    require_roles(request, *WRITE_ROLES)
 
 
 def _field_errors(error: DjangoValidationError, location: tuple[str, ...]) -> NinjaValidationError:

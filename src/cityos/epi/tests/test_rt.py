@@ -398,3 +398,20 @@ def test_a_batch_names_the_district_and_day_of_a_bad_count():
         rt.estimate_r_batch([[1, 2, 3, 4], [1, 2, -1, 4]], si_distribution=[0, 1], window=2)
 
     assert [p.field for p in caught.value.problems] == ["incidence.1.2"]
+
+
+def test_a_serial_interval_sd_too_small_to_compute_with_is_refused_not_crashed():
+    problem = problems_of(si_mean=2.6, si_sd=1e-300)["serial_interval.sd"]
+
+    assert problem.code == "not_computable"
+
+
+def test_a_prior_too_extreme_to_compute_with_is_refused_not_crashed():
+    assert problems_of(prior_mean=1e-300, prior_sd=1000, **GOOD)["prior"].code == "not_computable"
+    assert problems_of(prior_mean=1000, prior_sd=1e-300, **GOOD)["prior"].code == "not_computable"
+
+
+def test_a_tiny_serial_interval_sd_is_a_point_mass_shared_between_two_days():
+    # sd -> 0: the delay is exactly mean = 2.6 days, from a primary uniform in day 0: day 2 gets
+    # 0.4 of the mass and day 3 gets 0.6 (the triangle around 1.6).
+    np.testing.assert_allclose(rt.discretise_serial_interval(2.6, 1e-6, 6), [0, 0, 0.4, 0.6, 0, 0], atol=1e-9)

@@ -70,3 +70,14 @@ def test_administrators_search_and_export_the_log(staff_client):
 def test_only_administrators_see_the_log(staff_client):
     _operator, client = staff_client(Role.OPERATOR)
     assert client.get("/audit/").status_code == 403
+
+
+def test_large_documents_are_summarised_not_copied():
+    from cityos.core.geo.tests.factories import DistrictFactory
+
+    ring = [[i / 1000, (i % 7) / 1000] for i in range(200)]
+    district = DistrictFactory()
+    district.geometry = {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
+    district.save()
+    entry = AuditEntry.objects.filter(object_type="geo.District", action=AuditAction.UPDATE).latest("id")
+    assert entry.changes["geometry"]["to"].startswith("[dict of ")

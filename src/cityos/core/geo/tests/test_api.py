@@ -178,7 +178,9 @@ def test_staff_without_their_second_factor_are_refused(city):
 
     client = Client()
     client.force_login(StaffFactory(roles=[Role.OPERATOR]))
-    assert post(client, NEW_PLACE).status_code == 403
+    # A staff session counts only after TOTP: until then the caller is not signed in to the API.
+    assert post(client, NEW_PLACE).status_code == 401
+    assert not Place.objects.filter(name="Free Wi-Fi").exists()
 
 
 @pytest.mark.parametrize(
@@ -215,3 +217,16 @@ def test_the_openapi_document_says_places_are_geojson():
     assert {GEOJSON, "text/csv"} <= content.keys()
     write = schema["paths"]["/api/v1/geo/places"]["post"]
     assert write["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/PlaceIn")
+
+
+def test_an_operators_machine_token_may_write_places(city):
+    from cityos.core.accounts.tests.factories import StaffFactory
+    from cityos.core.api.services import issue_token
+
+    operator = StaffFactory(roles=[Role.OPERATOR])
+    issued = issue_token(created_by=operator, owner=operator, name="sensor bridge", scopes=["write"])
+    response = Client().post(
+        "/api/v1/geo/places", NEW_PLACE, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {issued.secret}"
+    )
+    assert response.status_code == 201, response.content
+    assert Place.objects.filter(name="Free Wi-Fi").exists()
