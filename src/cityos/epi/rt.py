@@ -252,7 +252,16 @@ def _estimate(
     prior_sd: float,
 ) -> RtEstimate:
     """The estimator on validated 2-D counts (series x days); ``problems`` holds earlier findings."""
-    if local is not None and imports is not None and imports.shape != local.shape:
+    if local is not None and imports is not None and imports.shape[0] != local.shape[0]:
+        problems.append(
+            InputProblem(
+                "imported",
+                _("Give imported counts for each of the %(series)d series of incidence; there are %(imported)d.")
+                % {"imported": imports.shape[0], "series": local.shape[0]},
+                "length_mismatch",
+            )
+        )
+    elif local is not None and imports is not None and imports.shape != local.shape:
         problems.append(
             InputProblem(
                 "imported",

@@ -415,3 +415,11 @@ def test_a_tiny_serial_interval_sd_is_a_point_mass_shared_between_two_days():
     # sd -> 0: the delay is exactly mean = 2.6 days, from a primary uniform in day 0: day 2 gets
     # 0.4 of the mass and day 3 gets 0.6 (the triangle around 1.6).
     np.testing.assert_allclose(rt.discretise_serial_interval(2.6, 1e-6, 6), [0, 0, 0.4, 0.6, 0, 0], atol=1e-9)
+
+
+def test_a_batch_needs_imported_counts_for_every_series():
+    with pytest.raises(rt.InvalidRtInput) as caught:
+        rt.estimate_r_batch([[1, 2, 3, 4], [1, 2, 3, 4]], imported=[[0, 0, 0, 0]], si_distribution=[0, 1], window=2)
+
+    assert caught.value.problems[0].field == "imported"
+    assert "2 series" in caught.value.problems[0].message
