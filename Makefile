@@ -25,8 +25,8 @@ worker: install
 	$(BIN)/cityos worker
 
 lint: install
-	$(BIN)/ruff check src
-	$(BIN)/ruff format --check src
+	$(BIN)/ruff check src bench
+	$(BIN)/ruff format --check src bench
 
 typecheck: install
 	$(BIN)/mypy
