@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from datetime import timedelta
 
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from cityos.core.accounts import services
@@ -101,6 +103,8 @@ def build(ctx: DemoContext) -> None:
             district_id=ctx.rng.choice(district_ids) if district_ids else None,
         )
         user.set_unusable_password()
+        # Sign-ups spread over the last two years, as in a city that has run the portal a while.
+        user.date_joined = timezone.now() - timedelta(days=ctx.rng.randint(1, 730), minutes=ctx.rng.randint(0, 1439))
         user.save()
         created += 1
     if not User.objects.filter(email="resident@demo.cityos.invalid").exists():

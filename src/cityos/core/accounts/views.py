@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 import segno
 from django.contrib import messages
@@ -56,7 +57,9 @@ class SignInView(LoginView):
         user: User = form.get_user()
         if user.is_staff:
             # Staff go through the second factor first; keep where they were going.
-            response = redirect(f"/accounts/verify/?next={self.get_success_url()}")
+            # Staff land in the operations centre unless they were on their way somewhere else.
+            target = self.get_redirect_url() or "/ops/"
+            response = redirect(f"/accounts/verify/?{urlencode({'next': target})}")
         response.set_cookie("django_language", user.language, samesite="Lax")
         return response
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from typing import Any
@@ -22,6 +23,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-serve", action="store_true", help="build only, do not start the server")
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--verbose-logs", action="store_true", help="keep INFO logs while serving")
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.stdout.write("Preparing the database…")
@@ -29,6 +31,9 @@ class Command(BaseCommand):
         logins = build_demo_city(seed=options["seed"], residents=options["residents"], say=self.stdout.write)
         self.print_logins(logins, options["host"], options["port"])
         if not options["no_serve"]:
+            # Keep the logins readable: the server's routine log lines would scroll them away.
+            if not options["verbose_logs"]:
+                logging.getLogger().setLevel(logging.WARNING)
             call_command("serve", host=options["host"], port=options["port"], jobs=True)
 
     def print_logins(self, logins: list[tuple[str, str, str]], host: str, port: int) -> None:
