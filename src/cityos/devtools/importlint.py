@@ -4,8 +4,8 @@
 * domain apps are independent of each other, except through another domain's public
   facade (its ``services``, ``selectors`` and ``events`` modules).
 
-Domain apps are the packages under ``cityos/`` with an ``apps.py`` (other than ``core``), so a
-new module is covered the moment it is added.
+Domain apps come from :func:`cityos.modules.domain_apps` (disabled ones included), so a new
+module is covered the moment it is added.
 """
 
 from __future__ import annotations
@@ -15,20 +15,13 @@ import sys
 import tempfile
 from pathlib import Path
 
-PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+from cityos.modules import domain_apps
+
 PUBLIC_FACADES = ("services", "selectors", "events")
 
 
-def domain_apps() -> list[str]:
-    return sorted(
-        f"cityos.{p.name}"
-        for p in PACKAGE_ROOT.iterdir()
-        if p.is_dir() and p.name not in {"core", "devtools"} and (p / "apps.py").exists()
-    )
-
-
 def contracts() -> str:
-    domains = domain_apps()
+    domains = domain_apps(include_disabled=True)
     lines = ["[importlinter]", "root_package = cityos", "include_external_packages = False", ""]
     lines += [
         "[importlinter:contract:core-below-domains]",
@@ -50,7 +43,15 @@ def contracts() -> str:
             *[f"    {d}" for d in domains],
             "unmatched_ignore_imports_alerting = none",
             "ignore_imports =",
-            *[f"    {a} -> {b}.{facade}" for a in domains for b in domains if a != b for facade in PUBLIC_FACADES],
+            # "a.**" so a facade may be imported from any module of the app, not only its __init__
+            *[
+                f"    {importer} -> {b}.{facade}"
+                for a in domains
+                for importer in (a, f"{a}.**")
+                for b in domains
+                if a != b
+                for facade in PUBLIC_FACADES
+            ],
             "",
         ]
     return "\n".join(lines)
