@@ -1,0 +1,733 @@
+"""Every write to sensing data: the SensorThings API calls these, and so will MQTT ingest.
+
+Each public function validates its input, runs in one transaction and publishes events on
+commit. Observations are written in batches (:func:`create_observations`), whatever their
+source: one HTTP POST, a dataArray of thousands, or an MQTT batch.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, NamedTuple, cast
+
+from django.db import IntegrityError, connections, models, transaction
+from django.db.models import F, Max, Min, Value
+from django.db.models.functions import Coalesce, Greatest, Least
+from django.utils import timezone
+
+from cityos.core.accounts.models import Department, Role, User
+from cityos.core.events import publish
+from cityos.core.geo.models import District
+from cityos.sensing.events import EntityChanged, ObservationsCreated
+from cityos.sensing.models import (
+    GEOJSON,
+    Datastream,
+    FeatureOfInterest,
+    HistoricalLocation,
+    Location,
+    Observation,
+    ObservationType,
+    Thing,
+)
+from cityos.sensing.sta.errors import Forbidden, NotFound, StaError
+from cityos.sensing.sta.schema import ENTITY_TYPES, EntityType
+
+# Staff roles that may create and change sensing data (administrators always may).
+WRITER_ROLES = (Role.OPERATOR, Role.DATA_PUBLISHER)
+OBSERVATION_BATCH_SIZE = 5000
+
+
+# --- input parsing, shared by HTTP and MQTT ------------------------------------------------
+def parse_time(value: Any, name: str) -> datetime:
+    """An ISO 8601 instant with a time zone; without one it would be ambiguous, so it is refused."""
+    if not isinstance(value, str):
+        raise StaError(f"{name} must be an ISO 8601 time in text, such as 2026-01-31T08:00:00Z")
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise StaError(f"{name} {value!r} is not an ISO 8601 time such as 2026-01-31T08:00:00Z") from None
+    if parsed.tzinfo is None:
+        raise StaError(f"{name} {value!r} has no time zone; add Z or an offset such as +08:00")
+    return parsed
+
+
+def parse_interval(value: Any, name: str) -> tuple[datetime, datetime | None]:
+    """An instant, or an interval ``start/end``; the end is None for an instant."""
+    if isinstance(value, str) and "/" in value:
+        start_text, end_text = value.split("/", 1)
+        start, end = parse_time(start_text, name), parse_time(end_text, name)
+        if end < start:
+            raise StaError(f"{name} ends before it starts")
+        return start, end
+    return parse_time(value, name), None
+
+
+def bounding_box(geojson: Any) -> tuple[float, float, float, float] | None:
+    from cityos.sensing.sta.compile import geometry_of
+
+    geometry = geometry_of(geojson)
+    if geometry is None or geometry.is_empty:
+        return None
+    min_x, min_y, max_x, max_y = geometry.bounds
+    return min_x, min_y, max_x, max_y
+
+
+def check_geometry(value: Any, name: str) -> dict[str, Any]:
+    if bounding_box(value) is None:
+        raise StaError(f'{name} must be a GeoJSON geometry or Feature, such as {{"type": "Point", ...}}')
+    assert isinstance(value, dict)
+    return value
+
+
+def set_bounding_box(obj: Location | FeatureOfInterest | Datastream, geojson: Any) -> None:
+    box = bounding_box(geojson)
+    obj.bbox_min_x, obj.bbox_min_y, obj.bbox_max_x, obj.bbox_max_y = box if box else (None, None, None, None)
+
+
+def check_result(value: Any, observation_type: str, datastream_id: int) -> float | None:
+    """Validates ``value`` for the datastream's observationType; returns its numeric copy."""
+    is_number = isinstance(value, int | float) and not isinstance(value, bool)
+    if is_number and not math.isfinite(value):
+        raise StaError("result must be a finite number")
+    expected = {
+        ObservationType.MEASUREMENT: ("a number", is_number),
+        ObservationType.COUNT: ("a whole number", isinstance(value, int) and not isinstance(value, bool)),
+        ObservationType.TRUTH: ("true or false", isinstance(value, bool)),
+        ObservationType.CATEGORY: ("text", isinstance(value, str)),
+    }.get(observation_type)  # type: ignore[call-overload]
+    if expected and not expected[1]:
+        kind = observation_type.rsplit("/", 1)[-1]
+        raise StaError(f"Datastream({datastream_id}) is {kind}: its result must be {expected[0]}, not {value!r}")
+    return float(value) if is_number else None
+
+
+# --- permissions ---------------------------------------------------------------------------
+def can_write(user: User | None, department_id: int | None) -> bool:
+    if user is None or not user.is_authenticated or not user.is_active or not user.is_staff:
+        return False
+    department = Department(pk=department_id) if department_id else None
+    return any(user.has_role(role, department=department) for role in WRITER_ROLES)
+
+
+def require_write(user: User | None, department_id: int | None) -> None:
+    if not can_write(user, department_id):
+        raise Forbidden("Only operators or data publishers of the department that owns this thing may change it.")
+
+
+def owning_department_id(entity_type: str, obj: models.Model) -> int | None:
+    if isinstance(obj, Thing):
+        return obj.department_id
+    if isinstance(obj, Datastream | HistoricalLocation):
+        return obj.thing.department_id
+    if isinstance(obj, Observation):
+        return obj.datastream.thing.department_id
+    return None
+
+
+# --- generic entity writing ----------------------------------------------------------------
+@dataclass
+class Parent:
+    """Entities the new one is linked to by the URL or by the enclosing deep insert."""
+
+    links: dict[str, models.Model] = field(default_factory=dict)
+
+
+def _is_reference(data: Mapping[str, Any]) -> bool:
+    """An entity with an ``@iot.id`` links to that entity; its other members are ignored (as FROST does)."""
+    return "@iot.id" in data
+
+
+def _lookup(type_name: str, pk: Any) -> models.Model:
+    entity_type = ENTITY_TYPES[type_name]
+    if isinstance(pk, bool) or not isinstance(pk, int | str) or not str(pk).isdigit():
+        raise StaError(f"@iot.id of a {type_name} must be a whole number, not {pk!r}")
+    obj = entity_type.model._default_manager.filter(pk=int(pk)).first()
+    if obj is None:
+        raise StaError(f"There is no {type_name} with @iot.id {pk}.")
+    return obj
+
+
+def _entity_data(data: Any, type_name: str) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise StaError(f"A {type_name} must be a JSON object.")
+    return data
+
+
+def _values(entity_type: EntityType, data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
+    """Model field values from the entity's JSON, validated; unknown members are refused."""
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        if key.startswith("@iot.") or key in entity_type.navs:
+            continue
+        prop = entity_type.props.get(key)
+        if prop is None or not prop.writable or prop.kind == "id":
+            known = ", ".join(n for n, p in entity_type.props.items() if p.writable and p.kind != "id")
+            raise StaError(f"{entity_type.name} has no writable property {key!r} (it has {known}).")
+        if prop.kind == "string":
+            if not isinstance(value, str):
+                raise StaError(f"{key} of a {entity_type.name} must be text.")
+            values[prop.field] = value
+        elif prop.kind == "geometry":
+            values[prop.field] = check_geometry(value, key)
+        elif prop.kind == "datetime":
+            values[prop.field] = None if value is None and not prop.required else parse_time(value, key)
+        elif prop.kind == "interval":
+            start, end = (None, None) if value is None else parse_interval(value, key)
+            values[prop.field], values[prop.end_field] = start, end
+        elif key == "properties" and value is not None and not isinstance(value, dict):
+            raise StaError(f"properties of a {entity_type.name} must be a JSON object.")
+        elif key == "unitOfMeasurement" and not isinstance(value, dict):
+            raise StaError("unitOfMeasurement must be an object with name, symbol and definition.")
+        else:
+            values[prop.field] = value
+    if not partial:
+        for name, prop in entity_type.props.items():
+            if prop.required and prop.kind != "result" and name not in data:
+                raise StaError(f"A {entity_type.name} needs {name}.")
+    if values.get("observation_type") is not None and values["observation_type"] not in ObservationType.values:
+        raise StaError("observationType must be one of: " + ", ".join(ObservationType.values))
+    return values
+
+
+def _link_or_create(type_name: str, data: Any, user: User | None, parent: Parent) -> models.Model:
+    data = _entity_data(data, type_name)
+    if _is_reference(data):
+        return _lookup(type_name, data["@iot.id"])
+    return _create(type_name, data, user, parent)
+
+
+def _to_one(entity_type: EntityType, nav_name: str, data: dict[str, Any], user: User | None, parent: Parent) -> Any:
+    if nav_name in parent.links:
+        return parent.links[nav_name]
+    if nav_name not in data:
+        return None
+    return _link_or_create(entity_type.navs[nav_name].target, data[nav_name], user, Parent())
+
+
+def _list(data: dict[str, Any], name: str) -> list[Any]:
+    value = data.get(name, [])
+    if not isinstance(value, list):
+        raise StaError(f"{name} must be a list of entities.")
+    return value
+
+
+def _owner(properties: Any, user: User | None) -> tuple[int | None, int | None]:
+    """A new Thing's department and district: named in properties, else the writer's own."""
+    properties = properties if isinstance(properties, dict) else {}
+    department_id = None
+    if properties.get("department"):
+        department = Department.objects.filter(code=str(properties["department"])).first()
+        if department is None:
+            raise StaError(f"properties.department: there is no department with code {properties['department']!r}.")
+        department_id = department.pk
+    elif user is not None and user.is_authenticated:
+        departments = {r.department_id for r in user.staff_roles.all() if r.role in (*WRITER_ROLES, Role.ADMINISTRATOR)}
+        if len(departments) == 1:
+            department_id = departments.pop()
+    district_id = None
+    if properties.get("district"):
+        district = District.objects.filter(code=str(properties["district"])).first()
+        if district is None:
+            raise StaError(f"properties.district: there is no district with code {properties['district']!r}.")
+        district_id = district.pk
+    return department_id, district_id
+
+
+def _locations(data: dict[str, Any], user: User | None) -> list[Location]:
+    return [cast(Location, _link_or_create("Location", item, user, Parent())) for item in _list(data, "Locations")]
+
+
+def _new_historical_location(thing: Thing, locations: Iterable[Location]) -> HistoricalLocation:
+    historical = HistoricalLocation.objects.create(thing=thing, time=timezone.now())
+    historical.locations.set(list(locations))
+    return historical
+
+
+def _create(type_name: str, data: dict[str, Any], user: User | None, parent: Parent) -> models.Model:
+    entity_type = ENTITY_TYPES[type_name]
+    if type_name == "Observation":
+        datastream = _to_one(entity_type, "Datastream", data, user, parent)
+        foi = _to_one(entity_type, "FeatureOfInterest", data, user, parent)
+        if datastream is None:
+            raise StaError('An Observation needs its Datastream, e.g. "Datastream": {"@iot.id": 1}.')
+        new = observation_from_json(data, datastream.pk, foi.pk if foi else None)
+        (result,) = _store_observations([new], user, strict=True)
+        assert isinstance(result, int)
+        return Observation.objects.get(pk=result)
+    values = _values(entity_type, data, partial=False)
+    for nav_name, nav in entity_type.navs.items():
+        if nav_name in data and not nav.many and not isinstance(data[nav_name], dict):
+            raise StaError(f'{nav_name} must be an entity object or {{"@iot.id": ...}}.')
+    obj: models.Model
+    if type_name == "Thing":
+        department_id, district_id = _owner(values.get("properties"), user)
+        require_write(user, department_id)
+        obj = Thing.objects.create(**values, department_id=department_id, district_id=district_id)
+        locations = _locations(data, user)
+        if "Locations" in parent.links:  # POST /Locations(1)/Things
+            locations.append(cast(Location, parent.links["Locations"]))
+        if locations:
+            obj.locations.set(locations)
+            _new_historical_location(obj, locations)
+        for item in _list(data, "Datastreams"):
+            _create("Datastream", _entity_data(item, "Datastream"), user, Parent({"Thing": obj}))
+    elif type_name == "Location":
+        require_write(user, None)
+        obj = Location(**values)
+        set_bounding_box(obj, values.get("location"))
+        obj.save()
+        things = [_link_or_create("Thing", item, user, Parent()) for item in _list(data, "Things")]
+        if "Things" in parent.links:
+            things.append(parent.links["Things"])
+        for thing in things:
+            assert isinstance(thing, Thing)
+            require_write(user, thing.department_id)
+            thing.locations.set([obj])  # a Thing's Location is replaced, with a history entry
+            _new_historical_location(thing, [obj])  # type: ignore[list-item]
+    elif type_name == "HistoricalLocation":
+        thing = _to_one(entity_type, "Thing", data, user, parent)
+        if thing is None:
+            raise StaError("A HistoricalLocation needs its Thing.")
+        require_write(user, thing.department_id)
+        obj = HistoricalLocation.objects.create(thing=thing, **values)
+        obj.locations.set(_locations(data, user))
+    elif type_name == "Datastream":
+        links = {
+            name: _to_one(entity_type, name, data, user, parent) for name in ("Thing", "Sensor", "ObservedProperty")
+        }
+        missing = [name for name, linked in links.items() if linked is None]
+        if missing:
+            raise StaError(f"A Datastream needs its {' and '.join(missing)}.")
+        require_write(user, links["Thing"].department_id)
+        obj = Datastream.objects.create(
+            **values, thing=links["Thing"], sensor=links["Sensor"], observed_property=links["ObservedProperty"]
+        )
+        observations = _list(data, "Observations")
+        if observations:
+            rows = []
+            for item in observations:
+                item = _entity_data(item, "Observation")
+                foi = _to_one(ENTITY_TYPES["Observation"], "FeatureOfInterest", item, user, Parent())
+                rows.append(observation_from_json(item, obj.pk, foi.pk if foi else None))
+            _store_observations(rows, user, strict=True)
+    elif type_name in ("Sensor", "ObservedProperty"):
+        require_write(user, None)
+        obj = entity_type.model._default_manager.create(**values)
+        for item in _list(data, "Datastreams"):
+            _create("Datastream", _entity_data(item, "Datastream"), user, Parent({type_name: obj}))
+    elif type_name == "FeatureOfInterest":
+        require_write(user, None)
+        obj = FeatureOfInterest(**values)
+        set_bounding_box(obj, values.get("feature"))
+        obj.save()
+        for item in _list(data, "Observations"):
+            _create("Observation", _entity_data(item, "Observation"), user, Parent({"FeatureOfInterest": obj}))
+    else:  # pragma: no cover - every type is handled above
+        raise StaError(f"{type_name} cannot be created.")
+    publish(EntityChanged(entity_type=type_name, id=obj.pk, change="created"))
+    return obj
+
+
+def create_entity(type_name: str, data: Any, *, user: User | None, links: dict[str, models.Model] | None = None) -> Any:
+    """Creates an entity with everything nested in it (deep insert) or linked by ``@iot.id``."""
+    data = _entity_data(data, type_name)
+    with transaction.atomic():
+        return _create(type_name, data, user, Parent(dict(links or {})))
+
+
+# --- observations in batches ---------------------------------------------------------------
+@dataclass
+class NewObservation:
+    """A decoded observation, before validation against its datastream."""
+
+    datastream_id: int
+    phenomenon_time: tuple[datetime, datetime | None] | None
+    result: Any
+    result_time: datetime | None = None
+    result_quality: Any = None
+    valid_time: tuple[datetime, datetime | None] | None = None
+    parameters: Any = None
+    feature_of_interest_id: int | None = None
+
+
+def observation_from_json(data: Mapping[str, Any], datastream_id: int, foi_id: int | None) -> NewObservation:
+    """Decodes an Observation's JSON members; raises :class:`StaError` on any bad member."""
+    allowed = set(ENTITY_TYPES["Observation"].props) | {"Datastream", "FeatureOfInterest"}
+    for key in data:
+        if not key.startswith("@iot.") and key not in allowed:
+            raise StaError(f"Observation has no property {key!r}.")
+        if key == "id":
+            raise StaError("id is given by the server.")
+    if "result" not in data:
+        raise StaError("An Observation needs a result.")
+    parameters = data.get("parameters")
+    if parameters is not None and not isinstance(parameters, dict):
+        raise StaError("parameters must be a JSON object.")
+    phenomenon = data.get("phenomenonTime")
+    result_time = data.get("resultTime")
+    valid = data.get("validTime")
+    return NewObservation(
+        datastream_id=datastream_id,
+        phenomenon_time=parse_interval(phenomenon, "phenomenonTime") if phenomenon is not None else None,
+        result=data["result"],
+        result_time=parse_time(result_time, "resultTime") if result_time is not None else None,
+        result_quality=data.get("resultQuality"),
+        valid_time=parse_interval(valid, "validTime") if valid is not None else None,
+        parameters=parameters,
+        feature_of_interest_id=foi_id,
+    )
+
+
+def _default_feature(thing: Thing) -> int | None:
+    """The FeatureOfInterest made from the Thing's Location, as the standard asks (10.2.1.1)."""
+    location = thing.locations.order_by("pk").first()
+    if location is None:
+        return None
+    feature = FeatureOfInterest.objects.filter(from_location=location).first()
+    if feature is None:
+        feature = FeatureOfInterest(
+            name=location.name,
+            description=location.description,
+            encoding_type=location.encoding_type or GEOJSON,
+            feature=location.location,
+            from_location=location,
+        )
+        set_bounding_box(feature, location.location)
+        try:
+            with transaction.atomic():  # two writers may make it at once; the second uses the first's
+                feature.save()
+        except IntegrityError:
+            feature = FeatureOfInterest.objects.get(from_location=location)
+    return feature.pk
+
+
+def _store_observations(items: list[NewObservation], user: User | None, *, strict: bool) -> list[int | StaError]:
+    """Validates and writes ``items`` (inside the caller's transaction); one result per item.
+
+    ``strict``: the first bad item raises; otherwise bad items get their error and the rest
+    are stored (the dataArray extension's contract).
+    """
+    datastreams = Datastream.objects.select_related("thing").in_bulk({item.datastream_id for item in items})
+    features: dict[int, int | None] = {}
+    known_features: set[int] = set(
+        FeatureOfInterest.objects.filter(
+            pk__in={i.feature_of_interest_id for i in items if i.feature_of_interest_id}
+        ).values_list("pk", flat=True)
+    )
+    # A request naming an unknown datastream, or one the writer may not touch, is refused whole.
+    unknown = sorted({item.datastream_id for item in items} - set(datastreams))
+    if unknown:
+        raise StaError(f"There is no Datastream with @iot.id {', '.join(map(str, unknown))}.")
+    for datastream in datastreams.values():
+        if not can_write(user, datastream.thing.department_id):
+            raise Forbidden(
+                f"You may not add observations to Datastream({datastream.pk}): it belongs to another department."
+            )
+    now = timezone.now()
+    outcomes: list[int | StaError] = []
+    rows: list[ObservationRow] = []
+    row_positions: list[int] = []
+    for position, item in enumerate(items):
+        try:
+            datastream = datastreams[item.datastream_id]
+            number = check_result(item.result, datastream.observation_type, datastream.pk)
+            foi_id = item.feature_of_interest_id
+            if foi_id is None:
+                if datastream.pk not in features:
+                    features[datastream.pk] = _default_feature(datastream.thing)
+                foi_id = features[datastream.pk]
+                if foi_id is None:
+                    raise StaError(
+                        f"Datastream({datastream.pk})'s Thing has no Location, so the Observation needs a "
+                        "FeatureOfInterest."
+                    )
+            elif foi_id not in known_features:
+                raise StaError(f"There is no FeatureOfInterest with @iot.id {foi_id}.")
+            start, end = item.phenomenon_time or (now, None)
+            valid_start, valid_end = item.valid_time or (None, None)
+        except StaError as error:
+            if strict:
+                raise
+            outcomes.append(error)
+            continue
+        outcomes.append(0)
+        row_positions.append(position)
+        rows.append(
+            ObservationRow(
+                datastream.pk,
+                start,
+                end,
+                item.result_time,
+                item.result,
+                number,
+                item.result_quality,
+                valid_start,
+                valid_end,
+                item.parameters,
+                foi_id,
+            )
+        )
+    if rows:
+        ids = insert_observation_rows(rows)
+        for position, pk in zip(row_positions, ids, strict=True):
+            outcomes[position] = pk
+        _widen_time_ranges(rows)
+        publish(ObservationsCreated(ids=ids, datastream_ids=sorted({row.datastream_id for row in rows})))
+    return outcomes
+
+
+class ObservationRow(NamedTuple):
+    """One row of the observation table, in column order (without the id)."""
+
+    datastream_id: int
+    phenomenon_time_start: datetime
+    phenomenon_time_end: datetime | None
+    result_time: datetime | None
+    result: Any
+    result_number: float | None
+    result_quality: Any
+    valid_time_start: datetime | None
+    valid_time_end: datetime | None
+    parameters: Any
+    feature_of_interest_id: int
+
+
+OBSERVATION_COLUMNS = ("id", *ObservationRow._fields)
+JSON_COLUMNS = {"result", "result_quality", "parameters"}
+TIME_COLUMNS = {"phenomenon_time_start", "phenomenon_time_end", "result_time", "valid_time_start", "valid_time_end"}
+
+
+def json_text(value: Any) -> str:
+    """JSON text of a value; numbers (nearly every result) skip the encoder."""
+    kind = type(value)
+    if kind is float:
+        return repr(value)  # finite: checked by check_result
+    if kind is int:
+        return str(value)
+    return json.dumps(value)
+
+
+def insert_observation_rows(rows: list[ObservationRow]) -> list[int]:
+    """Writes validated rows straight to the table (COPY on PostgreSQL) and returns their new ids.
+
+    The ORM's bulk_create spends most of a large batch building model instances and SQL; this
+    is the storage step of every ingest path, so it speaks to the database directly. Ids are
+    taken from the table's sequence first, so they are known without RETURNING.
+    """
+    connection = connections[Observation.objects.db]
+    table = Observation._meta.db_table
+    json_positions = [i for i, name in enumerate(ObservationRow._fields) if name in JSON_COLUMNS]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, len(rows)]
+            )
+            ids = [pk for (pk,) in cursor.fetchall()]
+            columns = ", ".join(OBSERVATION_COLUMNS)
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+                for pk, row in zip(ids, rows, strict=True):
+                    values: list[Any] = [pk, *row]
+                    for i in json_positions:
+                        if values[i + 1] is not None:
+                            values[i + 1] = json_text(values[i + 1])
+                    copy.write_row(values)
+            return ids
+        # SQLite: writers are serialised (IMMEDIATE transactions), so the next ids are ours.
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")  # noqa: S608 - our own table name
+        highest = cursor.fetchone()[0]
+        cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+        sequence = cursor.fetchone()
+        first = max(highest, sequence[0] if sequence else 0) + 1
+        ids = list(range(first, first + len(rows)))
+        time_positions = [i for i, name in enumerate(ObservationRow._fields) if name in TIME_COLUMNS]
+        adapt = connection.ops.adapt_datetimefield_value
+        prepared = []
+        for pk, row in zip(ids, rows, strict=True):
+            values = [pk, *row]
+            for i in json_positions:
+                if values[i + 1] is not None:
+                    values[i + 1] = json_text(values[i + 1])
+            for i in time_positions:
+                values[i + 1] = adapt(values[i + 1])
+            prepared.append(values)
+        placeholders = ", ".join(["%s"] * len(OBSERVATION_COLUMNS))
+        for start in range(0, len(prepared), OBSERVATION_BATCH_SIZE):
+            cursor.executemany(
+                f"INSERT INTO {table} ({', '.join(OBSERVATION_COLUMNS)}) VALUES ({placeholders})",  # noqa: S608
+                prepared[start : start + OBSERVATION_BATCH_SIZE],
+            )
+        return ids
+
+
+def create_observations(items: list[NewObservation], *, user: User | None) -> list[int | StaError]:
+    """Stores the valid items in one transaction; each outcome is the new id or why it was refused."""
+    with transaction.atomic():
+        return _store_observations(items, user, strict=False)
+
+
+def _widen_time_ranges(rows: list[ObservationRow]) -> None:
+    spans: dict[int, list[datetime | None]] = {}
+    for row in rows:
+        end = row.phenomenon_time_end or row.phenomenon_time_start
+        span = spans.setdefault(row.datastream_id, [row.phenomenon_time_start, end, None, None])
+        span[0] = min(span[0], row.phenomenon_time_start)  # type: ignore[type-var]
+        span[1] = max(span[1], end)  # type: ignore[type-var]
+        if row.result_time is not None:
+            span[2] = row.result_time if span[2] is None else min(span[2], row.result_time)
+            span[3] = row.result_time if span[3] is None else max(span[3], row.result_time)
+    for datastream_id, (first, last, first_result, last_result) in spans.items():
+        updates: dict[str, Any] = {
+            "phenomenon_time_start": _narrower(Least, "phenomenon_time_start", first),
+            "phenomenon_time_end": _narrower(Greatest, "phenomenon_time_end", last),
+        }
+        if first_result is not None:
+            updates["result_time_start"] = _narrower(Least, "result_time_start", first_result)
+            updates["result_time_end"] = _narrower(Greatest, "result_time_end", last_result)
+        Datastream.objects.filter(pk=datastream_id).update(**updates)
+
+
+def _narrower(function: type[Least] | type[Greatest], column: str, value: datetime | None) -> Any:
+    given = Value(value, output_field=models.DateTimeField())
+    return function(Coalesce(F(column), given), given)
+
+
+def recompute_time_ranges(datastream_ids: Iterable[int]) -> None:
+    """After observations change or go, ranges are recomputed from what is left."""
+    for datastream_id in set(datastream_ids):
+        observations = Observation.objects.filter(datastream_id=datastream_id)
+        ranges = observations.aggregate(
+            first=Min("phenomenon_time_start"),
+            last_start=Max("phenomenon_time_start"),
+            last_end=Max("phenomenon_time_end"),
+            first_result=Min("result_time"),
+            last_result=Max("result_time"),
+        )
+        ends = [t for t in (ranges["last_start"], ranges["last_end"]) if t is not None]
+        Datastream.objects.filter(pk=datastream_id).update(
+            phenomenon_time_start=ranges["first"],
+            phenomenon_time_end=max(ends) if ends else None,
+            result_time_start=ranges["first_result"],
+            result_time_end=ranges["last_result"],
+        )
+
+
+# --- update and delete ---------------------------------------------------------------------
+def _with_owner(type_name: str, pk: int) -> models.Model:
+    model = ENTITY_TYPES[type_name].model
+    queryset = model._default_manager.all()
+    if type_name in ("Datastream", "HistoricalLocation"):
+        queryset = queryset.select_related("thing")
+    elif type_name == "Observation":
+        queryset = queryset.select_related("datastream__thing")
+    obj = queryset.filter(pk=pk).first()
+    if obj is None:
+        raise NotFound(f"There is no {type_name} with @iot.id {pk}.")
+    return obj
+
+
+def update_entity(type_name: str, pk: int, data: Any, *, user: User | None, replace: bool = False) -> Any:
+    """PATCH (only the given members) or PUT (``replace``: every required member given)."""
+    entity_type = ENTITY_TYPES[type_name]
+    data = _entity_data(data, type_name)
+    with transaction.atomic():
+        obj = _with_owner(type_name, pk)
+        require_write(user, owning_department_id(type_name, obj))
+        if type_name == "Observation":
+            _update_observation(obj, data, replace=replace)  # type: ignore[arg-type]
+        else:
+            values = _values(entity_type, data, partial=not replace)
+            for name, value in values.items():
+                setattr(obj, name, value)
+            if type_name in ("Location", "FeatureOfInterest") and values:
+                set_bounding_box(obj, getattr(obj, "location" if type_name == "Location" else "feature"))  # type: ignore[arg-type]
+            named = values.get("properties") or {}
+            if type_name == "Thing" and ("department" in named or "district" in named):
+                department_id, district_id = _owner(named, user)
+                if "department" in named and department_id != obj.department_id:  # type: ignore[attr-defined]
+                    require_write(user, department_id)
+                    obj.department_id = department_id  # type: ignore[attr-defined]
+                if "district" in named:
+                    obj.district_id = district_id  # type: ignore[attr-defined]
+            for nav_name, nav in entity_type.navs.items():
+                if nav_name not in data:
+                    continue
+                if nav.many and not (type_name == "Thing" and nav_name == "Locations"):
+                    raise StaError(f"{nav_name} cannot be changed through an update of a {type_name}.")
+                if nav.many:
+                    locations = _locations(data, user)
+                    obj.locations.set(locations)  # type: ignore[attr-defined]
+                    _new_historical_location(cast(Thing, obj), locations)
+                    continue
+                reference = _entity_data(data[nav_name], nav_name)
+                if not _is_reference(reference):
+                    raise StaError(f'An update links {nav_name} by {{"@iot.id": ...}} only.')
+                target = _lookup(nav.target, reference["@iot.id"])
+                if isinstance(target, Thing):
+                    require_write(user, target.department_id)
+                setattr(obj, nav.accessor, target)
+            obj.save()
+        publish(EntityChanged(entity_type=type_name, id=obj.pk, change="updated"))
+        return obj
+
+
+def _update_observation(obj: Observation, data: dict[str, Any], *, replace: bool) -> None:
+    merged: dict[str, Any] = (
+        {}
+        if replace
+        else {
+            "phenomenonTime": None,
+            "result": obj.result,
+        }
+    )
+    merged.update(data)
+    old_datastream = obj.datastream_id
+    datastream_id = obj.datastream_id
+    if "Datastream" in data:
+        reference = _entity_data(data["Datastream"], "Datastream")
+        datastream_id = _lookup("Datastream", reference.get("@iot.id")).pk
+    new = observation_from_json(merged, datastream_id, None)
+    datastream = Datastream.objects.select_related("thing").get(pk=datastream_id)
+    obj.result_number = check_result(new.result, datastream.observation_type, datastream_id)
+    obj.result = new.result
+    obj.datastream = datastream
+    if "phenomenonTime" in data:
+        assert new.phenomenon_time is not None
+        obj.phenomenon_time_start, obj.phenomenon_time_end = new.phenomenon_time
+    if "resultTime" in data or replace:
+        obj.result_time = new.result_time
+    if "validTime" in data or replace:
+        obj.valid_time_start, obj.valid_time_end = new.valid_time or (None, None)
+    if "resultQuality" in data or replace:
+        obj.result_quality = new.result_quality
+    if "parameters" in data or replace:
+        obj.parameters = new.parameters
+    if "FeatureOfInterest" in data:
+        reference = _entity_data(data["FeatureOfInterest"], "FeatureOfInterest")
+        obj.feature_of_interest_id = _lookup("FeatureOfInterest", reference.get("@iot.id")).pk
+    obj.save()
+    recompute_time_ranges({old_datastream, datastream_id})
+
+
+def delete_entity(type_name: str, pk: int, *, user: User | None) -> None:
+    """Deletes the entity and what the standard deletes with it (its Datastreams, Observations...)."""
+    with transaction.atomic():
+        obj = _with_owner(type_name, pk)
+        require_write(user, owning_department_id(type_name, obj))
+        affected: set[int] = set()
+        if type_name == "Observation":
+            affected = {obj.datastream_id}  # type: ignore[attr-defined]
+        elif type_name == "FeatureOfInterest":
+            affected = set(
+                Observation.objects.filter(feature_of_interest_id=obj.pk)
+                .values_list("datastream_id", flat=True)
+                .distinct()
+            )
+        elif type_name == "Location":
+            HistoricalLocation.objects.filter(locations__pk=obj.pk).delete()
+        obj.delete()
+        recompute_time_ranges(affected)
+        publish(EntityChanged(entity_type=type_name, id=pk, change="deleted"))

@@ -1,0 +1,375 @@
+"""Turns a parsed ``$filter``/``$orderby`` into Django expressions for one entity type.
+
+Comparisons and functions become SQL. Spatial functions have no SQL without PostGIS, so they
+become ``pk IN (ids)`` where the ids are found by a bounding-box prefilter in the database and
+an exact shapely test in Python; they therefore compose with ``and``/``or``/``not`` like any
+other condition.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import shapely
+from django.db import models
+from django.db.models import F, Q, Value
+from django.db.models.fields.json import KT
+from django.db.models.functions import (
+    Cast,
+    Ceil,
+    Concat,
+    Extract,
+    Floor,
+    Length,
+    Lower,
+    Mod,
+    Now,
+    Round,
+    StrIndex,
+    Substr,
+    Trim,
+    TruncDate,
+    TruncTime,
+    Upper,
+)
+from django.db.models.lookups import (
+    Contains,
+    EndsWith,
+    Exact,
+    GreaterThan,
+    GreaterThanOrEqual,
+    IsNull,
+    LessThan,
+    LessThanOrEqual,
+    StartsWith,
+)
+from shapely.geometry import shape
+from shapely.geometry.base import BaseGeometry
+
+from cityos.sensing.sta.errors import StaError
+from cityos.sensing.sta.filter import BinOp, Call, Literal, Negate, Node, Not, Path
+from cityos.sensing.sta.schema import ENTITY_TYPES, EntityType
+
+MIN_DATETIME = "0001-01-01T00:00:00Z"
+
+
+@dataclass
+class Typed:
+    expr: Any
+    kind: str  # number, string, datetime, bool, null, json, result, geometry, date, time
+    field: str = ""  # the Django path, for json/result/geometry references
+    model: type[models.Model] | None = None  # geometry: the model that holds it
+
+
+LOOKUPS = {"eq": Exact, "gt": GreaterThan, "ge": GreaterThanOrEqual, "lt": LessThan, "le": LessThanOrEqual}
+GEO_PREDICATES = {
+    "geo.intersects": "intersects",
+    "st_intersects": "intersects",
+    "st_equals": "equals",
+    "st_disjoint": "disjoint",
+    "st_touches": "touches",
+    "st_within": "within",
+    "st_overlaps": "overlaps",
+    "st_crosses": "crosses",
+    "st_contains": "contains",
+}
+EXTRACTS = {"year": "year", "month": "month", "day": "day", "hour": "hour", "minute": "minute", "second": "second"}
+
+
+class Compiler:
+    def __init__(self, entity_type: EntityType) -> None:
+        self.entity_type = entity_type
+        self.crosses_many = False  # a path through a to-many link: the caller must de-duplicate
+
+    # --- conditions ---------------------------------------------------------------------
+    def condition(self, node: Node) -> Q:
+        if isinstance(node, BinOp) and node.op in ("and", "or"):
+            left, right = self.condition(node.left), self.condition(node.right)
+            return left & right if node.op == "and" else left | right
+        if isinstance(node, Not):
+            return ~self.condition(node.operand)
+        if isinstance(node, BinOp) and node.op in ("eq", "ne", "gt", "ge", "lt", "le"):
+            return self.comparison(node.op, self.value(node.left), self.value(node.right))
+        if isinstance(node, Call) and node.name in ("substringof", "startswith", "endswith"):
+            return Q(self.string_match(node))
+        if isinstance(node, Call) and node.name in GEO_PREDICATES:
+            return self.spatial(node)
+        if isinstance(node, Literal) and node.kind == "bool":
+            return Q(pk__isnull=False) if node.value else Q(pk__isnull=True)
+        typed = self.value(node)
+        if typed.kind in ("json", "result"):
+            return Q(**{typed.field: True})
+        raise StaError(f"$filter: this part is not a condition (true or false): {describe(node)}")
+
+    def comparison(self, op: str, left: Typed, right: Typed) -> Q:
+        if right.kind == "null" or left.kind == "null":
+            other = left if right.kind == "null" else right
+            if op not in ("eq", "ne"):
+                raise StaError("$filter: null can only be compared with eq or ne")
+            expr = F(other.field) if other.field else other.expr
+            condition = Q(IsNull(expr, True))
+            return condition if op == "eq" else ~condition
+        for json_side, other in ((left, right), (right, left)):
+            if (json_side.kind in ("json", "result") and other.kind == "bool") or (
+                json_side.kind == "result" and other.kind == "string"
+            ):
+                if not isinstance(other.expr, Value) or op not in ("eq", "ne"):
+                    raise StaError(f"$filter: {json_side.field} can only be compared with eq or ne and a literal")
+                condition = Q(**{json_side.field: other.expr.value})
+                return condition if op == "eq" else ~condition
+        left, right = self.coerce(left, right), self.coerce(right, left)
+        if not compatible(left.kind, right.kind):
+            raise StaError(f"$filter: cannot compare a {left.kind} with a {right.kind}")
+        if op == "ne":
+            return ~Q(Exact(left.expr, right.expr))
+        return Q(LOOKUPS[op](left.expr, right.expr))
+
+    def coerce(self, typed: Typed, other: Typed) -> Typed:
+        """Untyped JSON (properties/..., result) takes the type of what it is compared with."""
+        if typed.kind == "result":
+            return Typed(F(typed.field.removesuffix("result") + "result_number"), "number")
+        if typed.kind == "json":
+            if other.kind == "number":
+                return Typed(Cast(KT(typed.field), models.FloatField()), "number")
+            if other.kind == "datetime":
+                return Typed(Cast(KT(typed.field), models.DateTimeField()), "datetime")
+            return Typed(KT(typed.field), "string")
+        return typed
+
+    def string_match(self, node: Call) -> Any:
+        first, second = (self.text(a) for a in node.args)
+        if node.name == "substringof":
+            return Contains(second, first)
+        return (StartsWith if node.name == "startswith" else EndsWith)(first, second)
+
+    # --- values -------------------------------------------------------------------------
+    def value(self, node: Node) -> Typed:
+        if isinstance(node, Literal):
+            return self.literal(node)
+        if isinstance(node, Path):
+            return self.path(node)
+        if isinstance(node, Negate):
+            operand = self.number(node.operand)
+            return Typed(operand * Value(-1), "number")
+        if isinstance(node, BinOp) and node.op in ("add", "sub", "mul", "div", "mod"):
+            left, right = self.number(node.left), self.number(node.right)
+            if node.op == "mod":
+                return Typed(Mod(left, right, output_field=models.FloatField()), "number")
+            symbol = {"add": "+", "sub": "-", "mul": "*", "div": "/"}[node.op]
+            float_left = Cast(left, models.FloatField()) if node.op == "div" else left
+            return Typed(
+                models.ExpressionWrapper(
+                    models.expressions.CombinedExpression(float_left, symbol, right),
+                    output_field=models.FloatField(),
+                ),
+                "number",
+            )
+        if isinstance(node, Call):
+            return self.function(node)
+        raise StaError(f"$filter: a condition cannot be used as a value: {describe(node)}")
+
+    def literal(self, node: Literal) -> Typed:
+        if node.kind == "number":
+            field: models.Field[Any, Any] = (
+                models.FloatField() if isinstance(node.value, float) else models.BigIntegerField()
+            )
+            return Typed(Value(node.value, output_field=field), "number")
+        if node.kind == "string":
+            return Typed(Value(node.value, output_field=models.TextField()), "string")
+        if node.kind == "bool":
+            return Typed(Value(node.value, output_field=models.BooleanField()), "bool")
+        if node.kind == "datetime":
+            return Typed(Value(node.value, output_field=models.DateTimeField()), "datetime")
+        if node.kind == "geography":
+            return Typed(Value(node.value), "geography")
+        return Typed(Value(None), "null")
+
+    def number(self, node: Node) -> Any:
+        typed = self.value(node)
+        if typed.kind in ("result", "json"):
+            typed = self.coerce(typed, Typed(None, "number"))
+        if typed.kind != "number":
+            raise StaError(f"$filter: arithmetic needs numbers, but {describe(node)} is a {typed.kind}")
+        return typed.expr
+
+    def text(self, node: Node) -> Any:
+        typed = self.value(node)
+        if typed.kind == "json":
+            return KT(typed.field)
+        if typed.kind != "string":
+            raise StaError(f"$filter: {describe(node)} is a {typed.kind}, not text")
+        return typed.expr
+
+    def when(self, node: Node) -> Any:
+        typed = self.value(node)
+        if typed.kind == "json":
+            return Cast(KT(typed.field), models.DateTimeField())
+        if typed.kind != "datetime":
+            raise StaError(f"$filter: {describe(node)} is a {typed.kind}, not a time")
+        return typed.expr
+
+    def path(self, node: Path) -> Typed:
+        entity_type, prefix = self.entity_type, ""
+        parts = list(node.parts)
+        while parts and parts[0] in entity_type.navs:
+            nav = entity_type.navs[parts.pop(0)]
+            self.crosses_many = self.crosses_many or nav.many
+            prefix += nav.accessor + "__"
+            entity_type = ENTITY_TYPES[nav.target]
+        if not parts:
+            raise StaError(f"$filter: {'/'.join(node.parts)} is an entity, not a property; name one of its properties")
+        name = parts[0]
+        prop = entity_type.props.get(name)
+        if name == "@iot.id":
+            prop = entity_type.props["id"]
+        if prop is None:
+            known = ", ".join(sorted(entity_type.props))
+            raise StaError(f"$filter: {entity_type.name} has no property {name!r} (it has {known})")
+        if len(parts) > 1:
+            if prop.kind not in ("json", "result"):
+                raise StaError(f"$filter: {name} has no members; only JSON properties such as properties/... do")
+            return Typed(None, "json", field=prefix + "__".join([prop.field, *parts[1:]]))
+        path = prefix + prop.field
+        kind = {"id": "number", "interval": "datetime", "string": "string", "datetime": "datetime"}.get(prop.kind)
+        if kind:
+            return Typed(F(path), kind, field=path)
+        if prop.kind == "result":
+            return Typed(F(path), "result", field=path)
+        if prop.kind == "geometry":
+            return Typed(F(path), "geometry", field=path, model=entity_type.model)
+        return Typed(F(path), "json", field=path)
+
+    def function(self, node: Call) -> Typed:
+        name, args = node.name, node.args
+        if name == "length":
+            return Typed(Length(self.text(args[0])), "number")
+        if name == "indexof":
+            return Typed(StrIndex(self.text(args[0]), self.text(args[1])) - Value(1), "number")
+        if name == "substring":
+            start = self.number(args[1]) + Value(1)
+            if len(args) == 3:
+                return Typed(Substr(self.text(args[0]), start, self.number(args[2])), "string")
+            return Typed(Substr(self.text(args[0]), start), "string")
+        if name in ("tolower", "toupper", "trim"):
+            function = {"tolower": Lower, "toupper": Upper, "trim": Trim}[name]
+            return Typed(function(self.text(args[0])), "string")
+        if name == "concat":
+            return Typed(Concat(self.text(args[0]), self.text(args[1]), output_field=models.TextField()), "string")
+        if name in EXTRACTS:
+            return Typed(Extract(self.when(args[0]), EXTRACTS[name]), "number")
+        if name == "date":
+            return Typed(TruncDate(self.when(args[0])), "date")
+        if name == "time":
+            return Typed(TruncTime(self.when(args[0])), "time")
+        if name == "now":
+            return Typed(Now(), "datetime")
+        if name in ("mindatetime", "maxdatetime"):
+            if args:
+                target = self.path(args[0]) if isinstance(args[0], Path) else None
+                prop = self.interval_columns(args[0]) if target else None
+                if prop is None:
+                    raise StaError(f"$filter: {name}() takes a time interval property such as phenomenonTime")
+                return Typed(F(prop[0] if name == "mindatetime" else prop[1]), "datetime")
+            from datetime import UTC, datetime
+
+            limit = datetime(1, 1, 1, tzinfo=UTC) if name == "mindatetime" else datetime(9999, 12, 31, tzinfo=UTC)
+            return Typed(Value(limit, output_field=models.DateTimeField()), "datetime")
+        if name in ("round", "floor", "ceiling"):
+            rounding: Any = {"round": Round, "floor": Floor, "ceiling": Ceil}[name]
+            return Typed(rounding(self.number(args[0])), "number")
+        raise StaError(f"$filter: the function {name}() is not supported here")
+
+    def interval_columns(self, node: Node) -> tuple[str, str] | None:
+        assert isinstance(node, Path)
+        entity_type, prefix = self.entity_type, ""
+        parts = list(node.parts)
+        while parts and parts[0] in entity_type.navs:
+            nav = entity_type.navs[parts.pop(0)]
+            prefix += nav.accessor + "__"
+            entity_type = ENTITY_TYPES[nav.target]
+        prop = entity_type.props.get(parts[0]) if len(parts) == 1 else None
+        if prop is None or prop.kind != "interval":
+            return None
+        return prefix + prop.field, prefix + prop.end_field
+
+    # --- space --------------------------------------------------------------------------
+    def spatial(self, node: Call) -> Q:
+        first, second = (self.value(a) for a in node.args)
+        if first.kind == "geography" and second.kind == "geometry":
+            first, second = second, first
+            predicate = {"within": "contains", "contains": "within"}.get(GEO_PREDICATES[node.name])
+            predicate = predicate or GEO_PREDICATES[node.name]
+        else:
+            predicate = GEO_PREDICATES[node.name]
+        if first.kind != "geometry" or second.kind != "geography":
+            raise StaError(
+                f"$filter: {node.name}() compares a location property with a literal such as geography'POINT(1 2)'"
+            )
+        try:
+            literal = shapely.from_wkt(second.expr.value)
+        except shapely.errors.ShapelyError as error:
+            raise StaError(f"$filter: the geography literal is not valid WKT ({error})") from None
+        assert first.model is not None
+        ids = matching_ids(first.model, first.field.rsplit("__", 1)[-1], literal, predicate)
+        owner = first.field.rsplit("__", 1)[0] + "__pk" if "__" in first.field else "pk"
+        return Q(**{f"{owner}__in": ids})
+
+
+def matching_ids(model: type[models.Model], field: str, literal: BaseGeometry, predicate: str) -> list[int]:
+    """Ids of ``model`` rows whose GeoJSON ``field`` satisfies ``predicate`` against ``literal``."""
+    rows = model._default_manager.exclude(**{f"{field}__isnull": True})
+    if predicate in ("intersects", "within", "equals", "touches", "overlaps", "crosses", "contains"):
+        # Every one of these implies the boxes meet; rows without a box are checked anyway.
+        min_x, min_y, max_x, max_y = literal.bounds
+        rows = rows.filter(
+            Q(bbox_min_x__isnull=True)
+            | Q(bbox_min_x__lte=max_x, bbox_max_x__gte=min_x, bbox_min_y__lte=max_y, bbox_max_y__gte=min_y)
+        )
+    ids = []
+    for pk, geojson in rows.values_list("pk", field).iterator(chunk_size=2000):
+        geometry = geometry_of(geojson)
+        if geometry is not None and getattr(geometry, predicate)(literal):
+            ids.append(pk)
+    return ids
+
+
+def geometry_of(geojson: Any) -> BaseGeometry | None:
+    """A shapely geometry from a GeoJSON geometry or Feature; None when it is not one."""
+    if isinstance(geojson, dict) and geojson.get("type") == "Feature":
+        geojson = geojson.get("geometry")
+    try:
+        return shape(geojson) if isinstance(geojson, dict) else None
+    except (ValueError, TypeError, KeyError, AttributeError, shapely.errors.ShapelyError):
+        return None
+
+
+def compatible(left: str, right: str) -> bool:
+    if left == right:
+        return True
+    pairs = {frozenset({"date", "datetime"}), frozenset({"time", "datetime"})}
+    return frozenset({left, right}) in pairs
+
+
+def describe(node: Node) -> str:
+    from cityos.sensing.sta.filter import unparse
+
+    return unparse(node)
+
+
+def compile_filter(entity_type: EntityType, node: Node) -> tuple[Q, bool]:
+    """The condition and whether it crosses a to-many link (then rows must be de-duplicated)."""
+    compiler = Compiler(entity_type)
+    return compiler.condition(node), compiler.crosses_many
+
+
+def compile_order(entity_type: EntityType, node: Node) -> Any:
+    compiler = Compiler(entity_type)
+    typed = compiler.value(node)
+    if compiler.crosses_many:
+        raise StaError("$orderby: a property reached through a list of entities cannot order results")
+    if typed.kind == "result":
+        return F(typed.field.removesuffix("result") + "result_number")
+    if typed.kind == "json" and typed.field:
+        return KT(typed.field)
+    return typed.expr

@@ -1,0 +1,386 @@
+"""The OData-style expression language of ``$filter`` and ``$orderby`` (OGC 18-088, 9.3.3.5).
+
+A hand-written lexer and precedence-climbing parser produce a small tree; ``unparse`` writes
+it back (used by the property tests). Any text either parses or raises
+:class:`FilterSyntaxError` saying where it went wrong; nothing else escapes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Union
+
+from cityos.sensing.sta.errors import StaError
+
+
+class FilterSyntaxError(StaError):
+    def __init__(self, message: str, position: int) -> None:
+        super().__init__(f"$filter: {message} at position {position + 1}")
+        self.position = position
+
+
+@dataclass(frozen=True)
+class Literal:
+    value: object  # str, int, float, bool, None, datetime, or a WKT string for geography
+    kind: str  # "string" | "number" | "bool" | "null" | "datetime" | "geography"
+
+
+@dataclass(frozen=True)
+class Path:
+    parts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Call:
+    name: str
+    args: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class BinOp:
+    op: str
+    left: Node
+    right: Node
+
+
+@dataclass(frozen=True)
+class Not:
+    operand: Node
+
+
+@dataclass(frozen=True)
+class Negate:
+    operand: Node
+
+
+Node = Union[Literal, Path, Call, BinOp, Not, Negate]  # noqa: UP007 - a runtime alias used by dataclasses
+
+COMPARISONS = ("eq", "ne", "gt", "ge", "lt", "le")
+ADDITIVE = ("add", "sub")
+MULTIPLICATIVE = ("mul", "div", "mod")
+KEYWORDS = {"and", "or", "not", *COMPARISONS, *ADDITIVE, *MULTIPLICATIVE}
+
+FUNCTIONS: dict[str, tuple[int, int]] = {  # name: (fewest, most) arguments
+    "substringof": (2, 2),
+    "endswith": (2, 2),
+    "startswith": (2, 2),
+    "length": (1, 1),
+    "indexof": (2, 2),
+    "substring": (2, 3),
+    "tolower": (1, 1),
+    "toupper": (1, 1),
+    "trim": (1, 1),
+    "concat": (2, 2),
+    "year": (1, 1),
+    "month": (1, 1),
+    "day": (1, 1),
+    "hour": (1, 1),
+    "minute": (1, 1),
+    "second": (1, 1),
+    "fractionalseconds": (1, 1),
+    "date": (1, 1),
+    "time": (1, 1),
+    "totaloffsetminutes": (1, 1),
+    "now": (0, 0),
+    "mindatetime": (0, 1),
+    "maxdatetime": (0, 1),
+    "round": (1, 1),
+    "floor": (1, 1),
+    "ceiling": (1, 1),
+    "geo.intersects": (2, 2),
+    "geo.distance": (2, 2),
+    "geo.length": (1, 1),
+    "st_equals": (2, 2),
+    "st_disjoint": (2, 2),
+    "st_touches": (2, 2),
+    "st_within": (2, 2),
+    "st_overlaps": (2, 2),
+    "st_crosses": (2, 2),
+    "st_intersects": (2, 2),
+    "st_contains": (2, 2),
+    "st_relate": (3, 3),
+}
+
+_DATETIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?P<zone>Z|[+-]\d{2}:?\d{2})?)?(?![\w:.-])"
+)
+_NUMBER = re.compile(r"\d+(?:\.\d+)?(?:[eE][+-]?\d+)?(?![\w.])")
+_NAME = re.compile(r"[A-Za-z_@][A-Za-z0-9_.@]*(?:/[A-Za-z_@$][A-Za-z0-9_.@]*)*")
+_GEOGRAPHY = re.compile(r"geography'((?:[^']|'')*)'", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str  # "literal" | "name" | "op" | "(" | ")" | "," | "-" | "end"
+    text: str
+    position: int
+    value: Literal | None = None
+
+
+def parse_datetime_literal(text: str, position: int) -> datetime:
+    """An ISO 8601 instant; one without a time zone is refused rather than guessed."""
+    if "T" in text and not re.search(r"(Z|[+-]\d{2}:?\d{2})$", text):
+        raise FilterSyntaxError(f"the time {text!r} has no time zone (add Z or an offset such as +08:00)", position)
+    candidate = text if "T" in text else text + "T00:00:00Z"
+    try:
+        return datetime.fromisoformat(candidate.replace("Z", "+00:00"))
+    except ValueError:
+        raise FilterSyntaxError(f"{text!r} is not a valid date or time", position) from None
+
+
+def tokenize(text: str) -> list[Token]:
+    tokens: list[Token] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch.isspace():
+            i += 1
+            continue
+        if ch in "(),":
+            tokens.append(Token(ch, ch, i))
+            i += 1
+            continue
+        if ch == "-":
+            tokens.append(Token("-", ch, i))
+            i += 1
+            continue
+        if ch == "'":
+            j, chars = i + 1, []
+            while True:
+                if j >= n:
+                    raise FilterSyntaxError("a text in quotes is not closed", i)
+                if text[j] == "'":
+                    if j + 1 < n and text[j + 1] == "'":
+                        chars.append("'")
+                        j += 2
+                        continue
+                    break
+                chars.append(text[j])
+                j += 1
+            tokens.append(Token("literal", text[i : j + 1], i, Literal("".join(chars), "string")))
+            i = j + 1
+            continue
+        geography = _GEOGRAPHY.match(text, i)
+        if geography:
+            wkt = geography.group(1).replace("''", "'")
+            tokens.append(Token("literal", geography.group(0), i, Literal(wkt, "geography")))
+            i = geography.end()
+            continue
+        when = _DATETIME.match(text, i)
+        if when and ("-" in when.group(0)):
+            tokens.append(
+                Token("literal", when.group(0), i, Literal(parse_datetime_literal(when.group(0), i), "datetime"))
+            )
+            i = when.end()
+            continue
+        number = _NUMBER.match(text, i)
+        if number:
+            raw = number.group(0)
+            value: int | float = float(raw) if any(c in raw for c in ".eE") else int(raw)
+            tokens.append(Token("literal", raw, i, Literal(value, "number")))
+            i = number.end()
+            continue
+        name = _NAME.match(text, i)
+        if name:
+            word = name.group(0)
+            lowered = word.lower()
+            if lowered in KEYWORDS:
+                tokens.append(Token("op", lowered, i))
+            elif lowered in ("true", "false"):
+                tokens.append(Token("literal", word, i, Literal(lowered == "true", "bool")))
+            elif lowered == "null":
+                tokens.append(Token("literal", word, i, Literal(None, "null")))
+            else:
+                tokens.append(Token("name", word, i))
+            i = name.end()
+            continue
+        raise FilterSyntaxError(f"unexpected character {ch!r}", i)
+    tokens.append(Token("end", "", n))
+    return tokens
+
+
+class Parser:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.tokens = tokenize(text)
+        self.index = 0
+        self.depth = 0
+
+    def peek(self) -> Token:
+        return self.tokens[self.index]
+
+    def take(self) -> Token:
+        token = self.tokens[self.index]
+        if token.kind != "end":
+            self.index += 1
+        return token
+
+    def expect(self, kind: str, what: str) -> Token:
+        token = self.peek()
+        if token.kind != kind:
+            found = repr(token.text) if token.kind != "end" else "the end"
+            raise FilterSyntaxError(f"expected {what} but found {found}", token.position)
+        return self.take()
+
+    def is_op(self, *ops: str) -> bool:
+        token = self.peek()
+        return token.kind == "op" and token.text in ops
+
+    def parse(self) -> Node:
+        if self.peek().kind == "end":
+            raise FilterSyntaxError("the expression is empty", 0)
+        node = self.expression()
+        token = self.peek()
+        if token.kind != "end":
+            raise FilterSyntaxError(f"unexpected {token.text!r}", token.position)
+        return node
+
+    def expression(self) -> Node:
+        self.depth += 1
+        if self.depth > 100:
+            raise FilterSyntaxError("the expression is nested too deeply", self.peek().position)
+        try:
+            return self.disjunction()
+        finally:
+            self.depth -= 1
+
+    def disjunction(self) -> Node:
+        node = self.conjunction()
+        while self.is_op("or"):
+            self.take()
+            node = BinOp("or", node, self.conjunction())
+        return node
+
+    def conjunction(self) -> Node:
+        node = self.negation()
+        while self.is_op("and"):
+            self.take()
+            node = BinOp("and", node, self.negation())
+        return node
+
+    def negation(self) -> Node:
+        if self.is_op("not"):
+            self.take()
+            self.depth += 1
+            if self.depth > 100:
+                raise FilterSyntaxError("the expression is nested too deeply", self.peek().position)
+            try:
+                return Not(self.negation())
+            finally:
+                self.depth -= 1
+        return self.comparison()
+
+    def comparison(self) -> Node:
+        node = self.additive()
+        if self.is_op(*COMPARISONS):
+            op = self.take().text
+            node = BinOp(op, node, self.additive())
+            if self.is_op(*COMPARISONS):
+                raise FilterSyntaxError("comparisons cannot be chained; join them with 'and'", self.peek().position)
+        return node
+
+    def additive(self) -> Node:
+        node = self.multiplicative()
+        while self.is_op(*ADDITIVE):
+            op = self.take().text
+            node = BinOp(op, node, self.multiplicative())
+        return node
+
+    def multiplicative(self) -> Node:
+        node = self.unary()
+        while self.is_op(*MULTIPLICATIVE):
+            op = self.take().text
+            node = BinOp(op, node, self.unary())
+        return node
+
+    def unary(self) -> Node:
+        if self.peek().kind == "-":
+            self.take()
+            self.depth += 1
+            if self.depth > 100:
+                raise FilterSyntaxError("the expression is nested too deeply", self.peek().position)
+            try:
+                operand = self.unary()
+            finally:
+                self.depth -= 1
+            if isinstance(operand, Literal) and operand.kind == "number":
+                return Literal(-operand.value, "number")  # type: ignore[operator]
+            return Negate(operand)
+        return self.primary()
+
+    def primary(self) -> Node:
+        token = self.peek()
+        if token.kind == "literal":
+            self.take()
+            assert token.value is not None
+            return token.value
+        if token.kind == "(":
+            self.take()
+            node = self.expression()
+            self.expect(")", "')'")
+            return node
+        if token.kind == "name":
+            self.take()
+            if self.peek().kind == "(":
+                return self.call(token)
+            return Path(tuple(token.text.split("/")))
+        found = repr(token.text) if token.kind != "end" else "the end"
+        raise FilterSyntaxError(f"expected a value, a property or a function but found {found}", token.position)
+
+    def call(self, name_token: Token) -> Node:
+        name = name_token.text.lower()
+        if name not in FUNCTIONS:
+            raise FilterSyntaxError(f"unknown function {name_token.text!r}", name_token.position)
+        self.expect("(", "'('")
+        args: list[Node] = []
+        if self.peek().kind != ")":
+            args.append(self.expression())
+            while self.peek().kind == ",":
+                self.take()
+                args.append(self.expression())
+        self.expect(")", "')' or ','")
+        fewest, most = FUNCTIONS[name]
+        if not fewest <= len(args) <= most:
+            wanted = str(fewest) if fewest == most else f"{fewest} to {most}"
+            raise FilterSyntaxError(
+                f"{name}() takes {wanted} argument(s), not {len(args)}",
+                name_token.position,
+            )
+        return Call(name, tuple(args))
+
+
+def parse(text: str) -> Node:
+    """The tree of a ``$filter`` or ``$orderby`` expression, or a :class:`FilterSyntaxError`."""
+    return Parser(text).parse()
+
+
+def format_datetime(value: datetime) -> str:
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def unparse(node: Node) -> str:
+    """Text that parses back to ``node`` (fully parenthesised)."""
+    if isinstance(node, Literal):
+        if node.kind == "string":
+            return "'" + str(node.value).replace("'", "''") + "'"
+        if node.kind == "bool":
+            return "true" if node.value else "false"
+        if node.kind == "null":
+            return "null"
+        if node.kind == "datetime":
+            assert isinstance(node.value, datetime)
+            return format_datetime(node.value)
+        if node.kind == "geography":
+            return "geography'" + str(node.value).replace("'", "''") + "'"
+        return repr(node.value)
+    if isinstance(node, Path):
+        return "/".join(node.parts)
+    if isinstance(node, Call):
+        return f"{node.name}({', '.join(unparse(a) for a in node.args)})"
+    if isinstance(node, Not):
+        return f"not ({unparse(node.operand)})"
+    if isinstance(node, Negate):
+        return f"-({unparse(node.operand)})"
+    return f"({unparse(node.left)}) {node.op} ({unparse(node.right)})"

@@ -1,0 +1,323 @@
+"""The SensorThings API v1.1 over HTTP: one dispatcher that resolves the resource path.
+
+Plain Django views answering the standard's JSON (and its error shape), so existing
+SensorThings clients work unchanged. Writes are delegated to :mod:`cityos.sensing.services`.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from django.db import DatabaseError, models, transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
+from ninja.utils import check_csrf
+
+from cityos.core.accounts.models import User
+from cityos.core.accounts.permissions import is_staff_member
+from cityos.core.api import scopes
+from cityos.core.api.selectors import token_for_secret
+from cityos.core.api.services import note_token_used
+from cityos.sensing import conf, services
+from cityos.sensing.sta.dataarray import create_from_data_array
+from cityos.sensing.sta.errors import Forbidden, NotFound, StaError, Unauthorized
+from cityos.sensing.sta.options import Options, parse_options
+from cityos.sensing.sta.schema import BY_PLURAL, ENTITY_TYPES, EntityType, Nav, property_value
+
+SCOPE_MODULE = "sensing"  # tokens need the "sensing:write" (or "write") scope to change data
+CONFORMANCE = [
+    "http://www.opengis.net/spec/iot_sensing/1.1/req/datamodel",
+    "http://www.opengis.net/spec/iot_sensing/1.1/req/resource-path/resource-path-to-entities",
+    "http://www.opengis.net/spec/iot_sensing/1.1/req/request-data",
+    "http://www.opengis.net/spec/iot_sensing/1.1/req/create-update-delete",
+    "http://www.opengis.net/spec/iot_sensing/1.1/req/data-array/data-array",
+]
+SEGMENT = re.compile(r"^(?P<name>[A-Za-z$]+)(?:\((?P<id>\d+|'\d+')\))?$")
+
+
+def error_response(error: StaError) -> JsonResponse:
+    response = JsonResponse(error.as_json(), status=error.code)
+    if error.code == 401:
+        response["WWW-Authenticate"] = 'Bearer realm="CityOS SensorThings API"'
+    return response
+
+
+def base_url(request: HttpRequest) -> str:
+    return request.build_absolute_uri(reverse("sta-root")).rstrip("/")
+
+
+def caller(request: HttpRequest) -> User | None:
+    """The token's owner or the signed-in person (staff only after TOTP); None when anonymous.
+
+    A token comes as ``Authorization: Bearer <token>`` or as the password of HTTP Basic.
+    """
+    header = request.headers.get("Authorization", "")
+    secret = None
+    if header.lower().startswith("bearer "):
+        secret = header[7:].strip()
+    elif header.lower().startswith("basic "):
+        # Clients that only speak Basic (FROST's, QGIS) send the token as the password.
+        try:
+            secret = base64.b64decode(header[6:].strip(), validate=True).decode().partition(":")[2]
+        except (ValueError, UnicodeDecodeError):
+            raise Unauthorized("The Basic credentials are not valid base64 of 'name:token'.") from None
+    if secret is not None:
+        token = token_for_secret(secret)
+        if token is None or not token.is_active or not is_staff_member(token.owner):
+            raise Unauthorized("This API token is not valid: it is unknown, expired or revoked.")
+        if not scopes.allows(token.scopes, SCOPE_MODULE, request.method or "GET"):
+            needed = scopes.needed_scope(SCOPE_MODULE, request.method or "GET")
+            raise Forbidden(f"This token lacks the scope '{needed}'.")
+        note_token_used(token)
+        return token.owner
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return None
+    if user.is_staff and not user.is_verified():  # type: ignore[attr-defined]
+        return None
+    if request.method not in scopes.SAFE_METHODS and check_csrf(request) is not None:
+        raise Forbidden("The CSRF token is missing or wrong. Send the X-CSRFToken header.")
+    return user  # type: ignore[return-value]
+
+
+@dataclass
+class Target:
+    """What a resource path names."""
+
+    entity_type: EntityType
+    queryset: QuerySet[Any]
+    single: bool
+    links: dict[str, models.Model] = field(default_factory=dict)
+    property: str = ""
+    raw_value: bool = False
+    ref: bool = False
+    entity_id: int | None = None
+
+
+def _inverse(nav: Nav) -> str:
+    """The name of the link back from the navigation's target to its source."""
+    target = ENTITY_TYPES[nav.target]
+    return next(name for name, back in target.navs.items() if back.accessor == nav.lookup)
+
+
+def resolve(path: str) -> Target:
+    segments = [s for s in path.strip("/").split("/") if s]
+    first = SEGMENT.match(segments[0]) if segments else None
+    if first is None or first["name"] not in BY_PLURAL:
+        raise NotFound(f"There is no resource {segments[0] if segments else ''!r}; see the service root for them.")
+    entity_type = BY_PLURAL[first["name"]]
+    queryset: QuerySet[Any] = entity_type.model._default_manager.all()
+    target = Target(entity_type, queryset, single=False)
+    if first["id"]:
+        target.entity_id = int(first["id"].strip("'"))
+        target.queryset, target.single = queryset.filter(pk=target.entity_id), True
+    for position, segment in enumerate(segments[1:], start=1):
+        last = position == len(segments) - 1
+        if segment == "$ref":
+            if not last or target.property:
+                raise StaError("$ref comes last, after an entity or a collection.")
+            target.ref = True
+            continue
+        if segment == "$value":
+            if not last or not target.property:
+                raise StaError("$value comes last, after a property.")
+            target.raw_value = True
+            continue
+        match = SEGMENT.match(segment)
+        if match is None or target.property:
+            raise NotFound(f"The path segment {segment!r} names nothing.")
+        name = match["name"]
+        if name in target.entity_type.navs:
+            if not target.single:
+                raise StaError(f"{name} can only follow one entity, e.g. {target.entity_type.plural}(1)/{name}.")
+            nav = target.entity_type.navs[name]
+            nav_type = ENTITY_TYPES[nav.target]
+            parent = target.queryset.first()
+            if parent is None:
+                raise NotFound(f"There is no {target.entity_type.name} with @iot.id {target.entity_id}.")
+            related = nav_type.model._default_manager.filter(**{nav.lookup: parent.pk})
+            target = Target(nav_type, related, single=not nav.many, links={_inverse(nav): parent})
+            if match["id"]:
+                if not nav.many:
+                    raise StaError(f"{name} is a single entity; it takes no id.")
+                target.entity_id = int(match["id"].strip("'"))
+                target.queryset, target.single = related.filter(pk=target.entity_id), True
+        elif name in target.entity_type.props and target.single and not match["id"]:
+            target.property = name
+        else:
+            raise NotFound(f"{target.entity_type.name} has no property or link {name!r}.")
+    return target
+
+
+# --- rendering -----------------------------------------------------------------------------
+class Renderer:
+    def __init__(self, request: HttpRequest) -> None:
+        self.base = base_url(request)
+
+    def self_link(self, entity_type: EntityType, pk: int) -> str:
+        return f"{self.base}/{entity_type.plural}({pk})"
+
+    def entity(self, entity_type: EntityType, obj: Any, options: Options) -> dict[str, Any]:
+        link = self.self_link(entity_type, obj.pk)
+        selected = options.select
+        out: dict[str, Any] = {}
+        if selected is None or "id" in selected:
+            out["@iot.id"] = obj.pk
+            out["@iot.selfLink"] = link
+        for name in entity_type.props:
+            if name != "id" and (selected is None or name in selected):
+                out[name] = property_value(entity_type, name, obj)
+        for name, nav in entity_type.navs.items():
+            if name in options.expand:
+                nested = options.expand[name]
+                related_type = ENTITY_TYPES[nav.target]
+                if nav.many:
+                    related = nested.apply(getattr(obj, nav.accessor).all())
+                    page, more, count = self.page(related, nested)
+                    out[name] = [self.entity(related_type, item, nested) for item in page]
+                    if count is not None:
+                        out[f"{name}@iot.count"] = count
+                    if more:
+                        query = urlencode({"$top": nested.page_size(), "$skip": nested.skip + nested.page_size()})
+                        out[f"{name}@iot.nextLink"] = f"{link}/{name}?{query}"
+                else:
+                    item = getattr(obj, nav.accessor)
+                    out[name] = self.entity(related_type, item, nested) if item is not None else None
+            elif selected is None or name in selected:
+                out[f"{name}@iot.navigationLink"] = f"{link}/{name}"
+        return out
+
+    @staticmethod
+    def page(queryset: QuerySet[Any], options: Options) -> tuple[list[Any], bool, int | None]:
+        size = options.page_size()
+        count = queryset.count() if options.count else None
+        rows = list(queryset[options.skip : options.skip + size + 1])
+        return rows[:size], len(rows) > size, count
+
+
+def next_link(request: HttpRequest, options: Options) -> str:
+    params = request.GET.copy()
+    params["$top"] = str(options.page_size())
+    params["$skip"] = str(options.skip + options.page_size())
+    return request.build_absolute_uri(request.path) + "?" + params.urlencode(safe="$()/',")
+
+
+def read(request: HttpRequest, target: Target) -> HttpResponse:
+    renderer = Renderer(request)
+    options = parse_options(target.entity_type, request.GET)
+    if target.single:
+        obj = target.queryset.first()
+        if obj is None:
+            raise NotFound(f"There is no such {target.entity_type.name}.")
+        if target.property:
+            value = property_value(target.entity_type, target.property, obj)
+            if target.raw_value:
+                text = value if isinstance(value, str) else json.dumps(value)
+                return HttpResponse(text, content_type="text/plain; charset=utf-8")
+            return JsonResponse({target.property: value}, json_dumps_params={"ensure_ascii": False})
+        if target.ref:
+            return JsonResponse({"@iot.selfLink": renderer.self_link(target.entity_type, obj.pk)})
+        return JsonResponse(
+            renderer.entity(target.entity_type, obj, options), json_dumps_params={"ensure_ascii": False}
+        )
+    queryset = options.apply(target.queryset)
+    page, more, count = renderer.page(queryset, options)
+    body: dict[str, Any] = {}
+    if count is not None:
+        body["@iot.count"] = count
+    if target.ref:
+        body["value"] = [{"@iot.selfLink": renderer.self_link(target.entity_type, obj.pk)} for obj in page]
+    else:
+        body["value"] = [renderer.entity(target.entity_type, obj, options) for obj in page]
+    if more:
+        body["@iot.nextLink"] = next_link(request, options)
+    return JsonResponse(body, json_dumps_params={"ensure_ascii": False})
+
+
+def json_body(request: HttpRequest) -> Any:
+    try:
+        return json.loads(request.body or b"null")
+    except (ValueError, UnicodeDecodeError) as error:
+        raise StaError(f"The body is not valid JSON: {error}") from None
+
+
+def write(request: HttpRequest, target: Target, user: User | None) -> HttpResponse:
+    if user is None:
+        raise Unauthorized("Sign in as staff, or send an API token as 'Authorization: Bearer <token>'.")
+    if target.property or target.ref:
+        raise StaError("Change a property through its entity (PATCH the entity); $ref links are not writable here.")
+    method = request.method
+    renderer = Renderer(request)
+    if method == "POST":
+        if target.single:
+            raise StaError("POST creates entities in a collection, e.g. /Things; to change one, use PATCH.")
+        obj = services.create_entity(target.entity_type.name, json_body(request), user=user, links=target.links)
+        response = JsonResponse(
+            renderer.entity(target.entity_type, obj, Options(target.entity_type)),
+            status=201,
+            json_dumps_params={"ensure_ascii": False},
+        )
+        response["Location"] = renderer.self_link(target.entity_type, obj.pk)
+        return response
+    if not target.single:
+        raise StaError(f"{method} needs one entity, e.g. /{target.entity_type.plural}(1).")
+    current = target.queryset.first()
+    if current is None:
+        raise NotFound(f"There is no such {target.entity_type.name}.")
+    if method == "DELETE":
+        services.delete_entity(target.entity_type.name, current.pk, user=user)
+        return HttpResponse(status=200)
+    if request.content_type == "application/json-patch+json":
+        raise StaError("JSON Patch is not supported; send the changed members as a JSON object.", code=415)
+    obj = services.update_entity(
+        target.entity_type.name, current.pk, json_body(request), user=user, replace=method == "PUT"
+    )
+    return JsonResponse(
+        renderer.entity(target.entity_type, obj, Options(target.entity_type)), json_dumps_params={"ensure_ascii": False}
+    )
+
+
+@csrf_exempt
+def service_root(request: HttpRequest) -> HttpResponse:
+    if request.method not in ("GET", "HEAD"):
+        return error_response(StaError("The service root is read-only.", code=405))
+    base = base_url(request)
+    return JsonResponse(
+        {
+            "value": [{"name": t.plural, "url": f"{base}/{t.plural}"} for t in ENTITY_TYPES.values()],
+            "serverSettings": {"conformance": CONFORMANCE},
+        }
+    )
+
+
+@csrf_exempt
+def resource(request: HttpRequest, path: str) -> HttpResponse:
+    try:
+        user = caller(request)
+        if path.strip("/") == "CreateObservations":
+            if request.method != "POST":
+                raise StaError("CreateObservations takes a POST.", code=405)
+            if user is None:
+                raise Unauthorized("Sign in as staff, or send an API token as 'Authorization: Bearer <token>'.")
+            links = create_from_data_array(json_body(request), user=user, base=base_url(request))
+            return JsonResponse(links, status=201, safe=False)
+        target = resolve(path)
+        if request.method in ("GET", "HEAD"):
+            if user is None and not conf.public_reads():
+                raise Unauthorized("Reading this API needs a signed-in session or an API token.")
+            with transaction.atomic():  # a query the database refuses rolls back only itself
+                return read(request, target)
+        if request.method in ("POST", "PATCH", "PUT", "DELETE"):
+            return write(request, target, user)
+        raise StaError(f"The method {request.method} is not supported.", code=405)
+    except StaError as error:
+        return error_response(error)
+    except DatabaseError as error:
+        return error_response(StaError(f"The database could not evaluate this request: {error}".strip()))

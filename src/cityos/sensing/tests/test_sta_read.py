@@ -1,0 +1,256 @@
+"""Reading the SensorThings API: resource paths, every query option, paging and errors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from cityos.sensing.models import Observation, Thing
+from cityos.sensing.tests.conftest import STA, get
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def network(make_station: Callable[..., Thing]) -> list[Thing]:
+    return [
+        make_station("Station 1", count=5, lon=121.5, lat=25.0),
+        make_station("Station 2", count=3, lon=121.6, lat=25.1),
+        make_station("Far station", count=2, lon=10.0, lat=50.0),
+    ]
+
+
+def values(response: Any) -> list[dict[str, Any]]:
+    assert response.status_code == 200, response.content
+    return response.json()["value"]  # type: ignore[no-any-return]
+
+
+def test_service_root_lists_entity_sets_and_conformance(client: Client) -> None:
+    body = client.get(STA + "/").json()
+    names = {entry["name"] for entry in body["value"]}
+    assert names == {
+        "Things",
+        "Locations",
+        "HistoricalLocations",
+        "Datastreams",
+        "Sensors",
+        "ObservedProperties",
+        "Observations",
+        "FeaturesOfInterest",
+    }
+    assert all(entry["url"].startswith("http://testserver/sta/v1.1/") for entry in body["value"])
+    assert (
+        "http://www.opengis.net/spec/iot_sensing/1.1/req/data-array/data-array" in body["serverSettings"]["conformance"]
+    )
+
+
+def test_entity_by_id_has_self_and_navigation_links(client: Client, network: list[Thing]) -> None:
+    thing = network[0]
+    body = get(client, f"/Things({thing.pk})").json()
+    assert body["@iot.id"] == thing.pk
+    assert body["@iot.selfLink"] == f"http://testserver{STA}/Things({thing.pk})"
+    assert body["name"] == "Station 1"
+    assert body["properties"]["kind"] == "water-quality"
+    assert body["Datastreams@iot.navigationLink"] == f"http://testserver{STA}/Things({thing.pk})/Datastreams"
+    assert body["Locations@iot.navigationLink"].endswith("/Locations")
+    assert get(client, f"/Things('{thing.pk}')").json()["@iot.id"] == thing.pk
+
+
+def test_navigation_property_and_value_paths(client: Client, network: list[Thing]) -> None:
+    thing = network[0]
+    datastream = thing.datastreams.get()
+    streams = values(get(client, f"/Things({thing.pk})/Datastreams"))
+    assert [d["@iot.id"] for d in streams] == [datastream.pk]
+    assert get(client, f"/Datastreams({datastream.pk})/Thing").json()["@iot.id"] == thing.pk
+    assert len(values(get(client, f"/Things({thing.pk})/Datastreams({datastream.pk})/Observations"))) == 5
+    assert get(client, f"/Things({thing.pk})/name").json() == {"name": "Station 1"}
+    raw = get(client, f"/Things({thing.pk})/name/$value")
+    assert raw["Content-Type"].startswith("text/plain") and raw.content.decode() == "Station 1"
+    assert get(client, f"/Datastreams({datastream.pk})/phenomenonTime").json() == {
+        "phenomenonTime": "2026-03-01T00:00:00Z/2026-03-01T04:00:00Z"
+    }
+    history = values(get(client, f"/Things({thing.pk})/HistoricalLocations"))
+    assert len(history) == 1
+    location = values(get(client, f"/HistoricalLocations({history[0]['@iot.id']})/Locations"))[0]
+    assert location["location"] == {"type": "Point", "coordinates": [121.5, 25.0]}
+
+
+def test_ref_lists_self_links_only(client: Client, network: list[Thing]) -> None:
+    refs = values(get(client, "/Things/$ref"))
+    assert refs == [{"@iot.selfLink": f"http://testserver{STA}/Things({t.pk})"} for t in network]
+    single = get(client, f"/Things({network[0].pk})/Datastreams/$ref").json()["value"][0]
+    assert set(single) == {"@iot.selfLink"}
+
+
+def test_filter_compares_strings_numbers_and_times(client: Client, network: list[Thing]) -> None:
+    assert [t["name"] for t in values(get(client, "/Things", **{"$filter": "name eq 'Station 2'"}))] == ["Station 2"]
+    assert len(values(get(client, "/Observations", **{"$filter": "result ge 12 and result lt 14"}))) == 3
+    assert len(values(get(client, "/Observations", **{"$filter": "result add 1 eq 12"}))) == 3
+    assert len(values(get(client, "/Observations", **{"$filter": "result mod 2 eq 0"}))) == 6
+    late = values(get(client, "/Observations", **{"$filter": "phenomenonTime gt 2026-03-01T02:30:00Z"}))
+    assert {o["result"] for o in late} == {13.0, 14.0}
+    assert len(values(get(client, "/Observations", **{"$filter": "hour(phenomenonTime) eq 1"}))) == 3
+    assert (
+        len(
+            values(
+                get(client, "/Observations", **{"$filter": "year(phenomenonTime) eq 2026 and day(phenomenonTime) eq 1"})
+            )
+        )
+        == 10
+    )
+    assert len(values(get(client, "/Things", **{"$filter": "not startswith(name, 'Station')"}))) == 1
+    assert len(values(get(client, "/Things", **{"$filter": "substringof('tion 1', name) or endswith(name, '2')"}))) == 2
+    assert len(values(get(client, "/Things", **{"$filter": "length(name) eq 9 and indexof(name, 'tion') eq 3"}))) == 2
+    assert (
+        len(
+            values(
+                get(
+                    client,
+                    "/Things",
+                    **{"$filter": "toupper(substring(name, 0, 3)) eq 'STA' and trim(concat(' ', name)) eq name"},
+                )
+            )
+        )
+        == 2
+    )
+    assert (
+        len(
+            values(
+                get(
+                    client,
+                    "/Observations",
+                    **{"$filter": "round(result div 4) eq 3 and result gt 10.5 and floor(result) eq ceiling(result)"},
+                )
+            )
+        )
+        == 6
+    )
+    assert len(values(get(client, "/Things", **{"$filter": "properties/kind eq 'water-quality'"}))) == 3
+    assert len(values(get(client, "/Things", **{"$filter": "description ne null"}))) == 3
+    assert (
+        len(values(get(client, "/Observations", **{"$filter": "phenomenonTime lt now() and resultTime eq null"}))) == 10
+    )
+
+
+def test_filter_through_links(client: Client, network: list[Thing]) -> None:
+    observations = values(get(client, "/Observations", **{"$filter": "Datastream/Thing/name eq 'Station 2'"}))
+    assert len(observations) == 3
+    things = values(get(client, "/Things", **{"$filter": "Datastreams/Observations/result gt 13"}))
+    assert [t["name"] for t in things] == ["Station 1"]  # once, though two observations match
+
+
+def test_spatial_filters(client: Client, network: list[Thing]) -> None:
+    taipei = "geography'POLYGON((121 24, 122 24, 122 26, 121 26, 121 24))'"
+    inside = values(get(client, "/Locations", **{"$filter": f"st_within(location, {taipei})"}))
+    assert len(inside) == 2
+    assert len(values(get(client, "/Locations", **{"$filter": f"not geo.intersects(location, {taipei})"}))) == 1
+    things = values(get(client, "/Things", **{"$filter": f"st_intersects(Locations/location, {taipei})"}))
+    assert {t["name"] for t in things} == {"Station 1", "Station 2"}
+    foi = values(get(client, "/Observations", **{"$filter": f"st_within(FeatureOfInterest/feature, {taipei})"}))
+    assert len(foi) == 8
+
+
+def test_orderby_top_skip_count_select(client: Client, network: list[Thing]) -> None:
+    body = get(
+        client, "/Observations", **{"$orderby": "result desc", "$top": "3", "$skip": "1", "$count": "true"}
+    ).json()
+    assert body["@iot.count"] == 10
+    assert [o["result"] for o in body["value"]] == [13.0, 12.0, 12.0]
+    names = [t["name"] for t in values(get(client, "/Things", **{"$orderby": "length(name) desc,name asc"}))]
+    assert names == ["Far station", "Station 1", "Station 2"]
+    selected = values(get(client, "/Things", **{"$select": "name,Datastreams"}))[0]
+    assert set(selected) == {"name", "Datastreams@iot.navigationLink"}
+    with_id = values(get(client, "/Things", **{"$select": "id"}))[0]
+    assert set(with_id) == {"@iot.id", "@iot.selfLink"}
+
+
+def test_server_driven_paging_with_next_links(client: Client, network: list[Thing]) -> None:
+    body = get(client, "/Observations", **{"$top": "4", "$orderby": "id", "$filter": "result ge 10"}).json()
+    seen = [o["@iot.id"] for o in body["value"]]
+    while "@iot.nextLink" in body:
+        assert body["@iot.nextLink"].startswith("http://testserver/sta/v1.1/Observations?")
+        body = client.get(body["@iot.nextLink"]).json()
+        seen += [o["@iot.id"] for o in body["value"]]
+    assert seen == list(Observation.objects.order_by("id").values_list("id", flat=True))
+
+
+def test_max_page_size_caps_top(client: Client, network: list[Thing], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CITYOS_STA_MAX_TOP", "4")
+    body = get(client, "/Observations", **{"$top": "1000"}).json()
+    assert len(body["value"]) == 4
+    assert "%24top=4" in body["@iot.nextLink"] or "$top=4" in body["@iot.nextLink"]
+
+
+def test_nested_expand_with_its_own_options(client: Client, network: list[Thing]) -> None:
+    expand = (
+        "Locations,Datastreams($filter=startswith(name, 'Station');$top=2;"
+        "$expand=Observations($orderby=phenomenonTime desc;$top=2;$count=true;$select=result))"
+    )
+    things = values(get(client, "/Things", **{"$expand": expand, "$orderby": "name"}))
+    station_1 = things[1]
+    assert station_1["name"] == "Station 1"
+    assert station_1["Locations"][0]["name"] == "Station 1 site"
+    (datastream,) = station_1["Datastreams"]
+    assert datastream["Observations"] == [{"result": 14.0}, {"result": 13.0}]
+    assert datastream["Observations@iot.count"] == 5
+    assert datastream["Observations@iot.nextLink"].endswith("/Observations?%24top=2&%24skip=2")
+    assert "Observations@iot.navigationLink" not in datastream
+    assert things[0]["Datastreams"] == []  # "Far station" fails the nested filter
+    path_expand = get(client, f"/Observations({Observation.objects.first().pk})", **{"$expand": "Datastream/Thing"})  # type: ignore[union-attr]
+    assert path_expand.json()["Datastream"]["Thing"]["name"] == "Station 1"
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "status", "message"),
+    [
+        ("/Nothings", {}, 404, "There is no resource 'Nothings'"),
+        ("/Things(999)", {}, 404, "There is no such Thing"),
+        ("/Things(1)/Colour", {}, 404, "Thing has no property or link 'Colour'"),
+        ("/Things/Datastreams", {}, 400, "Datastreams can only follow one entity"),
+        ("/Things", {"$filter": "name eq"}, 400, "$filter: expected a value"),
+        ("/Things", {"$filter": "colour eq 'red'"}, 400, "Thing has no property 'colour'"),
+        ("/Things", {"$filter": "name gt 3"}, 400, "cannot compare a string with a number"),
+        ("/Things", {"$filter": "name"}, 400, "not a condition"),
+        ("/Things", {"$filter": "name add 1 eq 2"}, 400, "arithmetic needs numbers"),
+        ("/Locations", {"$filter": "st_within(location, geography'POLYGON((0 0')"}, 400, "not valid WKT"),
+        ("/Locations", {"$filter": "st_within(name, geography'POINT(0 0)')"}, 400, "compares a location property"),
+        ("/Observations", {"$filter": "phenomenonTime gt 2026-01-01T00:00:00"}, 400, "has no time zone"),
+        ("/Things", {"$top": "-1"}, 400, "$top must be a whole number"),
+        ("/Things", {"$count": "yes"}, 400, "$count must be true or false"),
+        ("/Things", {"$select": "colour"}, 400, "$select: Thing has no property 'colour'"),
+        ("/Things", {"$expand": "Sensors"}, 400, "$expand: Thing has no link 'Sensors'"),
+        ("/Things", {"$expand": "Datastreams($top=2"}, 400, "unbalanced"),
+        ("/Things", {"$expand": "Datastreams($top)"}, 400, "is not name=value"),
+        ("/Things", {"$orderby": "Datastreams/name"}, 400, "$orderby: a property reached through a list"),
+        ("/Things", {"$frobnicate": "1"}, 400, "unknown query option '$frobnicate'"),
+    ],
+)
+def test_bad_reads_get_sensorthings_errors(
+    client: Client, network: list[Thing], path: str, params: dict[str, str], status: int, message: str
+) -> None:
+    response = get(client, path, **params)
+    assert response.status_code == status, response.content
+    body = response.json()
+    assert body["code"] == status and body["type"] == "error"
+    assert message in body["message"]
+
+
+def test_a_filter_the_database_cannot_evaluate_is_a_400(client: Client, network: list[Thing]) -> None:
+    Thing.objects.filter(pk=network[0].pk).update(properties={"depth": "deep"})
+    response = get(client, "/Things", **{"$filter": "properties/depth gt 3"})
+    assert response.status_code in (200, 400)  # SQLite compares loosely; PostgreSQL refuses the cast
+    if response.status_code == 400:
+        assert response.json()["type"] == "error"
+    assert get(client, "/Things").status_code == 200
+
+
+def test_reads_can_be_closed_to_the_public(
+    client: Client, network: list[Thing], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CITYOS_STA_PUBLIC_READ", "false")
+    response = get(client, "/Things")
+    assert response.status_code == 401 and response.json()["type"] == "error"
+    assert response["WWW-Authenticate"].startswith("Bearer")

@@ -1,0 +1,97 @@
+"""Exports of a datastream's observations over a time range, as CSV or GeoJSON.
+
+Streamed, so a year of one-second data leaves memory flat. Reads follow the SensorThings
+API's rule (public unless CITYOS_STA_PUBLIC_READ is false).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from django.http import HttpRequest, StreamingHttpResponse
+from django.http.response import HttpResponseBase
+from django.views.decorators.http import require_GET
+
+from cityos.sensing import conf, selectors
+from cityos.sensing.services import parse_time
+from cityos.sensing.sta.errors import NotFound, StaError, Unauthorized
+from cityos.sensing.sta.schema import format_time
+from cityos.sensing.sta.views import caller, error_response
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _time_param(request: HttpRequest, name: str) -> Any:
+    value = request.GET.get(name)
+    return parse_time(value, name) if value else None
+
+
+def _csv(datastream_id: int, rows: Iterator[dict[str, Any]]) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    yield writer.writerow(["id", "datastream", "phenomenon_time_start", "phenomenon_time_end", "result_time", "result"])
+    for row in rows:
+        result = row["result"]
+        yield writer.writerow(
+            [
+                row["id"],
+                datastream_id,
+                format_time(row["phenomenon_time_start"]),
+                format_time(row["phenomenon_time_end"]) or "",
+                format_time(row["result_time"]) or "",
+                result if isinstance(result, str) else json.dumps(result),
+            ]
+        )
+
+
+def _geojson(datastream_id: int, rows: Iterator[dict[str, Any]]) -> Iterator[str]:
+    yield '{"type": "FeatureCollection", "features": ['
+    geometries: dict[int, Any] = {}
+    first = True
+    for row in rows:
+        foi = row["feature_of_interest_id"]
+        if foi not in geometries:
+            geometries.update(selectors.feature_geometries({foi}))
+        feature = {
+            "type": "Feature",
+            "id": row["id"],
+            "geometry": geometries.get(foi),
+            "properties": {
+                "datastream": datastream_id,
+                "phenomenonTime": format_time(row["phenomenon_time_start"]),
+                "resultTime": format_time(row["result_time"]),
+                "result": row["result"],
+            },
+        }
+        yield ("" if first else ",") + json.dumps(feature, ensure_ascii=False)
+        first = False
+    yield "]}"
+
+
+@require_GET
+def export_observations(request: HttpRequest, pk: str, fmt: str) -> HttpResponseBase:
+    """``/sensing/datastreams/<id>/observations.csv?from=...&to=...`` (or ``.geojson``)."""
+    try:
+        if caller(request) is None and not conf.public_reads():
+            raise Unauthorized("Reading sensing data needs a signed-in session or an API token.")
+        datastream = selectors.datastream(int(pk))
+        if datastream is None:
+            raise NotFound(f"There is no Datastream with @iot.id {pk}.")
+        start, end = _time_param(request, "from"), _time_param(request, "to")
+        if start and end and end <= start:
+            raise StaError("to must be after from.")
+    except StaError as error:
+        return error_response(error)
+    rows = selectors.observation_rows(int(pk), start, end)
+    filename = f"datastream-{pk}-observations.{fmt}"
+    if fmt == "csv":
+        response = StreamingHttpResponse(_csv(int(pk), rows), content_type="text/csv; charset=utf-8")
+    else:
+        response = StreamingHttpResponse(_geojson(int(pk), rows), content_type="application/geo+json")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
