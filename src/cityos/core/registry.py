@@ -16,7 +16,6 @@ from django.utils.functional import Promise
 if TYPE_CHECKING:
     import random
 
-    from django.http import HttpRequest
     from ninja import Router
 
 Area = Literal["portal", "ops"]
@@ -99,9 +98,6 @@ class EventSubscription:
     event_name: str
     handler: Callable[..., None]
     durable: bool
-
-
-TileVisibility = Callable[["HttpRequest"], bool]
 
 
 class Registry:

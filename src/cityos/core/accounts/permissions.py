@@ -27,6 +27,23 @@ def holds_any_role(user: Any, roles: tuple[str, ...]) -> bool:
     return "administrator" in names or bool(names & set(roles))
 
 
+def districts_in_scope(user: Any, roles: tuple[str, ...]) -> frozenset[int] | None:
+    """The districts ``user`` covers through ``roles`` (and administrator): None means the whole city.
+
+    A role with no districts covers the whole city; staff without such a role cover nothing.
+    """
+    if not is_staff_member(user):
+        return frozenset()
+    covered: set[int] = set()
+    wanted = {*roles, "administrator"}
+    for staff_role in user.staff_roles.filter(role__in=wanted).prefetch_related("districts"):
+        districts = {d.pk for d in staff_role.districts.all()}
+        if not districts:
+            return None
+        covered |= districts
+    return frozenset(covered)
+
+
 def staff_required(*roles: str) -> Callable[[F], F]:
     """Staff with a verified second factor and, if given, one of ``roles`` (administrators pass)."""
 

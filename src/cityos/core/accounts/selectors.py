@@ -7,8 +7,18 @@ from django.db.models import Q, QuerySet
 from cityos.core.accounts.models import User
 
 
-def search_residents(*, q: str = "", district_id: int | None = None, language: str = "") -> QuerySet[User]:
+def search_residents(
+    *,
+    q: str = "",
+    district_id: int | None = None,
+    language: str = "",
+    within_districts: frozenset[int] | None = None,
+) -> QuerySet[User]:
+    """Residents matching the filters; ``within_districts`` (a staff member's scope) narrows
+    them to those districts, None meaning the whole city."""
     residents = User.objects.residents().select_related("district").order_by("last_name", "first_name", "pk")
+    if within_districts is not None:
+        residents = residents.filter(district_id__in=within_districts)
     q = q.strip()
     if q:
         digits = "".join(ch for ch in q if ch.isdigit())
@@ -35,3 +45,11 @@ def mask_phone(phone: str | None) -> str:
     if not phone:
         return ""
     return f"{phone[:2]}•••••{phone[-4:]}"
+
+
+def masked_name(person: User) -> str:
+    """How a list (or a page before a reason is given) names someone: their name, else masked contacts.
+
+    ``display_name`` falls back to the full email or phone, which such pages must not show.
+    """
+    return person.get_full_name() or mask_email(person.email) or mask_phone(person.phone) or person.get_username()

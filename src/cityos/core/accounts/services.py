@@ -27,6 +27,47 @@ def _new_username(prefix: str) -> str:
     return f"{prefix}-{secrets.token_hex(5)}"
 
 
+def _check_contacts(
+    errors: dict[str, list[ValidationError]],
+    email: str,
+    phone: str,
+    *,
+    language: str,
+    email_taken: str,
+    phone_taken: str,
+    other_than: int | None = None,
+) -> tuple[str, str | None]:
+    """Checks a person's email, phone and language, adding an error per bad field to ``errors``.
+
+    Returns the email (lower case) and the phone in E.164 (None when empty or malformed).
+    ``other_than`` is the person being changed, whose own email and phone are not "taken".
+    """
+    others = User.objects.exclude(pk=other_than) if other_than is not None else User.objects.all()
+    email = email.strip().lower()
+    phone_e164: str | None = None
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            errors.setdefault("email", []).append(ValidationError(_("Enter a valid email address."), code="invalid"))
+        else:
+            if others.filter(email__iexact=email).exists():
+                errors.setdefault("email", []).append(ValidationError(email_taken, code="taken"))
+    if phone.strip():
+        try:
+            phone_e164 = normalise_phone(phone)
+        except ValidationError as error:
+            errors.setdefault("phone", []).append(error)
+        else:
+            if others.filter(phone=phone_e164).exists():
+                errors.setdefault("phone", []).append(ValidationError(phone_taken, code="taken"))
+    if language not in Language.values:
+        errors.setdefault("language", []).append(
+            ValidationError(_("Choose one of the listed languages."), code="invalid")
+        )
+    return email, phone_e164
+
+
 def sign_up_resident(
     *,
     password: str,
@@ -39,40 +80,18 @@ def sign_up_resident(
 ) -> User:
     """Create a resident account. Raises ValidationError with an entry per bad field."""
     errors: dict[str, list[ValidationError]] = {}
-    email = email.strip().lower()
-    phone_e164: str | None = None
-    if not email and not phone.strip():
+    if not email.strip() and not phone.strip():
         errors.setdefault("email", []).append(
             ValidationError(_("Give an email address or a phone number, so we can reach you."), code="required")
         )
-    if email:
-        try:
-            validate_email(email)
-        except ValidationError:
-            errors.setdefault("email", []).append(ValidationError(_("Enter a valid email address."), code="invalid"))
-        else:
-            if User.objects.filter(email__iexact=email).exists():
-                errors.setdefault("email", []).append(
-                    ValidationError(
-                        _("An account with this email address already exists. Sign in instead."), code="taken"
-                    )
-                )
-    if phone.strip():
-        try:
-            phone_e164 = normalise_phone(phone)
-        except ValidationError as error:
-            errors.setdefault("phone", []).append(error)
-        else:
-            if User.objects.filter(phone=phone_e164).exists():
-                errors.setdefault("phone", []).append(
-                    ValidationError(
-                        _("An account with this phone number already exists. Sign in instead."), code="taken"
-                    )
-                )
-    if language not in Language.values:
-        errors.setdefault("language", []).append(
-            ValidationError(_("Choose one of the listed languages."), code="invalid")
-        )
+    email, phone_e164 = _check_contacts(
+        errors,
+        email,
+        phone,
+        language=language,
+        email_taken=_("An account with this email address already exists. Sign in instead."),
+        phone_taken=_("An account with this phone number already exists. Sign in instead."),
+    )
     candidate = User(email=email or None, phone=phone_e164, first_name=first_name, last_name=last_name)
     try:
         validate_password(password, candidate)
@@ -150,37 +169,20 @@ def update_resident(
 ) -> User:
     """Change a resident's details (themselves, or staff on their behalf). All or nothing."""
     errors: dict[str, list[ValidationError]] = {}
-    email = email.strip().lower()
-    phone_e164: str | None = None
-    if email:
-        try:
-            validate_email(email)
-        except ValidationError:
-            errors.setdefault("email", []).append(ValidationError(_("Enter a valid email address."), code="invalid"))
-        else:
-            if User.objects.filter(email__iexact=email).exclude(pk=resident.pk).exists():
-                errors.setdefault("email", []).append(
-                    ValidationError(_("Another account already uses this email address."), code="taken")
-                )
-    if phone.strip():
-        try:
-            phone_e164 = normalise_phone(phone)
-        except ValidationError as error:
-            errors.setdefault("phone", []).append(error)
-        else:
-            if User.objects.filter(phone=phone_e164).exclude(pk=resident.pk).exists():
-                errors.setdefault("phone", []).append(
-                    ValidationError(_("Another account already uses this phone number."), code="taken")
-                )
+    email, phone_e164 = _check_contacts(
+        errors,
+        email,
+        phone,
+        language=language,
+        email_taken=_("Another account already uses this email address."),
+        phone_taken=_("Another account already uses this phone number."),
+        other_than=resident.pk,
+    )
     if not email and not phone_e164:
         errors.setdefault("email", []).append(
             ValidationError(
                 _("Keep an email address or a phone number, so the city can reach this person."), code="required"
             )
-        )
-    if language not in Language.values:
-        errors.setdefault("language", []).append(
-            ValidationError(_("Choose one of the listed languages."), code="invalid")
         )
     if errors:
         raise ValidationError(errors)  # type: ignore[arg-type]

@@ -19,12 +19,14 @@ from django.utils.translation import gettext as _
 from cityos.core.accounts import selectors, services
 from cityos.core.accounts.forms import AccessReasonForm, ResidentSearchForm, ResidentUpdateForm
 from cityos.core.accounts.models import Role, User
-from cityos.core.accounts.permissions import staff_required
+from cityos.core.accounts.permissions import districts_in_scope, staff_required
 from cityos.core.audit.context import with_reason
-from cityos.core.audit.services import record_access
+from cityos.core.audit.services import record_access, record_bulk_access
 
 PEOPLE_ROLES = (Role.SERVICE_AGENT, Role.CASEWORKER, Role.HEALTH_OFFICER)
 REASON_TTL_SECONDS = 30 * 60
+# What the list shows of each resident unmasked (contacts are masked, so not read).
+LISTED_FIELDS = ("first_name", "last_name", "district")
 
 
 def _reason_for(request: HttpRequest, person_id: int) -> str:
@@ -51,23 +53,41 @@ def people(request: HttpRequest) -> HttpResponse:
             q=form.cleaned_data["q"],
             district_id=district.pk if district else None,
             language=form.cleaned_data["language"],
+            within_districts=districts_in_scope(request.user, PEOPLE_ROLES),
         )
     page = Paginator(residents, 25).get_page(request.GET.get("page"))
-    rows = [{"person": p, "email": selectors.mask_email(p.email), "phone": selectors.mask_phone(p.phone)} for p in page]
+    rows = [
+        {
+            "person": p,
+            "name": selectors.masked_name(p),
+            "email": selectors.mask_email(p.email),
+            "phone": selectors.mask_phone(p.phone),
+        }
+        for p in page
+    ]
+    if rows:  # names and districts of residents: a read of personal data, masked contacts aside
+        record_bulk_access(
+            User,
+            [person.pk for person in page],
+            LISTED_FIELDS,
+            description=f"{len(rows)} residents listed",
+        )
     template = "accounts/_people_table.html" if getattr(request, "htmx", False) else "accounts/people.html"
     return render(request, template, {"form": form, "page": page, "rows": rows})
 
 
 @staff_required(*PEOPLE_ROLES)
 def person(request: HttpRequest, pk: int) -> HttpResponse:
-    resident = get_object_or_404(User.objects.residents().select_related("district"), pk=pk)
+    in_scope = selectors.search_residents(within_districts=districts_in_scope(request.user, PEOPLE_ROLES))
+    resident = get_object_or_404(in_scope, pk=pk)
     reason = _reason_for(request, resident.pk)
     if not reason:
         form = AccessReasonForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             _remember_reason(request, resident.pk, form.cleaned_data["reason"])
             return redirect("accounts:person", pk=resident.pk)
-        return render(request, "accounts/person_reason.html", {"form": form, "resident": resident})
+        context = {"form": form, "resident": resident, "name": selectors.masked_name(resident)}
+        return render(request, "accounts/person_reason.html", context)
 
     update_form = ResidentUpdateForm(
         request.POST if request.method == "POST" else None,

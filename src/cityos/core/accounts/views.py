@@ -75,7 +75,7 @@ def verify(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     devices = list(TOTPDevice.objects.devices_for_user(user, confirmed=True))
     if not devices:
-        return redirect(f"/accounts/totp/setup/?next={_safe_next(request)}")
+        return redirect(f"/accounts/totp/setup/?{urlencode({'next': _safe_next(request, '/ops/')})}")
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         code = form.cleaned_data["otp_token"].strip()

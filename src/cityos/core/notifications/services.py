@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cityos.core.accounts.models import Language, Role, User
-from cityos.core.accounts.permissions import holds_any_role
+from cityos.core.accounts.permissions import districts_in_scope, holds_any_role
 from cityos.core.accounts.phones import normalise_phone
 from cityos.core.events import Event, publish
 from cityos.core.geo.models import District
@@ -327,12 +327,9 @@ def may_message(user: User, district_ids: Iterable[int]) -> bool:
     """Staff who compose: a city-wide messaging role, or one that covers every district named."""
     if not holds_any_role(user, conf.MESSAGING_ROLES):
         return False
-    covered: set[int] = set()
-    for staff_role in user.staff_roles.filter(role__in=conf.MESSAGING_ROLES).prefetch_related("districts"):
-        districts = {d.pk for d in staff_role.districts.all()}
-        if not districts:
-            return True
-        covered |= districts
+    covered = districts_in_scope(user, conf.MESSAGING_ROLES)
+    if covered is None:
+        return True
     wanted = set(district_ids)
     return bool(wanted) and wanted <= covered
 

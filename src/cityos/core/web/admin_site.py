@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+from typing import Any
+
+from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django_otp.admin import OTPAdminSite
+
+from cityos.core.audit.admin_reads import audited
 
 
 class CityAdminSite(OTPAdminSite):
@@ -16,3 +21,7 @@ class CityAdminSite(OTPAdminSite):
         return bool(
             super().has_permission(request) and (user.is_superuser or user.has_role("administrator"))  # type: ignore[union-attr]
         )
+
+    def register(self, model_or_iterable: Any, admin_class: Any = None, **options: Any) -> None:
+        # Every back-office page that shows personal data is audited, whichever app registered it.
+        super().register(model_or_iterable, audited(admin_class or admin.ModelAdmin), **options)

@@ -7,6 +7,7 @@ from django.http import HttpRequest
 from django.utils.translation import get_language_info
 
 from cityos.core.accounts.models import Language
+from cityos.core.accounts.permissions import holds_any_role
 from cityos.core.registry import registry
 
 # Each language is offered in its own name, so a lost reader finds theirs.
@@ -22,17 +23,10 @@ def language_choices() -> list[tuple[str, str]]:
 
 def cityos(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
-    roles: set[str] = set()
-    if user is not None and user.is_authenticated and user.is_staff:
-        roles = user.role_names()  # type: ignore[union-attr]
-
-    def visible(required: tuple[str, ...]) -> bool:
-        return not required or bool(roles & set(required)) or "administrator" in roles
-
     return {
         "city_name": settings.OTP_TOTP_ISSUER,
         "portal_nav": registry.nav_for("portal"),
-        "ops_nav": [n for n in registry.nav_for("ops") if visible(n.roles)],
+        "ops_nav": [n for n in registry.nav_for("ops") if not n.roles or holds_any_role(user, n.roles)],
         "tile_url": settings.CITYOS_TILE_URL,
         "tile_attribution": settings.CITYOS_TILE_ATTRIBUTION,
         "language_choices": language_choices(),

@@ -1,12 +1,26 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
 # Paths a staff member may reach before the second factor: sign-in steps, language, assets.
-_OPEN_PREFIXES = ("/accounts/", "/i18n/", "/language/", "/static/", "/healthz", "/metrics", "/api/")
+# Only the sign-in steps of /accounts/: the staff pages there (people, tiles) need the factor too.
+_OPEN_PREFIXES = (
+    "/accounts/sign-in/",
+    "/accounts/sign-out/",
+    "/accounts/sign-up/",
+    "/accounts/verify/",
+    "/accounts/totp/",
+    "/i18n/",
+    "/language/",
+    "/static/",
+    "/healthz",
+    "/metrics",
+    "/api/",
+)
 
 
 class StaffSecondFactorMiddleware:
@@ -24,5 +38,5 @@ class StaffSecondFactorMiddleware:
             and not user.is_verified()  # type: ignore[union-attr]
             and not request.path.startswith(_OPEN_PREFIXES)
         ):
-            return redirect(f"/accounts/verify/?next={request.get_full_path()}")
+            return redirect(f"/accounts/verify/?{urlencode({'next': request.get_full_path()})}")
         return self.get_response(request)

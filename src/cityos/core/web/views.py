@@ -12,7 +12,7 @@ from django_tasks_db.models import DBTaskResult
 
 from cityos.core.accounts import services as accounts
 from cityos.core.accounts.models import Language
-from cityos.core.accounts.permissions import staff_required
+from cityos.core.accounts.permissions import holds_any_role, staff_required
 from cityos.core.registry import registry
 
 
@@ -22,8 +22,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @staff_required()
 def ops(request: HttpRequest) -> HttpResponse:
-    roles = request.user.role_names()  # type: ignore[union-attr]
-    tiles = [t for t in registry.ordered_tiles() if not t.roles or roles & set(t.roles) or "administrator" in roles]
+    tiles = [t for t in registry.ordered_tiles() if holds_any_role(request.user, t.roles)]
     return render(request, "web/ops.html", {"tiles": tiles})
 
 

@@ -74,3 +74,58 @@ def test_roles_that_do_not_serve_residents_cannot_look_them_up(staff_client, rol
 def test_residents_cannot_look_up_other_residents(client):
     client.force_login(ResidentFactory(), backend="cityos.core.accounts.backends.EmailOrPhoneBackend")
     assert client.get("/accounts/people/").status_code == 403
+
+
+def test_a_resident_without_a_name_is_listed_by_masked_contacts_only(staff_client):
+    resident = ResidentFactory(first_name="", last_name="", email="no.name@example.org", phone=None)
+    _agent, client = staff_client(Role.SERVICE_AGENT)
+    listed = client.get("/accounts/people/", {"q": "no.name"}).content.decode()
+    assert "n•••@example.org" in listed and "no.name@example.org" not in listed
+    asked = client.get(f"/accounts/people/{resident.pk}/").content.decode()
+    assert "n•••@example.org" in asked and "no.name@example.org" not in asked
+
+
+def test_listing_residents_is_written_to_the_audit_log(staff_client):
+    shown = ResidentFactory(first_name="Wei")
+    agent, client = staff_client(Role.SERVICE_AGENT)
+    client.get("/accounts/people/", {"q": "wei"})
+    entry = AuditEntry.objects.filter(action=AuditAction.READ, object_type="accounts.User").latest("id")
+    assert entry.actor_id == agent.pk and entry.changes["ids"] == [str(shown.pk)]
+    assert set(entry.fields) == {"first_name", "last_name", "district"}
+
+
+def test_staff_scoped_to_a_district_see_only_its_residents(staff_client):
+    from cityos.core.accounts.models import StaffRole
+    from cityos.core.geo.tests.factories import DistrictFactory
+
+    north, south = DistrictFactory(), DistrictFactory()
+    ResidentFactory(first_name="Northerner", district=north)
+    southerner = ResidentFactory(first_name="Southerner", district=south)
+    agent, client = staff_client()
+    agent.staff_roles.all().delete()
+    StaffRole.objects.create(user=agent, role=Role.SERVICE_AGENT).districts.set([north])
+
+    listed = client.get("/accounts/people/", {"q": "erner"}).content.decode()
+    assert "Northerner" in listed and "Southerner" not in listed
+    assert client.get(f"/accounts/people/{southerner.pk}/").status_code == 404
+
+
+def test_city_wide_staff_see_every_district(staff_client):
+    from cityos.core.geo.tests.factories import DistrictFactory
+
+    ResidentFactory(first_name="Northerner", district=DistrictFactory())
+    ResidentFactory(first_name="Homeless", district=None)
+    _agent, client = staff_client(Role.CASEWORKER)
+    listed = client.get("/accounts/people/", {"q": "e"}).content.decode()
+    assert "Northerner" in listed and "Homeless" in listed
+
+
+def test_the_list_runs_a_fixed_number_of_queries(staff_client, django_assert_max_num_queries):
+    from cityos.core.geo.tests.factories import DistrictFactory
+
+    district = DistrictFactory()
+    for _n in range(20):
+        ResidentFactory(first_name="Many", district=district)
+    _agent, client = staff_client(Role.SERVICE_AGENT)
+    with django_assert_max_num_queries(15):
+        assert client.get("/accounts/people/", {"q": "many"}).status_code == 200

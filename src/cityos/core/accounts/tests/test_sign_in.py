@@ -86,3 +86,34 @@ def test_staff_roles_are_scoped_to_departments_and_districts(staff_client):
     assert not user.has_role(Role.HEALTH_OFFICER, department=roads)
     assert not user.has_role(Role.HEALTH_OFFICER, district_id=south.pk)
     assert not user.has_role(Role.CASEWORKER)
+
+
+def test_the_second_factor_keeps_every_parameter_of_the_page_asked_for(client):
+    staff = StaffFactory(roles=[Role.OPERATOR])
+    client.force_login(staff, backend="cityos.core.accounts.backends.EmailOrPhoneBackend")
+    response = client.get("/messages/?state=failed&channel=sms")
+    assert response["Location"] == "/accounts/verify/?next=%2Fmessages%2F%3Fstate%3Dfailed%26channel%3Dsms"
+
+
+def test_staff_pages_under_accounts_also_need_the_second_factor(client):
+    staff = StaffFactory(roles=[Role.SERVICE_AGENT])
+    client.force_login(staff, backend="cityos.core.accounts.backends.EmailOrPhoneBackend")
+    assert client.get("/accounts/people/")["Location"].startswith("/accounts/verify/")
+    assert client.get("/accounts/tiles/people/")["Location"].startswith("/accounts/verify/")
+
+
+def test_enrolment_keeps_where_staff_were_going(client):
+    staff = StaffFactory(roles=[Role.CASEWORKER])
+    TOTPDevice.objects.filter(user=staff).delete()
+    client.force_login(staff, backend="cityos.core.accounts.backends.EmailOrPhoneBackend")
+    response = client.get("/accounts/verify/", {"next": "/messages/?state=failed&channel=sms"})
+    assert response["Location"] == "/accounts/totp/setup/?next=%2Fmessages%2F%3Fstate%3Dfailed%26channel%3Dsms"
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/\\evil.example"])
+def test_the_second_factor_never_sends_staff_to_another_site(client, target):
+    staff = StaffFactory(roles=[Role.OPERATOR])
+    client.force_login(staff, backend="cityos.core.accounts.backends.EmailOrPhoneBackend")
+    device = TOTPDevice.objects.get(user=staff)
+    response = client.post(f"/accounts/verify/?next={target}", {"otp_token": current_code(device)})
+    assert response.status_code == 302 and response["Location"] == "/ops/"

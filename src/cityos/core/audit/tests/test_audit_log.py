@@ -81,3 +81,28 @@ def test_large_documents_are_summarised_not_copied():
     district.save()
     entry = AuditEntry.objects.filter(object_type="geo.District", action=AuditAction.UPDATE).latest("id")
     assert entry.changes["geometry"]["to"].startswith("[dict of ")
+
+
+def test_the_back_office_audits_the_people_it_lists_and_opens(staff_client):
+    listed = ResidentFactory(email="listed@example.org")
+    admin_user, client = staff_client(Role.ADMINISTRATOR)
+    admin_user.is_superuser = True  # as accounts.services.create_staff makes administrators
+    admin_user.save()
+
+    assert client.get("/admin/accounts/user/").status_code == 200
+    listing = AuditEntry.objects.filter(action=AuditAction.READ, object_type="accounts.User").latest("id")
+    assert listing.actor_id == admin_user.pk and str(listed.pk) in listing.changes["ids"]
+    assert {"email", "phone", "first_name"} <= set(listing.fields)
+
+    assert client.get(f"/admin/accounts/user/{listed.pk}/change/").status_code == 200
+    opened = AuditEntry.objects.filter(action=AuditAction.READ, object_id=str(listed.pk)).latest("id")
+    assert opened.actor_id == admin_user.pk and "email" in opened.fields
+
+
+def test_back_office_pages_of_records_without_personal_data_are_not_logged_as_reads(staff_client):
+    admin_user, client = staff_client(Role.ADMINISTRATOR)
+    admin_user.is_superuser = True
+    admin_user.save()
+    before = AuditEntry.objects.filter(action=AuditAction.READ).count()
+    assert client.get("/admin/accounts/department/").status_code == 200
+    assert AuditEntry.objects.filter(action=AuditAction.READ).count() == before

@@ -67,3 +67,23 @@ def test_form_errors_are_tied_to_their_fields(client):
     assert 'aria-invalid="true"' in html
     assert 'aria-describedby="id_email_error"' in html and 'id="id_email_error"' in html
     assert 'role="alert"' in html and 'href="#id_email"' in html
+
+
+def test_a_group_of_checkboxes_is_a_fieldset_named_by_its_legend(staff_client):
+    """The shared form template: a multiple choice is one group, and the error summary links to its first box."""
+    _user, client = staff_client("operator")
+    page = client.post("/api-tokens/new/", {"name": "Gateway"}).content.decode()
+    assert "<fieldset" in page and "<legend>Scopes" in page
+    assert 'href="#id_scopes_0"' in page
+
+
+def test_the_operations_centre_shows_only_the_tiles_and_links_a_role_may_use(staff_client):
+    people, messages_tile = reverse("accounts:people"), reverse("notifications:tile-today")
+    _publisher, client = staff_client("data_publisher")
+    page = client.get(reverse("web:ops")).content.decode()
+    assert people not in page and messages_tile not in page
+    assert reverse("web:tile-jobs") in page  # a tile for every role
+
+    _admin, client = staff_client("administrator")
+    page = client.get(reverse("web:ops")).content.decode()
+    assert people in page and messages_tile in page
