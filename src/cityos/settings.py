@@ -87,6 +87,9 @@ INSTALLED_APPS = [
     "cityos.core.api",
     # domain apps plug in below; each registers itself in cityos.core.registry
     "cityos.epi",
+    "cityos.sensing",
+    "cityos.checkin",
+    "cityos.health",
     *[a for a in env("CITYOS_EXTRA_APPS").split(",") if a],
 ]
 
@@ -188,6 +191,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "cityos.core.accounts.views.locked_out"
 AXES_VERBOSE = False
+# Residents' sign-ups per address per hour through the web form (the API has its own rate limit).
+CITYOS_SIGNUP_LIMIT_PER_HOUR = int(env("CITYOS_SIGNUP_LIMIT_PER_HOUR", "20"))
 
 # --- Languages and time ------------------------------------------------------------------
 LANGUAGE_CODE = "en"

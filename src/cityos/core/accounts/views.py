@@ -4,10 +4,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 import segno
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView, LogoutView
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -20,6 +22,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from cityos.core.accounts import services
 from cityos.core.accounts.forms import SignInForm, SignUpForm, TokenForm
 from cityos.core.accounts.models import User
+from cityos.core.audit.middleware import client_ip
 
 
 def _safe_next(request: HttpRequest, default: str = "/") -> str:
@@ -32,7 +35,7 @@ def _safe_next(request: HttpRequest, default: str = "/") -> str:
 @require_http_methods(["GET", "POST"])
 def sign_up(request: HttpRequest) -> HttpResponse:
     form = SignUpForm(request.POST or None, initial={"language": request.LANGUAGE_CODE})
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and not _too_many_sign_ups(request):
         try:
             user = services.sign_up_resident(**form.cleaned_data)
         except ValidationError as error:
@@ -44,7 +47,21 @@ def sign_up(request: HttpRequest) -> HttpResponse:
             response = redirect("web:me")
             response.set_cookie("django_language", user.language, samesite="Lax")
             return response
-    return render(request, "accounts/sign_up.html", {"form": form})
+    if request.method == "POST" and form.is_valid():
+        form.add_error(None, _("Too many accounts were created from this connection. Try again in an hour."))
+    return render(request, "accounts/sign_up.html", {"form": form}, status=429 if form.non_field_errors() else 200)
+
+
+def _too_many_sign_ups(request: HttpRequest) -> bool:
+    """Counts sign-up attempts per address per hour in the shared cache (Redis in production)."""
+    key = f"cityos:sign-up:{client_ip(request)}"
+    cache.add(key, 0, timeout=3600)
+    try:
+        attempts = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=3600)
+        attempts = 1
+    return attempts > settings.CITYOS_SIGNUP_LIMIT_PER_HOUR
 
 
 class SignInView(LoginView):

@@ -167,7 +167,11 @@ def compose(request: HttpRequest) -> HttpResponse:
         channels = [data["channel"]] if data["channel"] else None
         details = {"details": data["details"]} if data["details"] else {}
         if request.POST.get("action") != "send":
-            # First press: say how many people it reaches, then ask to confirm.
+            # First press: say how many people it reaches, then ask to confirm — only within the
+            # sender's districts, so the count says nothing about districts they do not serve.
+            if not services.may_message(_signed_in_user(request), segment.district_ids):
+                form.add_error("districts", _("Your roles do not allow messaging this part of the city."))
+                return render(request, "notifications/compose.html", context, status=400)
             context["reach"] = selectors.segment_members(segment).count()
             return render(request, "notifications/compose.html", context)
         try:

@@ -61,3 +61,15 @@ def test_errors_come_in_the_residents_language(client):
     client.cookies["django_language"] = "es"
     response = sign_up(client, email="taken@example.org", language="es")
     assert "Ya existe" in response.context["form"].errors["email"][0]
+
+
+def test_sign_ups_from_one_address_are_limited(client, settings):
+    settings.CITYOS_SIGNUP_LIMIT_PER_HOUR = 2
+    assert sign_up(client, email="one@example.org").status_code == 302
+    client.logout()
+    assert sign_up(client, email="two@example.org").status_code == 302
+    client.logout()
+    response = sign_up(client, email="three@example.org")
+    assert response.status_code == 429
+    assert "Too many accounts" in response.content.decode()
+    assert not User.objects.filter(email="three@example.org").exists()

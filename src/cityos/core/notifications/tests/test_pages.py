@@ -165,6 +165,16 @@ def test_a_district_scoped_operator_cannot_message_the_whole_city(staff_client, 
     assert not Broadcast.objects.exists()
 
 
+def test_the_reach_of_districts_outside_a_senders_scope_is_not_shown(staff_client, welcome, district):
+    ResidentFactory(district=district)
+    operator, client = staff_client(Role.OPERATOR)
+    operator.staff_roles.get().districts.set([DistrictFactory()])
+    response = client.post(COMPOSE, {"template_key": "welcome", "audience": "residents", "districts": [district.pk]})
+    assert response.status_code == 400
+    assert "reach" not in response.context
+    assert "do not allow" in " ".join(response.context["form"].errors["districts"])
+
+
 # --- The list, the export and the tile ---------------------------------------------------------
 
 
