@@ -1,0 +1,453 @@
+"""/api/v1/health/: cases, contacts and follow-ups for health officers; a resident's own
+declarations and quarantine check-in.
+
+Staff reads carry a ``reason`` (kept in the audit log with the read, as on the pages).
+Every operation needs a token or a session; services' ValidationErrors become 422 problems.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Annotated, Literal
+
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema
+from ninja.responses import Status
+
+from cityos.core.accounts.models import User
+from cityos.core.api.auth import api_auth, require_roles, require_user
+from cityos.core.audit.context import with_reason
+from cityos.core.audit.services import record_access, record_bulk_access
+from cityos.health import conf, selectors, services
+from cityos.health.forms import find_resident
+from cityos.health.models import Case, Contact, Declaration, FollowUp, HealthTask, Quarantine
+
+router = Router(auth=api_auth)
+
+MAX_ID = 2**63 - 1
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL
+Reason = Annotated[
+    str, Field(min_length=5, max_length=300, pattern=NO_NUL, description="Why you need the data; audited")
+]
+ShortText = Annotated[str, Field(max_length=200, pattern=NO_NUL)]
+LongText = Annotated[str, Field(max_length=10_000, pattern=NO_NUL)]
+SymptomName = Literal["fever", "cough", "breath", "taste_smell", "sore_throat", "fatigue"]
+ClassificationName = Literal["suspected", "probable", "confirmed"]
+LabResultName = Literal["pending", "positive", "negative", "not_tested"]
+RelationshipName = Literal["household", "work", "social", "healthcare", "venue", "other"]
+
+
+def _officer(request: HttpRequest) -> User:
+    return require_roles(request, *conf.HEALTH_ROLES)
+
+
+def _person(account: str) -> User | None:
+    try:
+        return find_resident(account)
+    except ValidationError as error:
+        raise ValidationError({"person_account": error.messages}) from error
+
+
+# --- Schemas -----------------------------------------------------------------------------------
+
+
+class VisitIn(Schema):
+    venue_code: ShortText = Field("", description="The code on the venue's poster")
+    place: ShortText = Field("", description="The place in words, when there is no poster")
+    start: datetime
+    end: datetime
+
+
+class VisitOut(Schema):
+    venue_code: str
+    place: str
+    start: datetime
+    end: datetime
+
+
+class CaseIn(Schema):
+    name: ShortText = ""
+    person_account: ShortText = Field("", description="Email or phone of the resident's account, if any")
+    contact_details: ShortText = ""
+    classification: ClassificationName = "suspected"
+    lab_result: LabResultName = "pending"
+    lab_date: date | None = None
+    onset_date: date | None = None
+    interview_notes: LongText = ""
+    visits: list[VisitIn] = Field(default_factory=list, max_length=100)
+
+
+class CaseOut(Schema):
+    id: int
+    ref: str
+    name: str
+    classification: str
+    lab_result: str
+    lab_date: date | None
+    onset_date: date | None
+    source_case: str | None = Field(None, description="Reference of the case this one caught it from")
+    created_at: datetime
+
+    @staticmethod
+    def resolve_source_case(case: Case) -> str | None:
+        source = case.source_case
+        return source.ref if source else None
+
+
+class ContactIn(Schema):
+    name: ShortText = ""
+    person_account: ShortText = ""
+    contact_details: ShortText = ""
+    relationship: RelationshipName
+    last_exposure: date
+
+
+class ContactOut(Schema):
+    id: int
+    case_ref: str
+    name: str
+    relationship: str
+    last_exposure: date
+    follow_up_days: list[date]
+
+    @staticmethod
+    def resolve_case_ref(contact: Contact) -> str:
+        return contact.case.ref
+
+    @staticmethod
+    def resolve_follow_up_days(contact: Contact) -> list[date]:
+        return [f.day for f in contact.follow_ups.all()]
+
+
+class CaseDetailOut(CaseOut):
+    contact_details: str
+    interview_notes: str
+    visits: list[VisitOut]
+    contacts: list[ContactOut]
+    chain: list[str] = Field(..., description="References of every case in the same chain of transmission")
+
+    @staticmethod
+    def resolve_visits(case: Case) -> list[VisitOut]:
+        return [VisitOut.model_validate(v, from_attributes=True) for v in case.visits.all()]
+
+    @staticmethod
+    def resolve_contacts(case: Case) -> list[Contact]:
+        return list(case.contacts.all())
+
+    @staticmethod
+    def resolve_chain(case: Case) -> list[str]:
+        return [node.case.ref for node in selectors.flatten(selectors.chain_of(case))]
+
+
+class CasePage(Schema):
+    count: int
+    results: list[CaseOut]
+
+
+class CaseFilters(Schema):
+    reason: Reason
+    classification: ClassificationName | None = None
+    q: ShortText = ""
+    limit: int = Field(50, ge=1, le=500)
+    offset: int = Field(0, ge=0, le=2**31 - 1)
+
+
+class FollowUpOut(Schema):
+    id: int
+    contact_id: int
+    contact_name: str
+    case_ref: str
+    day: date
+    status: str
+    symptoms: list[str]
+    notes: str
+
+    @staticmethod
+    def resolve_contact_name(follow_up: FollowUp) -> str:
+        return follow_up.contact.name
+
+    @staticmethod
+    def resolve_case_ref(follow_up: FollowUp) -> str:
+        return follow_up.contact.case.ref
+
+
+class FollowUpIn(Schema):
+    status: Literal["well", "symptoms", "not_reached"]
+    symptoms: list[SymptomName] = Field(default_factory=list, max_length=10)
+    notes: LongText = ""
+
+
+class DeclarationIn(Schema):
+    symptoms: list[SymptomName] = Field(default_factory=list, max_length=10)
+    travelled: bool = False
+    contact_with_case: bool = False
+
+
+class DeclarationOut(Schema):
+    day: date
+    symptoms: list[str]
+    travelled: bool
+    contact_with_case: bool
+    flagged: bool = Field(..., description="The triage rule advises a test")
+    flag_reason: str
+
+
+class QuarantineOut(Schema):
+    start_date: date
+    end_date: date
+    checked_in_today: bool
+
+
+class CheckInIn(Schema):
+    lat: float = Field(..., ge=-90, le=90)
+    lon: float = Field(..., ge=-180, le=180)
+
+
+class CheckInOut(Schema):
+    day: date
+    at: datetime
+    at_home: bool | None
+
+
+# --- Health officers ------------------------------------------------------------------------------
+
+
+@router.get("/cases", response=CasePage, summary="Cases, newest first (health officers)")
+def list_cases(request: HttpRequest, filters: Query[CaseFilters]) -> dict[str, object]:
+    _officer(request)
+    found: QuerySet[Case] = selectors.cases(q=filters.q, classification=filters.classification or "")
+    page = list(found[filters.offset : filters.offset + filters.limit])
+    with with_reason(filters.reason):
+        if page:
+            record_bulk_access(Case, [c.pk for c in page], ("name",), description=request.path)
+    return {"count": found.count(), "results": page}
+
+
+@router.post("/cases", response={201: CaseDetailOut}, summary="Record a case with its visits")
+def create_case(request: HttpRequest, payload: CaseIn) -> Status[Case]:
+    officer = _officer(request)
+    person = _person(payload.person_account)
+    case = services.record_case(
+        officer,
+        name=payload.name,
+        person=person,
+        contact_details=payload.contact_details,
+        classification=payload.classification,
+        lab_result=payload.lab_result,
+        lab_date=payload.lab_date,
+        onset_date=payload.onset_date,
+        interview_notes=payload.interview_notes,
+        visits=[v.dict() for v in payload.visits],
+    )
+    return Status(201, case)
+
+
+@router.get("/cases/{case_id}", response=CaseDetailOut, summary="A case, its visits, contacts and chain")
+def get_case(request: HttpRequest, case_id: Id, reason: Reason) -> Case:
+    _officer(request)
+    case = get_object_or_404(Case, pk=case_id)
+    with with_reason(reason):
+        record_access(case)
+    return case
+
+
+@router.post(
+    "/cases/{case_id}/confirm", response=CaseOut, summary="Confirm a case; its venue visits go to exposure alerts"
+)
+def confirm_case(request: HttpRequest, case_id: Id) -> Case:
+    officer = _officer(request)
+    return services.confirm_case(officer, get_object_or_404(Case, pk=case_id))
+
+
+@router.post("/cases/{case_id}/visits", response={201: VisitOut}, summary="Add a place the case visited")
+def add_visit(request: HttpRequest, case_id: Id, payload: VisitIn) -> Status[object]:
+    officer = _officer(request)
+    return Status(201, services.add_visit(officer, get_object_or_404(Case, pk=case_id), payload.dict()))
+
+
+@router.post(
+    "/cases/{case_id}/contacts", response={201: ContactOut}, summary="List a contact; follow-ups are scheduled"
+)
+def add_contact(request: HttpRequest, case_id: Id, payload: ContactIn) -> Status[Contact]:
+    officer = _officer(request)
+    case = get_object_or_404(Case, pk=case_id)
+    person = _person(payload.person_account)
+    contact = services.add_contact(
+        officer,
+        case,
+        name=payload.name,
+        person=person,
+        contact_details=payload.contact_details,
+        relationship=payload.relationship,
+        last_exposure=payload.last_exposure,
+    )
+    return Status(201, contact)
+
+
+@router.post("/contacts/{contact_id}/case", response={201: CaseOut}, summary="A contact becomes a case")
+def contact_becomes_case(request: HttpRequest, contact_id: Id) -> Status[Case]:
+    officer = _officer(request)
+    return Status(201, services.contact_becomes_case(officer, get_object_or_404(Contact, pk=contact_id)))
+
+
+@router.get("/follow-ups", response=list[FollowUpOut], summary="Follow-ups due on a day (default today)")
+def follow_ups(request: HttpRequest, reason: Reason, day: date | None = None) -> list[FollowUp]:
+    _officer(request)
+    due = list(selectors.follow_ups_due(day))
+    with with_reason(reason):
+        if due:
+            record_bulk_access(Contact, [f.contact_id for f in due], ("name",), description=request.path)
+    return due
+
+
+@router.post("/follow-ups/{follow_up_id}", response=FollowUpOut, summary="Record a follow-up")
+def record_follow_up(request: HttpRequest, follow_up_id: Id, payload: FollowUpIn) -> FollowUp:
+    officer = _officer(request)
+    follow_up = get_object_or_404(FollowUp.objects.select_related("contact__case"), pk=follow_up_id)
+    return services.record_follow_up(
+        officer, follow_up, status=payload.status, symptoms=payload.symptoms, notes=payload.notes
+    )
+
+
+class FlaggedDeclarationOut(Schema):
+    id: int
+    person_id: int
+    person_name: str
+    day: date
+    symptoms: list[str]
+    flag_reason: str
+    case_refs: list[str] = Field(..., description="Cases the records hold for this resident")
+    contact_of: list[str] = Field(..., description="Cases this resident is listed as a contact of")
+
+
+@router.get(
+    "/declarations/flagged",
+    response=list[FlaggedDeclarationOut],
+    summary="Flagged declarations of the last 14 days, joined with cases and contacts (health officers)",
+)
+def flagged_declarations(request: HttpRequest, reason: Reason) -> list[dict[str, object]]:
+    _officer(request)
+    found = list(selectors.flagged_declarations(since=timezone.localdate() - timedelta(days=14))[:1000])
+    links = selectors.links_for_people({d.person_id for d in found})
+    with with_reason(reason):
+        if found:
+            record_bulk_access(
+                Declaration, [d.pk for d in found], ("person", "symptoms", "flag_reason"), description=request.path
+            )
+    return [
+        {
+            "id": d.pk,
+            "person_id": d.person_id,
+            "person_name": d.person.display_name,
+            "day": d.day,
+            "symptoms": d.symptoms,
+            "flag_reason": d.flag_reason,
+            "case_refs": [c.ref for c in links[d.person_id].cases],
+            "contact_of": [c.case.ref for c in links[d.person_id].contacts],
+        }
+        for d in found
+    ]
+
+
+class QuarantineIn(Schema):
+    person_account: ShortText = Field(..., description="Email or phone of the resident's account")
+    start_date: date
+    end_date: date | None = Field(None, description="Default: the standard period")
+    home_lat: float = Field(..., ge=-90, le=90)
+    home_lon: float = Field(..., ge=-180, le=180)
+    radius_m: int | None = Field(None, ge=20, le=5000)
+
+
+class StaffQuarantineOut(Schema):
+    id: int
+    person_id: int
+    start_date: date
+    end_date: date
+
+
+class TaskOut(Schema):
+    id: int
+    kind: str
+    day: date
+    quarantine_id: int
+    person_id: int
+    resolved_at: datetime | None
+
+    @staticmethod
+    def resolve_person_id(task: HealthTask) -> int:
+        return task.quarantine.person_id
+
+
+@router.post("/quarantines", response={201: StaffQuarantineOut}, summary="Start a quarantine (health officers)")
+def start_quarantine(request: HttpRequest, payload: QuarantineIn) -> Status[Quarantine]:
+    officer = _officer(request)
+    person = _person(payload.person_account)
+    if person is None:
+        raise ValidationError({"person_account": [_("Give the resident's email or phone number.")]})
+    quarantine = services.start_quarantine(
+        officer,
+        person,
+        start_date=payload.start_date,
+        end_date=payload.end_date,
+        home_lat=payload.home_lat,
+        home_lon=payload.home_lon,
+        radius_m=payload.radius_m,
+    )
+    return Status(201, quarantine)
+
+
+@router.get("/tasks", response=list[TaskOut], summary="Open quarantine tasks (health officers)")
+def open_tasks(request: HttpRequest) -> list[HealthTask]:
+    _officer(request)
+    return list(selectors.open_tasks()[:1000])
+
+
+@router.post("/tasks/{task_id}/resolve", response=TaskOut, summary="Mark a task resolved")
+def resolve_task(request: HttpRequest, task_id: Id) -> HealthTask:
+    officer = _officer(request)
+    task = get_object_or_404(HealthTask.objects.select_related("quarantine"), pk=task_id)
+    return services.resolve_task(officer, task)
+
+
+# --- Residents: their own --------------------------------------------------------------------------
+
+
+@router.get("/me/declarations", response=list[DeclarationOut], summary="My last 14 declarations")
+def my_declarations(request: HttpRequest) -> list[Declaration]:
+    return list(Declaration.objects.filter(person=require_user(request)).order_by("-day")[:14])
+
+
+@router.post("/me/declarations", response={201: DeclarationOut}, summary="Declare today's health")
+def declare(request: HttpRequest, payload: DeclarationIn) -> Status[Declaration]:
+    declaration = services.declare(
+        require_user(request),
+        symptoms=payload.symptoms,
+        travelled=payload.travelled,
+        contact_with_case=payload.contact_with_case,
+    )
+    return Status(201, declaration)
+
+
+@router.get("/me/quarantine", response=QuarantineOut | None, summary="My current or next quarantine, or null")
+def my_quarantine(request: HttpRequest) -> dict[str, object] | None:
+    mine = selectors.my_health(require_user(request))
+    quarantine = mine["quarantine"]
+    if quarantine is None:
+        return None
+    return {
+        "start_date": quarantine.start_date,
+        "end_date": quarantine.end_date,
+        "checked_in_today": mine["checked_in_today"],
+    }
+
+
+@router.post("/me/quarantine/check-in", response={201: CheckInOut}, summary="Check in from home")
+def check_in(request: HttpRequest, payload: CheckInIn) -> Status[dict[str, object]]:
+    checked = services.check_in(require_user(request), lat=payload.lat, lon=payload.lon)
+    return Status(201, {"day": checked.day, "at": checked.at, "at_home": checked.inside})

@@ -1,0 +1,556 @@
+"""Pages of the health module.
+
+Health staff (health officers; administrators pass) give a reason before they see a case, the
+follow-up list, flagged declarations or quarantines; the reason is kept for 30 minutes and
+written to the audit log with every read. Residents see only their own declarations and
+quarantine.
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from cityos.core.accounts.forms import AccessReasonForm
+from cityos.core.accounts.models import User
+from cityos.core.accounts.permissions import staff_required
+from cityos.core.accounts.phones import normalise_phone
+from cityos.core.audit.context import with_reason
+from cityos.core.audit.models import AuditAction
+from cityos.core.audit.services import record_access, record_bulk_access
+from cityos.core.notifications.views import _gateway_authorised, _payload, _problem
+from cityos.health import chain, selectors, services
+from cityos.health.conf import HEALTH_ROLES
+from cityos.health.forms import (
+    CaseForm,
+    CheckInForm,
+    ContactForm,
+    DeclarationForm,
+    FollowUpForm,
+    QuarantineForm,
+    VisitForm,
+    VisitFormSet,
+)
+from cityos.health.models import Case, Channel, Classification, Contact, Declaration, FollowUp, HealthTask, Quarantine
+
+REASON_TTL_SECONDS = 30 * 60
+CONTACT_FIELDS = ("name", "contact_details", "last_exposure")
+CASE_FIELDS = ("name", "contact_details", "lab_result", "onset_date", "interview_notes")
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+# --- Reasons for access -------------------------------------------------------------------------
+
+
+def _reason(request: HttpRequest, key: str) -> str:
+    entry = request.session.get("health_reasons", {}).get(key)
+    if entry and time.time() - entry["at"] < REASON_TTL_SECONDS:
+        return str(entry["reason"])
+    return ""
+
+
+def _remember(request: HttpRequest, key: str, reason: str) -> None:
+    granted: dict[str, Any] = request.session.get("health_reasons", {})
+    granted[key] = {"reason": reason, "at": time.time()}
+    request.session["health_reasons"] = granted
+
+
+def _ask_reason(request: HttpRequest, key: str, what: str) -> HttpResponse | None:
+    """None when a reason for ``key`` is on record; otherwise the page that asks for one."""
+    if _reason(request, key):
+        return None
+    form = AccessReasonForm(request.POST if request.method == "POST" and "reason" in request.POST else None)
+    if form.is_bound and form.is_valid():
+        _remember(request, key, form.cleaned_data["reason"])
+        return redirect(request.get_full_path())
+    return render(request, "health/reason.html", {"form": form, "what": what})
+
+
+def _errors_to_form(form: Form, error: ValidationError) -> None:
+    for field, field_errors in error.message_dict.items():
+        form.add_error(field if field in form.fields else None, field_errors)
+
+
+# --- Cases --------------------------------------------------------------------------------------
+
+
+@staff_required(*HEALTH_ROLES)
+def case_list(request: HttpRequest) -> HttpResponse:
+    asked = _ask_reason(request, "cases", _("the case list"))
+    if asked:
+        return asked
+    q = request.GET.get("q", "").strip()[:100]
+    classification = request.GET.get("classification", "")
+    if classification not in Classification.values:
+        classification = ""
+    page = Paginator(selectors.cases(q=q, classification=classification), 25).get_page(request.GET.get("page"))
+    with with_reason(_reason(request, "cases")):
+        if page.object_list:
+            record_bulk_access(Case, [c.pk for c in page], ("name",), description=request.path)
+    return render(
+        request,
+        "health/cases.html",
+        {"page": page, "q": q, "classification": classification, "classifications": Classification.choices},
+    )
+
+
+@staff_required(*HEALTH_ROLES)
+def case_export(request: HttpRequest) -> HttpResponse:
+    """The filtered case list as CSV (same reason as the list; audited as an export)."""
+    reason = _reason(request, "cases")
+    if not reason:
+        return redirect("health:cases")
+    q = request.GET.get("q", "").strip()[:100]
+    classification = request.GET.get("classification", "")
+    found = list(selectors.cases(q=q, classification=classification if classification in Classification.values else ""))
+    with with_reason(reason):
+        record_bulk_access(
+            Case,
+            [c.pk for c in found],
+            ("name", "lab_result", "onset_date"),
+            action=AuditAction.EXPORT,
+            description=request.path,
+        )
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="cases.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["ref", "name", "classification", "lab_result", "lab_date", "onset_date", "contacts", "created_at"])
+    for case in found:
+        writer.writerow(
+            [
+                case.ref,
+                case.name,
+                case.classification,
+                case.lab_result,
+                case.lab_date or "",
+                case.onset_date or "",
+                case.contact_count,  # type: ignore[attr-defined]
+                case.created_at.isoformat(),
+            ]
+        )
+    return response
+
+
+@staff_required(*HEALTH_ROLES)
+def case_create(request: HttpRequest) -> HttpResponse:
+    form = CaseForm(request.POST or None)
+    visits = VisitFormSet(request.POST or None, prefix="visits")
+    if request.method == "POST" and form.is_valid() and visits.is_valid():
+        data = form.cleaned_data
+        visit_rows = [v for v in visits.cleaned_data if v.get("start")]
+        try:
+            case = services.record_case(
+                _user(request),
+                name=data["name"],
+                person=data["account"],
+                contact_details=data["contact_details"],
+                classification=data["classification"],
+                lab_result=data["lab_result"],
+                lab_date=data["lab_date"],
+                onset_date=data["onset_date"],
+                interview_notes=data["interview_notes"],
+                visits=visit_rows,
+            )
+        except ValidationError as error:
+            _errors_to_form(form, error)
+        else:
+            _remember(request, f"case:{case.pk}", _("Recorded this case"))
+            messages.success(request, _("Case %(ref)s recorded.") % {"ref": case.ref})
+            return redirect("health:case", pk=case.pk)
+    return render(request, "health/case_form.html", {"form": form, "visits": visits})
+
+
+def _render_case(
+    request: HttpRequest,
+    case: Case,
+    *,
+    visit_form: VisitForm | None = None,
+    contact_form: ContactForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    reason = _reason(request, f"case:{case.pk}")
+    contacts = list(case.contacts.select_related("became_case").order_by("name"))
+    root = selectors.chain_of(case)
+    with with_reason(reason):
+        record_access(case, CASE_FIELDS)
+        if contacts:
+            record_bulk_access(Contact, [c.pk for c in contacts], CONTACT_FIELDS, description=case.ref)
+    context = {
+        "case": case,
+        "reason": reason,
+        "visits": case.visits.all(),
+        "contacts": contacts,
+        "chain_svg": chain.render_svg(root, highlight=case.pk),
+        "chain": selectors.flatten(root),
+        "visit_form": visit_form or VisitForm(prefix="visit"),
+        "contact_form": contact_form or ContactForm(prefix="contact"),
+        "can_confirm": case.classification != Classification.CONFIRMED,
+    }
+    return render(request, "health/case_detail.html", context, status=status)
+
+
+@staff_required(*HEALTH_ROLES)
+def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    case = get_object_or_404(Case, pk=pk)
+    asked = _ask_reason(request, f"case:{case.pk}", case.ref)
+    return asked or _render_case(request, case)
+
+
+def _case_with_reason(request: HttpRequest, pk: int) -> tuple[Case, str]:
+    case = get_object_or_404(Case, pk=pk)
+    reason = _reason(request, f"case:{case.pk}")
+    if not reason:
+        raise PermissionDenied
+    return case, reason
+
+
+@require_POST
+@staff_required(*HEALTH_ROLES)
+def case_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    case, reason = _case_with_reason(request, pk)
+    with with_reason(reason):
+        try:
+            services.confirm_case(_user(request), case)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("Case confirmed. Its venue visits were sent for exposure alerts."))
+    return redirect("health:case", pk=case.pk)
+
+
+@require_POST
+@staff_required(*HEALTH_ROLES)
+def visit_add(request: HttpRequest, pk: int) -> HttpResponse:
+    case, reason = _case_with_reason(request, pk)
+    form = VisitForm(request.POST, prefix="visit")
+    if form.is_valid():
+        with with_reason(reason):
+            try:
+                services.add_visit(_user(request), case, form.cleaned_data)
+            except ValidationError as error:
+                _errors_to_form(form, error)
+            else:
+                messages.success(request, _("Visit added."))
+                return redirect("health:case", pk=case.pk)
+    return _render_case(request, case, visit_form=form, status=422)
+
+
+@require_POST
+@staff_required(*HEALTH_ROLES)
+def contact_add(request: HttpRequest, pk: int) -> HttpResponse:
+    case, reason = _case_with_reason(request, pk)
+    form = ContactForm(request.POST, prefix="contact")
+    if form.is_valid():
+        data = form.cleaned_data
+        with with_reason(reason):
+            try:
+                contact = services.add_contact(
+                    _user(request),
+                    case,
+                    name=data["name"],
+                    person=data["account"],
+                    contact_details=data["contact_details"],
+                    relationship=data["relationship"],
+                    last_exposure=data["last_exposure"],
+                )
+            except ValidationError as error:
+                _errors_to_form(form, error)
+            else:
+                messages.success(
+                    request,
+                    _("%(name)s listed, with %(count)s daily follow-ups.")
+                    % {"name": contact.name, "count": contact.follow_ups.count()},
+                )
+                return redirect("health:case", pk=case.pk)
+    return _render_case(request, case, contact_form=form, status=422)
+
+
+@staff_required(*HEALTH_ROLES)
+def case_chain_svg(request: HttpRequest, pk: int) -> HttpResponse:
+    case, reason = _case_with_reason(request, pk)
+    with with_reason(reason):
+        record_access(case, ("ref",))
+    return HttpResponse(chain.render_svg(selectors.chain_of(case), highlight=case.pk), content_type="image/svg+xml")
+
+
+# --- Contacts and follow-up ----------------------------------------------------------------------
+
+
+@staff_required(*HEALTH_ROLES)
+def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    contact = get_object_or_404(Contact.objects.select_related("case"), pk=pk)
+    asked = _ask_reason(request, f"case:{contact.case_id}", contact.case.ref)
+    if asked:
+        return asked
+    with with_reason(_reason(request, f"case:{contact.case_id}")):
+        record_access(contact, CONTACT_FIELDS)
+    became = Case.objects.filter(source_contact=contact).first()
+    return render(
+        request,
+        "health/contact_detail.html",
+        {"contact": contact, "follow_ups": contact.follow_ups.all(), "became": became, "today": timezone.localdate()},
+    )
+
+
+@require_POST
+@staff_required(*HEALTH_ROLES)
+def contact_become_case(request: HttpRequest, pk: int) -> HttpResponse:
+    contact = get_object_or_404(Contact, pk=pk)
+    reason = _reason(request, f"case:{contact.case_id}")
+    if not reason:
+        raise PermissionDenied
+    with with_reason(reason):
+        try:
+            case = services.contact_becomes_case(_user(request), contact)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect("health:contact", pk=contact.pk)
+    _remember(request, f"case:{case.pk}", reason)
+    messages.success(request, _("Case %(ref)s recorded for this contact.") % {"ref": case.ref})
+    return redirect("health:case", pk=case.pk)
+
+
+@staff_required(*HEALTH_ROLES)
+def follow_ups_due(request: HttpRequest) -> HttpResponse:
+    asked = _ask_reason(request, "follow-ups", _("today's follow-ups"))
+    if asked:
+        return asked
+    due = list(selectors.follow_ups_due())
+    with with_reason(_reason(request, "follow-ups")):
+        if due:
+            record_bulk_access(Contact, [f.contact_id for f in due], ("name",), description=request.path)
+    return render(request, "health/follow_ups.html", {"due": due, "today": timezone.localdate()})
+
+
+@staff_required(*HEALTH_ROLES)
+def follow_up_record(request: HttpRequest, pk: int) -> HttpResponse:
+    follow_up = get_object_or_404(FollowUp.objects.select_related("contact__case"), pk=pk)
+    reason = _reason(request, "follow-ups") or _reason(request, f"case:{follow_up.contact.case_id}")
+    if not reason:
+        asked = _ask_reason(request, "follow-ups", _("today's follow-ups"))
+        assert asked is not None
+        return asked
+    form = FollowUpForm(request.POST or None, initial={"status": follow_up.status, "symptoms": follow_up.symptoms})
+    with with_reason(reason):
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.record_follow_up(_user(request), follow_up, **form.cleaned_data)
+            except ValidationError as error:
+                _errors_to_form(form, error)
+            else:
+                messages.success(request, _("Follow-up of %(name)s recorded.") % {"name": follow_up.contact.name})
+                return redirect("health:follow-ups")
+        record_access(follow_up.contact, CONTACT_FIELDS)
+    return render(
+        request,
+        "health/follow_up_form.html",
+        {"form": form, "follow_up": follow_up},
+        status=422 if form.is_bound else 200,
+    )
+
+
+# --- Declarations, quarantines and tasks (staff) --------------------------------------------------
+
+
+@staff_required(*HEALTH_ROLES)
+def flagged_declarations(request: HttpRequest) -> HttpResponse:
+    asked = _ask_reason(request, "declarations", _("flagged declarations"))
+    if asked:
+        return asked
+    since = timezone.localdate() - timedelta(days=14)
+    page = Paginator(selectors.flagged_declarations(since=since), 50).get_page(request.GET.get("page"))
+    links = selectors.links_for_people({d.person_id for d in page})
+    rows = [{"declaration": d, "links": links[d.person_id]} for d in page]
+    with with_reason(_reason(request, "declarations")):
+        if rows:
+            record_bulk_access(
+                Declaration, [d.pk for d in page], ("person", "symptoms", "flag_reason"), description=request.path
+            )
+    return render(request, "health/declarations.html", {"page": page, "rows": rows})
+
+
+@staff_required(*HEALTH_ROLES)
+def quarantine_list(request: HttpRequest) -> HttpResponse:
+    asked = _ask_reason(request, "quarantines", _("quarantines"))
+    if asked:
+        return asked
+    reason = _reason(request, "quarantines")
+    form = QuarantineForm(request.POST or None, prefix="quarantine")
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                with with_reason(reason):
+                    services.start_quarantine(
+                        _user(request),
+                        data["account"],
+                        start_date=data["start_date"],
+                        end_date=data["end_date"],
+                        home_lat=data["home_lat"],
+                        home_lon=data["home_lon"],
+                        radius_m=data["radius_m"],
+                    )
+            except ValidationError as error:
+                _errors_to_form(form, error)
+            else:
+                messages.success(request, _("Quarantine started."))
+                return redirect("health:quarantines")
+    quarantines = list(selectors.active_quarantines().prefetch_related("check_ins"))
+    tasks = list(selectors.open_tasks())
+    with with_reason(reason):
+        if quarantines:
+            record_bulk_access(Quarantine, [q.pk for q in quarantines], ("person",), description=request.path)
+    today = timezone.localdate()
+    rows = [{"quarantine": q, "checked_today": any(c.day == today for c in q.check_ins.all())} for q in quarantines]
+    return render(request, "health/quarantines.html", {"rows": rows, "tasks": tasks, "form": form}, status=status)
+
+
+@require_POST
+@staff_required(*HEALTH_ROLES)
+def task_resolve(request: HttpRequest, pk: int) -> HttpResponse:
+    task = get_object_or_404(HealthTask, pk=pk)
+    with with_reason(_reason(request, "quarantines")):
+        try:
+            services.resolve_task(_user(request), task)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("Task resolved."))
+    return redirect("health:quarantines")
+
+
+@staff_required(*HEALTH_ROLES)
+def tile(request: HttpRequest) -> HttpResponse:
+    return render(request, "health/tiles/health.html", {"counts": selectors.dashboard_counts()})
+
+
+# --- Residents ---------------------------------------------------------------------------------
+
+
+@login_required
+def my_health(request: HttpRequest) -> HttpResponse:
+    context = selectors.my_health(_user(request))
+    return render(request, "health/me.html", {**context, "sms_number": settings.CITYOS_HELP_SMS})
+
+
+@login_required
+def declare(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    today = selectors.my_health(user)["today"]
+    initial = (
+        {"symptoms": today.symptoms, "travelled": today.travelled, "contact_with_case": today.contact_with_case}
+        if today
+        else {}
+    )
+    form = DeclarationForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            declaration = services.declare(user, **form.cleaned_data)
+        except ValidationError as error:
+            _errors_to_form(form, error)
+        else:
+            if declaration.flagged:
+                messages.warning(
+                    request,
+                    _("Please get tested: %(reason)s. Stay at home until you have the result.")
+                    % {"reason": declaration.get_flag_reason_display()},
+                )
+            else:
+                messages.success(request, _("Thank you. Declare again tomorrow, or sooner if you feel worse."))
+            return redirect("health:me")
+    return render(request, "health/declare.html", {"form": form}, status=422 if form.is_bound else 200)
+
+
+@login_required
+def quarantine_check_in(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    quarantine = services.current_quarantine(user)
+    form = CheckInForm(request.POST or None)
+    if request.method == "POST" and quarantine is not None:
+        if form.is_valid():
+            try:
+                checked = services.check_in(user, lat=form.cleaned_data["lat"], lon=form.cleaned_data["lon"])
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages))
+            else:
+                if checked.inside:
+                    messages.success(request, _("Checked in at home. Thank you."))
+                else:
+                    messages.warning(request, _("You checked in away from home. A health officer will call you."))
+                return redirect("health:me")
+        else:
+            messages.error(request, _("Your location is missing. Allow location access and try again."))
+    return render(
+        request,
+        "health/check_in.html",
+        {"quarantine": quarantine, "form": form, "sms_number": settings.CITYOS_HELP_SMS},
+    )
+
+
+# --- SMS: declarations and quarantine check-ins from any phone -------------------------------------
+
+
+@csrf_exempt
+@require_POST
+def inbound_sms(request: HttpRequest) -> JsonResponse:
+    """A text to the health number: "OK" or symptom words ("FEVER COUGH").
+
+    It records today's declaration of the resident with that phone number and, for a person in
+    quarantine, counts as today's check-in (an SMS says nothing of where they are).
+    """
+    if not _gateway_authorised(request):
+        return _problem(401, _("Send the gateway token as a bearer token."))
+    data = _payload(request)
+    try:
+        sender = normalise_phone(str(data.get("from") or ""))
+    except ValidationError:
+        return _problem(400, _("The sender is not a phone number."), {"from": [_("Give the sender's phone number.")]})
+    person = User.objects.residents().filter(phone=sender).first()
+    if person is None:
+        return _problem(404, _("No resident has this phone number."), {"from": [_("Sign up with this number first.")]})
+    with translation.override(person.language):
+        try:
+            parsed = services.parse_sms(str(data.get("text") or data.get("body") or ""))
+        except ValidationError as error:
+            return JsonResponse({"action": "refused", "reply": " ".join(error.messages)}, status=400)
+        declaration = services.declare(
+            person,
+            symptoms=parsed.symptoms,
+            travelled=parsed.travelled,
+            contact_with_case=parsed.contact_with_case,
+            channel=Channel.SMS,
+        )
+        checked_in = False
+        if services.current_quarantine(person) is not None:
+            services.check_in(person, channel=Channel.SMS)
+            checked_in = True
+        reply = (
+            _("Thank you. Please get tested: %(reason)s. Stay at home.")
+            % {"reason": declaration.get_flag_reason_display()}
+            if declaration.flagged
+            else _("Thank you. Text again tomorrow.")
+        )
+    return JsonResponse(
+        {"action": "declared", "flagged": declaration.flagged, "checked_in": checked_in, "reply": reply}
+    )
