@@ -1,20 +1,28 @@
-"""/api/v1/epi: the reproduction number of any case series, computed as EpiEstim does.
+"""/api/v1/epi: the reproduction number of any case series, computed as EpiEstim does; the
+city's daily reports (case counts, lab results, hospital reports: health officers write them);
+the hourly figures, forecasts and the community-risk map layer (public, small counts suppressed).
 
-Public: the caller sends counts, not people, and nothing is stored. Type errors are answered by
+/rt and /forecast are public: the caller sends counts, not people, and nothing is stored. Type errors are answered by
 the schemas below; the estimator's own rules (a serial interval that sums to 1, a window that
 fits the series...) come back from :mod:`cityos.epi.rt` as field errors of the same 422 problem.
 """
 
 from __future__ import annotations
 
+import datetime
+import json
 from collections.abc import Iterable
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, cast
 
-from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema, Status
 
+from cityos.core.api.auth import api_auth, require_roles
 from cityos.core.api.problems import ApiProblem
-from cityos.epi import forecast, rt
+from cityos.epi import conf, forecast, rt, selectors, services
+from cityos.epi.models import Forecast, HospitalReport
 
 router = Router()
 
@@ -241,3 +249,210 @@ def case_forecast(request: HttpRequest, payload: ForecastRequest) -> dict[str, A
             for day, mean, quantiles in zip(result.day, result.mean, result.quantiles, strict=True)
         ],
     }
+
+
+# --- The city's daily reports (health officers write) -------------------------------------
+
+ReportCount = Annotated[int, Field(ge=0, le=services.MAX_COUNT)]
+
+
+class CaseCountIn(Schema):
+    district: str = Field(..., description="District code.", examples=["old-town"])
+    date: datetime.date = Field(..., description="Day of the cases (not in the future).")
+    local: ReportCount = Field(0, description="New local cases that day.")
+    imported: ReportCount = Field(0, description="New imported cases that day.")
+
+
+class CaseCountOut(Schema):
+    district: str
+    date: datetime.date
+    local: int
+    imported: int
+
+
+class LabResultIn(Schema):
+    district: str = Field(..., description="District code.")
+    date: datetime.date
+    tests: ReportCount = Field(..., description="Tests done that day.")
+    positives: ReportCount = Field(..., description="Positive tests that day; at most `tests`.")
+
+
+class LabResultOut(Schema):
+    district: str
+    date: datetime.date
+    tests: int
+    positives: int
+
+
+class HospitalReportIn(Schema):
+    hospital: int = Field(..., description="Id of a place of kind hospital (GET /api/v1/geo/places?kind=hospital).")
+    date: datetime.date
+    beds_total: ReportCount
+    beds_occupied: ReportCount = Field(..., description="At most beds_total.")
+    icu_total: ReportCount
+    icu_occupied: ReportCount = Field(..., description="At most icu_total.")
+    ventilators_total: ReportCount
+    ventilators_occupied: ReportCount = Field(..., description="At most ventilators_total.")
+
+
+class HospitalReportOut(HospitalReportIn):
+    hospital_name: str
+
+
+class CsvImportIn(Schema):
+    csv: str = Field(
+        ...,
+        max_length=services.MAX_CSV_BYTES,
+        description="The CSV text, with a header row naming the kind's columns (see the staff import page).",
+    )
+
+
+class ImportRowOut(Schema):
+    row: int
+    key: str
+    date: str
+    result: str = Field(..., description="new, changed or refused")
+    errors: list[str]
+
+
+class ImportReportOut(Schema):
+    saved: bool
+    summary: str
+    file_errors: list[str]
+    rows: list[ImportRowOut]
+
+
+def _district_row(kind: str, row: Any) -> dict[str, Any]:
+    return {**{f: getattr(row, f) for f in ("date", *services.KINDS[kind].counts)}, "district": row.district.code}
+
+
+@router.post("/cases", response={201: CaseCountOut}, auth=api_auth, summary="Report a district's cases for a day")
+def report_cases(request: HttpRequest, payload: CaseCountIn) -> Status:
+    """Health officers: the day's new cases (replaces an earlier report of the same day)."""
+    user = require_roles(request, *conf.WRITE_ROLES)
+    return Status(201, _district_row("cases", services.save_report("cases", payload.dict(), by=user)))
+
+
+@router.post("/lab-results", response={201: LabResultOut}, auth=api_auth, summary="Report a district's tests for a day")
+def report_lab_results(request: HttpRequest, payload: LabResultIn) -> Status:
+    """Health officers: tests done and positive (replaces an earlier report of the same day)."""
+    user = require_roles(request, *conf.WRITE_ROLES)
+    return Status(201, _district_row("lab", services.save_report("lab", payload.dict(), by=user)))
+
+
+@router.post(
+    "/hospital-reports",
+    response={201: HospitalReportOut},
+    auth=api_auth,
+    summary="Report a hospital's capacity for a day",
+)
+def report_hospital(request: HttpRequest, payload: HospitalReportIn) -> Status:
+    """Health officers: beds, ICU beds and ventilators, total and occupied; occupied above the
+    total is refused, naming the value."""
+    user = require_roles(request, *conf.WRITE_ROLES)
+    report = cast(HospitalReport, services.save_report("hospital", payload.dict(), by=user))
+    fields = {f: getattr(report, f) for f in ("date", *services.KINDS["hospital"].counts)}
+    return Status(201, {**fields, "hospital": report.hospital_id, "hospital_name": report.hospital.name})
+
+
+@router.post("/imports/{kind}", response=ImportReportOut, auth=api_auth, summary="Import a CSV file of daily reports")
+def import_reports(
+    request: HttpRequest, kind: Literal["cases", "lab", "hospital"], payload: CsvImportIn, dry_run: bool = False
+) -> dict[str, Any]:
+    """All or nothing: one refused row saves nothing; the report says row by row why."""
+    user = require_roles(request, *conf.WRITE_ROLES)
+    report = services.import_csv(kind, payload.csv, by=user, dry_run=dry_run)
+    return {
+        "saved": report.saved,
+        "summary": report.summary(),
+        "file_errors": report.file_errors,
+        "rows": [
+            {"row": i.number, "key": i.key, "date": i.label, "result": i.action_label, "errors": i.errors}
+            for i in report.items
+        ],
+    }
+
+
+# --- Public figures ------------------------------------------------------------------------
+
+
+class RiskProperties(Schema):
+    code: str
+    name: str
+    population: int | None
+    cases_7d: int | None = Field(..., description="Null when fewer than the small-count threshold (suppressed).")
+    incidence_per_100k: float | None = Field(..., description="New cases per 100,000 people over 7 days.")
+    trend: Literal["rising", "falling", "stable"]
+    rt: float | None
+    rt_lower: float | None
+    rt_upper: float | None
+    risk: Literal["low", "moderate", "substantial", "high", "unknown"]
+    as_of: str | None
+
+
+class RiskFeature(Schema):
+    type: Literal["Feature"]
+    id: str
+    geometry: dict[str, Any]
+    properties: RiskProperties
+
+
+class RiskCollection(Schema):
+    type: Literal["FeatureCollection"]
+    features: list[RiskFeature]
+
+
+@router.get(
+    "/risk",
+    response=RiskCollection,
+    summary="Community risk per district (GeoJSON map layer)",
+    url_name="epi_risk_map",
+    openapi_extra={
+        "responses": {
+            200: {"content": {"application/geo+json": {"schema": {"$ref": "#/components/schemas/RiskCollection"}}}}
+        }
+    },
+)
+def risk_map(request: HttpRequest) -> HttpResponse:
+    """Every district's boundary with its 7-day incidence per 100,000, trend, Rt and risk level,
+    as of the last hourly update. Counts below the small-count threshold are null."""
+    snapshot = selectors.snapshot()
+    collection = selectors.risk_feature_collection(snapshot.data if snapshot else None, get_language())
+    return HttpResponse(json.dumps(collection, ensure_ascii=False), content_type="application/geo+json")
+
+
+class ForecastFilters(Schema):
+    area: str = Field("", description="District code; empty for the whole city.", max_length=50)
+    issue_date: datetime.date | None = Field(None, description="Day the forecast was made; the latest by default.")
+
+
+class StoredForecastOut(Schema):
+    area: str
+    issue_date: datetime.date
+    horizon: int
+    target_date: datetime.date
+    mean: float
+    median: float
+    lower: float = Field(..., description="2.5% quantile")
+    q25: float
+    q75: float
+    upper: float = Field(..., description="97.5% quantile")
+
+
+@router.get("/forecasts", response=list[StoredForecastOut], summary="Stored 14-day case forecasts")
+def stored_forecasts(request: HttpRequest, filters: Query[ForecastFilters]) -> list[Forecast]:
+    """The forecasts the hourly job made for an area (the city by default), one row per day ahead."""
+    rows = Forecast.objects.filter(area=filters.area)
+    issue_date = filters.issue_date or rows.order_by("-issue_date").values_list("issue_date", flat=True).first()
+    if issue_date is None:
+        return []
+    return list(rows.filter(issue_date=issue_date).order_by("horizon"))
+
+
+@router.get("/dashboard", response=dict[str, Any], summary="The public dashboard's figures")
+def dashboard_figures(request: HttpRequest) -> dict[str, Any]:
+    """Everything the public dashboard shows, as of the last hourly update (small counts are null)."""
+    snapshot = selectors.snapshot()
+    if snapshot is None:
+        raise ApiProblem(404, _("No figures yet: they appear after the first hourly update."))
+    return {"computed_at": snapshot.computed_at.isoformat(), **snapshot.data}

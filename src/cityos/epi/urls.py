@@ -1,9 +1,12 @@
-"""Pages of the epi app. None yet: the first slice is the Rt engine and its API; the public
-dashboard and staff pages come with issue 5's later points."""
+from django.urls import path
 
-from __future__ import annotations
-
-from django.urls import URLPattern
+from cityos.epi import views
 
 app_name = "epi"
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("data/<slug:name>.csv", views.download, name="download"),
+    path("manage/", views.manage, name="manage"),
+    path("manage/import/", views.import_file, name="import"),
+    path("tile/", views.tile, name="tile"),
+]

@@ -1,0 +1,143 @@
+"""Reads of epi: daily series as arrays, the dashboard's cached figures, the risk map layer."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from typing import Any, cast
+
+import numpy as np
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Max, Sum
+
+from cityos.core.geo import selectors as geo_selectors
+from cityos.core.geo.models import District, Place, PlaceKind
+from cityos.epi.models import CaseCount, DashboardSnapshot, Forecast, HospitalReport, LabResult
+
+
+def days_between(start: datetime.date, end: datetime.date) -> list[datetime.date]:
+    return [start + datetime.timedelta(days=i) for i in range((end - start).days + 1)]
+
+
+def last_case_date() -> datetime.date | None:
+    return CaseCount.objects.aggregate(last=Max("date"))["last"]
+
+
+def case_matrix(
+    districts: Sequence[District], start: datetime.date, end: datetime.date
+) -> tuple[np.ndarray, np.ndarray]:
+    """Local and imported cases, districts x days from ``start`` to ``end``; missing days are 0."""
+    row_of = {d.pk: i for i, d in enumerate(districts)}
+    days = (end - start).days + 1
+    local = np.zeros((len(districts), days))
+    imported = np.zeros((len(districts), days))
+    for district_id, date, n_local, n_imported in CaseCount.objects.filter(
+        date__gte=start, date__lte=end, district_id__in=list(row_of)
+    ).values_list("district_id", "date", "local", "imported"):
+        column = (date - start).days
+        local[row_of[district_id], column] = n_local
+        imported[row_of[district_id], column] = n_imported
+    return local, imported
+
+
+def lab_series(start: datetime.date, end: datetime.date) -> tuple[np.ndarray, np.ndarray]:
+    """City-wide tests and positives per day."""
+    days = (end - start).days + 1
+    tests, positives = np.zeros(days), np.zeros(days)
+    for date, n_tests, n_positives in (
+        LabResult.objects.filter(date__gte=start, date__lte=end)
+        .values("date")
+        .annotate(t=Sum("tests"), p=Sum("positives"))
+        .values_list("date", "t", "p")
+    ):
+        tests[(date - start).days] = n_tests
+        positives[(date - start).days] = n_positives
+    return tests, positives
+
+
+HOSPITAL_FIELDS = (
+    "beds_total",
+    "beds_occupied",
+    "icu_total",
+    "icu_occupied",
+    "ventilators_total",
+    "ventilators_occupied",
+)
+
+
+def hospital_series(start: datetime.date, end: datetime.date) -> dict[str, np.ndarray]:
+    """City-wide sums of every hospital report field per day (days without reports are NaN)."""
+    days = (end - start).days + 1
+    series = {name: np.full(days, np.nan) for name in HOSPITAL_FIELDS}
+    rows = (
+        HospitalReport.objects.filter(date__gte=start, date__lte=end)
+        .values("date")
+        .annotate(**{f"sum_{name}": Sum(name) for name in HOSPITAL_FIELDS})
+    )
+    for row in rows:
+        sums = cast(dict[str, Any], row)
+        for name in HOSPITAL_FIELDS:
+            series[name][(sums["date"] - start).days] = sums[f"sum_{name}"]
+    return series
+
+
+def forecasts_due(
+    area: str, issued_from: datetime.date, up_to: datetime.date
+) -> list[tuple[int, float, datetime.date]]:
+    """(horizon, median, target date) of the area's past forecasts whose day has come."""
+    return list(
+        Forecast.objects.filter(area=area, issue_date__gte=issued_from, target_date__lte=up_to).values_list(
+            "horizon", "median", "target_date"
+        )
+    )
+
+
+def dashboard_cache_key(language: str | None) -> str:
+    return f"epi:dashboard:{language or settings.LANGUAGE_CODE}"
+
+
+def forget_dashboard() -> None:
+    """Drop the cached dashboard in every language (after a refresh)."""
+    cache.delete_many([dashboard_cache_key(code) for code, _name in settings.LANGUAGES])
+
+
+def snapshot() -> DashboardSnapshot | None:
+    return DashboardSnapshot.objects.filter(key="public").first()
+
+
+def testing_sites() -> list[Place]:
+    return list(geo_selectors.places(kinds=[PlaceKind.TESTING_SITE], active=True))
+
+
+def hospitals() -> list[Place]:
+    return list(geo_selectors.places(kinds=[PlaceKind.HOSPITAL], active=None))
+
+
+def risk_feature_collection(data: dict[str, Any] | None, language: str | None = None) -> dict[str, Any]:
+    """The community-risk map layer: every district's boundary with its (suppressed) figures."""
+    figures = {row["code"]: row for row in (data or {}).get("districts", [])}
+    features = []
+    for district in geo_selectors.districts():
+        row = figures.get(district.code, {})
+        features.append(
+            {
+                "type": "Feature",
+                "id": district.code,
+                "geometry": district.geometry,
+                "properties": {
+                    "code": district.code,
+                    "name": geo_selectors.localized_name(district.name, district.names, language),
+                    "population": district.population,
+                    "cases_7d": row.get("cases_7d"),
+                    "incidence_per_100k": row.get("incidence"),
+                    "trend": row.get("trend", "stable"),
+                    "rt": row.get("rt"),
+                    "rt_lower": row.get("rt_lower"),
+                    "rt_upper": row.get("rt_upper"),
+                    "risk": row.get("risk", "unknown"),
+                    "as_of": (data or {}).get("as_of"),
+                },
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}

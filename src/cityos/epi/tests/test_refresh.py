@@ -1,0 +1,118 @@
+"""The hourly job end to end on a small series: Rt and forecasts per district and for the city,
+accuracy of past forecasts, suppressed small counts, hospital forecast and one alert per crossing."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+
+from cityos.core.accounts.models import Role
+from cityos.core.accounts.tests.factories import StaffFactory
+from cityos.core.notifications.models import Broadcast, MessageTemplate
+from cityos.core.registry import registry
+from cityos.epi import refresh, tasks
+from cityos.epi.models import CapacityAlert, DashboardSnapshot, Forecast, RtValue
+from cityos.epi.tests.factories import daily_cases, district, hospital, hospital_days
+
+pytestmark = pytest.mark.django_db
+START = datetime.date(2026, 1, 1)
+DAYS = 70
+
+
+def growing(first: float, rate: float) -> list[int]:
+    return [round(first * rate**i) for i in range(DAYS)]
+
+
+@pytest.fixture
+def city():
+    """A big district with a growing epidemic, a small one with a handful of cases, a hospital."""
+    big, small = district("big", 200_000), district("small", 3_000)
+    daily_cases(big, START, growing(20, 1.03))
+    daily_cases(small, START, [1 if i % 9 == 0 else 0 for i in range(DAYS)])
+    cases = growing(20, 1.03)
+    occupied = [round(0.05 * sum(cases[max(0, i - 7) : i + 1])) + 10 for i in range(DAYS)]
+    hospital_days(hospital(), START, occupied, total=int(occupied[-1] / 0.9))
+    return big, small
+
+
+def as_of() -> datetime.date:
+    return START + datetime.timedelta(days=DAYS - 1)
+
+
+def test_the_job_is_registered_hourly():
+    job = registry.periodic_jobs["epi.refresh_dashboard"]
+    assert job.every == datetime.timedelta(hours=1) and job.task is tasks.refresh_dashboard
+
+
+def test_the_job_stores_rt_and_forecasts_per_district_and_for_the_city(city):
+    snapshot = refresh.refresh_dashboard(as_of(), seed=1)
+
+    issued = Forecast.objects.filter(issue_date=as_of())
+    assert sorted(set(issued.values_list("area", flat=True))) == ["", "big", "small"]
+    assert list(issued.filter(area="").values_list("horizon", flat=True)) == list(range(1, 15))
+    first = issued.get(area="big", horizon=1)
+    assert first.target_date == as_of() + datetime.timedelta(days=1)
+    assert first.lower <= first.q25 <= first.median <= first.q75 <= first.upper
+    assert RtValue.objects.filter(area="big").latest("date").date == as_of()
+    data = snapshot.data
+    assert 1.1 < data["rt"]["mean"] < 1.4  # 3% a day with a serial interval of ~4.7 days
+    assert data["rt"]["lower"] < data["rt"]["mean"] < data["rt"]["upper"]
+    assert len(data["forecast"]) == 14 and data["forecast"][-1]["median"] > data["forecast"][0]["median"]
+
+
+def test_small_counts_are_suppressed_in_the_public_figures(city):
+    data = refresh.refresh_dashboard(as_of(), seed=1).data
+    small = next(d for d in data["districts"] if d["code"] == "small")
+    big = next(d for d in data["districts"] if d["code"] == "big")
+    assert small["cases_7d"] is None and small["incidence"] is None
+    assert big["cases_7d"] > 5 and big["incidence"] == pytest.approx(big["cases_7d"] / 2, abs=0.1)
+    assert data["districts"][0]["code"] == "big"  # highest risk first
+    assert all(row["cases"] is None or row["cases"] == 0 or row["cases"] >= 5 for row in data["cases"])
+    assert small["rt"] is None  # too few cases in the window for an estimate
+
+
+def test_accuracy_compares_past_forecasts_with_what_happened(city):
+    earlier = as_of() - datetime.timedelta(days=14)
+    refresh.refresh_dashboard(earlier, seed=1)
+    data = refresh.refresh_dashboard(as_of(), seed=1).data
+    assert [row["horizon"] for row in data["accuracy"]] == list(range(1, 15))
+    assert all(row["n"] == 1 for row in data["accuracy"])
+    assert all(0 <= row["mape"] < 50 for row in data["accuracy"])
+
+
+def test_a_forecast_crossing_capacity_alerts_health_officers_once(city):
+    StaffFactory(roles=[Role.HEALTH_OFFICER])
+    MessageTemplate.objects.create(key="epi_capacity_alert", language="en", body="{{ resource }} full on {{ date }}")
+
+    data = refresh.refresh_dashboard(as_of(), seed=1).data
+    refresh.refresh_dashboard(as_of(), seed=1)  # an hour later, on the same data
+
+    crossing = data["hospital"]["crossings"]["beds"]
+    assert as_of() < datetime.date.fromisoformat(crossing["date"]) <= as_of() + datetime.timedelta(days=14)
+    alert = CapacityAlert.objects.get(resource="beds")
+    assert alert.sent and alert.crossing_date.isoformat() == crossing["date"]
+    broadcasts = Broadcast.objects.filter(template_key="epi_capacity_alert")
+    assert broadcasts.count() == len(data["hospital"]["crossings"])  # one per resource, not again an hour later
+    broadcast = next(b for b in broadcasts if b.context["resource"] == "beds")
+    assert broadcast.segment["roles"] == ["health_officer"] and broadcast.segment["audience"] == "staff"
+    assert broadcast.context["date"] == crossing["date"]
+    model = data["hospital"]["models"]["beds"]
+    assert 1 <= model["length_of_stay"] <= 21 and 0 < model["admission_rate"] < 1
+
+
+def test_without_a_template_the_alert_is_kept_unsent(city):
+    refresh.refresh_dashboard(as_of(), seed=1)
+    assert CapacityAlert.objects.filter(resource="beds", sent=False).exists()
+
+
+def test_the_job_survives_too_few_days_and_an_empty_city(db):
+    district("quiet")
+    snapshot = refresh.refresh_dashboard(datetime.date(2026, 1, 5))
+    assert snapshot.data["rt"] is None and snapshot.data["forecast"] == []
+    assert DashboardSnapshot.objects.count() == 1
+
+
+def test_the_task_refreshes_the_dashboard(city):
+    assert tasks.refresh_dashboard.call() == as_of().isoformat()
+    assert DashboardSnapshot.objects.get().data["as_of"] == as_of().isoformat()
