@@ -17,6 +17,8 @@ import dj_database_url
 import structlog
 from django.utils.translation import gettext_lazy as _
 
+from cityos.modules import domain_apps
+
 
 def env(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
@@ -85,11 +87,9 @@ INSTALLED_APPS = [
     "cityos.core.geo",
     "cityos.core.notifications",
     "cityos.core.api",
-    # domain apps plug in below; each registers itself in cityos.core.registry
-    "cityos.epi",
-    "cityos.sensing",
-    "cityos.checkin",
-    "cityos.health",
+    # Domain apps: every package under cityos/ with an apps.py (cityos.modules), less
+    # CITYOS_DISABLED_APPS. Each registers what it adds in cityos.core.registry.
+    *domain_apps(),
     *[a for a in env("CITYOS_EXTRA_APPS").split(",") if a],
 ]
 

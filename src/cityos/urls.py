@@ -1,13 +1,34 @@
-"""Root URLs. Apps add pages through their own urls.py and API routers through the registry."""
+"""Root URLs. Apps add pages through their own urls.py and API routers through the registry.
+
+A domain app's ``urls.py`` is mounted at ``/<label>/`` without this file changing; patterns a
+standard fixes at the root (e.g. SensorThings' ``/sta/v1.1/``) go in its ``root_urlpatterns``.
+"""
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+
+from django.apps import apps
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
 from cityos.core.api.site import api, api_docs
+from cityos.modules import domain_apps
+
+
+def domain_urlpatterns() -> list[URLPattern | URLResolver]:
+    patterns: list[URLPattern | URLResolver] = []
+    for name in domain_apps():
+        if importlib.util.find_spec(f"{name}.urls") is None:
+            continue
+        module = importlib.import_module(f"{name}.urls")
+        patterns.append(path(f"{apps.get_containing_app_config(name).label}/", include(module)))  # type: ignore[union-attr]
+        patterns += getattr(module, "root_urlpatterns", [])
+    return patterns
+
 
 urlpatterns = [
     path("", include("cityos.core.web.urls")),
@@ -16,7 +37,7 @@ urlpatterns = [
     path("places/", include("cityos.core.geo.urls")),
     path("messages/", include("cityos.core.notifications.urls")),
     path("api-tokens/", include("cityos.core.api.urls")),
-    path("epi/", include("cityos.epi.urls")),
+    *domain_urlpatterns(),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from django.conf import settings
+from cityos.core.conf import module_setting
 
 # Who enters case counts, lab results and hospital reports (administrators always pass).
 WRITE_ROLES = ("health_officer",)
@@ -18,24 +18,24 @@ CAPACITY_ALERT_TEMPLATE = "epi_capacity_alert"
 
 
 def si_mean() -> float:
-    return float(getattr(settings, "CITYOS_EPI_SI_MEAN", 4.7))
+    return float(module_setting("CITYOS_EPI_SI_MEAN", "4.7"))
 
 
 def si_sd() -> float:
-    return float(getattr(settings, "CITYOS_EPI_SI_SD", 2.9))
+    return float(module_setting("CITYOS_EPI_SI_SD", "2.9"))
 
 
 def window() -> int:
-    return int(getattr(settings, "CITYOS_EPI_WINDOW", 7))
+    return int(module_setting("CITYOS_EPI_WINDOW", "7"))
 
 
 def history_days() -> int:
-    return int(getattr(settings, "CITYOS_EPI_HISTORY_DAYS", 180))
+    return int(module_setting("CITYOS_EPI_HISTORY_DAYS", "180"))
 
 
 def forecast_samples() -> int:
-    return int(getattr(settings, "CITYOS_EPI_FORECAST_SAMPLES", 1000))
+    return int(module_setting("CITYOS_EPI_FORECAST_SAMPLES", "1000"))
 
 
 def small_count_threshold() -> int:
-    return int(getattr(settings, "CITYOS_SMALL_COUNT_THRESHOLD", 5))
+    return int(module_setting("CITYOS_SMALL_COUNT_THRESHOLD", "5"))

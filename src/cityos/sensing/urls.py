@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.urls import re_path
+from django.urls import URLResolver, include, path, re_path
 
 from cityos.sensing import views
 
@@ -14,3 +14,6 @@ urlpatterns = [
         name="export-observations",
     ),
 ]
+
+# The standard fixes the API's own path at the root of the server.
+root_urlpatterns: list[URLResolver] = [path("sta/v1.1/", include("cityos.sensing.sta.urls"))]

@@ -40,6 +40,7 @@ from pydantic import BaseModel
 
 from cityos.core.audit.models import AuditAction
 from cityos.core.audit.services import record_bulk_access
+from cityos.core.conf import module_setting
 from cityos.core.registry import registry
 
 MAX_LIMIT: int = settings.NINJA_PAGINATION_MAX_LIMIT
@@ -47,7 +48,7 @@ DEFAULT_LIMIT: int = min(settings.NINJA_PAGINATION_PER_PAGE, MAX_LIMIT)
 # Past this, databases overflow (SQLite and PostgreSQL take 64-bit offsets; keep well inside).
 MAX_OFFSET = 2**31 - 1
 # An export is one streamed response: big, but bounded.
-CSV_MAX_ROWS: int = getattr(settings, "CITYOS_API_CSV_MAX_ROWS", 100_000)
+CSV_MAX_ROWS: int = int(module_setting("CITYOS_API_CSV_MAX_ROWS", "100000"))
 
 
 def _page_url(request: HttpRequest, offset: int, limit: int) -> str:
