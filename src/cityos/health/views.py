@@ -33,7 +33,7 @@ from cityos.core.accounts.phones import normalise_phone
 from cityos.core.audit.context import with_reason
 from cityos.core.audit.models import AuditAction
 from cityos.core.audit.services import record_access, record_bulk_access
-from cityos.core.notifications.views import _gateway_authorised, _payload, _problem
+from cityos.core.notifications.webhooks import gateway_authorised, gateway_payload, problem
 from cityos.health import chain, selectors, services
 from cityos.health.conf import HEALTH_ROLES
 from cityos.health.forms import (
@@ -519,16 +519,16 @@ def inbound_sms(request: HttpRequest) -> JsonResponse:
     It records today's declaration of the resident with that phone number and, for a person in
     quarantine, counts as today's check-in (an SMS says nothing of where they are).
     """
-    if not _gateway_authorised(request):
-        return _problem(401, _("Send the gateway token as a bearer token."))
-    data = _payload(request)
+    if not gateway_authorised(request):
+        return problem(401, _("Send the gateway token as a bearer token."))
+    data = gateway_payload(request)
     try:
         sender = normalise_phone(str(data.get("from") or ""))
     except ValidationError:
-        return _problem(400, _("The sender is not a phone number."), {"from": [_("Give the sender's phone number.")]})
+        return problem(400, _("The sender is not a phone number."), {"from": [_("Give the sender's phone number.")]})
     person = User.objects.residents().filter(phone=sender).first()
     if person is None:
-        return _problem(404, _("No resident has this phone number."), {"from": [_("Sign up with this number first.")]})
+        return problem(404, _("No resident has this phone number."), {"from": [_("Sign up with this number first.")]})
     with translation.override(person.language):
         try:
             parsed = services.parse_sms(str(data.get("text") or data.get("body") or ""))

@@ -1,8 +1,6 @@
 from __future__ import annotations
 
 import csv
-import hmac
-import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -28,6 +26,7 @@ from cityos.core.notifications import conf, selectors, services
 from cityos.core.notifications.forms import ComposeForm, MessageFilterForm, PreferencesForm
 from cityos.core.notifications.models import Message, MessageState
 from cityos.core.notifications.selectors import Segment
+from cityos.core.notifications.webhooks import gateway_authorised, gateway_payload, problem
 
 EXPORT_COLUMNS = [
     "id",
@@ -212,46 +211,23 @@ def tile_today(request: HttpRequest) -> HttpResponse:
 # --- Gateways' webhooks: SMS replies (STOP/START) and delivery receipts --------------------
 
 
-def _gateway_authorised(request: HttpRequest) -> bool:
-    token = settings.CITYOS_GATEWAY_TOKEN
-    given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-    return bool(token) and hmac.compare_digest(given.encode(), token.encode())
-
-
-def _payload(request: HttpRequest) -> dict[str, Any]:
-    if request.content_type == "application/json":
-        try:
-            data = json.loads(request.body or b"{}")
-        except ValueError:
-            return {}
-        return data if isinstance(data, dict) else {}
-    return {k.lower(): v for k, v in request.POST.items()}  # form posts, e.g. From=...&Body=...
-
-
-def _problem(status: int, detail: str, errors: dict[str, list[str]] | None = None) -> JsonResponse:
-    body: dict[str, Any] = {"type": "about:blank", "status": status, "title": detail, "detail": detail}
-    if errors:
-        body["errors"] = [{"field": f, "message": m} for f, ms in errors.items() for m in ms]
-    return JsonResponse(body, status=status, content_type="application/problem+json")
-
-
 @csrf_exempt
 @require_POST
 def inbound_sms(request: HttpRequest) -> JsonResponse:
     """A reply to one of our SMS: STOP opts the sender out of everything, START back in."""
-    if not _gateway_authorised(request):
-        return _problem(401, _("Send the gateway token as a bearer token."))
-    data = _payload(request)
+    if not gateway_authorised(request):
+        return problem(401, _("Send the gateway token as a bearer token."))
+    data = gateway_payload(request)
     sender = str(data.get("from") or "")
     keyword = services.inbound_keyword(str(data.get("text") or data.get("body") or ""))
     if not sender:
-        return _problem(400, _("The sender is missing."), {"from": [_("Give the sender's phone number.")]})
+        return problem(400, _("The sender is missing."), {"from": [_("Give the sender's phone number.")]})
     if keyword is None:
         return JsonResponse({"action": "ignored", "reply": ""})
     try:
         changed = services.set_opt_out_by_phone(sender, opted_out=keyword == "stop")
     except ValidationError as error:
-        return _problem(400, _("The sender is not a phone number."), error.message_dict)
+        return problem(400, _("The sender is not a phone number."), error.message_dict)
     # The reply goes back by SMS, in the sender's own language.
     with translation.override(changed[0].language if changed else settings.LANGUAGE_CODE):
         reply = (
@@ -268,14 +244,14 @@ def inbound_sms(request: HttpRequest) -> JsonResponse:
 @require_POST
 def delivery_report(request: HttpRequest) -> JsonResponse:
     """A provider's receipt: {"id": provider message id, "status": "delivered" | "failed", "error": ""}."""
-    if not _gateway_authorised(request):
-        return _problem(401, _("Send the gateway token as a bearer token."))
-    data = _payload(request)
+    if not gateway_authorised(request):
+        return problem(401, _("Send the gateway token as a bearer token."))
+    data = gateway_payload(request)
     try:
         message = services.record_delivery_report(
             str(data.get("id") or ""), str(data.get("status") or ""), str(data.get("error") or "")
         )
     except ValidationError as error:
         status = 404 if "id" in error.message_dict else 400
-        return _problem(status, _("The receipt was not accepted."), error.message_dict)
+        return problem(status, _("The receipt was not accepted."), error.message_dict)
     return JsonResponse({"id": message.pk, "state": message.state})
