@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from cityos.checkin.models import AlertState, VenueKind
+from cityos.core.geo.models import District
+
+
+class VenueForm(forms.Form):
+    name = forms.CharField(label=_("Venue name"), max_length=200)
+    kind = forms.ChoiceField(label=_("Kind of place"), choices=VenueKind.choices, initial=VenueKind.OTHER)
+    address = forms.CharField(label=_("Address"), max_length=300, required=False)
+    district = forms.ModelChoiceField(label=_("District"), queryset=District.objects.none(), required=False)
+    contact_email = forms.EmailField(
+        label=_("Contact email"),
+        required=False,
+        help_text=_("Where we tell the venue about an exposure. We never say who was there."),
+    )
+    contact_phone = forms.CharField(label=_("Contact phone"), max_length=30, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["district"].queryset = District.objects.order_by("name")  # type: ignore[attr-defined]
+        self.fields["name"].widget.attrs["autocomplete"] = "organization"
+        self.fields["address"].widget.attrs["autocomplete"] = "street-address"
+        self.fields["contact_email"].widget.attrs["autocomplete"] = "email"
+        self.fields["contact_phone"].widget.attrs.update({"autocomplete": "tel", "inputmode": "tel"})
+
+
+class AnonymousCheckInForm(forms.Form):
+    contact = forms.CharField(
+        label=_("Phone number or email for alerts"),
+        max_length=254,
+        help_text=_("Used only to warn you of an exposure, and deleted after %(days)d days."),
+        error_messages={"required": _("Enter a phone number or an email address for alerts.")},
+    )
+
+    def __init__(self, *args: Any, retention_days: int = 21, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["contact"].help_text = str(self.fields["contact"].help_text) % {"days": retention_days}
+        self.fields["contact"].widget.attrs.update({"autocomplete": "email"})
+
+
+class VenueFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    active = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("All")), ("yes", _("Taking check-ins")), ("no", _("Closed"))],
+    )
+
+
+class AlertFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    state = forms.ChoiceField(label=_("State"), required=False, choices=[("", _("All")), *AlertState.choices])

@@ -1,0 +1,694 @@
+"""Every write of the check-in app (public facade): venues and their signed posters, check-ins,
+retention, and exposure alerts from a case's visits.
+
+Each write validates first, then changes the database in one transaction; events go out on commit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import secrets
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken
+from django.core import signing
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from cityos.checkin import conf, selectors
+from cityos.checkin.events import CaseVisitsConfirmed, ExposureAlertProposed, ExposureAlertSent
+from cityos.checkin.models import (
+    AlertState,
+    CheckIn,
+    CheckInSource,
+    ContactChannel,
+    ExposureAlert,
+    ExposureMatch,
+    Venue,
+    VenueKind,
+)
+from cityos.core.accounts.models import Language, User
+from cityos.core.accounts.permissions import holds_any_role
+from cityos.core.accounts.phones import normalise_phone
+from cityos.core.events import publish
+
+VENUE_SALT = "cityos.checkin.venue"
+CHECKOUT_SALT = "cityos.checkin.checkout"
+SHORT_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud and typed on keypads
+SHORT_CODE_LENGTH = 6
+TEMPLATE_EXPOSED = "checkin_exposure"
+TEMPLATE_VENUE_OWNER = "checkin_venue_exposure"
+MAX_VISITS = 100
+
+
+def _invalid(field: str, message: str | list[str], code: str) -> ValidationError:
+    """A field's error that keeps its code, so callers (the SMS route, the API, tests) can tell
+    errors apart without reading translated text."""
+    messages = message if isinstance(message, list) else [message]
+    return ValidationError({field: [ValidationError(m, code=code) for m in messages]})
+
+
+def error_codes(error: ValidationError) -> set[str]:
+    """Every code in ``error``, whichever shape it has."""
+    if hasattr(error, "error_dict"):
+        return {e.code or "" for errors in error.error_dict.values() for e in errors}
+    return {e.code or "" for e in error.error_list}
+
+
+# --- Signed venue codes ------------------------------------------------------------------
+
+
+def venue_code(venue: Venue) -> str:
+    """The code printed in a poster's QR: venue and poster version, signed with the SECRET_KEY."""
+    return signing.Signer(salt=VENUE_SALT).sign(f"{venue.pk}.{venue.poster_version}")
+
+
+def _unsign_venue_code(code: str) -> tuple[int, int]:
+    try:
+        value = signing.Signer(salt=VENUE_SALT).unsign(code.strip())
+        venue_id, version = (int(part) for part in value.split("."))
+    except (signing.BadSignature, ValueError) as error:
+        raise ValidationError(
+            _("This poster code is not one the city issued. Scan the poster again or ask the venue for help."),
+            code="forged",
+        ) from error
+    return venue_id, version
+
+
+def venue_for_code(code: str) -> Venue:
+    """The venue of a poster's code; refuses forged codes, replaced posters and closed venues."""
+    venue_id, version = _unsign_venue_code(code)
+    venue = Venue.objects.filter(pk=venue_id).first()
+    if venue is None or not venue.is_active:
+        raise ValidationError(_("This venue no longer takes check-ins."), code="closed")
+    if version != venue.poster_version:
+        raise ValidationError(
+            _("This poster has been replaced and no longer works. Ask the venue for its new poster."),
+            code="revoked",
+        )
+    return venue
+
+
+def venue_for_reference(reference: str) -> Venue | None:
+    """A venue from its SMS code or any of its posters' signed codes (old ones included), for
+    health officers tracing a visit; None if nothing matches."""
+    reference = (reference or "").strip()
+    if not reference:
+        return None
+    if ":" in reference:
+        try:
+            venue_id, _version = _unsign_venue_code(reference)
+        except ValidationError:
+            return None
+        return Venue.objects.filter(pk=venue_id).first()
+    return Venue.objects.filter(short_code=reference.upper()).first()
+
+
+def _new_short_code() -> str:
+    while True:
+        code = "".join(secrets.choice(SHORT_CODE_ALPHABET) for _i in range(SHORT_CODE_LENGTH))
+        if not Venue.objects.filter(short_code=code).exists():
+            return code
+
+
+# --- Contacts of anonymous check-ins -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Contact:
+    address: str  # an email address or an E.164 phone number
+    channel: str
+
+
+def parse_contact(raw: str) -> Contact:
+    """An email address or a phone number, normalised; a ValidationError says which is wrong."""
+    raw = (raw or "").strip()
+    if not raw:
+        raise _invalid("contact", _("Enter a phone number or an email address for alerts."), "required")
+    if "@" in raw:
+        try:
+            validate_email(raw)
+        except ValidationError as error:
+            raise _invalid("contact", _("Enter a valid email address, e.g. name@example.org."), "invalid") from error
+        return Contact(raw.lower(), ContactChannel.EMAIL)
+    try:
+        return Contact(normalise_phone(raw), ContactChannel.SMS)
+    except ValidationError as error:
+        raise _invalid(
+            "contact", _("Enter a valid phone number, e.g. +1 415 555 0100, or an email address."), "invalid"
+        ) from error
+
+
+def _fernet() -> Fernet:
+    return Fernet(conf.contact_key())
+
+
+def encrypt_contact(address: str) -> str:
+    return _fernet().encrypt(address.encode()).decode()
+
+
+def decrypt_contact(token: str) -> str:
+    """Only the alert service reads contacts back; nothing shows them to anyone."""
+    try:
+        return _fernet().decrypt(token.encode()).decode()
+    except InvalidToken:
+        return ""
+
+
+def contact_digest(address: str) -> str:
+    return hmac.new(conf.digest_key(), address.encode(), hashlib.sha256).hexdigest()
+
+
+# --- Venues ------------------------------------------------------------------------------
+
+
+def _may_manage(user: User | None, venue: Venue) -> bool:
+    if user is None:
+        return False
+    return (venue.owner_id is not None and venue.owner_id == user.pk) or holds_any_role(user, conf.VENUE_ROLES)
+
+
+def register_venue(
+    registered_by: User,
+    *,
+    name: str,
+    kind: str = VenueKind.OTHER,
+    address: str = "",
+    contact_email: str = "",
+    contact_phone: str = "",
+    district_id: int | None = None,
+    owner: User | None = None,
+) -> Venue:
+    """Register a venue. A resident becomes its owner; staff register it for someone else,
+    who is then reached through the contact email or phone."""
+    errors: dict[str, list[ValidationError]] = {}
+    name = (name or "").strip()
+    if not name:
+        errors.setdefault("name", []).append(ValidationError(_("Give the venue's name."), code="required"))
+    elif len(name) > 200:
+        errors.setdefault("name", []).append(ValidationError(_("Keep the name under 200 characters."), code="too_long"))
+    if kind not in VenueKind.values:
+        errors.setdefault("kind", []).append(ValidationError(_("Choose one of the listed kinds."), code="invalid"))
+    address = (address or "").strip()
+    if len(address) > 300:
+        errors.setdefault("address", []).append(
+            ValidationError(_("Keep the address under 300 characters."), code="too_long")
+        )
+    contact_email = (contact_email or "").strip().lower()
+    if contact_email:
+        try:
+            validate_email(contact_email)
+        except ValidationError:
+            errors.setdefault("contact_email", []).append(
+                ValidationError(_("Enter a valid email address, e.g. name@example.org."), code="invalid")
+            )
+    contact_phone = (contact_phone or "").strip()
+    if contact_phone:
+        try:
+            contact_phone = normalise_phone(contact_phone)
+        except ValidationError:
+            errors.setdefault("contact_phone", []).append(
+                ValidationError(_("Enter a valid phone number, e.g. +1 415 555 0100."), code="invalid")
+            )
+    is_staff_registration = holds_any_role(registered_by, conf.VENUE_ROLES)
+    if not is_staff_registration:
+        owner = registered_by
+    if owner is None and not contact_email and not contact_phone:
+        errors.setdefault("contact_email", []).append(
+            ValidationError(
+                _("Give an email address or a phone number so the venue can be told about an exposure."),
+                code="required",
+            )
+        )
+    if errors:
+        raise ValidationError(errors)  # type: ignore[arg-type]
+    with transaction.atomic():
+        return Venue.objects.create(
+            name=name,
+            kind=kind,
+            address=address,
+            contact_email=contact_email,
+            contact_phone=contact_phone,
+            district_id=district_id,
+            owner=owner,
+            registered_by=registered_by,
+            short_code=_new_short_code(),
+        )
+
+
+def reissue_poster(venue: Venue, by: User) -> Venue:
+    """A new poster (and SMS code); every earlier poster of the venue stops working."""
+    if not _may_manage(by, venue):
+        raise PermissionDenied(_("Only the venue's owner or city staff can reissue its poster."))
+    with transaction.atomic():
+        locked = Venue.objects.select_for_update().get(pk=venue.pk)
+        locked.poster_version += 1
+        locked.short_code = _new_short_code()
+        locked.save(update_fields=["poster_version", "short_code", "updated_at"])
+    return locked
+
+
+def set_venue_active(venue: Venue, by: User, *, active: bool) -> Venue:
+    """Close a venue to check-ins (every poster fails) or open it again."""
+    if not _may_manage(by, venue):
+        raise PermissionDenied(_("Only the venue's owner or city staff can change this venue."))
+    with transaction.atomic():
+        venue.is_active = active
+        venue.save(update_fields=["is_active", "updated_at"])
+    return venue
+
+
+# --- Check-ins ---------------------------------------------------------------------------
+
+
+def _clean_time(at: datetime | None, now: datetime) -> datetime:
+    if at is None:
+        return now
+    if timezone.is_naive(at):
+        at = timezone.make_aware(at)
+    if at > now + conf.CLOCK_SKEW:
+        raise _invalid("checked_in_at", _("The check-in time is in the future. Check in when you arrive."), "future")
+    if at < now - timedelta(days=conf.retention_days()):
+        raise _invalid(
+            "checked_in_at",
+            _("The check-in time is older than the %(days)d days check-ins are kept.")
+            % {"days": conf.retention_days()},
+            "too_old",
+        )
+    return at
+
+
+def _language(language: str | None) -> str:
+    return language if language in Language.values else Language.ENGLISH
+
+
+def check_in(
+    code: str,
+    *,
+    person: User | None = None,
+    contact: str = "",
+    at: datetime | None = None,
+    language: str | None = None,
+    source: str = CheckInSource.WEB,
+    venue: Venue | None = None,
+) -> CheckIn:
+    """Check ``person`` (signed in) or an anonymous ``contact`` in at the poster's venue.
+
+    Refuses a forged or replaced poster, a time in the future, and a second check-in at the same
+    venue within the double check-in window (unless they checked out in between).
+    """
+    now = timezone.now()
+    if venue is None:
+        try:
+            venue = venue_for_code(code)
+        except ValidationError as error:
+            raise ValidationError({"code": error.error_list}) from error
+    when = _clean_time(at, now)
+    if person is not None and not person.is_authenticated:
+        person = None
+    fields: dict[str, Any] = {}
+    if person is None:
+        parsed = parse_contact(contact)
+        digest = contact_digest(parsed.address)
+        fields = {
+            "contact_encrypted": encrypt_contact(parsed.address),
+            "contact_channel": parsed.channel,
+            "contact_digest": digest,
+        }
+        same_visitor = CheckIn.objects.filter(contact_digest=digest)
+        language = _language(language)
+    else:
+        same_visitor = CheckIn.objects.filter(person=person)
+        language = _language(language or person.language)
+    window = conf.double_check_in_window()
+    earlier = (
+        same_visitor.filter(
+            venue=venue,
+            checked_in_at__gt=when - window,
+            checked_in_at__lte=when + window,
+            checked_out_at__isnull=True,
+        )
+        .order_by("-checked_in_at")
+        .first()
+    )
+    if earlier is not None:
+        raise _invalid(
+            "code",
+            _("You are already checked in at %(venue)s since %(time)s.")
+            % {"venue": venue.name, "time": timezone.localtime(earlier.checked_in_at).strftime("%H:%M")},
+            "already_checked_in",
+        )
+    with transaction.atomic():
+        return CheckIn.objects.create(
+            venue=venue, person=person, language=language, source=source, checked_in_at=when, **fields
+        )
+
+
+def checkout_token(check_in: CheckIn) -> str:
+    """Kept on the visitor's device so they can check out without an account."""
+    return signing.Signer(salt=CHECKOUT_SALT).sign(str(check_in.pk))
+
+
+def check_in_for_token(token: str) -> CheckIn:
+    try:
+        check_in_id = int(signing.Signer(salt=CHECKOUT_SALT).unsign((token or "").strip()))
+    except (signing.BadSignature, ValueError) as error:
+        raise _invalid("token", _("This check-out link is not valid."), "invalid") from error
+    found = CheckIn.objects.select_related("venue").filter(pk=check_in_id).first()
+    if found is None:
+        raise _invalid(
+            "token",
+            _("This visit is no longer kept: check-ins are deleted after %(days)d days.")
+            % {"days": conf.retention_days()},
+            "gone",
+        )
+    return found
+
+
+def check_out(token: str, *, at: datetime | None = None) -> CheckIn:
+    """Record when the visitor left; checking out twice keeps the first time."""
+    found = check_in_for_token(token)
+    now = timezone.now()
+    when = at or now
+    if when > now + conf.CLOCK_SKEW:
+        raise _invalid("checked_out_at", _("The check-out time is in the future."), "future")
+    if when < found.checked_in_at:
+        raise _invalid("checked_out_at", _("The check-out time is before the check-in time."), "before_check_in")
+    if found.checked_out_at is not None:
+        return found
+    with transaction.atomic():
+        found.checked_out_at = when
+        found.save(update_fields=["checked_out_at"])
+    return found
+
+
+# --- SMS route ---------------------------------------------------------------------------
+
+SMS_PREFIXES = {"IN", "CHECKIN", "CHECK-IN", "ENTRAR", "REGISTRO", "登記", "簽到"}
+
+
+@dataclass(frozen=True)
+class SmsOutcome:
+    action: str  # "checked_in" | "already_checked_in" | "unknown_code" | "invalid_sender"
+    language: str
+    venue_name: str = ""
+    check_in_id: int | None = None
+
+
+def sms_check_in(sender: str, text: str) -> SmsOutcome:
+    """A text of a venue's SMS code (optionally after IN) to the city number checks the sender in.
+
+    A sender whose number belongs to an account is checked in as that person, in their language;
+    anyone else as an anonymous contact (their number, encrypted).
+    """
+    words = (text or "").strip().upper().split()
+    if len(words) > 1 and words[0] in SMS_PREFIXES:
+        words = words[1:]
+    code = words[0] if len(words) == 1 else ""
+    try:
+        phone = normalise_phone(sender)
+    except ValidationError:
+        return SmsOutcome("invalid_sender", Language.ENGLISH)
+    person = User.objects.filter(phone=phone, is_active=True).first()
+    language = _language(person.language if person else None)
+    venue = Venue.objects.filter(short_code=code, is_active=True).first() if code else None
+    if venue is None:
+        return SmsOutcome("unknown_code", language)
+    try:
+        made = check_in(
+            "", person=person, contact="" if person else phone, language=language, source=CheckInSource.SMS, venue=venue
+        )
+    except ValidationError as error:
+        if "already_checked_in" in error_codes(error):
+            return SmsOutcome("already_checked_in", language, venue.name)
+        raise
+    return SmsOutcome("checked_in", language, venue.name, made.pk)
+
+
+# --- Retention ---------------------------------------------------------------------------
+
+
+def apply_retention(now: datetime | None = None) -> int:
+    """Delete check-ins older than the retention period, and the contacts copied into alerts."""
+    from cityos.core.audit.services import record_retention
+
+    now = now or timezone.now()
+    days = conf.retention_days()
+    cutoff = now - timedelta(days=days)
+    with transaction.atomic():
+        deleted, _by_model = CheckIn.objects.filter(checked_in_at__lt=cutoff).delete()
+        wiped = (
+            ExposureMatch.objects.filter(checked_in_at__lt=cutoff)
+            .exclude(contact_encrypted="")
+            .update(contact_encrypted="")
+        )
+        if deleted:
+            record_retention("checkin.CheckIn", deleted, f"{deleted} check-ins older than {days} days deleted")
+        if wiped:
+            record_retention(
+                "checkin.ExposureMatch", wiped, f"Contacts of {wiped} exposed people older than {days} days removed"
+            )
+    return deleted
+
+
+# --- Exposure alerts ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Visit:
+    venue: Venue
+    start: datetime
+    end: datetime
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        parsed: datetime | None = value
+    else:
+        try:
+            parsed = parse_datetime(str(value or "").strip())
+        except ValueError:
+            parsed = None
+    if parsed is not None and timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed)
+    return parsed
+
+
+def clean_visits(visits: Sequence[Mapping[str, Any]]) -> list[Visit]:
+    """Validate a case's visits; every problem is named with the visit's number."""
+    if not isinstance(visits, Sequence) or isinstance(visits, str) or not visits:
+        raise _invalid("visits", _("Give at least one visit: a venue, a start and an end."), "required")
+    if len(visits) > MAX_VISITS:
+        raise _invalid("visits", _("Give at most %(most)d visits at once.") % {"most": MAX_VISITS}, "too_many")
+    now = timezone.now()
+    problems: list[ValidationError] = []
+    cleaned: list[Visit] = []
+    for number, visit in enumerate(visits, start=1):
+        if not isinstance(visit, Mapping):
+            problems.append(ValidationError(_("Visit %(n)d: give a venue, a start and an end.") % {"n": number}))
+            continue
+        venue = venue_for_reference(str(visit.get("venue_code") or ""))
+        start, end = _parse_time(visit.get("start")), _parse_time(visit.get("end"))
+        if venue is None:
+            problems.append(ValidationError(_("Visit %(n)d: no venue has this code.") % {"n": number}, code="venue"))
+        if start is None or end is None:
+            problems.append(
+                ValidationError(
+                    _("Visit %(n)d: give the start and end as date and time, e.g. 2026-03-14T18:30.") % {"n": number},
+                    code="time",
+                )
+            )
+        elif end <= start:
+            problems.append(
+                ValidationError(_("Visit %(n)d ends before it starts.") % {"n": number}, code="ends_before_start")
+            )
+        elif start > now + conf.CLOCK_SKEW:
+            problems.append(ValidationError(_("Visit %(n)d is in the future.") % {"n": number}, code="future"))
+        if venue is not None and start is not None and end is not None and end > start:
+            cleaned.append(Visit(venue, start, end))
+    if problems:
+        raise ValidationError({"visits": problems})
+    return cleaned
+
+
+def _require_health_role(user: User | None) -> None:
+    if user is not None and not holds_any_role(user, conf.HEALTH_ROLES):
+        raise PermissionDenied(_("Only health officers can work with exposure alerts."))
+
+
+def _recipient_key(check_in: CheckIn) -> str:
+    return f"user:{check_in.person_id}" if check_in.person_id else f"contact:{check_in.contact_digest}"
+
+
+def propose_exposure_alert(
+    case_ref: str,
+    visits: Sequence[Mapping[str, Any]],
+    buffer_minutes: int | None = None,
+    proposed_by: User | None = None,
+) -> list[ExposureAlert]:
+    """Match a confirmed case's visits against check-ins and propose one alert per visit.
+
+    ``proposed_by`` is the health officer (checked), or None for the platform reacting to the
+    health app's event. Proposing the same visit again returns the existing alert, with any new
+    matches added while it is still proposed.
+    """
+    _require_health_role(proposed_by)
+    case_ref = (case_ref or "").strip()
+    if not case_ref or len(case_ref) > 64:
+        raise _invalid("case_ref", _("Give the case reference (at most 64 characters)."), "invalid")
+    buffer = conf.buffer_minutes() if buffer_minutes is None else buffer_minutes
+    if not isinstance(buffer, int) or not 0 <= buffer <= 24 * 60:
+        raise _invalid("buffer_minutes", _("The buffer must be 0 to 1440 minutes."), "invalid")
+    cleaned = clean_visits(visits)
+    matches = selectors.exposed_check_ins([(v.venue.pk, v.start, v.end) for v in cleaned], buffer_minutes=buffer)
+    alerts: list[ExposureAlert] = []
+    with transaction.atomic():
+        for index, visit in enumerate(cleaned):
+            alert, _created = ExposureAlert.objects.get_or_create(
+                case_ref=case_ref,
+                venue=visit.venue,
+                visit_start=visit.start,
+                visit_end=visit.end,
+                defaults={"buffer_minutes": buffer, "proposed_by": proposed_by},
+            )
+            if alert.state == AlertState.PROPOSED:
+                known = set(alert.matches.values_list("recipient_key", flat=True))
+                new: list[ExposureMatch] = []
+                for found in matches[index]:
+                    key = _recipient_key(found)
+                    if key in known:
+                        continue
+                    known.add(key)
+                    new.append(
+                        ExposureMatch(
+                            alert=alert,
+                            check_in=found,
+                            person_id=found.person_id,
+                            contact_encrypted=found.contact_encrypted,
+                            contact_channel=found.contact_channel,
+                            recipient_key=key,
+                            language=found.language,
+                            checked_in_at=found.checked_in_at,
+                        )
+                    )
+                ExposureMatch.objects.bulk_create(new)
+            alerts.append(alert)
+            publish(
+                ExposureAlertProposed(alert_id=alert.pk, venue_id=visit.venue.pk, match_count=alert.matches.count())
+            )
+    return alerts
+
+
+def _window_context(alert: ExposureAlert) -> dict[str, str]:
+    start, end = timezone.localtime(alert.visit_start), timezone.localtime(alert.visit_end)
+    return {
+        "venue": alert.venue.name,
+        "date": start.strftime("%Y-%m-%d"),
+        "start": start.strftime("%H:%M"),
+        "end": end.strftime("%H:%M"),
+    }
+
+
+def _notify_owner(alert: ExposureAlert, context: Mapping[str, str], sent_by: User | None) -> bool:
+    """The venue's owner learns that an exposure happened, never who was there."""
+    from cityos.core.notifications.services import send_to_address, send_to_person
+
+    venue = alert.venue
+    if venue.owner is not None and venue.owner.is_active:
+        send_to_person(venue.owner, TEMPLATE_VENUE_OWNER, context, created_by=sent_by)
+        return True
+    if venue.contact_email:
+        send_to_address(venue.contact_email, "email", TEMPLATE_VENUE_OWNER, context, created_by=sent_by)
+        return True
+    if venue.contact_phone:
+        send_to_address(venue.contact_phone, "sms", TEMPLATE_VENUE_OWNER, context, created_by=sent_by)
+        return True
+    return False
+
+
+def send_exposure_alert(alert: ExposureAlert, sent_by: User) -> ExposureAlert:
+    """Send a proposed alert: each exposed person once per case, in their language, on their
+    channel; then tell the venue. Sending again does nothing."""
+    from cityos.core.notifications.services import send_to_address, send_to_person
+
+    _require_health_role(sent_by)
+    if sent_by is None:
+        raise PermissionDenied(_("Only health officers can work with exposure alerts."))
+    with transaction.atomic():
+        alert = ExposureAlert.objects.select_for_update(of=("self",)).select_related("venue__owner").get(pk=alert.pk)
+        if alert.state == AlertState.SENT:
+            return alert
+        if alert.state == AlertState.DISMISSED:
+            raise _invalid("state", _("This alert was dismissed and cannot be sent."), "dismissed")
+        now = timezone.now()
+        context = _window_context(alert)
+        already = set(
+            ExposureMatch.objects.filter(alert__case_ref=alert.case_ref, notified_at__isnull=False).values_list(
+                "recipient_key", flat=True
+            )
+        )
+        notified = 0
+        for match in alert.matches.select_related("person").filter(notified_at__isnull=True):
+            if match.recipient_key in already:
+                continue
+            already.add(match.recipient_key)
+            if match.person is not None:
+                message = send_to_person(match.person, TEMPLATE_EXPOSED, context, created_by=sent_by)
+            else:
+                address = decrypt_contact(match.contact_encrypted)
+                if not address:
+                    continue
+                message = send_to_address(
+                    address,
+                    match.contact_channel,
+                    TEMPLATE_EXPOSED,
+                    context,
+                    language=_language(match.language),
+                    created_by=sent_by,
+                )
+            match.message_id = message.pk
+            match.notified_at = now
+            match.save(update_fields=["message_id", "notified_at"])
+            notified += 1
+        alert.owner_notified = _notify_owner(alert, context, sent_by)
+        alert.state = AlertState.SENT
+        alert.sent_by = sent_by
+        alert.sent_at = now
+        alert.save(update_fields=["state", "sent_by", "sent_at", "owner_notified"])
+        publish(ExposureAlertSent(alert_id=alert.pk, venue_id=alert.venue_id, notified_count=notified))
+    return alert
+
+
+def dismiss_exposure_alert(alert: ExposureAlert, by: User) -> ExposureAlert:
+    """A health officer decides a proposed alert should not go out."""
+    _require_health_role(by)
+    with transaction.atomic():
+        alert = ExposureAlert.objects.select_for_update().get(pk=alert.pk)
+        if alert.state != AlertState.PROPOSED:
+            raise _invalid("state", _("Only a proposed alert can be dismissed."), "not_proposed")
+        alert.state = AlertState.DISMISSED
+        alert.save(update_fields=["state"])
+    return alert
+
+
+def on_case_visits_confirmed(event: CaseVisitsConfirmed) -> None:
+    """The health app confirmed a case's visits: propose alerts for the health officer to review."""
+    officer = User.objects.filter(pk=event.confirmed_by_user_id).first()
+    if officer is not None and not holds_any_role(officer, conf.HEALTH_ROLES):
+        officer = None
+    # A concurrent delivery of the same event may have proposed them first.
+    with contextlib.suppress(IntegrityError):
+        propose_exposure_alert(event.case_ref, event.visits, proposed_by=officer)
+
+
+def venue_codes(venues: Iterable[Venue]) -> dict[int, str]:
+    return {v.pk: venue_code(v) for v in venues}

@@ -1,0 +1,139 @@
+"""/api/v1/checkin: typed check-in, venues for staff, exposure alerts for health officers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from cityos.checkin import services
+from cityos.checkin.models import CheckIn, ExposureAlert
+from cityos.checkin.tests.factories import VenueFactory, visit
+from cityos.core.accounts.models import Role
+from cityos.core.accounts.tests.factories import ResidentFactory
+from cityos.core.notifications.models import Message
+
+pytestmark = pytest.mark.django_db
+API = "/api/v1/checkin"
+
+
+@pytest.fixture
+def venue():
+    return VenueFactory(name="Harbour Market")
+
+
+def test_anyone_checks_in_with_a_contact_and_checks_out_with_the_token(client, venue):
+    response = client.post(
+        f"{API}/check-ins",
+        {"code": services.venue_code(venue), "contact": "a@example.org"},
+        content_type="application/json",
+    )
+    assert response.status_code == 201
+    body = response.json()
+    assert body["venue_name"] == "Harbour Market" and body["checked_out_at"] is None
+    out = client.post(f"{API}/check-outs", {"token": body["checkout_token"]}, content_type="application/json")
+    assert out.status_code == 200 and out.json()["checked_out_at"]
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"code": "1.1:forged", "contact": "a@example.org"}, "body.code"),
+        ({"code": "{code}", "contact": ""}, "body.contact"),
+        ({"code": "{code}", "contact": "a@example.org", "checked_in_at": "2999-01-01T00:00:00Z"}, "body.checked_in_at"),
+    ],
+)
+def test_bad_check_ins_are_422_problems_naming_the_field(client, venue, payload, field):
+    payload = {**payload, "code": payload["code"].replace("{code}", services.venue_code(venue))}
+    response = client.post(f"{API}/check-ins", payload, content_type="application/json")
+    assert response.status_code == 422
+    assert response["Content-Type"].startswith("application/problem+json")
+    assert field in [e["field"] for e in response.json()["errors"]]
+    assert not CheckIn.objects.exists()
+
+
+def test_a_double_check_in_is_refused(client, venue):
+    payload = {"code": services.venue_code(venue), "contact": "a@example.org"}
+    assert client.post(f"{API}/check-ins", payload, content_type="application/json").status_code == 201
+    again = client.post(f"{API}/check-ins", payload, content_type="application/json")
+    assert again.status_code == 422
+    assert "already checked in" in again.json()["errors"][0]["message"]
+
+
+def test_a_signed_in_resident_checks_in_and_lists_their_own(client, venue, resident):
+    client.force_login(resident)
+    client.post(f"{API}/check-ins", {"code": services.venue_code(venue)}, content_type="application/json")
+    visit(venue, timezone.now(), person=ResidentFactory())
+    mine = client.get(f"{API}/my-check-ins").json()
+    assert mine["count"] == 1 and mine["results"][0]["venue_name"] == "Harbour Market"
+    assert Client().get(f"{API}/my-check-ins").status_code == 401
+
+
+def test_a_resident_registers_a_venue_by_api(client, resident):
+    client.force_login(resident)
+    response = client.post(f"{API}/venues", {"name": "Kiosk", "kind": "shop"}, content_type="application/json")
+    assert response.status_code == 201
+    body = response.json()
+    assert body["short_code"] and "/checkin/v/" in body["checkin_url"]
+    bad = client.post(f"{API}/venues", {"name": "Kiosk", "contact_email": "nope"}, content_type="application/json")
+    assert bad.status_code == 422
+
+
+def test_the_venue_list_is_for_staff_and_exports_csv(client, staff_client, venue, resident):
+    client.force_login(resident)
+    assert client.get(f"{API}/venues").status_code == 403
+    _user, staff = staff_client(Role.OPERATOR)
+    assert staff.get(f"{API}/venues?q=harbour").json()["count"] == 1
+    csv = staff.get(f"{API}/venues?format=csv")
+    assert csv["Content-Type"].startswith("text/csv")
+    assert "Harbour Market" in b"".join(csv.streaming_content).decode()
+
+
+def test_a_health_officer_proposes_and_sends_an_alert(templates, staff_client, venue):
+    _officer, client = staff_client(Role.HEALTH_OFFICER)
+    start = timezone.now() - timedelta(days=1)
+    person = ResidentFactory()
+    visit(venue, start + timedelta(minutes=10), person=person)
+    payload = {
+        "case_ref": "CASE-3",
+        "visits": [
+            {
+                "venue_code": venue.short_code,
+                "start": start.isoformat(),
+                "end": (start + timedelta(hours=1)).isoformat(),
+            }
+        ],
+    }
+    proposed = client.post(f"{API}/alerts", payload, content_type="application/json")
+    assert proposed.status_code == 201
+    (alert,) = proposed.json()
+    assert alert["exposed_count"] == 1 and alert["state"] == "proposed"
+    assert client.get(f"{API}/alerts?state=proposed").json()["count"] == 1
+    sent = client.post(f"{API}/alerts/{alert['id']}/send")
+    assert sent.json()["state"] == "sent" and sent.json()["notified_count"] == 1
+    client.post(f"{API}/alerts/{alert['id']}/send")
+    assert Message.objects.filter(recipient=person).count() == 1
+
+
+def test_a_visit_ending_before_it_starts_is_a_422(staff_client, venue):
+    _officer, client = staff_client(Role.HEALTH_OFFICER)
+    payload = {
+        "case_ref": "CASE-3",
+        "visits": [{"venue_code": venue.short_code, "start": "2026-01-01T11:00:00Z", "end": "2026-01-01T10:00:00Z"}],
+    }
+    response = client.post(f"{API}/alerts", payload, content_type="application/json")
+    assert response.status_code == 422
+    assert "Visit 1 ends before it starts." in response.content.decode()
+    assert not ExposureAlert.objects.exists()
+
+
+@pytest.mark.parametrize("role", [Role.OPERATOR, Role.CASEWORKER])
+def test_alerts_are_for_health_officers_only(staff_client, role):
+    _user, client = staff_client(role)
+    assert client.get(f"{API}/alerts").status_code == 403
+    assert client.post(
+        f"{API}/alerts", {"case_ref": "x", "visits": []}, content_type="application/json"
+    ).status_code in (403, 422)
+    assert Client().get(f"{API}/alerts").status_code == 401

@@ -1,0 +1,226 @@
+"""The pages: the poster's check-in page, my visits, registering a venue, staff lists, the SMS webhook."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from cityos.checkin import services
+from cityos.checkin.models import AlertState, CheckIn, ExposureAlert, Venue
+from cityos.checkin.tests.factories import VenueFactory, visit
+from cityos.core.accounts.models import Role
+from cityos.core.accounts.tests.factories import ResidentFactory
+from cityos.core.audit.models import AuditAction, AuditEntry
+from cityos.core.notifications.models import Message
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def venue():
+    return VenueFactory(name="Harbour Market")
+
+
+def page_url(venue) -> str:
+    return reverse("checkin:page", args=[services.venue_code(venue)])
+
+
+def test_the_check_in_page_is_small_and_asks_only_for_a_contact(client, venue):
+    response = client.get(page_url(venue))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Check in at Harbour Market" in html
+    assert 'name="contact"' in html
+    assert len(response.content) < 20_000
+
+
+def test_an_anonymous_visitor_checks_in_and_is_sent_to_the_check_out_page(client, venue):
+    response = client.post(page_url(venue), {"contact": "+1 415 555 0100"})
+    made = CheckIn.objects.get()
+    assert response.status_code == 302
+    assert response.url == reverse("checkin:done", args=[services.checkout_token(made)])
+    done = client.get(response.url)
+    assert "You are checked in" in done.content.decode()
+    assert "checkin/diary.js" in done.content.decode()
+
+
+def test_a_signed_in_resident_checks_in_with_one_tap(client, venue, resident):
+    client.force_login(resident)
+    page = client.get(page_url(venue)).content.decode()
+    assert 'name="contact"' not in page
+    client.post(page_url(venue))
+    assert CheckIn.objects.get().person == resident
+    again = client.post(page_url(venue))
+    assert again.status_code == 409
+    assert "You are already checked in at Harbour Market" in again.content.decode()
+    assert CheckIn.objects.count() == 1
+
+
+def test_a_bad_contact_is_shown_next_to_the_field(client, venue):
+    response = client.post(page_url(venue), {"contact": "not a phone"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Enter a valid phone number" in html and 'href="#id_contact"' in html
+    assert not CheckIn.objects.exists()
+
+
+def test_a_forged_or_replaced_poster_says_so(client, venue):
+    forged = client.get(reverse("checkin:page", args=["1.1:forgedsignature"]))
+    assert forged.status_code == 400
+    assert "not one the city issued" in forged.content.decode()
+    url = page_url(venue)
+    venue.poster_version = 2
+    venue.save()
+    replaced = client.post(url, {"contact": "a@example.org"})
+    assert replaced.status_code == 400 and "has been replaced" in replaced.content.decode()
+    assert not CheckIn.objects.exists()
+
+
+def test_the_page_speaks_the_visitors_language(client, venue):
+    response = client.get(page_url(venue), HTTP_ACCEPT_LANGUAGE="es")
+    assert "Regístrate en Harbour Market" in response.content.decode()
+    forged = client.get(reverse("checkin:page", args=["1.1:forged"]), HTTP_ACCEPT_LANGUAGE="zh-hant")
+    assert "此海報代碼並非市府核發" in forged.content.decode()
+
+
+def test_checking_out_from_the_done_page(client, venue):
+    client.post(page_url(venue), {"contact": "a@example.org"})
+    token = services.checkout_token(CheckIn.objects.get())
+    response = client.post(reverse("checkin:checkout"), {"token": token}, follow=True)
+    assert "You checked out of Harbour Market" in response.content.decode()
+    assert CheckIn.objects.get().checked_out_at is not None
+    assert client.post(reverse("checkin:checkout"), {"token": "bad"}).status_code == 400
+
+
+def test_my_visits_lists_only_my_own_check_ins(client, venue, resident):
+    visit(venue, timezone.now() - timedelta(hours=3), person=resident)
+    visit(VenueFactory(name="Secret Club"), timezone.now(), person=ResidentFactory())
+    client.force_login(resident)
+    html = client.get(reverse("checkin:visits")).content.decode()
+    assert "Harbour Market" in html and "Secret Club" not in html
+    assert 'id="diary"' in html
+
+
+def test_a_resident_registers_a_venue_and_downloads_its_poster(client, resident):
+    client.force_login(resident)
+    bad = client.post(reverse("checkin:register"), {"name": "", "kind": "shop"})
+    assert bad.status_code == 400
+    response = client.post(reverse("checkin:register"), {"name": "Corner Shop", "kind": "shop", "address": "1 St"})
+    venue = Venue.objects.get()
+    assert response.url == reverse("checkin:venue", args=[venue.pk])
+    assert venue.owner == resident
+    poster = client.get(reverse("checkin:poster", args=[venue.pk]))
+    assert poster["Content-Type"] == "application/pdf" and poster.content.startswith(b"%PDF")
+    client.post(reverse("checkin:reissue", args=[venue.pk]))
+    venue.refresh_from_db()
+    assert venue.poster_version == 2
+
+
+def test_other_residents_cannot_see_a_venue_or_its_poster(client, resident):
+    venue = VenueFactory(owner=ResidentFactory())
+    client.force_login(resident)
+    assert client.get(reverse("checkin:venue", args=[venue.pk])).status_code == 404
+    assert client.get(reverse("checkin:poster", args=[venue.pk])).status_code == 404
+    assert client.post(reverse("checkin:reissue", args=[venue.pk])).status_code == 404
+
+
+def test_registering_needs_an_account(client):
+    response = client.get(reverse("checkin:register"))
+    assert response.status_code == 302 and "sign-in" in response.url
+
+
+def test_staff_list_and_export_venues(staff_client, venue):
+    _user, client = staff_client(Role.OPERATOR)
+    assert "Harbour Market" in client.get(reverse("checkin:ops-venues")).content.decode()
+    export = client.get(reverse("checkin:ops-venues") + "?q=harbour&format=csv")
+    assert export["Content-Type"].startswith("text/csv")
+    assert "Harbour Market" in export.content.decode()
+    empty = client.get(reverse("checkin:ops-venues") + "?q=nothing&format=csv").content.decode()
+    assert "Harbour Market" not in empty
+
+
+def test_staff_register_a_venue_for_a_business(staff_client):
+    _user, client = staff_client(Role.OPERATOR)
+    response = client.post(
+        reverse("checkin:ops-register"), {"name": "Ferry", "kind": "transport", "contact_email": "ferry@example.org"}
+    )
+    assert response.status_code == 302
+    assert Venue.objects.get().owner is None
+
+
+def test_residents_and_non_health_staff_cannot_open_alerts(client, staff_client, resident):
+    client.force_login(resident)
+    assert client.get(reverse("checkin:ops-alerts")).status_code == 403
+    assert client.get(reverse("checkin:ops-venues")).status_code == 403
+    _user, operator = staff_client(Role.OPERATOR)
+    assert operator.get(reverse("checkin:ops-alerts")).status_code == 403
+
+
+def test_a_health_officer_reviews_and_sends_an_alert_and_the_reads_are_audited(templates, staff_client, venue):
+    _officer, client = staff_client(Role.HEALTH_OFFICER)
+    start = timezone.now() - timedelta(days=1)
+    person = ResidentFactory()
+    visit(venue, start + timedelta(minutes=5), person=person)
+    (alert,) = services.propose_exposure_alert(
+        "CASE-7", [{"venue_code": venue.short_code, "start": start, "end": start + timedelta(hours=1)}]
+    )
+    listing = client.get(reverse("checkin:ops-alerts")).content.decode()
+    assert "CASE-7" in listing
+    detail = client.get(reverse("checkin:ops-alert", args=[alert.pk]))
+    assert "Send the alert" in detail.content.decode()
+    assert AuditEntry.objects.filter(action=AuditAction.READ, object_type="checkin.ExposureAlert").exists()
+    client.post(reverse("checkin:ops-alert", args=[alert.pk]), {"action": "send"})
+    alert.refresh_from_db()
+    assert alert.state == AlertState.SENT
+    assert Message.objects.filter(recipient=person).count() == 1
+
+
+def test_a_health_officer_dismisses_an_alert(templates, staff_client, venue):
+    _officer, client = staff_client(Role.HEALTH_OFFICER)
+    start = timezone.now() - timedelta(days=1)
+    (alert,) = services.propose_exposure_alert(
+        "CASE-8", [{"venue_code": venue.short_code, "start": start, "end": start + timedelta(hours=1)}]
+    )
+    client.post(reverse("checkin:ops-alert", args=[alert.pk]), {"action": "dismiss"})
+    assert ExposureAlert.objects.get().state == AlertState.DISMISSED
+
+
+# --- SMS webhook ------------------------------------------------------------------------
+
+
+def test_the_sms_webhook_needs_the_gateway_token(settings, venue):
+    settings.CITYOS_GATEWAY_TOKEN = "gw-secret"
+    response = Client().post(
+        reverse("checkin:sms"), {"from": "+14155550123", "text": venue.short_code}, content_type="application/json"
+    )
+    assert response.status_code == 401
+    assert not CheckIn.objects.exists()
+
+
+def test_a_text_with_the_venue_code_checks_in_and_replies(settings, venue):
+    settings.CITYOS_GATEWAY_TOKEN = "gw-secret"
+    client = Client(headers={"Authorization": "Bearer gw-secret"})
+    url = reverse("checkin:sms")
+    ok = client.post(url, {"from": "+14155550123", "text": venue.short_code}, content_type="application/json")
+    assert ok.json()["action"] == "checked_in"
+    assert "You are checked in at Harbour Market" in ok.json()["reply"]
+    again = client.post(url, {"From": "+14155550123", "Body": venue.short_code})  # form-encoded, as Twilio sends
+    assert again.json()["action"] == "already_checked_in"
+    unknown = client.post(url, {"from": "+14155550123", "text": "WHAT"}, content_type="application/json")
+    assert unknown.json()["action"] == "unknown_code"
+    assert client.post(url, {"text": "X"}, content_type="application/json").status_code == 400
+    assert client.post(url, {"from": "nope", "text": "X"}, content_type="application/json").status_code == 400
+
+
+def test_the_sms_reply_is_in_the_senders_language(settings, venue):
+    settings.CITYOS_GATEWAY_TOKEN = "gw-secret"
+    ResidentFactory(phone="+14155550124", email=None, language="es")
+    client = Client(headers={"Authorization": "Bearer gw-secret"})
+    reply = client.post(
+        reverse("checkin:sms"), {"from": "+14155550124", "text": venue.short_code}, content_type="application/json"
+    ).json()["reply"]
+    assert "Harbour Market" in reply and "You are" not in reply

@@ -1,0 +1,137 @@
+"""Venues: registration, signed poster codes that cannot be forged, reissue and closing, the poster."""
+
+from __future__ import annotations
+
+import pytest
+from django.core import signing
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from cityos.checkin import services
+from cityos.checkin.models import Venue
+from cityos.checkin.poster import poster_pdf
+from cityos.checkin.tests.factories import VenueFactory
+from cityos.core.accounts.models import Role
+from cityos.core.accounts.tests.factories import ResidentFactory, StaffFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def codes(error: ValidationError) -> set[str]:
+    return services.error_codes(error)
+
+
+def test_a_resident_registering_a_venue_becomes_its_owner_and_gets_an_sms_code(resident):
+    venue = services.register_venue(resident, name="  Corner Shop ", kind="shop", address="2 High St")
+    assert venue.name == "Corner Shop"
+    assert venue.owner == resident
+    assert len(venue.short_code) == services.SHORT_CODE_LENGTH
+    assert venue.poster_version == 1
+
+
+def test_staff_register_a_venue_for_a_business_reached_by_its_contact():
+    operator = StaffFactory(roles=[Role.OPERATOR])
+    venue = services.register_venue(operator, name="Ferry", contact_phone="+1 415 555 0199")
+    assert venue.owner is None
+    assert venue.contact_phone == "+14155550199"
+    assert venue.registered_by == operator
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "code"),
+    [
+        ({"name": " "}, "name", "required"),
+        ({"name": "x" * 201}, "name", "too_long"),
+        ({"name": "Shop", "kind": "castle"}, "kind", "invalid"),
+        ({"name": "Shop", "contact_email": "not-an-email"}, "contact_email", "invalid"),
+        ({"name": "Shop", "contact_phone": "12"}, "contact_phone", "invalid"),
+    ],
+)
+def test_bad_venue_details_are_refused_field_by_field(resident, fields, field, code):
+    with pytest.raises(ValidationError) as refused:
+        services.register_venue(resident, **fields)
+    assert field in refused.value.message_dict
+    assert code in codes(refused.value)
+    assert not Venue.objects.exists()
+
+
+def test_staff_must_give_a_contact_when_no_owner_is_known():
+    operator = StaffFactory(roles=[Role.OPERATOR])
+    with pytest.raises(ValidationError) as refused:
+        services.register_venue(operator, name="Ferry")
+    assert "contact_email" in refused.value.message_dict
+
+
+def test_a_poster_code_leads_to_its_venue():
+    venue = VenueFactory()
+    assert services.venue_for_code(services.venue_code(venue)) == venue
+
+
+@pytest.mark.parametrize("forge", ["garbage", "1.1", "1.1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", ""])
+def test_a_forged_code_is_refused(forge):
+    VenueFactory()
+    with pytest.raises(ValidationError) as refused:
+        services.venue_for_code(forge)
+    assert codes(refused.value) == {"forged"}
+    assert "not one the city issued" in refused.value.messages[0]
+
+
+def test_editing_the_venue_in_a_real_code_breaks_its_signature():
+    first, second = VenueFactory(), VenueFactory()
+    _value, signature = services.venue_code(first).split(":")
+    edited = f"{second.pk}.1:{signature}"
+    with pytest.raises(ValidationError) as refused:
+        services.venue_for_code(edited)
+    assert codes(refused.value) == {"forged"}
+
+
+def test_a_code_signed_with_another_salt_is_refused():
+    venue = VenueFactory()
+    other = signing.Signer(salt="something-else").sign(f"{venue.pk}.1")
+    with pytest.raises(ValidationError):
+        services.venue_for_code(other)
+
+
+def test_reissuing_revokes_earlier_posters_and_the_sms_code(resident):
+    venue = services.register_venue(resident, name="Tea House")
+    old_code, old_sms = services.venue_code(venue), venue.short_code
+    venue = services.reissue_poster(venue, resident)
+    assert venue.poster_version == 2
+    assert venue.short_code != old_sms
+    with pytest.raises(ValidationError) as refused:
+        services.venue_for_code(old_code)
+    assert codes(refused.value) == {"revoked"}
+    assert services.venue_for_code(services.venue_code(venue)) == venue
+
+
+def test_a_closed_venue_takes_no_check_ins(resident):
+    venue = services.register_venue(resident, name="Tea House")
+    services.set_venue_active(venue, resident, active=False)
+    with pytest.raises(ValidationError) as refused:
+        services.venue_for_code(services.venue_code(venue))
+    assert codes(refused.value) == {"closed"}
+
+
+def test_only_the_owner_or_staff_reissue_a_poster(resident):
+    venue = services.register_venue(resident, name="Tea House")
+    with pytest.raises(PermissionDenied):
+        services.reissue_poster(venue, ResidentFactory())
+    with pytest.raises(PermissionDenied):
+        services.set_venue_active(venue, ResidentFactory(), active=False)
+    assert services.reissue_poster(venue, StaffFactory(roles=[Role.OPERATOR])).poster_version == 2
+
+
+def test_the_poster_is_an_a4_pdf():
+    venue = VenueFactory(name="Café Sol 太陽")
+    pdf = poster_pdf(venue, "https://city.example/checkin/v/abc/")
+    assert pdf.startswith(b"%PDF")
+    assert b"/MediaBox [0 0 595.28 841.89]" in pdf or b"595.28" in pdf
+
+
+def test_venues_are_found_by_sms_code_or_any_signed_code_for_tracing(resident):
+    venue = services.register_venue(resident, name="Tea House")
+    old_code = services.venue_code(venue)
+    venue = services.reissue_poster(venue, resident)
+    assert services.venue_for_reference(venue.short_code.lower()) == venue
+    assert services.venue_for_reference(old_code) == venue
+    assert services.venue_for_reference("nope") is None
+    assert services.venue_for_reference("1.1:forged") is None

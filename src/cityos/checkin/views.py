@@ -1,0 +1,337 @@
+"""Pages: the poster's check-in page, my visits, registering a venue and its poster; staff lists
+of venues and exposure alerts; the SMS webhook."""
+
+from __future__ import annotations
+
+import csv
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from cityos.checkin import conf, selectors, services
+from cityos.checkin.forms import AlertFilterForm, AnonymousCheckInForm, VenueFilterForm, VenueForm
+from cityos.checkin.models import AlertState, ExposureAlert, Venue
+from cityos.checkin.poster import poster_pdf
+from cityos.core.accounts.models import User
+from cityos.core.accounts.permissions import holds_any_role, staff_required
+from cityos.core.audit.services import record_access, record_bulk_access
+from cityos.core.notifications.webhooks import gateway_authorised, gateway_payload, problem
+
+
+def _user(request: HttpRequest) -> User | None:
+    user = request.user
+    return user if isinstance(user, User) and user.is_authenticated else None
+
+
+def checkin_url(venue: Venue) -> str:
+    path = reverse("checkin:page", args=[services.venue_code(venue)])
+    return settings.CITYOS_BASE_URL.rstrip("/") + path
+
+
+def _apply_errors(form: forms.Form, error: ValidationError) -> None:
+    for field, errors in error.message_dict.items():
+        for message in errors:
+            form.add_error(field if field in form.fields else None, message)
+
+
+# --- Check-in from the poster ------------------------------------------------------------
+
+
+def checkin_page(request: HttpRequest, code: str) -> HttpResponse:
+    """What the poster's QR opens: one tap for a signed-in resident, a contact field otherwise."""
+    try:
+        venue = services.venue_for_code(code)
+    except ValidationError as error:
+        return render(request, "checkin/refused.html", {"reason": error.messages[0]}, status=400)
+    person = _user(request)
+    form = AnonymousCheckInForm(retention_days=conf.retention_days())
+    refused = ""
+    if request.method == "POST":
+        if person is None:
+            form = AnonymousCheckInForm(request.POST, retention_days=conf.retention_days())
+        if person is not None or form.is_valid():
+            try:
+                made = services.check_in(
+                    code,
+                    person=person,
+                    contact=form.cleaned_data.get("contact", "") if person is None else "",
+                    language=translation.get_language(),
+                )
+            except ValidationError as error:
+                if "already_checked_in" in services.error_codes(error):
+                    refused = error.messages[0]
+                else:
+                    _apply_errors(form, error)
+            else:
+                return redirect("checkin:done", token=services.checkout_token(made))
+    return render(
+        request,
+        "checkin/checkin.html",
+        {
+            "venue": venue,
+            "form": form,
+            "person": person,
+            "refused": refused,
+            "retention_days": conf.retention_days(),
+        },
+        status=409 if refused else (400 if form.errors else 200),
+    )
+
+
+def checked_in(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        visit = services.check_in_for_token(token)
+    except ValidationError as error:
+        return render(request, "checkin/refused.html", {"reason": error.messages[0]}, status=404)
+    return render(request, "checkin/done.html", {"visit": visit, "token": token})
+
+
+@require_POST
+def check_out(request: HttpRequest) -> HttpResponse:
+    token = request.POST.get("token", "")
+    try:
+        visit = services.check_out(token)
+    except ValidationError as error:
+        return render(request, "checkin/refused.html", {"reason": error.messages[0]}, status=400)
+    messages.success(request, _("You checked out of %(venue)s.") % {"venue": visit.venue.name})
+    return redirect("checkin:done", token=token)
+
+
+def my_visits(request: HttpRequest) -> HttpResponse:
+    """Signed-in residents see their visits kept by the city; everyone sees the diary on this device."""
+    person = _user(request)
+    visits = selectors.check_ins_of(person)[:200] if person else []
+    venues = selectors.venues_of(person) if person else []
+    return render(
+        request,
+        "checkin/visits.html",
+        {"visits": visits, "venues": venues, "retention_days": conf.retention_days()},
+    )
+
+
+# --- Venues ------------------------------------------------------------------------------
+
+
+@login_required
+def register_venue(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    assert user is not None
+    form = VenueForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            venue = services.register_venue(
+                user,
+                name=data["name"],
+                kind=data["kind"],
+                address=data["address"],
+                contact_email=data["contact_email"],
+                contact_phone=data["contact_phone"],
+                district_id=data["district"].pk if data["district"] else None,
+            )
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("%(venue)s is registered. Print its poster below.") % {"venue": venue.name})
+            return redirect("checkin:venue", venue_id=venue.pk)
+    return render(request, "checkin/register.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def _managed_venue(request: HttpRequest, venue_id: int) -> Venue:
+    user = _user(request)
+    venue = get_object_or_404(Venue.objects.select_related("district"), pk=venue_id)
+    if user is None or not (venue.owner_id == user.pk or holds_any_role(user, conf.VENUE_ROLES)):
+        raise Http404
+    if venue.owner_id != user.pk:
+        if not user.is_verified():  # type: ignore[attr-defined]
+            raise PermissionDenied
+        record_access(venue)
+    return venue
+
+
+@login_required
+def venue_detail(request: HttpRequest, venue_id: int) -> HttpResponse:
+    venue = _managed_venue(request, venue_id)
+    return render(request, "checkin/venue.html", {"venue": venue, "checkin_url": checkin_url(venue)})
+
+
+@login_required
+def venue_poster(request: HttpRequest, venue_id: int) -> HttpResponse:
+    venue = _managed_venue(request, venue_id)
+    response = HttpResponse(poster_pdf(venue, checkin_url(venue)), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="poster-{venue.short_code}-v{venue.poster_version}.pdf"'
+    return response
+
+
+@login_required
+@require_POST
+def venue_reissue(request: HttpRequest, venue_id: int) -> HttpResponse:
+    venue = _managed_venue(request, venue_id)
+    user = _user(request)
+    assert user is not None
+    venue = services.reissue_poster(venue, user)
+    messages.success(request, _("A new poster is ready. Earlier posters no longer work: replace them."))
+    return redirect("checkin:venue", venue_id=venue.pk)
+
+
+@login_required
+@require_POST
+def venue_active(request: HttpRequest, venue_id: int) -> HttpResponse:
+    venue = _managed_venue(request, venue_id)
+    user = _user(request)
+    assert user is not None
+    active = request.POST.get("active") == "yes"
+    services.set_venue_active(venue, user, active=active)
+    messages.success(
+        request, _("The venue takes check-ins again.") if active else _("The venue no longer takes check-ins.")
+    )
+    return redirect("checkin:venue", venue_id=venue.pk)
+
+
+# --- Staff -------------------------------------------------------------------------------
+
+VENUE_EXPORT = ["id", "name", "kind", "address", "district", "short_code", "poster_version", "is_active", "created_at"]
+
+
+@staff_required(*conf.VENUE_ROLES)
+def ops_venues(request: HttpRequest) -> HttpResponse:
+    form = VenueFilterForm(request.GET or None)
+    search, active = "", None
+    if form.is_valid():
+        search = form.cleaned_data["q"]
+        active = {"yes": True, "no": False}.get(form.cleaned_data["active"])
+    found = selectors.venues(search, active=active)
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="venues.csv"'
+        writer = csv.writer(response)
+        writer.writerow(VENUE_EXPORT)
+        for venue in found:
+            writer.writerow(
+                [
+                    venue.pk,
+                    venue.name,
+                    venue.kind,
+                    venue.address,
+                    venue.district.code if venue.district else "",
+                    venue.short_code,
+                    venue.poster_version,
+                    venue.is_active,
+                    venue.created_at.isoformat(),
+                ]
+            )
+        return response
+    page = Paginator(found, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "checkin/ops_venues.html", {"form": form, "page": page, "query": query.urlencode()})
+
+
+@staff_required(*conf.VENUE_ROLES)
+def ops_register_venue(request: HttpRequest) -> HttpResponse:
+    """Staff register a venue for a business; its contact email or phone hears of exposures."""
+    user = _user(request)
+    assert user is not None
+    form = VenueForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            venue = services.register_venue(
+                user,
+                name=data["name"],
+                kind=data["kind"],
+                address=data["address"],
+                contact_email=data["contact_email"],
+                contact_phone=data["contact_phone"],
+                district_id=data["district"].pk if data["district"] else None,
+            )
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("%(venue)s is registered. Print its poster below.") % {"venue": venue.name})
+            return redirect("checkin:venue", venue_id=venue.pk)
+    return render(request, "checkin/ops_register.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@staff_required(*conf.HEALTH_ROLES)
+def ops_alerts(request: HttpRequest) -> HttpResponse:
+    form = AlertFilterForm(request.GET or None)
+    state, search = "", ""
+    if form.is_valid():
+        state, search = form.cleaned_data["state"], form.cleaned_data["q"]
+    page = Paginator(selectors.alerts(state, search), 50).get_page(request.GET.get("page"))
+    alerts: list[ExposureAlert] = list(page.object_list)
+    if alerts:
+        record_bulk_access(ExposureAlert, [a.pk for a in alerts], ["case_ref"], description="Exposure alerts list")
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request, "checkin/ops_alerts.html", {"form": form, "page": page, "alerts": alerts, "query": query.urlencode()}
+    )
+
+
+@staff_required(*conf.HEALTH_ROLES)
+def ops_alert(request: HttpRequest, alert_id: int) -> HttpResponse:
+    alert = get_object_or_404(ExposureAlert.objects.select_related("venue", "proposed_by", "sent_by"), pk=alert_id)
+    user = _user(request)
+    assert user is not None
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "dismiss":
+                services.dismiss_exposure_alert(alert, user)
+                messages.success(request, _("The alert was dismissed; nobody was told."))
+            else:
+                alert = services.send_exposure_alert(alert, user)
+                messages.success(request, _("The alert was sent."))
+        except ValidationError as error:
+            messages.error(request, error.messages[0])
+        return redirect("checkin:ops-alert", alert_id=alert.pk)
+    record_access(alert, ["case_ref", "matches"])
+    matches = list(alert.matches.order_by("checked_in_at", "pk"))
+    return render(
+        request,
+        "checkin/ops_alert.html",
+        {
+            "alert": alert,
+            "matches": matches,
+            "notified": sum(1 for m in matches if m.notified_at),
+            "proposed": alert.state == AlertState.PROPOSED,
+        },
+    )
+
+
+# --- SMS route ---------------------------------------------------------------------------
+
+
+@csrf_exempt
+@require_POST
+def inbound_sms(request: HttpRequest) -> JsonResponse:
+    """The SMS gateway posts {"from": phone, "text": "K7Q2M4"}; the reply goes back by SMS."""
+    if not gateway_authorised(request):
+        return problem(401, _("Send the gateway token as a bearer token."))
+    data = gateway_payload(request)
+    sender = str(data.get("from") or "")
+    if not sender:
+        return problem(400, _("The sender is missing."))
+    outcome = services.sms_check_in(sender, str(data.get("text") or data.get("body") or ""))
+    if outcome.action == "invalid_sender":
+        return problem(400, _("The sender is not a phone number."))
+    with translation.override(outcome.language):
+        replies = {
+            "checked_in": _("You are checked in at %(venue)s. You will be told by SMS if there was an exposure.")
+            % {"venue": outcome.venue_name},
+            "already_checked_in": _("You are already checked in at %(venue)s.") % {"venue": outcome.venue_name},
+            "unknown_code": _("We do not know this venue code. Text the code shown on the poster."),
+        }
+    return JsonResponse({"action": outcome.action, "reply": replies[outcome.action]})
