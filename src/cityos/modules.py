@@ -18,7 +18,9 @@ NOT_DOMAINS = frozenset({"core", "devtools"})
 
 
 def disabled_apps() -> frozenset[str]:
-    return frozenset(a.strip().removeprefix("cityos.") for a in os.environ.get("CITYOS_DISABLED_APPS", "").split(",") if a.strip())
+    return frozenset(
+        a.strip().removeprefix("cityos.") for a in os.environ.get("CITYOS_DISABLED_APPS", "").split(",") if a.strip()
+    )
 
 
 def domain_apps(*, include_disabled: bool = False) -> list[str]:

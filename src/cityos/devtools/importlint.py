@@ -61,7 +61,7 @@ def main() -> int:
     with tempfile.NamedTemporaryFile("w", suffix=".ini", delete=False) as config:
         config.write(contracts())
     print(f"import contracts for domain apps: {', '.join(domain_apps()) or '(none yet)'}")
-    command = [str(Path(sys.executable).parent / "lint-imports"), "--config", config.name]
+    command = [str(Path(sys.executable).parent / "lint-imports"), config.name]
     return subprocess.call(command)  # noqa: S603 - our own tool with fixed arguments
 
 
