@@ -18,8 +18,13 @@ class EpiConfig(CityAppConfig):
     verbose_name = _("Epidemic intelligence")
 
     def register(self, registry: Registry) -> None:
-        from cityos.epi import conf, demo, tasks
+        from cityos.core.events import subscribe
+        from cityos.epi import conf, demo, subscribers, tasks
         from cityos.epi.api import router
+        from cityos.health.events import CaseConfirmed
+
+        # Cases confirmed by the health module are counted per district and day, after commit.
+        subscribe(CaseConfirmed)(subscribers.count_confirmed_case)
 
         registry.add_api_router(ApiRouter("epi", router, tags=("epidemic intelligence",)))
         registry.add_nav(NavItem("epi", _("Epidemic dashboard"), "epi:dashboard", area="portal", order=40))

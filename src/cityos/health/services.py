@@ -26,6 +26,7 @@ from cityos.core.accounts.permissions import holds_any_role
 from cityos.core.audit.services import record_retention
 from cityos.core.events import publish
 from cityos.health import conf
+from cityos.health.events import CaseConfirmed
 from cityos.health.models import (
     Case,
     CaseVisit,
@@ -128,6 +129,18 @@ def _visit_payload(visits: Iterable[CaseVisit]) -> list[dict[str, str]]:
     ]
 
 
+def _publish_confirmed(case: Case) -> None:
+    """Tell the city a case was confirmed: where and when only, for epidemic statistics."""
+    district = case.person.district if case.person_id and case.person else None
+    publish(
+        CaseConfirmed(
+            case_ref=case.ref,
+            district_code=district.code if district else None,
+            lab_date=(case.lab_date or _today()).isoformat(),
+        )
+    )
+
+
 def _publish_visits(case: Case, officer: User, visits: Iterable[CaseVisit]) -> None:
     """Tell the check-in module where a confirmed case was, so it can propose exposure alerts."""
     payload = _visit_payload(visits)
@@ -185,6 +198,7 @@ def record_case(
         case.save(update_fields=["ref", "confirmed_at"])
         created = [CaseVisit.objects.create(case=case, **vars(v)) for v in cleaned_visits]
         if classification == Classification.CONFIRMED:
+            _publish_confirmed(case)
             _publish_visits(case, officer, created)
     return case
 
@@ -218,6 +232,7 @@ def confirm_case(officer: Any, case: Case, *, lab_date: date | None = None) -> C
         case.lab_date = lab_date or case.lab_date or _today()
         case.confirmed_at = timezone.now()
         case.save(update_fields=["classification", "lab_result", "lab_date", "confirmed_at"])
+        _publish_confirmed(case)
         _publish_visits(case, officer, case.visits.all())
     return case
 
