@@ -23,9 +23,10 @@ class HealthConfig(CityAppConfig):
         registry.add_nav(NavItem("my-health", _("My health"), "health:me", area="portal", order=60))
         for key, label, url_name, order in (
             ("health-cases", _("Cases"), "health:cases", 400),
-            ("health-follow-ups", _("Follow-ups"), "health:follow-ups", 401),
-            ("health-declarations", _("Declarations"), "health:declarations", 402),
-            ("health-quarantines", _("Quarantines"), "health:quarantines", 403),
+            ("health-contacts", _("Contacts"), "health:contacts", 401),
+            ("health-follow-ups", _("Follow-ups"), "health:follow-ups", 402),
+            ("health-declarations", _("Declarations"), "health:declarations", 403),
+            ("health-quarantines", _("Quarantines"), "health:quarantines", 404),
         ):
             registry.add_nav(NavItem(key, label, url_name, area="ops", order=order, roles=roles))
         registry.add_tile(DashboardTile("health", _("Public health"), "health:tile", order=400, roles=roles))
@@ -43,6 +44,14 @@ class HealthConfig(CityAppConfig):
                 tasks.purge_quarantine_locations,
                 every=timedelta(hours=1),
                 description=_("Delete home locations of ended quarantines"),
+            )
+        )
+        registry.add_periodic_job(
+            PeriodicJob(
+                "health.purge_expired_records",
+                tasks.purge_expired_records,
+                every=timedelta(days=1),
+                description=_("Delete cases, contacts, follow-ups and declarations past their retention period"),
             )
         )
         personal: tuple[tuple[str, tuple[str, ...]], ...] = (

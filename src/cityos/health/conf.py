@@ -15,3 +15,13 @@ def follow_up_days() -> int:
 
 def default_geofence_metres() -> int:
     return int(module_setting("CITYOS_HEALTH_GEOFENCE_METRES", "150"))
+
+
+def declaration_retention_days() -> int:
+    """Days a resident's self-declaration is kept after its day (it is only useful for triage)."""
+    return int(module_setting("CITYOS_HEALTH_DECLARATION_RETENTION_DAYS", "30"))
+
+
+def case_retention_days() -> int:
+    """Days a case, with its visits, contacts and follow-ups, is kept after it is closed."""
+    return int(module_setting("CITYOS_HEALTH_CASE_RETENTION_DAYS", "365"))

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from cityos.checkin import selectors as checkin_selectors
@@ -32,19 +33,44 @@ def cases(*, q: str = "", classification: str = "") -> QuerySet[Case]:
     return found
 
 
-def follow_ups_due(day: date | None = None) -> QuerySet[FollowUp]:
+def contacts(*, q: str = "", relationship: str = "") -> QuerySet[Contact]:
+    found = Contact.objects.select_related("case").order_by("name")
+    if relationship:
+        found = found.filter(relationship=relationship)
+    if q:
+        found = found.filter(Q(name__icontains=q) | Q(case__ref__icontains=q))
+    return found
+
+
+def follow_ups_due(day: date | None = None, *, q: str = "") -> QuerySet[FollowUp]:
     day = day or timezone.localdate()
-    return (
+    found = (
         FollowUp.objects.filter(day=day, status=FollowUpStatus.DUE)
         .select_related("contact", "contact__case")
         .order_by("contact__name")
     )
+    if q:
+        found = found.filter(Q(contact__name__icontains=q) | Q(contact__case__ref__icontains=q))
+    return found
 
 
-def flagged_declarations(since: date | None = None) -> QuerySet[Declaration]:
+def _person_matches(prefix: str, q: str) -> Q:
+    return (
+        Q(**{f"{prefix}first_name__icontains": q})
+        | Q(**{f"{prefix}last_name__icontains": q})
+        | Q(**{f"{prefix}email__icontains": q})
+        | Q(**{f"{prefix}phone__icontains": q})
+    )
+
+
+def flagged_declarations(since: date | None = None, *, q: str = "", reason: str = "") -> QuerySet[Declaration]:
     found = Declaration.objects.filter(flagged=True).select_related("person").order_by("-day", "person_id")
     if since:
         found = found.filter(day__gte=since)
+    if reason:
+        found = found.filter(flag_reason=reason)
+    if q:
+        found = found.filter(_person_matches("person__", q))
     return found
 
 
@@ -66,13 +92,17 @@ def links_for_people(person_ids: set[int]) -> dict[int, Links]:
     return links
 
 
-def open_tasks() -> QuerySet[HealthTask]:
-    return HealthTask.objects.filter(resolved_at__isnull=True).select_related("quarantine__person")
+def open_tasks(*, kind: str = "", q: str = "") -> QuerySet[HealthTask]:
+    found = HealthTask.objects.filter(resolved_at__isnull=True).select_related("quarantine__person")
+    if kind:
+        found = found.filter(kind=kind)
+    return found.filter(_person_matches("quarantine__person__", q)) if q else found
 
 
-def active_quarantines(day: date | None = None) -> QuerySet[Quarantine]:
+def active_quarantines(day: date | None = None, *, q: str = "") -> QuerySet[Quarantine]:
     day = day or timezone.localdate()
-    return Quarantine.objects.filter(start_date__lte=day, end_date__gte=day).select_related("person")
+    found = Quarantine.objects.filter(start_date__lte=day, end_date__gte=day).select_related("person")
+    return found.filter(_person_matches("person__", q)) if q else found
 
 
 def dashboard_counts() -> dict[str, int]:
@@ -138,3 +168,17 @@ def my_health(person: User) -> dict[str, Any]:
             person=person, start_date__lte=today, end_date__gte=today, check_ins__day=today
         ).exists(),
     }
+
+
+def new_cases_per_day(days: int = 28, today: date | None = None) -> list[tuple[date, int]]:
+    """How many cases were recorded each day of the last ``days`` days (counts only), oldest first."""
+    today = today or timezone.localdate()
+    first = today - timedelta(days=days - 1)
+    counts = dict(
+        Case.objects.annotate(day=TruncDate("created_at"))
+        .filter(day__gte=first, day__lte=today)
+        .values("day")
+        .annotate(n=Count("pk"))
+        .values_list("day", "n")
+    )
+    return [(first + timedelta(days=i), counts.get(first + timedelta(days=i), 0)) for i in range(days)]

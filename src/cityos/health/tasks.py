@@ -22,3 +22,13 @@ def purge_quarantine_locations() -> int:
     """Delete the home geofence and check-in verdicts of ended quarantines (audited)."""
     with acting_as(JOB_ACTOR):
         return services.purge_ended_quarantine_locations()
+
+
+@task()
+def purge_expired_records() -> int:
+    """Delete cases (with contacts and follow-ups) and declarations past their retention (audited)."""
+    from cityos.health import retention
+
+    with acting_as(JOB_ACTOR):
+        purged = retention.purge_expired()
+    return purged.cases + purged.declarations

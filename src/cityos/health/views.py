@@ -8,16 +8,13 @@ quarantine.
 
 from __future__ import annotations
 
-import csv
 import time
-from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -31,7 +28,6 @@ from cityos.core.accounts.models import User
 from cityos.core.accounts.permissions import staff_required
 from cityos.core.accounts.phones import normalise_phone
 from cityos.core.audit.context import with_reason
-from cityos.core.audit.models import AuditAction
 from cityos.core.audit.services import record_access, record_bulk_access
 from cityos.core.notifications.webhooks import gateway_authorised, gateway_payload, problem
 from cityos.health import chain, selectors, services
@@ -46,7 +42,7 @@ from cityos.health.forms import (
     VisitForm,
     VisitFormSet,
 )
-from cityos.health.models import Case, Channel, Classification, Contact, Declaration, FollowUp, HealthTask, Quarantine
+from cityos.health.models import Case, Channel, Classification, Contact, FollowUp, HealthTask
 
 REASON_TTL_SECONDS = 30 * 60
 CONTACT_FIELDS = ("name", "contact_details", "last_exposure")
@@ -91,63 +87,6 @@ def _errors_to_form(form: Form, error: ValidationError) -> None:
 
 
 # --- Cases --------------------------------------------------------------------------------------
-
-
-@staff_required(*HEALTH_ROLES)
-def case_list(request: HttpRequest) -> HttpResponse:
-    asked = _ask_reason(request, "cases", _("the case list"))
-    if asked:
-        return asked
-    q = request.GET.get("q", "").strip()[:100]
-    classification = request.GET.get("classification", "")
-    if classification not in Classification.values:
-        classification = ""
-    page = Paginator(selectors.cases(q=q, classification=classification), 25).get_page(request.GET.get("page"))
-    with with_reason(_reason(request, "cases")):
-        if page.object_list:
-            record_bulk_access(Case, [c.pk for c in page], ("name",), description=request.path)
-    return render(
-        request,
-        "health/cases.html",
-        {"page": page, "q": q, "classification": classification, "classifications": Classification.choices},
-    )
-
-
-@staff_required(*HEALTH_ROLES)
-def case_export(request: HttpRequest) -> HttpResponse:
-    """The filtered case list as CSV (same reason as the list; audited as an export)."""
-    reason = _reason(request, "cases")
-    if not reason:
-        return redirect("health:cases")
-    q = request.GET.get("q", "").strip()[:100]
-    classification = request.GET.get("classification", "")
-    found = list(selectors.cases(q=q, classification=classification if classification in Classification.values else ""))
-    with with_reason(reason):
-        record_bulk_access(
-            Case,
-            [c.pk for c in found],
-            ("name", "lab_result", "onset_date"),
-            action=AuditAction.EXPORT,
-            description=request.path,
-        )
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="cases.csv"'
-    writer = csv.writer(response)
-    writer.writerow(["ref", "name", "classification", "lab_result", "lab_date", "onset_date", "contacts", "created_at"])
-    for case in found:
-        writer.writerow(
-            [
-                case.ref,
-                case.name,
-                case.classification,
-                case.lab_result,
-                case.lab_date or "",
-                case.onset_date or "",
-                case.contact_count,  # type: ignore[attr-defined]
-                case.created_at.isoformat(),
-            ]
-        )
-    return response
 
 
 @staff_required(*HEALTH_ROLES)
@@ -330,18 +269,6 @@ def contact_become_case(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_required(*HEALTH_ROLES)
-def follow_ups_due(request: HttpRequest) -> HttpResponse:
-    asked = _ask_reason(request, "follow-ups", _("today's follow-ups"))
-    if asked:
-        return asked
-    due = list(selectors.follow_ups_due())
-    with with_reason(_reason(request, "follow-ups")):
-        if due:
-            record_bulk_access(Contact, [f.contact_id for f in due], ("name",), description=request.path)
-    return render(request, "health/follow_ups.html", {"due": due, "today": timezone.localdate()})
-
-
-@staff_required(*HEALTH_ROLES)
 def follow_up_record(request: HttpRequest, pk: int) -> HttpResponse:
     follow_up = get_object_or_404(FollowUp.objects.select_related("contact__case"), pk=pk)
     reason = _reason(request, "follow-ups") or _reason(request, f"case:{follow_up.contact.case_id}")
@@ -372,23 +299,6 @@ def follow_up_record(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_required(*HEALTH_ROLES)
-def flagged_declarations(request: HttpRequest) -> HttpResponse:
-    asked = _ask_reason(request, "declarations", _("flagged declarations"))
-    if asked:
-        return asked
-    since = timezone.localdate() - timedelta(days=14)
-    page = Paginator(selectors.flagged_declarations(since=since), 50).get_page(request.GET.get("page"))
-    links = selectors.links_for_people({d.person_id for d in page})
-    rows = [{"declaration": d, "links": links[d.person_id]} for d in page]
-    with with_reason(_reason(request, "declarations")):
-        if rows:
-            record_bulk_access(
-                Declaration, [d.pk for d in page], ("person", "symptoms", "flag_reason"), description=request.path
-            )
-    return render(request, "health/declarations.html", {"page": page, "rows": rows})
-
-
-@staff_required(*HEALTH_ROLES)
 def quarantine_list(request: HttpRequest) -> HttpResponse:
     asked = _ask_reason(request, "quarantines", _("quarantines"))
     if asked:
@@ -416,14 +326,10 @@ def quarantine_list(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, _("Quarantine started."))
                 return redirect("health:quarantines")
-    quarantines = list(selectors.active_quarantines().prefetch_related("check_ins"))
-    tasks = list(selectors.open_tasks())
-    with with_reason(reason):
-        if quarantines:
-            record_bulk_access(Quarantine, [q.pk for q in quarantines], ("person",), description=request.path)
-    today = timezone.localdate()
-    rows = [{"quarantine": q, "checked_today": any(c.day == today for c in q.check_ins.all())} for q in quarantines]
-    return render(request, "health/quarantines.html", {"rows": rows, "tasks": tasks, "form": form}, status=status)
+    from cityos.health.list_views import quarantine_page_context
+
+    context = quarantine_page_context(request)
+    return render(request, "health/quarantines.html", {**context, "form": form}, status=status)
 
 
 @require_POST

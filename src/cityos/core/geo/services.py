@@ -669,14 +669,19 @@ def import_places(
     rows: list[tuple[str, dict[str, Any], list[str]]] = []
     if file_format == "csv":
         text = source.decode("utf-8-sig", errors="replace") if isinstance(source, bytes) else source
-        reader = csv.DictReader(io.StringIO(text))
-        missing = [c for c in REQUIRED_PLACE_FIELDS if c not in (reader.fieldnames or [])]
-        if missing:
-            report.file_errors.append(
-                _("The CSV header lacks the column(s): %(columns)s.") % {"columns": ", ".join(missing)}
-            )
+        # newline="" lets the csv module handle quoted line breaks and \r\n itself.
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        try:
+            missing = [c for c in REQUIRED_PLACE_FIELDS if c not in (reader.fieldnames or [])]
+            if missing:
+                report.file_errors.append(
+                    _("The CSV header lacks the column(s): %(columns)s.") % {"columns": ", ".join(missing)}
+                )
+                return report
+            rows = [_place_row_from_csv(r) for r in reader]
+        except csv.Error as error:
+            report.file_errors.append(_("The file is not valid CSV (%(problem)s).") % {"problem": error})
             return report
-        rows = [_place_row_from_csv(r) for r in reader]
         if not rows:
             report.file_errors.append(_("The file has no rows."))
     else:

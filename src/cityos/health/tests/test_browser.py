@@ -96,6 +96,8 @@ def test_the_staff_lists_pass_axe(page, sign_in_browser):
     sign_in_browser(page, officer)
     for url, heading in [
         ("/health/cases/", "Cases"),
+        ("/health/contacts/", "Contacts"),
+        ("/health/follow-ups/", "Follow-ups due today"),
         ("/health/declarations/", "Flagged declarations"),
         ("/health/quarantines/", "Quarantines"),
     ]:
@@ -104,5 +106,11 @@ def test_the_staff_lists_pass_axe(page, sign_in_browser):
         page.get_by_role("button", name="Continue").press("Enter")
         assert page.get_by_role("heading", level=1).inner_text() == heading
         assert_accessible(page, url)
+    # Sorting by keyboard: the column header is a link; the sorted column says so.
+    page.goto("/health/cases/")
+    page.get_by_role("link", name=re.compile(r"^Name")).press("Enter")
+    assert page.locator('th[aria-sort="ascending"]').inner_text().startswith("Name")
+    page.get_by_text("The numbers as a table").press("Enter")
+    assert_accessible(page, "sorted case list with the chart's table open")
     page.goto("/health/cases/new/")
     assert_accessible(page, "record a case")

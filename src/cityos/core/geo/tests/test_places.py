@@ -179,3 +179,14 @@ def test_changes_to_places_are_published_as_events_after_commit(west_and_east, d
         ("geo.place_changed", "created", "east"),
         ("geo.place_changed", "deleted", "east"),
     ]
+
+
+def test_a_place_file_that_is_not_valid_csv_is_refused_and_nothing_is_saved(db):
+    from cityos.core.geo import services
+    from cityos.core.geo.models import Place
+
+    before = Place.objects.count()
+    broken = "kind,name,lat,lon\nclinic," + '"' + "x" * 200_000 + '",1.0,2.0\n'
+    report = services.import_places(broken, file_format="csv")
+    assert any("not valid CSV" in problem for problem in report.file_errors)
+    assert Place.objects.count() == before
