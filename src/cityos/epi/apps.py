@@ -29,6 +29,9 @@ class EpiConfig(CityAppConfig):
         registry.add_api_router(ApiRouter("epi", router, tags=("epidemic intelligence",)))
         registry.add_nav(NavItem("epi", _("Epidemic dashboard"), "epi:dashboard", area="portal", order=40))
         registry.add_nav(NavItem("epi", _("Epidemic data"), "epi:manage", area="ops", order=60, roles=conf.WRITE_ROLES))
+        registry.add_nav(
+            NavItem("epi-reports", _("Stored reports"), "epi:reports", area="ops", order=61, roles=conf.WRITE_ROLES)
+        )
         registry.add_tile(DashboardTile("epi", _("Epidemic"), "epi:tile", order=60, refresh_seconds=300))
         registry.add_periodic_job(
             PeriodicJob(

@@ -25,6 +25,8 @@ FORECAST_EVERY_DAYS = 7
 FORECAST_HISTORY_DAYS = 364
 ADMISSION_RATE = 0.06
 LENGTH_OF_STAY = 8
+ICU_SHARE = 0.15  # of the patients in hospital
+VENTILATED_SHARE = 0.5  # of the patients in intensive care
 
 
 def _resource(icu: str, ventilators: str, beds: str) -> str:
@@ -75,7 +77,9 @@ def _expected_cases(days: int, population: int, rng: np.random.Generator) -> np.
     t = np.arange(days, dtype=np.float64)
     shift = rng.normal(0, 6)
     scale = population / 100_000
-    waves = [(120, 22, 12), (330, 28, 20), (520, 20, 15), (days + 12, 26, 25)]  # centre, width, peak per 100k
+    # centre, width, peak per 100k; the last wave peaks three weeks from now, so it is rising
+    # fast enough (Rt about 1.2) for the hospitals to fill within the forecast's 14 days.
+    waves = [(120, 22, 12), (330, 28, 20), (520, 20, 15), (days + 20, 24, 25)]
     expected = np.full(days, 0.3 * scale)
     for centre, width, peak in waves:
         expected += peak * scale * rng.uniform(0.2, 1.6) * np.exp(-0.5 * ((t - centre - shift) / width) ** 2)
@@ -134,32 +138,50 @@ def _hospital_reports(
     hospitals: list[Place], dates: list[datetime.date], city: np.ndarray, rng: np.random.Generator
 ) -> list[HospitalReport]:
     """Occupancy from the cases (admission rate, fixed stay), shared out among the hospitals;
-    capacity sized so the rising last wave is near it now."""
+    each hospital's standing capacity is sized so the rising last wave nearly fills it now."""
     if not hospitals:
         return []
-    cumulative = np.concatenate([[0.0], np.cumsum(city)])
-    index = np.arange(1, len(city) + 1)
-    occupancy = ADMISSION_RATE * (cumulative[index] - cumulative[np.maximum(index - LENGTH_OF_STAY, 0)])
+    occupancy = ADMISSION_RATE * _trailing_sums(city, LENGTH_OF_STAY)
     shares = rng.dirichlet(np.full(len(hospitals), 4.0))
     reports = []
     for hospital, share in zip(hospitals, shares, strict=True):
-        beds = rng.poisson(np.maximum(occupancy * share, 0)) + rng.poisson(15, len(dates))
-        beds_total = max(math.ceil(beds[-1] / 0.86), int(beds.max()) + 1)
-        icu = np.minimum(rng.binomial(beds, 0.15), beds)
-        icu_total = max(math.ceil(icu[-1] / 0.8), int(icu.max()) + 1)
-        ventilators = rng.binomial(icu, 0.5)
-        ventilators_total = max(math.ceil(ventilators[-1] / 0.7), int(ventilators.max()) + 1)
+        expected = np.maximum(occupancy * share, 0)
+        # Each day a share of the cases is admitted and stays LENGTH_OF_STAY days.
+        admitted = rng.binomial(city.astype(np.int64), ADMISSION_RATE * share)
+        beds = _trailing_sums(admitted, LENGTH_OF_STAY)
+        icu = rng.binomial(beds, ICU_SHARE)
+        ventilators = rng.binomial(icu, VENTILATED_SHARE)
+        beds_total = _capacity(beds, expected[-1], 0.9, rng)
+        icu_total = _capacity(icu, expected[-1] * ICU_SHARE, 0.8, rng)
+        ventilators_total = _capacity(ventilators, expected[-1] * ICU_SHARE * VENTILATED_SHARE, 0.7, rng)
         for i, day in enumerate(dates):
             reports.append(
                 HospitalReport(
                     hospital=hospital,
                     date=day,
-                    beds_total=beds_total,
+                    beds_total=int(beds_total[i]),
                     beds_occupied=int(beds[i]),
-                    icu_total=icu_total,
+                    icu_total=int(icu_total[i]),
                     icu_occupied=int(icu[i]),
-                    ventilators_total=ventilators_total,
+                    ventilators_total=int(ventilators_total[i]),
                     ventilators_occupied=int(ventilators[i]),
                 )
             )
     return reports
+
+
+def _capacity(occupied: np.ndarray, expected_now: float, share_now: float, rng: np.random.Generator) -> np.ndarray:
+    """Daily totals: a standing capacity that today's expected occupancy fills to about
+    ``share_now`` (and that the last two weeks never passed), and on the days of earlier waves
+    that passed it, surge beds opened for the wave and closed after; so the rising wave will
+    pass today's capacity, as the capacity alert is meant to show."""
+    standing = max(math.ceil(expected_now / share_now), int(occupied[-14:].max()) + 1)
+    surge = occupied + rng.integers(1, 6, len(occupied))
+    return np.where(occupied >= standing, surge, standing)
+
+
+def _trailing_sums(values: np.ndarray, days: int) -> np.ndarray:
+    """values[t-days+1 .. t] summed for every t (shorter at the start)."""
+    cumulative = np.concatenate([[0], np.cumsum(values)])
+    index = np.arange(1, len(values) + 1)
+    return np.asarray(cumulative[index] - cumulative[np.maximum(index - days, 0)])

@@ -9,7 +9,7 @@ from typing import Any, cast
 import numpy as np
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Max, Sum
+from django.db.models import Max, Q, QuerySet, Sum
 
 from cityos.core.geo import selectors as geo_selectors
 from cityos.core.geo.models import District, Place, PlaceKind
@@ -141,3 +141,69 @@ def risk_feature_collection(data: dict[str, Any] | None, language: str | None = 
             }
         )
     return {"type": "FeatureCollection", "features": features}
+
+
+# The staff list of stored reports: per kind, its model, the sorts offered (name -> fields) and
+# the fields a search looks in.
+REPORT_KINDS = ("cases", "lab", "hospital")
+REPORT_SORTS: dict[str, dict[str, tuple[str, ...]]] = {
+    "cases": {
+        "date": ("date", "district__name"),
+        "district": ("district__name", "date"),
+        "local": ("local", "date"),
+        "imported": ("imported", "date"),
+        "updated": ("updated_at",),
+    },
+    "lab": {
+        "date": ("date", "district__name"),
+        "district": ("district__name", "date"),
+        "tests": ("tests", "date"),
+        "positives": ("positives", "date"),
+        "updated": ("updated_at",),
+    },
+    "hospital": {
+        "date": ("date", "hospital__name"),
+        "hospital": ("hospital__name", "date"),
+        "beds": ("beds_occupied", "date"),
+        "icu": ("icu_occupied", "date"),
+        "ventilators": ("ventilators_occupied", "date"),
+        "updated": ("updated_at",),
+    },
+}
+
+
+def stored_reports(
+    kind: str,
+    *,
+    district: District | None = None,
+    hospital: Place | None = None,
+    date_from: datetime.date | None = None,
+    date_to: datetime.date | None = None,
+    q: str = "",
+    sort: str = "-date",
+) -> QuerySet[Any]:
+    """The stored reports of one kind, filtered, searched and sorted (``sort`` is a key of
+    ``REPORT_SORTS[kind]``, with "-" for descending)."""
+    found: QuerySet[Any]
+    if kind == "hospital":
+        found = HospitalReport.objects.select_related("hospital", "hospital__district")
+        if district is not None:
+            found = found.filter(hospital__district=district)
+        if hospital is not None:
+            found = found.filter(hospital=hospital)
+        if q:
+            found = found.filter(Q(hospital__name__icontains=q) | Q(hospital__district__name__icontains=q))
+    else:
+        found = (CaseCount if kind == "cases" else LabResult).objects.select_related("district")
+        if district is not None:
+            found = found.filter(district=district)
+        if q:
+            found = found.filter(Q(district__name__icontains=q) | Q(district__code__icontains=q))
+    if date_from is not None:
+        found = found.filter(date__gte=date_from)
+    if date_to is not None:
+        found = found.filter(date__lte=date_to)
+    descending = sort.startswith("-")
+    fields = REPORT_SORTS[kind][sort.removeprefix("-")]
+    # The pk last keeps pages stable when the sorted values tie.
+    return found.order_by(*(f"-{f}" if descending else f for f in fields), "-pk" if descending else "pk")

@@ -284,7 +284,18 @@ def import_csv(kind_key: str, source: bytes | str, *, by: Any, dry_run: bool = F
         except UnicodeDecodeError:
             report.file_errors.append(_("The file is not UTF-8 text; save it as UTF-8 and try again."))
             return report
-    reader = csv.DictReader(io.StringIO(source))
+    # newline="" lets the csv module handle quoted line breaks and \r\n itself.
+    reader = csv.DictReader(io.StringIO(source, newline=""))
+    try:
+        return _import_rows(kind_key, kind, reader, report, by=by, dry_run=dry_run)
+    except csv.Error as error:
+        report.file_errors.append(_("The file is not valid CSV (%(problem)s).") % {"problem": error})
+        return report
+
+
+def _import_rows(
+    kind_key: str, kind: Any, reader: csv.DictReader[str], report: ImportReport, *, by: Any, dry_run: bool
+) -> ImportReport:
     columns = [c.strip() for c in (reader.fieldnames or [])]
     missing = [c for c in csv_columns(kind_key) if c not in columns and not (kind.key == "cases" and c == "imported")]
     if missing:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cityos.epi import views
+from cityos.epi import sms, views
 
 app_name = "epi"
 urlpatterns = [
@@ -8,5 +8,7 @@ urlpatterns = [
     path("data/<slug:name>.csv", views.download, name="download"),
     path("manage/", views.manage, name="manage"),
     path("manage/import/", views.import_file, name="import"),
+    path("manage/reports/", views.reports, name="reports"),
     path("tile/", views.tile, name="tile"),
+    path("hooks/sms/", sms.inbound_sms, name="inbound-sms"),
 ]

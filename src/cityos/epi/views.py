@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -20,7 +21,7 @@ from django.utils.translation import gettext as _
 from cityos.core.accounts.permissions import staff_required
 from cityos.core.geo import selectors as geo_selectors
 from cityos.epi import conf, selectors, services, svg
-from cityos.epi.forms import FORMS, ImportForm
+from cityos.epi.forms import FORMS, SORT_LABELS, ImportForm, ReportListForm
 
 FORECAST_HISTORY_DAYS = 28
 DASHBOARD_CACHE_SECONDS = 300  # a refresh clears it at once where the cache is shared (Redis)
@@ -282,3 +283,79 @@ def tile(request: HttpRequest) -> HttpResponse:
     resources = resource_labels()
     alerts = [{**a, "label": resources.get(a["resource"], a["resource"])} for a in data.get("alerts", [])]
     return render(request, "epi/tile.html", {"data": data, "districts": _districts(data)[:3], "alerts": alerts})
+
+
+REPORTS_PAGE_SIZE = 50
+# The export has the import's columns, so a corrected file can be uploaded again.
+REPORT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "cases": ("district", "date", "local", "imported"),
+    "lab": ("district", "date", "tests", "positives"),
+    "hospital": (
+        "hospital",
+        "date",
+        "beds_total",
+        "beds_occupied",
+        "icu_total",
+        "icu_occupied",
+        "ventilators_total",
+        "ventilators_occupied",
+    ),
+}
+
+
+def _report_row(kind: str, report: Any) -> list[Any]:
+    key = report.hospital_id if kind == "hospital" else report.district.code
+    return [key, report.date.isoformat(), *(getattr(report, c) for c in REPORT_COLUMNS[kind][2:])]
+
+
+@staff_required(*conf.WRITE_ROLES)
+def reports(request: HttpRequest) -> HttpResponse:
+    """Stored case counts, lab results and hospital reports: filtered, searched, sorted, paged
+    and exported as CSV (``?export=csv``, every matching row)."""
+    form = ReportListForm(request.GET or None)
+    if request.GET and not form.is_valid():
+        return render(request, "epi/reports.html", {"form": form, "page": None}, status=400)
+    filters: dict[str, Any] = form.cleaned_data if request.GET else {"kind": "cases", "sort": "-date"}
+    kind, sort = filters["kind"], filters["sort"]
+    found = selectors.stored_reports(
+        kind,
+        district=filters.get("district"),
+        hospital=filters.get("hospital"),
+        date_from=filters.get("date_from"),
+        date_to=filters.get("date_to"),
+        q=filters.get("q", ""),
+        sort=sort,
+    )
+    if request.GET.get("export") == "csv":
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="epi-{kind}-reports.csv"'
+        writer = csv.writer(response)
+        writer.writerow(REPORT_COLUMNS[kind])
+        for report in found.iterator(chunk_size=2000):
+            writer.writerow(_report_row(kind, report))
+        return response
+    page = Paginator(found, REPORTS_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    query.pop("export", None)
+    sort_query = query.copy()
+    sort_query.pop("sort", None)
+    columns = []
+    for key in selectors.REPORT_SORTS[kind]:
+        if key == "updated":
+            continue
+        order = "ascending" if sort == key else "descending" if sort == f"-{key}" else ""
+        columns.append({"label": SORT_LABELS[key], "next": f"-{key}" if order == "ascending" else key, "order": order})
+    return render(
+        request,
+        "epi/reports.html",
+        {
+            "form": form,
+            "kind": kind,
+            "sort": sort,
+            "page": page,
+            "query": query.urlencode(),
+            "sort_query": sort_query.urlencode(),
+            "columns": columns,
+        },
+    )

@@ -54,3 +54,22 @@ def test_a_health_officer_enters_lab_results_by_keyboard(page, city, sign_in_bro
     form.get_by_role("button", name="Save").press("Enter")
     page.wait_for_selector("[role=status]")
     assert LabResult.objects.get().positives == 2
+
+
+def test_a_health_officer_filters_and_sorts_the_stored_reports_by_keyboard(page, city, sign_in_browser):
+    sign_in_browser(page, StaffFactory(roles=[Role.HEALTH_OFFICER]))
+    page.goto("/epi/manage/reports/")
+    assert_accessible(page, "stored epidemic reports")
+    page.locator("#id_district").select_option("small")
+    page.locator("#id_date_from").fill("2026-02-28")
+    page.get_by_role("button", name="Show").press("Enter")
+    page.wait_for_url("**district=small**")
+    assert page.get_by_role("status").inner_text() == "2 reports"
+    page.get_by_role("link", name="Local cases").press("Enter")
+    page.wait_for_url("**sort=local**")
+    assert page.locator("th[aria-sort=ascending]").inner_text() == "Local cases"
+    page.locator("#id_date_to").fill("2026-02-01")
+    page.get_by_role("button", name="Show").press("Enter")
+    page.wait_for_selector(".error-summary")
+    assert "is before the start date" in page.locator(".error-summary").inner_text()
+    assert_accessible(page, "stored epidemic reports with errors")

@@ -44,3 +44,27 @@ def test_the_demo_city_has_two_years_of_epidemic_with_measured_forecasts_and_an_
 
     registry.demo_steps["epidemic"].build(ctx)  # building again adds nothing
     assert Forecast.objects.filter(area="").values("issue_date").distinct().count() < 60
+
+
+def test_the_capacity_alert_does_not_depend_on_the_seed(settings, tmp_path):
+    # The full demo reaches this step with its generator moved on by the steps before; the
+    # standing capacity is sized on today's occupancy, so the rising wave crosses it anyway.
+    settings.VAR_DIR = tmp_path
+    settings.MEDIA_ROOT = tmp_path / "media"
+    ctx = DemoContext(rng=random.Random(2020), say=lambda text: None, data={"residents": 20})
+    for step in registry.ordered_demo_steps():
+        if step.name in {"geography", "accounts", "notifications"}:
+            step.build(ctx)
+    said: list[str] = []
+    ctx.rng, ctx.say = random.Random(4), said.append
+
+    registry.demo_steps["epidemic"].build(ctx)
+
+    crossings = snapshot().data["hospital"]["crossings"]
+    assert "beds" in crossings
+    assert "capacity alerts: beds on" in said[-1]
+    alert = Broadcast.objects.get(template_key="epi_capacity_alert", context__resource="beds")
+    assert alert.segment["roles"] == ["health_officer"]
+    assert alert.recipient_count >= 1  # the demo's health officer
+    beds = next(r for r in snapshot().data["hospital"]["resources"] if r["resource"] == "beds")
+    assert 60 <= beds["share"] < 100  # filling up, not yet full

@@ -99,3 +99,16 @@ def test_a_file_that_cannot_be_read_is_refused_whole(officer, source, says):
 def test_only_health_officers_import():
     with pytest.raises(PermissionDenied):
         services.import_csv("cases", "district,date,local\n", by=StaffFactory(roles=[Role.OPERATOR]))
+
+
+def test_a_file_that_is_not_valid_csv_is_refused_and_nothing_is_saved(officer):
+    from cityos.epi import services
+    from cityos.epi.models import HospitalReport
+
+    # One field longer than the csv module accepts (its field_size_limit) makes the file unreadable.
+    header = "hospital,date,beds_total,beds_occupied,icu_total,icu_occupied,ventilators_total,ventilators_occupied\n"
+    broken = header + '"' + "x" * 200_000 + '",2026-11-20,10,1,1,1,1,1\n'
+    report = services.import_csv("hospital", broken, by=officer)
+    assert not report.ok
+    assert any("not valid CSV" in problem for problem in report.file_errors)
+    assert not HospitalReport.objects.exists()
