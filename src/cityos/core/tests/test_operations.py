@@ -35,3 +35,56 @@ def test_logs_are_one_json_object_per_line(capsys):
     assert line["job"] == "web.prune_finished_jobs"
     assert line["event"] == "job nightly done"
     assert line["level"] == "info" and line["logger"] == "cityos.test" and "timestamp" in line
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cityos_serve_answers_over_http_with_jobs_running_in_process(tmp_path):
+    """`cityos serve --jobs` (what the demo runs): gunicorn serves pages and the in-process
+    worker takes jobs from the queue."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from django.db import connection
+
+    from cityos.core.tests.tasks import record_heartbeat
+
+    db = connection.settings_dict
+    env = dict(os.environ, CITYOS_TASK_BACKEND="django_tasks_db.DatabaseBackend", CITYOS_LOG_LEVEL="WARNING")
+    if db["ENGINE"].endswith("sqlite3"):
+        env["DATABASE_URL"] = f"sqlite:///{db['NAME']}"
+    else:
+        env["DATABASE_URL"] = (
+            f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+        )
+    marker = tmp_path / "beat.txt"
+    record_heartbeat.using(backend="default").enqueue(str(marker))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "cityos", "serve", "--port", str(port), "--jobs"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        body = b""
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+                    body = response.read()
+                if marker.exists():
+                    break
+            except OSError:
+                pass
+            time.sleep(0.3)
+        assert b'"database": "ok"' in body
+        assert marker.read_text() == "beat"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
