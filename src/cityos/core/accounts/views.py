@@ -102,7 +102,7 @@ def verify(request: HttpRequest) -> HttpResponse:
                 form.add_error("otp_token", _("Too many wrong codes. Wait a minute, then try again."))
                 break
             if device.verify_token(code):
-                otp_login(request, device)
+                _second_factor_passed(request, device)
                 return redirect(_safe_next(request, "/ops/"))
         else:
             form.add_error("otp_token", _("That code is not right. Codes change every 30 seconds: try the new one."))
@@ -122,7 +122,7 @@ def totp_setup(request: HttpRequest) -> HttpResponse:
         if device.verify_token(form.cleaned_data["otp_token"].strip()):
             device.confirmed = True
             device.save(update_fields=["confirmed"])
-            otp_login(request, device)
+            _second_factor_passed(request, device)
             messages.success(request, _("Your authenticator app is set up."))
             return redirect(_safe_next(request, "/ops/"))
         form.add_error("otp_token", _("That code is not right. Check the time on your phone and try the new code."))
@@ -135,6 +135,12 @@ def totp_setup(request: HttpRequest) -> HttpResponse:
         "accounts/totp_setup.html",
         {"form": form, "qr_svg": qr_svg, "secret": secret, "next": _safe_next(request, "/ops/")},
     )
+
+
+def _second_factor_passed(request: HttpRequest, device: TOTPDevice) -> None:
+    # A new session key when the session gains staff powers, so a key seen before cannot be reused.
+    request.session.cycle_key()
+    otp_login(request, device)
 
 
 def locked_out(

@@ -117,3 +117,13 @@ def test_the_second_factor_never_sends_staff_to_another_site(client, target):
     device = TOTPDevice.objects.get(user=staff)
     response = client.post(f"/accounts/verify/?next={target}", {"otp_token": current_code(device)})
     assert response.status_code == 302 and response["Location"] == "/ops/"
+
+
+def test_the_session_key_changes_when_the_second_factor_is_passed(client):
+    staff = StaffFactory(roles=[Role.OPERATOR])
+    client.post(reverse("accounts:sign-in"), {"username": staff.username, "password": TEST_PASSWORD})
+    before = client.session.session_key
+    device = TOTPDevice.objects.get(user=staff)
+    assert client.post("/accounts/verify/", {"otp_token": current_code(device)}).status_code == 302
+    assert client.session.session_key != before
+    assert client.get(reverse("web:ops")).status_code == 200
