@@ -34,6 +34,11 @@ class Symptom(models.TextChoices):
     FATIGUE = "fatigue", _("Tiredness or aches")
 
 
+def symptom_labels(codes: list[str]) -> list[str]:
+    """The translated names of stored symptom codes (unknown codes are skipped)."""
+    return [str(Symptom(code).label) for code in codes if code in Symptom.values]
+
+
 class Case(models.Model):
     """A person with a suspected, probable or confirmed infection."""
 
@@ -172,7 +177,7 @@ class FollowUp(models.Model):
 
     @property
     def symptom_labels(self) -> list[str]:
-        return [str(Symptom(s).label) for s in self.symptoms if s in Symptom.values]
+        return symptom_labels(self.symptoms)
 
 
 class FlagReason(models.TextChoices):
@@ -211,7 +216,7 @@ class Declaration(models.Model):
 
     @property
     def symptom_labels(self) -> list[str]:
-        return [str(Symptom(s).label) for s in self.symptoms if s in Symptom.values]
+        return symptom_labels(self.symptoms)
 
 
 class QuarantineState(models.TextChoices):
