@@ -17,3 +17,17 @@ def default_top() -> int:
 def max_top() -> int:
     """Server-driven paging: no page holds more entities than this."""
     return int(module_setting("CITYOS_STA_MAX_TOP", "10000"))
+
+
+def mqtt_url() -> str:
+    """The MQTT broker devices publish to. Empty: the embedded broker that `cityos serve --jobs`
+    (and so `make demo`) starts on EMBEDDED_MQTT_URL; in production and CI, Mosquitto."""
+    return str(module_setting("CITYOS_MQTT_URL", "")) or EMBEDDED_MQTT_URL
+
+
+def mqtt_embedded() -> bool:
+    return not module_setting("CITYOS_MQTT_URL", "")
+
+
+# Not 1883, so the demo's own broker never collides with a Mosquitto already on the machine.
+EMBEDDED_MQTT_URL = "mqtt://127.0.0.1:1884"

@@ -9,6 +9,7 @@ a numeric result (``result_number``) so comparisons and rollups use a plain floa
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 GEOJSON = "application/geo+json"
 
@@ -40,6 +41,11 @@ class Thing(models.Model):
     name = models.CharField(max_length=255)
     description = models.TextField(blank=True)
     properties = models.JSONField(null=True, blank=True)
+    # Kind of device ("water-quality", "parking-bay"...), copied from properties.kind by services,
+    # so that rules, filters and the city services select things by a plain indexed column.
+    kind = models.CharField(max_length=50, blank=True, db_index=True)
+    # Device health, kept by ingest: when anything was last heard from the device.
+    last_seen_at = models.DateTimeField(null=True, blank=True)
     # Who owns it: staff of this department manage it; empty means any sensing staff.
     department = models.ForeignKey(
         "accounts.Department", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -107,6 +113,13 @@ class Datastream(BoundingBoxMixin):
     result_time_start = models.DateTimeField(null=True, blank=True)
     result_time_end = models.DateTimeField(null=True, blank=True)
     properties = models.JSONField(null=True, blank=True)
+    # Raw observations older than this many days are deleted by a job; rollups are kept.
+    # Empty: the city's default (CITYOS_SENSING_RETENTION_DAYS), which may be "forever".
+    retention_days = models.PositiveIntegerField(null=True, blank=True)
+    # The newest observation, kept by ingest, so maps and rules need no scan of the big table.
+    last_phenomenon_time = models.DateTimeField(null=True, blank=True)
+    last_result = models.JSONField(null=True, blank=True)
+    last_result_number = models.FloatField(null=True, blank=True)
     thing = models.ForeignKey(Thing, on_delete=models.CASCADE, related_name="datastreams")
     sensor = models.ForeignKey(Sensor, on_delete=models.CASCADE, related_name="datastreams")
     observed_property = models.ForeignKey(ObservedProperty, on_delete=models.CASCADE, related_name="datastreams")
@@ -162,14 +175,209 @@ class Observation(models.Model):
         return f"{self.datastream_id} @ {self.phenomenon_time_start:%Y-%m-%d %H:%M:%S}: {self.result}"
 
 
+class RollupPeriod(models.TextChoices):
+    HOUR = "hour", _("hour")
+    DAY = "day", _("day")
+
+
+class ObservationRollup(models.Model):
+    """Count, sum, minimum and maximum of a datastream's numeric results per hour and per day.
+
+    Kept up to date in the same transaction as the observations they summarise, so a year's
+    chart reads 365 rows instead of millions; kept when retention deletes raw observations.
+    """
+
+    datastream = models.ForeignKey(Datastream, on_delete=models.CASCADE, related_name="rollups", db_index=False)
+    period = models.CharField(max_length=4, choices=RollupPeriod.choices)
+    bucket_start = models.DateTimeField()
+    count = models.PositiveIntegerField()
+    total = models.FloatField()
+    minimum = models.FloatField()
+    maximum = models.FloatField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["datastream", "period", "bucket_start"], name="sensing_rollup_bucket")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.datastream_id} {self.period} {self.bucket_start:%Y-%m-%d %H:%M}"
+
+
+class IngestReceipt(models.Model):
+    """A fingerprint of every message ingested recently, so a redelivered one is not stored twice.
+
+    MQTT QoS 1 is at-least-once: after a worker dies between storing a batch and acknowledging
+    it, the broker sends the batch again. The fingerprint is written in the same transaction as
+    the observations; a job prunes fingerprints older than the redelivery horizon.
+    """
+
+    key = models.BigIntegerField(primary_key=True)
+    received_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.key:x}"
+
+
+class DeadLetter(models.Model):
+    """A message that could not be stored, with why; operators read, fix upstream and replay."""
+
+    class Source(models.TextChoices):
+        MQTT = "mqtt", "MQTT"
+        HTTP = "http", "HTTP"
+
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.MQTT)
+    topic = models.CharField(max_length=500)
+    payload = models.TextField()
+    reason = models.TextField()
+    received_at = models.DateTimeField(db_index=True)
+    replayed_at = models.DateTimeField(null=True, blank=True)
+    replayed_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    replay_outcome = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.topic}: {self.reason[:60]}"
+
+
+class PublishGrant(models.Model):
+    """Limits a machine token to publishing observations to the datastreams it is granted.
+
+    A token with no grant publishes wherever its owner may; a token with grants publishes only
+    to those datastreams (over HTTP and MQTT) and may change nothing else.
+    """
+
+    token = models.ForeignKey("api.ApiToken", on_delete=models.CASCADE, related_name="sensing_grants")
+    datastream = models.ForeignKey(Datastream, on_delete=models.CASCADE, related_name="publish_grants")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["token", "datastream"], name="sensing_grant_unique")]
+
+    def __str__(self) -> str:
+        return f"token {self.token_id} -> Datastream({self.datastream_id})"
+
+
+class RuleKind(models.TextChoices):
+    THRESHOLD = "threshold", _("Threshold")
+    RATE = "rate", _("Rate of change")
+    SILENCE = "silence", _("Silence")
+
+
+class Comparison(models.TextChoices):
+    ABOVE = "gt", _("above")
+    AT_OR_ABOVE = "ge", _("at or above")
+    BELOW = "lt", _("below")
+    AT_OR_BELOW = "le", _("at or below")
+
+
+class Severity(models.TextChoices):
+    INFO = "info", _("Information")
+    WARNING = "warning", _("Warning")
+    CRITICAL = "critical", _("Critical")
+
+
+class AlertRule(models.Model):
+    """When to raise an alert: for one datastream, or for every datastream of a kind of thing.
+
+    - threshold: the result compared with ``threshold`` (``comparison``);
+    - rate: the change per minute between consecutive results compared with ``threshold``;
+    - silence: no observation for ``silence_minutes``.
+    The condition must hold for ``min_duration_seconds`` before the alert opens.
+    """
+
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=10, choices=RuleKind.choices)
+    datastream = models.ForeignKey(
+        Datastream, null=True, blank=True, on_delete=models.CASCADE, related_name="alert_rules"
+    )
+    # Or every datastream of things of this kind measuring this property (e.g. water-quality, pH).
+    thing_kind = models.CharField(_("kind of thing"), max_length=50, blank=True)
+    observed_property = models.ForeignKey(
+        ObservedProperty, null=True, blank=True, on_delete=models.CASCADE, related_name="alert_rules"
+    )
+    comparison = models.CharField(_("comparison"), max_length=2, choices=Comparison.choices, blank=True)
+    threshold = models.FloatField(_("threshold"), null=True, blank=True)
+    silence_minutes = models.PositiveIntegerField(_("silence (minutes)"), null=True, blank=True)
+    min_duration_seconds = models.PositiveIntegerField(_("minimum duration (seconds)"), default=0)
+    severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices, default=Severity.WARNING)
+    # Nobody acknowledged within this many minutes: the alert goes to the next level up.
+    escalate_after_minutes = models.PositiveIntegerField(_("escalate after (minutes)"), default=30)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RuleState(models.Model):
+    """Where a rule stands for one datastream: since when its condition holds (for min duration)."""
+
+    rule = models.ForeignKey(AlertRule, on_delete=models.CASCADE, related_name="states")
+    datastream = models.ForeignKey(Datastream, on_delete=models.CASCADE, related_name="+")
+    breaching_since = models.DateTimeField(null=True, blank=True)
+    last_value = models.FloatField(null=True, blank=True)
+    last_time = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["rule", "datastream"], name="sensing_rule_state_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.rule_id}/{self.datastream_id}"
+
+
+class AlertState(models.TextChoices):
+    OPEN = "open", _("Open")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    RESOLVED = "resolved", _("Resolved")
+
+
+class Alert(models.Model):
+    """One firing of a rule for one datastream: open -> acknowledged -> resolved, with who and when."""
+
+    rule = models.ForeignKey(AlertRule, on_delete=models.CASCADE, related_name="alerts")
+    datastream = models.ForeignKey(Datastream, on_delete=models.CASCADE, related_name="alerts")
+    thing = models.ForeignKey(Thing, on_delete=models.CASCADE, related_name="alerts")
+    state = models.CharField(max_length=12, choices=AlertState.choices, default=AlertState.OPEN, db_index=True)
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    message = models.TextField()
+    value = models.FloatField(null=True, blank=True)
+    opened_at = models.DateTimeField(db_index=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    # Empty with a resolved_at: the condition cleared by itself.
+    resolved_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    escalation_level = models.PositiveSmallIntegerField(default=0)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["rule", "datastream", "state"], name="sensing_alert_rule_ds")]
+
+    def __str__(self) -> str:
+        return f"{self.rule} @ {self.datastream_id} ({self.state})"
+
+
 __all__ = [
+    "Alert",
+    "AlertRule",
+    "AlertState",
+    "Comparison",
     "Datastream",
+    "DeadLetter",
     "FeatureOfInterest",
     "HistoricalLocation",
+    "IngestReceipt",
     "Location",
     "Observation",
+    "ObservationRollup",
     "ObservationType",
     "ObservedProperty",
+    "PublishGrant",
+    "RollupPeriod",
+    "RuleKind",
+    "RuleState",
     "Sensor",
+    "Severity",
     "Thing",
 ]

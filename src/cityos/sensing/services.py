@@ -405,7 +405,14 @@ def _default_feature(thing: Thing) -> int | None:
     return feature.pk
 
 
-def _store_observations(items: list[NewObservation], user: User | None, *, strict: bool) -> list[int | StaError]:
+def _store_observations(
+    items: list[NewObservation],
+    user: User | None,
+    *,
+    strict: bool,
+    system: bool = False,
+    only_datastreams: set[int] | None = None,
+) -> list[int | StaError]:
     """Validates and writes ``items`` (inside the caller's transaction); one result per item.
 
     ``strict``: the first bad item raises; otherwise bad items get their error and the rest
@@ -422,8 +429,15 @@ def _store_observations(items: list[NewObservation], user: User | None, *, stric
     unknown = sorted({item.datastream_id for item in items} - set(datastreams))
     if unknown:
         raise StaError(f"There is no Datastream with @iot.id {', '.join(map(str, unknown))}.")
+    if only_datastreams is not None:
+        outside = sorted(set(datastreams) - only_datastreams)
+        if outside:
+            raise Forbidden(
+                f"This token may only publish to Datastream {', '.join(map(str, sorted(only_datastreams)))}, "
+                f"not {', '.join(map(str, outside))}."
+            )
     for datastream in datastreams.values():
-        if not can_write(user, datastream.thing.department_id):
+        if not system and not can_write(user, datastream.thing.department_id):
             raise Forbidden(
                 f"You may not add observations to Datastream({datastream.pk}): it belongs to another department."
             )
@@ -563,10 +577,17 @@ def insert_observation_rows(rows: list[ObservationRow]) -> list[int]:
         return ids
 
 
-def create_observations(items: list[NewObservation], *, user: User | None) -> list[int | StaError]:
-    """Stores the valid items in one transaction; each outcome is the new id or why it was refused."""
+def create_observations(
+    items: list[NewObservation], *, user: User | None, system: bool = False, only_datastreams: set[int] | None = None
+) -> list[int | StaError]:
+    """Stores the valid items in one transaction; each outcome is the new id or why it was refused.
+
+    ``system``: the caller is the platform itself (MQTT ingest, simulators), already trusted
+    by the broker's access control, so no staff member is needed. ``only_datastreams``: the
+    caller's token is limited to these datastreams (see PublishGrant).
+    """
     with transaction.atomic():
-        return _store_observations(items, user, strict=False)
+        return _store_observations(items, user, strict=False, system=system, only_datastreams=only_datastreams)
 
 
 def _widen_time_ranges(rows: list[ObservationRow]) -> None:

@@ -1,0 +1,1 @@
+"""Simulated devices of the demo city, publishing over MQTT with daily patterns and faults."""
