@@ -113,4 +113,4 @@ def numeric_series(datastream_id: int, start: datetime | None, end: datetime | N
     if end is not None:
         observations = observations.filter(phenomenon_time_start__lt=end)
     rows = observations.order_by("phenomenon_time_start", "id").values_list("phenomenon_time_start", "result_number")
-    return [(when, float(value)) for when, value in rows]
+    return [(when, float(value)) for when, value in rows if value is not None]

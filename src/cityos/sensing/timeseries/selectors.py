@@ -37,4 +37,4 @@ def series(datastream_id: int, start: datetime, end: datetime, *, max_points: in
         .order_by("phenomenon_time_start", "id")
         .values_list("phenomenon_time_start", "result_number")[:max_points]
     )
-    return Series("raw", [Point(when, value, value, value, 1) for when, value in rows])
+    return Series("raw", [Point(when, v, v, v, 1) for when, v in rows if v is not None])
