@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.apps import apps
 from django.urls import reverse
 
 from cityos.core.accounts.tests.factories import ResidentFactory, StaffFactory
@@ -87,3 +88,27 @@ def test_the_operations_centre_shows_only_the_tiles_and_links_a_role_may_use(sta
     _admin, client = staff_client("administrator")
     page = client.get(reverse("web:ops")).content.decode()
     assert people in page and messages_tile in page
+
+
+def test_staff_navigation_groups_a_modules_pages_under_its_name():
+    from cityos.core.registry import NavItem
+    from cityos.core.web.context_processors import nav_groups
+
+    items = [
+        NavItem("ops", "Operations centre", "web:ops", area="ops"),
+        NavItem("epi", "Epidemic data", "epi:manage", area="ops"),
+        NavItem("places", "Places", "geo:manage", area="ops"),
+        NavItem("epi-reports", "Stored reports", "epi:reports", area="ops"),
+    ]
+    groups = nav_groups(items)
+    assert [g.namespace for g in groups] == ["web", "epi", "geo"]
+    epi = groups[1]
+    assert [i.url_name for i in epi.items] == ["epi:manage", "epi:reports"]
+    assert epi.label == str(apps.get_app_config("epi").verbose_name)
+
+
+def test_a_module_with_several_pages_opens_as_a_menu_in_the_staff_navigation(staff_client):
+    _admin, client = staff_client("administrator")
+    page = client.get(reverse("epi:manage")).content.decode()
+    assert '<li class="nav-group"><details open><summary>' in page  # its own module's menu is open
+    assert f'href="{reverse("epi:reports")}"' in page
