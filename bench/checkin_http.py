@@ -1,31 +1,33 @@
 """Check-in throughput over HTTP (issue 4): POST /api/v1/checkin/check-ins against a bare Django
-view that only inserts one row, in the same run, on the same server.
+view that only inserts one row, in the same run, on the same server, load driven by wrk.
 
-Starts `cityos serve --workers N` on a free port against DATABASE_URL (PostgreSQL for the
-figure in docs/benchmarks.md) with an extra URL, /bench/bare-insert, served by a view that
-inserts one check-in row and nothing else. Client threads on the same machine send requests
-for a fixed time to each endpoint in turn and the requests per second are printed. Each check-in
-is a new anonymous visitor (a fresh email address), so every request does the real work:
-middleware, signed-code check, double check-in query, contact encryption, insert. The API's
-per-address rate limit is lifted for the run (CITYOS_API_RATE_ANON), since every request comes
-from 127.0.0.1; the limiter itself still runs. Example:
+Starts `cityos serve --workers N` (gunicorn) on a free port against DATABASE_URL (PostgreSQL for
+the figure in docs/benchmarks.md) with an extra URL, /bench/bare-insert, served by a view that
+inserts one check-in row and nothing else. wrk (Debian's `wrk`; `apt-get install -y wrk`) on the
+same machine sends requests for a fixed time to each endpoint in turn, with a Lua script that
+writes each POST body; the rates of successful (2xx) requests are printed. Each check-in is a new
+anonymous visitor (a fresh email address from wrk's thread number and a counter), so every
+request does the real work: middleware, signed-code check, the visitor lock and double check-in
+query, contact encryption, insert. The JSON API takes no cookie and no CSRF token from a caller
+without a session, so the script sends none. The API's per-address rate limit is lifted for the
+run (CITYOS_API_RATE_ANON), since every request comes from 127.0.0.1; the limiter itself still
+runs. Example:
 
     CITYOS_VAR_DIR=/tmp/bench-checkin DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_checkin_http \\
-        .venv/bin/python bench/checkin_http.py --seconds 20 --clients 16 --workers 2
+        .venv/bin/python bench/checkin_http.py --seconds 20 --connections 16 --workers 2
 """
 
 from __future__ import annotations
 
 import argparse
 import http.client
-import itertools
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -56,6 +58,7 @@ urlpatterns = [path("bench/bare-insert", bare_insert), *city_urlpatterns]
 
 BENCH_SETTINGS = """
 import os
+import shutil
 from importlib import import_module
 
 globals().update(
@@ -74,38 +77,72 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def run_for(port: int, seconds: float, clients: int, request: callable) -> tuple[int, int]:  # type: ignore[valid-type]
-    stop = time.perf_counter() + seconds
-    counts = [0] * clients
-    failures = [0] * clients
+WRK_SCRIPT = r"""
+-- One POST per request; the body is made here so every check-in is a new visitor.
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
+function init(args)
+  path, code, tag = args[1], args[2], args[3]
+  counter = 0
+end
+function request()
+  counter = counter + 1
+  if code == "" then
+    return wrk.format("POST", path, {["Content-Length"] = "0"}, "")
+  end
+  local body = string.format('{"code":"%s","contact":"v%d-%d-%s@example.org"}', code, tid, counter, tag)
+  return wrk.format("POST", path, {["Content-Type"] = "application/json"}, body)
+end
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'WRKJSON {"requests": %d, "duration_us": %d, "status": %d, "socket": %d, "p50_us": %d, "p99_us": %d}\n',
+    summary.requests, summary.duration, e.status, e.connect + e.read + e.write + e.timeout,
+    latency:percentile(50), latency:percentile(99)))
+end
+"""
 
-    def client(index: int) -> None:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        while time.perf_counter() < stop:
-            method, path, body, headers = request()
-            connection.request(method, path, body=body, headers=headers)
-            response = connection.getresponse()
-            response.read()
-            if response.status == 201:
-                counts[index] += 1
-            else:
-                failures[index] += 1
-                if failures[index] == 1:
-                    print(f"HTTP {response.status} from {path}", file=sys.stderr)
 
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return sum(counts), sum(failures)
+def run_wrk(port: int, seconds: float, connections: int, script: Path, path: str, code: str = "") -> dict[str, float]:
+    """wrk against one endpoint; the successful requests per second and the latencies."""
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        raise SystemExit("wrk is not installed: apt-get install -y wrk")
+    threads = max(1, min(connections, os.cpu_count() or 1))
+    command = [wrk, f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "-s", str(script)]
+    command += [f"http://127.0.0.1:{port}", "--", path, code, str(time.time_ns())]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout  # noqa: S603
+    line = next(line for line in output.splitlines() if line.startswith("WRKJSON "))
+    found = json.loads(line.removeprefix("WRKJSON "))
+    duration = found["duration_us"] / 1e6
+    ok = found["requests"] - found["status"]
+    return {
+        "rate": ok / duration,
+        "failed": found["status"] + found["socket"],
+        "p50_ms": found["p50_us"] / 1000,
+        "p99_ms": found["p99_us"] / 1000,
+    }
+
+
+def combined(rounds: list[dict[str, float]]) -> dict[str, float]:
+    """Several rounds of one endpoint: the mean rate, the worst latencies, all failures."""
+    return {
+        "rate": sum(r["rate"] for r in rounds) / len(rounds),
+        "failed": sum(r["failed"] for r in rounds),
+        "p50_ms": max(r["p50_ms"] for r in rounds),
+        "p99_ms": max(r["p99_ms"] for r in rounds),
+    }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--connections", type=int, default=16, help="wrk's open connections")
     parser.add_argument("--workers", type=int, default=2, help="server worker processes")
+    parser.add_argument("--rounds", type=int, default=4, help="alternating rounds per endpoint")
     args = parser.parse_args()
 
     bench_dir = Path(tempfile.mkdtemp(prefix="cityos-bench-checkin-"))
@@ -135,6 +172,7 @@ def main() -> int:
     from cityos.checkin import services
     from cityos.checkin.models import CheckIn, Venue
 
+    Venue.objects.filter(short_code="BENCH1").delete()  # left by an interrupted run
     venue = Venue.objects.create(name="Bench venue", short_code="BENCH1", contact_email="b@example.org")
     code = services.venue_code(venue)
     port = free_port()
@@ -143,18 +181,8 @@ def main() -> int:
         stdout=subprocess.DEVNULL,
         stderr=(bench_dir / "server.log").open("w"),
     )
-    visitor = itertools.count()
-    lock = threading.Lock()
-
-    def check_in() -> tuple[str, str, bytes, dict[str, str]]:
-        with lock:
-            n = next(visitor)
-        body = json.dumps({"code": code, "contact": f"visitor{n}-{port}@example.org"}).encode()
-        return "POST", "/api/v1/checkin/check-ins", body, {"Content-Type": "application/json"}
-
-    def bare() -> tuple[str, str, bytes, dict[str, str]]:
-        return "POST", f"/bench/bare-insert?venue={venue.pk}", b"", {}
-
+    script = bench_dir / "checkin.lua"
+    script.write_text(WRK_SCRIPT)
     try:
         for _ in range(150):
             try:
@@ -164,24 +192,39 @@ def main() -> int:
                     break
             except OSError:
                 time.sleep(0.2)
-        run_for(port, 2, args.clients, bare)  # warm up both
-        run_for(port, 2, args.clients, check_in)
-        bare_count, bare_failed = run_for(port, args.seconds, args.clients, bare)
-        real_count, real_failed = run_for(port, args.seconds, args.clients, check_in)
+        bare_path = f"/bench/bare-insert?venue={venue.pk}"
+        real_path = "/api/v1/checkin/check-ins"
+        run_wrk(port, 2, args.connections, script, bare_path)  # warm up both
+        run_wrk(port, 2, args.connections, script, real_path, code)
+        # Rounds alternate the two endpoints, so a change in the machine's other load during the
+        # run weighs on both alike (the ratio is the figure that matters on a shared machine).
+        each = max(1.0, args.seconds / args.rounds)
+        bare_rounds = []
+        real_rounds = []
+        for _ in range(args.rounds):
+            bare_rounds.append(run_wrk(port, each, args.connections, script, bare_path))
+            real_rounds.append(run_wrk(port, each, args.connections, script, real_path, code))
+        bare, real = combined(bare_rounds), combined(real_rounds)
     finally:
         server.terminate()
         server.wait(timeout=30)
     database = url.split(":", 1)[0] or "sqlite"
-    bare_rate, real_rate = bare_count / args.seconds, real_count / args.seconds
+    ratio = real["rate"] / bare["rate"] if bare["rate"] else 0.0
+
+    def figures(found: dict[str, float]) -> str:
+        return (
+            f"{found['rate']:,.0f} requests/s (p50 {found['p50_ms']:.1f} ms, p99 {found['p99_ms']:.1f} ms, "
+            f"{found['failed']:.0f} failed)"
+        )
+
     print(
-        f"bare insert view: {bare_rate:,.0f} requests/s ({bare_failed} failed); "
-        f"check-in endpoint: {real_rate:,.0f} requests/s ({real_failed} failed); "
-        f"ratio {real_rate / bare_rate:.2f} "
-        f"[{database}, {args.clients} client threads, {args.workers} server workers, {args.seconds:.0f} s each; "
+        f"bare insert view: {figures(bare)}; check-in endpoint: {figures(real)}; ratio {ratio:.2f} "
+        f"[{database}, wrk {args.connections} connections, {args.workers} server workers, {args.seconds:.0f} s each "
+        f"in {args.rounds} alternating rounds; "
         f"{CheckIn.objects.filter(venue=venue).count():,} rows]"
     )
     venue.delete()
-    if real_failed or bare_failed:
+    if real["failed"] or bare["failed"]:
         print(f"failures: see the server's log, {bench_dir / 'server.log'}")
         return 1
     return 0

@@ -35,6 +35,16 @@ class CheckinConfig(CityAppConfig):
                 roles=conf.HEALTH_ROLES,
             )
         )
+        registry.add_nav(
+            NavItem(
+                "checkin-activity",
+                _("Check-in activity"),
+                "checkin:ops-activity",
+                area="ops",
+                order=62,
+                roles=conf.HEALTH_ROLES,
+            )
+        )
         registry.add_api_router(ApiRouter("checkin", router, tags=("check-in",)))
         registry.add_periodic_job(
             PeriodicJob(

@@ -34,6 +34,12 @@ def double_check_in_window() -> timedelta:
     return timedelta(minutes=int(module_setting("CITYOS_CHECKIN_DOUBLE_MINUTES", "30")))
 
 
+def page_limit_per_hour() -> int:
+    """Check-in attempts from the poster page per client address per hour
+    (CITYOS_CHECKIN_LIMIT_PER_HOUR); generous, as a venue's wifi puts many visitors behind one address."""
+    return int(module_setting("CITYOS_CHECKIN_LIMIT_PER_HOUR", "120"))
+
+
 def contact_key() -> bytes:
     """Fernet key for the contacts of anonymous check-ins (CITYOS_CHECKIN_CONTACT_KEY, or derived
     from SECRET_KEY so a laptop needs no setup)."""

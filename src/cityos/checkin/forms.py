@@ -56,3 +56,30 @@ class VenueFilterForm(forms.Form):
 class AlertFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
     state = forms.ChoiceField(label=_("State"), required=False, choices=[("", _("All")), *AlertState.choices])
+
+
+class ActivityFilterForm(forms.Form):
+    """The staff activity page's filters; dates are local days, both included."""
+
+    district = forms.ModelChoiceField(
+        label=_("District"), queryset=District.objects.none(), required=False, empty_label=_("All districts")
+    )
+    start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    # A longer span is mostly empty days: check-ins are deleted after the retention period.
+    LONGEST_DAYS = 92
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["district"].queryset = District.objects.order_by("name")  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("start"), data.get("end")
+        if start and end:
+            if end < start:
+                self.add_error("end", _("The end date is before the start date."))
+            elif (end - start).days + 1 > self.LONGEST_DAYS:
+                self.add_error("end", _("Choose at most %(days)d days.") % {"days": self.LONGEST_DAYS})
+        return data

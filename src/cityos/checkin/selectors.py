@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from functools import reduce
 from operator import or_
 
-from django.db.models import DateTimeField, ExpressionWrapper, F, Q, QuerySet
-from django.db.models.functions import Coalesce
+from django.db.models import Count, DateTimeField, ExpressionWrapper, F, Q, QuerySet
+from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
 
 from cityos.checkin import conf
 from cityos.checkin.models import AlertState, CheckIn, ExposureAlert, Venue
@@ -110,3 +112,49 @@ def exposure_alerts_for(person: User) -> QuerySet[ExposureAlert]:
         .distinct()
         .order_by("-visit_start")
     )
+
+
+# --- Activity for health staff: check-ins and exposures by day, district and venue ----------
+
+
+@dataclass(frozen=True)
+class Activity:
+    days: list[date]
+    per_day: list[int]
+    # district id (None: venues without a district) -> (check-ins, exposures)
+    per_district: dict[int | None, tuple[int, int]]
+    # (venue id, name, district id, check-ins, exposures), busiest first
+    per_venue: list[tuple[int, str, int | None, int, int]]
+
+
+def activity(start: date, end: date, *, district_id: int | None = None) -> Activity:
+    """Counts only (no person): check-ins per local day, and check-ins and exposure alerts
+    (proposed or sent, by visit start) per district and per venue, from ``start`` to ``end``."""
+    zone = timezone.get_current_timezone()
+    since = datetime.combine(start, time.min, tzinfo=zone)
+    until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone)
+    visits = CheckIn.objects.filter(checked_in_at__gte=since, checked_in_at__lt=until)
+    alerts = ExposureAlert.objects.filter(visit_start__gte=since, visit_start__lt=until).exclude(
+        state=AlertState.DISMISSED
+    )
+    if district_id is not None:
+        visits = visits.filter(venue__district_id=district_id)
+        alerts = alerts.filter(venue__district_id=district_id)
+    by_day = dict(
+        visits.annotate(day=TruncDate("checked_in_at", tzinfo=zone)).values_list("day").annotate(n=Count("pk"))
+    )
+    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    venue_visits = dict(visits.values_list("venue_id").annotate(n=Count("pk")))
+    venue_alerts = dict(alerts.values_list("venue_id").annotate(n=Count("pk")))
+    per_venue: list[tuple[int, str, int | None, int, int]] = [
+        (pk, name, district, venue_visits.get(pk, 0), venue_alerts.get(pk, 0))
+        for pk, name, district in Venue.objects.filter(pk__in=set(venue_visits) | set(venue_alerts)).values_list(
+            "pk", "name", "district_id"
+        )
+    ]
+    per_venue.sort(key=lambda row: (-row[4], -row[3], row[1]))
+    per_district: dict[int | None, tuple[int, int]] = {}
+    for _pk, _name, district, n_visits, n_alerts in per_venue:
+        before = per_district.get(district, (0, 0))
+        per_district[district] = (before[0] + n_visits, before[1] + n_alerts)
+    return Activity(days, [by_day.get(day, 0) for day in days], per_district, per_venue)

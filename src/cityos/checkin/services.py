@@ -20,6 +20,8 @@ from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import IntegerField, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -84,10 +86,20 @@ def _unsign_venue_code(code: str) -> tuple[int, int]:
     return venue_id, version
 
 
-def venue_for_code(code: str) -> Venue:
-    """The venue of a poster's code; refuses forged codes, replaced posters and closed venues."""
+def venue_for_code(code: str, *, lock_visitor: str = "") -> Venue:
+    """The venue of a poster's code; refuses forged codes, replaced posters and closed venues.
+
+    With ``lock_visitor`` (inside a transaction), the same query takes the visitor's lock at this
+    venue (see ``_lock_visitor``): the lock comes with the venue's row, before any later read.
+    """
     venue_id, version = _unsign_venue_code(code)
-    venue = Venue.objects.filter(pk=venue_id).first()
+    found = Venue.objects.filter(pk=venue_id)
+    if lock_visitor and transaction.get_connection().vendor == "postgresql":
+        key = _visitor_lock_key(venue_id, lock_visitor)
+        found = found.annotate(
+            _locked=RawSQL("(SELECT 1 FROM pg_advisory_xact_lock(%s))", (key,), output_field=IntegerField())
+        )
+    venue = found.first()
     if venue is None or not venue.is_active:
         raise ValidationError(_("This venue no longer takes check-ins."), code="closed")
     if version != venue.poster_version:
@@ -307,50 +319,154 @@ def check_in(
     venue within the double check-in window (unless they checked out in between).
     """
     now = timezone.now()
-    if venue is None:
-        try:
-            venue = venue_for_code(code)
-        except ValidationError as error:
-            raise ValidationError({"code": error.error_list}) from error
-    when = _clean_time(at, now)
     if person is not None and not person.is_authenticated:
         person = None
-    fields: dict[str, Any] = {}
+    # The contact is read first (its keyed hash names the visitor to lock), but a bad one is
+    # reported after the poster and the time, as the form shows them in that order.
+    parsed: Contact | None = None
+    contact_error: ValidationError | None = None
     if person is None:
-        parsed = parse_contact(contact)
-        digest = contact_digest(parsed.address)
-        fields = {
-            "contact_encrypted": encrypt_contact(parsed.address),
-            "contact_channel": parsed.channel,
-            "contact_digest": digest,
-        }
-        same_visitor = CheckIn.objects.filter(contact_digest=digest)
-        language = _language(language)
-    else:
-        same_visitor = CheckIn.objects.filter(person=person)
-        language = _language(language or person.language)
+        try:
+            parsed = parse_contact(contact)
+        except ValidationError as error:
+            contact_error = error
+    visitor = ""
+    if person is not None:
+        visitor = f"user:{person.pk}"
+    elif parsed is not None:
+        visitor = f"contact:{contact_digest(parsed.address)}"
     window = conf.double_check_in_window()
-    earlier = (
-        same_visitor.filter(
+    with transaction.atomic():
+        # The repeat test and the insert must not interleave with a simultaneous request of the
+        # same visitor at the same venue: the pair (venue, visitor) is locked for the transaction,
+        # in the same statement that reads the venue (one round trip fewer per check-in).
+        if venue is None:
+            try:
+                venue = venue_for_code(code, lock_visitor=visitor)
+            except ValidationError as error:
+                raise ValidationError({"code": error.error_list}) from error
+        elif visitor:
+            _lock_visitor(venue.pk, visitor)
+        when = _clean_time(at, now)
+        if contact_error is not None:
+            raise contact_error
+        fields: dict[str, Any] = {}
+        if parsed is not None:
+            digest = visitor.removeprefix("contact:")
+            fields = {
+                "contact_encrypted": encrypt_contact(parsed.address),
+                "contact_channel": parsed.channel,
+                "contact_digest": digest,
+            }
+            same_visitor = CheckIn.objects.filter(contact_digest=digest)
+            language = _language(language)
+        else:
+            assert person is not None
+            same_visitor = CheckIn.objects.filter(person=person)
+            language = _language(language or person.language)
+        repeat = same_visitor.filter(
             venue=venue,
             checked_in_at__gt=when - window,
             checked_in_at__lte=when + window,
             checked_out_at__isnull=True,
         )
-        .order_by("-checked_in_at")
-        .first()
+        made = _insert_unless_repeat(
+            repeat,
+            venue=venue,
+            person=person,
+            language=language,
+            source=source,
+            checked_in_at=when,
+            contact_encrypted=fields.get("contact_encrypted", ""),
+            contact_channel=fields.get("contact_channel", ""),
+            contact_digest=fields.get("contact_digest", ""),
+        )
+        if made is None:
+            earlier = repeat.order_by("-checked_in_at").first()
+            since = earlier.checked_in_at if earlier is not None else when
+            raise _invalid(
+                "code",
+                _("You are already checked in at %(venue)s since %(time)s.")
+                % {"venue": venue.name, "time": timezone.localtime(since).strftime("%H:%M")},
+                "already_checked_in",
+            )
+        return made
+
+
+def _insert_unless_repeat(
+    repeat: QuerySet[CheckIn],
+    *,
+    venue: Venue,
+    person: User | None,
+    language: str,
+    source: str,
+    checked_in_at: datetime,
+    contact_encrypted: str,
+    contact_channel: str,
+    contact_digest: str,
+) -> CheckIn | None:
+    """Insert the check-in unless ``repeat`` finds one, in one statement (one round trip fewer
+    than a test then an insert); None when it was a repeat. The visitor lock is already held,
+    and the statement's snapshot is taken after it, so it sees a simultaneous request's row."""
+    connection = transaction.get_connection()
+    values: dict[str, Any] = {
+        "venue_id": venue.pk,
+        "person_id": person.pk if person is not None else None,
+        "contact_encrypted": contact_encrypted,
+        "contact_channel": contact_channel,
+        "contact_digest": contact_digest,
+        "language": language,
+        "source": source,
+        "checked_in_at": connection.ops.adapt_datetimefield_value(checked_in_at),
+    }
+    repeat_sql, repeat_params = repeat.values("pk").query.sql_with_params()
+    columns = ", ".join(connection.ops.quote_name(name) for name in values)
+    placeholders = ", ".join(["%s"] * len(values))
+    table = connection.ops.quote_name(CheckIn._meta.db_table)
+    sql = (
+        # Names come from the model; every value is bound.
+        f"INSERT INTO {table} ({columns}) SELECT {placeholders} "
+        f"WHERE NOT EXISTS ({repeat_sql}) RETURNING {connection.ops.quote_name('id')}"
     )
-    if earlier is not None:
-        raise _invalid(
-            "code",
-            _("You are already checked in at %(venue)s since %(time)s.")
-            % {"venue": venue.name, "time": timezone.localtime(earlier.checked_in_at).strftime("%H:%M")},
-            "already_checked_in",
-        )
-    with transaction.atomic():
-        return CheckIn.objects.create(
-            venue=venue, person=person, language=language, source=source, checked_in_at=when, **fields
-        )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values.values(), *repeat_params])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    made = CheckIn(
+        pk=row[0],
+        venue=venue,
+        person=person,
+        contact_encrypted=contact_encrypted,
+        contact_channel=contact_channel,
+        contact_digest=contact_digest,
+        language=language,
+        source=source,
+        checked_in_at=checked_in_at,
+    )
+    made._state.adding = False
+    made._state.db = connection.alias
+    return made
+
+
+def _visitor_lock_key(venue_id: int, visitor: str) -> int:
+    digest = hashlib.blake2b(f"cityos.checkin:{venue_id}:{visitor}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _lock_visitor(venue_id: int, visitor: str) -> None:
+    """Serialise check-ins of one visitor at one venue until the transaction ends.
+
+    PostgreSQL: a transaction-scoped advisory lock on a 64-bit hash of the pair (no row to
+    create or clean up, so nothing about the visit outlives retention, and different visitors
+    never wait for each other). SQLite: the transaction already holds the database's write lock
+    from BEGIN (``transaction_mode`` IMMEDIATE in settings), so check and insert cannot interleave.
+    """
+    connection = transaction.get_connection()
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_visitor_lock_key(venue_id, visitor)])
 
 
 def checkout_token(check_in: CheckIn) -> str:

@@ -4,28 +4,32 @@ of venues and exposure alerts; the SMS webhook."""
 from __future__ import annotations
 
 import csv
+from datetime import date, timedelta
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from cityos.checkin import conf, selectors, services
-from cityos.checkin.forms import AlertFilterForm, AnonymousCheckInForm, VenueFilterForm, VenueForm
+from cityos.checkin import charts, conf, selectors, services
+from cityos.checkin.forms import ActivityFilterForm, AlertFilterForm, AnonymousCheckInForm, VenueFilterForm, VenueForm
 from cityos.checkin.models import AlertState, ExposureAlert, Venue
 from cityos.checkin.poster import poster_pdf
 from cityos.core.accounts.models import User
 from cityos.core.accounts.permissions import holds_any_role, staff_required
+from cityos.core.audit.middleware import client_ip
 from cityos.core.audit.services import record_access, record_bulk_access
+from cityos.core.geo.models import District
 from cityos.core.notifications.webhooks import gateway_authorised, gateway_payload, problem
 
 
@@ -57,6 +61,11 @@ def checkin_page(request: HttpRequest, code: str) -> HttpResponse:
     person = _user(request)
     form = AnonymousCheckInForm(retention_days=conf.retention_days())
     refused = ""
+    if request.method == "POST" and _too_many_check_ins(request):
+        reason = _("Too many check-ins were sent from this connection. Wait a few minutes and try again.")
+        response = render(request, "checkin/refused.html", {"reason": reason}, status=429)
+        response["Retry-After"] = "600"
+        return response
     if request.method == "POST":
         if person is None:
             form = AnonymousCheckInForm(request.POST, retention_days=conf.retention_days())
@@ -87,6 +96,18 @@ def checkin_page(request: HttpRequest, code: str) -> HttpResponse:
         },
         status=409 if refused else (400 if form.errors else 200),
     )
+
+
+def _too_many_check_ins(request: HttpRequest) -> bool:
+    """Counts check-in attempts per client address per hour in the shared cache, as sign-up does."""
+    key = f"cityos:checkin-page:{client_ip(request)}"
+    cache.add(key, 0, timeout=3600)
+    try:
+        attempts = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=3600)
+        attempts = 1
+    return attempts > conf.page_limit_per_hour()
 
 
 def checked_in(request: HttpRequest, token: str) -> HttpResponse:
@@ -309,6 +330,85 @@ def ops_alert(request: HttpRequest, alert_id: int) -> HttpResponse:
             "proposed": alert.state == AlertState.PROPOSED,
         },
     )
+
+
+@staff_required(*conf.HEALTH_ROLES)
+def ops_activity(request: HttpRequest) -> HttpResponse:
+    """Check-ins per day and, per district and venue, check-ins and exposures: counts only."""
+    form, start, end, district = _activity_filters(request)
+    found = selectors.activity(start, end, district_id=district.pk if district else None)
+    names = {d.pk: d.name for d in District.objects.all()}
+    top = max((visits for visits, _alerts in found.per_district.values()), default=0)
+    rows = [
+        {"name": names.get(pk, "") if pk else _("No district"), "check_ins": visits, "exposures": alerts}
+        for pk, (visits, alerts) in sorted(found.per_district.items(), key=lambda item: -item[1][0])
+    ]
+    query = request.GET.copy()
+    chart = charts.daily_bars(
+        "checkins-per-day",
+        _("Check-ins per day"),
+        _("%(total)d check-ins from %(start)s to %(end)s; the busiest day had %(most)d.")
+        % {"total": sum(found.per_day), "start": start, "end": end, "most": max(found.per_day, default=0)},
+        found.days,
+        found.per_day,
+    )
+    return render(
+        request,
+        "checkin/ops_activity.html",
+        {
+            "form": form,
+            "start": start,
+            "end": end,
+            "chart": chart,
+            "days": list(zip(found.days, found.per_day, strict=True)),
+            "districts": rows,
+            "venues": found.per_venue[:50],
+            "venue_names": names,
+            "top": top,
+            "geojson_url": reverse("checkin:ops-activity-map") + ("?" + query.urlencode() if query else ""),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@staff_required(*conf.HEALTH_ROLES)
+def ops_activity_map(request: HttpRequest) -> HttpResponse:
+    """The districts as GeoJSON, each with its check-ins, exposures and fill for the page's map."""
+    _form, start, end, district = _activity_filters(request)
+    found = selectors.activity(start, end, district_id=district.pk if district else None)
+    top = max((visits for visits, _alerts in found.per_district.values()), default=0)
+    districts = District.objects.all() if district is None else District.objects.filter(pk=district.pk)
+    features = []
+    for each in districts:
+        visits, alerts = found.per_district.get(each.pk, (0, 0))
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": each.geometry,
+                "properties": {
+                    "name": f"{each.name}: "
+                    + _("%(check_ins)d check-ins, %(exposures)d exposures")
+                    % {"check_ins": visits, "exposures": alerts},
+                    "check_ins": visits,
+                    "exposures": alerts,
+                    "fill": charts.fill_for(visits, top),
+                },
+            }
+        )
+    return JsonResponse({"type": "FeatureCollection", "features": features}, content_type="application/geo+json")
+
+
+def _activity_filters(request: HttpRequest) -> tuple[ActivityFilterForm, date, date, District | None]:
+    """The valid filters, or the last retention period of the whole city when they are not."""
+    form = ActivityFilterForm(request.GET or None)
+    end = timezone.localdate()
+    start = end - timedelta(days=conf.retention_days() - 1)
+    district = None
+    if form.is_bound and form.is_valid():
+        end = form.cleaned_data["end"] or end
+        start = form.cleaned_data["start"] or min(start, end)
+        district = form.cleaned_data["district"]
+    return form, start, end, district
 
 
 # --- SMS route ---------------------------------------------------------------------------

@@ -66,10 +66,22 @@ class Scheduler(threading.Thread):
         self._stop_event.set()
 
 
+def start_background_services() -> None:
+    """Starts every app's background services (see Registry.add_background_service) in this process."""
+    from cityos.core.registry import registry
+
+    for service in registry.background_services.values():
+        try:
+            service.start()
+        except Exception:  # one app's service must not keep the others or the server down
+            logger.exception("background service failed to start", extra={"service": service.name})
+
+
 def start_in_process_workers(threads: int = 2, interval: float = 1.0) -> list[threading.Thread]:
-    """For the demo: a scheduler and worker threads inside the web process."""
+    """For the demo: a scheduler, worker threads and the apps' background services in the web process."""
     from django_tasks_db.management.commands.db_worker import Worker
 
+    start_background_services()
     started: list[threading.Thread] = [Scheduler()]
     for index in range(threads):
         worker = Worker(

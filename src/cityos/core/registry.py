@@ -94,6 +94,18 @@ class PersonalData:
 
 
 @dataclass(frozen=True)
+class BackgroundService:
+    """A long-running part of an app (a broker, a consumer) that ``start`` launches in threads.
+
+    ``cityos serve --jobs`` and ``cityos worker`` call every ``start`` once per process; it
+    decides from its own settings whether to run and must return quickly (start threads).
+    """
+
+    name: str
+    start: Callable[[], None]
+
+
+@dataclass(frozen=True)
 class EventSubscription:
     event_name: str
     handler: Callable[..., None]
@@ -109,6 +121,7 @@ class Registry:
         self.api_routers: dict[str, ApiRouter] = {}
         self.personal_data: dict[str, PersonalData] = {}
         self.subscriptions: list[EventSubscription] = []
+        self.background_services: dict[str, BackgroundService] = {}
 
     @staticmethod
     def _add(table: dict[str, Any], key: str, item: Any) -> None:
@@ -133,6 +146,9 @@ class Registry:
 
     def declare_personal_data(self, declaration: PersonalData) -> None:
         self._add(self.personal_data, declaration.model_label, declaration)
+
+    def add_background_service(self, name: str, start: Callable[[], None]) -> None:
+        self._add(self.background_services, name, BackgroundService(name, start))
 
     def subscribe(self, event_name: str, handler: Callable[..., None], *, durable: bool) -> None:
         subscription = EventSubscription(event_name, handler, durable)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime
+import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, cast
 
 import numpy as np
@@ -97,8 +99,36 @@ def dashboard_cache_key(language: str | None) -> str:
     return f"epi:dashboard:{language or settings.LANGUAGE_CODE}"
 
 
+@dataclass(frozen=True)
+class DashboardVersion:
+    stamp: str  # changes with every refresh: part of the ETag and of the cached page's key
+    computed_at: datetime.datetime | None
+
+
+# Asked of the database at most this often per process: a refresh made by another process
+# (the worker) shows within this time; one made in this process shows at once.
+VERSION_TTL_SECONDS = 5.0
+_version_memo: tuple[float, DashboardVersion] | None = None
+
+
+def dashboard_version() -> DashboardVersion:
+    """When the public snapshot was computed, read cheaply (one primary-key lookup, memoised)."""
+    global _version_memo
+    now = time.monotonic()
+    if _version_memo is not None and now - _version_memo[0] < VERSION_TTL_SECONDS:
+        return _version_memo[1]
+    computed_at = DashboardSnapshot.objects.filter(key="public").values_list("computed_at", flat=True).first()
+    version = DashboardVersion(
+        stamp=f"{computed_at.timestamp():.6f}" if computed_at else "none", computed_at=computed_at
+    )
+    _version_memo = (now, version)
+    return version
+
+
 def forget_dashboard() -> None:
     """Drop the cached dashboard in every language (after a refresh)."""
+    global _version_memo
+    _version_memo = None
     cache.delete_many([dashboard_cache_key(code) for code, _name in settings.LANGUAGES])
 
 

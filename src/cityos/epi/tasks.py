@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django_tasks import task
 
 from cityos.core.audit.context import Actor, acting_as
-from cityos.epi import refresh
+from cityos.epi import refresh, views
 
 JOB_ACTOR = Actor(label="epi", channel="job")
 
@@ -14,4 +15,9 @@ JOB_ACTOR = Actor(label="epi", channel="job")
 def refresh_dashboard() -> str:
     """Recompute Rt, forecasts, accuracy, risk and hospital capacity; return the data's last day."""
     with acting_as(JOB_ACTOR):
-        return str(refresh.refresh_dashboard().data["as_of"])
+        as_of = str(refresh.refresh_dashboard().data["as_of"])
+    # The refresh dropped the cached pages; render them again now, so no visitor waits for it
+    # (where the cache is shared, every server process gets them).
+    for language, _name in settings.LANGUAGES:
+        views.dashboard_body(language)
+    return as_of

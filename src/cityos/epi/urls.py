@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cityos.epi import sms, views
+from cityos.epi import sms, views, voice
 
 app_name = "epi"
 urlpatterns = [
@@ -11,4 +11,5 @@ urlpatterns = [
     path("manage/reports/", views.reports, name="reports"),
     path("tile/", views.tile, name="tile"),
     path("hooks/sms/", sms.inbound_sms, name="inbound-sms"),
+    path("hooks/voice/", voice.inbound_voice, name="inbound-voice"),
 ]

@@ -7,13 +7,19 @@ import csv
 import io
 from typing import Any
 
+from django.conf import settings
+from django.contrib.messages import get_messages
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
+from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
+from django.utils.http import http_date, quote_etag
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -26,6 +32,8 @@ from cityos.epi.forms import FORMS, SORT_LABELS, ImportForm, ReportListForm
 FORECAST_HISTORY_DAYS = 28
 DASHBOARD_CACHE_SECONDS = 300  # a refresh clears it at once where the cache is shared (Redis)
 HOSPITAL_HISTORY_DAYS = 60
+# Stands for the visitor's CSRF token in a cached page (each visitor gets their own).
+CSRF_PLACEHOLDER = "cityosCsrfTokenPlaceholder0000000000000000000000000000000000000000"
 
 # CSV downloads: file name -> (list in the snapshot, columns)
 DOWNLOADS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -203,21 +211,65 @@ def _dashboard_context() -> dict[str, Any]:
     }
 
 
+def dashboard_body(language: str) -> str:
+    """The dashboard's main part in ``language``, rendered once per snapshot and cached: the hourly
+    job renders it again right after a refresh (see tasks.refresh_dashboard)."""
+    key = selectors.dashboard_cache_key(language)
+    body: str | None = cache.get(key)
+    if body is None:
+        with translation.override(language):
+            context = {
+                **_dashboard_context(),
+                "risk_url": reverse("api:epi_risk_map"),
+                "places_url": reverse("api:list_places") + "?kind=testing_site",
+            }
+            body = render_to_string("epi/_dashboard_body.html", context)
+        cache.set(key, body, DASHBOARD_CACHE_SECONDS)
+    return body
+
+
 def dashboard(request: HttpRequest) -> HttpResponse:
     """The public dashboard: everything comes from the row the hourly job writes, and what is
     made of it is cached per language until the next refresh, so a page view does not touch
-    the database (which keeps it fast under many concurrent readers)."""
-    key = selectors.dashboard_cache_key(get_language())
-    body = cache.get(key)
-    if body is None:
-        context = {
-            **_dashboard_context(),
-            "risk_url": reverse("api:epi_risk_map"),
-            "places_url": reverse("api:list_places") + "?kind=testing_site",
-        }
-        body = render_to_string("epi/_dashboard_body.html", context)
-        cache.set(key, body, DASHBOARD_CACHE_SECONDS)
-    return render(request, "epi/dashboard.html", {"body": mark_safe(body)})  # noqa: S308 - our own rendering
+    the database (which keeps it fast under many concurrent readers).
+
+    Anonymous visitors without a query string or pending messages (nearly everyone) get the
+    whole page from the cache, with only their CSRF token put in. Every visitor gets an ETag and
+    Last-Modified, so a reload that sends If-None-Match / If-Modified-Since is a bodiless 304.
+    """
+    language = get_language() or settings.LANGUAGE_CODE
+    version = selectors.dashboard_version()
+    user = request.user
+    etag = quote_etag(f"{version.stamp}-{language}-{user.pk or 0}")
+    last_modified = int(version.computed_at.timestamp()) if version.computed_at else None
+    not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
+    if not_modified is not None:
+        return _validators(not_modified, etag, last_modified)
+    cacheable = not user.is_authenticated and not request.GET and not get_messages(request)
+    page_key = f"epi:dashboard-page:{language}:{version.stamp}"
+    page: str | None = cache.get(page_key) if cacheable else None
+    if page is None:
+        context: dict[str, Any] = {"body": mark_safe(dashboard_body(language))}  # noqa: S308 - our own rendering
+        if cacheable:
+            context["csrf_token"] = CSRF_PLACEHOLDER
+        page = render_to_string("epi/dashboard.html", context, request=request)
+        if cacheable:
+            cache.set(page_key, page, DASHBOARD_CACHE_SECONDS)
+    if cacheable:
+        page = page.replace(CSRF_PLACEHOLDER, get_token(request))
+    response = HttpResponse(page)
+    patch_vary_headers(response, ("Accept-Language", "Cookie"))
+    return _validators(response, etag, last_modified)
+
+
+def _validators(response: HttpResponse, etag: str, last_modified: int | None) -> HttpResponse:
+    response["ETag"] = etag
+    if last_modified is not None:
+        response["Last-Modified"] = http_date(last_modified)
+    # The page holds the visitor's CSRF token: browsers may keep it, shared caches may not, and
+    # a reload asks whether it changed (a 304 costs no rendering).
+    patch_cache_control(response, private=True, no_cache=True)
+    return response
 
 
 def download(request: HttpRequest, name: str) -> HttpResponse:

@@ -7,11 +7,12 @@ Every operation needs a token or a session; services' ValidationErrors become 42
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -21,13 +22,16 @@ from ninja.responses import Status
 
 from cityos.core.accounts.models import User
 from cityos.core.api.auth import api_auth, require_roles, require_user
+from cityos.core.api.problems import TYPE_VALIDATION, ApiProblem, status_title
 from cityos.core.audit.context import with_reason
 from cityos.core.audit.services import record_access, record_bulk_access
-from cityos.health import conf, selectors, services
+from cityos.health import conf, godata, selectors, services
 from cityos.health.forms import find_resident
+from cityos.health.listing import Sort, sorted_by
 from cityos.health.models import Case, Contact, Declaration, FollowUp, HealthTask, Quarantine
 
 router = Router(auth=api_auth)
+M = TypeVar("M", bound=Model)
 
 MAX_ID = 2**63 - 1
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
@@ -52,6 +56,63 @@ def _person(account: str) -> User | None:
         return find_resident(account)
     except ValidationError as error:
         raise ValidationError({"person_account": error.messages}) from error
+
+
+# Each list's sortable fields: the API name (``sort=name`` ascending, ``sort=-name`` descending)
+# and the model fields it orders by.
+CASE_SORTS: dict[str, tuple[str, ...]] = {
+    "ref": ("ref",),
+    "name": ("name",),
+    "classification": ("classification",),
+    "lab_result": ("lab_result",),
+    "lab_date": ("lab_date",),
+    "onset_date": ("onset_date",),
+    "created_at": ("created_at",),
+    "confirmed_at": ("confirmed_at",),
+    "contact_count": ("contact_count",),
+}
+FOLLOW_UP_SORTS: dict[str, tuple[str, ...]] = {
+    "contact_name": ("contact__name",),
+    "case_ref": ("contact__case__ref",),
+    "status": ("status",),
+}
+FLAGGED_SORTS: dict[str, tuple[str, ...]] = {
+    "day": ("day",),
+    "person_name": ("person__first_name", "person__last_name"),
+}
+TASK_SORTS: dict[str, tuple[str, ...]] = {"day": ("day",), "kind": ("kind",), "created_at": ("created_at",)}
+DECLARATION_SORTS: dict[str, tuple[str, ...]] = {"day": ("day",)}
+SortParam = Annotated[
+    str,
+    Field(
+        "",
+        max_length=40,
+        description="A field of the list to order by, prefixed with '-' for descending (e.g. -onset_date)",
+    ),
+]
+
+
+def _sorted(found: QuerySet[M], sort: str, allowed: Mapping[str, Sequence[str]]) -> QuerySet[M]:
+    """The list in the asked order, or a 422 problem that lists every accepted value."""
+    if not sort:
+        return found
+    column = sort.removeprefix("-")
+    if column not in allowed:
+        accepted = [option for name in allowed for option in (name, f"-{name}")]
+        raise ApiProblem(
+            422,
+            type=TYPE_VALIDATION,
+            title=status_title(422),
+            errors=[
+                {
+                    "field": "query.sort",
+                    "message": _("Sort by one of: %(accepted)s.") % {"accepted": ", ".join(accepted)},
+                    "code": "invalid_sort",
+                    "allowed": accepted,
+                }
+            ],
+        )
+    return sorted_by(found, Sort(column=column, descending=sort.startswith("-")), allowed)
 
 
 # --- Schemas -----------------------------------------------------------------------------------
@@ -154,6 +215,7 @@ class CaseFilters(Schema):
     reason: Reason
     classification: ClassificationName | None = None
     q: ShortText = ""
+    sort: SortParam = ""
     limit: int = Field(50, ge=1, le=500)
     offset: int = Field(0, ge=0, le=2**31 - 1)
 
@@ -221,7 +283,9 @@ class CheckInOut(Schema):
 @router.get("/cases", response=CasePage, summary="Cases, newest first (health officers)")
 def list_cases(request: HttpRequest, filters: Query[CaseFilters]) -> dict[str, object]:
     _officer(request)
-    found: QuerySet[Case] = selectors.cases(q=filters.q, classification=filters.classification or "")
+    found: QuerySet[Case] = _sorted(
+        selectors.cases(q=filters.q, classification=filters.classification or ""), filters.sort, CASE_SORTS
+    )
     page = list(found[filters.offset : filters.offset + filters.limit])
     with with_reason(filters.reason):
         if page:
@@ -246,6 +310,55 @@ def create_case(request: HttpRequest, payload: CaseIn) -> Status[Case]:
         visits=[v.dict() for v in payload.visits],
     )
     return Status(201, case)
+
+
+class GoDataBundle(Schema):
+    """Go.Data's case, contact and relationship records (its field names)."""
+
+    cases: list[dict[str, Any]] = Field(default_factory=list, max_length=5000)
+    contacts: list[dict[str, Any]] = Field(default_factory=list, max_length=20000)
+    relationships: list[dict[str, Any]] = Field(default_factory=list, max_length=20000)
+
+
+class GoDataRefusal(Schema):
+    record: str
+    message: str
+
+
+class GoDataImportOut(Schema):
+    cases: list[str] = Field(..., description="References of the cases recorded")
+    contacts: list[str] = Field(..., description="The contacts recorded")
+    refused: list[GoDataRefusal] = Field(..., description="Each record not imported, and why")
+
+
+@router.get(
+    "/godata/cases",
+    response=GoDataBundle,
+    summary="Cases with their contacts and relationships in WHO Go.Data's JSON (health officers)",
+)
+def godata_export(request: HttpRequest, filters: Query[CaseFilters]) -> dict[str, list[dict[str, Any]]]:
+    _officer(request)
+    found = _sorted(
+        selectors.cases(q=filters.q, classification=filters.classification or ""), filters.sort, CASE_SORTS
+    ).prefetch_related("contacts__became_case")
+    page = list(found[filters.offset : filters.offset + filters.limit])
+    with with_reason(filters.reason):
+        if page:
+            record_bulk_access(Case, [c.pk for c in page], ("name", "contact_details"), description=request.path)
+            contact_ids = [k.pk for c in page for k in c.contacts.all()]
+            if contact_ids:
+                record_bulk_access(Contact, contact_ids, ("name", "contact_details"), description=request.path)
+    return godata.export_bundle(page)
+
+
+@router.post(
+    "/godata/import",
+    response=GoDataImportOut,
+    summary="Record cases and contacts from WHO Go.Data's JSON; a report per record (health officers)",
+)
+def godata_import(request: HttpRequest, payload: GoDataBundle) -> godata.ImportReport:
+    officer = _officer(request)
+    return godata.import_bundle(officer, payload.dict())
 
 
 @router.get("/cases/{case_id}", response=CaseDetailOut, summary="A case, its visits, contacts and chain")
@@ -297,9 +410,9 @@ def contact_becomes_case(request: HttpRequest, contact_id: Id) -> Status[Case]:
 
 
 @router.get("/follow-ups", response=list[FollowUpOut], summary="Follow-ups due on a day (default today)")
-def follow_ups(request: HttpRequest, reason: Reason, day: date | None = None) -> list[FollowUp]:
+def follow_ups(request: HttpRequest, reason: Reason, day: date | None = None, sort: SortParam = "") -> list[FollowUp]:
     _officer(request)
-    due = list(selectors.follow_ups_due(day))
+    due = list(_sorted(selectors.follow_ups_due(day), sort, FOLLOW_UP_SORTS))
     with with_reason(reason):
         if due:
             record_bulk_access(Contact, [f.contact_id for f in due], ("name",), description=request.path)
@@ -331,9 +444,10 @@ class FlaggedDeclarationOut(Schema):
     response=list[FlaggedDeclarationOut],
     summary="Flagged declarations of the last 14 days, joined with cases and contacts (health officers)",
 )
-def flagged_declarations(request: HttpRequest, reason: Reason) -> list[dict[str, object]]:
+def flagged_declarations(request: HttpRequest, reason: Reason, sort: SortParam = "") -> list[dict[str, object]]:
     _officer(request)
-    found = list(selectors.flagged_declarations(since=timezone.localdate() - timedelta(days=14))[:1000])
+    since = timezone.localdate() - timedelta(days=14)
+    found = list(_sorted(selectors.flagged_declarations(since=since), sort, FLAGGED_SORTS)[:1000])
     links = selectors.links_for_people({d.person_id for d in found})
     with with_reason(reason):
         if found:
@@ -403,9 +517,9 @@ def start_quarantine(request: HttpRequest, payload: QuarantineIn) -> Status[Quar
 
 
 @router.get("/tasks", response=list[TaskOut], summary="Open quarantine tasks (health officers)")
-def open_tasks(request: HttpRequest) -> list[HealthTask]:
+def open_tasks(request: HttpRequest, sort: SortParam = "") -> list[HealthTask]:
     _officer(request)
-    return list(selectors.open_tasks()[:1000])
+    return list(_sorted(selectors.open_tasks(), sort, TASK_SORTS)[:1000])
 
 
 @router.post("/tasks/{task_id}/resolve", response=TaskOut, summary="Mark a task resolved")
@@ -419,8 +533,12 @@ def resolve_task(request: HttpRequest, task_id: Id) -> HealthTask:
 
 
 @router.get("/me/declarations", response=list[DeclarationOut], summary="My last 14 declarations")
-def my_declarations(request: HttpRequest) -> list[Declaration]:
-    return list(Declaration.objects.filter(person=require_user(request)).order_by("-day")[:14])
+def my_declarations(request: HttpRequest, sort: SortParam = "") -> list[Declaration]:
+    # The last 14 days, then in the asked order.
+    recent = Declaration.objects.filter(person=require_user(request)).order_by("-day")[:14]
+    ids = list(recent.values_list("pk", flat=True))
+    found = Declaration.objects.filter(pk__in=ids).order_by("-day")
+    return list(_sorted(found, sort, DECLARATION_SORTS))
 
 
 @router.post("/me/declarations", response={201: DeclarationOut}, summary="Declare today's health")

@@ -67,6 +67,16 @@ def test_check_in_from_the_poster_url_then_receive_the_exposure_alert(page, sign
     page.get_by_role("button", name="Send the alert").click()
     page.wait_for_selector("text=The alert was sent.")
 
+    # The activity page: check-ins per day as a chart, the district map, by keyboard and axe-clean.
+    page.goto("/checkin/ops/activity/")
+    assert page.locator("svg.chart rect").count() == 21  # one bar per day of the retention period
+    page.wait_for_selector("#checkin-activity-map[data-loaded='1']")
+    assert_accessible(page, "check-in activity page")
+    page.get_by_role("button", name="Filter").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/checkin/ops/activity/?**")
+    assert page.get_by_role("heading", level=1).inner_text() == "Check-in activity"
+
     message = Message.objects.get(recipient=rosa)
     assert message.template_key == services.TEMPLATE_EXPOSED
     assert message.language == "es"

@@ -171,3 +171,21 @@ def test_an_unknown_code_or_sender_checks_nobody_in(venue):
     venue.save()
     assert services.sms_check_in("+14155550999", venue.short_code).action == "unknown_code"
     assert not CheckIn.objects.exists()
+
+
+def test_the_stored_check_in_is_what_the_service_returned(resident, code):
+    """The insert is one statement with the repeat test; what it stored must read back the same."""
+    at = timezone.now() - timedelta(minutes=5)
+    made = services.check_in(code, person=resident, at=at)
+    stored = CheckIn.objects.get(pk=made.pk)
+    assert (stored.person, stored.venue, stored.checked_in_at, stored.language) == (
+        resident,
+        made.venue,
+        at,
+        made.language,
+    )
+    anonymous = services.check_in(code, contact="+14155550142", language="es")
+    stored = CheckIn.objects.get(pk=anonymous.pk)
+    assert stored.contact_digest == services.contact_digest("+14155550142") != ""
+    assert services.decrypt_contact(stored.contact_encrypted) == "+14155550142"
+    assert (stored.language, stored.source, stored.checked_out_at) == ("es", "web", None)

@@ -80,6 +80,21 @@ def test_a_forged_or_replaced_poster_says_so(client, venue):
     assert not CheckIn.objects.exists()
 
 
+def test_check_ins_from_one_address_are_limited_with_a_translated_429(client, venue, settings):
+    settings.CITYOS_CHECKIN_LIMIT_PER_HOUR = 2
+    assert client.post(page_url(venue), {"contact": "+1 415 555 0100"}).status_code == 302
+    assert client.post(page_url(venue), {"contact": "+1 415 555 0101"}).status_code == 302
+    limited = client.post(page_url(venue), {"contact": "+1 415 555 0102"}, HTTP_ACCEPT_LANGUAGE="es")
+    assert limited.status_code == 429
+    assert limited["Retry-After"]
+    assert "Se enviaron demasiados registros desde esta conexión" in limited.content.decode()
+    assert CheckIn.objects.count() == 2
+    # Reading the poster page is never limited; another address is not affected.
+    assert client.get(page_url(venue)).status_code == 200
+    other = Client(REMOTE_ADDR="192.0.2.9")
+    assert other.post(page_url(venue), {"contact": "+1 415 555 0103"}).status_code == 302
+
+
 def test_the_page_speaks_the_visitors_language(client, venue):
     response = client.get(page_url(venue), HTTP_ACCEPT_LANGUAGE="es")
     assert "Regístrate en Harbour Market" in response.content.decode()

@@ -2,8 +2,22 @@
 
 from __future__ import annotations
 
-from cityos.core.registry import Registry
+from datetime import timedelta
+
+from django.utils.translation import gettext_lazy as _
+
+from cityos.core.registry import PeriodicJob, Registry
 
 
 def register(registry: Registry) -> None:
-    """Nav items, tiles, periodic jobs and demo steps of this part."""
+    """The live demo city: simulated devices report every 30 seconds."""
+    from cityos.sensing.simulators import tasks
+
+    registry.add_periodic_job(
+        PeriodicJob(
+            "sensing.simulate_devices",
+            tasks.simulate_devices,
+            every=timedelta(seconds=30),
+            description=_("Simulated demo devices report their latest readings"),
+        )
+    )

@@ -11,8 +11,6 @@ from collections.abc import Callable
 import pytest
 from django.test import Client
 
-from cityos.core.accounts.models import Role
-from cityos.core.accounts.tests.factories import StaffFactory
 from cityos.core.registry import DemoContext
 from cityos.sensing import demo
 from cityos.sensing.models import Datastream, Observation, Thing
@@ -74,19 +72,19 @@ def test_export_of_an_unknown_datastream(client: Client, db: None) -> None:
 
 
 def test_demo_builds_stations_with_a_day_of_readings(department: object) -> None:
-    from cityos.core.accounts.tests.factories import DepartmentFactory
-
-    DepartmentFactory(code="operations")
-    StaffFactory(roles=[Role.ADMINISTRATOR])
+    # The demo city itself is tested in sensing/simulators/tests; this checks the step end to end, small.
     said: list[str] = []
-    demo.build(DemoContext(rng=random.Random(1), say=said.append))
+    demo.build(
+        DemoContext(rng=random.Random(1), say=said.append, data={"sensing_scale": 0.05, "sensing_history_days": 1})
+    )
     things = Thing.objects.filter(properties__demo=True)
-    assert {t.properties["kind"] for t in things} == {"water-quality", "air-quality"}  # type: ignore[index]
-    datastream = Datastream.objects.filter(name__endswith="pH").first()
+    assert {"water-quality", "air-quality"} <= {t.kind for t in things}
+    datastream = Datastream.objects.filter(thing__kind="water-quality", name__endswith="pH").first()
     assert datastream is not None
     readings = Observation.objects.filter(datastream=datastream)
-    assert readings.count() == 145  # every 10 minutes for a day, both ends included
-    assert all(6.5 < r < 8.5 for r in readings.values_list("result_number", flat=True))  # type: ignore[operator]
+    assert readings.count() == 288  # every 5 minutes for a day
+    values = [r for r in readings.values_list("result_number", flat=True) if r is not None]
+    assert sum(6.5 < r < 8.5 for r in values) >= len(values) - 3  # a failing probe may spike now and then
     demo.build(DemoContext(rng=random.Random(1), say=said.append))  # a second run adds nothing
-    assert Observation.objects.filter(datastream=datastream).count() == 145
-    assert said and "observations" in said[0]
+    assert Observation.objects.filter(datastream=datastream).count() == 288
+    assert said and "observations" in said[-2]

@@ -2,8 +2,22 @@
 
 from __future__ import annotations
 
-from cityos.core.registry import Registry
+from datetime import timedelta
+
+from django.utils.translation import gettext_lazy as _
+
+from cityos.core.registry import PeriodicJob, Registry
 
 
 def register(registry: Registry) -> None:
     """Nav items, tiles, periodic jobs and demo steps of this part."""
+    from cityos.sensing.timeseries import tasks
+
+    registry.add_periodic_job(
+        PeriodicJob(
+            "sensing.retention",
+            tasks.apply_observation_retention,
+            every=timedelta(hours=6),
+            description=_("Delete raw sensor observations past their retention period (rollups are kept)"),
+        )
+    )

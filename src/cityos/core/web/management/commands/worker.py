@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
-from cityos.core.jobs import Scheduler
+from cityos.core.jobs import Scheduler, start_background_services
 
 
 class Command(BaseCommand):
@@ -18,12 +18,17 @@ class Command(BaseCommand):
         parser.add_argument("--no-scheduler", action="store_true", help="do not enqueue periodic jobs here")
         parser.add_argument("--batch", action="store_true", help="exit when the queue is empty")
         parser.add_argument("--interval", type=float, default=1.0)
+        parser.add_argument(
+            "--no-services", action="store_true", help="do not start the apps' background services here"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         scheduler = None
         if not options["no_scheduler"]:
             scheduler = Scheduler()
             scheduler.start()
+        if not options["no_services"] and not options["batch"]:
+            start_background_services()
         try:
             call_command(
                 "db_worker",

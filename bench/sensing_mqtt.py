@@ -1,0 +1,425 @@
+"""MQTT ingest end to end (issue 3): Mosquitto -> `cityos sensing_ingest` -> PostgreSQL.
+
+Figures, each printed as it is measured:
+  - a plain paho QoS 1 subscriber (auto-ack, no storage) taking the same messages: the ceiling;
+  - single-observation QoS 1 messages end to end into the database, one worker and two workers
+    on the shared subscription (observations/s from the first publish to the last row stored);
+  - p95 publish-to-stored latency at a paced rate (default 10,000/s);
+  - gateway batches (a JSON list of observations per message), observations/s;
+  - the worker's RSS at the start and the end of each run (flat memory).
+The load generator is mosquitto_pub -l (a C publisher reading lines) on the same machine.
+Example:
+
+    CITYOS_VAR_DIR=/tmp/bench-mqtt DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_mqtt \\
+        .venv/bin/python bench/sensing_mqtt.py --messages 100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+HOST, PORT = "127.0.0.1", 1883
+# The production settings for ingest (docs): no cap on queued or in-flight messages, so a burst
+# bigger than the workers' window waits in the broker instead of being dropped.
+MOSQUITTO_CONF = """listener {port} 127.0.0.1
+allow_anonymous true
+max_queued_messages 0
+max_inflight_messages 0
+persistence false
+"""
+
+
+def start_mosquitto() -> subprocess.Popen[bytes]:
+    """A private Mosquitto with the production settings on a free port (the default config drops
+    QoS 1 messages beyond 1,000 queued per client)."""
+    import socket
+    import tempfile
+
+    global PORT
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        PORT = int(sock.getsockname()[1])
+    conf = Path(tempfile.mkdtemp()) / "mosquitto.conf"
+    conf.write_text(MOSQUITTO_CONF.format(port=PORT))
+    process = subprocess.Popen(["mosquitto", "-c", str(conf)], stderr=subprocess.DEVNULL)  # noqa: S603,S607
+    time.sleep(0.5)
+    return process
+
+
+def setup(count: int) -> list[int]:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from cityos.core.accounts.models import Department, Role, StaffRole, User
+    from cityos.sensing import services
+    from cityos.sensing.models import Datastream, ObservationType
+
+    department, _ = Department.objects.get_or_create(code="bench", defaults={"name": "Bench"})
+    user, created = User.objects.get_or_create(username="bench-mqtt", defaults={"is_staff": True})
+    if created:
+        StaffRole.objects.create(user=user, role=Role.OPERATOR, department=department)
+    existing = list(Datastream.objects.filter(thing__name="MQTT bench").order_by("pk").values_list("pk", flat=True))
+    if len(existing) >= count:
+        return existing[:count]
+    thing = services.create_entity(
+        "Thing",
+        {
+            "name": "MQTT bench",
+            "description": "ingest benchmark",
+            "properties": {"department": "bench"},
+            "Locations": [
+                {
+                    "name": "bench",
+                    "description": "bench",
+                    "encodingType": "application/geo+json",
+                    "location": {"type": "Point", "coordinates": [174.78, -41.29]},
+                }
+            ],
+            "Datastreams": [
+                {
+                    "name": f"bench {i}",
+                    "description": "bench",
+                    "unitOfMeasurement": {"name": "degree Celsius", "symbol": "°C", "definition": "x"},
+                    "observationType": ObservationType.MEASUREMENT,
+                    "Sensor": {"name": "s", "description": "s", "encodingType": "text/plain", "metadata": "s"},
+                    "ObservedProperty": {"name": "temperature", "definition": "x", "description": "x"},
+                }
+                for i in range(count)
+            ],
+        },
+        user=user,
+    )
+    return list(thing.datastreams.order_by("pk").values_list("pk", flat=True))
+
+
+def highest_id() -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COALESCE(MAX(id), 0) FROM sensing_observation")
+        return int(cursor.fetchone()[0])
+
+
+def stored_since(first_id: int) -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM sensing_observation WHERE id > %s", [first_id])
+        return int(cursor.fetchone()[0])
+
+
+def rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+class Workers:
+    """N `cityos sensing_ingest` processes on one shared subscription."""
+
+    def __init__(self, count: int, *, publish_entities: bool = False) -> None:
+        group = f"bench-{uuid.uuid4().hex[:6]}"
+        env = {
+            **os.environ,
+            "CITYOS_MQTT_URL": f"mqtt://{HOST}:{PORT}",
+            "CITYOS_MQTT_SHARE_GROUP": group,
+            "CITYOS_INGEST_SESSION_EXPIRY": "60",
+            "CITYOS_MQTT_PUBLISH_ENTITIES": "true" if publish_entities else "false",
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")])),
+        }
+        self.processes = [
+            subprocess.Popen(  # noqa: S603
+                [sys.executable, "-m", "cityos.cli", "sensing_ingest", "--id", f"{group}-{i}"],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
+            )
+            for i in range(count)
+        ]
+        for process in self.processes:
+            assert process.stdout is not None
+            for line in process.stdout:
+                if line.startswith("ready"):
+                    break
+        threading.Thread(target=self._drain, daemon=True).start()
+        self.rss_start = [rss_mb(p.pid) for p in self.processes]
+
+    def _drain(self) -> None:
+        for process in self.processes:
+            threading.Thread(target=lambda p=process: [None for _ in p.stdout], daemon=True).start()  # type: ignore[union-attr]
+
+    def rss(self) -> list[float]:
+        return [rss_mb(p.pid) for p in self.processes]
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.terminate()
+        for process in self.processes:
+            process.wait(20)
+
+
+def publish_lines(topic_lines: dict[str, list[str]]) -> float:
+    """mosquitto_pub -l per topic, in parallel; returns when all are acknowledged by the broker."""
+    started = time.perf_counter()
+    procs = []
+    for topic, lines in topic_lines.items():
+        proc = subprocess.Popen(  # noqa: S603
+            ["mosquitto_pub", "-h", HOST, "-p", str(PORT), "-q", "1", "-t", topic, "-l"],  # noqa: S607
+            stdin=subprocess.PIPE,
+            text=True,
+        )
+        procs.append((proc, lines))
+    for proc, lines in procs:
+        assert proc.stdin is not None
+        proc.stdin.write("\n".join(lines) + "\n")
+        proc.stdin.close()
+    for proc, _lines in procs:
+        proc.wait()
+    return time.perf_counter() - started
+
+
+def stamp(when: datetime) -> str:
+    return when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def single_lines(datastreams: list[int], total: int, salt: str) -> dict[str, list[str]]:
+    base = datetime(2020, 1, 1, tzinfo=UTC)
+    out: dict[str, list[str]] = {f"v1.1/Datastreams({pk})/Observations": [] for pk in datastreams}
+    topics = list(out)
+    for i in range(total):
+        when = base + timedelta(milliseconds=i)
+        out[topics[i % len(topics)]].append(
+            f'{{"result": {i % 1000 / 10}, "phenomenonTime": "{stamp(when)}", "parameters": {{"run": "{salt}"}}}}'
+        )
+    return out
+
+
+def wait_stored(first_id: int, total: int, timeout: float = 600) -> float:
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        if stored_since(first_id) >= total:
+            return time.perf_counter()
+        time.sleep(0.05)
+    raise SystemExit(f"only {stored_since(first_id)} of {total} stored in {timeout} s")
+
+
+def run_single(datastreams: list[int], total: int, workers: int, *, publish_entities: bool = False) -> None:
+    lines = single_lines(datastreams, total, uuid.uuid4().hex)
+    pool = Workers(workers, publish_entities=publish_entities)
+    try:
+        first = highest_id()
+        started = time.perf_counter()
+        published = publish_lines(lines)
+        done = wait_stored(first, total)
+        elapsed = done - started
+        entities = ", publishing entities" if publish_entities else ""
+        print(
+            f"single-observation QoS 1, {workers} worker(s){entities}: {total} in {elapsed:.2f} s = "
+            f"{total / elapsed:,.0f} obs/s "
+            f"(publisher alone {total / published:,.0f} msg/s); worker RSS MB start {pool.rss_start} end {pool.rss()}",
+            flush=True,
+        )
+    finally:
+        pool.stop()
+
+
+def run_batches(datastreams: list[int], total: int, per_message: int) -> None:
+    import orjson
+
+    base = datetime(2021, 1, 1, tzinfo=UTC)
+    salt = uuid.uuid4().hex
+    out: dict[str, list[str]] = {f"v1.1/Datastreams({pk})/Observations": [] for pk in datastreams}
+    topics = list(out)
+    for m in range(total // per_message):
+        body = [
+            {"result": j / 10, "phenomenonTime": stamp(base + timedelta(milliseconds=m * per_message + j))}
+            for j in range(per_message)
+        ]
+        body[0]["parameters"] = {"run": salt}
+        out[topics[m % len(topics)]].append(orjson.dumps(body).decode())
+    pool = Workers(1)
+    try:
+        first = highest_id()
+        started = time.perf_counter()
+        publish_lines(out)
+        done = wait_stored(first, total)
+        elapsed = done - started
+        print(
+            f"gateway batches ({per_message} obs/message), 1 worker: {total} in {elapsed:.2f} s = "
+            f"{total / elapsed:,.0f} obs/s; worker RSS MB start {pool.rss_start} end {pool.rss()}",
+            flush=True,
+        )
+    finally:
+        pool.stop()
+
+
+def run_latency(datastreams: list[int], rate: int, seconds: float) -> None:
+    """Paced publishing; each row's latency is when it became visible minus its phenomenonTime."""
+    from django.db import connection
+
+    pool = Workers(1)
+    latencies: list[float] = []
+    try:
+        first = highest_id()
+        topic = f"v1.1/Datastreams({datastreams[0]})/Observations"
+        procs = [
+            subprocess.Popen(  # noqa: S603
+                ["mosquitto_pub", "-h", HOST, "-p", str(PORT), "-q", "1", "-t", topic, "-l"],  # noqa: S607
+                stdin=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(2)
+        ]
+        total = int(rate * seconds)
+        stop = threading.Event()
+
+        def feed() -> None:
+            tick, sent, start = 0.02, 0, time.perf_counter()
+            while sent < total:
+                due = min(total, int((time.perf_counter() - start) * rate))
+                if due > sent:
+                    now = stamp(datetime.now(UTC))
+                    for i in range(sent, due):
+                        pipe = procs[i % 2].stdin
+                        assert pipe is not None
+                        pipe.write(f'{{"result": {i % 100}, "phenomenonTime": "{now}", "parameters": {{"n": {i}}}}}\n')
+                    for proc in procs:
+                        proc.stdin.flush()  # type: ignore[union-attr]
+                    sent = due
+                time.sleep(tick)
+            for proc in procs:
+                proc.stdin.close()  # type: ignore[union-attr]
+            stop.set()
+
+        feeder = threading.Thread(target=feed)
+        feeder.start()
+        last = first
+        seen = 0
+        deadline = time.perf_counter() + seconds + 60
+        while seen < total and time.perf_counter() < deadline:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT id, phenomenon_time_start FROM sensing_observation WHERE id > %s ORDER BY id", [last]
+                )
+                rows = cursor.fetchall()
+            now = datetime.now(UTC)
+            for pk, when in rows:
+                latencies.append((now - when).total_seconds())
+                last = max(last, pk)
+            seen += len(rows)
+            time.sleep(0.02)
+        feeder.join()
+        latencies.sort()
+        p95 = latencies[int(len(latencies) * 0.95) - 1] if latencies else float("nan")
+        print(
+            f"latency at {rate:,}/s for {seconds:.0f} s: {len(latencies)} stored, median "
+            f"{statistics.median(latencies) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, max {latencies[-1] * 1000:.0f} ms "
+            f"(poll every 20 ms); worker RSS MB start {pool.rss_start} end {pool.rss()}",
+            flush=True,
+        )
+    finally:
+        pool.stop()
+
+
+def run_plain_subscriber(datastreams: list[int], total: int) -> None:
+    """A plain paho QoS 1 subscriber (auto acknowledgement, nothing stored): the ceiling."""
+    code = f"""
+import sys, time, paho.mqtt.client as m
+from paho.mqtt.enums import CallbackAPIVersion
+n=[0]; t=[0.0]
+c=m.Client(CallbackAPIVersion.VERSION2, client_id='bench-plain-{uuid.uuid4().hex[:6]}', protocol=m.MQTTv5)
+def on_message(c,u,msg):
+    if n[0]==0: t[0]=time.perf_counter()
+    n[0]+=1
+c.on_message=on_message
+c.on_subscribe=lambda *a: print('ready', flush=True)
+c.on_connect=lambda c,u,f,r,p: c.subscribe('v1.1/+/Observations', 1)
+p=m.Properties(m.PacketTypes.CONNECT); p.ReceiveMaximum=65535
+c.connect('{HOST}', {PORT}, properties=p); c.loop_start()
+deadline = time.time() + 20
+while n[0] < {total} and time.time() < deadline: time.sleep(0.01)
+print(f'done {{n[0]}} in {{time.perf_counter()-t[0]}}', flush=True)
+"""
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)  # noqa: S603
+    assert proc.stdout is not None
+    first = proc.stdout.readline()
+    assert first.startswith("ready"), first
+    lines = single_lines(datastreams, total, uuid.uuid4().hex)
+    started = time.perf_counter()
+    publish_lines(lines)
+    line = proc.stdout.readline()
+    elapsed = time.perf_counter() - started
+    proc.wait(30)
+    print(
+        f"plain paho QoS 1 subscriber (no storage): {total} in {elapsed:.2f} s = {total / elapsed:,.0f} msg/s "
+        f"({line.strip()})",
+        flush=True,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--messages", type=int, default=100_000, help="single-observation messages per run")
+    parser.add_argument("--batch-observations", type=int, default=500_000)
+    parser.add_argument("--per-message", type=int, default=1000)
+    parser.add_argument("--rate", type=int, default=10_000)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--datastreams", type=int, default=4)
+    parser.add_argument(
+        "--broker", choices=["private", "system"], default="private", help="private tuned Mosquitto, or 127.0.0.1:1883"
+    )
+    parser.add_argument(
+        "--only",
+        default="plain,single1,single2,latency,batches",
+        help="which runs, comma-separated (also: entities, one worker publishing new entities back)",
+    )
+    args = parser.parse_args()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cityos.settings")
+    sys.path.insert(0, str(ROOT / "src"))
+    datastreams = setup(args.datastreams)
+    from django.db import connection
+
+    broker = start_mosquitto() if args.broker == "private" else None
+    print(
+        f"database: {connection.vendor}; broker: mosquitto {HOST}:{PORT} ({args.broker}); datastreams {datastreams}",
+        flush=True,
+    )
+    only = set(args.only.split(","))
+    try:
+        if "plain" in only:
+            run_plain_subscriber(datastreams, args.messages)
+        if "single1" in only:
+            run_single(datastreams, args.messages, 1)
+        if "entities" in only:
+            run_single(datastreams, args.messages, 1, publish_entities=True)
+        if "single2" in only:
+            run_single(datastreams, args.messages, 2)
+        if "latency" in only:
+            run_latency(datastreams, args.rate, args.seconds)
+        if "batches" in only:
+            run_batches(datastreams, args.batch_observations, args.per_message)
+    finally:
+        if broker is not None:
+            broker.terminate()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,183 @@
+"""Publishing new entities on the standard SensorThings MQTT topics (OGC 18-088, 14.2).
+
+After a commit, new observations go out as SensorThings JSON at QoS 0 on
+``v1.1/Datastreams(<id>)/Observations`` and ``v1.1/Observations``; other new or changed entities
+on their entity set (``v1.1/Things``...) and, when changed, on ``v1.1/Things(<id>)``. Writers
+only hand ids to a queue: one background thread per process reads and publishes them, so a
+slow or absent broker never slows or breaks a write. When the queue is full (the broker cannot
+keep up), notifications are dropped, as QoS 0 allows.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import threading
+from typing import Any
+
+import orjson
+from django.conf import settings
+from django.db import close_old_connections
+from django.urls import reverse
+
+from cityos.sensing.events import EntityChanged, ObservationsCreated
+from cityos.sensing.ingest import conf
+
+logger = logging.getLogger(__name__)
+
+QUEUE_LIMIT = 2000  # batches or entities waiting; beyond this they are dropped
+OBSERVATION_FIELDS = (
+    "pk",
+    "datastream_id",
+    "phenomenon_time_start",
+    "phenomenon_time_end",
+    "result_time",
+    "result",
+    "result_quality",
+    "valid_time_start",
+    "valid_time_end",
+    "parameters",
+)
+
+
+def sta_base() -> str:
+    return str(settings.CITYOS_BASE_URL).rstrip("/") + reverse("sta-root").rstrip("/")
+
+
+def _time(value: Any) -> str | None:
+    from cityos.sensing.sta.schema import format_time
+
+    return format_time(value)
+
+
+def _interval(start: Any, end: Any) -> str | None:
+    if start is None:
+        return None
+    if end is None or end == start:
+        return _time(start)
+    return f"{_time(start)}/{_time(end)}"
+
+
+def observation_json(row: tuple[Any, ...], base: str) -> dict[str, Any]:
+    """SensorThings JSON of an observation from a values_list row of OBSERVATION_FIELDS."""
+    pk, _datastream_id, start, end, result_time, result, quality, valid_start, valid_end, parameters = row
+    link = f"{base}/Observations({pk})"
+    return {
+        "@iot.id": pk,
+        "@iot.selfLink": link,
+        "phenomenonTime": _interval(start, end),
+        "resultTime": _time(result_time),
+        "result": result,
+        "resultQuality": quality,
+        "validTime": _interval(valid_start, valid_end),
+        "parameters": parameters,
+        "Datastream@iot.navigationLink": f"{link}/Datastream",
+        "FeatureOfInterest@iot.navigationLink": f"{link}/FeatureOfInterest",
+    }
+
+
+def entity_json(entity_type_name: str, pk: int, base: str) -> dict[str, Any] | None:
+    from cityos.sensing.sta.schema import ENTITY_TYPES, property_value
+
+    entity_type = ENTITY_TYPES.get(entity_type_name)
+    if entity_type is None:
+        return None
+    obj = entity_type.model._default_manager.filter(pk=pk).first()
+    if obj is None:
+        return None
+    link = f"{base}/{entity_type.plural}({pk})"
+    out: dict[str, Any] = {"@iot.id": pk, "@iot.selfLink": link}
+    for name in entity_type.props:
+        if name != "id":
+            out[name] = property_value(entity_type, name, obj)
+    for name in entity_type.navs:
+        out[f"{name}@iot.navigationLink"] = f"{link}/{name}"
+    return out
+
+
+class EntityPublisher:
+    """One per process: a thread with its own MQTT connection, fed by the event handlers."""
+
+    def __init__(self) -> None:
+        self.queue: queue.Queue[tuple[str, Any]] = queue.Queue(QUEUE_LIMIT)
+        self.dropped = 0
+        self.published = 0
+        self._pid = os.getpid()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def put(self, kind: str, value: Any) -> None:
+        if self._thread is None or self._pid != os.getpid():  # not started, or forked since
+            self._start()
+        try:
+            self.queue.put_nowait((kind, value))
+        except queue.Full:
+            self.dropped += 1
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._thread is not None and self._pid == os.getpid():
+                return
+            self._pid = os.getpid()
+            self.queue = queue.Queue(QUEUE_LIMIT)  # what a parent queued before a fork is its own
+            self._thread = threading.Thread(target=self._run, name="cityos-mqtt-publisher", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        from cityos.sensing.ingest.client import platform_client
+
+        client = None
+        while True:
+            kind, value = self.queue.get()
+            try:
+                if client is None:
+                    client = platform_client(f"cityos-publisher-{os.getpid()}")
+                self._publish(client, kind, value)
+            except Exception:
+                logger.warning("publishing entities over MQTT failed; dropped", exc_info=True)
+                client = None
+            finally:
+                close_old_connections()
+
+    def _publish(self, client: Any, kind: str, value: Any) -> None:
+        from cityos.sensing.models import Observation
+
+        base = sta_base()
+        if kind == "observations":
+            for start in range(0, len(value), 2000):
+                rows = Observation.objects.filter(pk__in=value[start : start + 2000]).values_list(*OBSERVATION_FIELDS)
+                for row in rows:
+                    payload = orjson.dumps(observation_json(row, base))
+                    client.publish(f"v1.1/Datastreams({row[1]})/Observations", payload, qos=0)
+                    client.publish("v1.1/Observations", payload, qos=0)
+                    self.published += 1
+            return
+        entity_type_name, pk, change = value
+        from cityos.sensing.sta.schema import ENTITY_TYPES
+
+        entity_type = ENTITY_TYPES.get(entity_type_name)
+        if entity_type is None or change == "deleted":
+            return
+        body = entity_json(entity_type_name, pk, base)
+        if body is None:
+            return
+        payload = orjson.dumps(body)
+        if change == "created":
+            client.publish(f"v1.1/{entity_type.plural}", payload, qos=0)
+        else:
+            client.publish(f"v1.1/{entity_type.plural}({pk})", payload, qos=0)
+        self.published += 1
+
+
+publisher = EntityPublisher()
+
+
+def on_observations_created(event: ObservationsCreated) -> None:
+    if conf.publish_entities() and event.ids:
+        publisher.put("observations", list(event.ids))
+
+
+def on_entity_changed(event: EntityChanged) -> None:
+    if conf.publish_entities():
+        publisher.put("entity", (event.entity_type, event.id, event.change))

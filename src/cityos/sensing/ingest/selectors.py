@@ -1,0 +1,80 @@
+"""Reads of ingest: dead letters with filters, device tokens with their grants."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from cityos.core.accounts.models import User
+from cityos.core.api.models import ApiToken
+from cityos.sensing.models import DeadLetter, PublishGrant
+
+
+@dataclass(frozen=True)
+class DeadLetterFilter:
+    reason: str = ""
+    topic: str = ""
+    search: str = ""
+    since: date | None = None
+    until: date | None = None
+    replayed: str = ""  # "", "yes", "no"
+
+
+def dead_letters(filters: DeadLetterFilter | None = None) -> QuerySet[DeadLetter]:
+    """Dead letters, newest first, narrowed by ``filters``."""
+    f = filters or DeadLetterFilter()
+    letters = DeadLetter.objects.select_related("replayed_by").order_by("-received_at", "-pk")
+    if f.reason:
+        letters = letters.filter(reason__icontains=f.reason)
+    if f.topic:
+        letters = letters.filter(topic__icontains=f.topic)
+    if f.search:
+        letters = letters.filter(
+            Q(payload__icontains=f.search) | Q(reason__icontains=f.search) | Q(topic__icontains=f.search)
+        )
+    zone = timezone.get_current_timezone()
+    if f.since:
+        letters = letters.filter(received_at__gte=datetime.combine(f.since, time.min, tzinfo=zone))
+    if f.until:
+        letters = letters.filter(received_at__lte=datetime.combine(f.until, time.max, tzinfo=zone))
+    if f.replayed == "yes":
+        letters = letters.filter(replayed_at__isnull=False)
+    elif f.replayed == "no":
+        letters = letters.filter(replayed_at__isnull=True)
+    return letters
+
+
+def common_reasons(limit: int = 8) -> list[str]:
+    """The start of the most frequent reasons, for the reason filter's suggestions."""
+    from django.db.models import Count
+    from django.db.models.functions import Substr
+
+    rows = (
+        DeadLetter.objects.annotate(start=Substr("reason", 1, 40))
+        .values("start")
+        .annotate(n=Count("pk"))
+        .order_by("-n")[:limit]
+    )
+    return [row["start"] for row in rows]
+
+
+@dataclass(frozen=True)
+class DeviceTokenRow:
+    token: ApiToken
+    datastream_ids: list[int]
+
+
+def device_tokens(user: User) -> list[DeviceTokenRow]:
+    """Tokens with publish grants that ``user`` may see (administrators: all; others: their own)."""
+    from cityos.core.api.selectors import tokens_visible_to
+
+    tokens = tokens_visible_to(user).filter(sensing_grants__isnull=False).distinct().order_by("-created_at")
+    grants: dict[int, list[int]] = {}
+    for token_id, datastream_id in PublishGrant.objects.filter(token__in=tokens).values_list(
+        "token_id", "datastream_id"
+    ):
+        grants.setdefault(token_id, []).append(datastream_id)
+    return [DeviceTokenRow(token, sorted(grants.get(token.pk, []))) for token in tokens]

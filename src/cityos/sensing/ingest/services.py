@@ -1,0 +1,62 @@
+"""Operators' actions on ingest: replaying and deleting dead letters, issuing device tokens."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from cityos.core.accounts.models import User
+from cityos.core.api.services import IssuedToken, issue_token
+from cityos.sensing.ingest import store
+from cityos.sensing.models import Datastream, DeadLetter, PublishGrant
+from cityos.sensing.services import can_write
+
+
+def replay_dead_letters(letters: Iterable[DeadLetter], *, by: User) -> list[DeadLetter]:
+    """Replays each letter through the ingest path as ``by``; each gets replayed_at/by/outcome."""
+    return [store.replay(letter, by=by) for letter in letters]
+
+
+def delete_dead_letters(ids: Iterable[int]) -> int:
+    deleted, _detail = DeadLetter.objects.filter(pk__in=list(ids)).delete()
+    return deleted
+
+
+@dataclass(frozen=True)
+class DeviceToken:
+    issued: IssuedToken
+    datastream_ids: list[int]
+
+
+def issue_device_token(*, name: str, datastream_ids: Iterable[int], by: User) -> DeviceToken:
+    """A write token acting as ``by`` that may publish only to ``datastream_ids`` (HTTP and MQTT).
+
+    ``by`` must be allowed to write to every one of them.
+    """
+    wanted = sorted(set(datastream_ids))
+    if not wanted:
+        raise ValidationError({"datastreams": [_("Choose at least one datastream.")]})
+    found = Datastream.objects.select_related("thing").in_bulk(wanted)
+    missing = [pk for pk in wanted if pk not in found]
+    if missing:
+        raise ValidationError(
+            {"datastreams": [_("There is no datastream %(ids)s.") % {"ids": ", ".join(map(str, missing))}]}
+        )
+    refused = [pk for pk, datastream in found.items() if not can_write(by, datastream.thing.department_id)]
+    if refused:
+        raise ValidationError(
+            {
+                "datastreams": [
+                    _("You may not publish to datastream %(ids)s: another department owns it.")
+                    % {"ids": ", ".join(map(str, sorted(refused)))}
+                ]
+            }
+        )
+    with transaction.atomic():
+        issued = issue_token(name=name, owner=by, scopes=["sensing:write"], created_by=by)
+        PublishGrant.objects.bulk_create(PublishGrant(token=issued.token, datastream_id=pk) for pk in wanted)
+    return DeviceToken(issued, wanted)

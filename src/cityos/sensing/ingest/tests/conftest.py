@@ -1,0 +1,85 @@
+"""Fixtures: a station with a temperature and a truth datastream, brokers, a worker in a thread."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable, Iterator
+from typing import Any, cast
+
+import pytest
+
+from cityos.conftest import need, port_open
+from cityos.core.accounts.models import Department, User
+from cityos.core.accounts.tests.factories import DepartmentFactory
+from cityos.sensing import services
+from cityos.sensing.ingest import store
+from cityos.sensing.models import Datastream, ObservationType, Thing
+from cityos.sensing.tests.conftest import operator_of, thing_payload
+
+MOSQUITTO = "mqtt://127.0.0.1:1883"
+
+
+@pytest.fixture(autouse=True)
+def _forget_datastreams() -> Iterator[None]:
+    """Tests reuse ids after rollbacks; the worker's cache of known datastreams must not leak."""
+    store._known_datastreams.clear()
+    yield
+    store._known_datastreams.clear()
+
+
+@pytest.fixture
+def department(db: None) -> Department:
+    return cast(Department, DepartmentFactory(code="water"))
+
+
+@pytest.fixture
+def operator(department: Department) -> User:
+    return operator_of(department)
+
+
+@pytest.fixture
+def station(operator: User) -> Thing:
+    payload = thing_payload("Ingest station")
+    payload["Datastreams"].append(
+        {
+            **payload["Datastreams"][0],
+            "name": "Ingest station door",
+            "observationType": ObservationType.TRUTH,
+            "unitOfMeasurement": {"name": None, "symbol": None, "definition": None},
+        }
+    )
+    return cast(Thing, services.create_entity("Thing", payload, user=operator))
+
+
+@pytest.fixture
+def temperature(station: Thing) -> Datastream:
+    return station.datastreams.get(name="Ingest station temperature")
+
+
+@pytest.fixture
+def door(station: Thing) -> Datastream:
+    return station.datastreams.get(name="Ingest station door")
+
+
+@pytest.fixture
+def mosquitto() -> str:
+    need(port_open("127.0.0.1", 1883), "Mosquitto on 127.0.0.1:1883")
+    return MOSQUITTO
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(condition: Callable[[], Any], timeout: float = 20.0, every: float = 0.05) -> Any:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"timed out after {timeout} s waiting for {condition}")

@@ -1,0 +1,93 @@
+"""The embedded broker: tokens log in, grants limit where they publish; the in-process services."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from cityos.core.accounts.models import User
+from cityos.core.api.services import issue_token
+from cityos.sensing.ingest.broker import EmbeddedBroker, may_publish, principal_for
+from cityos.sensing.ingest.client import PLATFORM_USERNAME, connect, new_client, platform_client, platform_password
+from cityos.sensing.ingest.tests.conftest import free_port, wait_for
+from cityos.sensing.ingest.worker import IngestWorker
+from cityos.sensing.models import Datastream, Observation, PublishGrant
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def broker() -> Iterator[str]:
+    server = EmbeddedBroker(port=free_port()).start()
+    yield f"mqtt://127.0.0.1:{server.port}"
+    server.stop()
+
+
+def test_principals_and_grants(temperature: Datastream, door: Datastream, operator: User) -> None:
+    assert principal_for(PLATFORM_USERNAME, platform_password()) is not None
+    assert principal_for(PLATFORM_USERNAME, "guess") is None
+    assert principal_for("anyone", "not-a-token") is None
+    free = issue_token(name="free", owner=operator, scopes=["write"], created_by=operator)
+    limited = issue_token(name="limited", owner=operator, scopes=["write"], created_by=operator)
+    PublishGrant.objects.create(token=limited.token, datastream=door)
+    everywhere = principal_for("gateway", free.secret)
+    only_door = principal_for("door", limited.secret)
+    assert everywhere is not None and only_door is not None
+    assert may_publish(everywhere, f"v1.1/Datastreams({temperature.pk})/Observations")
+    assert may_publish(everywhere, "v1.1/CreateObservations")
+    assert may_publish(only_door, f"v1.1/Datastreams({door.pk})/Observations")
+    assert not may_publish(only_door, f"v1.1/Datastreams({temperature.pk})/Observations")
+    assert not may_publish(only_door, "v1.1/CreateObservations")
+    assert not may_publish(everywhere, "v1.1/Things")
+
+
+def test_a_granted_token_cannot_publish_elsewhere_on_the_embedded_broker(
+    broker: str, settings: pytest.FixtureRequest, temperature: Datastream, door: Datastream, operator: User
+) -> None:
+    limited = issue_token(name="door", owner=operator, scopes=["write"], created_by=operator)
+    PublishGrant.objects.create(token=limited.token, datastream=door)
+    worker = IngestWorker("broker-test", url=broker, embedded=True)
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    device = connect(new_client("door-device", url=broker.replace("//", f"//door:{limited.secret}@")), url=broker)
+    try:
+        assert worker.ready.wait(10)
+        device.publish(f"v1.1/Datastreams({temperature.pk})/Observations", b'{"result": 99.0}', qos=1).wait_for_publish(
+            5
+        )
+        device.publish(f"v1.1/Datastreams({door.pk})/Observations", b'{"result": true}', qos=1).wait_for_publish(5)
+        wait_for(lambda: Observation.objects.filter(datastream=door).exists())
+        time.sleep(0.5)
+        assert not Observation.objects.filter(datastream=temperature).exists()
+    finally:
+        device.loop_stop()
+        device.disconnect()
+        worker.stop()
+        thread.join(10)
+
+
+def test_wrong_credentials_are_refused(broker: str) -> None:
+    with pytest.raises(ConnectionError):
+        connect(new_client("intruder", url=broker.replace("//", "//intruder:nope@")), url=broker, timeout=5)
+    platform_client("platform-ok", url=broker).disconnect()
+
+
+def test_sensing_registers_its_background_service_and_a_failing_one_does_not_stop_others(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from cityos.core import jobs
+    from cityos.core.registry import BackgroundService, registry
+
+    assert "sensing.mqtt" in registry.background_services
+    ran: list[str] = []
+
+    def broken() -> None:
+        raise RuntimeError("boom")
+
+    services = {"a": BackgroundService("a", broken), "b": BackgroundService("b", lambda: ran.append("b"))}
+    monkeypatch.setattr(registry, "background_services", services)
+    jobs.start_background_services()
+    assert ran == ["b"]

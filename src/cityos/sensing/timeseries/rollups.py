@@ -1,0 +1,183 @@
+"""Hourly and daily rollups (count, total, minimum, maximum), kept as observations arrive.
+
+Hour buckets start on the hour (UTC); day buckets start at midnight in the city's time zone
+(settings.TIME_ZONE), so a daily chart matches the city's days. A batch is summarised in
+Python per (datastream, bucket) first, then written with one upsert per period, in the same
+transaction as the observations: a chart never sees observations without their rollups.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta, tzinfo
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import connections
+from django.db.models import Count, Max, Min, Sum
+from django.db.models.functions import TruncDay, TruncHour
+
+from cityos.sensing.models import Observation, ObservationRollup, RollupPeriod
+
+HOUR = 3600
+UPSERT_CHUNK = 500  # rows per INSERT: well under SQLite's parameter limit
+
+
+@lru_cache(maxsize=8)
+def _zone(name: str) -> tzinfo:
+    return UTC if name == "UTC" else ZoneInfo(name)
+
+
+def city_zone() -> tzinfo:
+    return _zone(settings.TIME_ZONE or "UTC")
+
+
+def hour_start(when: datetime) -> datetime:
+    return datetime.fromtimestamp(int(when.timestamp() // HOUR) * HOUR, UTC)
+
+
+def day_start(when: datetime) -> datetime:
+    """Midnight (in the city's zone) of the day holding ``when``, as a UTC instant."""
+    local = when.astimezone(city_zone())
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    return midnight.astimezone(UTC)
+
+
+def next_day_start(when: datetime) -> datetime:
+    # 26 h after midnight is always in the next day, even across a daylight-saving change.
+    return day_start(day_start(when) + timedelta(hours=26))
+
+
+Summary = list[float]  # [count, total, minimum, maximum]
+
+
+Hours = dict[tuple[int, int], Summary]  # (datastream, epoch hour) -> summary
+Days = dict[tuple[int, datetime], Summary]  # (datastream, day start) -> summary
+
+
+def summarise(points: Iterable[tuple[int, int, float]]) -> tuple[Hours, Days]:
+    """(datastream id, epoch hour, value) points summarised per hour and per day."""
+    hours: Hours = {}
+    for datastream_id, hour, value in points:
+        key = (datastream_id, hour)
+        summary = hours.get(key)
+        if summary is None:
+            hours[key] = [1, value, value, value]
+        else:
+            summary[0] += 1
+            summary[1] += value
+            if value < summary[2]:
+                summary[2] = value
+            if value > summary[3]:
+                summary[3] = value
+    return hours, days_of(hours)
+
+
+def days_of(hours: Hours) -> Days:
+    """Day summaries (city days) from hour summaries."""
+    days: Days = {}
+    day_of: dict[int, datetime] = {}
+    for (datastream_id, hour), summary in hours.items():
+        day = day_of.get(hour)
+        if day is None:
+            day = day_of[hour] = day_start(datetime.fromtimestamp(hour * HOUR, UTC))
+        key2 = (datastream_id, day)
+        total = days.get(key2)
+        if total is None:
+            days[key2] = list(summary)
+        else:
+            total[0] += summary[0]
+            total[1] += summary[1]
+            total[2] = min(total[2], summary[2])
+            total[3] = max(total[3], summary[3])
+    return days
+
+
+def add(points: Iterable[tuple[int, int, float]]) -> int:
+    """Adds (datastream id, epoch hour, numeric result) points to their rollups; returns buckets written.
+
+    The epoch hour is ``int(time.timestamp() // 3600)``.
+    """
+    return add_hours(summarise(points)[0])
+
+
+def add_hours(hours: Hours) -> int:
+    """Adds hour summaries (and the day summaries made from them) to the rollups."""
+    days = days_of(hours)
+    rows: list[tuple[int, str, datetime, Summary]] = [
+        (ds, RollupPeriod.HOUR, datetime.fromtimestamp(hour * HOUR, UTC), s) for (ds, hour), s in hours.items()
+    ]
+    rows.extend((ds, RollupPeriod.DAY, day, s) for (ds, day), s in days.items())
+    _upsert(rows)
+    return len(rows)
+
+
+def _upsert(rows: list[tuple[int, str, datetime, Summary]]) -> None:
+    if not rows:
+        return
+    connection = connections[ObservationRollup.objects.db]
+    table = connection.ops.quote_name(ObservationRollup._meta.db_table)
+    postgres = connection.vendor == "postgresql"
+    least, greatest = ("LEAST", "GREATEST") if postgres else ("MIN", "MAX")
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        for first in range(0, len(rows), UPSERT_CHUNK):
+            chunk = rows[first : first + UPSERT_CHUNK]
+            params: list[Any] = []
+            for datastream_id, period, bucket, (count, total, low, high) in chunk:
+                params.extend(
+                    (datastream_id, str(period), bucket if postgres else adapt(bucket), int(count), total, low, high)
+                )
+            values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
+            cursor.execute(
+                f"INSERT INTO {table} AS r (datastream_id, period, bucket_start, count, total, minimum, maximum) "  # noqa: S608
+                f"VALUES {values} ON CONFLICT (datastream_id, period, bucket_start) DO UPDATE SET "
+                "count = r.count + EXCLUDED.count, total = r.total + EXCLUDED.total, "
+                f"minimum = {least}(r.minimum, EXCLUDED.minimum), maximum = {greatest}(r.maximum, EXCLUDED.maximum)",
+                params,
+            )
+
+
+def recompute(datastream_id: int, start: datetime, end: datetime) -> None:
+    """Rebuilds the rollups of whole days [day of start, day after end) from the raw observations.
+
+    Used after observations are changed or deleted one by one; the range is widened to whole
+    days so hour and day buckets are rebuilt together from complete data.
+    """
+    start, end = day_start(start), next_day_start(end)
+    stale = ObservationRollup.objects.filter(datastream_id=datastream_id, bucket_start__gte=start, bucket_start__lt=end)
+    stale._raw_delete(stale.db)  # type: ignore[attr-defined]  # bookkeeping: no per-row delete signals
+    raw = Observation.objects.filter(
+        datastream_id=datastream_id,
+        result_number__isnull=False,
+        phenomenon_time_start__gte=start,
+        phenomenon_time_start__lt=end,
+    )
+    rollups: list[ObservationRollup] = []
+    for period, bucket in (
+        (RollupPeriod.HOUR, TruncHour("phenomenon_time_start", tzinfo=UTC)),
+        (RollupPeriod.DAY, TruncDay("phenomenon_time_start", tzinfo=city_zone())),
+    ):
+        groups = (
+            raw.annotate(bucket=bucket)
+            .order_by()
+            .values("bucket")
+            .annotate(
+                count=Count("id"), total=Sum("result_number"), low=Min("result_number"), high=Max("result_number")
+            )
+        )
+        rollups.extend(
+            ObservationRollup(
+                datastream_id=datastream_id,
+                period=period,
+                bucket_start=group["bucket"],
+                count=group["count"],
+                total=group["total"],
+                minimum=group["low"],
+                maximum=group["high"],
+            )
+            for group in groups
+        )
+    ObservationRollup.objects.bulk_create(rollups, batch_size=UPSERT_CHUNK)

@@ -1,0 +1,167 @@
+"""Rollups, newest values and last-seen times kept by the write path, whatever the source."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.test import Client
+
+from cityos.core.accounts.models import User
+from cityos.sensing import services
+from cityos.sensing.models import Datastream, Observation, ObservationRollup, RollupPeriod, Thing
+from cityos.sensing.tests.conftest import STA, T0, patch, post, thing_payload
+from cityos.sensing.timeseries import rollups
+
+pytestmark = pytest.mark.django_db
+
+
+def new(datastream: Datastream, when: datetime, value: object) -> services.NewObservation:
+    return services.NewObservation(datastream_id=datastream.pk, phenomenon_time=(when, None), result=value)
+
+
+def rollup(datastream: Datastream, period: str, start: datetime) -> tuple[int, float, float, float]:
+    row = ObservationRollup.objects.get(datastream=datastream, period=period, bucket_start=start)
+    return row.count, row.total, row.minimum, row.maximum
+
+
+def test_a_batch_adds_to_hour_and_day_rollups_across_batches(make_station: Callable[..., Thing]) -> None:
+    datastream = make_station(count=0).datastreams.get()
+    services.create_observations(
+        [new(datastream, T0 + timedelta(minutes=m), float(m)) for m in (0, 10, 70)], user=None, system=True
+    )
+    assert rollup(datastream, RollupPeriod.HOUR, T0) == (2, 10.0, 0.0, 10.0)
+    assert rollup(datastream, RollupPeriod.HOUR, T0 + timedelta(hours=1)) == (1, 70.0, 70.0, 70.0)
+    # A second batch, older and newer values, merges into the same buckets.
+    services.create_observations(
+        [new(datastream, T0 + timedelta(minutes=5), -3.0), new(datastream, T0 + timedelta(minutes=20), 99.5)],
+        user=None,
+        system=True,
+    )
+    assert rollup(datastream, RollupPeriod.HOUR, T0) == (4, 106.5, -3.0, 99.5)
+    assert rollup(datastream, RollupPeriod.DAY, T0) == (5, 176.5, -3.0, 99.5)
+    assert ObservationRollup.objects.filter(datastream=datastream).count() == 3
+
+
+def test_day_buckets_follow_the_city_time_zone(settings: object, make_station: Callable[..., Thing]) -> None:
+    settings.TIME_ZONE = "Asia/Taipei"  # type: ignore[attr-defined]
+    datastream = make_station(count=0).datastreams.get()
+    # 15:30 and 16:30 UTC are on different days in Taipei (UTC+8): 23:30 and 00:30.
+    when = datetime(2026, 3, 1, 15, 30, tzinfo=UTC)
+    services.create_observations(
+        [new(datastream, when, 1.0), new(datastream, when + timedelta(hours=1), 2.0)], user=None, system=True
+    )
+    days = list(
+        ObservationRollup.objects.filter(datastream=datastream, period=RollupPeriod.DAY)
+        .order_by("bucket_start")
+        .values_list("bucket_start", "count")
+    )
+    assert days == [(datetime(2026, 2, 28, 16, tzinfo=UTC), 1), (datetime(2026, 3, 1, 16, tzinfo=UTC), 1)]
+
+
+def test_non_numeric_results_have_no_rollups(operator: User) -> None:
+    payload = thing_payload()
+    payload["Datastreams"][0]["observationType"] = (
+        "http://www.opengis.net/def/observationType/OGC-OM/2.0/OM_TruthObservation"
+    )
+    thing = services.create_entity("Thing", payload, user=operator)
+    datastream = thing.datastreams.get()
+    services.create_observations([new(datastream, T0, True)], user=operator)
+    assert not ObservationRollup.objects.exists()
+    datastream.refresh_from_db()
+    assert datastream.last_result is True and datastream.last_result_number is None
+
+
+def test_newest_value_and_last_seen_follow_phenomenon_time(make_station: Callable[..., Thing]) -> None:
+    thing = make_station(count=3)  # hourly from T0: 10, 11, 12
+    datastream = thing.datastreams.get()
+    datastream.refresh_from_db()
+    thing.refresh_from_db()
+    assert datastream.last_phenomenon_time == T0 + timedelta(hours=2)
+    assert datastream.last_result == 12.0 and datastream.last_result_number == 12.0
+    assert thing.last_seen_at == T0 + timedelta(hours=2)
+    # A late (older) observation does not replace the newest value.
+    services.create_observations([new(datastream, T0 - timedelta(days=1), 1.0)], user=None, system=True)
+    datastream.refresh_from_db()
+    assert datastream.last_result_number == 12.0
+    assert datastream.phenomenon_time_start == T0 - timedelta(days=1)
+    # A device with its clock ahead is not "seen" in the future.
+    future = datetime.now(UTC) + timedelta(days=2)
+    services.create_observations([new(datastream, future, 5.0)], user=None, system=True)
+    datastream.refresh_from_db()
+    thing.refresh_from_db()
+    assert datastream.last_phenomenon_time == future and datastream.last_result_number == 5.0
+    assert thing.last_seen_at is not None and thing.last_seen_at <= datetime.now(UTC)
+
+
+def test_http_update_and_delete_recompute_rollups_and_newest(
+    writer: Client, make_station: Callable[..., Thing]
+) -> None:
+    datastream = make_station(count=3).datastreams.get()
+    first, second, third = Observation.objects.filter(datastream=datastream).order_by("phenomenon_time_start")
+    response = patch(writer, f"/Observations({first.pk})", {"result": 40})
+    assert response.status_code == 200, response.content
+    assert rollup(datastream, RollupPeriod.HOUR, T0) == (1, 40.0, 40.0, 40.0)
+    assert rollup(datastream, RollupPeriod.DAY, T0) == (3, 63.0, 11.0, 40.0)
+    # Moving an observation to another hour moves it between buckets.
+    response = patch(writer, f"/Observations({second.pk})", {"phenomenonTime": "2026-03-01T00:30:00Z"})
+    assert response.status_code == 200, response.content
+    assert rollup(datastream, RollupPeriod.HOUR, T0) == (2, 51.0, 11.0, 40.0)
+    assert not ObservationRollup.objects.filter(bucket_start=T0 + timedelta(hours=1), period="hour").exists()
+    # Deleting the newest observation: its bucket goes, the newest value steps back.
+    assert writer.delete(f"{STA}/Observations({third.pk})").status_code == 200
+    datastream.refresh_from_db()
+    assert datastream.last_result_number == 11.0
+    assert datastream.last_phenomenon_time == T0 + timedelta(minutes=30)
+    assert rollup(datastream, RollupPeriod.DAY, T0) == (2, 51.0, 11.0, 40.0)
+    assert not ObservationRollup.objects.filter(bucket_start=T0 + timedelta(hours=2)).exists()
+
+
+def test_data_array_over_http_keeps_rollups(writer: Client, make_station: Callable[..., Thing]) -> None:
+    datastream = make_station(count=0).datastreams.get()
+    body = [
+        {
+            "Datastream": {"@iot.id": datastream.pk},
+            "components": ["phenomenonTime", "result"],
+            "dataArray": [["2026-03-01T00:00:00Z", 1], ["2026-03-01T00:59:59Z", 3], ["2026-03-01T01:00:00Z", "x"]],
+        }
+    ]
+    assert post(writer, "/CreateObservations", body).status_code == 201
+    assert rollup(datastream, RollupPeriod.HOUR, T0) == (2, 4.0, 1.0, 3.0)
+    assert ObservationRollup.objects.filter(period="hour").count() == 1  # the refused row counts nowhere
+
+
+def test_recompute_rebuilds_whole_days_from_raw(make_station: Callable[..., Thing]) -> None:
+    datastream = make_station(count=30).datastreams.get()  # 30 hours from T0
+    ObservationRollup.objects.all().delete()
+    rollups.recompute(datastream.pk, T0 + timedelta(hours=3), T0 + timedelta(hours=3))
+    # Only the first day is rebuilt (24 hours + its day), not the second.
+    assert ObservationRollup.objects.filter(period="hour").count() == 24
+    assert rollup(datastream, RollupPeriod.DAY, T0) == (24, sum(10.0 + i for i in range(24)), 10.0, 33.0)
+
+
+def test_thing_kind_is_copied_from_properties(writer: Client, operator: User) -> None:
+    response = post(writer, "/Things", thing_payload())
+    assert response.status_code == 201, response.content
+    thing = Thing.objects.get()
+    assert thing.kind == "water-quality"
+    response = patch(writer, f"/Things({thing.pk})", {"properties": {"department": "water", "kind": "air-quality"}})
+    assert response.status_code == 200, response.content
+    thing.refresh_from_db()
+    assert thing.kind == "air-quality"
+    patch(writer, f"/Things({thing.pk})", {"properties": {"department": "water"}})
+    thing.refresh_from_db()
+    assert thing.kind == ""
+
+
+def test_deleting_a_datastream_takes_its_observations_and_rollups(
+    writer: Client, make_station: Callable[..., Thing]
+) -> None:
+    datastream = make_station(count=3).datastreams.get()
+    kept = make_station("Other", count=2).datastreams.get()
+    assert writer.delete(f"{STA}/Datastreams({datastream.pk})").status_code == 200
+    assert not Observation.objects.filter(datastream_id=datastream.pk).exists()
+    assert not ObservationRollup.objects.filter(datastream_id=datastream.pk).exists()
+    assert Observation.objects.filter(datastream=kept).count() == 2
+    assert ObservationRollup.objects.filter(datastream=kept).count() == 3  # two hours, one day

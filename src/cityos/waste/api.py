@@ -1,0 +1,399 @@
+"""/api/v1/waste: bins (with forecasts), vehicles, daily plans and their routes, crews marking
+stops collected, breakdown re-plans, and the stored policy comparison. CSV via ``?format=csv``
+on lists, GeoJSON for bins and routes, GPX per route.
+
+Planning needs an operator; crews (operators and service agents) read routes and mark stops.
+Errors are RFC 9457 problems; a service's refusal is a 422 naming the field.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Any, Literal
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404
+from ninja import Field, Query, Router, Schema, Status
+from pydantic import field_validator
+
+from cityos.core.api.auth import api_auth, require_roles
+from cityos.core.api.pagination import csv_export, paginate
+from cityos.waste import conf, geo, selectors, services
+from cityos.waste.models import Bin, BinKind, Plan, PlanStatus, Route, RouteStatus, Stop, StopKind
+
+router = Router()
+
+
+def _local_time(value: time | None) -> time | None:
+    """Times of day are local wall-clock times: an offset sent with one is dropped."""
+    return value.replace(tzinfo=None) if value is not None else None
+
+
+class BinIn(Schema):
+    ref: str = Field(..., min_length=1, max_length=60, pattern=r"^[-a-zA-Z0-9_]+$")
+    kind: BinKind = BinKind.GENERAL
+    volume_litres: int = Field(..., ge=10, le=40000)
+    compaction_factor: float = Field(1.0, ge=1, le=20)
+    longitude: float = Field(..., ge=-180, le=180)
+    latitude: float = Field(..., ge=-90, le=90)
+    address: str = Field("", max_length=300)
+    district_id: int | None = None
+    access_from: time | None = None
+    access_until: time | None = None
+    service_minutes: float = Field(2.0, ge=0, le=60)
+    thing_id: int | None = Field(None, description="The sensing Thing of its fill-level sensor")
+    datastream_id: int | None = Field(None, description="Its fill-level Datastream (%)")
+
+    _times = field_validator("access_from", "access_until")(_local_time)
+
+
+class BinPatch(Schema):
+    kind: BinKind | None = None
+    volume_litres: int | None = Field(None, ge=10, le=40000)
+    compaction_factor: float | None = Field(None, ge=1, le=20)
+    longitude: float | None = Field(None, ge=-180, le=180)
+    latitude: float | None = Field(None, ge=-90, le=90)
+    address: str | None = Field(None, max_length=300)
+    access_from: time | None = None
+    access_until: time | None = None
+    is_active: bool | None = None
+
+    _times = field_validator("access_from", "access_until")(_local_time)
+
+
+class BinOut(Schema):
+    id: int
+    ref: str
+    kind: BinKind
+    volume_litres: int
+    compaction_factor: float
+    longitude: float | None
+    latitude: float | None
+    address: str
+    district: str | None = Field(None, description="District code")
+    access_from: time | None
+    access_until: time | None
+    thing_id: int | None
+    datastream_id: int | None
+    is_active: bool
+    last_fill: float | None = Field(None, description="Latest fill (%)")
+    last_fill_at: datetime | None
+    fill_rate: float | None = Field(None, description="Mean fill rate (% per hour)")
+    full_at: datetime | None = Field(None, description="Predicted time the bin is full")
+    full_at_early: datetime | None = Field(None, description="Early end of the 80% interval")
+    full_at_late: datetime | None = Field(None, description="Late end of the 80% interval")
+    overflow_risk: float | None = Field(None, description="Probability it is full before the next shift")
+
+    @staticmethod
+    def resolve_district(bin: Bin) -> str | None:
+        return bin.district.code if bin.district else None
+
+
+class BinFilters(Schema):
+    q: str = Field("", max_length=100)
+    kind: BinKind | Literal[""] = ""
+    district_id: int | None = None
+    min_risk: float | None = Field(None, ge=0, le=1)
+    order: Literal["ref", "-ref", "fill", "-fill", "risk", "-risk", "full", "-full"] = "-risk"
+
+
+class VehicleIn(Schema):
+    name: str = Field(..., min_length=1, max_length=100)
+    registration: str = Field("", max_length=20)
+    depot_id: int
+    volume_litres: int = Field(..., ge=100, le=200000)
+    weight_kg: int = Field(..., ge=100, le=40000)
+    shift_start: time
+    shift_end: time
+    break_minutes: int = Field(30, ge=0, le=240)
+    break_after_minutes: int = Field(240, ge=0, le=720)
+    co2_kg_per_km: float = Field(1.2, ge=0, le=10)
+
+    _times = field_validator("shift_start", "shift_end")(_local_time)
+
+
+class VehicleOut(Schema):
+    id: int
+    name: str
+    registration: str
+    depot_id: int
+    volume_litres: int
+    weight_kg: int
+    shift_start: time
+    shift_end: time
+    break_minutes: int
+    break_after_minutes: int
+    co2_kg_per_km: float
+    is_active: bool
+
+
+class StopOut(Schema):
+    id: int
+    sequence: int
+    kind: StopKind
+    bin_id: int | None
+    bin_ref: str | None = None
+    label: str
+    longitude: float
+    latitude: float
+    eta: datetime
+    required: bool
+    predicted_fill: float | None
+    collected: bool
+    collected_at: datetime | None
+    fill_at_pickup: float | None
+
+    @staticmethod
+    def resolve_bin_ref(stop: Stop) -> str | None:
+        return stop.bin.ref if stop.bin else None
+
+
+class RouteOut(Schema):
+    id: int
+    plan_id: int
+    vehicle_id: int
+    vehicle: str
+    status: RouteStatus
+    start_at: datetime
+    end_at: datetime
+    distance_km: float
+    trips: int = Field(..., description="Trips to the disposal site")
+    load_litres: float
+    load_kg: float
+    stops: list[StopOut]
+
+    @staticmethod
+    def resolve_vehicle(route: Route) -> str:
+        return route.vehicle.name
+
+    @staticmethod
+    def resolve_distance_km(route: Route) -> float:
+        return round(route.distance_m / 1000, 2)
+
+    @staticmethod
+    def resolve_stops(route: Route) -> list[Stop]:
+        return list(selectors.stops(route))
+
+
+class OmissionOut(Schema):
+    bin_id: int
+    bin_ref: str
+    required: bool
+    reason: str = Field(..., description="no_location, too_big, time_window, no_vehicle or fleet_full")
+    detail: str
+
+
+class ProblemOut(Schema):
+    code: str
+    count: int
+    message: str
+
+
+class PlanOut(Schema):
+    id: int
+    date: date
+    status: PlanStatus
+    created_at: datetime
+    replans_id: int | None
+    travel_model: str
+    solver_seconds: float
+    feasible: bool = Field(..., description="False when a constraint could not be met (see problems)")
+    problems: list[ProblemOut]
+    distance_km: float
+    bins_planned: int
+
+    @staticmethod
+    def resolve_distance_km(plan: Plan) -> float:
+        return round(plan.distance_m / 1000, 2)
+
+
+class PlanDetailOut(PlanOut):
+    routes: list[RouteOut]
+    left_out: list[OmissionOut]
+
+    @staticmethod
+    def resolve_routes(plan: Plan) -> list[Route]:
+        return list(plan.routes.select_related("vehicle"))
+
+    @staticmethod
+    def resolve_left_out(plan: Plan) -> list[dict[str, Any]]:
+        return [
+            {"bin_id": o.bin_id, "bin_ref": o.bin.ref, "required": o.required, "reason": o.reason, "detail": o.detail}
+            for o in plan.omissions.select_related("bin")
+        ]
+
+
+class PlanIn(Schema):
+    date: date
+    seconds: float | None = Field(None, gt=0, le=120, description="Solver time limit (defaults to the setting)")
+
+
+class CollectedIn(Schema):
+    fill: float | None = Field(None, ge=0, le=150, description="Fill seen at pickup (%)")
+    at: datetime | None = None
+
+
+class BreakdownIn(Schema):
+    at: datetime | None = Field(None, description="When it broke down (default now)")
+    seconds: float | None = Field(None, gt=0, le=120)
+
+
+# --- Bins ------------------------------------------------------------------------------------
+
+
+@router.get("/bins", response=list[BinOut], auth=api_auth, summary="Bins with their forecasts")
+@csv_export(BinOut, filename="bins")
+@paginate
+def list_bins(request: HttpRequest, filters: Query[BinFilters]) -> object:
+    require_roles(request, *conf.CREW_ROLES)
+    return selectors.bins(
+        q=filters.q, kind=filters.kind, district_id=filters.district_id, min_risk=filters.min_risk, order=filters.order
+    )
+
+
+@router.get("/bins.geojson", auth=api_auth, summary="Bins as GeoJSON")
+def bins_geojson(request: HttpRequest, filters: Query[BinFilters]) -> JsonResponse:
+    require_roles(request, *conf.CREW_ROLES)
+    rows = selectors.bins(
+        q=filters.q, kind=filters.kind, district_id=filters.district_id, min_risk=filters.min_risk, order=filters.order
+    )
+    return JsonResponse(geo.bins_geojson(rows), content_type="application/geo+json")
+
+
+@router.post("/bins", response={201: BinOut}, auth=api_auth, summary="Add a bin")
+def create_bin(request: HttpRequest, payload: BinIn) -> Status:
+    require_roles(request, *conf.PLANNER_ROLES)
+    return Status(201, services.save_bin(payload.dict()))
+
+
+@router.get("/bins/{bin_id}", response=BinOut, auth=api_auth, summary="One bin")
+def get_bin(request: HttpRequest, bin_id: int) -> Bin:
+    require_roles(request, *conf.CREW_ROLES)
+    return get_object_or_404(Bin.objects.select_related("district"), pk=bin_id)
+
+
+@router.patch("/bins/{bin_id}", response=BinOut, auth=api_auth, summary="Change a bin")
+def patch_bin(request: HttpRequest, bin_id: int, payload: BinPatch) -> Bin:
+    require_roles(request, *conf.PLANNER_ROLES)
+    target = get_object_or_404(Bin, pk=bin_id)
+    return services.save_bin(payload.dict(exclude_unset=True), bin=target)
+
+
+# --- Vehicles -------------------------------------------------------------------------------
+
+
+@router.get("/vehicles", response=list[VehicleOut], auth=api_auth, summary="Vehicles")
+@csv_export(VehicleOut, filename="vehicles")
+@paginate
+def list_vehicles(request: HttpRequest) -> object:
+    require_roles(request, *conf.CREW_ROLES)
+    return selectors.vehicles()
+
+
+@router.post("/vehicles", response={201: VehicleOut}, auth=api_auth, summary="Add a vehicle")
+def create_vehicle(request: HttpRequest, payload: VehicleIn) -> Status:
+    require_roles(request, *conf.PLANNER_ROLES)
+    return Status(201, services.save_vehicle(payload.dict()))
+
+
+# --- Plans and routes ------------------------------------------------------------------------
+
+
+@router.get("/plans", response=list[PlanOut], auth=api_auth, summary="Plans")
+@csv_export(PlanOut, filename="plans")
+@paginate
+def list_plans(request: HttpRequest, day: date | None = None) -> object:
+    require_roles(request, *conf.CREW_ROLES)
+    return selectors.plans(day=day)
+
+
+@router.post("/plans", response={201: PlanDetailOut}, auth=api_auth, summary="Plan a day's collection")
+def create_plan(request: HttpRequest, payload: PlanIn) -> Status:
+    """Solves at once (within ``seconds``); the plan says which constraints could not be met
+    (``feasible``, ``problems``) and which bins it left out and why (``left_out``)."""
+    user = require_roles(request, *conf.PLANNER_ROLES)
+    return Status(201, services.build_plan(payload.date, user=user, seconds=payload.seconds))
+
+
+@router.get("/plans/{plan_id}", response=PlanDetailOut, auth=api_auth, summary="A plan with its routes")
+def get_plan(request: HttpRequest, plan_id: int) -> Plan:
+    require_roles(request, *conf.CREW_ROLES)
+    return get_object_or_404(Plan, pk=plan_id)
+
+
+@router.post("/plans/{plan_id}/publish", response=PlanOut, auth=api_auth, summary="Publish a plan to crews")
+def publish_plan(request: HttpRequest, plan_id: int) -> Plan:
+    require_roles(request, *conf.PLANNER_ROLES)
+    return services.publish_plan(get_object_or_404(Plan, pk=plan_id))
+
+
+@router.get("/plans/{plan_id}/routes.geojson", auth=api_auth, summary="A plan's routes as GeoJSON")
+def plan_geojson(request: HttpRequest, plan_id: int) -> JsonResponse:
+    require_roles(request, *conf.CREW_ROLES)
+    plan = get_object_or_404(Plan, pk=plan_id)
+    routes = plan.routes.select_related("vehicle").prefetch_related("stops")
+    return JsonResponse(geo.route_geojson(routes), content_type="application/geo+json")
+
+
+@router.get("/routes/{route_id}", response=RouteOut, auth=api_auth, summary="A route with its stops")
+def get_route(request: HttpRequest, route_id: int) -> Route:
+    require_roles(request, *conf.CREW_ROLES)
+    return get_object_or_404(Route.objects.select_related("vehicle"), pk=route_id)
+
+
+@router.get("/routes/{route_id}/gpx", auth=api_auth, summary="A route as GPX 1.1")
+def route_gpx(request: HttpRequest, route_id: int) -> HttpResponse:
+    require_roles(request, *conf.CREW_ROLES)
+    route = get_object_or_404(Route.objects.select_related("vehicle", "plan"), pk=route_id)
+    response = HttpResponse(geo.route_gpx(route), content_type="application/gpx+xml")
+    response["Content-Disposition"] = f'attachment; filename="route-{route.pk}.gpx"'
+    return response
+
+
+@router.post(
+    "/routes/{route_id}/breakdown",
+    response={201: PlanDetailOut},
+    auth=api_auth,
+    summary="Report a breakdown and re-plan",
+)
+def breakdown(request: HttpRequest, route_id: int, payload: BreakdownIn) -> Status:
+    """Re-solves every uncollected stop of the plan over the other vehicles, from where they are."""
+    user = require_roles(request, *conf.PLANNER_ROLES)
+    route = get_object_or_404(Route, pk=route_id)
+    return Status(201, services.report_breakdown(route, user=user, at=payload.at, seconds=payload.seconds))
+
+
+@router.post("/stops/{stop_id}/collected", response=StopOut, auth=api_auth, summary="Mark a bin collected")
+def collected(request: HttpRequest, stop_id: int, payload: CollectedIn) -> Stop:
+    user = require_roles(request, *conf.CREW_ROLES)
+    stop = get_object_or_404(Stop.objects.select_related("route", "bin"), pk=stop_id)
+    return services.mark_collected(stop, user=user, fill=payload.fill, at=payload.at)
+
+
+# --- Results ---------------------------------------------------------------------------------
+
+
+class ComparisonOut(Schema):
+    id: int
+    created_at: datetime
+    days: int
+    seed: int
+    bins: int
+    vehicles: int
+    results: dict[str, Any] = Field(..., description="Totals per policy ('fixed', 'planned') and per day")
+
+
+@router.get(
+    "/comparisons/latest",
+    response=ComparisonOut,
+    auth=api_auth,
+    summary="The latest plan-versus-fixed-schedule simulation",
+)
+def latest_comparison(request: HttpRequest) -> object:
+    require_roles(request, *conf.PLANNER_ROLES)
+    comparison = selectors.latest_comparison()
+    if comparison is None:
+        from cityos.core.api.problems import ApiProblem
+
+        raise ApiProblem(404, "No comparison has been run yet.")
+    return comparison

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils.translation import gettext_lazy as _
+
+from cityos.core.domain import CityAppConfig
+from cityos.core.registry import ApiRouter, DemoStep, NavItem, PeriodicJob, Registry
+
+
+class WasteConfig(CityAppConfig):
+    """Smart waste collection: fill forecasts from bin sensors and optimised daily routes."""
+
+    default = True
+    name = "cityos.waste"
+    label = "waste"
+    verbose_name = _("Waste collection")
+
+    def register(self, registry: Registry) -> None:
+        from cityos.waste import conf, demo, tasks
+        from cityos.waste.api import router
+
+        registry.add_nav(
+            NavItem("waste-plans", _("Waste collection"), "waste:plans", area="ops", order=70, roles=conf.CREW_ROLES)
+        )
+        registry.add_nav(NavItem("waste-bins", _("Bins"), "waste:bins", area="ops", order=71, roles=conf.PLANNER_ROLES))
+        registry.add_nav(
+            NavItem(
+                "waste-results",
+                _("Collection results"),
+                "waste:results",
+                area="ops",
+                order=72,
+                roles=conf.PLANNER_ROLES,
+            )
+        )
+        registry.add_api_router(ApiRouter("waste", router, tags=("waste",)))
+        registry.add_periodic_job(
+            PeriodicJob(
+                "waste.forecasts", tasks.refresh_waste_forecasts, timedelta(hours=1), _("Refresh bin fill forecasts")
+            )
+        )
+        registry.add_periodic_job(
+            PeriodicJob(
+                "waste.daily_plan",
+                tasks.plan_tomorrow,
+                timedelta(hours=1),
+                _("Plan tomorrow's waste collection once the evening comes"),
+            )
+        )
+        registry.add_demo_step(DemoStep("waste", demo.build, order=350))

@@ -1,0 +1,63 @@
+"""Waste settings, read at call time (a Django setting of the same name, else the environment)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from cityos.core.conf import module_setting
+
+# Staff who plan collections and manage bins; crews see and mark their routes.
+PLANNER_ROLES = ("operator",)
+CREW_ROLES = ("operator", "service_agent")
+
+
+def circuity() -> float:
+    """Road distance over straight-line distance when no road network is configured."""
+    return float(module_setting("CITYOS_WASTE_CIRCUITY", "1.3"))
+
+
+def speed_kmh() -> float:
+    """Average collection-vehicle speed between stops (km/h)."""
+    return float(module_setting("CITYOS_WASTE_SPEED_KMH", "25"))
+
+
+def road_network_path() -> str:
+    """GeoJSON file of the road network (LineStrings); empty: straight line times circuity."""
+    return module_setting("CITYOS_WASTE_ROAD_NETWORK", "")
+
+
+def solver_seconds() -> float:
+    """Time limit of the daily plan's solve."""
+    return float(module_setting("CITYOS_WASTE_SOLVER_SECONDS", "30"))
+
+
+def optional_threshold() -> float:
+    """Bins at least this full (%) are offered to the planner as optional collections."""
+    return float(module_setting("CITYOS_WASTE_OPTIONAL_FROM", "85"))
+
+
+def must_risk() -> float:
+    """A bin whose overflow probability before the next shift exceeds this must be collected."""
+    return float(module_setting("CITYOS_WASTE_MUST_RISK", "0.3"))
+
+
+def prize_per_percent() -> float:
+    """Metres of driving a percentage point of fill is worth; the prize grows with fill squared."""
+    return float(module_setting("CITYOS_WASTE_PRIZE_METRES", "10"))
+
+
+@lru_cache(maxsize=4)
+def _network(path: str, speed: float) -> object:
+    from cityos.waste.roads import RoadNetwork
+
+    return RoadNetwork.from_file(path, speed_kmh=speed)
+
+
+def travel_model() -> object:
+    """The configured travel model: the road network if one is set, else the straight line."""
+    from cityos.waste.routing import StraightLine
+
+    path = road_network_path()
+    if path:
+        return _network(path, speed_kmh())
+    return StraightLine(circuity=circuity(), speed_kmh=speed_kmh())

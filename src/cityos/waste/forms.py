@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from cityos.waste.models import Bin, BinKind, Depot, DisposalSite, Vehicle
+
+
+class BinFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    kind = forms.ChoiceField(label=_("Kind"), required=False, choices=[("", _("Any kind")), *BinKind.choices])
+    order = forms.ChoiceField(
+        label=_("Sort by"),
+        required=False,
+        choices=[
+            ("-risk", _("Overflow risk, highest first")),
+            ("-fill", _("Fill, fullest first")),
+            ("full", _("Predicted full, soonest first")),
+            ("ref", _("Reference")),
+        ],
+    )
+
+
+class BinForm(forms.ModelForm):
+    class Meta:
+        model = Bin
+        fields = [
+            "ref",
+            "kind",
+            "volume_litres",
+            "compaction_factor",
+            "longitude",
+            "latitude",
+            "address",
+            "district",
+            "access_from",
+            "access_until",
+            "service_minutes",
+            "is_active",
+        ]
+        widgets = {
+            "access_from": forms.TimeInput(attrs={"type": "time"}),
+            "access_until": forms.TimeInput(attrs={"type": "time"}),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The model allows no location (a sensor without one); a form never does.
+        self.fields["longitude"].required = True
+        self.fields["latitude"].required = True
+
+
+class VehicleForm(forms.ModelForm):
+    class Meta:
+        model = Vehicle
+        fields = [
+            "name",
+            "registration",
+            "depot",
+            "volume_litres",
+            "weight_kg",
+            "shift_start",
+            "shift_end",
+            "break_minutes",
+            "break_after_minutes",
+            "co2_kg_per_km",
+            "is_active",
+        ]
+        widgets = {
+            "shift_start": forms.TimeInput(attrs={"type": "time"}),
+            "shift_end": forms.TimeInput(attrs={"type": "time"}),
+        }
+
+
+class DepotForm(forms.ModelForm):
+    class Meta:
+        model = Depot
+        fields = ["name", "longitude", "latitude", "address"]
+
+
+class DisposalSiteForm(forms.ModelForm):
+    class Meta:
+        model = DisposalSite
+        fields = ["name", "longitude", "latitude", "address", "unload_minutes", "opens_at", "closes_at"]
+        widgets = {
+            "opens_at": forms.TimeInput(attrs={"type": "time"}),
+            "closes_at": forms.TimeInput(attrs={"type": "time"}),
+        }
+
+
+class PlanForm(forms.Form):
+    date = forms.DateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}))
+    seconds = forms.FloatField(
+        label=_("Solver time (seconds)"),
+        min_value=1,
+        max_value=300,
+        initial=20,
+        help_text=_("Longer gives shorter routes; 20 seconds is usually enough."),
+    )
+
+    def clean_date(self) -> dt.date:
+        day: dt.date = self.cleaned_data["date"]
+        if day < timezone.localdate() - dt.timedelta(days=1):
+            raise forms.ValidationError(_("Plan today or a day to come."), code="past")
+        return day
+
+
+class CollectedForm(forms.Form):
+    fill = forms.FloatField(
+        label=_("How full was it (%)?"),
+        required=False,
+        min_value=0,
+        max_value=150,
+        help_text=_("Leave empty to use the sensor's reading."),
+    )
+
+
+class ComparisonForm(forms.Form):
+    days = forms.IntegerField(label=_("Days to simulate"), min_value=7, max_value=60, initial=30)
+    seed = forms.IntegerField(label=_("Seed"), min_value=0, max_value=10_000, initial=1)

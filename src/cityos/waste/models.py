@@ -1,0 +1,327 @@
+"""Bins and their fill, depots, disposal sites and vehicles; daily plans with routes and stops;
+the stored results of simulated policy comparisons.
+
+Places are WGS 84 longitude/latitude pairs. Volumes are litres of loose waste (a compacting bin
+holds ``compaction_factor`` times its body volume), weights kilograms.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class BinKind(models.TextChoices):
+    GENERAL = "general", _("General waste")
+    RECYCLING = "recycling", _("Mixed recycling")
+    PAPER = "paper", _("Paper and card")
+    GLASS = "glass", _("Glass")
+    ORGANIC = "organic", _("Food and garden")
+
+
+# Loose-waste densities (kg per litre) used to turn a bin's fill into a weight for the truck.
+DENSITY_KG_PER_LITRE: dict[str, float] = {
+    BinKind.GENERAL: 0.12,
+    BinKind.RECYCLING: 0.05,
+    BinKind.PAPER: 0.08,
+    BinKind.GLASS: 0.30,
+    BinKind.ORGANIC: 0.45,
+}
+
+
+class Depot(models.Model):
+    """Where vehicles start and end their shift."""
+
+    name = models.CharField(_("name"), max_length=200)
+    longitude = models.FloatField(_("longitude"))
+    latitude = models.FloatField(_("latitude"))
+    address = models.CharField(_("address"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("depot")
+        verbose_name_plural = _("depots")
+        ordering = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DisposalSite(models.Model):
+    """Where a full vehicle tips its load (a transfer station, recycling centre or landfill)."""
+
+    name = models.CharField(_("name"), max_length=200)
+    longitude = models.FloatField(_("longitude"))
+    latitude = models.FloatField(_("latitude"))
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    unload_minutes = models.PositiveIntegerField(_("minutes to unload"), default=15)
+    opens_at = models.TimeField(_("opens at"), null=True, blank=True)
+    closes_at = models.TimeField(_("closes at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("disposal site")
+        verbose_name_plural = _("disposal sites")
+        ordering = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Bin(models.Model):
+    """A public or communal bin, usually with a fill-level sensor in the sensing module.
+
+    ``thing_id``/``datastream_id`` are the ids of its SensorThings Thing and fill-level Datastream
+    (read through ``cityos.sensing.selectors``; no foreign key across domains). A bin without a
+    sensor keeps its fill history in :class:`FillReading` instead.
+    """
+
+    ref = models.SlugField(_("reference"), max_length=60, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=BinKind.choices, default=BinKind.GENERAL)
+    volume_litres = models.PositiveIntegerField(_("volume (litres)"))
+    compaction_factor = models.FloatField(
+        _("compaction factor"),
+        default=1.0,
+        help_text=_("How many litres of loose waste a litre of bin holds (1 = none)."),
+    )
+    longitude = models.FloatField(_("longitude"), null=True, blank=True)
+    latitude = models.FloatField(_("latitude"), null=True, blank=True)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    district = models.ForeignKey(
+        "geo.District", verbose_name=_("district"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    access_from = models.TimeField(_("accessible from"), null=True, blank=True)
+    access_until = models.TimeField(_("accessible until"), null=True, blank=True)
+    service_minutes = models.FloatField(_("minutes to empty"), default=2.0)
+    # Weekdays (0 = Monday) of the area's fixed round, e.g. "1" or "0,3"; blank: no round.
+    round_weekdays = models.CharField(_("fixed round weekdays"), max_length=13, blank=True)
+    thing_id = models.PositiveBigIntegerField(_("sensor thing id"), null=True, blank=True, unique=True)
+    datastream_id = models.PositiveBigIntegerField(_("fill-level datastream id"), null=True, blank=True)
+    is_active = models.BooleanField(_("in service"), default=True)
+    # Cached from the latest reading and the forecast, so lists and the planner read one row.
+    last_fill = models.FloatField(_("last fill (%)"), null=True, blank=True)
+    last_fill_at = models.DateTimeField(_("last reading"), null=True, blank=True)
+    fill_rate = models.FloatField(_("mean fill rate (%/h)"), null=True, blank=True)
+    full_at = models.DateTimeField(_("predicted full at"), null=True, blank=True)
+    full_at_early = models.DateTimeField(_("full at, early bound"), null=True, blank=True)
+    full_at_late = models.DateTimeField(_("full at, late bound"), null=True, blank=True)
+    overflow_risk = models.FloatField(_("overflow risk by next shift"), null=True, blank=True)
+    forecast_at = models.DateTimeField(_("forecast made"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("bin")
+        verbose_name_plural = _("bins")
+        ordering = ["ref"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(compaction_factor__gte=1), name="waste_bin_compaction_ge_1"),
+        ]
+
+    def __str__(self) -> str:
+        return self.ref
+
+    @property
+    def has_location(self) -> bool:
+        return self.longitude is not None and self.latitude is not None
+
+    @property
+    def round_days(self) -> tuple[int, ...]:
+        return tuple(sorted({int(d) for d in self.round_weekdays.split(",") if d.strip().isdigit() and int(d) < 7}))
+
+    @property
+    def capacity_litres(self) -> float:
+        """Loose litres the bin holds when full."""
+        return self.volume_litres * self.compaction_factor
+
+    def clean(self) -> None:
+        if not self.has_location:
+            raise ValidationError({"longitude": _("A bin needs a location: give its longitude and latitude.")})
+        days = [d.strip() for d in self.round_weekdays.split(",") if d.strip()]
+        if any(not d.isdigit() or int(d) > 6 for d in days):
+            raise ValidationError(
+                {"round_weekdays": _("Give weekdays as numbers 0 (Monday) to 6, separated by commas.")}
+            )
+        if self.access_from and self.access_until and self.access_from >= self.access_until:
+            raise ValidationError({"access_until": _("The access window must end after it starts.")})
+
+
+class FillReading(models.Model):
+    """A fill level of a bin without a sensor, or recorded by a crew at pickup."""
+
+    bin = models.ForeignKey(Bin, on_delete=models.CASCADE, related_name="readings")
+    at = models.DateTimeField(_("time"))
+    percent = models.FloatField(_("fill (%)"))
+
+    class Meta:
+        ordering = ["bin", "at"]
+        indexes = [models.Index(fields=["bin", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.bin_id} {self.at:%Y-%m-%d %H:%M} {self.percent:.0f}%"
+
+
+class Vehicle(models.Model):
+    """A collection vehicle with its crew's shift."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    registration = models.CharField(_("registration"), max_length=20, blank=True)
+    depot = models.ForeignKey(Depot, verbose_name=_("depot"), on_delete=models.PROTECT, related_name="vehicles")
+    volume_litres = models.PositiveIntegerField(
+        _("capacity (litres)"), help_text=_("Loose litres it takes before it must tip, after its own compaction.")
+    )
+    weight_kg = models.PositiveIntegerField(_("payload (kg)"))
+    shift_start = models.TimeField(_("shift starts"))
+    shift_end = models.TimeField(_("shift ends"))
+    break_minutes = models.PositiveIntegerField(_("crew break (minutes)"), default=30)
+    break_after_minutes = models.PositiveIntegerField(_("break after (minutes of work)"), default=240)
+    co2_kg_per_km = models.FloatField(_("CO₂ (kg per km)"), default=1.2)
+    is_active = models.BooleanField(_("in service"), default=True)
+
+    class Meta:
+        verbose_name = _("vehicle")
+        verbose_name_plural = _("vehicles")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.shift_start and self.shift_end and self.shift_start >= self.shift_end:
+            raise ValidationError({"shift_end": _("The shift must end after it starts.")})
+
+
+class PlanStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published")
+    SUPERSEDED = "superseded", _("Superseded")
+
+
+class Plan(models.Model):
+    """One day's collection plan: which bins, by which vehicle, in what order."""
+
+    date = models.DateField(_("date"))
+    status = models.CharField(_("status"), max_length=20, choices=PlanStatus.choices, default=PlanStatus.DRAFT)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    replans = models.ForeignKey(
+        "self",
+        verbose_name=_("re-plans"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="replanned_by",
+    )
+    travel_model = models.CharField(_("travel times from"), max_length=40, default="haversine")
+    solver_seconds = models.FloatField(_("solver time (s)"), default=0)
+    feasible = models.BooleanField(_("every constraint met"), default=True)
+    # [{"code", "message"}]: constraints that could not be met.
+    problems = models.JSONField(_("problems"), default=list, blank=True)
+    distance_m = models.FloatField(_("distance (m)"), default=0)
+    bins_planned = models.PositiveIntegerField(_("bins planned"), default=0)
+
+    class Meta:
+        verbose_name = _("plan")
+        verbose_name_plural = _("plans")
+        ordering = ["-date", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.date} #{self.pk}"
+
+
+class RouteStatus(models.TextChoices):
+    PLANNED = "planned", _("Planned")
+    UNDERWAY = "underway", _("Underway")
+    DONE = "done", _("Done")
+    BROKEN_DOWN = "broken_down", _("Broken down")
+
+
+class Route(models.Model):
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="routes")
+    vehicle = models.ForeignKey(Vehicle, verbose_name=_("vehicle"), on_delete=models.PROTECT, related_name="routes")
+    status = models.CharField(_("status"), max_length=20, choices=RouteStatus.choices, default=RouteStatus.PLANNED)
+    start_at = models.DateTimeField(_("starts"))
+    end_at = models.DateTimeField(_("ends"))
+    distance_m = models.FloatField(_("distance (m)"), default=0)
+    trips = models.PositiveIntegerField(_("trips to the disposal site"), default=0)
+    load_litres = models.FloatField(_("load (litres)"), default=0)
+    load_kg = models.FloatField(_("load (kg)"), default=0)
+
+    class Meta:
+        verbose_name = _("route")
+        verbose_name_plural = _("routes")
+        ordering = ["plan", "vehicle__name"]
+
+    def __str__(self) -> str:
+        return f"{self.plan} {self.vehicle}"
+
+
+class StopKind(models.TextChoices):
+    BIN = "bin", _("Empty bin")
+    DISPOSAL = "disposal", _("Tip at disposal site")
+    BREAK = "break", _("Crew break")
+    DEPOT = "depot", _("Depot")
+
+
+class Stop(models.Model):
+    route = models.ForeignKey(Route, on_delete=models.CASCADE, related_name="stops")
+    sequence = models.PositiveIntegerField(_("order"))
+    kind = models.CharField(_("kind"), max_length=20, choices=StopKind.choices)
+    bin = models.ForeignKey(Bin, null=True, blank=True, on_delete=models.PROTECT, related_name="stops")
+    longitude = models.FloatField(_("longitude"))
+    latitude = models.FloatField(_("latitude"))
+    label = models.CharField(_("label"), max_length=200, blank=True)
+    eta = models.DateTimeField(_("expected at"))
+    required = models.BooleanField(_("must be collected"), default=False)
+    predicted_fill = models.FloatField(_("predicted fill (%)"), null=True, blank=True)
+    collected = models.BooleanField(_("collected"), default=False)
+    collected_at = models.DateTimeField(_("collected at"), null=True, blank=True)
+    collected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    fill_at_pickup = models.FloatField(_("fill at pickup (%)"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("stop")
+        verbose_name_plural = _("stops")
+        ordering = ["route", "sequence"]
+        constraints = [models.UniqueConstraint(fields=["route", "sequence"], name="waste_stop_route_sequence")]
+
+    def __str__(self) -> str:
+        return f"{self.route_id}.{self.sequence} {self.label}"
+
+
+class Omission(models.Model):
+    """A bin a plan left out, and why (so the supervisor sees what was not possible)."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="omissions")
+    bin = models.ForeignKey(Bin, on_delete=models.CASCADE, related_name="+")
+    required = models.BooleanField(_("was required"), default=False)
+    reason = models.CharField(_("reason"), max_length=40)
+    detail = models.CharField(_("detail"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["plan", "-required", "bin__ref"]
+
+    def __str__(self) -> str:
+        return f"{self.plan_id} {self.bin_id} {self.reason}"
+
+
+class Comparison(models.Model):
+    """A stored simulation of the sensor-driven plan against the fixed weekly schedule."""
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    days = models.PositiveIntegerField(_("days"))
+    seed = models.IntegerField(_("seed"))
+    bins = models.PositiveIntegerField(_("bins"))
+    vehicles = models.PositiveIntegerField(_("vehicles"))
+    # {"planned": {...totals}, "fixed": {...totals}, "daily": [{"day", "planned": {...}, "fixed": {...}}]}
+    results = models.JSONField(_("results"), default=dict)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.days} days, seed {self.seed}"

@@ -1,0 +1,136 @@
+"""Reads of the waste app: bins, plans and routes for pages, the API and exports; fill history
+through the sensing facade (never its models)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+
+from django.db.models import Count, Q, QuerySet, Sum
+
+from cityos.sensing import selectors as sensing
+from cityos.waste.models import Bin, Comparison, FillReading, Plan, PlanStatus, Route, Stop, StopKind, Vehicle
+
+ORDERINGS = {
+    "ref": "ref",
+    "-ref": "-ref",
+    "fill": "last_fill",
+    "-fill": "-last_fill",
+    "risk": "overflow_risk",
+    "-risk": "-overflow_risk",
+    "full": "full_at",
+    "-full": "-full_at",
+}
+
+
+def bins(
+    *,
+    q: str = "",
+    kind: str = "",
+    district_id: int | None = None,
+    min_risk: float | None = None,
+    order: str = "-risk",
+    active: bool | None = True,
+) -> QuerySet[Bin]:
+    rows = Bin.objects.select_related("district")
+    if q:
+        rows = rows.filter(Q(ref__icontains=q) | Q(address__icontains=q))
+    if kind:
+        rows = rows.filter(kind=kind)
+    if district_id is not None:
+        rows = rows.filter(district_id=district_id)
+    if min_risk is not None:
+        rows = rows.filter(overflow_risk__gte=min_risk)
+    if active is not None:
+        rows = rows.filter(is_active=active)
+    field = ORDERINGS.get(order, "-overflow_risk")
+    nulls = rows.order_by(*([f"{field}", "ref"]))
+    return nulls
+
+
+def fill_history(bin: Bin, start: datetime | None, end: datetime | None) -> list[tuple[datetime, float]]:
+    """A bin's fill readings in time order: from its sensor's datastream, else stored readings."""
+    if bin.datastream_id is not None:
+        return sensing.numeric_series(bin.datastream_id, start, end)
+    readings = FillReading.objects.filter(bin=bin)
+    if start is not None:
+        readings = readings.filter(at__gte=start)
+    if end is not None:
+        readings = readings.filter(at__lt=end)
+    return [(at, float(p)) for at, p in readings.order_by("at").values_list("at", "percent")]
+
+
+def plans(*, day: date | None = None) -> QuerySet[Plan]:
+    rows = Plan.objects.annotate(route_count=Count("routes", distinct=True)).order_by("-date", "-pk")
+    if day is not None:
+        rows = rows.filter(date=day)
+    return rows
+
+
+def current_plan(day: date) -> Plan | None:
+    """The plan crews follow on ``day``: the newest published one, else the newest draft."""
+    plans = Plan.objects.filter(date=day).exclude(status=PlanStatus.SUPERSEDED)
+    return plans.filter(status=PlanStatus.PUBLISHED).first() or plans.first()
+
+
+def routes(plan: Plan) -> QuerySet[Route]:
+    return plan.routes.select_related("vehicle").annotate(
+        bins=Count("stops", filter=Q(stops__kind=StopKind.BIN)),
+        collected_bins=Count("stops", filter=Q(stops__kind=StopKind.BIN, stops__collected=True)),
+    )
+
+
+def stops(route: Route) -> QuerySet[Stop]:
+    return route.stops.select_related("bin").order_by("sequence")
+
+
+def progress(plan: Plan) -> dict[str, int]:
+    counts = Stop.objects.filter(route__plan=plan, kind=StopKind.BIN).aggregate(
+        total=Count("pk"), collected=Count("pk", filter=Q(collected=True))
+    )
+    return {"total": counts["total"] or 0, "collected": counts["collected"] or 0}
+
+
+def plan_totals(plan: Plan) -> dict[str, float]:
+    totals = plan.routes.aggregate(km=Sum("distance_m"), litres=Sum("load_litres"), kg=Sum("load_kg"))
+    return {k: float(v or 0) for k, v in totals.items()}
+
+
+def vehicles(*, active: bool | None = None) -> QuerySet[Vehicle]:
+    rows = Vehicle.objects.select_related("depot")
+    return rows.filter(is_active=active) if active is not None else rows
+
+
+def latest_comparison() -> Comparison | None:
+    return Comparison.objects.first()
+
+
+def bins_by_ids(ids: Iterable[int]) -> dict[int, Bin]:
+    return Bin.objects.in_bulk(list(ids))
+
+
+def actual_results(limit: int = 30) -> list[dict[str, object]]:
+    """What crews reported, per day of the newest plans: km, bins collected, fill at pickup."""
+    rows = []
+    for plan in Plan.objects.exclude(status=PlanStatus.SUPERSEDED).order_by("-date", "-pk")[:limit]:
+        stops = Stop.objects.filter(route__plan__date=plan.date, kind=StopKind.BIN, collected=True)
+        summary = stops.aggregate(n=Count("pk"), fill=models_avg("fill_at_pickup"))
+        co2 = sum(r.distance_m / 1000 * r.vehicle.co2_kg_per_km for r in plan.routes.select_related("vehicle"))
+        rows.append(
+            {
+                "date": plan.date,
+                "plan": plan,
+                "km": round(plan.distance_m / 1000, 1),
+                "collected": summary["n"] or 0,
+                "planned": plan.bins_planned,
+                "fill": round(summary["fill"], 1) if summary["fill"] is not None else None,
+                "co2": round(co2, 1),
+            }
+        )
+    return rows
+
+
+def models_avg(field_name: str) -> object:
+    from django.db.models import Avg
+
+    return Avg(field_name)

@@ -1,0 +1,662 @@
+"""Every write of the waste app (public facade): bins, depots, sites and vehicles; fill readings
+and forecasts; daily plans, crews' progress, breakdown re-plans; stored simulations.
+
+Each write validates first, then changes the database in one transaction; events go out on commit.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cityos.core.accounts.models import User
+from cityos.core.events import publish
+from cityos.sensing import selectors as sensing
+from cityos.waste import conf, forecast, selectors
+from cityos.waste.events import BinChanged, PlanCreated, RouteBrokenDown, StopCollected
+from cityos.waste.models import (
+    DENSITY_KG_PER_LITRE,
+    Bin,
+    Comparison,
+    DisposalSite,
+    FillReading,
+    Omission,
+    Plan,
+    PlanStatus,
+    Route,
+    RouteStatus,
+    Stop,
+    StopKind,
+    Vehicle,
+)
+from cityos.waste.planning import Policy, decide
+from cityos.waste.routing import Job, PlanResult, Site, TravelModel, Truck, solve_plan
+
+HISTORY_DAYS = 28
+
+BIN_FIELDS = (
+    "ref",
+    "kind",
+    "volume_litres",
+    "compaction_factor",
+    "longitude",
+    "latitude",
+    "address",
+    "district_id",
+    "access_from",
+    "access_until",
+    "service_minutes",
+    "round_weekdays",
+    "thing_id",
+    "datastream_id",
+    "is_active",
+)
+VEHICLE_FIELDS = (
+    "name",
+    "registration",
+    "depot_id",
+    "volume_litres",
+    "weight_kg",
+    "shift_start",
+    "shift_end",
+    "break_minutes",
+    "break_after_minutes",
+    "co2_kg_per_km",
+    "is_active",
+)
+
+
+def _invalid(field_name: str, message: str, code: str) -> ValidationError:
+    return ValidationError({field_name: [ValidationError(message, code=code)]})
+
+
+# --- Bins, vehicles --------------------------------------------------------------------------
+
+
+def save_bin(data: Mapping[str, Any], *, bin: Bin | None = None) -> Bin:
+    """Create or change a bin; refuses one without a location."""
+    target = bin or Bin()
+    for name in BIN_FIELDS:
+        if name in data:
+            setattr(target, name, data[name])
+    target.full_clean()
+    created = target.pk is None
+    with transaction.atomic():
+        target.save()
+        publish(BinChanged(bin_id=target.pk, change="created" if created else "updated"))
+    return target
+
+
+def save_vehicle(data: Mapping[str, Any], *, vehicle: Vehicle | None = None) -> Vehicle:
+    target = vehicle or Vehicle()
+    for name in VEHICLE_FIELDS:
+        if name in data:
+            setattr(target, name, data[name])
+    target.full_clean()
+    with transaction.atomic():
+        target.save()
+    return target
+
+
+@dataclass
+class SyncReport:
+    created: int = 0
+    updated: int = 0
+    skipped: list[str] = field(default_factory=list)  # things without a location
+
+
+def sync_from_sensing() -> SyncReport:
+    """Create or update a bin for every "waste-bin" thing of the sensing module.
+
+    A thing without a location is skipped and named in the report: a bin needs a place."""
+    report = SyncReport()
+    known = {b.thing_id: b for b in Bin.objects.filter(thing_id__isnull=False)}
+    with transaction.atomic():
+        for thing in sensing.things_of_kind("waste-bin"):
+            if thing.longitude is None or thing.latitude is None:
+                report.skipped.append(thing.name)
+                continue
+            fill = thing.datastream("fill-level")
+            props = thing.properties
+            current = known.get(thing.id)
+            values: dict[str, Any] = {
+                "longitude": thing.longitude,
+                "latitude": thing.latitude,
+                "district_id": thing.district_id,
+                "datastream_id": fill.id if fill else None,
+                "last_fill": fill.last_value if fill else None,
+                "last_fill_at": fill.last_time if fill else None,
+            }
+            if current is None:
+                ref = str(props.get("bin_ref") or f"thing-{thing.id}")[:60]
+                if Bin.objects.filter(ref=ref).exists():
+                    ref = f"{ref[:50]}-{thing.id}"
+                volume = int(float(props.get("volume_litres") or 240))
+                Bin.objects.create(ref=ref, volume_litres=volume, thing_id=thing.id, address=thing.name[:300], **values)
+                report.created += 1
+            else:
+                for name, value in values.items():
+                    setattr(current, name, value)
+                current.save()
+                report.updated += 1
+    return report
+
+
+def record_reading(bin: Bin, percent: float, at: datetime | None = None) -> FillReading:
+    """A fill level of a bin without a sensor (or seen by a crew)."""
+    if not 0 <= percent <= 150:
+        raise _invalid("percent", _("A fill level is between 0 and 150%."), "fill_range")
+    when = at or timezone.now()
+    with transaction.atomic():
+        reading = FillReading.objects.create(bin=bin, at=when, percent=percent)
+        if bin.last_fill_at is None or when >= bin.last_fill_at:
+            Bin.objects.filter(pk=bin.pk).update(last_fill=percent, last_fill_at=when)
+    return reading
+
+
+# --- Forecasts -------------------------------------------------------------------------------
+
+
+def shift_days() -> frozenset[int]:
+    raw = conf_shift_days()
+    return frozenset(int(d) for d in raw.split(",") if d.strip().isdigit() and int(d) < 7)
+
+
+def conf_shift_days() -> str:
+    from cityos.core.conf import module_setting
+
+    return module_setting("CITYOS_WASTE_SHIFT_DAYS", "0,1,2,3,4,5")
+
+
+def _aware(day: date, clock: time) -> datetime:
+    return timezone.make_aware(datetime.combine(day, clock))
+
+
+def shift_window(day: date) -> tuple[datetime, datetime]:
+    """The earliest start and latest end of the active fleet's shifts on ``day``."""
+    fleet = list(Vehicle.objects.filter(is_active=True).values_list("shift_start", "shift_end"))
+    start = min((s for s, _ in fleet), default=time(6))
+    end = max((e for _, e in fleet), default=time(14))
+    return _aware(day, start), _aware(day, end)
+
+
+def next_shift_start(day: date) -> datetime:
+    days = shift_days() or frozenset(range(7))
+    following = day + timedelta(days=1)
+    while following.weekday() not in days:
+        following += timedelta(days=1)
+    return shift_window(following)[0]
+
+
+def fit_bin(bin: Bin, now: datetime) -> tuple[forecast.FillModel, list[tuple[datetime, float]]]:
+    history = selectors.fill_history(bin, now - timedelta(days=HISTORY_DAYS), now + timedelta(seconds=1))
+    local = [(timezone.localtime(t), v) for t, v in history]
+    return forecast.fit(local), local
+
+
+def refresh_forecasts(now: datetime | None = None) -> int:
+    """Fit every active bin's fill model and cache its forecast and overflow risk."""
+    moment = timezone.localtime(now or timezone.now())
+    next_shift = timezone.localtime(next_shift_start(moment.date()))
+    changed = []
+    for bin in Bin.objects.filter(is_active=True):
+        model, history = fit_bin(bin, moment)
+        current = forecast.current_fill(model, history, moment)
+        predicted = model.forecast(moment, current)
+        if history:
+            bin.last_fill_at, bin.last_fill = history[-1]
+        bin.fill_rate = round(model.mean_rate, 3)
+        bin.full_at, bin.full_at_early, bin.full_at_late = (
+            predicted.full_at,
+            predicted.full_at_early,
+            predicted.full_at_late,
+        )
+        bin.overflow_risk = round(model.overflow_probability(moment, current, next_shift), 4)
+        bin.forecast_at = moment
+        changed.append(bin)
+    fields = [
+        "last_fill",
+        "last_fill_at",
+        "fill_rate",
+        "full_at",
+        "full_at_early",
+        "full_at_late",
+        "overflow_risk",
+        "forecast_at",
+    ]
+    Bin.objects.bulk_update(changed, fields, batch_size=500)
+    return len(changed)
+
+
+# --- Plans ------------------------------------------------------------------------------------
+
+
+def policy() -> Policy:
+    return Policy(
+        must_risk=conf.must_risk(), optional_from=conf.optional_threshold(), prize_metres=conf.prize_per_percent()
+    )
+
+
+def _site(obj: Any, prefix: str) -> Site:
+    return Site(f"{prefix}{obj.pk}", float(obj.longitude), float(obj.latitude))
+
+
+def _seconds(moment: datetime, origin: datetime) -> int:
+    return int((moment - origin).total_seconds())
+
+
+def _truck(vehicle: Vehicle, day: date, origin: datetime) -> Truck:
+    return Truck(
+        vehicle.pk,
+        _site(vehicle.depot, "depot"),
+        vehicle.volume_litres,
+        vehicle.weight_kg,
+        _seconds(_aware(day, vehicle.shift_start), origin),
+        _seconds(_aware(day, vehicle.shift_end), origin),
+        vehicle.break_minutes * 60,
+        vehicle.break_after_minutes * 60,
+    )
+
+
+def _job(bin: Bin, fill: float, required: bool, prize: int, day: date, origin: datetime) -> Job:
+    litres = math.ceil(bin.capacity_litres * max(min(fill, 110.0), 5.0) / 100)
+    window = None
+    if bin.access_from or bin.access_until:
+        window = (
+            _seconds(_aware(day, bin.access_from or time(0)), origin),
+            _seconds(_aware(day, bin.access_until or time(23, 59)), origin),
+        )
+    return Job(
+        bin.pk,
+        bin.longitude,
+        bin.latitude,
+        litres,
+        int(litres * DENSITY_KG_PER_LITRE.get(bin.kind, 0.12)),
+        int(bin.service_minutes * 60),
+        window,
+        required,
+        prize,
+    )
+
+
+def _disposal() -> DisposalSite:
+    site = DisposalSite.objects.first()
+    if site is None:
+        raise _invalid("disposal_site", _("Add a disposal site before planning."), "no_disposal_site")
+    return site
+
+
+def build_plan(
+    day: date, *, user: User | None = None, seconds: float | None = None, now: datetime | None = None
+) -> Plan:
+    """Choose and route the bins for ``day`` over the whole active fleet, and store the plan."""
+    disposal = _disposal()
+    origin = _aware(day, time(0))
+    start, end = shift_window(day)
+    moment = timezone.localtime(now or min(timezone.now(), start - timedelta(minutes=1)))
+    middle = timezone.localtime(start + (end - start) / 2)
+    next_shift = timezone.localtime(next_shift_start(day))
+    shift_after = timezone.localtime(next_shift_start(next_shift.date()))
+    rules = policy()
+    jobs: list[Job] = []
+    decisions: dict[int, tuple[float, bool]] = {}
+    for bin in Bin.objects.filter(is_active=True):
+        model, history = fit_bin(bin, moment)
+        current = forecast.current_fill(model, history, moment)
+        decision = decide(
+            rules,
+            model,
+            now=moment,
+            current=current,
+            shift_middle=middle,
+            next_shift=next_shift,
+            shift_after=shift_after,
+            next_round=_next_round(bin, day, start),
+        )
+        if not bin.has_location:
+            # Still offered, so the planner names it in what it left out.
+            jobs.append(Job(bin.pk, None, None, 0, 0, 0, None, decision.required, decision.prize))
+            decisions[bin.pk] = (decision.fill_at_shift, decision.required)
+            continue
+        if decision.offered:
+            jobs.append(_job(bin, decision.fill_at_shift, decision.required, decision.prize, day, origin))
+            decisions[bin.pk] = (decision.fill_at_shift, decision.required)
+    vehicles = list(Vehicle.objects.filter(is_active=True).select_related("depot"))
+    trucks = [_truck(v, day, origin) for v in vehicles]
+    travel: TravelModel = conf.travel_model()  # type: ignore[assignment]
+    result = solve_plan(
+        jobs,
+        trucks,
+        _site(disposal, "disposal"),
+        travel=travel,
+        unload_s=disposal.unload_minutes * 60,
+        disposal_window=_disposal_window(disposal, day, origin),
+        seconds=seconds or conf.solver_seconds(),
+    )
+    return _store(day, origin, result, vehicles, disposal, decisions, user=user, travel=travel.name)
+
+
+def _next_round(bin: Bin, day: date, start: datetime) -> datetime | None:
+    """When the bin's fixed round comes again, if it is on its round on ``day``."""
+    days = bin.round_days
+    if day.weekday() not in days:
+        return None
+    for ahead in range(1, 8):
+        if (day + timedelta(days=ahead)).weekday() in days:
+            return timezone.localtime(start + timedelta(days=ahead))
+    return None
+
+
+def _disposal_window(site: DisposalSite, day: date, origin: datetime) -> tuple[int, int] | None:
+    if site.opens_at is None and site.closes_at is None:
+        return None
+    return (
+        _seconds(_aware(day, site.opens_at or time(0)), origin),
+        _seconds(_aware(day, site.closes_at or time(23, 59)), origin),
+    )
+
+
+PROBLEM_MESSAGES = {
+    "bin_without_location": lambda n: _("%(n)d bin(s) have no location and cannot be routed.") % {"n": n},
+    "vehicle_too_small": lambda n: _("%(n)d bin(s) hold more than the largest vehicle can take.") % {"n": n},
+    "window_unreachable": lambda n: _("%(n)d bin(s) can only be reached outside every shift.") % {"n": n},
+    "no_vehicle": lambda n: _("There is no vehicle in service: %(n)d bin(s) cannot be collected.") % {"n": n},
+    "fleet_too_small": lambda n: (
+        _("The fleet's capacity and shifts cannot take every bin that must be collected: %(n)d left out.") % {"n": n}
+    ),
+}
+REASON_MESSAGES = {
+    "no_location": lambda: _("No location"),
+    "too_big": lambda: _("Larger than any vehicle"),
+    "time_window": lambda: _("Access window outside every shift"),
+    "no_vehicle": lambda: _("No vehicle in service"),
+    "fleet_full": lambda: _("No room left in the fleet's shifts"),
+    "not_worth_it": lambda: _("Not full enough to be worth the detour"),
+}
+
+
+def _store(
+    day: date,
+    origin: datetime,
+    result: PlanResult,
+    vehicles: list[Vehicle],
+    disposal: DisposalSite,
+    decisions: dict[int, tuple[float, bool]],
+    *,
+    user: User | None,
+    travel: str,
+    replans: Plan | None = None,
+) -> Plan:
+    by_id = {v.pk: v for v in vehicles}
+    bins = Bin.objects.in_bulk(
+        [k for r in result.routes for v in r.visits if v.kind == "bin" for k in [v.key]]
+        + [o.key for o in result.omitted]
+    )
+    with transaction.atomic():
+        plan = Plan.objects.create(
+            date=day,
+            created_by=user,
+            replans=replans,
+            travel_model=travel,
+            solver_seconds=round(result.seconds, 2),
+            feasible=result.feasible,
+            distance_m=result.distance_m,
+            problems=[
+                {"code": p.code, "count": p.count, "message": str(PROBLEM_MESSAGES[p.code](p.count))}
+                for p in result.problems
+            ],
+            bins_planned=sum(1 for r in result.routes for v in r.visits if v.kind == "bin"),
+        )
+        stops = []
+        for truck_route in result.routes:
+            vehicle = by_id[truck_route.truck]
+            visits = truck_route.visits
+            route = Route.objects.create(
+                plan=plan,
+                vehicle=vehicle,
+                start_at=origin + timedelta(seconds=visits[0].arrive_s),
+                end_at=origin + timedelta(seconds=visits[-1].depart_s),
+                distance_m=truck_route.distance_m,
+                trips=truck_route.trips,
+                load_litres=truck_route.litres,
+                load_kg=truck_route.kg,
+            )
+            for sequence, visit in enumerate(visits):
+                kind = {"bin": StopKind.BIN, "disposal": StopKind.DISPOSAL, "break": StopKind.BREAK}.get(
+                    visit.kind, StopKind.DEPOT
+                )
+                target = bins.get(visit.key) if kind == StopKind.BIN and isinstance(visit.key, int) else None
+                label = {StopKind.DISPOSAL: disposal.name, StopKind.DEPOT: vehicle.depot.name}.get(kind, "")
+                if visit.kind == "start":
+                    label = _("Where the vehicle is now")
+                fill, required = decisions.get(target.pk, (None, False)) if target else (None, False)
+                stops.append(
+                    Stop(
+                        route=route,
+                        sequence=sequence,
+                        kind=kind,
+                        bin=target,
+                        longitude=visit.lon,
+                        latitude=visit.lat,
+                        label=(target.address or target.ref) if target else label,
+                        eta=origin + timedelta(seconds=visit.arrive_s),
+                        required=required,
+                        predicted_fill=round(fill, 1) if fill is not None else None,
+                    )
+                )
+        Stop.objects.bulk_create(stops)
+        Omission.objects.bulk_create(
+            Omission(
+                plan=plan,
+                bin=bins[o.key],
+                required=o.required,
+                reason=o.reason,
+                detail=str(REASON_MESSAGES[o.reason]()),
+            )
+            for o in result.omitted
+            if o.key in bins and (o.required or o.reason != "not_worth_it")
+        )
+        publish(
+            PlanCreated(
+                plan_id=plan.pk,
+                date=day.isoformat(),
+                feasible=plan.feasible,
+                replans_id=replans.pk if replans else None,
+            )
+        )
+    return plan
+
+
+def publish_plan(plan: Plan) -> Plan:
+    with transaction.atomic():
+        Plan.objects.filter(date=plan.date, status=PlanStatus.PUBLISHED).exclude(pk=plan.pk).update(
+            status=PlanStatus.SUPERSEDED
+        )
+        plan.status = PlanStatus.PUBLISHED
+        plan.save(update_fields=["status"])
+    return plan
+
+
+def mark_collected(stop: Stop, *, user: User | None, fill: float | None = None, at: datetime | None = None) -> Stop:
+    """A crew emptied the bin of ``stop``; ``fill`` is what they saw (else the sensor's last value)."""
+    if stop.kind != StopKind.BIN or stop.bin is None:
+        raise _invalid("stop", _("Only a bin stop can be marked collected."), "not_a_bin")
+    if stop.route.status == RouteStatus.BROKEN_DOWN:
+        raise _invalid("stop", _("This vehicle broke down; the stop was re-planned."), "broken_down")
+    if stop.collected:
+        raise _invalid("stop", _("This bin is already marked collected."), "already_collected")
+    if fill is not None and not 0 <= fill <= 150:
+        raise _invalid("fill", _("A fill level is between 0 and 150%."), "fill_range")
+    when = at or timezone.now()
+    with transaction.atomic():
+        stop.collected = True
+        stop.collected_at = when
+        stop.collected_by = user
+        stop.fill_at_pickup = fill if fill is not None else stop.bin.last_fill
+        stop.save(update_fields=["collected", "collected_at", "collected_by", "fill_at_pickup"])
+        if stop.bin.datastream_id is None:
+            if fill is not None:
+                FillReading.objects.create(bin=stop.bin, at=when - timedelta(seconds=1), percent=fill)
+            FillReading.objects.create(bin=stop.bin, at=when, percent=0)
+            Bin.objects.filter(pk=stop.bin.pk).update(last_fill=0, last_fill_at=when)
+        route = stop.route
+        remaining = route.stops.filter(kind=StopKind.BIN, collected=False).exists()
+        status = RouteStatus.UNDERWAY if remaining else RouteStatus.DONE
+        if route.status != status:
+            Route.objects.filter(pk=route.pk).update(status=status)
+        publish(StopCollected(stop_id=stop.pk, bin_id=stop.bin.pk, route_id=route.pk))
+    return stop
+
+
+def report_breakdown(
+    route: Route, *, user: User | None, at: datetime | None = None, seconds: float | None = None
+) -> Plan:
+    """``route``'s vehicle broke down: re-solve every uncollected stop of its plan over the
+    remaining vehicles, each from where it is now with what it already carries."""
+    if route.status == RouteStatus.BROKEN_DOWN:
+        raise _invalid("route", _("This vehicle is already reported broken down."), "already_broken")
+    plan = route.plan
+    if plan.status == PlanStatus.SUPERSEDED:
+        raise _invalid("route", _("This plan was replaced; report the breakdown on the current plan."), "superseded")
+    moment = at or timezone.now()
+    day = plan.date
+    origin = _aware(day, time(0))
+    disposal = _disposal()
+    rules = policy()
+    jobs: list[Job] = []
+    decisions: dict[int, tuple[float, bool]] = {}
+    for stop in Stop.objects.filter(route__plan=plan, kind=StopKind.BIN, collected=False).select_related("bin"):
+        assert stop.bin is not None
+        fill = stop.predicted_fill if stop.predicted_fill is not None else 80.0
+        prize = REQUIRED_IF_MISSED if stop.required else rules.prize(fill)
+        jobs.append(_job(stop.bin, fill, stop.required, prize, day, origin))
+        decisions[stop.bin.pk] = (fill, stop.required)
+    trucks = []
+    vehicles = []
+    start_s = _seconds(moment, origin)
+    broken = set(plan.routes.filter(status=RouteStatus.BROKEN_DOWN).values_list("vehicle_id", flat=True))
+    routes_by_vehicle = {r.vehicle_id: r for r in plan.routes.all()}
+    remaining_fleet = Vehicle.objects.filter(is_active=True).exclude(pk__in={route.vehicle_id, *broken})
+    for vehicle in remaining_fleet.select_related("depot"):
+        truck = _truck(vehicle, day, origin)
+        other = routes_by_vehicle.get(vehicle.pk)
+        if other is None:  # not out today: it can leave the depot now
+            trucks.append(replace(truck, start_s=max(truck.start_s, start_s)))
+            vehicles.append(vehicle)
+            continue
+        done = list(other.stops.filter(kind=StopKind.BIN, collected=True).select_related("bin").order_by("sequence"))
+        position = _site(done[-1].bin, "bin") if done and done[-1].bin else None
+        last_tip = other.stops.filter(kind=StopKind.DISPOSAL, eta__lte=moment).order_by("-sequence").first()
+        since_tip = [s for s in done if last_tip is None or (s.collected_at and s.collected_at > last_tip.eta)]
+        litres = sum(
+            _job(s.bin, s.fill_at_pickup or s.predicted_fill or 80.0, False, 0, day, origin).litres
+            for s in since_tip
+            if s.bin
+        )
+        kg = int(litres * 0.12)
+        trucks.append(
+            Truck(
+                truck.key,
+                truck.depot,
+                truck.litres,
+                truck.kg,
+                max(truck.start_s, start_s),
+                truck.end_s,
+                truck.break_s if start_s - truck.start_s < truck.break_after_s else 0,
+                truck.break_after_s,
+                start=position,
+                load_litres=litres,
+                load_kg=kg,
+            )
+        )
+        vehicles.append(vehicle)
+    travel: TravelModel = conf.travel_model()  # type: ignore[assignment]
+    result = solve_plan(
+        jobs,
+        trucks,
+        _site(disposal, "disposal"),
+        travel=travel,
+        unload_s=disposal.unload_minutes * 60,
+        disposal_window=_disposal_window(disposal, day, origin),
+        seconds=seconds or min(conf.solver_seconds(), 10.0),
+    )
+    with transaction.atomic():
+        Route.objects.filter(pk=route.pk).update(status=RouteStatus.BROKEN_DOWN)
+        replan = _store(day, origin, result, vehicles, disposal, decisions, user=user, travel=travel.name, replans=plan)
+        Plan.objects.filter(pk=plan.pk).update(status=PlanStatus.SUPERSEDED)
+        replan.status = PlanStatus.PUBLISHED
+        replan.save(update_fields=["status"])
+        publish(RouteBrokenDown(route_id=route.pk, vehicle_id=route.vehicle_id, replan_id=replan.pk))
+    return replan
+
+
+REQUIRED_IF_MISSED = 0  # required stops carry the solver's own must-collect prize
+
+
+# --- Simulation -------------------------------------------------------------------------------
+
+
+def run_comparison(*, days: int = 30, seed: int = 1, seconds: float = 0.5) -> Comparison:
+    """Simulate ``days`` days of the city's bins under the fixed round and the plan; store it."""
+    from cityos.waste import simulate
+
+    bins = list(Bin.objects.filter(is_active=True, longitude__isnull=False, latitude__isnull=False))
+    vehicles = list(Vehicle.objects.filter(is_active=True).select_related("depot"))
+    if not bins or not vehicles:
+        raise _invalid("bins", _("A comparison needs bins with a location and a vehicle in service."), "empty")
+    disposal = _disposal()
+    sites = [
+        (
+            i,
+            float(b.longitude or 0),
+            float(b.latitude or 0),
+            int(b.capacity_litres),
+            DENSITY_KG_PER_LITRE.get(b.kind, 0.12),
+        )
+        for i, b in enumerate(bins)
+    ]
+    # Each bin fills in the simulation as its own history says (where it has one).
+    now = timezone.localtime()
+    weekly: list[float | None] = []
+    for b in bins:
+        if b.fill_rate is not None and b.forecast_at is not None:  # fitted by the hourly job
+            weekly.append(b.fill_rate * 168)
+            continue
+        model, _history = fit_bin(b, now)
+        weekly.append(model.mean_rate * 168 if model.observations >= 24 else None)
+    depot = vehicles[0].depot
+    centre = (sum(s[1] for s in sites) / len(sites), sum(s[2] for s in sites) / len(sites))
+    scenario = simulate.make_scenario(sites, seed=seed, centre=centre, weekly_fill=weekly)
+    midnight = datetime(2026, 1, 5)
+    trucks = tuple(_truck(v, midnight.date(), timezone.make_aware(midnight)) for v in vehicles)
+    rounds = {i: b.round_days for i, b in enumerate(bins) if b.round_days}
+    scenario = simulate.Scenario(
+        scenario.bins,
+        _site(depot, "depot"),
+        _site(disposal, "disposal"),
+        trucks,
+        midnight,
+        shift_days=shift_days() or frozenset(range(7)),
+        co2_kg_per_km=vehicles[0].co2_kg_per_km,
+        rounds=rounds or None,
+    )
+    travel: TravelModel = conf.travel_model()  # type: ignore[assignment]
+    results = simulate.run(
+        scenario, days, seed=seed, policy=policy(), seconds=seconds, travel=travel, policies=("fixed", "rounds")
+    )
+    with transaction.atomic():
+        return Comparison.objects.create(days=days, seed=seed, bins=len(bins), vehicles=len(vehicles), results=results)
+
+
+def holds_planner(user: object) -> bool:
+    from cityos.core.accounts.permissions import holds_any_role
+
+    return holds_any_role(user, conf.PLANNER_ROLES)

@@ -1,0 +1,94 @@
+"""The printable route sheet (A4 PDF) a crew takes on its shift.
+
+Uses a Unicode TrueType font when the system has one (so names print in any language the
+Latin fonts cover), else the PDF core font with text reduced to Latin-1.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from fpdf import FPDF
+
+from cityos.waste.models import Route, StopKind
+
+FONTS = [
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
+]
+
+
+def _font(pdf: FPDF) -> tuple[str, bool]:
+    path = next((p for p in FONTS if Path(p).is_file()), None)
+    if path:
+        pdf.add_font("sheet", "", path)
+        return "sheet", True
+    return "helvetica", False
+
+
+def route_sheet_pdf(route: Route) -> bytes:
+    pdf = FPDF(format="A4")
+    pdf.set_auto_page_break(auto=True, margin=15)
+    pdf.add_page()
+    family, unicode = _font(pdf)
+
+    def text(value: str) -> str:
+        return value if unicode else value.encode("latin-1", "replace").decode("latin-1")
+
+    pdf.set_title(text(f"{route.vehicle.name} {route.plan.date.isoformat()}"))
+    pdf.set_font(family, size=16)
+    pdf.cell(
+        0,
+        10,
+        text(
+            _("Route sheet: %(vehicle)s, %(date)s")
+            % {"vehicle": route.vehicle.name, "date": route.plan.date.isoformat()}
+        ),
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
+    pdf.set_font(family, size=10)
+    start = timezone.localtime(route.start_at).strftime("%H:%M")
+    end = timezone.localtime(route.end_at).strftime("%H:%M")
+    summary = _("%(start)s to %(end)s · %(km).1f km · %(trips)d trip(s) to the disposal site · plan %(plan)d") % {
+        "start": start,
+        "end": end,
+        "km": route.distance_m / 1000,
+        "trips": route.trips,
+        "plan": route.plan_id,
+    }
+    pdf.cell(0, 6, text(summary), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(3)
+    widths = (10, 18, 62, 40, 22, 28)
+    headers = ("#", _("Time"), _("Stop"), _("Bin"), _("Fill"), _("Done"))
+    pdf.set_font(family, size=9)
+    for width, header in zip(widths, headers, strict=True):
+        pdf.cell(width, 7, text(header), border=1)
+    pdf.ln()
+    for stop in route.stops.select_related("bin").order_by("sequence"):
+        eta = timezone.localtime(stop.eta).strftime("%H:%M")
+        if stop.kind == StopKind.BIN and stop.bin:
+            label, ref = stop.label, stop.bin.ref + (" !" if stop.required else "")
+            fill = f"{stop.predicted_fill:.0f}%" if stop.predicted_fill is not None else ""
+            done = "[x]" if stop.collected else "[  ]"
+        else:
+            label, ref, fill, done = stop.label or stop.get_kind_display(), str(stop.get_kind_display()), "", ""
+        row = (str(stop.sequence), eta, label[:40], ref[:24], fill, done)
+        for width, value in zip(widths, row, strict=True):
+            pdf.cell(width, 6, text(value), border=1)
+        pdf.ln()
+    pdf.ln(3)
+    pdf.set_font(family, size=8)
+    pdf.multi_cell(
+        0,
+        4,
+        text(
+            _(
+                "! marks a bin that must be collected today. Tick each bin when emptied, "
+                "or mark it on the crew page so supervisors see progress."
+            )
+        ),
+    )
+    return bytes(pdf.output())

@@ -1,0 +1,35 @@
+"""Periodic jobs: hourly forecasts, and tomorrow's plan once the planning hour has passed."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django_tasks import task
+
+from cityos.core.conf import module_setting
+from cityos.waste import services
+from cityos.waste.models import Plan
+
+
+@task()
+def refresh_waste_forecasts() -> int:
+    services.sync_from_sensing()
+    return services.refresh_forecasts()
+
+
+@task()
+def plan_tomorrow() -> int | None:
+    """Draft tomorrow's plan after CITYOS_WASTE_PLAN_HOUR (default 18) if there is none yet."""
+    now = timezone.localtime()
+    if now.hour < int(module_setting("CITYOS_WASTE_PLAN_HOUR", "18")):
+        return None
+    day = now.date() + timedelta(days=1)
+    if day.weekday() not in (services.shift_days() or frozenset(range(7))) or Plan.objects.filter(date=day).exists():
+        return None
+    try:
+        plan = services.build_plan(day)
+    except ValidationError:  # no disposal site yet: nothing to plan, try next hour
+        return None
+    return plan.pk

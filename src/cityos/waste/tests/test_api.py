@@ -1,0 +1,128 @@
+"""/api/v1/waste: typed schemas, roles, problems, pagination and exports."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+import pytest
+from django.utils import timezone
+
+from cityos.core.accounts.models import Role
+from cityos.waste.models import Plan, Stop, StopKind
+from cityos.waste.tests.factories import BinFactory, fleet, history
+
+pytestmark = pytest.mark.django_db
+API = "/api/v1/waste"
+
+
+@pytest.fixture
+def planned(db):
+    _depot, _site, vehicles = fleet()
+    day = timezone.localdate()
+    end = timezone.make_aware(datetime.combine(day, time(5)))
+    for i in range(5):
+        history(BinFactory(), end, 2, lambda t: 1.0, start_fill=60 + i, empty_at=10_000)
+    return vehicles
+
+
+def test_bins_need_a_crew_or_planner_role(client, staff_client):
+    assert client.get(f"{API}/bins").status_code == 401
+    _, clerk = staff_client(Role.CASEWORKER)
+    response = clerk.get(f"{API}/bins")
+    assert response.status_code == 403
+    assert response["Content-Type"].startswith("application/problem+json")
+
+
+def test_bins_list_is_paginated_filterable_and_exports_csv_and_geojson(staff_client):
+    for _ in range(3):
+        BinFactory()
+    BinFactory(kind="glass")
+    _, operator = staff_client(Role.OPERATOR)
+    page = operator.get(f"{API}/bins?limit=2").json()
+    assert page["count"] == 4 and len(page["results"]) == 2 and page["next"]
+    assert operator.get(f"{API}/bins?kind=glass").json()["count"] == 1
+    csv = operator.get(f"{API}/bins?format=csv")
+    assert csv["Content-Type"].startswith("text/csv") and b"ref" in b"".join(csv.streaming_content)
+    geo = operator.get(f"{API}/bins.geojson").json()
+    assert geo["type"] == "FeatureCollection" and len(geo["features"]) == 4
+
+
+def test_creating_a_bin_validates_and_needs_a_planner(staff_client):
+    _, agent = staff_client(Role.SERVICE_AGENT)
+    body = {"ref": "B-1", "volume_litres": 240, "longitude": -73.9, "latitude": 40.7}
+    assert agent.post(f"{API}/bins", body, content_type="application/json").status_code == 403
+    _, operator = staff_client(Role.OPERATOR)
+    missing = operator.post(f"{API}/bins", {"ref": "B-2", "volume_litres": 240}, content_type="application/json")
+    assert missing.status_code == 422
+    assert {e["field"] for e in missing.json()["errors"]} >= {"body.longitude", "body.latitude"}
+    bad_window = operator.post(
+        f"{API}/bins", {**body, "access_from": "10:00", "access_until": "09:00"}, content_type="application/json"
+    )
+    assert bad_window.status_code == 422
+    made = operator.post(f"{API}/bins", body, content_type="application/json")
+    assert made.status_code == 201 and made.json()["ref"] == "B-1"
+    patched = operator.patch(f"{API}/bins/{made.json()['id']}", {"volume_litres": 360}, content_type="application/json")
+    assert patched.json()["volume_litres"] == 360
+
+
+def test_plan_route_gpx_collect_and_breakdown_through_the_api(planned, staff_client):
+    _, operator = staff_client(Role.OPERATOR)
+    _, crew = staff_client(Role.SERVICE_AGENT)
+    day = timezone.localdate()
+    assert crew.post(f"{API}/plans", {"date": str(day)}, content_type="application/json").status_code == 403
+    made = operator.post(f"{API}/plans", {"date": str(day), "seconds": 0.3}, content_type="application/json")
+    assert made.status_code == 201, made.content
+    body = made.json()
+    assert body["feasible"] and body["bins_planned"] == 5 and body["left_out"] == []
+    route = body["routes"][0]
+    assert route["stops"][0]["kind"] == "depot"
+    assert operator.post(f"{API}/plans/{body['id']}/publish").json()["status"] == "published"
+    gpx = crew.get(f"{API}/routes/{route['id']}/gpx")
+    assert gpx.status_code == 200 and b"<rtept" in gpx.content
+    geo = crew.get(f"{API}/plans/{body['id']}/routes.geojson").json()
+    assert any(f["geometry"]["type"] == "LineString" for f in geo["features"])
+    stop = next(s for s in route["stops"] if s["kind"] == "bin")
+    done = crew.post(f"{API}/stops/{stop['id']}/collected", {"fill": 97}, content_type="application/json")
+    assert done.status_code == 200, done.content
+    assert done.json()["collected"] and done.json()["fill_at_pickup"] == 97
+    again = crew.post(f"{API}/stops/{stop['id']}/collected", {}, content_type="application/json")
+    assert again.status_code == 422
+    depot_stop = next(s for s in route["stops"] if s["kind"] == "depot")
+    assert (
+        crew.post(f"{API}/stops/{depot_stop['id']}/collected", {}, content_type="application/json").status_code == 422
+    )
+    at = (timezone.now() + timedelta(minutes=1)).isoformat()
+    replan = operator.post(
+        f"{API}/routes/{route['id']}/breakdown", {"at": at, "seconds": 0.3}, content_type="application/json"
+    )
+    assert replan.status_code == 201 and replan.json()["replans_id"] == body["id"]
+    remaining = Stop.objects.filter(route__plan_id=replan.json()["id"], kind=StopKind.BIN).count()
+    assert remaining + len(replan.json()["left_out"]) == 4
+    assert Plan.objects.get(pk=body["id"]).status == "superseded"
+    assert operator.get(f"{API}/plans").json()["count"] == 2
+
+
+def test_vehicles_and_comparison(staff_client, planned):
+    _, operator = staff_client(Role.OPERATOR)
+    assert operator.get(f"{API}/vehicles").json()["count"] == 2
+    bad = operator.post(
+        f"{API}/vehicles",
+        {
+            "name": "T",
+            "depot_id": planned[0].depot_id,
+            "volume_litres": 1000,
+            "weight_kg": 1000,
+            "shift_start": "14:00",
+            "shift_end": "06:00",
+        },
+        content_type="application/json",
+    )
+    assert bad.status_code == 422
+    assert operator.get(f"{API}/comparisons/latest").status_code == 404
+
+
+def test_times_of_day_with_an_offset_are_taken_as_local(staff_client):
+    _, operator = staff_client(Role.OPERATOR)
+    body = {"ref": "tz", "volume_litres": 240, "longitude": -73.9, "latitude": 40.7, "access_from": "00:00:00Z"}
+    made = operator.post(f"{API}/bins", body, content_type="application/json")
+    assert made.status_code == 201 and made.json()["access_from"] == "00:00:00"

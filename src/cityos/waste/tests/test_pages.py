@@ -1,0 +1,143 @@
+"""Staff pages: bins, fleet, plans with their map, route sheets, crews' page, results."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from cityos.core.accounts.models import Role
+from cityos.waste import services
+from cityos.waste.models import Bin, Plan, Stop, StopKind
+from cityos.waste.tests.factories import BinFactory, fleet, history
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def plan(db):
+    fleet()
+    day = timezone.localdate()
+    end = timezone.make_aware(datetime.combine(day, time(5)))
+    for i in range(4):
+        history(BinFactory(), end, 2, lambda t: 1.0, start_fill=60 + i, empty_at=10_000)
+    return services.publish_plan(services.build_plan(day, seconds=0.3, now=end))
+
+
+def test_pages_need_the_right_role(client, staff_client):
+    assert client.get(reverse("waste:plans")).status_code == 302
+    _, clerk = staff_client(Role.CASEWORKER)
+    assert clerk.get(reverse("waste:plans")).status_code == 403
+    _, crew = staff_client(Role.SERVICE_AGENT)
+    assert crew.get(reverse("waste:plans")).status_code == 200
+    assert crew.get(reverse("waste:bins")).status_code == 403  # bins are the planners'
+
+
+def test_bins_page_lists_filters_and_exports(staff_client):
+    BinFactory(ref="corner-1")
+    BinFactory(ref="park-2", kind="glass")
+    _, operator = staff_client(Role.OPERATOR)
+    html = operator.get(reverse("waste:bins") + "?kind=glass").content.decode()
+    assert "park-2" in html and "corner-1" not in html and "waste-bins-map" in html
+    csv = operator.get(reverse("waste:bins") + "?format=csv").content.decode()
+    assert csv.splitlines()[0].startswith("ref,kind") and "corner-1" in csv
+    geo = operator.get(reverse("waste:bins") + "?format=geojson").json()
+    assert len(geo["features"]) == 2
+
+
+def test_a_bin_form_refuses_a_bin_without_a_location(staff_client):
+    _, operator = staff_client(Role.OPERATOR)
+    response = operator.post(
+        reverse("waste:bin-new"),
+        {"ref": "x1", "kind": "general", "volume_litres": 240, "compaction_factor": 1, "service_minutes": 2},
+    )
+    assert response.status_code == 200 and "error-summary" in response.content.decode()
+    assert not Bin.objects.exists()
+    ok = operator.post(
+        reverse("waste:bin-new"),
+        {
+            "ref": "x1",
+            "kind": "general",
+            "volume_litres": 240,
+            "compaction_factor": 1,
+            "service_minutes": 2,
+            "longitude": 1,
+            "latitude": 2,
+            "is_active": "on",
+        },
+    )
+    assert ok.status_code == 302 and Bin.objects.get().ref == "x1"
+
+
+def test_planning_a_day_from_the_page_shows_the_plan_with_its_map_and_sheets(staff_client, plan):
+    _, operator = staff_client(Role.OPERATOR)
+    response = operator.post(reverse("waste:plans"), {"date": timezone.localdate().isoformat(), "seconds": 1})
+    assert response.status_code == 302
+    html = operator.get(response.url).content.decode()
+    assert "waste-plan-map" in html and "Route sheet (PDF)" in html and "broke down: re-plan" in html
+    route = plan.routes.first()
+    pdf = operator.get(reverse("waste:route-sheet", args=[route.pk]))
+    assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    gpx = operator.get(reverse("waste:route-gpx", args=[route.pk]))
+    assert b"<gpx" in gpx.content
+    geo = operator.get(reverse("waste:plan-geojson", args=[plan.pk])).json()
+    assert geo["features"]
+    partial = operator.get(reverse("waste:plan", args=[plan.pk]), HTTP_HX_REQUEST="true").content.decode()
+    assert "bins collected" in partial and "<h1" not in partial
+
+
+def test_the_crew_marks_bins_collected_on_the_phone_page(staff_client, plan):
+    _, crew = staff_client(Role.SERVICE_AGENT)
+    route = plan.routes.first()
+    stop = route.stops.filter(kind=StopKind.BIN).first()
+    html = crew.get(reverse("waste:crew", args=[route.pk])).content.decode()
+    assert f"stop-{stop.pk}" in html and "How full was it" in html
+    bad = crew.post(reverse("waste:stop-collected", args=[stop.pk]), {"fill": "500"}, follow=True)
+    assert not Stop.objects.get(pk=stop.pk).collected and "150" in bad.content.decode()
+    crew.post(reverse("waste:stop-collected", args=[stop.pk]), {"fill": "88"})
+    stop.refresh_from_db()
+    assert stop.collected and stop.fill_at_pickup == 88
+    assert "1 of" in crew.get(reverse("waste:crew", args=[route.pk])).content.decode()
+    # Crews may not re-plan.
+    assert crew.post(reverse("waste:route-breakdown", args=[route.pk])).status_code == 403
+
+
+def test_a_supervisor_reports_a_breakdown_from_the_plan_page(staff_client, plan):
+    _, operator = staff_client(Role.OPERATOR)
+    route = plan.routes.first()
+    response = operator.post(reverse("waste:route-breakdown", args=[route.pk]))
+    replan = Plan.objects.exclude(pk=plan.pk).get()
+    assert response.url == reverse("waste:plan", args=[replan.pk])
+    again = operator.post(reverse("waste:route-breakdown", args=[route.pk]), follow=True)
+    assert "already reported" in again.content.decode()
+
+
+def test_results_page_runs_and_shows_a_simulation(staff_client, plan):
+    _, operator = staff_client(Role.OPERATOR)
+    assert "No simulation yet" in operator.get(reverse("waste:results")).content.decode()
+    response = operator.post(reverse("waste:results"), {"days": 7, "seed": 3})
+    assert response.status_code == 302
+    html = operator.get(reverse("waste:results")).content.decode()
+    assert "Fixed weekly round" in html and "<svg" in html and "Kilometre saving" in html
+
+
+def test_fleet_pages(staff_client, plan):
+    _, operator = staff_client(Role.OPERATOR)
+    assert "Truck" in operator.get(reverse("waste:fleet")).content.decode()
+    bad = operator.post(
+        reverse("waste:vehicle-new"),
+        {
+            "name": "T9",
+            "depot": plan.routes.first().vehicle.depot_id,
+            "volume_litres": 1000,
+            "weight_kg": 1000,
+            "shift_start": "14:00",
+            "shift_end": "06:00",
+            "break_minutes": 30,
+            "break_after_minutes": 240,
+            "co2_kg_per_km": 1.2,
+        },
+    )
+    assert bad.status_code == 200 and "error-summary" in bad.content.decode()

@@ -1,0 +1,201 @@
+"""Bins, forecasts, daily plans, crews' progress and breakdown re-plans, through the services."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from cityos.core.accounts.models import Role
+from cityos.core.accounts.tests.factories import StaffFactory
+from cityos.sensing import services as sensing
+from cityos.waste import services
+from cityos.waste.models import Bin, Omission, PlanStatus, RouteStatus, Stop, StopKind
+from cityos.waste.tests.factories import BinFactory, fleet, history
+
+pytestmark = pytest.mark.django_db
+
+
+def at(day, hour):
+    return timezone.make_aware(datetime.combine(day, time(hour)))
+
+
+@pytest.fixture
+def day():
+    return timezone.localdate() + timedelta(days=1)
+
+
+@pytest.fixture
+def city(day):
+    """Two trucks, and 12 bins: six about to overflow, six nearly empty."""
+    fleet()
+    end = at(day, 5)
+    fast, slow = [], []
+    for i in range(6):
+        b = BinFactory()
+        history(b, end, 2, lambda t: 1.0, start_fill=40 + i * 5, empty_at=10_000)  # full by now
+        fast.append(b)
+    for _ in range(6):
+        b = BinFactory()
+        history(b, end - timedelta(days=14), 1, lambda t: 0.1)  # one day of readings, nearly empty
+        slow.append(b)
+    return fast, slow
+
+
+def test_a_bin_needs_a_location_and_a_sane_window():
+    with pytest.raises(ValidationError) as error:
+        services.save_bin({"ref": "no-place", "volume_litres": 240})
+    assert "longitude" in error.value.message_dict
+    with pytest.raises(ValidationError) as error:
+        services.save_bin(
+            {
+                "ref": "w",
+                "volume_litres": 240,
+                "longitude": 1,
+                "latitude": 1,
+                "access_from": time(10),
+                "access_until": time(9),
+            }
+        )
+    assert "access_until" in error.value.message_dict
+    with pytest.raises(ValidationError):
+        services.save_bin({"ref": "r", "volume_litres": 240, "longitude": 1, "latitude": 1, "round_weekdays": "8"})
+    made = services.save_bin(
+        {"ref": "ok", "volume_litres": 240, "longitude": 1.0, "latitude": 2.0, "round_weekdays": "1,4"}
+    )
+    assert made.round_days == (1, 4)
+
+
+def test_the_daily_plan_takes_the_bins_about_to_overflow_and_skips_the_empty_ones(city, day):
+    fast, slow = city
+    plan = services.build_plan(day, seconds=0.5, now=at(day, 5))
+    taken = set(Stop.objects.filter(route__plan=plan, kind=StopKind.BIN).values_list("bin_id", flat=True))
+    assert {b.pk for b in fast} <= taken
+    assert not taken & {b.pk for b in slow}
+    assert plan.feasible and plan.problems == []
+    assert all(s.required for s in Stop.objects.filter(route__plan=plan, bin__in=fast))
+    route = plan.routes.first()
+    kinds = list(route.stops.values_list("kind", flat=True))
+    assert kinds[0] == StopKind.DEPOT and kinds[-1] == StopKind.DEPOT and StopKind.DISPOSAL in kinds
+    assert route.start_at >= at(day, 6) and route.end_at <= at(day, 14)
+
+
+def test_a_bin_without_location_is_named_in_what_the_plan_left_out(city, day):
+    lost = BinFactory(longitude=None, latitude=None)
+    history(lost, at(day, 5), 3, lambda t: 2.0, start_fill=90, empty_at=500)
+    plan = services.build_plan(day, seconds=0.3, now=at(day, 5))
+    omission = Omission.objects.get(plan=plan, bin=lost)
+    assert omission.reason == "no_location" and omission.required
+    assert not plan.feasible
+    assert [p["code"] for p in plan.problems] == ["bin_without_location"]
+    assert "no location" in plan.problems[0]["message"]
+    assert plan.bins_planned >= 6  # the rest is still planned
+
+
+def test_a_vehicle_smaller_than_a_bin_is_reported(city, day):
+    huge = BinFactory(volume_litres=30_000)
+    history(huge, at(day, 5), 3, lambda t: 2.0, start_fill=90, empty_at=500)
+    plan = services.build_plan(day, seconds=0.3, now=at(day, 5))
+    assert Omission.objects.get(plan=plan, bin=huge).reason == "too_big"
+    assert "vehicle_too_small" in [p["code"] for p in plan.problems]
+
+
+def test_planning_without_a_disposal_site_is_refused(day):
+    with pytest.raises(ValidationError):
+        services.build_plan(day)
+
+
+def test_forecasts_are_cached_on_the_bins(city, day):
+    fast, slow = city
+    assert services.refresh_forecasts(at(day, 5)) == 12
+    hot = Bin.objects.get(pk=fast[0].pk)
+    cold = Bin.objects.get(pk=slow[0].pk)
+    assert hot.overflow_risk == pytest.approx(1.0) and hot.fill_rate == pytest.approx(1.0, rel=0.05)
+    assert cold.overflow_risk is not None and cold.overflow_risk < 0.01
+    assert cold.full_at_early <= cold.full_at
+    assert cold.full_at_late is None or cold.full_at <= cold.full_at_late  # None: not within 30 days
+
+
+def test_crews_mark_bins_collected_and_the_route_finishes(city, day):
+    plan = services.build_plan(day, seconds=0.3, now=at(day, 5))
+    crew = StaffFactory(roles=[Role.SERVICE_AGENT])
+    stops = list(Stop.objects.filter(route__plan=plan, kind=StopKind.BIN).select_related("route", "bin"))
+    route_stops = [s for s in stops if s.route_id == stops[0].route_id]
+    services.mark_collected(route_stops[0], user=crew, fill=92, at=at(day, 7))
+    route_stops[0].refresh_from_db()
+    assert route_stops[0].collected and route_stops[0].fill_at_pickup == 92
+    assert route_stops[0].route.__class__.objects.get(pk=route_stops[0].route_id).status == RouteStatus.UNDERWAY
+    with pytest.raises(ValidationError):
+        services.mark_collected(route_stops[0], user=crew)
+    with pytest.raises(ValidationError):
+        services.mark_collected(route_stops[1], user=crew, fill=300)
+    for stop in route_stops[1:]:
+        services.mark_collected(stop, user=crew)
+    assert stops[0].route.__class__.objects.get(pk=stops[0].route_id).status == RouteStatus.DONE
+    # The bin has no sensor: the crew's readings become its history (full, then empty).
+    assert list(route_stops[0].bin.readings.order_by("-at").values_list("percent", flat=True)[:2]) == [0, 92]
+
+
+def test_a_breakdown_re_plans_the_remaining_stops_over_the_other_vehicles(city, day):
+    plan = services.publish_plan(services.build_plan(day, seconds=0.3, now=at(day, 5)))
+    routes = list(plan.routes.all())
+    # The busiest truck breaks down (or the only one: the idle truck then takes over).
+    broken = max(routes, key=lambda r: r.stops.filter(kind=StopKind.BIN).count())
+    left = set(Stop.objects.filter(route__plan=plan, kind=StopKind.BIN).values_list("bin_id", flat=True))
+    replan = services.report_breakdown(broken, user=None, at=at(day, 9), seconds=0.3)
+    assert replan.replans == plan and replan.status == PlanStatus.PUBLISHED
+    plan.refresh_from_db()
+    broken.refresh_from_db()
+    assert plan.status == PlanStatus.SUPERSEDED and broken.status == RouteStatus.BROKEN_DOWN
+    assert not replan.routes.filter(vehicle=broken.vehicle).exists()
+    taken = set(Stop.objects.filter(route__plan=replan, kind=StopKind.BIN).values_list("bin_id", flat=True))
+    assert taken == left
+    assert all(s.eta >= at(day, 9) for s in Stop.objects.filter(route__plan=replan, kind=StopKind.BIN))
+    with pytest.raises(ValidationError):
+        services.report_breakdown(broken, user=None)
+
+
+def test_bins_are_linked_to_the_sensing_modules_waste_bin_things_and_read_through_it(day):
+    publisher = StaffFactory(username="bins", roles=[Role.ADMINISTRATOR])
+    data = {
+        "name": "Bin BIN-0001 · Market St",
+        "description": "bin",
+        "properties": {"kind": "waste-bin", "bin_ref": "BIN-0001", "volume_litres": 660},
+        "Locations": [
+            {
+                "name": "kerb",
+                "description": "kerb",
+                "encodingType": "application/geo+json",
+                "location": {"type": "Point", "coordinates": [-73.9, 40.71]},
+            }
+        ],
+        "Datastreams": [
+            {
+                "name": "fill",
+                "description": "fill",
+                "observationType": "http://www.opengis.net/def/observationType/OGC-OM/2.0/OM_Measurement",
+                "unitOfMeasurement": {"name": "percent", "symbol": "%", "definition": ""},
+                "Sensor": {"name": "s", "description": "s", "encodingType": "text/plain", "metadata": "-"},
+                "ObservedProperty": {"name": "fill-level", "definition": "urn:fill", "description": "fill"},
+            }
+        ],
+    }
+    thing = sensing.create_entity("Thing", data, user=publisher)
+    stream = thing.datastreams.get()
+    now = timezone.now().replace(minute=0, second=0, microsecond=0)
+    rows = [
+        sensing.NewObservation(
+            datastream_id=stream.pk, phenomenon_time=(now - timedelta(hours=48 - i), None), result=float(i)
+        )
+        for i in range(49)
+    ]
+    sensing.create_observations(rows, user=None, system=True)
+    report = services.sync_from_sensing()
+    assert report.created == 1 and report.skipped == []
+    b = Bin.objects.get(thing_id=thing.pk)
+    assert (b.ref, b.volume_litres, b.datastream_id) == ("BIN-0001", 660, stream.pk)
+    model, readings = services.fit_bin(b, now)
+    assert len(readings) == 49 and model.mean_rate == pytest.approx(1.0, rel=0.05)
+    assert services.sync_from_sensing().updated == 1

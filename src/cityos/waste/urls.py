@@ -1,0 +1,25 @@
+from django.urls import path
+
+from cityos.waste import views
+
+app_name = "waste"
+urlpatterns = [
+    path("", views.plans, name="plans"),
+    path("plans/<int:plan_id>/", views.plan_detail, name="plan"),
+    path("plans/<int:plan_id>/routes.geojson", views.plan_geojson, name="plan-geojson"),
+    path("plans/<int:plan_id>/publish/", views.plan_publish, name="plan-publish"),
+    path("routes/<int:route_id>/sheet.pdf", views.route_sheet, name="route-sheet"),
+    path("routes/<int:route_id>/route.gpx", views.route_gpx, name="route-gpx"),
+    path("routes/<int:route_id>/breakdown/", views.route_breakdown, name="route-breakdown"),
+    path("crew/<int:route_id>/", views.crew, name="crew"),
+    path("stops/<int:stop_id>/collected/", views.stop_collected, name="stop-collected"),
+    path("bins/", views.bins, name="bins"),
+    path("bins/new/", views.bin_new, name="bin-new"),
+    path("bins/<int:bin_id>/", views.bin_detail, name="bin"),
+    path("fleet/", views.fleet, name="fleet"),
+    path("fleet/vehicles/new/", views.vehicle_form, name="vehicle-new"),
+    path("fleet/vehicles/<int:vehicle_id>/", views.vehicle_form, name="vehicle"),
+    path("fleet/depots/new/", views.depot_form, name="depot-new"),
+    path("fleet/sites/new/", views.site_form, name="site-new"),
+    path("results/", views.results, name="results"),
+]

@@ -1,0 +1,353 @@
+"""Staff pages: bins (filter, sort, CSV/GeoJSON, map), fleet, daily plans with their map, route
+sheets (PDF, GPX) and breakdown re-plans; the crew's phone page; the results dashboard."""
+
+from __future__ import annotations
+
+import csv
+from datetime import timedelta
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from cityos.core.accounts.models import User
+from cityos.core.accounts.permissions import staff_required
+from cityos.waste import charts, conf, geo, selectors, services
+from cityos.waste.forms import (
+    BinFilterForm,
+    BinForm,
+    CollectedForm,
+    ComparisonForm,
+    DepotForm,
+    DisposalSiteForm,
+    PlanForm,
+    VehicleForm,
+)
+from cityos.waste.models import Bin, Depot, DisposalSite, Plan, PlanStatus, Route, Stop, StopKind, Vehicle
+from cityos.waste.sheets import route_sheet_pdf
+
+
+def _user(request: HttpRequest) -> User | None:
+    return request.user if isinstance(request.user, User) else None
+
+
+def _errors(error: ValidationError) -> str:
+    return " ".join(error.messages)
+
+
+# --- Bins ------------------------------------------------------------------------------------
+
+
+@staff_required(*conf.PLANNER_ROLES)
+def bins(request: HttpRequest) -> HttpResponse:
+    form = BinFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    rows = selectors.bins(q=filters.get("q", ""), kind=filters.get("kind", ""), order=filters.get("order") or "-risk")
+    export = request.GET.get("format")
+    if export == "geojson":
+        return JsonResponse(geo.bins_geojson(rows), content_type="application/geo+json")
+    if export == "csv":
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="bins.csv"'
+        writer = csv.writer(response)
+        writer.writerow(
+            [
+                "ref",
+                "kind",
+                "volume_litres",
+                "longitude",
+                "latitude",
+                "district",
+                "fill",
+                "fill_rate",
+                "full_at",
+                "overflow_risk",
+            ]
+        )
+        for b in rows:
+            writer.writerow(
+                [
+                    b.ref,
+                    b.kind,
+                    b.volume_litres,
+                    b.longitude,
+                    b.latitude,
+                    b.district.code if b.district else "",
+                    b.last_fill,
+                    b.fill_rate,
+                    b.full_at.isoformat() if b.full_at else "",
+                    b.overflow_risk,
+                ]
+            )
+        return response
+    query = request.GET.copy()
+    query.pop("page", None)
+    query.pop("format", None)
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "waste/bins.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "geojson_url": reverse("waste:bins") + "?" + (query.urlencode() + "&" if query else "") + "format=geojson",
+        },
+    )
+
+
+@staff_required(*conf.PLANNER_ROLES)
+def bin_detail(request: HttpRequest, bin_id: int) -> HttpResponse:
+    target = get_object_or_404(Bin.objects.select_related("district"), pk=bin_id)
+    form = BinForm(request.POST or None, instance=target)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_bin(
+                {**form.cleaned_data, "district_id": getattr(form.cleaned_data.get("district"), "pk", None)}, bin=target
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Bin saved."))
+            return redirect("waste:bin", bin_id=target.pk)
+    now = timezone.now()
+    history = selectors.fill_history(target, now - timedelta(days=14), now)
+    return render(request, "waste/bin.html", {"bin": target, "form": form, "chart": charts.fill_chart(history)})
+
+
+@staff_required(*conf.PLANNER_ROLES)
+def bin_new(request: HttpRequest) -> HttpResponse:
+    form = BinForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            made = services.save_bin(
+                {**form.cleaned_data, "district_id": getattr(form.cleaned_data.get("district"), "pk", None)}
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            return redirect("waste:bin", bin_id=made.pk)
+    return render(request, "waste/form.html", {"form": form, "title": _("Add a bin")})
+
+
+# --- Fleet -----------------------------------------------------------------------------------
+
+
+@staff_required(*conf.PLANNER_ROLES)
+def fleet(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "waste/fleet.html",
+        {
+            "vehicles": selectors.vehicles(),
+            "depots": Depot.objects.all(),
+            "sites": DisposalSite.objects.all(),
+        },
+    )
+
+
+def _model_form(request: HttpRequest, form_class: type, title: str, instance: object | None = None) -> HttpResponse:
+    form = form_class(request.POST or None, instance=instance)
+    if request.method == "POST" and form.is_valid():
+        if form_class is VehicleForm:
+            services.save_vehicle({**form.cleaned_data, "depot_id": form.cleaned_data["depot"].pk}, vehicle=instance)  # type: ignore[arg-type]
+        else:
+            form.save()
+        messages.success(request, _("Saved."))
+        return redirect("waste:fleet")
+    return render(request, "waste/form.html", {"form": form, "title": title})
+
+
+@staff_required(*conf.PLANNER_ROLES)
+def vehicle_form(request: HttpRequest, vehicle_id: int | None = None) -> HttpResponse:
+    instance = get_object_or_404(Vehicle, pk=vehicle_id) if vehicle_id else None
+    return _model_form(request, VehicleForm, _("Vehicle"), instance)
+
+
+@staff_required(*conf.PLANNER_ROLES)
+def depot_form(request: HttpRequest) -> HttpResponse:
+    return _model_form(request, DepotForm, _("Add a depot"))
+
+
+@staff_required(*conf.PLANNER_ROLES)
+def site_form(request: HttpRequest) -> HttpResponse:
+    return _model_form(request, DisposalSiteForm, _("Add a disposal site"))
+
+
+# --- Plans ------------------------------------------------------------------------------------
+
+
+@staff_required(*conf.CREW_ROLES)
+def plans(request: HttpRequest) -> HttpResponse:
+    form = PlanForm(request.POST or None, initial={"date": timezone.localdate(), "seconds": 20})
+    if request.method == "POST":
+        if not services.holds_planner(request.user):
+            messages.error(request, _("Only planners may plan a day."))
+        elif form.is_valid():
+            try:
+                plan = services.build_plan(
+                    form.cleaned_data["date"], user=_user(request), seconds=form.cleaned_data["seconds"]
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                return redirect("waste:plan", plan_id=plan.pk)
+    page = Paginator(selectors.plans(), 30).get_page(request.GET.get("page"))
+    today = selectors.current_plan(timezone.localdate())
+    return render(request, "waste/plans.html", {"form": form, "page": page, "today": today})
+
+
+@staff_required(*conf.CREW_ROLES)
+def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
+    plan = get_object_or_404(Plan, pk=plan_id)
+    context = {
+        "plan": plan,
+        "routes": selectors.routes(plan),
+        "progress": selectors.progress(plan),
+        "omissions": plan.omissions.select_related("bin"),
+        "totals": selectors.plan_totals(plan),
+        "geojson_url": reverse("waste:plan-geojson", args=[plan.pk]),
+        "can_plan": services.holds_planner(request.user),
+    }
+    if request.headers.get("HX-Request"):
+        return render(request, "waste/_progress.html", context)
+    return render(request, "waste/plan.html", context)
+
+
+@staff_required(*conf.CREW_ROLES)
+def plan_geojson(request: HttpRequest, plan_id: int) -> JsonResponse:
+    plan = get_object_or_404(Plan, pk=plan_id)
+    routes = plan.routes.select_related("vehicle").prefetch_related("stops")
+    return JsonResponse(geo.route_geojson(routes), content_type="application/geo+json")
+
+
+@require_POST
+@staff_required(*conf.PLANNER_ROLES)
+def plan_publish(request: HttpRequest, plan_id: int) -> HttpResponse:
+    plan = get_object_or_404(Plan, pk=plan_id)
+    services.publish_plan(plan)
+    messages.success(request, _("Plan published to the crews."))
+    return redirect("waste:plan", plan_id=plan.pk)
+
+
+@require_POST
+@staff_required(*conf.PLANNER_ROLES)
+def route_breakdown(request: HttpRequest, route_id: int) -> HttpResponse:
+    route = get_object_or_404(Route.objects.select_related("plan", "vehicle"), pk=route_id)
+    try:
+        replan = services.report_breakdown(route, user=_user(request), seconds=5)
+    except ValidationError as error:
+        messages.error(request, _errors(error))
+        return redirect("waste:plan", plan_id=route.plan_id)
+    messages.success(
+        request,
+        _("%(vehicle)s marked broken down; its stops were re-planned over the other vehicles.")
+        % {"vehicle": route.vehicle.name},
+    )
+    return redirect("waste:plan", plan_id=replan.pk)
+
+
+@staff_required(*conf.CREW_ROLES)
+def route_sheet(request: HttpRequest, route_id: int) -> HttpResponse:
+    route = get_object_or_404(Route.objects.select_related("plan", "vehicle"), pk=route_id)
+    response = HttpResponse(route_sheet_pdf(route), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="route-{route.plan.date.isoformat()}-{route.vehicle.name}.pdf"'
+    return response
+
+
+@staff_required(*conf.CREW_ROLES)
+def route_gpx(request: HttpRequest, route_id: int) -> HttpResponse:
+    route = get_object_or_404(Route.objects.select_related("plan", "vehicle"), pk=route_id)
+    response = HttpResponse(geo.route_gpx(route), content_type="application/gpx+xml")
+    response["Content-Disposition"] = f'attachment; filename="route-{route.plan.date.isoformat()}-{route.pk}.gpx"'
+    return response
+
+
+# --- Crew --------------------------------------------------------------------------------------
+
+
+@staff_required(*conf.CREW_ROLES)
+def crew(request: HttpRequest, route_id: int) -> HttpResponse:
+    """Phone-first: the next bins in order, one big button each."""
+    route = get_object_or_404(Route.objects.select_related("plan", "vehicle"), pk=route_id)
+    stops = list(selectors.stops(route))
+    bins_total = sum(1 for s in stops if s.kind == StopKind.BIN)
+    done = sum(1 for s in stops if s.kind == StopKind.BIN and s.collected)
+    next_stop = next((s for s in stops if s.kind == StopKind.BIN and not s.collected), None)
+    return render(
+        request,
+        "waste/crew.html",
+        {
+            "route": route,
+            "stops": stops,
+            "total": bins_total,
+            "done": done,
+            "next_stop": next_stop,
+            "form": CollectedForm(),
+            "superseded": route.plan.status == PlanStatus.SUPERSEDED,
+        },
+    )
+
+
+@require_POST
+@staff_required(*conf.CREW_ROLES)
+def stop_collected(request: HttpRequest, stop_id: int) -> HttpResponse:
+    stop = get_object_or_404(Stop.objects.select_related("route", "bin"), pk=stop_id)
+    form = CollectedForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+    else:
+        try:
+            services.mark_collected(stop, user=_user(request), fill=form.cleaned_data.get("fill"))
+        except ValidationError as error:
+            messages.error(request, _errors(error))
+        else:
+            messages.success(request, _("Bin %(ref)s marked collected.") % {"ref": stop.bin.ref if stop.bin else ""})
+    return redirect(reverse("waste:crew", args=[stop.route_id]) + f"#stop-{stop.pk}")
+
+
+# --- Results --------------------------------------------------------------------------------
+
+
+@staff_required(*conf.PLANNER_ROLES)
+def results(request: HttpRequest) -> HttpResponse:
+    form = ComparisonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.run_comparison(days=form.cleaned_data["days"], seed=form.cleaned_data["seed"], seconds=0.3)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Simulation finished."))
+            return redirect("waste:results")
+    comparison = selectors.latest_comparison()
+    rows = []
+    chart = ""
+    if comparison:
+        data = comparison.results
+        for key, label in (
+            ("fixed", _("Fixed weekly round")),
+            ("rounds", _("Sensor-driven plan")),
+        ):
+            if key in data:
+                rows.append({"label": label, **data[key]})
+        chart = charts.daily_km_chart(data)
+    actual = selectors.actual_results()
+    return render(
+        request,
+        "waste/results.html",
+        {
+            "form": form,
+            "comparison": comparison,
+            "rows": rows,
+            "chart": chart,
+            "actual": actual,
+            "saving": comparison.results.get("km_saving") if comparison else None,
+        },
+    )
