@@ -175,6 +175,56 @@ def register_venue(request: HttpRequest, payload: VenueIn) -> Status:
     return Status(201, venue)
 
 
+class VenueImportIn(Schema):
+    csv: str = Field(
+        ...,
+        min_length=1,
+        max_length=5 * 1024 * 1024,
+        description="CSV text with a header row: name, kind, address, district (code), contact_email, contact_phone",
+    )
+    dry_run: bool = Field(False, description="Check every row and save nothing")
+
+
+class ImportRowOut(Schema):
+    number: int = Field(..., description="Row number, counting from 1 after the header")
+    name: str
+    district: str
+    result: str = Field(..., description="create, unchanged or rejected")
+    errors: list[str]
+
+
+class VenueImportOut(Schema):
+    saved: bool
+    dry_run: bool
+    summary: str
+    file_errors: list[str]
+    rows: list[ImportRowOut]
+
+
+@router.post(
+    "/venues/import",
+    response={200: VenueImportOut, 201: VenueImportOut, 422: VenueImportOut},
+    auth=api_auth,
+    summary="Register many venues from CSV (staff)",
+)
+def import_venues(request: HttpRequest, payload: VenueImportIn) -> Status:
+    """All rows or none: 201 when saved, 200 for a clean dry run, 422 with the report of every
+    row when any row (or the file) is refused."""
+    user = require_roles(request, *conf.VENUE_ROLES)
+    report = services.import_venues(payload.csv, user, dry_run=payload.dry_run)
+    body = VenueImportOut(
+        saved=report.saved,
+        dry_run=report.dry_run,
+        summary=str(report.summary()),
+        file_errors=[str(e) for e in report.file_errors],
+        rows=[
+            ImportRowOut(number=i.number, name=i.label, district=i.key, result=str(i.action), errors=i.errors)
+            for i in report.items
+        ],
+    )
+    return Status(201 if report.saved else 200 if report.ok else 422, body)
+
+
 @router.get("/venues", response=list[VenueOut], auth=api_auth, summary="Venues (staff)")
 @csv_export(VenueOut, filename="venues")
 @paginate

@@ -30,6 +30,25 @@ class VenueForm(forms.Form):
         self.fields["contact_phone"].widget.attrs.update({"autocomplete": "tel", "inputmode": "tel"})
 
 
+class VenueImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("CSV file of venues"),
+        help_text=_(
+            "Columns: name, kind, address, district (code), contact_email, contact_phone. "
+            "Nothing is saved unless every row is accepted."
+        ),
+    )
+    dry_run = forms.BooleanField(label=_("Only check the file, save nothing"), required=False)
+
+    MAX_BYTES = 5 * 1024 * 1024
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if upload.size > self.MAX_BYTES:
+            raise forms.ValidationError(_("The file is larger than 5 MB; split it."), code="too_big")
+        return upload
+
+
 class AnonymousCheckInForm(forms.Form):
     contact = forms.CharField(
         label=_("Phone number or email for alerts"),

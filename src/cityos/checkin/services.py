@@ -7,8 +7,10 @@ Each write validates first, then changes the database in one transaction; events
 from __future__ import annotations
 
 import contextlib
+import csv
 import hashlib
 import hmac
+import io
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -42,6 +44,8 @@ from cityos.core.accounts.models import Language, User
 from cityos.core.accounts.permissions import holds_any_role
 from cityos.core.accounts.phones import normalise_phone
 from cityos.core.events import publish
+from cityos.core.geo.models import District
+from cityos.core.geo.services import ImportAction, ImportReport, ItemReport
 
 VENUE_SALT = "cityos.checkin.venue"
 CHECKOUT_SALT = "cityos.checkin.checkout"
@@ -808,3 +812,68 @@ def on_case_visits_confirmed(event: CaseVisitsConfirmed) -> None:
 
 def venue_codes(venues: Iterable[Venue]) -> dict[int, str]:
     return {v.pk: venue_code(v) for v in venues}
+
+
+# --- bulk registration from the city's business register -----------------------------------
+VENUE_COLUMNS = ("name", "kind", "address", "district", "contact_email", "contact_phone")
+
+
+def import_venues(source: bytes | str, by: User, *, dry_run: bool = False) -> ImportReport:
+    """Registers every row of a CSV file of venues, or none: a report says what each row became.
+
+    Columns: name, kind, address, district (code), contact_email, contact_phone (a header row
+    names them; kind and district may be empty). A row naming a venue already registered at the
+    same address is left unchanged, so the same file can be uploaded again after a fix.
+    """
+    report = ImportReport(dry_run=dry_run)
+    text = source.decode("utf-8-sig", errors="strict") if isinstance(source, bytes) else source
+    rows = list(csv.DictReader(io.StringIO(text)))
+    header = [h.strip() for h in (csv.DictReader(io.StringIO(text)).fieldnames or [])]
+    missing = [c for c in ("name",) if c not in header]
+    unknown = [h for h in header if h and h not in VENUE_COLUMNS]
+    if missing or unknown or not rows:
+        if missing:
+            report.file_errors.append(_("The file needs a header row with a %(column)s column.") % {"column": "name"})
+        if unknown:
+            report.file_errors.append(
+                _("Unknown columns: %(unknown)s. The columns are: %(known)s.")
+                % {"unknown": ", ".join(unknown), "known": ", ".join(VENUE_COLUMNS)}
+            )
+        if not rows and not missing:
+            report.file_errors.append(_("The file has no rows."))
+        return report
+    districts = {d.code: d.pk for d in District.objects.all()}
+    with transaction.atomic():
+        for number, row in enumerate(rows, start=1):
+            values = {k: (row.get(k) or "").strip() for k in VENUE_COLUMNS}
+            item = ItemReport(number=number, key=values["district"], label=values["name"])
+            report.items.append(item)
+            kind = values["kind"] or VenueKind.OTHER
+            district_id = None
+            if values["district"]:
+                district_id = districts.get(values["district"])
+                if district_id is None:
+                    item.errors.append(_("There is no district with code %(code)s.") % {"code": values["district"]})
+                    continue
+            if Venue.objects.filter(name=values["name"], address=values["address"]).exists():
+                item.action = ImportAction.UNCHANGED
+                continue
+            try:
+                with transaction.atomic():
+                    register_venue(
+                        by,
+                        name=values["name"],
+                        kind=kind,
+                        address=values["address"],
+                        contact_email=values["contact_email"],
+                        contact_phone=values["contact_phone"],
+                        district_id=district_id,
+                    )
+            except ValidationError as error:
+                item.errors.extend(str(m) for messages in error.message_dict.values() for m in messages)
+            else:
+                item.action = ImportAction.CREATE
+        report.saved = report.ok and not dry_run
+        if not report.saved:
+            transaction.set_rollback(True)
+    return report

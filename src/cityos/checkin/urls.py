@@ -16,6 +16,7 @@ urlpatterns = [
     path("venues/<int:venue_id>/active/", views.venue_active, name="active"),
     path("ops/venues/", views.ops_venues, name="ops-venues"),
     path("ops/venues/new/", views.ops_register_venue, name="ops-register"),
+    path("ops/venues/import/", views.ops_import_venues, name="ops-import"),
     path("ops/activity/", views.ops_activity, name="ops-activity"),
     path("ops/activity/map.geojson", views.ops_activity_map, name="ops-activity-map"),
     path("ops/alerts/", views.ops_alerts, name="ops-alerts"),

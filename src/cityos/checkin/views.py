@@ -22,7 +22,14 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from cityos.checkin import charts, conf, selectors, services
-from cityos.checkin.forms import ActivityFilterForm, AlertFilterForm, AnonymousCheckInForm, VenueFilterForm, VenueForm
+from cityos.checkin.forms import (
+    ActivityFilterForm,
+    AlertFilterForm,
+    AnonymousCheckInForm,
+    VenueFilterForm,
+    VenueForm,
+    VenueImportForm,
+)
 from cityos.checkin.models import AlertState, ExposureAlert, Venue
 from cityos.checkin.poster import poster_pdf
 from cityos.core.accounts.models import User
@@ -283,6 +290,24 @@ def ops_register_venue(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("%(venue)s is registered. Print its poster below.") % {"venue": venue.name})
             return redirect("checkin:venue", venue_id=venue.pk)
     return render(request, "checkin/ops_register.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@staff_required(*conf.VENUE_ROLES)
+def ops_import_venues(request: HttpRequest) -> HttpResponse:
+    """Staff register many venues at once from the city's business register (CSV)."""
+    user = _user(request)
+    assert user is not None
+    form = VenueImportForm(request.POST or None, request.FILES or None)
+    report = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            source = form.cleaned_data["file"].read().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            form.add_error("file", _("The file is not UTF-8 text; save it as CSV UTF-8."))
+        else:
+            report = services.import_venues(source, user, dry_run=form.cleaned_data["dry_run"])
+    status = 400 if form.errors or (report is not None and not report.ok) else 200
+    return render(request, "checkin/ops_import.html", {"form": form, "report": report}, status=status)
 
 
 @staff_required(*conf.HEALTH_ROLES)
