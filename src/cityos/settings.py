@@ -302,5 +302,8 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
         "django_tasks": {"level": "WARNING"},
+        # The embedded MQTT broker logs every connection and state change at INFO.
+        "amqtt": {"level": "WARNING"},
+        "transitions": {"level": "WARNING"},
     },
 }

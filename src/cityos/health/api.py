@@ -7,13 +7,14 @@ Every operation needs a token or a session; services' ValidationErrors become 42
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db.models import Model, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,7 +26,7 @@ from cityos.core.api.auth import api_auth, require_roles, require_user
 from cityos.core.api.problems import TYPE_VALIDATION, ApiProblem, status_title
 from cityos.core.audit.context import with_reason
 from cityos.core.audit.services import record_access, record_bulk_access
-from cityos.health import conf, godata, selectors, services
+from cityos.health import conf, fhir, godata, selectors, services
 from cityos.health.forms import find_resident
 from cityos.health.listing import Sort, sorted_by
 from cityos.health.models import Case, Contact, Declaration, FollowUp, HealthTask, Quarantine
@@ -359,6 +360,52 @@ def godata_export(request: HttpRequest, filters: Query[CaseFilters]) -> dict[str
 def godata_import(request: HttpRequest, payload: GoDataBundle) -> godata.ImportReport:
     officer = _officer(request)
     return godata.import_bundle(officer, payload.dict())
+
+
+class FhirFilters(CaseFilters):
+    pseudonymous: bool = Field(
+        False, description="Leave out names and phone numbers or emails: only CityOS references identify people"
+    )
+
+
+FHIR_BUNDLE_DOC = {"type": "object", "description": "A FHIR R4 Bundle of type collection (hl7.org/fhir/R4/bundle.html)"}
+
+
+@router.get(
+    "/fhir/Bundle",
+    response=dict[str, Any],
+    summary="Cases, lab results, visits and contacts as an HL7 FHIR R4 Bundle (health officers)",
+    url_name="health_fhir_bundle",
+    openapi_extra={"responses": {200: {"content": {fhir.CONTENT_TYPE: {"schema": FHIR_BUNDLE_DOC}}}}},
+)
+def fhir_export(request: HttpRequest, filters: Query[FhirFilters]) -> HttpResponse:
+    """The same cases, filters, order and pages as the Go.Data export, in FHIR R4 resources;
+    ``link`` gives the next and previous pages."""
+    _officer(request)
+    found = _sorted(
+        selectors.cases(q=filters.q, classification=filters.classification or ""), filters.sort, CASE_SORTS
+    ).prefetch_related("visits", "contacts")
+    found = found.select_related("source_contact__case")
+    page = list(found[filters.offset : filters.offset + filters.limit])
+    # Audit what the bundle holds: without names, the read is of the pseudonymous fields only.
+    case_fields = ("lab_result", "onset_date") if filters.pseudonymous else ("name", "contact_details")
+    contact_fields = ("relationship", "last_exposure") if filters.pseudonymous else ("name", "contact_details")
+    with with_reason(filters.reason):
+        if page:
+            record_bulk_access(Case, [c.pk for c in page], case_fields, description=request.path)
+            contact_ids = [k.pk for c in page for k in c.contacts.all()]
+            if contact_ids:
+                record_bulk_access(Contact, contact_ids, contact_fields, description=request.path)
+    links = {"self": request.get_full_path()}
+    query = request.GET.copy()
+    if filters.offset + filters.limit < found.count():
+        query["offset"] = str(filters.offset + filters.limit)
+        links["next"] = f"{request.path}?{query.urlencode()}"
+    if filters.offset > 0:
+        query["offset"] = str(max(filters.offset - filters.limit, 0))
+        links["previous"] = f"{request.path}?{query.urlencode()}"
+    bundle = fhir.export_bundle(page, timestamp=timezone.now(), pseudonymous=filters.pseudonymous, links=links)
+    return HttpResponse(json.dumps(bundle, ensure_ascii=False), content_type=fhir.CONTENT_TYPE)
 
 
 @router.get("/cases/{case_id}", response=CaseDetailOut, summary="A case, its visits, contacts and chain")
