@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from datetime import date
 
 from django.utils.formats import date_format
-from django.utils.html import escape, format_html
+from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+
+from cityos.core.web.svg import chart_start, nice_max
 
 WIDTH, HEIGHT = 640, 220
 LEFT, RIGHT, TOP, BOTTOM = 44, 8, 10, 28
@@ -19,35 +20,12 @@ SCALE = ("#eef3f8", "#c6dbef", "#9ecae1", "#4292c6", "#08519c")
 EXPOSED_OUTLINE = "#a1141b"
 
 
-def _nice_max(value: int) -> int:
-    if value <= 0:
-        return 1
-    magnitude = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 5, 10):
-        if value <= step * magnitude:
-            return int(step * magnitude)
-    return int(10 * magnitude)
-
-
 def daily_bars(chart_id: str, title: str, description: str, days: Sequence[date], counts: Sequence[int]) -> SafeString:
     """One bar per day, an axis with 0, half and the top, and the first, middle and last dates."""
-    top = _nice_max(max(counts, default=0))
+    top = int(nice_max(max(counts, default=0), steps=(1, 2, 5, 10)))
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     slot = plot_w / max(len(days), 1)
-    parts: list[str] = [
-        format_html(
-            '<svg class="chart" viewBox="0 0 {} {}" role="img" aria-labelledby="{}-title {}-desc" '
-            'preserveAspectRatio="xMidYMid meet"><title id="{}-title">{}</title><desc id="{}-desc">{}</desc>',
-            WIDTH,
-            HEIGHT,
-            chart_id,
-            chart_id,
-            chart_id,
-            title,
-            chart_id,
-            description,
-        )
-    ]
+    parts: list[str] = [chart_start(chart_id, title, description, WIDTH, HEIGHT)]
     for fraction in (0, 0.5, 1):
         value = top * fraction
         y = round(TOP + plot_h * (1 - fraction), 1)

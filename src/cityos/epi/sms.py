@@ -12,19 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.http import HttpRequest, JsonResponse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 
-from cityos.core.accounts.models import Language, User
-from cityos.core.accounts.phones import normalise_phone
+from cityos.core.accounts.models import Language
 from cityos.core.geo import selectors as geo_selectors
-from cityos.core.notifications.webhooks import gateway_authorised, gateway_payload, problem
+from cityos.core.notifications.webhooks import sms_keyword_endpoint
 from cityos.epi import conf, selectors
 from cityos.epi.views import risk_labels, trend_labels
 
@@ -55,15 +49,6 @@ def parse(text: str) -> RiskQuery | None:
             rest = cleaned[len(keyword) :].strip()[:MAX_QUERY]
             return RiskQuery(keyword=cleaned[: len(keyword)], language=language, district=rest)
     return None
-
-
-def _account_language(sender: str) -> str:
-    try:
-        number = normalise_phone(sender)
-    except ValidationError:
-        return ""
-    user = User.objects.filter(phone=number).only("language").first()
-    return user.language if user else ""
 
 
 def find_district(rows: list[dict[str, Any]], wanted: str) -> dict[str, Any] | None:
@@ -153,19 +138,5 @@ def answer(query: RiskQuery, language: str) -> tuple[str, str]:
         return "risk_district", _district_reply(row, data.get("as_of", ""), language, conf.small_count_threshold())
 
 
-@csrf_exempt
-@require_POST
-def inbound_sms(request: HttpRequest) -> JsonResponse:
-    """The SMS gateway posts {"from": phone, "text": "RISK harbour"}; the reply goes back by SMS."""
-    if not gateway_authorised(request):
-        return problem(401, _("Send the gateway token as a bearer token."))
-    data = gateway_payload(request)
-    sender = str(data.get("from") or "")
-    if not sender:
-        return problem(400, _("The sender is missing."), {"from": [_("Give the sender's phone number.")]})
-    query = parse(str(data.get("text") or data.get("body") or ""))
-    if query is None:
-        return JsonResponse({"action": "ignored", "reply": ""})
-    language = query.language or _account_language(sender) or settings.LANGUAGE_CODE
-    action, reply = answer(query, language)
-    return JsonResponse({"action": action, "reply": reply})
+# The SMS gateway posts {"from": phone, "text": ...}; the reply goes back by SMS.
+inbound_sms = sms_keyword_endpoint(parse, answer)

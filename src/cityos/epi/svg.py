@@ -11,6 +11,8 @@ from typing import Any
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from cityos.core.web.svg import chart_start, nice_max
+
 WIDTH, HEIGHT = 640, 240
 LEFT, RIGHT, TOP, BOTTOM = 48, 12, 12, 28
 # Colours with at least 3:1 contrast on white (WCAG 1.4.11 for graphics).
@@ -37,16 +39,6 @@ class Band:
     upper: Sequence[float | None]
 
 
-def _nice_max(value: float) -> float:
-    if value <= 0:
-        return 1.0
-    magnitude = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
-        if value <= step * magnitude:
-            return float(step * magnitude)
-    return float(10 * magnitude)
-
-
 def line_chart(
     chart_id: str,
     title: str,
@@ -62,7 +54,7 @@ def line_chart(
         values += [v for v in band.upper if v is not None]
     if reference is not None:
         values.append(reference)
-    top = _nice_max(max(values, default=1.0))
+    top = nice_max(max(values, default=1.0))
     n = max(len(dates), 2)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 
@@ -72,20 +64,7 @@ def line_chart(
     def y(v: float) -> float:
         return round(TOP + plot_h * (1 - v / top), 1)
 
-    parts: list[str] = [
-        format_html(
-            '<svg class="chart" viewBox="0 0 {} {}" role="img" aria-labelledby="{}-title {}-desc" '
-            'preserveAspectRatio="xMidYMid meet"><title id="{}-title">{}</title><desc id="{}-desc">{}</desc>',
-            WIDTH,
-            HEIGHT,
-            chart_id,
-            chart_id,
-            chart_id,
-            title,
-            chart_id,
-            description,
-        )
-    ]
+    parts: list[str] = [chart_start(chart_id, title, description, WIDTH, HEIGHT)]
     for fraction in (0, 0.5, 1):
         value = top * fraction
         label = f"{value:g}" if value < 10_000 else f"{value / 1000:g}k"

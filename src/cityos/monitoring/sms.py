@@ -12,18 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.http import HttpRequest, JsonResponse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 
-from cityos.core.accounts.models import Language, User
-from cityos.core.accounts.phones import normalise_phone
-from cityos.core.notifications.webhooks import gateway_authorised, gateway_payload, problem
+from cityos.core.accounts.models import Language
+from cityos.core.notifications.webhooks import sms_keyword_endpoint
 from cityos.monitoring import meanings, selectors
 
 ZH = Language.TRADITIONAL_CHINESE.value
@@ -69,15 +63,6 @@ def parse(text: str) -> Query | None:
             rest = cleaned[len(keyword) :].strip()[:MAX_QUERY]
             return Query(service=service, keyword=cleaned[: len(keyword)], language=language, place=rest)
     return None
-
-
-def _account_language(sender: str) -> str:
-    try:
-        number = normalise_phone(sender)
-    except ValidationError:
-        return ""
-    user = User.objects.filter(phone=number).only("language").first()
-    return user.language if user else ""
 
 
 def _sentence(parts: list[str]) -> str:
@@ -211,19 +196,5 @@ def answer(query: Query, language: str) -> tuple[str, str]:
         return _water(query, language)
 
 
-@csrf_exempt
-@require_POST
-def inbound_sms(request: HttpRequest) -> JsonResponse:
-    """The SMS gateway posts {"from": phone, "text": "PARK central"}; the reply goes back by SMS."""
-    if not gateway_authorised(request):
-        return problem(401, _("Send the gateway token as a bearer token."))
-    data = gateway_payload(request)
-    sender = str(data.get("from") or "")
-    if not sender:
-        return problem(400, _("The sender is missing."), {"from": [_("Give the sender's phone number.")]})
-    query = parse(str(data.get("text") or data.get("body") or ""))
-    if query is None:
-        return JsonResponse({"action": "ignored", "reply": ""})
-    language = query.language or _account_language(sender) or settings.LANGUAGE_CODE
-    action, reply = answer(query, language)
-    return JsonResponse({"action": action, "reply": reply})
+# The SMS gateway posts {"from": phone, "text": ...}; the reply goes back by SMS.
+inbound_sms = sms_keyword_endpoint(parse, answer)

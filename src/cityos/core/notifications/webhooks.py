@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import hmac
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, JsonResponse
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
 
 
 def gateway_authorised(request: HttpRequest) -> bool:
@@ -34,3 +39,52 @@ def problem(status: int, detail: str, errors: dict[str, list[str]] | None = None
     if errors:
         body["errors"] = [{"field": f, "message": m} for f, ms in errors.items() for m in ms]
     return JsonResponse(body, status=status, content_type="application/problem+json")
+
+
+class KeywordQuery(Protocol):
+    """A parsed SMS keyword query; ``language`` is the language its keyword was written in, if any."""
+
+    @property
+    def language(self) -> str: ...
+
+
+def account_language(sender: str) -> str:
+    """The saved language of the account with this phone number, or ""."""
+    from cityos.core.accounts.models import User
+    from cityos.core.accounts.phones import normalise_phone
+
+    try:
+        number = normalise_phone(sender)
+    except ValidationError:
+        return ""
+    user = User.objects.filter(phone=number).only("language").first()
+    return user.language if user else ""
+
+
+Q = TypeVar("Q", bound=KeywordQuery)
+
+
+def sms_keyword_endpoint(
+    parse: Callable[[str], Q | None], answer: Callable[[Q, str], tuple[str, str]]
+) -> Callable[[HttpRequest], JsonResponse]:
+    """A gateway webhook for a module's SMS keywords: {"from": phone, "text": "RISK harbour"} in,
+    {"action": ..., "reply": ...} out, the reply in the keyword's language, else the sender's
+    account language, else the city's."""
+
+    @csrf_exempt
+    @require_POST
+    def inbound_sms(request: HttpRequest) -> JsonResponse:
+        if not gateway_authorised(request):
+            return problem(401, _("Send the gateway token as a bearer token."))
+        data = gateway_payload(request)
+        sender = str(data.get("from") or "")
+        if not sender:
+            return problem(400, _("The sender is missing."), {"from": [_("Give the sender's phone number.")]})
+        query = parse(str(data.get("text") or data.get("body") or ""))
+        if query is None:
+            return JsonResponse({"action": "ignored", "reply": ""})
+        language = query.language or account_language(sender) or settings.LANGUAGE_CODE
+        action, reply = answer(query, language)
+        return JsonResponse({"action": action, "reply": reply})
+
+    return inbound_sms

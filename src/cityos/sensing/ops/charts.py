@@ -12,9 +12,10 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.utils import formats, timezone
-from django.utils.html import escape, format_html
+from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from cityos.core.web.svg import chart_start
 from cityos.sensing.timeseries.selectors import Point
 
 WIDTH, HEIGHT = 480, 260
@@ -72,20 +73,7 @@ def series_chart(
     def y(value: float) -> float:
         return round(TOP + plot_h * (1 - (value - low) / (high - low)), 1)
 
-    parts: list[str] = [
-        format_html(
-            '<svg class="chart" viewBox="0 0 {} {}" role="img" aria-labelledby="{}-title {}-desc" '
-            'preserveAspectRatio="xMidYMid meet"><title id="{}-title">{}</title><desc id="{}-desc">{}</desc>',
-            WIDTH,
-            HEIGHT,
-            chart_id,
-            chart_id,
-            chart_id,
-            title,
-            chart_id,
-            description,
-        )
-    ]
+    parts: list[str] = [chart_start(chart_id, title, description, WIDTH, HEIGHT)]
     for fraction in (0, 0.5, 1):
         value = low + (high - low) * fraction
         parts.append(
