@@ -389,7 +389,7 @@ def main() -> None:
     parser.add_argument(
         "--only",
         default="plain,single1,single2,latency,batches",
-        help="which runs, comma-separated (also: entities, one worker publishing new entities back)",
+        help="which runs, comma-separated (also: single3, three workers; entities, one worker publishing entities)",
     )
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cityos.settings")
@@ -412,6 +412,8 @@ def main() -> None:
             run_single(datastreams, args.messages, 1, publish_entities=True)
         if "single2" in only:
             run_single(datastreams, args.messages, 2)
+        if "single3" in only:
+            run_single(datastreams, args.messages, 3)
         if "latency" in only:
             run_latency(datastreams, args.rate, args.seconds)
         if "batches" in only:

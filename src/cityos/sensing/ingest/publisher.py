@@ -14,6 +14,7 @@ import logging
 import os
 import queue
 import threading
+import time
 from typing import Any
 
 import orjson
@@ -26,6 +27,7 @@ from cityos.sensing.ingest import conf
 
 logger = logging.getLogger(__name__)
 
+RETRY_SECONDS = 10.0
 QUEUE_LIMIT = 2000  # batches or entities waiting; beyond this they are dropped
 OBSERVATION_FIELDS = (
     "pk",
@@ -128,14 +130,24 @@ class EntityPublisher:
         from cityos.sensing.ingest.client import platform_client
 
         client = None
+        retry_at = 0.0  # while the broker is unreachable, drop without trying each message
         while True:
             kind, value = self.queue.get()
+            if client is None and time.monotonic() < retry_at:
+                self.dropped += 1
+                continue
             try:
                 if client is None:
                     client = platform_client(f"cityos-publisher-{os.getpid()}")
+                    if retry_at:
+                        logger.info("publishing entities over MQTT again")
+                    retry_at = 0.0
                 self._publish(client, kind, value)
             except Exception:
-                logger.warning("publishing entities over MQTT failed; dropped", exc_info=True)
+                # Once per outage, not once per entity: a demo build without a broker makes thousands.
+                if not retry_at:
+                    logger.warning("publishing entities over MQTT failed; dropping them for now", exc_info=True)
+                retry_at = time.monotonic() + RETRY_SECONDS
                 client = None
             finally:
                 close_old_connections()

@@ -102,9 +102,10 @@ class BufferedClient(mqtt.Client):
     def loop_read(self, max_packets: int = 1) -> mqtt.MQTTErrorCode:
         """Handles every packet already read (paho's own handles one per select())."""
         if self.backlog is not None and self.backlog() >= self.backlog_limit:
-            # The store is behind: leave the rest with the broker for now. A reader that never
-            # waits holds the GIL, and the storing thread then waits up to 5 ms for it after
-            # each database call (the convoy effect), which cut throughput fivefold.
+            # The store is behind: leave the rest with the broker (and TCP) for now, so the
+            # worker's memory stays bounded and the reader does not take the GIL from the
+            # storing thread. During a long database outage the keepalive lapses and paho
+            # reconnects; the unacknowledged messages come again, which receipts make harmless.
             time.sleep(0.002)
             return mqtt.MQTTErrorCode.MQTT_ERR_SUCCESS
         while True:
