@@ -147,6 +147,18 @@ class Station:
     last_seen_at: datetime | None
 
 
+def _place(thing: sensing.ThingSummary) -> dict[str, Any]:
+    """The Station fields every kind of station copies from its thing."""
+    return {
+        "id": thing.id,
+        "name": thing.name,
+        "district_id": thing.district_id,
+        "longitude": thing.longitude,
+        "latitude": thing.latitude,
+        "last_seen_at": thing.last_seen_at,
+    }
+
+
 @dataclass(frozen=True)
 class WaterStation(Station):
     readings: tuple[WaterReading, ...]
@@ -177,12 +189,7 @@ def water_stations(now: datetime | None = None) -> list[WaterStation]:
             )
         stations.append(
             WaterStation(
-                id=thing.id,
-                name=thing.name,
-                district_id=thing.district_id,
-                longitude=thing.longitude,
-                latitude=thing.latitude,
-                last_seen_at=thing.last_seen_at,
+                **_place(thing),
                 readings=tuple(readings),
                 status=meanings.worst(r.status for r in readings),
             )
@@ -280,12 +287,7 @@ def air_stations(now: datetime | None = None) -> list[AirStation]:
         )
         stations.append(
             AirStation(
-                id=thing.id,
-                name=thing.name,
-                district_id=thing.district_id,
-                longitude=thing.longitude,
-                latitude=thing.latitude,
-                last_seen_at=thing.last_seen_at,
+                **_place(thing),
                 latest=latest,
                 aqi=aqi,
                 updated=updated,
@@ -392,12 +394,7 @@ def traps(now: datetime | None = None, days: int | None = None) -> list[Trap]:
             species[event.species or "unknown"] += event.count
         result.append(
             Trap(
-                id=thing.id,
-                name=thing.name,
-                district_id=thing.district_id,
-                longitude=thing.longitude,
-                latitude=thing.latitude,
-                last_seen_at=thing.last_seen_at,
+                **_place(thing),
                 trap_line=str(thing.properties.get("trap_line") or ""),
                 catches=sum(e.count for e in mine),
                 last_catch=max((e.time for e in mine), default=None),

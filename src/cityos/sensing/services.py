@@ -46,6 +46,14 @@ ONE_HOUR = timedelta(hours=1)
 # --- input parsing, shared by HTTP and MQTT ------------------------------------------------
 def parse_time(value: Any, name: str) -> datetime:
     """An ISO 8601 instant with a time zone; without one it would be ambiguous, so it is refused."""
+    if type(value) is str:  # the well-formed case costs one C call (3.11 reads the Z suffix itself)
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            if parsed.tzinfo is not None:
+                return parsed
     if not isinstance(value, str):
         raise StaError(f"{name} must be an ISO 8601 time in text, such as 2026-01-31T08:00:00Z")
     try:
@@ -417,11 +425,13 @@ class NewObservation:
     feature_of_interest_id: int | None = None
 
 
+_OBSERVATION_MEMBERS = frozenset(ENTITY_TYPES["Observation"].props) | {"Datastream", "FeatureOfInterest"}
+
+
 def observation_from_json(data: Mapping[str, Any], datastream_id: int, foi_id: int | None) -> NewObservation:
     """Decodes an Observation's JSON members; raises :class:`StaError` on any bad member."""
-    allowed = set(ENTITY_TYPES["Observation"].props) | {"Datastream", "FeatureOfInterest"}
     for key in data:
-        if not key.startswith("@iot.") and key not in allowed:
+        if not key.startswith("@iot.") and key not in _OBSERVATION_MEMBERS:
             raise StaError(f"Observation has no property {key!r}.")
         if key == "id":
             raise StaError("id is given by the server.")

@@ -47,20 +47,6 @@ def dead_letters(filters: DeadLetterFilter | None = None) -> QuerySet[DeadLetter
     return letters
 
 
-def common_reasons(limit: int = 8) -> list[str]:
-    """The start of the most frequent reasons, for the reason filter's suggestions."""
-    from django.db.models import Count
-    from django.db.models.functions import Substr
-
-    rows = (
-        DeadLetter.objects.annotate(start=Substr("reason", 1, 40))
-        .values("start")
-        .annotate(n=Count("pk"))
-        .order_by("-n")[:limit]
-    )
-    return [row["start"] for row in rows]
-
-
 @dataclass(frozen=True)
 class DeviceTokenRow:
     token: ApiToken

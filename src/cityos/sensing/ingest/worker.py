@@ -210,9 +210,7 @@ class IngestWorker:
             logger.warning("ingest worker %s lost the broker (%s); reconnecting", self.worker_id, reason)
 
     def _on_message(self, _client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
-        self._queue.append((message.topic, bytes(message.payload), message.mid, message.qos))
-        if len(self._queue) == 1 or len(self._queue) >= self.batch_size:
-            self._arrived.set()
+        self._on_fast_message(message.topic, bytes(message.payload), message.mid, message.qos)
 
     def _on_fast_message(self, topic: str, payload: bytes, mid: int, qos: int) -> None:
         queue = self._queue

@@ -71,6 +71,12 @@ class Scope:
             return True
         return False
 
+    def covers_rule(self, datastream: Any | None) -> bool:
+        """A datastream's rule: covered with its thing; a kind-wide rule: only by a whole-city scope."""
+        if datastream is None:
+            return self.everything
+        return self.covers_thing(datastream.thing.department_id, datastream.thing.district_id)
+
 
 def scope_of(user: Any, roles: tuple[str, ...] = SENSING_ROLES) -> Scope:
     """The things ``user`` may see (``roles``: SENSING_ROLES) or manage (MANAGE_ROLES)."""
@@ -109,8 +115,4 @@ def rules_q(user: Any) -> Q:
 
 def can_manage_rule(user: Any, *, datastream: Any | None) -> bool:
     """A datastream's rule: staff who manage its thing; a kind-wide rule: whole-city staff."""
-    scope = scope_of(user, MANAGE_ROLES)
-    if datastream is None:
-        return scope.everything
-    thing = datastream.thing
-    return scope.covers_thing(thing.department_id, thing.district_id)
+    return scope_of(user, MANAGE_ROLES).covers_rule(datastream)

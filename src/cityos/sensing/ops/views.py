@@ -12,6 +12,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -99,6 +100,7 @@ def alert_feed(request: HttpRequest) -> HttpResponse:
         kind=filters["kind"],
     )
     page = Paginator(alerts, 50).get_page(request.GET.get("page"))
+    manage = _manage_scope(request)
     rendered_at = timezone.now()
     since = _cursor_value(rendered_at)
     query = _filter_query(request, "state", "severity", "district", "department", "kind")
@@ -113,7 +115,7 @@ def alert_feed(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "page": page,
-            "rows": [_row(request, alert) for alert in page.object_list],
+            "rows": [_row(alert, manage) for alert in page.object_list],
             "stream_url": stream_url,
             "rendered_at": rendered_at.isoformat(),
             "state_filter": filters["state"],
@@ -123,11 +125,16 @@ def alert_feed(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _row(request: HttpRequest, alert: Alert) -> dict[str, Any]:
+def _manage_scope(request: HttpRequest) -> scope.Scope:
+    """What the user manages, looked up once per request rather than once per row."""
+    return scope.scope_of(request.user, scope.MANAGE_ROLES)
+
+
+def _row(alert: Alert, manage: scope.Scope) -> dict[str, Any]:
     return {
         "alert": alert,
         "text": texts.alert_text(alert),
-        "can_manage": scope.can_manage_thing(request.user, alert.thing),
+        "can_manage": manage.covers_thing(alert.thing.department_id, alert.thing.district_id),
     }
 
 
@@ -138,7 +145,7 @@ def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "sensing/ops/alert.html",
         {
-            "row": _row(request, alert),
+            "row": _row(alert, _manage_scope(request)),
             "alert": alert,
             "condition": texts.condition(alert.rule),
             "next": request.get_full_path(),
@@ -231,6 +238,7 @@ def alert_events(
     while True:
         # Look a little behind the cursor: a change stamped before a later one may commit after it.
         changed = selectors.alerts_changed_since(request.user, cursor - OVERLAP)
+        manage = _manage_scope(request)
         for alert in changed:
             when = selectors.last_change(alert)
             cursor = max(cursor, when)
@@ -239,7 +247,7 @@ def alert_events(
             seen.add((alert.pk, when))
             html = render_to_string(
                 "sensing/ops/_alert_row.html",
-                {"row": _row(request, alert), "next": filters.get("next", "")},
+                {"row": _row(alert, manage), "next": filters.get("next", "")},
                 request=request,
             )
             data = {
@@ -288,11 +296,13 @@ def alert_stream(request: HttpRequest) -> StreamingHttpResponse:
 @staff_required(*SENSING_ROLES)
 def tile(request: HttpRequest) -> HttpResponse:
     active = selectors.alerts(request.user, state="active")
-    counts = {s: active.filter(severity=s).count() for s in ("critical", "warning", "info")}
+    counts = dict.fromkeys(("critical", "warning", "info"), 0)
+    counts.update(active.filter(severity__in=counts).order_by().values_list("severity").annotate(n=Count("pk")))
+    manage = _manage_scope(request)
     return render(
         request,
         "sensing/ops/tile.html",
-        {"counts": counts, "latest": [_row(request, a) for a in active[:3]], "total": sum(counts.values())},
+        {"counts": counts, "latest": [_row(a, manage) for a in active[:3]], "total": sum(counts.values())},
     )
 
 
@@ -493,12 +503,13 @@ def _health_csv(rows: list[selectors.ThingRow]) -> HttpResponse:
 @staff_required(*SENSING_ROLES)
 def rule_list(request: HttpRequest) -> HttpResponse:
     rules = selectors.visible_rules(request.user)
+    manage = _manage_scope(request)
     rows = [
         {
             "rule": rule,
             "condition": texts.condition(rule),
             "applies_to": texts.applies_to(rule),
-            "can_manage": scope.can_manage_rule(request.user, datastream=rule.datastream),
+            "can_manage": manage.covers_rule(rule.datastream),
         }
         for rule in rules
     ]

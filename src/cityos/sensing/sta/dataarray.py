@@ -28,28 +28,6 @@ def _datastream_id(group: dict[str, Any], position: int) -> int:
     return pk
 
 
-_fromisoformat = datetime.fromisoformat
-
-
-def _instant(value: Any, name: str) -> datetime:
-    """An instant with a zone; the common well-formed case costs one C call."""
-    if type(value) is str:
-        try:
-            parsed = _fromisoformat(value)  # Python 3.11 reads the Z suffix itself
-        except ValueError:
-            pass
-        else:
-            if parsed.tzinfo is not None:
-                return parsed
-    return services.parse_time(value, name)
-
-
-def _interval(value: Any, name: str) -> tuple[datetime, datetime | None]:
-    if type(value) is str and "/" not in value:
-        return _instant(value, name), None
-    return services.parse_interval(value, name)
-
-
 def _rows(
     datastream_id: int, components: list[str], data_array: list[Any], width: int
 ) -> list[services.NewObservation | StaError]:
@@ -72,7 +50,7 @@ def _rows(
             text = values[at_time]  # type: ignore[index]
             if type(text) is str:
                 try:
-                    when = _fromisoformat(text)
+                    when = datetime.fromisoformat(text)
                 except ValueError:
                     pass
                 else:
@@ -81,13 +59,17 @@ def _rows(
                         continue
         try:
             time = None if at_time is None else values[at_time]
-            phenomenon = None if time is None else _interval(time, "phenomenonTime")
+            phenomenon = None if time is None else services.parse_interval(time, "phenomenonTime")
             result_time = (
                 None
                 if at_result_time is None or values[at_result_time] is None
-                else _instant(values[at_result_time], "resultTime")
+                else services.parse_time(values[at_result_time], "resultTime")
             )
-            valid = None if at_valid is None or values[at_valid] is None else _interval(values[at_valid], "validTime")
+            valid = (
+                None
+                if at_valid is None or values[at_valid] is None
+                else services.parse_interval(values[at_valid], "validTime")
+            )
             parameters = None if at_parameters is None else values[at_parameters]
             if parameters is not None and not isinstance(parameters, dict):
                 raise StaError("parameters must be a JSON object.")

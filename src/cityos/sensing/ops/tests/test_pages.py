@@ -213,3 +213,24 @@ def test_the_stream_shows_nothing_of_other_departments(station, environment, set
     stranger = verified_client(staff(Role.OPERATOR, environment, ()))
     response = stranger.get(reverse("sensing:ops-alert-stream"), {"since": "0"})
     assert _events(b"".join(response.streaming_content).decode()) == []
+
+
+def test_the_alert_list_and_tile_look_up_the_users_scope_once_not_per_alert(station, operator):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = verified_client(operator)
+
+    def queries(name: str) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse(name)).status_code == 200
+        return len(captured)
+
+    one = {name: queries(name) for name in ("sensing:ops-alerts", "sensing:ops-tile")}
+    alert = Alert.objects.get()
+    for _ in range(3):
+        alert.pk = None
+        alert.save()
+    assert {name: queries(name) for name in one} == one
+    tile = client.get(reverse("sensing:ops-tile")).context["counts"]
+    assert sum(tile.values()) == 4 and tile[alert.severity] == 4
