@@ -281,12 +281,35 @@ class CheckInOut(Schema):
 # --- Health officers ------------------------------------------------------------------------------
 
 
+def _filtered_cases(filters: CaseFilters) -> QuerySet[Case]:
+    """The cases the officers' list and both exchange exports (Go.Data, FHIR) select: filtered, sorted."""
+    return _sorted(selectors.cases(q=filters.q, classification=filters.classification or ""), filters.sort, CASE_SORTS)
+
+
+def _audited_page(
+    request: HttpRequest,
+    found: QuerySet[Case],
+    filters: CaseFilters,
+    case_fields: tuple[str, ...],
+    contact_fields: tuple[str, ...],
+) -> list[Case]:
+    """One page of ``found``, its cases and their contacts recorded as read with the filters' reason.
+
+    ``found`` must prefetch ``contacts`` so the contacts audited are those the export writes."""
+    page = list(found[filters.offset : filters.offset + filters.limit])
+    with with_reason(filters.reason):
+        if page:
+            record_bulk_access(Case, [c.pk for c in page], case_fields, description=request.path)
+            contact_ids = [k.pk for c in page for k in c.contacts.all()]
+            if contact_ids:
+                record_bulk_access(Contact, contact_ids, contact_fields, description=request.path)
+    return page
+
+
 @router.get("/cases", response=CasePage, summary="Cases, newest first (health officers)")
 def list_cases(request: HttpRequest, filters: Query[CaseFilters]) -> dict[str, object]:
     _officer(request)
-    found: QuerySet[Case] = _sorted(
-        selectors.cases(q=filters.q, classification=filters.classification or ""), filters.sort, CASE_SORTS
-    )
+    found = _filtered_cases(filters)
     page = list(found[filters.offset : filters.offset + filters.limit])
     with with_reason(filters.reason):
         if page:
@@ -339,16 +362,8 @@ class GoDataImportOut(Schema):
 )
 def godata_export(request: HttpRequest, filters: Query[CaseFilters]) -> dict[str, list[dict[str, Any]]]:
     _officer(request)
-    found = _sorted(
-        selectors.cases(q=filters.q, classification=filters.classification or ""), filters.sort, CASE_SORTS
-    ).prefetch_related("contacts__became_case")
-    page = list(found[filters.offset : filters.offset + filters.limit])
-    with with_reason(filters.reason):
-        if page:
-            record_bulk_access(Case, [c.pk for c in page], ("name", "contact_details"), description=request.path)
-            contact_ids = [k.pk for c in page for k in c.contacts.all()]
-            if contact_ids:
-                record_bulk_access(Contact, contact_ids, ("name", "contact_details"), description=request.path)
+    found = _filtered_cases(filters).prefetch_related("contacts__became_case")
+    page = _audited_page(request, found, filters, ("name", "contact_details"), ("name", "contact_details"))
     return godata.export_bundle(page)
 
 
@@ -382,20 +397,11 @@ def fhir_export(request: HttpRequest, filters: Query[FhirFilters]) -> HttpRespon
     """The same cases, filters, order and pages as the Go.Data export, in FHIR R4 resources;
     ``link`` gives the next and previous pages."""
     _officer(request)
-    found = _sorted(
-        selectors.cases(q=filters.q, classification=filters.classification or ""), filters.sort, CASE_SORTS
-    ).prefetch_related("visits", "contacts")
-    found = found.select_related("source_contact__case")
-    page = list(found[filters.offset : filters.offset + filters.limit])
+    found = _filtered_cases(filters).prefetch_related("visits", "contacts").select_related("source_contact__case")
     # Audit what the bundle holds: without names, the read is of the pseudonymous fields only.
     case_fields = ("lab_result", "onset_date") if filters.pseudonymous else ("name", "contact_details")
     contact_fields = ("relationship", "last_exposure") if filters.pseudonymous else ("name", "contact_details")
-    with with_reason(filters.reason):
-        if page:
-            record_bulk_access(Case, [c.pk for c in page], case_fields, description=request.path)
-            contact_ids = [k.pk for c in page for k in c.contacts.all()]
-            if contact_ids:
-                record_bulk_access(Contact, contact_ids, contact_fields, description=request.path)
+    page = _audited_page(request, found, filters, case_fields, contact_fields)
     links = {"self": request.get_full_path()}
     query = request.GET.copy()
     if filters.offset + filters.limit < found.count():

@@ -6,8 +6,9 @@ audits the rows shown and the export every row it writes, as an export.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
+from functools import wraps
 from typing import Any
 
 from django.contrib import messages
@@ -17,7 +18,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_date
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cityos.core.accounts.permissions import staff_required
 from cityos.core.audit.context import with_reason
@@ -38,6 +41,8 @@ from cityos.health.models import (
     TaskKind,
 )
 from cityos.health.views import _ask_reason, _reason
+
+View = Callable[[HttpRequest], HttpResponse]
 
 PAGE_SIZE = 25
 CHART_DAYS = 28
@@ -98,6 +103,32 @@ def _audit(
         )
 
 
+def _asks_reason(key: str, what: str | Promise) -> Callable[[View], View]:
+    """A list page: shown once a reason for ``key`` is on record, else the page asks for one."""
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def wrapped(request: HttpRequest) -> HttpResponse:
+            return _ask_reason(request, key, str(what)) or view(request)
+
+        return wrapped
+
+    return decorate
+
+
+def _reason_on_record(key: str, list_url: str) -> Callable[[View], View]:
+    """An export: written only under the reason given on its list page, else back to that page to give one."""
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def wrapped(request: HttpRequest) -> HttpResponse:
+            return view(request) if _reason(request, key) else redirect(list_url)
+
+        return wrapped
+
+    return decorate
+
+
 def _context(request: HttpRequest, sort: Sort, **extra: Any) -> dict[str, Any]:
     return {"sort": sort, "q": _q(request), "query": request.GET.urlencode(), **extra}
 
@@ -133,10 +164,8 @@ def _cases(request: HttpRequest) -> tuple[QuerySet[Case], Sort, str]:
 
 
 @staff_required(*HEALTH_ROLES)
+@_asks_reason("cases", gettext_lazy("the case list"))
 def case_list(request: HttpRequest) -> HttpResponse:
-    asked = _ask_reason(request, "cases", _("the case list"))
-    if asked:
-        return asked
     found, sort, classification = _cases(request)
     page = _page(request, found)
     _audit(request, "cases", Case, [c.pk for c in page], ("name",))
@@ -152,9 +181,8 @@ def case_list(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required(*HEALTH_ROLES)
+@_reason_on_record("cases", "health:cases")
 def case_export(request: HttpRequest) -> HttpResponse:
-    if not _reason(request, "cases"):
-        return redirect("health:cases")
     found = list(_cases(request)[0])
     _audit(request, "cases", Case, [c.pk for c in found], ("name", "lab_result", "onset_date"), export=True)
     header = ["ref", "name", "classification", "lab_result", "lab_date", "onset_date", "contacts", "created_at"]
@@ -188,10 +216,8 @@ def _contacts(request: HttpRequest) -> tuple[QuerySet[Contact], Sort, str]:
 
 
 @staff_required(*HEALTH_ROLES)
+@_asks_reason("contacts", gettext_lazy("the contact list"))
 def contact_list(request: HttpRequest) -> HttpResponse:
-    asked = _ask_reason(request, "contacts", _("the contact list"))
-    if asked:
-        return asked
     found, sort, relationship = _contacts(request)
     page = _page(request, found)
     _audit(request, "contacts", Contact, [c.pk for c in page], ("name", "last_exposure"))
@@ -200,9 +226,8 @@ def contact_list(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required(*HEALTH_ROLES)
+@_reason_on_record("contacts", "health:contacts")
 def contact_export(request: HttpRequest) -> HttpResponse:
-    if not _reason(request, "contacts"):
-        return redirect("health:contacts")
     found = list(_contacts(request)[0])
     _audit(
         request, "contacts", Contact, [c.pk for c in found], ("name", "contact_details", "last_exposure"), export=True
@@ -228,10 +253,8 @@ def _follow_ups(request: HttpRequest) -> tuple[QuerySet[Any], Sort, date, bool]:
 
 
 @staff_required(*HEALTH_ROLES)
+@_asks_reason("follow-ups", gettext_lazy("today's follow-ups"))
 def follow_ups_due(request: HttpRequest) -> HttpResponse:
-    asked = _ask_reason(request, "follow-ups", _("today's follow-ups"))
-    if asked:
-        return asked
     found, sort, day, bad_day = _follow_ups(request)
     if bad_day:
         messages.error(request, _("The day must be a date like 2026-05-31; showing today."))
@@ -242,9 +265,8 @@ def follow_ups_due(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required(*HEALTH_ROLES)
+@_reason_on_record("follow-ups", "health:follow-ups")
 def follow_up_export(request: HttpRequest) -> HttpResponse:
-    if not _reason(request, "follow-ups"):
-        return redirect("health:follow-ups")
     found = list(_follow_ups(request)[0])
     _audit(request, "follow-ups", Contact, [f.contact_id for f in found], ("name", "contact_details"), export=True)
     header = ["day", "contact", "contact_details", "case", "status"]
@@ -264,10 +286,8 @@ def _declarations(request: HttpRequest) -> tuple[QuerySet[Declaration], Sort, st
 
 
 @staff_required(*HEALTH_ROLES)
+@_asks_reason("declarations", gettext_lazy("flagged declarations"))
 def flagged_declarations(request: HttpRequest) -> HttpResponse:
-    asked = _ask_reason(request, "declarations", _("flagged declarations"))
-    if asked:
-        return asked
     found, sort, why = _declarations(request)
     page = _page(request, found)
     links = selectors.links_for_people({d.person_id for d in page})
@@ -278,9 +298,8 @@ def flagged_declarations(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required(*HEALTH_ROLES)
+@_reason_on_record("declarations", "health:declarations")
 def declaration_export(request: HttpRequest) -> HttpResponse:
-    if not _reason(request, "declarations"):
-        return redirect("health:declarations")
     found = list(_declarations(request)[0])
     links = selectors.links_for_people({d.person_id for d in found})
     fields = ("person", "symptoms", "travelled", "contact_with_case", "flag_reason")
@@ -334,9 +353,8 @@ def quarantine_page_context(request: HttpRequest) -> dict[str, Any]:
 
 
 @staff_required(*HEALTH_ROLES)
+@_reason_on_record("quarantines", "health:quarantines")
 def quarantine_export(request: HttpRequest) -> HttpResponse:
-    if not _reason(request, "quarantines"):
-        return redirect("health:quarantines")
     found = list(quarantines_and_tasks(request)["quarantines"].prefetch_related("check_ins"))
     _audit(request, "quarantines", Quarantine, [q.pk for q in found], ("person", "start_date", "end_date"), export=True)
     header = ["person", "start_date", "end_date", "checked_in_today"]
@@ -348,9 +366,8 @@ def quarantine_export(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required(*HEALTH_ROLES)
+@_reason_on_record("quarantines", "health:quarantines")
 def task_export(request: HttpRequest) -> HttpResponse:
-    if not _reason(request, "quarantines"):
-        return redirect("health:quarantines")
     found: list[HealthTask] = list(quarantines_and_tasks(request)["tasks"])
     _audit(request, "quarantines", Quarantine, [t.quarantine_id for t in found], ("person",), export=True)
     header = ["day", "person", "kind", "created_at"]

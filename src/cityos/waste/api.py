@@ -13,11 +13,13 @@ from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import field_validator
 
 from cityos.core.api.auth import api_auth, require_roles
 from cityos.core.api.pagination import csv_export, paginate
+from cityos.core.api.problems import ApiProblem
 from cityos.waste import conf, geo, selectors, services
 from cityos.waste.models import Bin, BinKind, Plan, PlanStatus, Route, RouteStatus, Stop, StopKind
 
@@ -393,7 +395,5 @@ def latest_comparison(request: HttpRequest) -> object:
     require_roles(request, *conf.PLANNER_ROLES)
     comparison = selectors.latest_comparison()
     if comparison is None:
-        from cityos.core.api.problems import ApiProblem
-
-        raise ApiProblem(404, "No comparison has been run yet.")
+        raise ApiProblem(404, _("No comparison has been run yet: run the simulation on the collection results page."))
     return comparison

@@ -61,7 +61,10 @@ class RoadNetwork:
                         metres.append(max(d, 0.01))
                         seconds.append(max(d, 0.01) / (speed / 3.6))
         if not index:
-            raise ValueError("the road network has no LineString")
+            raise ValueError(
+                "the road network has no LineString feature: give CITYOS_WASTE_ROAD_NETWORK a GeoJSON file"
+                " of the roads as LineStrings, or leave it empty for straight-line travel times"
+            )
         n = len(index)
         nodes = np.array(list(index.keys()), dtype=np.float64)
         return cls(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 
 from cityos.sensing import selectors as sensing
 from cityos.waste.models import Bin, Comparison, FillReading, Plan, PlanStatus, Route, Stop, StopKind, Vehicle
@@ -44,8 +44,9 @@ def bins(
     if active is not None:
         rows = rows.filter(is_active=active)
     field = ORDERINGS.get(order, "-overflow_risk")
-    nulls = rows.order_by(*([f"{field}", "ref"]))
-    return nulls
+    # Bins without a reading or forecast go last on every database (PostgreSQL would put them first).
+    ordering = F(field[1:]).desc(nulls_last=True) if field.startswith("-") else F(field).asc(nulls_last=True)
+    return rows.order_by(ordering, "ref")
 
 
 def fill_history(bin: Bin, start: datetime | None, end: datetime | None) -> list[tuple[datetime, float]]:
@@ -92,7 +93,7 @@ def progress(plan: Plan) -> dict[str, int]:
 
 
 def plan_totals(plan: Plan) -> dict[str, float]:
-    totals = plan.routes.aggregate(km=Sum("distance_m"), litres=Sum("load_litres"), kg=Sum("load_kg"))
+    totals = plan.routes.aggregate(metres=Sum("distance_m"), litres=Sum("load_litres"), kg=Sum("load_kg"))
     return {k: float(v or 0) for k, v in totals.items()}
 
 

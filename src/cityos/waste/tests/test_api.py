@@ -118,7 +118,9 @@ def test_vehicles_and_comparison(staff_client, planned):
         content_type="application/json",
     )
     assert bad.status_code == 422
-    assert operator.get(f"{API}/comparisons/latest").status_code == 404
+    missing = operator.get(f"{API}/comparisons/latest")
+    assert missing.status_code == 404
+    assert "run the simulation" in missing.json()["detail"]
 
 
 def test_times_of_day_with_an_offset_are_taken_as_local(staff_client):
