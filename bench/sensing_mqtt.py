@@ -241,7 +241,7 @@ def run_single(datastreams: list[int], total: int, workers: int, *, publish_enti
         pool.stop()
 
 
-def run_batches(datastreams: list[int], total: int, per_message: int) -> None:
+def run_batches(datastreams: list[int], total: int, per_message: int, workers: int) -> None:
     import orjson
 
     base = datetime(2021, 1, 1, tzinfo=UTC)
@@ -255,7 +255,7 @@ def run_batches(datastreams: list[int], total: int, per_message: int) -> None:
         ]
         body[0]["parameters"] = {"run": salt}
         out[topics[m % len(topics)]].append(orjson.dumps(body).decode())
-    pool = Workers(1)
+    pool = Workers(workers)
     try:
         first = highest_id()
         started = time.perf_counter()
@@ -263,7 +263,7 @@ def run_batches(datastreams: list[int], total: int, per_message: int) -> None:
         done = wait_stored(first, total)
         elapsed = done - started
         print(
-            f"gateway batches ({per_message} obs/message), 1 worker: {total} in {elapsed:.2f} s = "
+            f"gateway batches ({per_message} obs/message), {workers} worker(s): {total} in {elapsed:.2f} s = "
             f"{total / elapsed:,.0f} obs/s; worker RSS MB start {pool.rss_start} end {pool.rss()}",
             flush=True,
         )
@@ -380,6 +380,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=100_000, help="single-observation messages per run")
     parser.add_argument("--batch-observations", type=int, default=500_000)
     parser.add_argument("--per-message", type=int, default=1000)
+    parser.add_argument("--batch-workers", type=int, default=2, help="ingest workers for the gateway batches")
     parser.add_argument("--rate", type=int, default=10_000)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--datastreams", type=int, default=4)
@@ -417,7 +418,7 @@ def main() -> None:
         if "latency" in only:
             run_latency(datastreams, args.rate, args.seconds)
         if "batches" in only:
-            run_batches(datastreams, args.batch_observations, args.per_message)
+            run_batches(datastreams, args.batch_observations, args.per_message, args.batch_workers)
     finally:
         if broker is not None:
             broker.terminate()

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple, cast
 
+import orjson
 from django.db import IntegrityError, connections, models, transaction
 from django.db.models import Max, Min
 from django.utils import timezone
@@ -659,7 +660,16 @@ def json_text(value: Any) -> str:
         return repr(value)  # finite: checked by check_result
     if kind is int:
         return str(value)
-    return json.dumps(value)
+    return _dumps(value)
+
+
+def _dumps(value: Any) -> str:
+    """orjson where it can (the standard encoder costs microseconds per small object at ingest
+    rates); the standard one for what orjson refuses, such as integers beyond 64 bits."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return json.dumps(value)
 
 
 def _copy_json(value: Any) -> str:
@@ -671,7 +681,7 @@ def _copy_json(value: Any) -> str:
         return str(value)
     if value is None:
         return "\\N"
-    return json.dumps(value).replace("\\", "\\\\")  # JSON text has no raw tab or newline
+    return _dumps(value).replace("\\", "\\\\")  # JSON text has no raw tab or newline
 
 
 SHORT_COLUMNS = ("id", "datastream_id", "phenomenon_time_start", "result", "result_number", "feature_of_interest_id")

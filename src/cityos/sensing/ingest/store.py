@@ -7,12 +7,14 @@ message the broker delivers again (QoS 1 is at-least-once) is acknowledged but n
 
 from __future__ import annotations
 
+import bisect
+import functools
 import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from django.db import connections, transaction
@@ -31,9 +33,8 @@ CREATE_OBSERVATIONS_TOPIC = "v1.1/CreateObservations"
 SERVER_MARKER = b'"@iot.selfLink"'
 
 
-@dataclass(frozen=True)
-class Message:
-    """One MQTT message as received."""
+class Message(NamedTuple):
+    """One MQTT message as received (a tuple: a worker makes thousands a second)."""
 
     topic: str
     payload: bytes
@@ -43,38 +44,55 @@ class Message:
         return fingerprint(self.topic, self.payload)
 
 
-@dataclass
-class Item:
-    """One observation decoded from a message, with what it came from, to dead-letter it alone.
-
-    ``source`` is the message's bytes, a JSON member of a gateway's list, or a (group, row) pair
-    of a dataArray; it is turned into JSON only when the item is refused (batches are large).
-    """
-
-    observation: services.NewObservation
-    topic: str
-    source: Any
-
-    @property
-    def payload(self) -> bytes:
-        if isinstance(self.source, bytes):
-            return self.source
-        if isinstance(self.source, tuple):
-            return _row_json(*self.source)
-        return orjson.dumps(self.source)
-
-
 def _row_json(group: dict[str, Any], row: Any) -> bytes:
     """A CreateObservations body holding one row of ``group``."""
     return orjson.dumps({**{k: v for k, v in group.items() if k != "dataArray"}, "dataArray": [row]})
 
 
+def _source_payload(source: Any) -> bytes:
+    """What an observation came from, as message bytes: the message itself, a JSON member of a
+    gateway's list, or a (group, row) pair of a dataArray; built only when it is refused."""
+    if isinstance(source, bytes):
+        return source
+    if isinstance(source, tuple):
+        return _row_json(*source)
+    return orjson.dumps(source)
+
+
 @dataclass
 class Decoded:
-    items: list[Item] = field(default_factory=list)
+    """One message's observations, each with its source (parallel lists: a batch holds tens of
+    thousands, so no object per observation), and what cannot be stored."""
+
+    topic: str = ""
+    observations: list[services.NewObservation] = field(default_factory=list)
+    sources: list[Any] = field(default_factory=list)
     # (topic, payload, reason) of what cannot be stored.
     rejected: list[tuple[str, bytes, str]] = field(default_factory=list)
     ignored: bool = False
+
+
+class Pending:
+    """The observations of several decoded messages in one list, and where each came from."""
+
+    def __init__(self, messages: Iterable[Decoded] = ()) -> None:
+        self.observations: list[services.NewObservation] = []
+        self._starts: list[int] = []
+        self._messages: list[Decoded] = []
+        for decoded in messages:
+            self.add(decoded)
+
+    def add(self, decoded: Decoded) -> None:
+        if decoded.observations:
+            self._starts.append(len(self.observations))
+            self._messages.append(decoded)
+            self.observations.extend(decoded.observations)
+
+    def origin(self, index: int) -> tuple[str, bytes]:
+        """The topic and payload the ``index``-th observation came from."""
+        position = bisect.bisect_right(self._starts, index) - 1
+        decoded = self._messages[position]
+        return decoded.topic, _source_payload(decoded.sources[index - self._starts[position]])
 
 
 @dataclass
@@ -97,22 +115,49 @@ def is_server_echo(payload: bytes) -> bool:
     return SERVER_MARKER in payload[:400]
 
 
-# The usual device message: decoded without the general path's checks per member (same result).
-FAST_KEYS = frozenset({"result", "phenomenonTime", "parameters"})
+_MISSING = object()
+
+
+def _decode_members(members: list[Any], datastream_id: int, out: Decoded, whole: bytes | None = None) -> None:
+    """Observations for one datastream: a gateway's list, or one device message (``whole``).
+
+    The usual member, {"result", "phenomenonTime"[, "parameters"]} with a zoned time, is read
+    inline, as this runs once per observation at ingest rates; anything else takes the general
+    path, which gives the same result or says what is wrong.
+    """
+    observations, sources, rejected = out.observations, out.sources, out.rejected
+    new_observation = services.NewObservation
+    parse = datetime.fromisoformat
+    for member in members:
+        source = member if whole is None else whole
+        if type(member) is dict and 2 <= len(member) <= 3:
+            text = member.get("phenomenonTime")
+            result = member.get("result", _MISSING)
+            parameters = member.get("parameters")
+            if (
+                type(text) is str
+                and result is not _MISSING
+                and (len(member) == 2 or type(parameters) is dict)
+                and "/" not in text
+            ):
+                try:
+                    when = parse(text)
+                except ValueError:
+                    when = None  # the general path says what is wrong
+                if when is not None and when.tzinfo is not None:
+                    observations.append(new_observation(datastream_id, (when, None), result, parameters=parameters))
+                    sources.append(source)
+                    continue
+        try:
+            observations.append(_observation(member, datastream_id))
+        except StaError as error:
+            rejected.append((out.topic, orjson.dumps(member) if whole is None else whole, error.message))
+        else:
+            sources.append(source)
 
 
 def _observation(member: Any, datastream_id: int) -> services.NewObservation:
-    if type(member) is dict and "result" in member and member.keys() <= FAST_KEYS:
-        text = member.get("phenomenonTime")
-        parameters = member.get("parameters")
-        if type(text) is str and "/" not in text and (parameters is None or type(parameters) is dict):
-            try:
-                when = datetime.fromisoformat(text)
-            except ValueError:
-                pass  # the general path says what is wrong
-            else:
-                if when.tzinfo is not None:
-                    return services.NewObservation(datastream_id, (when, None), member["result"], parameters=parameters)
+    """Any Observation JSON a device may send on its datastream's topic, checked member by member."""
     if not isinstance(member, dict):
         raise StaError('An Observation must be a JSON object such as {"result": 21.5}.')
     foi = member.get("FeatureOfInterest")
@@ -128,14 +173,22 @@ def _observation(member: Any, datastream_id: int) -> services.NewObservation:
     return services.observation_from_json(data, datastream_id, foi_id)
 
 
+@functools.lru_cache(maxsize=65_536)
+def _topic_datastream(topic: str) -> int | None:
+    """The datastream a topic publishes to (None: not an observation topic); devices publish to
+    the same few topics over and over."""
+    match = DATASTREAM_TOPIC.match(topic)
+    return None if match is None else int(match.group(1))
+
+
 def decode(message: Message) -> Decoded:
     """Observations in ``message``, or why it (or each bad part of it) cannot be stored."""
-    out = Decoded()
+    out = Decoded(message.topic)
     if is_server_echo(message.payload):
         out.ignored = True
         return out
-    match = DATASTREAM_TOPIC.match(message.topic)
-    if match is None and message.topic != CREATE_OBSERVATIONS_TOPIC:
+    datastream_id = _topic_datastream(message.topic)
+    if datastream_id is None and message.topic != CREATE_OBSERVATIONS_TOPIC:
         out.rejected.append(
             (
                 message.topic,
@@ -150,19 +203,11 @@ def decode(message: Message) -> Decoded:
     except orjson.JSONDecodeError as error:
         out.rejected.append((message.topic, message.payload, f"The message is not valid JSON: {error}."))
         return out
-    if match is not None:
-        datastream_id = int(match.group(1))
+    if datastream_id is not None:
         if isinstance(body, list):  # a gateway's batch: a JSON list of Observations
-            for member in body:
-                try:
-                    out.items.append(Item(_observation(member, datastream_id), message.topic, member))
-                except StaError as error:
-                    out.rejected.append((message.topic, orjson.dumps(member), error.message))
-            return out
-        try:
-            out.items.append(Item(_observation(body, datastream_id), message.topic, message.payload))
-        except StaError as error:
-            out.rejected.append((message.topic, message.payload, error.message))
+            _decode_members(body, datastream_id, out)
+        else:
+            _decode_members([body], datastream_id, out, whole=message.payload)
         return out
     _decode_data_array(body, message, out)
     return out
@@ -181,7 +226,8 @@ def _decode_data_array(body: Any, message: Message, out: Decoded) -> None:
             if isinstance(decoded, StaError):
                 out.rejected.append((message.topic, _row_json(group, row), decoded.message))
             else:
-                out.items.append(Item(decoded, message.topic, (group, row)))
+                out.observations.append(decoded)
+                out.sources.append((group, row))
 
 
 # --- receipts ------------------------------------------------------------------------------
@@ -232,36 +278,42 @@ def _existing_datastreams(ids: set[int]) -> set[int]:
     return ids & _known_datastreams
 
 
-def _store_items(
-    items: list[Item], rejected: list[tuple[str, bytes, str]], *, user: User | None, outcome: BatchOutcome
+def _store_pending(
+    pending: Pending, rejected: list[tuple[str, bytes, str]], *, user: User | None, outcome: BatchOutcome
 ) -> None:
-    """Stores ``items`` (inside the caller's transaction); the refused ones join ``rejected``."""
-    known = _existing_datastreams({item.observation.datastream_id for item in items})
-    storable: list[Item] = []
-    for item in items:
-        if item.observation.datastream_id in known:
-            storable.append(item)
-        else:
-            reason = f"There is no Datastream with @iot.id {item.observation.datastream_id}."
-            rejected.append((item.topic, item.payload, reason))
-    if not storable:
+    """Stores ``pending`` (inside the caller's transaction); the refused ones join ``rejected``."""
+    observations = pending.observations
+    if not observations:
         return
+    known = _existing_datastreams({observation.datastream_id for observation in observations})
+    positions: list[int] | None = None  # of the storable observations in ``observations``; None: all
+    if len(known) < len({observation.datastream_id for observation in observations}):
+        positions = []
+        for index, observation in enumerate(observations):
+            if observation.datastream_id in known:
+                positions.append(index)
+            else:
+                reason = f"There is no Datastream with @iot.id {observation.datastream_id}."
+                rejected.append((*pending.origin(index), reason))
+        observations = [observations[index] for index in positions]
+        if not observations:
+            return
     try:
         with transaction.atomic():
-            results = services.create_observations(
-                [item.observation for item in storable], user=user, system=user is None
-            )
+            results = services.create_observations(observations, user=user, system=user is None)
     except StaError as error:
         # A datastream deleted since it was cached, or a user who may not write: refused whole.
         _known_datastreams.clear()
-        rejected.extend((item.topic, item.payload, error.message) for item in storable)
+        for index in range(len(observations)) if positions is None else positions:
+            rejected.append((*pending.origin(index), error.message))
         return
-    for item, result in zip(storable, results, strict=True):
+    stored = outcome.observation_ids
+    for index, result in enumerate(results):
         if isinstance(result, StaError):
-            rejected.append((item.topic, item.payload, result.message))
+            rejected.append((*pending.origin(index if positions is None else positions[index]), result.message))
         else:
-            outcome.observation_ids.append(result)
-    outcome.stored += len(outcome.observation_ids)
+            stored.append(result)
+    outcome.stored = len(stored)
 
 
 def _dead_letters(rejected: Iterable[tuple[str, bytes, str]], now: datetime) -> list[DeadLetter]:
@@ -292,15 +344,15 @@ def store_batch(messages: Sequence[Message]) -> BatchOutcome:
     with transaction.atomic():
         claimed = claim(list(keyed), now)
         outcome.duplicates += len(keyed) - len(claimed)
-        items: list[Item] = []
+        pending = Pending()
         rejected: list[tuple[str, bytes, str]] = []
         for key in claimed:
             result = decoded[key]
             if result.ignored:
                 outcome.ignored += 1
-            items.extend(result.items)
+            pending.add(result)
             rejected.extend(result.rejected)
-        _store_items(items, rejected, user=None, outcome=outcome)
+        _store_pending(pending, rejected, user=None, outcome=outcome)
         if rejected:
             DeadLetter.objects.bulk_create(_dead_letters(rejected, now))
             outcome.dead_letters = len(rejected)
@@ -322,7 +374,7 @@ def replay(dead_letter: DeadLetter, *, by: User) -> DeadLetter:
         if result.ignored:
             rejected.append((message.topic, message.payload, "The message is an entity the server published."))
         if not rejected:
-            _store_items(result.items, rejected, user=by, outcome=outcome)
+            _store_pending(Pending([result]), rejected, user=by, outcome=outcome)
         dead_letter.replayed_at = timezone.now()
         dead_letter.replayed_by = by
         if rejected:

@@ -170,7 +170,7 @@ def plan_city(rng: random.Random, areas: list[Area], now: datetime, *, scale: fl
             "spike_low": 0.0,
         }
         fault, stream, since = "", "", None
-        if number == 2:
+        if number in (2, 4):  # two stations, so one or the other has an episode soon after start
             fault, since = devices.TURBIDITY, now - timedelta(hours=rng.uniform(40, 60))
         elif number == 5:
             fault, stream, since = devices.SPIKES, "pH", now - timedelta(days=7)

@@ -251,16 +251,20 @@ def turbidity_event(profile: Profile, ts: float) -> float:
     if hours < 6:  # the event: rises in an hour to ~12 NTU, holds, clears over three hours
         shape = min(1.0, hours) if hours < 2 else max(0.0, 1 - (hours - 2) / 4)
         return 12.0 * shape
-    # Then, in about every other hour, a 20-30-minute episode (valve operations stirring up
-    # sediment), so alerts open and resolve while the demo runs.
-    window = int((ts - ORIGIN_TS) // 3600)
-    if unit(profile.seed, _salt("episode"), window) >= 0.5:
+    # Then, every EPISODE_PERIOD (at a phase of the device's own), a 15-18-minute episode
+    # (valve operations stirring up sediment) that holds above 4 NTU for longer than the demo
+    # rule's 10 minutes: alerts open and resolve within minutes of starting the demo.
+    offset = ts - ORIGIN_TS - unit(profile.seed, _salt("episode-phase"), 0) * EPISODE_PERIOD
+    window = int(offset // EPISODE_PERIOD)
+    length = 900 + unit(profile.seed, _salt("episode-len"), window) * 180
+    into = offset - window * EPISODE_PERIOD
+    if into >= length:
         return 0.0
-    length = 1200 + unit(profile.seed, _salt("episode-len"), window) * 600
-    start = ORIGIN_TS + window * 3600 + unit(profile.seed, _salt("episode-at"), window) * (3600 - length)
-    if start <= ts < start + length:
-        return 8.0 * math.sin(math.pi * (ts - start) / length)
-    return 0.0
+    return 7.0 * min(1.0, into / EPISODE_RAMP, (length - into) / EPISODE_RAMP)
+
+
+EPISODE_PERIOD = 40 * 60
+EPISODE_RAMP = 90  # seconds to rise to the episode's height, and to fall back
 
 
 def _air(profile: Profile, stream: str, ts: float, n: int) -> float:

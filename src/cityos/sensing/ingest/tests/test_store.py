@@ -84,6 +84,24 @@ def test_a_gateway_list_stores_good_members_and_dead_letters_bad_ones(temperatur
     assert orjson.loads(DeadLetter.objects.get().payload) == {"result": "x"}
 
 
+def test_a_member_refused_while_storing_is_traced_back_to_its_own_message(temperature: Datastream) -> None:
+    """Results are checked against the datastream only when stored, after the batch's messages
+    were pooled: the dead letter must still hold the right member of the right message."""
+    first = [{"result": 1.0, "phenomenonTime": "2026-03-01T08:00:00Z"}]
+    second = [
+        {"result": 2.0, "phenomenonTime": "2026-03-01T08:01:00Z"},
+        {"result": "warm", "phenomenonTime": "2026-03-01T08:02:00Z"},
+        {"result": 4.0, "phenomenonTime": "2026-03-01T08:03:00Z", "parameters": {"battery": 80}},
+    ]
+    elsewhere = Message("v1.1/Datastreams(999999)/Observations", orjson.dumps(first))
+    outcome = store_batch([message(temperature, first), elsewhere, message(temperature, second)])
+    assert (outcome.stored, outcome.dead_letters) == (3, 2)
+    letters = {letter.topic: orjson.loads(letter.payload) for letter in DeadLetter.objects.all()}
+    assert letters == {topic(temperature): second[1], elsewhere.topic: first[0]}
+    stored = Observation.objects.filter(datastream=temperature).order_by("phenomenon_time_start")
+    assert [o.result for o in stored] == [1.0, 2.0, 4.0] and stored[2].parameters == {"battery": 80}
+
+
 def test_create_observations_data_array(temperature: Datastream, door: Datastream) -> None:
     body = [
         {

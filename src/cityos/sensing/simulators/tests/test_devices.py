@@ -135,14 +135,34 @@ def test_turbidity_event_rises_above_five_ntu_then_clears() -> None:
     profile = Profile("water-quality", 21, dict(WATER.params), devices.TURBIDITY, "", at(WED, 10))
     before = values(profile, "turbidity", WED, at(WED, 10))
     during = values(profile, "turbidity", at(WED, 11), at(WED, 13))
-    after = values(profile, "turbidity", at(WED, 16.5), at(WED, 16.9))
+    after = values(profile, "turbidity", at(WED, 16.5), at(WED, 24))
     assert max(before) < 1.0
     assert min(during) > 5.0
-    assert max(after) < 5.0  # cleared; later only short episodes
+    assert min(after) < 1.0 and sum(v > 5.0 for v in after) < len(after) / 2  # cleared; later only episodes
     # Episodes keep coming afterwards, so alerts open and resolve while the demo runs.
     later = values(profile, "turbidity", WED + timedelta(days=1), WED + timedelta(days=3))
     high = sum(1 for v in later if v > 4.0)
-    assert 0 < high < len(later) / 4
+    assert 0 < high < len(later) / 2
+
+
+def test_turbidity_episodes_outlast_the_demo_rule_and_come_every_hour() -> None:
+    """The demo rule fires after 10 minutes above 4 NTU: every episode must last longer than
+    that and end, and one must start within any hour of the demo."""
+    profile = Profile("water-quality", 21, dict(WATER.params), devices.TURBIDITY, "", at(WED, 0))
+    start = WED + timedelta(days=1)
+    minutes = [
+        devices.value(profile, "turbidity", (start + timedelta(minutes=m)).timestamp(), m) > 4.0 for m in range(24 * 60)
+    ]
+    runs: list[tuple[int, int]] = []  # (first minute, length) of each stretch above 4 NTU
+    for minute, high in enumerate(minutes):
+        if high and (minute == 0 or not minutes[minute - 1]):
+            runs.append((minute, 0))
+        if high:
+            runs[-1] = (runs[-1][0], runs[-1][1] + 1)
+    whole = [length for first, length in runs if first > 0 and first + length < len(minutes)]
+    assert whole and all(11 <= length <= 18 for length in whole)
+    starts = [first for first, _ in runs]
+    assert max(b - a for a, b in itertools.pairwise(starts)) <= 60
 
 
 def test_spiking_probe_reads_out_of_range_now_and_then() -> None:
