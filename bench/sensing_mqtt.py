@@ -6,7 +6,8 @@ Figures, each printed as it is measured:
     on the shared subscription (observations/s from the first publish to the last row stored);
   - p95 publish-to-stored latency at a paced rate (default 10,000/s);
   - gateway batches (a JSON list of observations per message), observations/s;
-  - the worker's RSS at the start and the end of each run (flat memory).
+  - the worker's RSS at the start and the end of each run, and with ``--only memory`` each
+    minute of an hour under a steady mixed load (flat memory).
 The load generator is mosquitto_pub -l (a C publisher reading lines) on the same machine.
 Example:
 
@@ -17,6 +18,7 @@ Example:
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -339,6 +341,63 @@ def run_latency(datastreams: list[int], rate: int, seconds: float) -> None:
         pool.stop()
 
 
+def run_memory(datastreams: list[int], rate: int, minutes: int) -> None:
+    """One worker under a steady mixed load for ``minutes``: single messages at ``rate``, a
+    gateway batch of 500 every 5 s and a malformed message every 10 s (dead letters); its RSS
+    each minute, then the drift over the second half (flat memory, issue 3)."""
+    pool = Workers(1)
+    pid = pool.processes[0].pid
+    topics = [f"v1.1/Datastreams({pk})/Observations" for pk in datastreams]
+    procs = {
+        topic: subprocess.Popen(  # noqa: S603
+            ["mosquitto_pub", "-h", HOST, "-p", str(PORT), "-q", "1", "-t", topic, "-l"],  # noqa: S607
+            stdin=subprocess.PIPE,
+            text=True,
+        )
+        for topic in topics
+    }
+    samples = [rss_mb(pid)]
+    print(f"memory run: {rate:,} msg/s for {minutes} min; worker RSS {samples[0]:.1f} MB at start", flush=True)
+    first = highest_id()
+    sent = batches = 0
+    started = time.perf_counter()
+    try:
+        for minute in range(1, minutes + 1):
+            while (elapsed := time.perf_counter() - started) < minute * 60:
+                due = int(elapsed * rate)
+                now = stamp(datetime.now(UTC))
+                for i in range(sent, due):
+                    line = f'{{"result": {i % 97 / 10}, "phenomenonTime": "{now}", "parameters": {{"n": {i}}}}}'
+                    procs[topics[i % len(topics)]].stdin.write(line + "\n")  # type: ignore[union-attr]
+                sent = max(sent, due)
+                if int(elapsed // 5) > batches:
+                    batches += 1
+                    body = [{"result": j / 10, "phenomenonTime": now} for j in range(500)]
+                    procs[topics[batches % len(topics)]].stdin.write(  # type: ignore[union-attr]
+                        json.dumps(body) + "\n" + ('{"result": "not a number"}\n' if batches % 2 else "")
+                    )
+                for proc in procs.values():
+                    proc.stdin.flush()  # type: ignore[union-attr]
+                time.sleep(0.02)
+            samples.append(rss_mb(pid))
+            print(
+                f"  minute {minute}: {sent:,} messages sent, {stored_since(first):,} stored, RSS {samples[-1]:.1f} MB",
+                flush=True,
+            )
+        half = samples[len(samples) // 2 :]
+        print(
+            f"memory: RSS {samples[1]:.1f} MB after 1 min, {samples[-1]:.1f} MB after {minutes} min, max "
+            f"{max(samples):.1f}; second half {min(half):.1f}-{max(half):.1f} MB "
+            f"(drift {half[-1] - half[0]:+.1f} MB over {len(half) - 1} min)",
+            flush=True,
+        )
+    finally:
+        for proc in procs.values():
+            proc.stdin.close()  # type: ignore[union-attr]
+            proc.wait()
+        pool.stop()
+
+
 def run_plain_subscriber(datastreams: list[int], total: int) -> None:
     """A plain paho QoS 1 subscriber (auto acknowledgement, nothing stored): the ceiling."""
     code = f"""
@@ -380,6 +439,8 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=100_000, help="single-observation messages per run")
     parser.add_argument("--batch-observations", type=int, default=500_000)
     parser.add_argument("--per-message", type=int, default=1000)
+    parser.add_argument("--memory-rate", type=int, default=2000, help="messages/s of the memory run")
+    parser.add_argument("--memory-minutes", type=int, default=60)
     parser.add_argument("--batch-workers", type=int, default=2, help="ingest workers for the gateway batches")
     parser.add_argument("--rate", type=int, default=10_000)
     parser.add_argument("--seconds", type=float, default=10)
@@ -390,7 +451,8 @@ def main() -> None:
     parser.add_argument(
         "--only",
         default="plain,single1,single2,latency,batches",
-        help="which runs, comma-separated (also: single3, three workers; entities, one worker publishing entities)",
+        help="which runs, comma-separated (also: single3, three workers; entities, one worker publishing entities; "
+        "memory, one worker for --memory-minutes)",
     )
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cityos.settings")
@@ -417,6 +479,8 @@ def main() -> None:
             run_single(datastreams, args.messages, 3)
         if "latency" in only:
             run_latency(datastreams, args.rate, args.seconds)
+        if "memory" in only:
+            run_memory(datastreams, args.memory_rate, args.memory_minutes)
         if "batches" in only:
             run_batches(datastreams, args.batch_observations, args.per_message, args.batch_workers)
     finally:

@@ -29,73 +29,23 @@ logger = logging.getLogger(__name__)
 
 RETRY_SECONDS = 10.0
 QUEUE_LIMIT = 2000  # batches or entities waiting; beyond this they are dropped
-OBSERVATION_FIELDS = (
-    "pk",
-    "datastream_id",
-    "phenomenon_time_start",
-    "phenomenon_time_end",
-    "result_time",
-    "result",
-    "result_quality",
-    "valid_time_start",
-    "valid_time_end",
-    "parameters",
-)
 
 
 def sta_base() -> str:
     return str(settings.CITYOS_BASE_URL).rstrip("/") + reverse("sta-root").rstrip("/")
 
 
-def _time(value: Any) -> str | None:
-    from cityos.sensing.sta.schema import format_time
-
-    return format_time(value)
-
-
-def _interval(start: Any, end: Any) -> str | None:
-    if start is None:
-        return None
-    if end is None or end == start:
-        return _time(start)
-    return f"{_time(start)}/{_time(end)}"
-
-
-def observation_json(row: tuple[Any, ...], base: str) -> dict[str, Any]:
-    """SensorThings JSON of an observation from a values_list row of OBSERVATION_FIELDS."""
-    pk, _datastream_id, start, end, result_time, result, quality, valid_start, valid_end, parameters = row
-    link = f"{base}/Observations({pk})"
-    return {
-        "@iot.id": pk,
-        "@iot.selfLink": link,
-        "phenomenonTime": _interval(start, end),
-        "resultTime": _time(result_time),
-        "result": result,
-        "resultQuality": quality,
-        "validTime": _interval(valid_start, valid_end),
-        "parameters": parameters,
-        "Datastream@iot.navigationLink": f"{link}/Datastream",
-        "FeatureOfInterest@iot.navigationLink": f"{link}/FeatureOfInterest",
-    }
-
-
 def entity_json(entity_type_name: str, pk: int, base: str) -> dict[str, Any] | None:
-    from cityos.sensing.sta.schema import ENTITY_TYPES, property_value
+    """The entity as the HTTP API shows it (no $expand), or None when it is gone or unknown."""
+    from cityos.sensing.sta.options import Options
+    from cityos.sensing.sta.render import Renderer
+    from cityos.sensing.sta.schema import ENTITY_TYPES
 
     entity_type = ENTITY_TYPES.get(entity_type_name)
-    if entity_type is None:
+    obj = None if entity_type is None else entity_type.model._default_manager.filter(pk=pk).first()
+    if entity_type is None or obj is None:
         return None
-    obj = entity_type.model._default_manager.filter(pk=pk).first()
-    if obj is None:
-        return None
-    link = f"{base}/{entity_type.plural}({pk})"
-    out: dict[str, Any] = {"@iot.id": pk, "@iot.selfLink": link}
-    for name in entity_type.props:
-        if name != "id":
-            out[name] = property_value(entity_type, name, obj)
-    for name in entity_type.navs:
-        out[f"{name}@iot.navigationLink"] = f"{link}/{name}"
-    return out
+    return Renderer(base).entity(entity_type, obj, Options(entity_type))
 
 
 class EntityPublisher:
@@ -154,20 +104,23 @@ class EntityPublisher:
 
     def _publish(self, client: Any, kind: str, value: Any) -> None:
         from cityos.sensing.models import Observation
+        from cityos.sensing.sta.options import Options
+        from cityos.sensing.sta.render import Renderer
+        from cityos.sensing.sta.schema import ENTITY_TYPES
 
         base = sta_base()
         if kind == "observations":
+            # Read back after the commit (the event carries ids only), in the HTTP API's JSON.
+            observation_type = ENTITY_TYPES["Observation"]
+            renderer, options = Renderer(base), Options(observation_type)
             for start in range(0, len(value), 2000):
-                rows = Observation.objects.filter(pk__in=value[start : start + 2000]).values_list(*OBSERVATION_FIELDS)
-                for row in rows:
-                    payload = orjson.dumps(observation_json(row, base))
-                    client.publish(f"v1.1/Datastreams({row[1]})/Observations", payload, qos=0)
+                for observation in Observation.objects.filter(pk__in=value[start : start + 2000]).order_by("pk"):
+                    payload = orjson.dumps(renderer.entity(observation_type, observation, options))
+                    client.publish(f"v1.1/Datastreams({observation.datastream_id})/Observations", payload, qos=0)
                     client.publish("v1.1/Observations", payload, qos=0)
                     self.published += 1
             return
         entity_type_name, pk, change = value
-        from cityos.sensing.sta.schema import ENTITY_TYPES
-
         entity_type = ENTITY_TYPES.get(entity_type_name)
         if entity_type is None or change == "deleted":
             return

@@ -11,7 +11,6 @@ import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
 
 import orjson
 from django.db import DatabaseError, models, transaction
@@ -31,6 +30,7 @@ from cityos.sensing.models import PublishGrant
 from cityos.sensing.sta.dataarray import create_from_data_array
 from cityos.sensing.sta.errors import Forbidden, NotFound, StaError, Unauthorized
 from cityos.sensing.sta.options import Options, parse_options
+from cityos.sensing.sta.render import Renderer
 from cityos.sensing.sta.schema import BY_PLURAL, ENTITY_TYPES, EntityType, Nav, property_value
 
 SCOPE_MODULE = "sensing"  # tokens need the "sensing:write" (or "write") scope to change data
@@ -175,52 +175,6 @@ def resolve(path: str) -> Target:
     return target
 
 
-# --- rendering -----------------------------------------------------------------------------
-class Renderer:
-    def __init__(self, request: HttpRequest) -> None:
-        self.base = base_url(request)
-
-    def self_link(self, entity_type: EntityType, pk: int) -> str:
-        return f"{self.base}/{entity_type.plural}({pk})"
-
-    def entity(self, entity_type: EntityType, obj: Any, options: Options) -> dict[str, Any]:
-        link = self.self_link(entity_type, obj.pk)
-        selected = options.select
-        out: dict[str, Any] = {}
-        if selected is None or "id" in selected:
-            out["@iot.id"] = obj.pk
-            out["@iot.selfLink"] = link
-        for name in entity_type.props:
-            if name != "id" and (selected is None or name in selected):
-                out[name] = property_value(entity_type, name, obj)
-        for name, nav in entity_type.navs.items():
-            if name in options.expand:
-                nested = options.expand[name]
-                related_type = ENTITY_TYPES[nav.target]
-                if nav.many:
-                    related = nested.apply(getattr(obj, nav.accessor).all())
-                    page, more, count = self.page(related, nested)
-                    out[name] = [self.entity(related_type, item, nested) for item in page]
-                    if count is not None:
-                        out[f"{name}@iot.count"] = count
-                    if more:
-                        query = urlencode({"$top": nested.page_size(), "$skip": nested.skip + nested.page_size()})
-                        out[f"{name}@iot.nextLink"] = f"{link}/{name}?{query}"
-                else:
-                    item = getattr(obj, nav.accessor)
-                    out[name] = self.entity(related_type, item, nested) if item is not None else None
-            elif selected is None or name in selected:
-                out[f"{name}@iot.navigationLink"] = f"{link}/{name}"
-        return out
-
-    @staticmethod
-    def page(queryset: QuerySet[Any], options: Options) -> tuple[list[Any], bool, int | None]:
-        size = options.page_size()
-        count = queryset.count() if options.count else None
-        rows = list(queryset[options.skip : options.skip + size + 1])
-        return rows[:size], len(rows) > size, count
-
-
 def next_link(request: HttpRequest, options: Options) -> str:
     params = request.GET.copy()
     params["$top"] = str(options.page_size())
@@ -229,7 +183,7 @@ def next_link(request: HttpRequest, options: Options) -> str:
 
 
 def read(request: HttpRequest, target: Target) -> HttpResponse:
-    renderer = Renderer(request)
+    renderer = Renderer(base_url(request))
     options = parse_options(target.entity_type, request.GET)
     if target.single:
         obj = target.queryset.first()
@@ -273,7 +227,7 @@ def write(request: HttpRequest, target: Target, user: User | None) -> HttpRespon
     if target.property or target.ref:
         raise StaError("Change a property through its entity (PATCH the entity); $ref links are not writable here.")
     method = request.method
-    renderer = Renderer(request)
+    renderer = Renderer(base_url(request))
     limit = publish_limit(request)
     if limit is not None and (method != "POST" or target.single or target.entity_type.name != "Observation"):
         raise only_publishing(limit)
