@@ -28,6 +28,7 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST, PORT = "127.0.0.1", 1883
@@ -178,11 +179,11 @@ class Workers:
             process.wait(20)
 
 
-def publish_lines(topic_lines: dict[str, list[str]]) -> float:
-    """mosquitto_pub -l per topic, in parallel; returns when all are acknowledged by the broker."""
+def publish_lines(topic_lines: dict[str, list[str]] | list[tuple[str, list[str]]]) -> float:
+    """mosquitto_pub -l per (topic, lines), in parallel; returns when the broker has them all."""
     started = time.perf_counter()
     procs = []
-    for topic, lines in topic_lines.items():
+    for topic, lines in topic_lines.items() if isinstance(topic_lines, dict) else topic_lines:
         proc = subprocess.Popen(  # noqa: S603
             ["mosquitto_pub", "-h", HOST, "-p", str(PORT), "-q", "1", "-t", topic, "-l"],  # noqa: S607
             stdin=subprocess.PIPE,
@@ -243,29 +244,48 @@ def run_single(datastreams: list[int], total: int, workers: int, *, publish_enti
         pool.stop()
 
 
-def run_batches(datastreams: list[int], total: int, per_message: int, workers: int) -> None:
+def run_batches(datastreams: list[int], total: int, per_message: int, workers: int, form: str) -> None:
+    """Gateway messages of ``per_message`` observations: a JSON list of Observations on the
+    datastream's topic (``list``), or SensorThings dataArray on v1.1/CreateObservations."""
     import orjson
 
     base = datetime(2021, 1, 1, tzinfo=UTC)
     salt = uuid.uuid4().hex
-    out: dict[str, list[str]] = {f"v1.1/Datastreams({pk})/Observations": [] for pk in datastreams}
-    topics = list(out)
+    streams: list[tuple[str, list[str]]] = [
+        ("v1.1/CreateObservations" if form == "dataArray" else f"v1.1/Datastreams({pk})/Observations", [])
+        for pk in datastreams
+    ]
     for m in range(total // per_message):
-        body = [
-            {"result": j / 10, "phenomenonTime": stamp(base + timedelta(milliseconds=m * per_message + j))}
-            for j in range(per_message)
-        ]
-        body[0]["parameters"] = {"run": salt}
-        out[topics[m % len(topics)]].append(orjson.dumps(body).decode())
+        times = [stamp(base + timedelta(milliseconds=m * per_message + j)) for j in range(per_message)]
+        body: Any
+        if form == "dataArray":
+            rows: list[list[Any]] = [[when, j / 10] for j, when in enumerate(times)]
+            rows[0] = [times[0], 0.0, {"run": salt}]
+            body = [
+                {
+                    "Datastream": {"@iot.id": datastreams[m % len(datastreams)]},
+                    "components": ["phenomenonTime", "result"],
+                    "dataArray": rows[1:],
+                },
+                {
+                    "Datastream": {"@iot.id": datastreams[m % len(datastreams)]},
+                    "components": ["phenomenonTime", "result", "parameters"],
+                    "dataArray": rows[:1],
+                },
+            ]
+        else:
+            body = [{"result": j / 10, "phenomenonTime": when} for j, when in enumerate(times)]
+            body[0]["parameters"] = {"run": salt}
+        streams[m % len(streams)][1].append(orjson.dumps(body).decode())
     pool = Workers(workers)
     try:
         first = highest_id()
         started = time.perf_counter()
-        publish_lines(out)
+        publish_lines(streams)
         done = wait_stored(first, total)
         elapsed = done - started
         print(
-            f"gateway batches ({per_message} obs/message), {workers} worker(s): {total} in {elapsed:.2f} s = "
+            f"gateway batches ({form}, {per_message} obs/message), {workers} worker(s): {total} in {elapsed:.2f} s = "
             f"{total / elapsed:,.0f} obs/s; worker RSS MB start {pool.rss_start} end {pool.rss()}",
             flush=True,
         )
@@ -439,6 +459,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=100_000, help="single-observation messages per run")
     parser.add_argument("--batch-observations", type=int, default=500_000)
     parser.add_argument("--per-message", type=int, default=1000)
+    parser.add_argument("--gateway-format", choices=["list", "dataArray"], default="list")
     parser.add_argument("--memory-rate", type=int, default=2000, help="messages/s of the memory run")
     parser.add_argument("--memory-minutes", type=int, default=60)
     parser.add_argument("--batch-workers", type=int, default=2, help="ingest workers for the gateway batches")
@@ -482,7 +503,7 @@ def main() -> None:
         if "memory" in only:
             run_memory(datastreams, args.memory_rate, args.memory_minutes)
         if "batches" in only:
-            run_batches(datastreams, args.batch_observations, args.per_message, args.batch_workers)
+            run_batches(datastreams, args.batch_observations, args.per_message, args.batch_workers, args.gateway_format)
     finally:
         if broker is not None:
             broker.terminate()

@@ -17,7 +17,7 @@ from ninja import Field, Query, Router, Schema
 from cityos.core.api.auth import api_auth, require_roles
 from cityos.core.api.pagination import paginate
 from cityos.core.api.problems import ApiProblem
-from cityos.sensing.ingest import selectors, services
+from cityos.sensing.ingest import dynsec, selectors, services
 from cityos.sensing.ingest.registration import INGEST_ROLES
 from cityos.sensing.models import DeadLetter
 
@@ -145,11 +145,15 @@ def issue_device_token(request: HttpRequest, body: DeviceTokenIn) -> tuple[int, 
             for message in messages
         ]
         raise ApiProblem(422, cast(str, errors[0]["message"]), errors=errors) from error
+    except dynsec.BrokerError as error:
+        reason = _("The MQTT broker did not take the device's login, so no token was issued: %(reason)s")
+        raise ApiProblem(503, reason % {"reason": error}) from error
     token = device.issued.token
     return 201, {
         "id": token.pk,
         "name": token.name,
         "prefix": token.prefix,
         "token": device.issued.secret,
+        "mqtt_username": token.prefix,
         "datastream_ids": device.datastream_ids,
     }

@@ -15,13 +15,15 @@ INGEST_ROLES = (Role.OPERATOR,)
 
 def register(registry: Registry) -> None:
     """Nav items, tiles, periodic jobs and demo steps of this part."""
+    from cityos.core.api.services import ApiTokenRevoked
     from cityos.core.events import subscribe
     from cityos.sensing.events import EntityChanged, ObservationsCreated
-    from cityos.sensing.ingest import broker, publisher, tasks
+    from cityos.sensing.ingest import broker, publisher, services, tasks
 
     # Inline and cheap: the handlers only queue ids for the publishing thread.
     subscribe(ObservationsCreated, durable=False)(publisher.on_observations_created)
     subscribe(EntityChanged, durable=False)(publisher.on_entity_changed)
+    subscribe(ApiTokenRevoked)(services.forget_revoked_device)
     registry.add_background_service("sensing.mqtt", broker.start_services)
     registry.add_nav(
         NavItem(
@@ -42,5 +44,13 @@ def register(registry: Registry) -> None:
             tasks.prune_ingest_receipts,
             every=timedelta(hours=1),
             description=_("Forget the fingerprints of MQTT messages older than the redelivery horizon"),
+        )
+    )
+    registry.add_periodic_job(
+        PeriodicJob(
+            "sensing.sync_mqtt_logins",
+            tasks.sync_mqtt_logins,
+            every=timedelta(minutes=10),
+            description=_("Make Mosquitto's device logins match the device tokens and their grants"),
         )
     )

@@ -10,8 +10,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from cityos.core.accounts.models import User
-from cityos.core.api.services import IssuedToken, issue_token
-from cityos.sensing.ingest import store
+from cityos.core.api.models import ApiToken
+from cityos.core.api.services import ApiTokenRevoked, IssuedToken, issue_token
+from cityos.sensing.ingest import dynsec, store
 from cityos.sensing.models import Datastream, DeadLetter, PublishGrant
 from cityos.sensing.services import can_write
 
@@ -35,7 +36,9 @@ class DeviceToken:
 def issue_device_token(*, name: str, datastream_ids: Iterable[int], by: User) -> DeviceToken:
     """A write token acting as ``by`` that may publish only to ``datastream_ids`` (HTTP and MQTT).
 
-    ``by`` must be allowed to write to every one of them.
+    ``by`` must be allowed to write to every one of them. Where CityOS manages Mosquitto's
+    logins (dynsec), the broker learns the token in the same transaction: if it refuses,
+    :class:`dynsec.BrokerError` is raised and nothing is saved.
     """
     wanted = sorted(set(datastream_ids))
     if not wanted:
@@ -59,4 +62,18 @@ def issue_device_token(*, name: str, datastream_ids: Iterable[int], by: User) ->
     with transaction.atomic():
         issued = issue_token(name=name, owner=by, scopes=["sensing:write"], created_by=by)
         PublishGrant.objects.bulk_create(PublishGrant(token=issued.token, datastream_id=pk) for pk in wanted)
+        if dynsec.enabled():
+            try:
+                dynsec.add_device(issued.token, issued.secret, wanted)
+            except ConnectionError as error:
+                raise dynsec.BrokerError(str(error)) from error
     return DeviceToken(issued, wanted)
+
+
+def forget_revoked_device(event: ApiTokenRevoked) -> None:
+    """A revoked token's Mosquitto login goes at once (the periodic reconcile catches the rest)."""
+    if not dynsec.enabled():
+        return
+    token = ApiToken.objects.filter(pk=event.token_id, sensing_grants__isnull=False).distinct().first()
+    if token is not None:
+        dynsec.remove_device(token.pk, token.prefix)

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from cityos.core.accounts.models import User
 from cityos.core.accounts.permissions import staff_required
-from cityos.sensing.ingest import selectors, services
+from cityos.sensing.ingest import dynsec, selectors, services
 from cityos.sensing.ingest.forms import DeadLetterFilterForm, DeviceTokenForm
 from cityos.sensing.ingest.registration import INGEST_ROLES
 from cityos.sensing.models import DeadLetter
@@ -144,6 +144,12 @@ def grants(request: HttpRequest) -> HttpResponse:
             for field, errors in error.message_dict.items():
                 for message in errors:
                     form.add_error(field if field in form.fields else None, message)
+        except dynsec.BrokerError as error:
+            form.add_error(
+                None,
+                _("The MQTT broker did not take the device's login, so no token was issued: %(reason)s")
+                % {"reason": error},
+            )
         else:
             form = DeviceTokenForm()
     return render(
