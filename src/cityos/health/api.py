@@ -372,7 +372,7 @@ def godata_export(request: HttpRequest, filters: Query[CaseFilters]) -> dict[str
     response=GoDataImportOut,
     summary="Record cases and contacts from WHO Go.Data's JSON; a report per record (health officers)",
 )
-def godata_import(request: HttpRequest, payload: GoDataBundle) -> godata.ImportReport:
+def godata_import(request: HttpRequest, payload: GoDataBundle) -> godata.GoDataImportOutcome:
     officer = _officer(request)
     return godata.import_bundle(officer, payload.dict())
 

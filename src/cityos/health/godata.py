@@ -159,8 +159,10 @@ def export_bundle(cases: Iterable[Case]) -> dict[str, list[dict[str, Any]]]:
 
 
 @dataclass
-class ImportReport:
-    """What was accepted and what was not, per record, named by its Go.Data visualId or position."""
+class GoDataImportOutcome:
+    """What one import accepted and what it refused, record by record, each named by its Go.Data
+    visualId or position. Unlike core's all-or-nothing ``ImportReport``, a refused record does not
+    stop the others."""
 
     cases: list[str] = field(default_factory=list)
     contacts: list[str] = field(default_factory=list)
@@ -192,15 +194,15 @@ def _contact_details(record: Mapping[str, Any]) -> str:
     return ""
 
 
-def _refuse(report: ImportReport, where: str, error: Exception) -> None:
+def _refuse(outcome: GoDataImportOutcome, where: str, error: Exception) -> None:
     message = " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
-    report.refused.append({"record": where, "message": message})
+    outcome.refused.append({"record": where, "message": message})
 
 
-def import_bundle(officer: User, bundle: Mapping[str, Any]) -> ImportReport:
+def import_bundle(officer: User, bundle: Mapping[str, Any]) -> GoDataImportOutcome:
     """Record each Go.Data case, then each contact linked to one of them by a relationship whose
     source is the case. Each record is saved or refused on its own, with the reason."""
-    report = ImportReport()
+    outcome = GoDataImportOutcome()
     made: dict[str, Case] = {}
     for number, record in enumerate(bundle.get("cases") or [], start=1):
         where = _("case %(n)d") % {"n": number}
@@ -222,9 +224,9 @@ def import_bundle(officer: User, bundle: Mapping[str, Any]) -> ImportReport:
                     onset_date=_parse_day(record.get("dateOfOnset"), "dateOfOnset"),
                 )
         except (ValueError, ValidationError) as error:
-            _refuse(report, where, error)
+            _refuse(outcome, where, error)
             continue
-        report.cases.append(case.ref)
+        outcome.cases.append(case.ref)
         if isinstance(record.get("id"), str):
             made[record["id"]] = case
     sources: dict[str, tuple[Case, Mapping[str, Any]]] = {}
@@ -260,7 +262,7 @@ def import_bundle(officer: User, bundle: Mapping[str, Any]) -> ImportReport:
                     last_exposure=exposure,
                 )
         except (ValueError, ValidationError) as error:
-            _refuse(report, where, error)
+            _refuse(outcome, where, error)
             continue
-        report.contacts.append(f"{contact.case.ref}-K{contact.pk}")
-    return report
+        outcome.contacts.append(f"{contact.case.ref}-K{contact.pk}")
+    return outcome

@@ -6,19 +6,17 @@ audits the rows shown and the export every row it writes, as an export.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date, timedelta
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Page, Paginator
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.utils import timezone
 from django.utils.dateparse import parse_date
-from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -40,9 +38,7 @@ from cityos.health.models import (
     Relationship,
     TaskKind,
 )
-from cityos.health.views import _ask_reason, _reason
-
-View = Callable[[HttpRequest], HttpResponse]
+from cityos.health.reasons import asks_reason, reason_for, reason_on_record
 
 PAGE_SIZE = 25
 CHART_DAYS = 28
@@ -97,36 +93,10 @@ def _audit(
 ) -> None:
     if not ids:
         return
-    with with_reason(_reason(request, key)):
+    with with_reason(reason_for(request, key)):
         record_bulk_access(
             model, ids, fields, action=AuditAction.EXPORT if export else AuditAction.READ, description=request.path
         )
-
-
-def _asks_reason(key: str, what: str | Promise) -> Callable[[View], View]:
-    """A list page: shown once a reason for ``key`` is on record, else the page asks for one."""
-
-    def decorate(view: View) -> View:
-        @wraps(view)
-        def wrapped(request: HttpRequest) -> HttpResponse:
-            return _ask_reason(request, key, str(what)) or view(request)
-
-        return wrapped
-
-    return decorate
-
-
-def _reason_on_record(key: str, list_url: str) -> Callable[[View], View]:
-    """An export: written only under the reason given on its list page, else back to that page to give one."""
-
-    def decorate(view: View) -> View:
-        @wraps(view)
-        def wrapped(request: HttpRequest) -> HttpResponse:
-            return view(request) if _reason(request, key) else redirect(list_url)
-
-        return wrapped
-
-    return decorate
 
 
 def _context(request: HttpRequest, sort: Sort, **extra: Any) -> dict[str, Any]:
@@ -164,7 +134,7 @@ def _cases(request: HttpRequest) -> tuple[QuerySet[Case], Sort, str]:
 
 
 @staff_required(*HEALTH_ROLES)
-@_asks_reason("cases", gettext_lazy("the case list"))
+@asks_reason("cases", gettext_lazy("the case list"))
 def case_list(request: HttpRequest) -> HttpResponse:
     found, sort, classification = _cases(request)
     page = _page(request, found)
@@ -181,7 +151,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required(*HEALTH_ROLES)
-@_reason_on_record("cases", "health:cases")
+@reason_on_record("cases", "health:cases")
 def case_export(request: HttpRequest) -> HttpResponse:
     found = list(_cases(request)[0])
     _audit(request, "cases", Case, [c.pk for c in found], ("name", "lab_result", "onset_date"), export=True)
@@ -216,7 +186,7 @@ def _contacts(request: HttpRequest) -> tuple[QuerySet[Contact], Sort, str]:
 
 
 @staff_required(*HEALTH_ROLES)
-@_asks_reason("contacts", gettext_lazy("the contact list"))
+@asks_reason("contacts", gettext_lazy("the contact list"))
 def contact_list(request: HttpRequest) -> HttpResponse:
     found, sort, relationship = _contacts(request)
     page = _page(request, found)
@@ -226,7 +196,7 @@ def contact_list(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required(*HEALTH_ROLES)
-@_reason_on_record("contacts", "health:contacts")
+@reason_on_record("contacts", "health:contacts")
 def contact_export(request: HttpRequest) -> HttpResponse:
     found = list(_contacts(request)[0])
     _audit(
@@ -253,7 +223,7 @@ def _follow_ups(request: HttpRequest) -> tuple[QuerySet[Any], Sort, date, bool]:
 
 
 @staff_required(*HEALTH_ROLES)
-@_asks_reason("follow-ups", gettext_lazy("today's follow-ups"))
+@asks_reason("follow-ups", gettext_lazy("today's follow-ups"))
 def follow_ups_due(request: HttpRequest) -> HttpResponse:
     found, sort, day, bad_day = _follow_ups(request)
     if bad_day:
@@ -265,7 +235,7 @@ def follow_ups_due(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required(*HEALTH_ROLES)
-@_reason_on_record("follow-ups", "health:follow-ups")
+@reason_on_record("follow-ups", "health:follow-ups")
 def follow_up_export(request: HttpRequest) -> HttpResponse:
     found = list(_follow_ups(request)[0])
     _audit(request, "follow-ups", Contact, [f.contact_id for f in found], ("name", "contact_details"), export=True)
@@ -286,7 +256,7 @@ def _declarations(request: HttpRequest) -> tuple[QuerySet[Declaration], Sort, st
 
 
 @staff_required(*HEALTH_ROLES)
-@_asks_reason("declarations", gettext_lazy("flagged declarations"))
+@asks_reason("declarations", gettext_lazy("flagged declarations"))
 def flagged_declarations(request: HttpRequest) -> HttpResponse:
     found, sort, why = _declarations(request)
     page = _page(request, found)
@@ -298,7 +268,7 @@ def flagged_declarations(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required(*HEALTH_ROLES)
-@_reason_on_record("declarations", "health:declarations")
+@reason_on_record("declarations", "health:declarations")
 def declaration_export(request: HttpRequest) -> HttpResponse:
     found = list(_declarations(request)[0])
     links = selectors.links_for_people({d.person_id for d in found})
@@ -353,7 +323,7 @@ def quarantine_page_context(request: HttpRequest) -> dict[str, Any]:
 
 
 @staff_required(*HEALTH_ROLES)
-@_reason_on_record("quarantines", "health:quarantines")
+@reason_on_record("quarantines", "health:quarantines")
 def quarantine_export(request: HttpRequest) -> HttpResponse:
     found = list(quarantines_and_tasks(request)["quarantines"].prefetch_related("check_ins"))
     _audit(request, "quarantines", Quarantine, [q.pk for q in found], ("person", "start_date", "end_date"), export=True)
@@ -366,7 +336,7 @@ def quarantine_export(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required(*HEALTH_ROLES)
-@_reason_on_record("quarantines", "health:quarantines")
+@reason_on_record("quarantines", "health:quarantines")
 def task_export(request: HttpRequest) -> HttpResponse:
     found: list[HealthTask] = list(quarantines_and_tasks(request)["tasks"])
     _audit(request, "quarantines", Quarantine, [t.quarantine_id for t in found], ("person",), export=True)

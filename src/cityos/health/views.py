@@ -8,9 +8,6 @@ quarantine.
 
 from __future__ import annotations
 
-import time
-from typing import Any
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -20,10 +17,10 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from cityos.core.accounts.forms import AccessReasonForm
 from cityos.core.accounts.models import User
 from cityos.core.accounts.permissions import staff_required
 from cityos.core.accounts.phones import normalise_phone
@@ -42,9 +39,10 @@ from cityos.health.forms import (
     VisitForm,
     VisitFormSet,
 )
+from cityos.health.list_views import quarantine_page_context
 from cityos.health.models import Case, Channel, Classification, Contact, FollowUp, HealthTask
+from cityos.health.reasons import ask_reason, asks_reason, reason_for, reason_on_record, remember
 
-REASON_TTL_SECONDS = 30 * 60
 CONTACT_FIELDS = ("name", "contact_details", "last_exposure")
 CASE_FIELDS = ("name", "contact_details", "lab_result", "onset_date", "interview_notes")
 
@@ -52,33 +50,6 @@ CASE_FIELDS = ("name", "contact_details", "lab_result", "onset_date", "interview
 def _user(request: HttpRequest) -> User:
     assert isinstance(request.user, User)
     return request.user
-
-
-# --- Reasons for access -------------------------------------------------------------------------
-
-
-def _reason(request: HttpRequest, key: str) -> str:
-    entry = request.session.get("health_reasons", {}).get(key)
-    if entry and time.time() - entry["at"] < REASON_TTL_SECONDS:
-        return str(entry["reason"])
-    return ""
-
-
-def _remember(request: HttpRequest, key: str, reason: str) -> None:
-    granted: dict[str, Any] = request.session.get("health_reasons", {})
-    granted[key] = {"reason": reason, "at": time.time()}
-    request.session["health_reasons"] = granted
-
-
-def _ask_reason(request: HttpRequest, key: str, what: str) -> HttpResponse | None:
-    """None when a reason for ``key`` is on record; otherwise the page that asks for one."""
-    if _reason(request, key):
-        return None
-    form = AccessReasonForm(request.POST if request.method == "POST" and "reason" in request.POST else None)
-    if form.is_bound and form.is_valid():
-        _remember(request, key, form.cleaned_data["reason"])
-        return redirect(request.get_full_path())
-    return render(request, "health/reason.html", {"form": form, "what": what})
 
 
 def _errors_to_form(form: Form, error: ValidationError) -> None:
@@ -112,7 +83,7 @@ def case_create(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             _errors_to_form(form, error)
         else:
-            _remember(request, f"case:{case.pk}", _("Recorded this case"))
+            remember(request, f"case:{case.pk}", _("Recorded this case"))
             messages.success(request, _("Case %(ref)s recorded.") % {"ref": case.ref})
             return redirect("health:case", pk=case.pk)
     return render(request, "health/case_form.html", {"form": form, "visits": visits})
@@ -126,7 +97,7 @@ def _render_case(
     contact_form: ContactForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    reason = _reason(request, f"case:{case.pk}")
+    reason = reason_for(request, f"case:{case.pk}")
     contacts = list(case.contacts.select_related("became_case").order_by("name"))
     root = selectors.chain_of(case)
     with with_reason(reason):
@@ -150,13 +121,13 @@ def _render_case(
 @staff_required(*HEALTH_ROLES)
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     case = get_object_or_404(Case, pk=pk)
-    asked = _ask_reason(request, f"case:{case.pk}", case.ref)
+    asked = ask_reason(request, f"case:{case.pk}", case.ref)
     return asked or _render_case(request, case)
 
 
 def _case_with_reason(request: HttpRequest, pk: int) -> tuple[Case, str]:
     case = get_object_or_404(Case, pk=pk)
-    reason = _reason(request, f"case:{case.pk}")
+    reason = reason_for(request, f"case:{case.pk}")
     if not reason:
         raise PermissionDenied
     return case, reason
@@ -237,10 +208,10 @@ def case_chain_svg(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required(*HEALTH_ROLES)
 def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
     contact = get_object_or_404(Contact.objects.select_related("case"), pk=pk)
-    asked = _ask_reason(request, f"case:{contact.case_id}", contact.case.ref)
+    asked = ask_reason(request, f"case:{contact.case_id}", contact.case.ref)
     if asked:
         return asked
-    with with_reason(_reason(request, f"case:{contact.case_id}")):
+    with with_reason(reason_for(request, f"case:{contact.case_id}")):
         record_access(contact, CONTACT_FIELDS)
     became = Case.objects.filter(source_contact=contact).first()
     return render(
@@ -254,7 +225,7 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required(*HEALTH_ROLES)
 def contact_become_case(request: HttpRequest, pk: int) -> HttpResponse:
     contact = get_object_or_404(Contact, pk=pk)
-    reason = _reason(request, f"case:{contact.case_id}")
+    reason = reason_for(request, f"case:{contact.case_id}")
     if not reason:
         raise PermissionDenied
     with with_reason(reason):
@@ -263,19 +234,21 @@ def contact_become_case(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
             return redirect("health:contact", pk=contact.pk)
-    _remember(request, f"case:{case.pk}", reason)
+    remember(request, f"case:{case.pk}", reason)
     messages.success(request, _("Case %(ref)s recorded for this contact.") % {"ref": case.ref})
     return redirect("health:case", pk=case.pk)
 
 
+def _case_key_of_follow_up(pk: int) -> str:
+    return f"case:{FollowUp.objects.filter(pk=pk).values_list('contact__case_id', flat=True).first()}"
+
+
 @staff_required(*HEALTH_ROLES)
+@asks_reason("follow-ups", gettext_lazy("today's follow-ups"), also=_case_key_of_follow_up)
 def follow_up_record(request: HttpRequest, pk: int) -> HttpResponse:
+    """Opens under the reason given for the follow-up list or for the contact's case."""
     follow_up = get_object_or_404(FollowUp.objects.select_related("contact__case"), pk=pk)
-    reason = _reason(request, "follow-ups") or _reason(request, f"case:{follow_up.contact.case_id}")
-    if not reason:
-        asked = _ask_reason(request, "follow-ups", _("today's follow-ups"))
-        assert asked is not None
-        return asked
+    reason = reason_for(request, "follow-ups", f"case:{follow_up.contact.case_id}")
     form = FollowUpForm(request.POST or None, initial={"status": follow_up.status, "symptoms": follow_up.symptoms})
     with with_reason(reason):
         if request.method == "POST" and form.is_valid():
@@ -299,11 +272,9 @@ def follow_up_record(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_required(*HEALTH_ROLES)
+@asks_reason("quarantines", gettext_lazy("quarantines"))
 def quarantine_list(request: HttpRequest) -> HttpResponse:
-    asked = _ask_reason(request, "quarantines", _("quarantines"))
-    if asked:
-        return asked
-    reason = _reason(request, "quarantines")
+    reason = reason_for(request, "quarantines")
     form = QuarantineForm(request.POST or None, prefix="quarantine")
     status = 200
     if request.method == "POST":
@@ -326,17 +297,16 @@ def quarantine_list(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, _("Quarantine started."))
                 return redirect("health:quarantines")
-    from cityos.health.list_views import quarantine_page_context
-
     context = quarantine_page_context(request)
     return render(request, "health/quarantines.html", {**context, "form": form}, status=status)
 
 
 @require_POST
 @staff_required(*HEALTH_ROLES)
+@reason_on_record("quarantines", "health:quarantines")
 def task_resolve(request: HttpRequest, pk: int) -> HttpResponse:
     task = get_object_or_404(HealthTask, pk=pk)
-    with with_reason(_reason(request, "quarantines")):
+    with with_reason(reason_for(request, "quarantines")):
         try:
             services.resolve_task(_user(request), task)
         except ValidationError as error:

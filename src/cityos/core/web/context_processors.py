@@ -1,12 +1,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from django.apps import apps
 from django.conf import settings
 from django.http import HttpRequest
+from django.urls import NoReverseMatch, resolve, reverse
+from django.utils.functional import Promise
 from django.utils.translation import get_language_info
+from django.utils.translation import gettext_lazy as _
 
 from cityos.core.accounts.models import Language
 from cityos.core.accounts.permissions import holds_any_role
@@ -23,22 +27,66 @@ def language_choices() -> list[tuple[str, str]]:
     ]
 
 
+# The platform's own pages (places, people, messages, audit, API tokens) share one menu at the end
+# of the staff navigation, so the modules' menus keep the top bar to one line.
+PLATFORM_PACKAGE = "cityos.core."
+HOME_NAMESPACE = "web"
+ADMINISTRATION = "administration"
+
+
 @dataclass(frozen=True)
 class NavGroup:
-    """A module's entries in the staff navigation, under the module's name."""
+    """Entries in the staff navigation under one name: a module's, or the platform's own pages.
+
+    ``namespaces`` are the URL namespaces of its entries, so the group is marked as the current
+    section on any page of them."""
 
     namespace: str
-    label: str
+    label: str | Promise
     items: list[NavItem]
+    namespaces: tuple[str, ...] = ()
+
+
+def _namespace(item: NavItem) -> str:
+    return item.url_name.split(":", 1)[0]
+
+
+@lru_cache(maxsize=512)
+def is_platform_page(url_name: str) -> bool:
+    """Whether ``url_name`` is a page of the platform (a ``cityos.core`` app other than the front
+    doors) rather than of a domain module."""
+    if url_name.split(":", 1)[0] == HOME_NAMESPACE:
+        return False
+    try:
+        view = resolve(reverse(url_name)).func
+    except NoReverseMatch:
+        return False
+    return str(getattr(view, "__module__", "")).startswith(PLATFORM_PACKAGE)
 
 
 def nav_groups(items: list[NavItem]) -> list[NavGroup]:
-    """Entries grouped by the module (URL namespace) they belong to, in the order of each module's first entry."""
+    """Entries grouped by the module (URL namespace) they belong to, in the order of each module's
+    first entry; the platform's own pages follow in one "Administration" group (a single one
+    stays on its own)."""
     groups: dict[str, list[NavItem]] = {}
+    platform: list[NavItem] = []
     for item in items:
-        groups.setdefault(item.url_name.split(":", 1)[0], []).append(item)
+        if is_platform_page(item.url_name):
+            platform.append(item)
+        else:
+            groups.setdefault(_namespace(item), []).append(item)
     labels = {config.label: str(config.verbose_name) for config in apps.get_app_configs()}
-    return [NavGroup(namespace, labels.get(namespace, namespace), members) for namespace, members in groups.items()]
+    result = [
+        NavGroup(namespace, labels.get(namespace, namespace), members, (namespace,))
+        for namespace, members in groups.items()
+    ]
+    if len(platform) == 1:
+        namespace = _namespace(platform[0])
+        result.append(NavGroup(namespace, labels.get(namespace, namespace), platform, (namespace,)))
+    elif platform:
+        namespaces = tuple(dict.fromkeys(_namespace(item) for item in platform))
+        result.append(NavGroup(ADMINISTRATION, _("Administration"), platform, namespaces))
+    return result
 
 
 def cityos(request: HttpRequest) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 from django.urls import reverse
 
 from cityos.sensing.events import EntityChanged, ObservationsCreated
@@ -100,7 +100,10 @@ class EntityPublisher:
                 retry_at = time.monotonic() + RETRY_SECONDS
                 client = None
             finally:
-                close_old_connections()
+                if self.queue.empty():
+                    connections.close_all()  # idle from here on: hold no connection while waiting
+                else:
+                    close_old_connections()
 
     def _publish(self, client: Any, kind: str, value: Any) -> None:
         from cityos.sensing.models import Observation

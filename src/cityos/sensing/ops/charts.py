@@ -7,7 +7,6 @@ the page puts the same numbers in a table beside it.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -15,22 +14,13 @@ from django.utils import formats, timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from cityos.core.web.svg import chart_start
+from cityos.core.web.svg import chart_start, nice_bounds
 from cityos.sensing.timeseries.selectors import Point
 
 WIDTH, HEIGHT = 480, 260
 LEFT, RIGHT, TOP, BOTTOM = 52, 14, 12, 30
 LINE = "#073f78"  # 10:1 on white
 THRESHOLD = "#a1141b"
-
-
-def _nice(low: float, high: float) -> tuple[float, float]:
-    if math.isclose(low, high):
-        pad = abs(low) * 0.1 or 1.0
-        return low - pad, high + pad
-    span = high - low
-    step = 10 ** math.floor(math.log10(span))
-    return math.floor(low / step) * step, math.ceil(high / step) * step
 
 
 def _label(value: float) -> str:
@@ -63,7 +53,7 @@ def series_chart(
     """The points between ``start`` and ``end``; consecutive points further apart than ``gap`` break the line."""
     values = [p.minimum if banded else p.mean for p in points] + [p.maximum if banded else p.mean for p in points]
     values += list(thresholds)
-    low, high = _nice(min(values, default=0.0), max(values, default=1.0))
+    low, high = nice_bounds(min(values, default=0.0), max(values, default=1.0))
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     total = max((end - start).total_seconds(), 1.0)
 
