@@ -1,18 +1,23 @@
 """30 simulated days of the demo city (issue 6): kilometres and overflows of the sensor-driven
-plan against the fixed weekly round, on the same simulated weeks (deterministic from --seed).
+plan against the city's fixed round, on the same simulated weeks (deterministic from --seed).
 
-The city is simulated like the sensing demo's bins (most fill 45-95% of their volume a week,
-one in twelve 115-150%; busier weekends; a day-to-day factor; hourly readings with sensor
-noise), collected Monday to Saturday by --vehicles trucks. Policies:
+The city is simulated like the demo's bins: each bin's typical fill per week is lognormal
+(median 80% of its volume, sigma 0.5, kept within 15-250%), with busier weekends, a day-to-day
+factor and hourly readings with sensor noise; trucks work Monday to Saturday. Policies:
 
-- fixed: every bin once a week, on its area's day (the city's old round);
-- rounds: the plan on the round's days and areas, skipping bins that can wait a week and
-  fetching those that would overflow before the next shift;
-- planned: the plan free of areas (every shift: must-collect and worthwhile bins anywhere).
+- fixed: the city's round (simulate.round_days): each bin on its area's day and, where that is
+  not enough, on days spread over the week, the fewest collections a week (1, 2, 3 or 6) that
+  keep it at most 85% full at its typical rate (about 50% full on average at pickup);
+- planned: the daily plan as it runs in production (planning.decide + routing.solve_plan):
+  must-collect bins as late as is safe, optional bins for a prize of fill x the typical marginal
+  cost of a visit;
+- rounds (--rounds): the plan kept to the fixed round's days, skipping bins that can wait.
 
---fixed-by-area sizes the fixed round per area for its 90th-percentile bin instead (a city that
-collects often enough that few bins overflow), with bins that differ more (lognormal, 120%/week).
-Example:
+--fixed-by-area P sizes the fixed round per area instead, one frequency for all of an area's
+bins, for its bin at percentile P of typical fill (0.9: the other common way a city sets it;
+bins above it overflow more often, most below it are collected emptier).
+
+Example (the default run, docs/benchmarks.md):
 
     .venv/bin/python bench/waste_compare.py --bins 300 --vehicles 3 --days 30 --seconds 0.5
 """
@@ -20,8 +25,8 @@ Example:
 from __future__ import annotations
 
 import argparse
-import math
-import random
+import collections
+import dataclasses
 import time
 
 from cityos.waste import simulate
@@ -34,33 +39,33 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--seconds", type=float, default=0.5, help="solver limit per day and policy")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--fixed-by-area", action="store_true")
+    parser.add_argument("--rounds", action="store_true", help="also the plan kept to the round's days")
+    parser.add_argument("--fixed-by-area", type=float, default=None, metavar="P", help="size the round per area")
     args = parser.parse_args()
-    weekly = None
-    if args.fixed_by_area:
-        rng = random.Random(args.seed + 100)
-        weekly = [rng.lognormvariate(math.log(120), 0.6) for _ in range(args.bins)]
-    scenario = simulate.make_scenario(
-        bins=args.bins,
-        trucks=args.vehicles,
-        seed=args.seed,
-        weekly_fill=weekly,
-        fixed_per_week=None if args.fixed_by_area else 1,
-    )
+    scenario = simulate.make_scenario(bins=args.bins, trucks=args.vehicles, seed=args.seed)
+    if args.fixed_by_area is not None:
+        scenario = dataclasses.replace(scenario, fixed_by_area=args.fixed_by_area)
+    policies = ("fixed", "planned", "rounds") if args.rounds else ("fixed", "planned")
     started = time.perf_counter()
-    result = simulate.run(scenario, args.days, seed=args.seed, seconds=args.seconds)
+    result = simulate.run(scenario, args.days, seed=args.seed, seconds=args.seconds, policies=policies)
     elapsed = time.perf_counter() - started
+    per_week = collections.Counter(len(days) for days in simulate.fixed_days(scenario).values())
     print(
-        f"{args.bins} bins, {args.vehicles} vehicles, {args.days} days, seed {args.seed}, "
-        f"fixed round {'sized by area' if args.fixed_by_area else 'weekly'}; ran {elapsed:.0f} s"
+        f"{args.bins} bins, {args.vehicles} vehicles, {args.days} days, seed {args.seed}; fixed round "
+        + ("per bin: " if args.fixed_by_area is None else f"per area (percentile {args.fixed_by_area}): ")
+        + ", ".join(f"{n} bins {k}x/week" for k, n in sorted(per_week.items()))
+        + f"; visit worth {result['policy']['visit_metres']:.0f} m; ran {elapsed:.0f} s"
     )
-    print(f"{'policy':<8} {'km':>8} {'collected':>9} {'fill %':>7} {'overflows':>9} {'CO2 kg':>8} {'vs fixed km':>11}")
-    for name in ("fixed", "rounds", "planned"):
+    print(
+        f"{'policy':<8} {'km':>8} {'collected':>9} {'fill %':>7} {'overflows':>9} {'tips':>5} {'routes':>6} "
+        f"{'CO2 kg':>8} {'vs fixed km':>11}"
+    )
+    for name in policies:
         row = result[name]
         saving = "" if name == "fixed" else f"{-result[f'{name}_km_saving'] * 100:+.1f}%"
         print(
             f"{name:<8} {row['km']:>8.1f} {row['collections']:>9} {row['mean_fill']:>7.1f} {row['overflows']:>9} "
-            f"{row['co2_kg']:>8.1f} {saving:>11}"
+            f"{row['disposal_trips']:>5} {row['routes']:>6} {row['co2_kg']:>8.1f} {saving:>11}"
         )
 
 

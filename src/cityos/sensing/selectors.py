@@ -127,6 +127,29 @@ def numeric_series(datastream_id: int, start: datetime | None, end: datetime | N
     return [(when, float(value)) for when, value in rows if value is not None]
 
 
+def numeric_series_many(
+    datastream_ids: Iterable[int], start: datetime | None, end: datetime | None
+) -> dict[int, list[tuple[datetime, float]]]:
+    """Like :func:`numeric_series` for many datastreams in one query: each id asked for maps to
+    its numeric results in time order (an empty list when it has none in the range)."""
+    wanted = set(datastream_ids)
+    series: dict[int, list[tuple[datetime, float]]] = {pk: [] for pk in wanted}
+    if not wanted:
+        return series
+    observations = Observation.objects.filter(datastream_id__in=wanted, result_number__isnull=False)
+    if start is not None:
+        observations = observations.filter(phenomenon_time_start__gte=start)
+    if end is not None:
+        observations = observations.filter(phenomenon_time_start__lt=end)
+    rows = observations.order_by("datastream_id", "phenomenon_time_start", "id").values_list(
+        "datastream_id", "phenomenon_time_start", "result_number"
+    )
+    for datastream_id, when, value in rows.iterator(chunk_size=5000):
+        if value is not None:
+            series[datastream_id].append((when, float(value)))
+    return series
+
+
 # --- facade reads for the monitoring services (parking, water, air, damp, traps) ----------
 def _newest_observations(datastream_ids: list[int]) -> dict[int, tuple[datetime, float | None, Any]]:
     """(time, number, result) of each datastream's newest observation, one indexed lookup each."""

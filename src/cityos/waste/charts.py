@@ -45,7 +45,7 @@ def fill_chart(points: Sequence[tuple[datetime, float]]) -> SafeString:
 
 def daily_km_chart(results: dict[str, Any]) -> SafeString:
     """Kilometres per day: the fixed round (grey, solid) against the plan (blue, dashed)."""
-    series = [("fixed", _("Fixed weekly round"), "#4a5562", ""), ("rounds", _("Sensor-driven plan"), "#073f78", "6 3")]
+    series = [("fixed", _("Fixed round"), "#4a5562", ""), ("planned", _("Sensor-driven plan"), "#073f78", "6 3")]
     days = results.get("fixed_daily") or []
     if not days:
         return mark_safe("")

@@ -33,7 +33,7 @@ def solver_seconds() -> float:
 
 def optional_threshold() -> float:
     """Bins at least this full (%) are offered to the planner as optional collections."""
-    return float(module_setting("CITYOS_WASTE_OPTIONAL_FROM", "85"))
+    return float(module_setting("CITYOS_WASTE_OPTIONAL_FROM", "55"))
 
 
 def must_risk() -> float:
@@ -41,9 +41,10 @@ def must_risk() -> float:
     return float(module_setting("CITYOS_WASTE_MUST_RISK", "0.3"))
 
 
-def prize_per_percent() -> float:
-    """Metres of driving a percentage point of fill is worth; the prize grows with fill squared."""
-    return float(module_setting("CITYOS_WASTE_PRIZE_METRES", "10"))
+def visit_metres() -> float:
+    """Metres of driving a full bin's visit is worth (an optional bin's prize is fill/100 times
+    it); 0: the typical marginal cost of a visit among the city's bins."""
+    return float(module_setting("CITYOS_WASTE_VISIT_METRES", "0"))
 
 
 @lru_cache(maxsize=4)

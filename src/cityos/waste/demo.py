@@ -5,7 +5,6 @@ weekly round."""
 
 from __future__ import annotations
 
-import math
 from datetime import datetime, time, timedelta
 
 from django.db import transaction
@@ -15,7 +14,7 @@ from cityos.core.geo.models import District
 from cityos.core.registry import DemoContext
 from cityos.waste import services
 from cityos.waste.models import Bin, BinKind, Comparison, Depot, DisposalSite, FillReading, Plan, Vehicle
-from cityos.waste.simulate import HOUR_PROFILE
+from cityos.waste.simulate import HOUR_PROFILE, WEEKLY_MEDIAN, area_of, draw_weekly_fill, round_days
 
 SYNTHETIC_BINS = 120
 HISTORY_DAYS = 14
@@ -34,7 +33,6 @@ def build(ctx: DemoContext) -> None:
     bins = list(Bin.objects.filter(longitude__isnull=False))
     lon = sum(b.longitude or 0 for b in bins) / len(bins)
     lat = sum(b.latitude or 0 for b in bins) / len(bins)
-    _rounds(bins, lon, lat)
     with transaction.atomic():
         depot = Depot.objects.create(
             name="Eastside Depot", longitude=lon + 0.035, latitude=lat - 0.012, address="2 Foundry Road"
@@ -61,6 +59,7 @@ def build(ctx: DemoContext) -> None:
                 break_after_minutes=240,
             )
     services.refresh_forecasts()
+    _rounds(lon, lat)
     today = timezone.localdate()
     plan = services.build_plan(today, seconds=2.0, now=timezone.make_aware(datetime.combine(today, time(5))))
     services.publish_plan(plan)
@@ -70,11 +69,16 @@ def build(ctx: DemoContext) -> None:
     ctx.say(f"waste: 30-day comparison stored (km against the fixed round: {-saving:+.0%})")
 
 
-def _rounds(bins: list[Bin], lon: float, lat: float) -> None:
-    """The city's old fixed round: each area once a week, areas by direction from the centre."""
+def _rounds(lon: float, lat: float) -> None:
+    """The city's old fixed round, by the benchmark's rule (``simulate.round_days``): areas by
+    direction from the centre, one a shift day; each bin on its area's day and, where its learnt
+    typical fill needs it, on more days spread over the week."""
+    days = sorted(services.shift_days() or range(7))
+    bins = list(Bin.objects.filter(longitude__isnull=False))
     for b in bins:
-        angle = math.atan2((b.latitude or lat) - lat, (b.longitude or lon) - lon)
-        b.round_weekdays = str(int((angle + math.pi) / (2 * math.pi) * 6) % 6)
+        area_day = days[area_of(b.longitude or lon, b.latitude or lat, (lon, lat), len(days))]
+        weekly = (b.fill_rate or 0.0) * 168 or WEEKLY_MEDIAN
+        b.round_weekdays = ",".join(str(d) for d in round_days(area_day, weekly, days))
     Bin.objects.bulk_update(bins, ["round_weekdays"])
 
 
@@ -108,7 +112,7 @@ def _synthetic_bins(ctx: DemoContext) -> None:
         )
     Bin.objects.bulk_create(bins)
     for b in Bin.objects.filter(ref__startswith="BIN-S"):
-        weekly = ctx.rng.uniform(115, 150) if ctx.rng.random() < 0.08 else ctx.rng.uniform(45, 95)
+        weekly = draw_weekly_fill(ctx.rng)
         fill = ctx.rng.uniform(0, 60)
         moment = now - timedelta(days=HISTORY_DAYS)
         while moment <= now:

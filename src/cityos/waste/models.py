@@ -230,6 +230,10 @@ class Plan(models.Model):
     def __str__(self) -> str:
         return f"{self.date} #{self.pk}"
 
+    @property
+    def distance_km(self) -> float:
+        return self.distance_m / 1000
+
 
 class RouteStatus(models.TextChoices):
     PLANNED = "planned", _("Planned")
@@ -256,6 +260,10 @@ class Route(models.Model):
 
     def __str__(self) -> str:
         return f"{self.plan} {self.vehicle}"
+
+    @property
+    def distance_km(self) -> float:
+        return self.distance_m / 1000
 
 
 class StopKind(models.TextChoices):

@@ -61,6 +61,22 @@ def fill_history(bin: Bin, start: datetime | None, end: datetime | None) -> list
     return [(at, float(p)) for at, p in readings.order_by("at").values_list("at", "percent")]
 
 
+def fill_histories(bins: Iterable[Bin], start: datetime, end: datetime) -> dict[int, list[tuple[datetime, float]]]:
+    """:func:`fill_history` of many bins by bin id, in two queries: one sensing read for every
+    bin with a sensor, one for the stored readings of the rest."""
+    targets = list(bins)
+    histories: dict[int, list[tuple[datetime, float]]] = {b.pk: [] for b in targets}
+    streams = {b.datastream_id: b.pk for b in targets if b.datastream_id is not None}
+    for datastream_id, series in sensing.numeric_series_many(streams, start, end).items():
+        histories[streams[datastream_id]] = series
+    manual = [b.pk for b in targets if b.datastream_id is None]
+    if manual:
+        readings = FillReading.objects.filter(bin_id__in=manual, at__gte=start, at__lt=end).order_by("bin_id", "at")
+        for bin_id, at, percent in readings.values_list("bin_id", "at", "percent").iterator(chunk_size=5000):
+            histories[bin_id].append((at, float(percent)))
+    return histories
+
+
 def plans(*, day: date | None = None) -> QuerySet[Plan]:
     rows = Plan.objects.annotate(route_count=Count("routes", distinct=True)).order_by("-date", "-pk")
     if day is not None:
@@ -94,7 +110,9 @@ def progress(plan: Plan) -> dict[str, int]:
 
 def plan_totals(plan: Plan) -> dict[str, float]:
     totals = plan.routes.aggregate(metres=Sum("distance_m"), litres=Sum("load_litres"), kg=Sum("load_kg"))
-    return {k: float(v or 0) for k, v in totals.items()}
+    values = {k: float(v or 0) for k, v in totals.items()}
+    values["km"] = values["metres"] / 1000
+    return values
 
 
 def vehicles(*, active: bool | None = None) -> QuerySet[Vehicle]:

@@ -37,7 +37,7 @@ from cityos.waste.models import (
     StopKind,
     Vehicle,
 )
-from cityos.waste.planning import Policy, decide
+from cityos.waste.planning import Policy, decide, typical_visit_metres
 from cityos.waste.routing import Job, PlanResult, Site, TravelModel, Truck, solve_plan
 
 HISTORY_DAYS = 28
@@ -196,10 +196,10 @@ def next_shift_start(day: date) -> datetime:
     return shift_window(following)[0]
 
 
-def fit_bin(bin: Bin, now: datetime) -> tuple[forecast.FillModel, list[tuple[datetime, float]]]:
-    history = selectors.fill_history(bin, now - timedelta(days=HISTORY_DAYS), now + timedelta(seconds=1))
-    local = [(timezone.localtime(t), v) for t, v in history]
-    return forecast.fit(local), local
+def fill_histories(bins: list[Bin], now: datetime) -> dict[int, list[tuple[datetime, float]]]:
+    """The last ``HISTORY_DAYS`` of readings of every bin, in local time, in two queries."""
+    histories = selectors.fill_histories(bins, now - timedelta(days=HISTORY_DAYS), now + timedelta(seconds=1))
+    return {pk: [(timezone.localtime(t), v) for t, v in rows] for pk, rows in histories.items()}
 
 
 def refresh_forecasts(now: datetime | None = None) -> int:
@@ -207,8 +207,11 @@ def refresh_forecasts(now: datetime | None = None) -> int:
     moment = timezone.localtime(now or timezone.now())
     next_shift = timezone.localtime(next_shift_start(moment.date()))
     changed = []
-    for bin in Bin.objects.filter(is_active=True):
-        model, history = fit_bin(bin, moment)
+    bins = list(Bin.objects.filter(is_active=True))
+    histories = fill_histories(bins, moment)
+    for bin in bins:
+        history = histories[bin.pk]
+        model = forecast.fit(history)
         current = forecast.current_fill(model, history, moment)
         predicted = model.forecast(moment, current)
         if history:
@@ -239,10 +242,21 @@ def refresh_forecasts(now: datetime | None = None) -> int:
 # --- Plans ------------------------------------------------------------------------------------
 
 
-def policy() -> Policy:
-    return Policy(
-        must_risk=conf.must_risk(), optional_from=conf.optional_threshold(), prize_metres=conf.prize_per_percent()
+def policy(bins: list[Bin] | None = None) -> Policy:
+    """The configured decision rules; a visit's worth from ``bins`` when not configured."""
+    rules = Policy(
+        must_risk=conf.must_risk(), optional_from=conf.optional_threshold(), visit_metres=conf.visit_metres()
     )
+    if rules.visit_metres <= 0 and bins:
+        points = [(float(b.longitude or 0), float(b.latitude or 0)) for b in bins if b.has_location]
+        rules = replace(rules, visit_metres=typical_visit_metres(points, circuity=conf.circuity()))
+    return rules
+
+
+def next_shift_end(day: date) -> datetime:
+    """The end of the next shift after ``day``: the latest it could empty a bin."""
+    following = timezone.localtime(next_shift_start(day)).date()
+    return shift_window(following)[1]
 
 
 def _site(obj: Any, prefix: str) -> Site:
@@ -303,13 +317,15 @@ def build_plan(
     start, end = shift_window(day)
     moment = timezone.localtime(now or min(timezone.now(), start - timedelta(minutes=1)))
     middle = timezone.localtime(start + (end - start) / 2)
-    next_shift = timezone.localtime(next_shift_start(day))
-    shift_after = timezone.localtime(next_shift_start(next_shift.date()))
-    rules = policy()
+    next_shift = timezone.localtime(next_shift_end(day))
+    bins = list(Bin.objects.filter(is_active=True))
+    rules = policy(bins)
+    histories = fill_histories(bins, moment)
     jobs: list[Job] = []
     decisions: dict[int, tuple[float, bool]] = {}
-    for bin in Bin.objects.filter(is_active=True):
-        model, history = fit_bin(bin, moment)
+    for bin in bins:
+        history = histories[bin.pk]
+        model = forecast.fit(history)
         current = forecast.current_fill(model, history, moment)
         decision = decide(
             rules,
@@ -318,8 +334,6 @@ def build_plan(
             current=current,
             shift_middle=middle,
             next_shift=next_shift,
-            shift_after=shift_after,
-            next_round=_next_round(bin, day, start),
         )
         if not bin.has_location:
             # Still offered, so the planner names it in what it left out.
@@ -342,17 +356,6 @@ def build_plan(
         seconds=seconds or conf.solver_seconds(),
     )
     return _store(day, origin, result, vehicles, disposal, decisions, user=user, travel=travel.name)
-
-
-def _next_round(bin: Bin, day: date, start: datetime) -> datetime | None:
-    """When the bin's fixed round comes again, if it is on its round on ``day``."""
-    days = bin.round_days
-    if day.weekday() not in days:
-        return None
-    for ahead in range(1, 8):
-        if (day + timedelta(days=ahead)).weekday() in days:
-            return timezone.localtime(start + timedelta(days=ahead))
-    return None
 
 
 def _disposal_window(site: DisposalSite, day: date, origin: datetime) -> tuple[int, int] | None:
@@ -530,7 +533,7 @@ def report_breakdown(
     day = plan.date
     origin = _aware(day, time(0))
     disposal = _disposal()
-    rules = policy()
+    rules = policy(list(Bin.objects.filter(is_active=True)))
     jobs: list[Job] = []
     decisions: dict[int, tuple[float, bool]] = {}
     for stop in Stop.objects.filter(route__plan=plan, kind=StopKind.BIN, collected=False).select_related("bin"):
@@ -605,7 +608,10 @@ REQUIRED_IF_MISSED = 0  # required stops carry the solver's own must-collect pri
 
 
 def run_comparison(*, days: int = 30, seed: int = 1, seconds: float = 0.5) -> Comparison:
-    """Simulate ``days`` days of the city's bins under the fixed round and the plan; store it."""
+    """Simulate ``days`` days of the city's bins under the fixed round and the plan; store it.
+
+    The same simulation as ``bench/waste_compare.py``: the fixed round is each bin's stored
+    round weekdays (``simulate.round_days`` where a bin has none), the plan the production policy."""
     from cityos.waste import simulate
 
     bins = list(Bin.objects.filter(is_active=True, longitude__isnull=False, latitude__isnull=False))
@@ -624,13 +630,14 @@ def run_comparison(*, days: int = 30, seed: int = 1, seconds: float = 0.5) -> Co
         for i, b in enumerate(bins)
     ]
     # Each bin fills in the simulation as its own history says (where it has one).
-    now = timezone.localtime()
+    unfitted = [b for b in bins if b.fill_rate is None or b.forecast_at is None]
+    histories = fill_histories(unfitted, timezone.localtime()) if unfitted else {}
     weekly: list[float | None] = []
     for b in bins:
         if b.fill_rate is not None and b.forecast_at is not None:  # fitted by the hourly job
             weekly.append(b.fill_rate * 168)
             continue
-        model, _history = fit_bin(b, now)
+        model = forecast.fit(histories[b.pk])
         weekly.append(model.mean_rate * 168 if model.observations >= 24 else None)
     depot = vehicles[0].depot
     centre = (sum(s[1] for s in sites) / len(sites), sum(s[2] for s in sites) / len(sites))
@@ -649,9 +656,7 @@ def run_comparison(*, days: int = 30, seed: int = 1, seconds: float = 0.5) -> Co
         rounds=rounds or None,
     )
     travel: TravelModel = conf.travel_model()  # type: ignore[assignment]
-    results = simulate.run(
-        scenario, days, seed=seed, policy=policy(), seconds=seconds, travel=travel, policies=("fixed", "rounds")
-    )
+    results = simulate.run(scenario, days, seed=seed, policy=policy(bins), seconds=seconds, travel=travel)
     with transaction.atomic():
         return Comparison.objects.create(days=days, seed=seed, bins=len(bins), vehicles=len(vehicles), results=results)
 

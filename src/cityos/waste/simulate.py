@@ -4,10 +4,14 @@ Each bin fills at its own weekday-and-hour pattern times a random factor per day
 quiet days), read hourly by a noisy sensor. After a warm-up on the fixed schedule (so both
 policies start from the same bins and history), the same days are run twice:
 
-- ``fixed``: the city's weekly round, each bin on fixed weekdays, often enough that it would
-  reach 85% between collections at its mean rate, the rounds on a day routed by the same solver;
+- ``fixed``: the city's round, each bin on fixed weekdays (its area's day, and more days spread
+  over the week where it needs them), often enough that at its typical rate it is at most
+  ``FIXED_FILL`` % full when collected (:func:`round_days`); a day's rounds are routed by the same
+  solver;
 - ``planned``: every shift, forecasts from the sensor history, must/may/not decisions
   (``planning.decide``) and one prize-collecting solve.
+
+Bins' typical weekly fills are lognormal (:func:`draw_weekly_fill`) unless learnt from history.
 
 A bin is emptied at the time its route reaches it. An overflow is a bin-day on which it was full
 at some hour. Kilometres include the trips to the disposal site and home.
@@ -18,12 +22,12 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from cityos.waste import forecast
-from cityos.waste.planning import Policy, decide
+from cityos.waste.planning import Policy, decide, spread_days, typical_visit_metres
 from cityos.waste.routing import Job, Site, StraightLine, TravelModel, Truck, solve_plan
 
 _RAW_PROFILE = (
@@ -32,6 +36,11 @@ _RAW_PROFILE = (
 )  # fmt: skip
 REFIT_DAYS = 14  # the weekly pattern changes slowly; refitting daily costs time for nothing
 HOUR_PROFILE: tuple[float, ...] = tuple(h * 24 / sum(_RAW_PROFILE) for h in _RAW_PROFILE)
+# Bins' typical weekly fill (% of volume): lognormal, like measured bin fill rates.
+WEEKLY_MEDIAN = 80.0
+WEEKLY_SIGMA = 0.5
+WEEKLY_RANGE = (15.0, 250.0)
+FIXED_FILL = 85.0  # the fixed round keeps a bin at most this full at its typical rate
 
 
 @dataclass(frozen=True)
@@ -57,8 +66,11 @@ class Scenario:
     co2_kg_per_km: float = 1.2
     day_sigma: float = 0.3
     sensor_noise: float = 2.0
-    # The fixed round: every bin this many times a week; None sizes it per area instead.
-    fixed_per_week: int | None = 1
+    # The fixed round's sizing: at most this full (%) at a bin's typical rate (round_days).
+    fixed_fill: float = FIXED_FILL
+    # None: each bin's own frequency; a percentile (0.9): one frequency per area, sized for the
+    # area's bin at that percentile of typical fill (bins above it overflow more often).
+    fixed_by_area: float | None = None
     # Each bin's round weekdays where the city's rounds are known (else sectors are drawn).
     rounds: dict[int, tuple[int, ...]] | None = None
 
@@ -71,6 +83,8 @@ class Totals:
     overflows: int = 0
     co2_kg: float = 0.0
     missed_required: int = 0
+    disposal_trips: int = 0
+    routes: int = 0
     solver_seconds: float = 0.0
 
     @property
@@ -98,6 +112,14 @@ class _State:
     fitted_on: datetime | None = None
 
 
+def draw_weekly_fill(rng: random.Random) -> float:
+    """A bin's typical fill per week (% of its volume): lognormal, median ``WEEKLY_MEDIAN``,
+    spread ``WEEKLY_SIGMA`` (a quiet side street's bin fills a fifth of a busy corner's), kept
+    within ``WEEKLY_RANGE``: a bin that would fill faster gets a bigger container."""
+    drawn = rng.lognormvariate(math.log(WEEKLY_MEDIAN), WEEKLY_SIGMA)
+    return min(max(drawn, WEEKLY_RANGE[0]), WEEKLY_RANGE[1])
+
+
 def make_scenario(
     sites: Sequence[tuple[int, float, float, int, float]] | None = None,
     *,
@@ -109,12 +131,11 @@ def make_scenario(
     truck_litres: int = 40_000,
     truck_kg: int = 9_000,
     weekly_fill: Sequence[float | None] | None = None,
-    fixed_per_week: int | None = 1,
 ) -> Scenario:
     """A city: ``sites`` as (key, lon, lat, loose litres, kg per litre), else ``bins`` random ones.
 
     ``weekly_fill`` (% of the bin per week) is learnt from each bin's history where known; the
-    rest are drawn like the demo city's: most bins 45-95% a week, one in twelve 115-150%."""
+    rest are drawn by :func:`draw_weekly_fill`."""
     rng = random.Random(seed)
     if sites is None:
         sites = [
@@ -130,7 +151,7 @@ def make_scenario(
     made = []
     for index, (key, lon, lat, litres, density) in enumerate(sites):
         known = weekly_fill[index] if weekly_fill is not None and index < len(weekly_fill) else None
-        drawn = rng.uniform(115, 150) if rng.random() < 0.08 else rng.uniform(45, 95)
+        drawn = draw_weekly_fill(rng)
         weekly = known if known is not None and known > 0 else drawn
         weekday = [rng.uniform(0.8, 1.2) for _ in range(6)] + [1.3]  # more rubbish at the weekend
         mean = sum(weekday) / 7
@@ -139,37 +160,73 @@ def make_scenario(
     disposal = Site("disposal", centre[0] + 0.05, centre[1] + 0.02)
     fleet = tuple(Truck(k, depot, truck_litres, truck_kg, 6 * 3600, 14 * 3600, 1800) for k in range(trucks))
     begin = start or datetime(2026, 3, 2)
-    return Scenario(tuple(made), depot, disposal, fleet, begin, fixed_per_week=fixed_per_week)
+    return Scenario(tuple(made), depot, disposal, fleet, begin)
 
 
-def fixed_days(scenario: Scenario, *, percentile: float = 0.9) -> dict[int, tuple[int, ...]]:
-    """Each bin's weekdays on the fixed round. The round goes area by area (sectors around the
-    depot) and collects every bin of an area ``scenario.fixed_per_week`` times a week, or, when
-    that is None, as often as the area's ``percentile`` bin needs to be emptied before it is 85%
-    full at its mean rate."""
+def area_of(lon: float, lat: float, centre: tuple[float, float], areas: int) -> int:
+    """The old round's area of a point: ``areas`` equal sectors by direction from ``centre``."""
+    angle = math.atan2(lat - centre[1], lon - centre[0])
+    return int((angle + math.pi) / (2 * math.pi) * areas) % areas
+
+
+def longest_gap_hours(days: Sequence[int]) -> int:
+    """The longest wait (hours) between two collections on ``days`` of the week."""
+    ordered = sorted(set(days))
+    if not ordered:
+        return 10**6
+    gaps = [(b - a) % 7 or 7 for a, b in zip(ordered, [*ordered[1:], ordered[0]], strict=True)]
+    return max(gaps) * 24
+
+
+def round_days(
+    area_day: int, weekly_fill: float, shift_days: Sequence[int], *, target: float = FIXED_FILL
+) -> tuple[int, ...]:
+    """The city's fixed round for one bin (the baseline rule, ``docs/modules/waste.md``).
+
+    The bin is collected on its area's day and, if that is not often enough, on days spread
+    evenly over the week from it: the fewest collections a week (1, 2, 3 or every shift day) for
+    which the bin, filling at its typical rate, is at most ``target`` % full after the longest
+    wait between two of them. So a bin seldom overflows (only in a week much busier than usual)
+    and most are collected part-full, as under a real fixed schedule."""
+    days = sorted(set(shift_days)) or list(range(7))
+    for per_week in (1, 2, 3):
+        candidate = spread_days(area_day, days, per_week)
+        if weekly_fill / 168 * longest_gap_hours(candidate) <= target:
+            return candidate
+    return tuple(days)
+
+
+def fixed_days(scenario: Scenario) -> dict[int, tuple[int, ...]]:
+    """Each bin's weekdays on the fixed round: its stored round where the city's is known, else
+    :func:`round_days` on areas by direction from the bins' centre, one area a shift day, for the
+    bin's own typical fill (or, with ``scenario.fixed_by_area``, its area's percentile bin's)."""
     shift_days = sorted(scenario.shift_days)
-    if scenario.rounds is not None:
-        return {b.key: scenario.rounds.get(b.key) or (shift_days[b.key % len(shift_days)],) for b in scenario.bins}
-    sectors: dict[int, list[SimBin]] = {}
-    for b in scenario.bins:
-        angle = math.atan2(b.lat - scenario.depot.lat, b.lon - scenario.depot.lon)
-        sectors.setdefault(int((angle + math.pi) / (2 * math.pi) * len(shift_days)) % len(shift_days), []).append(b)
-    days: dict[int, tuple[int, ...]] = {}
-    for offset, members in sectors.items():
-        rates = sorted(b.rate for b in members)
-        rate = rates[min(len(rates) - 1, int(percentile * len(rates)))]
-        per_week = scenario.fixed_per_week or min(len(shift_days), max(1, math.ceil(rate * 168 / 85)))
-        chosen = tuple(
-            sorted(
-                {
-                    shift_days[(offset + round(i * len(shift_days) / per_week)) % len(shift_days)]
-                    for i in range(per_week)
-                }
-            )
-        )
-        for b in members:
-            days[b.key] = chosen
-    return days
+    known = scenario.rounds or {}
+    area = areas(scenario)
+    weekly = {b.key: b.rate * 168 for b in scenario.bins}
+    if scenario.fixed_by_area is not None:
+        members: dict[int, list[float]] = {}
+        for b in scenario.bins:
+            members.setdefault(area[b.key], []).append(weekly[b.key])
+        sized = {}
+        for day, fills in members.items():
+            fills.sort()
+            sized[day] = fills[min(len(fills) - 1, int(scenario.fixed_by_area * len(fills)))]
+        weekly = {b.key: sized[area[b.key]] for b in scenario.bins}
+    return {
+        b.key: known.get(b.key) or round_days(area[b.key], weekly[b.key], shift_days, target=scenario.fixed_fill)
+        for b in scenario.bins
+    }
+
+
+def areas(scenario: Scenario) -> dict[int, int]:
+    """Each bin's area day: sectors by direction from the bins' centre, one a shift day."""
+    shift_days = sorted(scenario.shift_days)
+    centre = (
+        sum(b.lon for b in scenario.bins) / max(1, len(scenario.bins)),
+        sum(b.lat for b in scenario.bins) / max(1, len(scenario.bins)),
+    )
+    return {b.key: shift_days[area_of(b.lon, b.lat, centre, len(shift_days))] for b in scenario.bins}
 
 
 def run(
@@ -181,15 +238,21 @@ def run(
     seconds: float = 1.0,
     warmup_days: int = 14,
     travel: TravelModel | None = None,
-    policies: Sequence[str] = ("fixed", "planned", "rounds"),
+    policies: Sequence[str] = ("fixed", "planned"),
 ) -> dict[str, Any]:
     """Simulate ``days`` days under each policy; totals and one row per day for each.
 
-    ``fixed`` is the weekly round; ``planned`` plans every shift freely; ``rounds`` keeps the
-    round's areas and days but skips bins that can wait and adds those that cannot."""
+    ``fixed`` is the city's round (:func:`fixed_days`); ``planned`` is the daily plan as it runs
+    in production (``services.build_plan``: forecasts, ``planning.decide``, one solve for the
+    fleet); ``rounds`` keeps the round's days but skips bins that can wait and adds those that
+    cannot. ``policy.visit_metres`` 0 is set from the bins (``typical_visit_metres``), as the
+    daily plan does. The results also carry the policy they ran."""
     policy = policy or Policy()
     model: TravelModel = travel or StraightLine()
+    if policy.visit_metres <= 0:
+        policy = replace(policy, visit_metres=typical_visit_metres([(b.lon, b.lat) for b in scenario.bins]))
     schedule = fixed_days(scenario)
+    schedules: dict[str, dict[int, tuple[int, ...]]] = {"fixed": schedule, "rounds": schedule, "planned": {}}
     # The same random day factors for both policies: they face identical weeks.
     rng = random.Random(seed)
     total_days = warmup_days + days
@@ -225,7 +288,7 @@ def run(
                 scenario.start + timedelta(days=day),
                 factors[warmup_days + day],
                 noise_table,
-                schedule,
+                schedules[name],
                 None if name == "fixed" else name,
                 policy,
                 seconds,
@@ -238,7 +301,12 @@ def run(
     for name in policies:
         if name != "fixed":
             results[f"{name}_km_saving"] = round(1 - results[name]["km"] / fixed_km, 4) if fixed_km else 0.0
-    results["km_saving"] = results.get("rounds_km_saving", results.get("planned_km_saving", 0.0))
+    results["km_saving"] = results.get("planned_km_saving", results.get("rounds_km_saving", 0.0))
+    results["overflows_change"] = (
+        results["planned"]["overflows"] - results["fixed"]["overflows"] if "planned" in results else 0
+    )
+    results["policy"] = asdict(policy)
+    results["fixed_fill"] = scenario.fixed_fill
     return results
 
 
@@ -264,6 +332,8 @@ def _day(
             totals.solver_seconds += plan.seconds
             totals.km += plan.distance_m / 1000
             totals.missed_required += sum(1 for o in plan.omitted if o.required)
+            totals.disposal_trips += sum(r.trips for r in plan.routes)
+            totals.routes += len(plan.routes)
             for route in plan.routes:
                 for visit in route.visits:
                     if visit.kind == "bin" and isinstance(visit.key, int):
@@ -287,7 +357,17 @@ def _day(
             state.readings[i].append((when + timedelta(hours=1), reading))
     totals.overflows = len(overflowed)
     totals.co2_kg = totals.km * scenario.co2_kg_per_km
-    for key in ("km", "collections", "fill_sum", "overflows", "co2_kg", "missed_required", "solver_seconds"):
+    for key in (
+        "km",
+        "collections",
+        "fill_sum",
+        "overflows",
+        "co2_kg",
+        "missed_required",
+        "disposal_trips",
+        "routes",
+        "solver_seconds",
+    ):
         setattr(state.totals, key, getattr(state.totals, key) + getattr(totals, key))
     row = totals.as_dict()
     row["date"] = midnight.date().isoformat()  # type: ignore[assignment]
@@ -309,12 +389,13 @@ def _next_round(midnight: datetime, weekdays: Sequence[int], start_s: int) -> da
     return None
 
 
-def _next_shift(scenario: Scenario, midnight: datetime) -> datetime:
-    start = min(t.start_s for t in scenario.trucks)
+def _next_shift_end(scenario: Scenario, midnight: datetime) -> datetime:
+    """The end of the next shift after the day of ``midnight``: the latest it could empty a bin."""
+    end = max(t.end_s for t in scenario.trucks)
     day = midnight + timedelta(days=1)
     while day.weekday() not in scenario.shift_days:
         day += timedelta(days=1)
-    return day + timedelta(seconds=start)
+    return day + timedelta(seconds=end)
 
 
 def _jobs(
@@ -329,8 +410,7 @@ def _jobs(
     end = max(t.end_s for t in scenario.trucks)
     now = midnight + timedelta(seconds=start) - timedelta(hours=1)
     middle = midnight + timedelta(seconds=(start + end) // 2)
-    next_shift = _next_shift(scenario, midnight)
-    shift_after = _next_shift(scenario, next_shift.replace(hour=0, minute=0, second=0))
+    next_shift = _next_shift_end(scenario, midnight)
     jobs = []
     if mode is not None and (state.fitted_on is None or (midnight - state.fitted_on).days >= REFIT_DAYS):
         # Two-hourly readings are plenty for a weekly pattern and halve the fitting time.
@@ -345,7 +425,7 @@ def _jobs(
             readings = [r for r in state.readings[i][-48:] if r[0] <= now]
             model = state.models[i]
             current = forecast.current_fill(model, readings, now)
-            rounds = schedule[b.key] if mode == "rounds" else ()
+            rounds = schedule.get(b.key, ())
             decision = decide(
                 policy,
                 model,
@@ -353,7 +433,6 @@ def _jobs(
                 current=current,
                 shift_middle=middle,
                 next_shift=next_shift,
-                shift_after=shift_after,
                 next_round=_next_round(midnight, rounds, start),
             )
             if not decision.offered:

@@ -332,8 +332,8 @@ def results(request: HttpRequest) -> HttpResponse:
     if comparison:
         data = comparison.results
         for key, label in (
-            ("fixed", _("Fixed weekly round")),
-            ("rounds", _("Sensor-driven plan")),
+            ("fixed", _("Fixed round")),
+            ("planned", _("Sensor-driven plan")),
         ):
             if key in data:
                 rows.append({"label": label, **data[key]})
@@ -348,6 +348,9 @@ def results(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "chart": chart,
             "actual": actual,
-            "saving": comparison.results.get("km_saving") if comparison else None,
+            # Kilometres of the plan against the fixed round, in per cent (negative: fewer).
+            "change": round(-comparison.results["km_saving"] * 100, 1)
+            if comparison and "km_saving" in comparison.results
+            else None,
         },
     )

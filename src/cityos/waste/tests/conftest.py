@@ -5,6 +5,9 @@ from collections.abc import Iterator
 import pytest
 from django.test import override_settings
 
+# The browser fixtures live with the front doors' tests; the waste pages reuse them.
+from cityos.core.web.tests.conftest import _chromium, page, sign_in_browser  # noqa: F401
+
 
 @pytest.fixture(autouse=True)
 def _quick_solver() -> Iterator[None]:

@@ -120,7 +120,8 @@ def test_results_page_runs_and_shows_a_simulation(staff_client, plan):
     response = operator.post(reverse("waste:results"), {"days": 7, "seed": 3})
     assert response.status_code == 302
     html = operator.get(reverse("waste:results")).content.decode()
-    assert "Fixed weekly round" in html and "<svg" in html and "Kilometre saving" in html
+    assert "Fixed round" in html and "Sensor-driven plan" in html and "<svg" in html
+    assert "Kilometres against the fixed round" in html and "at most 85% full" in html
 
 
 def test_fleet_pages(staff_client, plan):

@@ -11,7 +11,7 @@ from django.utils import timezone
 from cityos.core.accounts.models import Role
 from cityos.core.accounts.tests.factories import StaffFactory
 from cityos.sensing import services as sensing
-from cityos.waste import services
+from cityos.waste import forecast, services
 from cityos.waste.models import Bin, Omission, PlanStatus, RouteStatus, Stop, StopKind
 from cityos.waste.tests.factories import BinFactory, fleet, history
 
@@ -196,6 +196,41 @@ def test_bins_are_linked_to_the_sensing_modules_waste_bin_things_and_read_throug
     assert report.created == 1 and report.skipped == []
     b = Bin.objects.get(thing_id=thing.pk)
     assert (b.ref, b.volume_litres, b.datastream_id) == ("BIN-0001", 660, stream.pk)
-    model, readings = services.fit_bin(b, now)
+    readings = services.fill_histories([b], now)[b.pk]
+    model = forecast.fit(readings)
     assert len(readings) == 49 and model.mean_rate == pytest.approx(1.0, rel=0.05)
     assert services.sync_from_sensing().updated == 1
+
+
+def test_fill_histories_read_every_stored_history_in_one_query(django_assert_num_queries):
+    from cityos.waste import selectors
+
+    end = timezone.now().replace(minute=0, second=0, microsecond=0)
+    bins = [BinFactory() for _ in range(3)]
+    for b in bins[:2]:
+        history(b, end, 1, lambda t: 1.0)
+    start = end - timedelta(days=2)
+    with django_assert_num_queries(1):
+        histories = selectors.fill_histories(bins, start, end + timedelta(seconds=1))
+    assert [histories[b.pk] for b in bins] == [
+        selectors.fill_history(b, start, end + timedelta(seconds=1)) for b in bins
+    ]
+    assert histories[bins[0].pk] and histories[bins[2].pk] == []
+
+
+def test_planning_reads_the_fill_histories_in_the_same_queries_however_many_bins():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    fleet()
+    day = timezone.localdate()
+    end = timezone.make_aware(datetime.combine(day, time(5)))
+
+    def history_queries(bins: int) -> int:
+        for _ in range(bins):
+            history(BinFactory(), end, 2, lambda t: 0.5)
+        with CaptureQueriesContext(connection) as captured:
+            services.build_plan(day, seconds=0.1, now=end)
+        return sum("waste_fillreading" in q["sql"] and "SELECT" in q["sql"] for q in captured.captured_queries)
+
+    assert history_queries(2) == history_queries(4) == 1

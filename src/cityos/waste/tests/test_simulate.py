@@ -1,29 +1,75 @@
-"""The policy simulation: deterministic from its seed, and the plan beats the fixed round."""
+"""The policy simulation: a city whose bins fill at widely different rates, its fixed round
+sized the way a city sizes it, and the production plan run on the same simulated weeks."""
 
 from __future__ import annotations
+
+import dataclasses
+import math
+import random
+import statistics
+
+import pytest
 
 from cityos.waste import simulate
 
 
-def test_the_same_seed_gives_the_same_weeks_and_the_fixed_round_is_weekly():
+def test_bins_fill_at_lognormal_rates_within_a_containers_range():
+    rng = random.Random(3)
+    weekly = [simulate.draw_weekly_fill(rng) for _ in range(4000)]
+    assert statistics.median(weekly) == pytest.approx(simulate.WEEKLY_MEDIAN, rel=0.05)
+    assert min(weekly) >= simulate.WEEKLY_RANGE[0] and max(weekly) <= simulate.WEEKLY_RANGE[1]
+    logs = [math.log(w) for w in weekly if simulate.WEEKLY_RANGE[0] < w < simulate.WEEKLY_RANGE[1]]
+    assert 0.4 < statistics.stdev(logs) < 0.55  # a busy corner's bin fills several times a quiet one's
+
+
+def test_the_fixed_round_takes_each_bin_as_often_as_keeps_it_below_the_target_at_its_usual_rate():
+    week = list(range(6))  # Monday to Saturday
+    assert simulate.round_days(2, 60, week) == (2,)  # 60% in a week: once, on its area's day
+    assert simulate.round_days(2, 120, week) == (2, 5)  # twice, spread: Wed and Sat
+    assert simulate.longest_gap_hours((2, 5)) == 96
+    assert simulate.round_days(2, 190, week) == (0, 2, 4)  # 190 x 72/168 = 81%: three times
+    assert simulate.round_days(2, 200, week) == tuple(week)  # 86%: every shift day
+    assert simulate.round_days(2, 200, week, target=90) == (0, 2, 4)
+    assert simulate.round_days(2, 240, week) == tuple(week)
+    assert simulate.longest_gap_hours(tuple(week)) == 48  # Saturday to Monday
+
+
+def test_the_scenario_uses_the_citys_stored_rounds_where_it_has_them():
+    scenario = simulate.make_scenario(bins=30, trucks=1, seed=4)
+    ruled = simulate.fixed_days(scenario)
+    assert all(0 < len(days) <= 6 for days in ruled.values())
+    stored = simulate.Scenario(
+        scenario.bins, scenario.depot, scenario.disposal, scenario.trucks, scenario.start, rounds={0: (3,)}
+    )
+    assert simulate.fixed_days(stored)[0] == (3,) and simulate.fixed_days(stored)[1] == ruled[1]
+
+
+def test_the_same_seed_gives_the_same_weeks():
     scenario = simulate.make_scenario(bins=40, trucks=1, seed=4)
-    assert all(len(days) == 1 for days in simulate.fixed_days(scenario).values())
-    a = simulate.run(scenario, 7, seed=9, seconds=0.05, warmup_days=7)
-    b = simulate.run(scenario, 7, seed=9, seconds=0.05, warmup_days=7)
+    a = simulate.run(scenario, 7, seed=9, seconds=0.05, warmup_days=7, policies=("fixed",))
+    b = simulate.run(scenario, 7, seed=9, seconds=0.05, warmup_days=7, policies=("fixed",))
     assert a["fixed"] == {**b["fixed"], "solver_seconds": a["fixed"]["solver_seconds"]}
     assert a["fixed"]["collections"] > 0 and len(a["fixed_daily"]) == 7
+    assert a["fixed"]["disposal_trips"] >= 1 and a["fixed"]["routes"] >= 1
 
 
-def test_the_fixed_round_sized_by_area_collects_more_often():
-    scenario = simulate.make_scenario(bins=40, trucks=1, seed=4, fixed_per_week=None)
-    assert max(len(d) for d in simulate.fixed_days(scenario).values()) >= 1
-    weekly = simulate.make_scenario(bins=40, trucks=1, seed=4)
-    assert sum(map(len, simulate.fixed_days(scenario).values())) >= sum(map(len, simulate.fixed_days(weekly).values()))
+def test_sensor_plans_collect_fuller_bins_less_often_with_no_more_overflows():
+    scenario = simulate.make_scenario(bins=80, trucks=2, seed=3)
+    result = simulate.run(scenario, 14, seed=3, seconds=0.1, warmup_days=7)
+    fixed, planned = result["fixed"], result["planned"]
+    assert planned["overflows"] <= fixed["overflows"]
+    assert planned["collections"] < fixed["collections"] and planned["mean_fill"] > fixed["mean_fill"]
+    assert result["km_saving"] == result["planned_km_saving"] == round(1 - planned["km"] / fixed["km"], 4)
+    assert result["policy"]["visit_metres"] > 0 and result["fixed_fill"] == simulate.FIXED_FILL
 
 
-def test_sensor_plans_overflow_less_than_the_weekly_round():
-    scenario = simulate.make_scenario(bins=60, trucks=2, seed=2)
-    result = simulate.run(scenario, 14, seed=2, seconds=0.05, warmup_days=7)
-    assert result["rounds"]["overflows"] <= result["fixed"]["overflows"]
-    assert result["rounds"]["mean_fill"] > 0 and result["rounds"]["km"] > 0
-    assert "km_saving" in result
+def test_a_round_sized_per_area_collects_each_area_as_its_percentile_bin_needs():
+    scenario = simulate.make_scenario(bins=120, trucks=1, seed=4)
+    per_bin = simulate.fixed_days(scenario)
+    per_area = simulate.fixed_days(dataclasses.replace(scenario, fixed_by_area=0.9))
+    area = simulate.areas(scenario)
+    for day in set(area.values()):
+        keys = [k for k, d in area.items() if d == day]
+        assert len({per_area[k] for k in keys}) == 1  # one frequency for the whole area
+        assert sum(len(per_bin[k]) > len(per_area[k]) for k in keys) <= len(keys) * 0.1 + 1
+    assert sum(map(len, per_area.values())) > sum(map(len, per_bin.values()))
