@@ -6,6 +6,7 @@ database, so the same seed always gives the same city (and tests can inspect it 
 
 from __future__ import annotations
 
+import math
 import random
 import re
 from dataclasses import dataclass, field
@@ -292,17 +293,23 @@ def plan_city(rng: random.Random, areas: list[Area], now: datetime, *, scale: fl
             )
         )
 
-    # Waste bins: household and shop bins, collected weekly; some overflow before their round.
+    # Waste bins: household and shop bins that fill at rates as different as real ones
+    # (lognormal), emptied by the city's old fixed round: as often a week as keeps each bin at
+    # most 85% full at its typical rate; a busy week still overflows some, and one never keeps up.
     for number in range(1, count(COUNTS["waste-bin"], 10) + 1):
         area = places.area()
         lon, lat = places.point(area)
         commercial = rng.random() < 0.25
-        overflowing = number == 2 or rng.random() < 0.08
         battery, installed = _battery(rng, now, level_now=8.0 if number == 7 else None)
+        weekly = min(BIN_WEEKLY_FILL[1], max(BIN_WEEKLY_FILL[0], rng.lognormvariate(math.log(BIN_WEEKLY_FILL[2]), 0.5)))
+        area_day = rng.randrange(5) if commercial else rng.randrange(6)
+        days = [area_day] if number == 2 else round_weekdays(area_day, weekly)
+        if number == 2:
+            weekly = 135.0  # collected once a week: overflows days before its round
         params = {
             "pattern": "commercial" if commercial else "residential",
-            "weekly_fill": round(rng.uniform(115, 150) if overflowing else rng.uniform(45, 95), 1),
-            "collection_weekday": rng.randrange(5) if commercial else rng.randrange(6),
+            "weekly_fill": round(weekly, 1),
+            "collection_weekdays": days,
             "collection_hour": round(rng.uniform(6.0, 10.0), 2),
             "residue": round(rng.uniform(1.0, 5.0), 1),
             **battery,
@@ -356,3 +363,20 @@ def plan_city(rng: random.Random, areas: list[Area], now: datetime, *, scale: fl
             )
         )
     return plan
+
+
+# Bins' typical fill per week (% of the bin): lowest, highest, median of a lognormal (sigma 0.5).
+BIN_WEEKLY_FILL = (15.0, 250.0, 80.0)
+ROUND_DAYS = (0, 1, 2, 3, 4, 5)  # Monday to Saturday
+
+
+def round_weekdays(area_day: int, weekly_fill: float, *, most_full: float = 85.0) -> list[int]:
+    """A bin's days on the old fixed round: its area's day and, where once a week is not enough,
+    days spread over the week from it; the fewest (1, 2, 3 or 6 a week) after whose longest gap
+    the bin is at most ``most_full`` % full at its typical rate (the waste module's baseline)."""
+    for per_week in (1, 2, 3):
+        days = sorted({ROUND_DAYS[(area_day + round(i * 6 / per_week)) % 6] for i in range(per_week)})
+        gaps = [((days[(i + 1) % len(days)] - day) % 7 or 7) * 24 for i, day in enumerate(days)]
+        if weekly_fill * max(gaps) / 168 <= most_full:
+            return days
+    return list(ROUND_DAYS)

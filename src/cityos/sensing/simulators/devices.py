@@ -370,15 +370,27 @@ def _filled(pattern: str, week_hours: float) -> float:
 
 
 def last_collection(profile: Profile, ts: float) -> float:
-    """Local week-hours of the most recent weekly collection at or before ``ts``."""
+    """Local week-hours of the most recent collection at or before ``ts``."""
     return _last_collection(profile, _week_hours(ts))
+
+
+def collection_weekdays(params: Mapping[str, Any]) -> list[int]:
+    """The weekdays (0 = Monday) the bin is emptied on: ``collection_weekdays``, or the single
+    ``collection_weekday`` of profiles made before bins could be emptied more than once a week."""
+    days = params.get("collection_weekdays")
+    if isinstance(days, list) and days:
+        return sorted({int(day) % 7 for day in days})
+    return [int(params.get("collection_weekday", 0)) % 7]
 
 
 def _last_collection(profile: Profile, now: float) -> float:
     p = profile.params
-    slot = int(p.get("collection_weekday", 0)) * 24 + float(p.get("collection_hour", 7.0))
-    weeks = math.floor((now - slot) / 168)
-    return weeks * 168 + slot
+    hour = float(p.get("collection_hour", 7.0))
+    latest = -math.inf
+    for day in collection_weekdays(p):
+        slot = day * 24 + hour
+        latest = max(latest, math.floor((now - slot) / 168) * 168 + slot)
+    return latest
 
 
 def bin_fill(profile: Profile, ts: float) -> float:

@@ -252,6 +252,23 @@ def test_bins_fill_through_the_week_and_are_emptied_on_collection_day() -> None:
     assert week[-1][1] > week[0][1] + 50
 
 
+def test_a_bin_on_a_twice_weekly_round_is_emptied_on_both_days() -> None:
+    profile = Profile("waste-bin", 41, {**BIN.params, "weekly_fill": 150.0, "collection_weekdays": [2, 5]})
+    assert devices.bin_fill(profile, ts(WED, 6.5)) > 60 and devices.bin_fill(profile, ts(WED, 8)) < 10
+    assert devices.bin_fill(profile, ts(SAT, 6.5)) > 50 and devices.bin_fill(profile, ts(SAT, 8)) < 10
+
+
+def test_the_old_round_collects_a_bin_as_often_as_keeps_it_below_85_percent() -> None:
+    assert city.round_weekdays(2, 60.0) == [2]  # 60% a week: once is enough
+    assert city.round_weekdays(2, 120.0) == [2, 5]  # every 3-4 days
+    assert city.round_weekdays(4, 190.0) == [0, 2, 4]  # every 2-3 days
+    assert city.round_weekdays(0, 250.0) == [0, 1, 2, 3, 4, 5]
+    for weekly in (20.0, 80.0, 140.0, 190.0):
+        days = city.round_weekdays(1, weekly)
+        gaps = [((days[(i + 1) % len(days)] - d) % 7 or 7) * 24 for i, d in enumerate(days)]
+        assert weekly * max(gaps) / 168 <= 85
+
+
 def test_bins_fill_faster_in_the_evening_than_at_night() -> None:
     evening = devices.bin_fill(BIN, ts(SAT, 21)) - devices.bin_fill(BIN, ts(SAT, 17))
     night = devices.bin_fill(BIN, ts(SAT, 4)) - devices.bin_fill(BIN, ts(SAT, 0))
