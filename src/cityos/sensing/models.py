@@ -219,11 +219,17 @@ class IngestReceipt(models.Model):
     the observations; a job prunes fingerprints older than the redelivery horizon.
     """
 
-    key = models.BigIntegerField(primary_key=True)
+    # The minute of the message's own time (its first observation's phenomenonTime; 0 without
+    # one) ahead of the 64-bit digest: a redelivered message gives the same pair, and new
+    # receipts land at the end of the primary-key index instead of on random pages of it
+    # (three to four times cheaper per message once the index outgrows memory).
+    pk = models.CompositePrimaryKey("minute", "key")
+    minute = models.IntegerField()
+    key = models.BigIntegerField()
     received_at = models.DateTimeField(db_index=True)
 
     def __str__(self) -> str:
-        return f"{self.key:x}"
+        return f"{self.minute}:{self.key:x}"
 
 
 class DeadLetter(models.Model):

@@ -21,7 +21,7 @@ from amqtt.broker import Broker
 from amqtt.contexts import Action
 from amqtt.plugins.base import BaseAuthPlugin, BaseTopicPlugin
 from amqtt.session import Session
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 
 from cityos.sensing import conf as sensing_conf
 from cityos.sensing.ingest import client as mqtt_client
@@ -68,6 +68,14 @@ def principal_for(username: str | None, password: str | None) -> Principal | Non
         close_old_connections()
 
 
+def _principal_in_pool(username: str | None, password: str | None) -> Principal | None:
+    """principal_for on a pool thread, which then holds no database connection while idle."""
+    try:
+        return principal_for(username, password)
+    finally:
+        connections.close_all()
+
+
 def may_publish(principal: Principal, topic: str) -> bool:
     """Whether ``principal`` may publish on ``topic`` (observations only, for tokens)."""
     if principal.platform:
@@ -91,7 +99,7 @@ class CityAuthPlugin(BaseAuthPlugin):
         pass
 
     async def authenticate(self, *, session: Session) -> bool | None:
-        principal = await asyncio.to_thread(principal_for, session.username, session.password)
+        principal = await asyncio.to_thread(_principal_in_pool, session.username, session.password)
         session.cityos_principal = principal  # type: ignore[attr-defined]
         return principal is not None
 

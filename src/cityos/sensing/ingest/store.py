@@ -231,28 +231,41 @@ def _decode_data_array(body: Any, message: Message, out: Decoded) -> None:
 
 
 # --- receipts ------------------------------------------------------------------------------
-def claim(keys: Sequence[int], now: datetime) -> set[int]:
-    """Inserts the fingerprints not yet seen; returns those this transaction claimed."""
+def receipt_minute(decoded: Decoded) -> int:
+    """The minute (since 1970) of the message's own time, which leads its receipt's key: the
+    first observation's phenomenonTime, else 0. The same message always gives the same minute."""
+    for observation in decoded.observations[:1]:
+        if observation.phenomenon_time is not None:
+            minute = int(observation.phenomenon_time[0].timestamp() // 60)
+            return max(-(2**31), min(2**31 - 1, minute))
+    return 0
+
+
+def claim(keys: Sequence[tuple[int, int]], now: datetime) -> set[int]:
+    """Inserts the (minute, digest) receipts not yet there; returns the digests this transaction
+    claimed. Digests are unique within a batch (store_batch merges repeats first)."""
     if not keys:
         return set()
     table = IngestReceipt._meta.db_table
     connection = connections[IngestReceipt.objects.db]
+    ordered = sorted(keys)  # neighbours in the index, and one lock order for concurrent workers
     claimed: set[int] = set()
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
-                f"INSERT INTO {table} (key, received_at) SELECT k, %s FROM unnest(%s::bigint[]) AS k "  # noqa: S608
+                f"INSERT INTO {table} (minute, key, received_at) "  # noqa: S608
+                "SELECT m, k, %s FROM unnest(%s::integer[], %s::bigint[]) AS r(m, k) "
                 "ON CONFLICT DO NOTHING RETURNING key",
-                [now, list(keys)],
+                [now, [minute for minute, _ in ordered], [key for _, key in ordered]],
             )
             return {key for (key,) in cursor.fetchall()}
         stamp = connection.ops.adapt_datetimefield_value(now)
-        for start in range(0, len(keys), 4000):
-            chunk = keys[start : start + 4000]
+        for start in range(0, len(ordered), 3000):
+            chunk = ordered[start : start + 3000]
             cursor.execute(
-                f"INSERT INTO {table} (key, received_at) VALUES {', '.join(['(%s, %s)'] * len(chunk))} "  # noqa: S608
-                "ON CONFLICT DO NOTHING RETURNING key",
-                [value for key in chunk for value in (key, stamp)],
+                f"INSERT INTO {table} (minute, key, received_at) VALUES "  # noqa: S608
+                f"{', '.join(['(%s, %s, %s)'] * len(chunk))} ON CONFLICT DO NOTHING RETURNING key",
+                [value for minute, key in chunk for value in (minute, key, stamp)],
             )
             claimed.update(key for (key,) in cursor.fetchall())
     return claimed
@@ -342,7 +355,7 @@ def store_batch(messages: Sequence[Message]) -> BatchOutcome:
             keyed[key] = message
     decoded = {key: decode(message) for key, message in keyed.items()}
     with transaction.atomic():
-        claimed = claim(list(keyed), now)
+        claimed = claim([(receipt_minute(decoded[key]), key) for key in keyed], now)
         outcome.duplicates += len(keyed) - len(claimed)
         pending = Pending()
         rejected: list[tuple[str, bytes, str]] = []

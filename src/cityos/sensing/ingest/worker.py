@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import paho.mqtt.client as mqtt
-from django.db import DatabaseError, close_old_connections
+from django.db import DatabaseError, close_old_connections, connections
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
@@ -264,7 +264,7 @@ class IngestWorker:
         finally:
             self._client.disconnect()
             self._client.loop_stop()
-            close_old_connections()
+            connections.close_all()  # this thread's: a worker run in a thread leaves none open
 
     def _take(self) -> list[tuple[str, bytes, int, int]]:
         """Up to batch_size messages, and no more than BATCH_BYTES of payload (gateway batches)."""

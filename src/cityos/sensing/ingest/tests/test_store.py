@@ -33,7 +33,23 @@ def test_a_message_is_stored_once_and_its_redelivery_is_not(temperature: Datastr
     again = store_batch([first, first])
     assert again.stored == 0 and again.duplicates == 2
     assert Observation.objects.filter(datastream=temperature).count() == 1
-    assert IngestReceipt.objects.filter(key=first.key).exists()
+    assert IngestReceipt.objects.filter(key=first.key, minute=29_539_200).exists()  # 2026-03-01 08:00 UTC
+
+
+def test_the_same_digest_in_another_minute_is_another_message(temperature: Datastream) -> None:
+    """Receipts are keyed by the message's own minute and its digest: a digest seen under
+    another minute (a 64-bit collision across time) does not make a new message a duplicate."""
+    body = message(temperature, {"result": 21.5, "phenomenonTime": "2026-03-01T08:00:00Z"})
+    IngestReceipt.objects.create(minute=12345, key=body.key, received_at=timezone.now())
+    assert store_batch([body]).stored == 1
+    assert store_batch([body]).duplicates == 1
+
+
+def test_a_message_without_a_time_is_still_stored_once(temperature: Datastream) -> None:
+    body = message(temperature, {"result": 3.0})
+    assert store_batch([body]).stored == 1
+    assert store_batch([body]).duplicates == 1
+    assert IngestReceipt.objects.filter(minute=0, key=body.key).exists()
 
 
 def test_a_duplicate_inside_one_batch_is_stored_once(temperature: Datastream) -> None:
