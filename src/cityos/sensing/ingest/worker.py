@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import ssl
 import struct
 import threading
 import time
@@ -49,6 +50,7 @@ class BufferedClient(mqtt.Client):
     _rbuf: bytes = b""
     _rpos: int = 0
     _rsock: Any = None
+    _recv_buffer: bytearray | None = None
     # Called with (topic, payload, mid, qos) for each QoS 0/1 PUBLISH instead of on_message.
     fast_message: Any = None
     # Messages received and not yet stored, and how many of them make the reader wait.
@@ -92,13 +94,32 @@ class BufferedClient(mqtt.Client):
         if self._rsock is not self._sock:  # a new connection: what was buffered is stale
             self._rsock, self._rbuf, self._rpos = self._sock, b"", 0
         if self._rpos >= len(self._rbuf):
-            data = super()._sock_recv(READ_CHUNK)
+            data = self._read_chunk()
             if not data:
                 return data
             self._rbuf, self._rpos = data, 0
         start = self._rpos
         self._rpos = end = min(len(self._rbuf), start + bufsize)
         return self._rbuf[start:end]
+
+    def _read_chunk(self) -> bytes:
+        """What the socket has, up to READ_CHUNK bytes, read into one buffer kept for the
+        client's life. ``recv(READ_CHUNK)`` makes a 256 KiB object per read and shrinks it to
+        what arrived, which fragmented the C heap: the worker's memory crept by about 0.35 MiB
+        a minute at 2,000 messages a second."""
+        recv_into = getattr(self._sock, "recv_into", None)
+        if recv_into is None:  # no socket, or a websocket wrapper: paho's own read
+            return super()._sock_recv(READ_CHUNK)
+        if self._recv_buffer is None:
+            self._recv_buffer = bytearray(READ_CHUNK)
+        try:
+            count = recv_into(self._recv_buffer)
+        except ssl.SSLWantReadError as error:
+            raise BlockingIOError from error
+        except ssl.SSLWantWriteError as error:
+            self._call_socket_register_write()
+            raise BlockingIOError from error
+        return memoryview(self._recv_buffer)[:count].tobytes()
 
     def loop_read(self, max_packets: int = 1) -> mqtt.MQTTErrorCode:
         """Handles every packet already read (paho's own handles one per select())."""
