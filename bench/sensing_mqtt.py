@@ -308,8 +308,12 @@ def run_batches(datastreams: list[int], total: int, per_message: int, workers: i
         pool.stop()
 
 
+LATENCY_PUBLISHERS = 4  # each mosquitto_pub keeps 20 QoS 1 messages in flight: two queued lines in their pipes
+
+
 def run_latency(datastreams: list[int], rate: int, seconds: float) -> None:
-    """Paced publishing; each row's latency is when it became visible minus its phenomenonTime."""
+    """Paced publishing; each row's latency is when it became visible minus its phenomenonTime
+    (stamped when the line is handed to a publisher, so the publishers' own queue counts too)."""
     from django.db import connection
 
     pool = Workers(1)
@@ -323,7 +327,7 @@ def run_latency(datastreams: list[int], rate: int, seconds: float) -> None:
                 stdin=subprocess.PIPE,
                 text=True,
             )
-            for _ in range(2)
+            for _ in range(LATENCY_PUBLISHERS)
         ]
         total = int(rate * seconds)
         stop = threading.Event()
@@ -335,7 +339,7 @@ def run_latency(datastreams: list[int], rate: int, seconds: float) -> None:
                 if due > sent:
                     now = stamp(datetime.now(UTC))
                     for i in range(sent, due):
-                        pipe = procs[i % 2].stdin
+                        pipe = procs[i % LATENCY_PUBLISHERS].stdin
                         assert pipe is not None
                         pipe.write(f'{{"result": {i % 100}, "phenomenonTime": "{now}", "parameters": {{"n": {i}}}}}\n')
                     for proc in procs:
