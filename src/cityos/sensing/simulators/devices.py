@@ -251,12 +251,13 @@ def turbidity_event(profile: Profile, ts: float) -> float:
     if hours < 6:  # the event: rises in an hour to ~12 NTU, holds, clears over three hours
         shape = min(1.0, hours) if hours < 2 else max(0.0, 1 - (hours - 2) / 4)
         return 12.0 * shape
-    # Then, every EPISODE_PERIOD (at a phase of the device's own), a 15-18-minute episode
-    # (valve operations stirring up sediment) that holds above 4 NTU for longer than the demo
-    # rule's 10 minutes: alerts open and resolve within minutes of starting the demo.
+    # Then, every EPISODE_PERIOD (at a phase of the device's own), an 18-22-minute episode
+    # (valve operations stirring up sediment) that holds above 4 NTU for over 15 minutes: with a
+    # reading every 5 minutes, three in a row are high, so the demo rule (10 minutes) fires on
+    # every episode and resolves after it, soon after the demo starts.
     offset = ts - ORIGIN_TS - unit(profile.seed, _salt("episode-phase"), 0) * EPISODE_PERIOD
     window = int(offset // EPISODE_PERIOD)
-    length = 900 + unit(profile.seed, _salt("episode-len"), window) * 180
+    length = 1080 + unit(profile.seed, _salt("episode-len"), window) * 240
     into = offset - window * EPISODE_PERIOD
     if into >= length:
         return 0.0
