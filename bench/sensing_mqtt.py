@@ -358,7 +358,11 @@ def run_latency(datastreams: list[int], rate: int, seconds: float) -> None:
         while seen < total and time.perf_counter() < deadline:
             with connection.cursor() as cursor:
                 cursor.execute(
-                    "SELECT id, phenomenon_time_start FROM sensing_observation WHERE id > %s ORDER BY id", [last]
+                    # LIMIT keeps the plan on the primary key: on a large table with stale statistics
+                    # "id > last" alone was planned as a parallel sequential scan taking seconds,
+                    # which the latencies then included.
+                    "SELECT id, phenomenon_time_start FROM sensing_observation WHERE id > %s ORDER BY id LIMIT 20000",
+                    [last],
                 )
                 rows = cursor.fetchall()
             now = datetime.now(UTC)
