@@ -37,7 +37,7 @@ from cityos.core.accounts.permissions import holds_any_role, staff_required
 from cityos.core.audit.middleware import client_ip
 from cityos.core.audit.services import record_access, record_bulk_access
 from cityos.core.geo.models import District
-from cityos.core.notifications.webhooks import gateway_authorised, gateway_payload, problem
+from cityos.core.notifications.webhooks import inbound_sms_fields, problem
 
 
 def _user(request: HttpRequest) -> User | None:
@@ -443,13 +443,10 @@ def _activity_filters(request: HttpRequest) -> tuple[ActivityFilterForm, date, d
 @require_POST
 def inbound_sms(request: HttpRequest) -> JsonResponse:
     """The SMS gateway posts {"from": phone, "text": "K7Q2M4"}; the reply goes back by SMS."""
-    if not gateway_authorised(request):
-        return problem(401, _("Send the gateway token as a bearer token."))
-    data = gateway_payload(request)
-    sender = str(data.get("from") or "")
-    if not sender:
-        return problem(400, _("The sender is missing."))
-    outcome = services.sms_check_in(sender, str(data.get("text") or data.get("body") or ""))
+    fields = inbound_sms_fields(request)
+    if isinstance(fields, JsonResponse):
+        return fields
+    outcome = services.sms_check_in(*fields)
     if outcome.action == "invalid_sender":
         return problem(400, _("The sender is not a phone number."))
     with translation.override(outcome.language):

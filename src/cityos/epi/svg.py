@@ -136,20 +136,7 @@ def choropleth(chart_id: str, title: str, description: str, districts: Sequence[
             f"{round(10 + (c[0] - min(lons)) * math.cos(lat0) * scale, 1)},{round(10 + (max(lats) - c[1]) * scale, 1)}"
         )
 
-    parts: list[str] = [
-        format_html(
-            '<svg class="chart choropleth" viewBox="0 0 {} {}" role="img" aria-labelledby="{}-title {}-desc">'
-            '<title id="{}-title">{}</title><desc id="{}-desc">{}</desc>',
-            WIDTH,
-            height,
-            chart_id,
-            chart_id,
-            chart_id,
-            title,
-            chart_id,
-            description,
-        )
-    ]
+    parts: list[str] = [chart_start(chart_id, title, description, WIDTH, height, css_class="chart choropleth")]
     for polygon, risk, name in rings:
         path = " ".join("M" + " L".join(point(c) for c in ring) + " Z" for ring in polygon)
         parts.append(

@@ -26,7 +26,7 @@ from cityos.core.notifications import conf, selectors, services
 from cityos.core.notifications.forms import ComposeForm, MessageFilterForm, PreferencesForm
 from cityos.core.notifications.models import Message, MessageState
 from cityos.core.notifications.selectors import Segment
-from cityos.core.notifications.webhooks import gateway_authorised, gateway_payload, problem
+from cityos.core.notifications.webhooks import gateway_authorised, gateway_payload, inbound_sms_fields, problem
 
 EXPORT_COLUMNS = [
     "id",
@@ -215,13 +215,11 @@ def tile_today(request: HttpRequest) -> HttpResponse:
 @require_POST
 def inbound_sms(request: HttpRequest) -> JsonResponse:
     """A reply to one of our SMS: STOP opts the sender out of everything, START back in."""
-    if not gateway_authorised(request):
-        return problem(401, _("Send the gateway token as a bearer token."))
-    data = gateway_payload(request)
-    sender = str(data.get("from") or "")
-    keyword = services.inbound_keyword(str(data.get("text") or data.get("body") or ""))
-    if not sender:
-        return problem(400, _("The sender is missing."), {"from": [_("Give the sender's phone number.")]})
+    fields = inbound_sms_fields(request)
+    if isinstance(fields, JsonResponse):
+        return fields
+    sender, text = fields
+    keyword = services.inbound_keyword(text)
     if keyword is None:
         return JsonResponse({"action": "ignored", "reply": ""})
     try:

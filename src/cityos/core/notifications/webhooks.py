@@ -61,6 +61,18 @@ def account_language(sender: str) -> str:
     return user.language if user else ""
 
 
+def inbound_sms_fields(request: HttpRequest) -> tuple[str, str] | JsonResponse:
+    """The sender and text of a gateway's inbound SMS ({"from": phone, "text" or "body": ...}),
+    or the problem to answer when the gateway is not authorised or names no sender."""
+    if not gateway_authorised(request):
+        return problem(401, _("Send the gateway token as a bearer token."))
+    data = gateway_payload(request)
+    sender = str(data.get("from") or "")
+    if not sender:
+        return problem(400, _("The sender is missing."), {"from": [_("Give the sender's phone number.")]})
+    return sender, str(data.get("text") or data.get("body") or "")
+
+
 Q = TypeVar("Q", bound=KeywordQuery)
 
 
@@ -74,13 +86,11 @@ def sms_keyword_endpoint(
     @csrf_exempt
     @require_POST
     def inbound_sms(request: HttpRequest) -> JsonResponse:
-        if not gateway_authorised(request):
-            return problem(401, _("Send the gateway token as a bearer token."))
-        data = gateway_payload(request)
-        sender = str(data.get("from") or "")
-        if not sender:
-            return problem(400, _("The sender is missing."), {"from": [_("Give the sender's phone number.")]})
-        query = parse(str(data.get("text") or data.get("body") or ""))
+        fields = inbound_sms_fields(request)
+        if isinstance(fields, JsonResponse):
+            return fields
+        sender, text = fields
+        query = parse(text)
         if query is None:
             return JsonResponse({"action": "ignored", "reply": ""})
         language = query.language or account_language(sender) or settings.LANGUAGE_CODE

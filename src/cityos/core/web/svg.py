@@ -9,11 +9,14 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 
-def chart_start(chart_id: str, title: str, description: str, width: int, height: int) -> SafeString:
+def chart_start(
+    chart_id: str, title: str, description: str, width: int, height: int, *, css_class: str = "chart"
+) -> SafeString:
     """The opening <svg> of a chart, named by its title and described by its description."""
     return format_html(
-        '<svg class="chart" viewBox="0 0 {} {}" role="img" aria-labelledby="{}-title {}-desc" '
+        '<svg class="{}" viewBox="0 0 {} {}" role="img" aria-labelledby="{}-title {}-desc" '
         'preserveAspectRatio="xMidYMid meet"><title id="{}-title">{}</title><desc id="{}-desc">{}</desc>',
+        css_class,
         width,
         height,
         chart_id,
