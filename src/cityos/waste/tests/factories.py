@@ -85,3 +85,17 @@ def fleet(**kwargs: Any) -> tuple[Depot, DisposalSite, list[Vehicle]]:
     site = DisposalSiteFactory()
     vehicles = [VehicleFactory(depot=depot, **kwargs) for _ in range(2)]
     return depot, site, vehicles
+
+
+def published_plan() -> Any:
+    """Today's published plan over a fleet and four bins 60-63% full with two days of history."""
+    from django.utils import timezone
+
+    from cityos.waste import services
+
+    fleet()
+    day = timezone.localdate()
+    end = timezone.make_aware(datetime.combine(day, time(5)))
+    for i in range(4):
+        history(BinFactory(), end, 2, lambda t: 1.0, start_fill=60 + i, empty_at=10_000)
+    return services.publish_plan(services.build_plan(day, seconds=0.3, now=end))

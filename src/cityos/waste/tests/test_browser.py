@@ -3,29 +3,21 @@ with the 30-day comparison, bins; axe finds no WCAG 2.2 A/AA violation on any of
 
 from __future__ import annotations
 
-from datetime import datetime, time
-
 import pytest
-from django.utils import timezone
 
 from cityos.core.accounts.models import Role
 from cityos.core.accounts.tests.factories import StaffFactory
 from cityos.core.web.tests.conftest import assert_accessible
 from cityos.waste import services
 from cityos.waste.models import Bin, Plan, Stop, StopKind
-from cityos.waste.tests.factories import BinFactory, fleet, history
+from cityos.waste.tests.factories import published_plan
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def city(transactional_db):
-    fleet()
-    day = timezone.localdate()
-    end = timezone.make_aware(datetime.combine(day, time(5)))
-    for i in range(4):
-        history(BinFactory(), end, 2, lambda t: 1.0, start_fill=60 + i, empty_at=10_000)
-    plan = services.publish_plan(services.build_plan(day, seconds=0.3, now=end))
+    plan = published_plan()
     services.run_comparison(days=3, seed=2, seconds=0.05)
     return plan
 

@@ -2,28 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
-
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from cityos.core.accounts.models import Role
-from cityos.waste import services
 from cityos.waste.models import Bin, Plan, Stop, StopKind
-from cityos.waste.tests.factories import BinFactory, fleet, history
+from cityos.waste.tests.factories import BinFactory, published_plan
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def plan(db):
-    fleet()
-    day = timezone.localdate()
-    end = timezone.make_aware(datetime.combine(day, time(5)))
-    for i in range(4):
-        history(BinFactory(), end, 2, lambda t: 1.0, start_fill=60 + i, empty_at=10_000)
-    return services.publish_plan(services.build_plan(day, seconds=0.3, now=end))
+    return published_plan()
 
 
 def test_pages_need_the_right_role(client, staff_client):
