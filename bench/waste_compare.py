@@ -15,7 +15,9 @@ factor and hourly readings with sensor noise; trucks work Monday to Saturday. Po
 
 --fixed-by-area P sizes the fixed round per area instead, one frequency for all of an area's
 bins, for its bin at percentile P of typical fill (0.9: the other common way a city sets it;
-bins above it overflow more often, most below it are collected emptier).
+bins above it overflow more often, most below it are collected emptier); with --hotspots, bins
+that need more than their area's frequency keep their own (a district round with extra days for
+the bins that overflowed).
 
 Example (the default run, docs/benchmarks.md):
 
@@ -41,10 +43,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--rounds", action="store_true", help="also the plan kept to the round's days")
     parser.add_argument("--fixed-by-area", type=float, default=None, metavar="P", help="size the round per area")
+    parser.add_argument("--hotspots", action="store_true", help="with --fixed-by-area: busier bins keep their own days")
     args = parser.parse_args()
     scenario = simulate.make_scenario(bins=args.bins, trucks=args.vehicles, seed=args.seed)
     if args.fixed_by_area is not None:
-        scenario = dataclasses.replace(scenario, fixed_by_area=args.fixed_by_area)
+        scenario = dataclasses.replace(scenario, fixed_by_area=args.fixed_by_area, fixed_hotspots=args.hotspots)
     policies = ("fixed", "planned", "rounds") if args.rounds else ("fixed", "planned")
     started = time.perf_counter()
     result = simulate.run(scenario, args.days, seed=args.seed, seconds=args.seconds, policies=policies)
@@ -53,6 +56,7 @@ def main() -> None:
     print(
         f"{args.bins} bins, {args.vehicles} vehicles, {args.days} days, seed {args.seed}; fixed round "
         + ("per bin: " if args.fixed_by_area is None else f"per area (percentile {args.fixed_by_area}): ")
+        + ("hotspots on their own days, " if args.fixed_by_area is not None and args.hotspots else "")
         + ", ".join(f"{n} bins {k}x/week" for k, n in sorted(per_week.items()))
         + f"; visit worth {result['policy']['visit_metres']:.0f} m; ran {elapsed:.0f} s"
     )

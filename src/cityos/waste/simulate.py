@@ -71,6 +71,9 @@ class Scenario:
     # None: each bin's own frequency; a percentile (0.9): one frequency per area, sized for the
     # area's bin at that percentile of typical fill (bins above it overflow more often).
     fixed_by_area: float | None = None
+    # With fixed_by_area: bins that need more than their area's frequency keep their own (the
+    # hotspots a city adds to more rounds once their overflows are reported).
+    fixed_hotspots: bool = False
     # Each bin's round weekdays where the city's rounds are known (else sectors are drawn).
     rounds: dict[int, tuple[int, ...]] | None = None
 
@@ -199,7 +202,8 @@ def round_days(
 def fixed_days(scenario: Scenario) -> dict[int, tuple[int, ...]]:
     """Each bin's weekdays on the fixed round: its stored round where the city's is known, else
     :func:`round_days` on areas by direction from the bins' centre, one area a shift day, for the
-    bin's own typical fill (or, with ``scenario.fixed_by_area``, its area's percentile bin's)."""
+    bin's own typical fill (or, with ``scenario.fixed_by_area``, its area's percentile bin's, and
+    with ``scenario.fixed_hotspots`` too the bin's own where that needs more days)."""
     shift_days = sorted(scenario.shift_days)
     known = scenario.rounds or {}
     area = areas(scenario)
@@ -212,7 +216,9 @@ def fixed_days(scenario: Scenario) -> dict[int, tuple[int, ...]]:
         for day, fills in members.items():
             fills.sort()
             sized[day] = fills[min(len(fills) - 1, int(scenario.fixed_by_area * len(fills)))]
-        weekly = {b.key: sized[area[b.key]] for b in scenario.bins}
+        by_area = {b.key: sized[area[b.key]] for b in scenario.bins}
+        # round_days grows with the weekly fill, so the larger fill gives the more frequent round.
+        weekly = {k: max(v, weekly[k]) for k, v in by_area.items()} if scenario.fixed_hotspots else by_area
     return {
         b.key: known.get(b.key) or round_days(area[b.key], weekly[b.key], shift_days, target=scenario.fixed_fill)
         for b in scenario.bins

@@ -73,3 +73,14 @@ def test_a_round_sized_per_area_collects_each_area_as_its_percentile_bin_needs()
         assert len({per_area[k] for k in keys}) == 1  # one frequency for the whole area
         assert sum(len(per_bin[k]) > len(per_area[k]) for k in keys) <= len(keys) * 0.1 + 1
     assert sum(map(len, per_area.values())) > sum(map(len, per_bin.values()))
+
+
+def test_a_district_round_with_hotspots_gives_busier_bins_their_own_extra_days():
+    scenario = simulate.make_scenario(bins=120, trucks=1, seed=4)
+    per_bin = simulate.fixed_days(scenario)
+    per_area = simulate.fixed_days(dataclasses.replace(scenario, fixed_by_area=0.75))
+    district = simulate.fixed_days(dataclasses.replace(scenario, fixed_by_area=0.75, fixed_hotspots=True))
+    for key, days in district.items():
+        assert days == max(per_area[key], per_bin[key], key=len)  # never less often than either rule
+    assert any(len(district[k]) > len(per_area[k]) for k in district)  # some bins are hotspots
+    assert any(len(district[k]) > len(per_bin[k]) for k in district)  # and more often than their own rule
