@@ -5,7 +5,11 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import subprocess
+import tempfile
+import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import cast
 
 import pytest
@@ -33,6 +37,42 @@ def port_open(host: str, port: int) -> bool:
             return True
     except OSError:
         return False
+
+
+def _start_mosquitto(binary: str) -> tuple[subprocess.Popen[bytes], str, Path]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    folder = Path(tempfile.mkdtemp(prefix="cityos-mosquitto-"))
+    conf = folder / "mosquitto.conf"
+    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
+    process = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603 - the machine's own binary
+    deadline = time.monotonic() + 10
+    while not port_open("127.0.0.1", port):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"Mosquitto did not start on port {port}")
+        time.sleep(0.05)
+    return process, f"mqtt://127.0.0.1:{port}", folder
+
+
+@pytest.fixture(scope="session")
+def mosquitto_url() -> Iterator[str]:
+    """A Mosquitto of this test run's own (the machine's Mosquitto binary on a free port), so two
+    suites run side by side never take each other's messages: every ingest worker subscribes to
+    the whole ``v1.1/`` tree. Without the binary, the Mosquitto on 127.0.0.1:1883."""
+    binary = shutil.which("mosquitto") or next(
+        (path for path in ("/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto") if os.path.exists(path)), None
+    )
+    if binary is None:
+        need(port_open("127.0.0.1", 1883), "Mosquitto (the binary, or a broker on 127.0.0.1:1883)")
+        yield "mqtt://127.0.0.1:1883"
+        return
+    process, url, folder = _start_mosquitto(binary)
+    yield url
+    process.terminate()
+    process.wait(10)
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture

@@ -8,15 +8,12 @@ from typing import Any, cast
 
 import pytest
 
-from cityos.conftest import need, port_open
 from cityos.core.accounts.models import Department, User
 from cityos.core.accounts.tests.factories import DepartmentFactory
 from cityos.sensing import services
 from cityos.sensing.ingest import store
 from cityos.sensing.models import Datastream, ObservationType, Thing
 from cityos.sensing.tests.conftest import operator_of, thing_payload
-
-MOSQUITTO = "mqtt://127.0.0.1:1883"
 
 
 @pytest.fixture(autouse=True)
@@ -62,9 +59,9 @@ def door(station: Thing) -> Datastream:
 
 
 @pytest.fixture
-def mosquitto() -> str:
-    need(port_open("127.0.0.1", 1883), "Mosquitto on 127.0.0.1:1883")
-    return MOSQUITTO
+def mosquitto(mosquitto_url: str) -> str:
+    """The test run's own Mosquitto (``cityos.conftest.mosquitto_url``)."""
+    return mosquitto_url
 
 
 def free_port() -> int:

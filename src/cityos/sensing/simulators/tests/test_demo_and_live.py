@@ -17,7 +17,6 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 from shapely.geometry import Point, shape
 
-from cityos.conftest import need, port_open
 from cityos.core.accounts.models import Department
 from cityos.core.geo import demo as geo_demo
 from cityos.core.geo.models import District
@@ -152,8 +151,8 @@ def test_live_tick_without_a_broker_falls_back_to_storing_and_says_so_once(
     assert sum("no MQTT broker" in r.getMessage() for r in caplog.records) == 1
 
 
-def test_live_tick_publishes_over_mqtt(demo_city: Any) -> None:
-    need(port_open("127.0.0.1", 1883), "Mosquitto on 127.0.0.1:1883")
+def test_live_tick_publishes_over_mqtt(demo_city: Any, mosquitto_url: str) -> None:
+    port = int(mosquitto_url.rsplit(":", 1)[1])
     from paho.mqtt.client import Client
     from paho.mqtt.enums import CallbackAPIVersion
 
@@ -167,7 +166,7 @@ def test_live_tick_publishes_over_mqtt(demo_city: Any) -> None:
     subscriber = Client(CallbackAPIVersion.VERSION2, client_id=f"sim-test-{time.time_ns()}")
     subscriber.on_message = on_message
     subscriber.on_subscribe = lambda *_: subscribed.set()
-    subscriber.connect("127.0.0.1", 1883)
+    subscriber.connect("127.0.0.1", port)
     subscriber.loop_start()
     try:
         subscriber.subscribe("v1.1/+/Observations", qos=1)
@@ -177,14 +176,14 @@ def test_live_tick_publishes_over_mqtt(demo_city: Any) -> None:
             (pk, reading.time.isoformat().replace("+00:00", "Z"))
             for pk, reading in live.due_readings(live.load_devices(["water-quality"]), now)
         }
-        report = live.tick(now, url="mqtt://127.0.0.1:1883", kinds=["water-quality"])
+        report = live.tick(now, url=mosquitto_url, kinds=["water-quality"])
         assert report.mode == "mqtt" and report.readings == len(expected) > 0
         deadline = time.monotonic() + 10
         while not expected <= received and time.monotonic() < deadline:
             time.sleep(0.05)
         assert expected <= received
         # Published, not stored by the simulator: storing is the ingest worker's job.
-        assert live.tick(now, url="mqtt://127.0.0.1:1883", kinds=["water-quality"]).readings == 0
+        assert live.tick(now, url=mosquitto_url, kinds=["water-quality"]).readings == 0
     finally:
         subscriber.loop_stop()
         subscriber.disconnect()
@@ -266,11 +265,10 @@ def test_a_silence_incident_stops_a_device_and_a_damp_one_needs_a_home(demo_city
     assert "damp incident started" in out.getvalue()
 
 
-def test_command_publishes_at_a_fixed_rate_over_mqtt(demo_city: Any) -> None:
-    need(port_open("127.0.0.1", 1883), "Mosquitto on 127.0.0.1:1883")
+def test_command_publishes_at_a_fixed_rate_over_mqtt(demo_city: Any, mosquitto_url: str) -> None:
     out = io.StringIO()
     before = Observation.objects.count()
-    call_command("sensing_simulate", "--url", "mqtt://127.0.0.1:1883", "--rate", "500", "--duration", "1.5", stdout=out)
+    call_command("sensing_simulate", "--url", mosquitto_url, "--rate", "500", "--duration", "1.5", stdout=out)
     done = out.getvalue().strip().splitlines()[-1]
     sent = int(done.split("sent ")[1].split()[0])
     acknowledged = int(done.split("acknowledged ")[1])
