@@ -10,7 +10,6 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -34,10 +33,10 @@ from cityos.checkin.models import AlertState, ExposureAlert, Venue
 from cityos.checkin.poster import poster_pdf
 from cityos.core.accounts.models import User
 from cityos.core.accounts.permissions import holds_any_role, staff_required
-from cityos.core.audit.middleware import client_ip
 from cityos.core.audit.services import record_access, record_bulk_access
 from cityos.core.geo.models import District
 from cityos.core.notifications.webhooks import inbound_sms_fields, problem
+from cityos.core.ratelimit import over_hourly_limit
 
 
 def _user(request: HttpRequest) -> User | None:
@@ -106,15 +105,7 @@ def checkin_page(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def _too_many_check_ins(request: HttpRequest) -> bool:
-    """Counts check-in attempts per client address per hour in the shared cache, as sign-up does."""
-    key = f"cityos:checkin-page:{client_ip(request)}"
-    cache.add(key, 0, timeout=3600)
-    try:
-        attempts = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=3600)
-        attempts = 1
-    return attempts > conf.page_limit_per_hour()
+    return over_hourly_limit(request, "checkin-page", conf.page_limit_per_hour())
 
 
 def checked_in(request: HttpRequest, token: str) -> HttpResponse:

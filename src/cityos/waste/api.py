@@ -1,5 +1,6 @@
 """/api/v1/waste: bins (with forecasts), vehicles, daily plans and their routes, crews marking
-stops collected, breakdown re-plans, and the stored policy comparison. CSV via ``?format=csv``
+stops collected, breakdown re-plans, the stored policy comparison, and residents' bin reports
+(public POST; staff read them). CSV via ``?format=csv``
 on lists, GeoJSON for bins and routes, GPX per route.
 
 Planning needs an operator; crews (operators and service agents) read routes and mark stops.
@@ -21,7 +22,21 @@ from cityos.core.api.auth import api_auth, require_roles
 from cityos.core.api.pagination import csv_export, paginate
 from cityos.core.api.problems import ApiProblem
 from cityos.waste import conf, geo, selectors, services
-from cityos.waste.models import Bin, BinKind, Plan, PlanStatus, Route, RouteStatus, Stop, StopKind
+from cityos.waste.models import (
+    NOTE_MAX_LENGTH,
+    Bin,
+    BinKind,
+    BinReport,
+    Plan,
+    PlanStatus,
+    ReportChannel,
+    ReportProblem,
+    ReportResolution,
+    Route,
+    RouteStatus,
+    Stop,
+    StopKind,
+)
 
 router = Router()
 
@@ -397,3 +412,86 @@ def latest_comparison(request: HttpRequest) -> object:
     if comparison is None:
         raise ApiProblem(404, _("No comparison has been run yet: run the simulation on the collection results page."))
     return comparison
+
+
+# --- Residents' reports ----------------------------------------------------------------------
+
+
+class ReportIn(Schema):
+    bin: str = Field(..., max_length=60, description="The bin's reference, printed on its sticker")
+    problem: ReportProblem
+    note: str = Field("", max_length=NOTE_MAX_LENGTH)
+
+
+class ReportCreatedOut(Schema):
+    number: int = Field(..., description="The report number to quote")
+    bin: str
+    problem: ReportProblem
+    repeated: bool = Field(..., description="True: the bin was already reported; this was added to that report")
+    count: int = Field(..., description="How many times the open report was made")
+
+
+class ReportOut(Schema):
+    id: int
+    bin_id: int
+    bin: str
+    problem: ReportProblem
+    note: str
+    channel: ReportChannel
+    phone: str = Field("", description="Masked: the resident's number is personal data")
+    count: int
+    created_at: datetime
+    last_reported_at: datetime
+    resolved_at: datetime | None
+    resolution: ReportResolution | Literal[""]
+
+    @staticmethod
+    def resolve_bin(report: BinReport) -> str:
+        return report.bin.ref
+
+    @staticmethod
+    def resolve_phone(report: BinReport) -> str:
+        return report.masked_phone
+
+
+class ReportFilters(Schema):
+    status: Literal["open", "resolved", ""] = "open"
+    problem: ReportProblem | Literal[""] = ""
+    bin_id: int | None = None
+
+
+class ResolveIn(Schema):
+    resolution: ReportResolution
+
+
+@router.post("/reports", response={201: ReportCreatedOut}, summary="Report a full or damaged bin (public)")
+def create_report(request: HttpRequest, payload: ReportIn) -> Status:
+    """No sign-in needed. Refused (422, naming the field): an unknown or out-of-service bin, a note
+    over 500 characters. A repeat of an open report of the same bin and problem adds to its count."""
+    outcome = services.report_bin(payload.bin, payload.problem, note=payload.note, channel=ReportChannel.WEB)
+    made = outcome.report
+    return Status(
+        201,
+        {
+            "number": made.pk,
+            "bin": made.bin.ref,
+            "problem": made.problem,
+            "repeated": outcome.repeated,
+            "count": made.count,
+        },
+    )
+
+
+@router.get("/reports", response=list[ReportOut], auth=api_auth, summary="Residents' bin reports")
+@csv_export(ReportOut, filename="bin-reports")
+@paginate
+def list_reports(request: HttpRequest, filters: Query[ReportFilters]) -> object:
+    require_roles(request, *conf.PLANNER_ROLES)
+    return selectors.reports(status=filters.status, problem=filters.problem, bin_id=filters.bin_id)
+
+
+@router.post("/reports/{report_id}/resolve", response=ReportOut, auth=api_auth, summary="Resolve a bin report")
+def resolve_report(request: HttpRequest, report_id: int, payload: ResolveIn) -> BinReport:
+    require_roles(request, *conf.PLANNER_ROLES)
+    report = get_object_or_404(BinReport.objects.select_related("bin"), pk=report_id)
+    return services.resolve_report(report, payload.resolution)

@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.utils.translation import gettext_lazy as _
 
 from cityos.core.domain import CityAppConfig
-from cityos.core.registry import ApiRouter, DemoStep, NavItem, PeriodicJob, Registry
+from cityos.core.registry import ApiRouter, DemoStep, NavItem, PeriodicJob, PersonalData, Registry
 
 
 class WasteConfig(CityAppConfig):
@@ -34,6 +34,14 @@ class WasteConfig(CityAppConfig):
                 roles=conf.PLANNER_ROLES,
             )
         )
+        registry.add_nav(
+            NavItem("waste-reports", _("Bin reports"), "waste:reports", area="ops", order=73, roles=conf.PLANNER_ROLES)
+        )
+        # Public: residents report a full or damaged bin (also from the QR sticker on the bin).
+        registry.add_nav(
+            NavItem("waste-report", _("Report a full or damaged bin"), "waste:report", area="portal", order=45)
+        )
+        registry.declare_personal_data(PersonalData("waste.BinReport", ("phone",)))
         registry.add_api_router(ApiRouter("waste", router, tags=("waste",)))
         registry.add_periodic_job(
             PeriodicJob(
@@ -46,6 +54,14 @@ class WasteConfig(CityAppConfig):
                 tasks.plan_tomorrow,
                 timedelta(hours=1),
                 _("Plan tomorrow's waste collection once the evening comes"),
+            )
+        )
+        registry.add_periodic_job(
+            PeriodicJob(
+                "waste.report_phones",
+                tasks.clear_old_report_phones,
+                timedelta(days=1),
+                _("Remove residents' phone numbers from old bin reports"),
             )
         )
         registry.add_demo_step(DemoStep("waste", demo.build, order=350))

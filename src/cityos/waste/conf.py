@@ -62,3 +62,13 @@ def travel_model() -> object:
     if path:
         return _network(path, speed_kmh())
     return StraightLine(circuity=circuity(), speed_kmh=speed_kmh())
+
+
+def report_phone_days() -> int:
+    """Days a resident's phone number is kept with a bin report (to answer by SMS)."""
+    return int(module_setting("CITYOS_WASTE_REPORT_PHONE_DAYS", "30"))
+
+
+def report_limit_per_hour() -> int:
+    """Reports one client address may send from the public page in an hour."""
+    return int(module_setting("CITYOS_WASTE_REPORT_LIMIT_PER_HOUR", "30"))

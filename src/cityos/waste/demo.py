@@ -13,7 +13,18 @@ from django.utils import timezone
 from cityos.core.geo.models import District
 from cityos.core.registry import DemoContext
 from cityos.waste import services
-from cityos.waste.models import Bin, BinKind, Comparison, Depot, DisposalSite, FillReading, Plan, Vehicle
+from cityos.waste.models import (
+    Bin,
+    BinKind,
+    Comparison,
+    Depot,
+    DisposalSite,
+    FillReading,
+    Plan,
+    ReportChannel,
+    ReportProblem,
+    Vehicle,
+)
 from cityos.waste.simulate import HOUR_PROFILE, WEEKLY_MEDIAN, area_of, draw_weekly_fill, round_days
 
 SYNTHETIC_BINS = 120
@@ -60,6 +71,7 @@ def build(ctx: DemoContext) -> None:
             )
     services.refresh_forecasts()
     _rounds(lon, lat)
+    _reports(ctx)
     today = timezone.localdate()
     plan = services.build_plan(today, seconds=2.0, now=timezone.make_aware(datetime.combine(today, time(5))))
     services.publish_plan(plan)
@@ -67,6 +79,19 @@ def build(ctx: DemoContext) -> None:
     comparison = services.run_comparison(days=30, seed=ctx.rng.randrange(1000), seconds=0.05)
     saving = comparison.results.get("km_saving", 0)
     ctx.say(f"waste: 30-day comparison stored (km against the fixed round: {-saving:+.0%})")
+
+
+def _reports(ctx: DemoContext) -> None:
+    """A few residents' reports: two bins reported full (one twice, by SMS), one damaged."""
+    refs = list(Bin.objects.filter(is_active=True).order_by("ref").values_list("ref", flat=True))
+    if len(refs) < 3:
+        return
+    full, damaged, again = ctx.rng.sample(refs, 3)
+    services.report_bin(full, ReportProblem.FULL, note="Bags left next to it")
+    services.report_bin(again, ReportProblem.FULL, channel=ReportChannel.SMS, phone="+12125550142")
+    services.report_bin(again, ReportProblem.FULL)
+    services.report_bin(damaged, ReportProblem.DAMAGED, note="The lid is broken")
+    ctx.say("waste: 3 residents' bin reports (two full, one damaged)")
 
 
 def _rounds(lon: float, lat: float) -> None:

@@ -37,3 +37,21 @@ class RouteBrokenDown(Event):
     route_id: int
     vehicle_id: int
     replan_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class BinReported(Event):
+    name = "waste.bin_reported"
+    report_id: int
+    bin_id: int
+    problem: str  # "full" | "damaged" | "other"
+    repeated: bool  # True: added to the open report of the same bin and problem
+    channel: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReportResolved(Event):
+    name = "waste.report_resolved"
+    report_id: int
+    bin_id: int
+    resolution: str  # "collected" | "dismissed"

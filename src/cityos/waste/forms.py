@@ -7,7 +7,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cityos.waste.models import Bin, BinKind, Depot, DisposalSite, Vehicle
+from cityos.waste.models import NOTE_MAX_LENGTH, Bin, BinKind, Depot, DisposalSite, ReportProblem, Vehicle
 
 
 class BinFilterForm(forms.Form):
@@ -122,3 +122,39 @@ class CollectedForm(forms.Form):
 class ComparisonForm(forms.Form):
     days = forms.IntegerField(label=_("Days to simulate"), min_value=7, max_value=60, initial=30)
     seed = forms.IntegerField(label=_("Seed"), min_value=0, max_value=10_000, initial=1)
+
+
+class ReportForm(forms.Form):
+    """A resident's report of a bin (public, no sign-in); the service checks the bin."""
+
+    bin = forms.CharField(
+        label=_("Bin reference"),
+        max_length=60,
+        help_text=_("Printed on the sticker on the bin, for example B-0012."),
+        error_messages={"required": _("Give the bin's reference: it is printed on its sticker.")},
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
+    )
+    problem = forms.ChoiceField(
+        label=_("What is wrong?"),
+        choices=ReportProblem.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose what is wrong with the bin.")},
+    )
+    note = forms.CharField(
+        label=_("Anything else we should know?"),
+        required=False,
+        max_length=NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("At most 500 characters. Please do not write your name or phone number here."),
+    )
+
+
+class ReportFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("open", _("Open")), ("resolved", _("Resolved")), ("", _("All"))],
+    )
+    problem = forms.ChoiceField(
+        label=_("Problem"), required=False, choices=[("", _("Any problem")), *ReportProblem.choices]
+    )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
-from xml.sax.saxutils import escape
+from xml.etree import ElementTree as ET
 
 from cityos.waste.models import Bin, Route, Stop, StopKind
 
@@ -76,20 +78,67 @@ def _stop_feature(route: Route, stop: Stop) -> dict[str, Any]:
     }
 
 
+GPX_NS = "http://www.topografix.com/GPX/1/1"
+XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
 def route_gpx(route: Route) -> str:
-    """GPX 1.1: the stops as a route (rtept) for navigation apps, in visiting order."""
-    points = []
-    for stop in route.stops.all():
-        if stop.kind == StopKind.BREAK:
-            continue
-        points.append(
-            f'    <rtept lat="{stop.latitude:.6f}" lon="{stop.longitude:.6f}">'
-            f"<time>{stop.eta.isoformat()}</time><name>{escape(f'{stop.sequence}. {stop.label}')}</name>"
-            f"<type>{escape(stop.kind)}</type></rtept>"
-        )
-    name = escape(f"{route.vehicle.name} {route.plan.date.isoformat()}")
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        '<gpx version="1.1" creator="CityOS" xmlns="http://www.topografix.com/GPX/1/1">\n'
-        f"  <rte>\n    <name>{name}</name>\n" + "\n".join(points) + "\n  </rte>\n</gpx>\n"
+    """GPX 1.1 of one route, for crews' navigation apps.
+
+    The stops (breaks left out) appear twice, in visiting order: as waypoints (``wpt``), which every
+    app shows as markers, and as the route (``rte``/``rtept``) to follow. A bin's point is named by
+    its order and reference and described by its address; times are the expected times in UTC.
+    Elements follow the order the GPX 1.1 schema requires (metadata, wpt, rte; in a point: time,
+    name, desc, type).
+    """
+    stops = [s for s in route.stops.select_related("bin") if s.kind != StopKind.BREAK]
+    name = f"{route.vehicle.name} {route.plan.date.isoformat()}"
+    # Plain tag names under a default namespace declared once (ElementTree would otherwise prefix them).
+    root = ET.Element(
+        "gpx",
+        {
+            "version": "1.1",
+            "creator": "CityOS",
+            "xmlns": GPX_NS,
+            "xmlns:xsi": XSI_NS,
+            "xsi:schemaLocation": f"{GPX_NS} {GPX_NS}/gpx.xsd",
+        },
     )
+    metadata = ET.SubElement(root, "metadata")
+    _text(metadata, "name", name)
+    _text(metadata, "time", _gpx_time(route.plan.created_at))
+    for stop in stops:
+        _gpx_point(root, "wpt", stop)
+    rte = ET.SubElement(root, "rte")
+    _text(rte, "name", name)
+    for stop in stops:
+        _gpx_point(rte, "rtept", stop)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _gpx_point(parent: ET.Element, tag: str, stop: Stop) -> None:
+    point = ET.SubElement(parent, tag, {"lat": f"{stop.latitude:.6f}", "lon": f"{stop.longitude:.6f}"})
+    _text(point, "time", _gpx_time(stop.eta))
+    if stop.kind == StopKind.BIN and stop.bin is not None:
+        _text(point, "name", f"{stop.sequence}. {stop.bin.ref}")
+        if stop.bin.address:
+            _text(point, "desc", stop.bin.address)
+    else:
+        _text(point, "name", f"{stop.sequence}. {stop.label}")
+    _text(point, "type", stop.kind)
+
+
+def _text(parent: ET.Element, tag: str, text: str) -> None:
+    ET.SubElement(parent, tag).text = _xml_chars(text)
+
+
+def _gpx_time(moment: datetime) -> str:
+    """xsd:dateTime in UTC, as GPX asks."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _xml_chars(text: str) -> str:
+    """Drops the control characters XML 1.0 cannot carry (ElementTree escapes the rest)."""
+    return _NOT_XML.sub("", text)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -333,3 +334,67 @@ class Comparison(models.Model):
 
     def __str__(self) -> str:
         return f"{self.days} days, seed {self.seed}"
+
+
+class ReportProblem(models.TextChoices):
+    FULL = "full", _("Full or overflowing")
+    DAMAGED = "damaged", _("Damaged")
+    OTHER = "other", _("Something else")
+
+
+class ReportChannel(models.TextChoices):
+    WEB = "web", _("Web")
+    SMS = "sms", _("SMS")
+
+
+class ReportResolution(models.TextChoices):
+    COLLECTED = "collected", _("Collected")
+    DISMISSED = "dismissed", _("Dismissed")
+
+
+NOTE_MAX_LENGTH = 500
+
+
+class BinReport(models.Model):
+    """A resident's report that a bin is full, damaged or otherwise wrong (web page, QR sticker or SMS).
+
+    One open report per bin and problem: a repeat adds to ``count``. ``phone`` is kept only to
+    answer by SMS and is cleared after ``CITYOS_WASTE_REPORT_PHONE_DAYS`` (personal data)."""
+
+    bin = models.ForeignKey(Bin, verbose_name=_("bin"), on_delete=models.CASCADE, related_name="reports")
+    problem = models.CharField(_("problem"), max_length=20, choices=ReportProblem.choices)
+    note = models.CharField(_("note"), max_length=NOTE_MAX_LENGTH, blank=True)
+    channel = models.CharField(_("channel"), max_length=10, choices=ReportChannel.choices, default=ReportChannel.WEB)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    count = models.PositiveIntegerField(_("times reported"), default=1)
+    created_at = models.DateTimeField(_("reported at"), default=timezone.now)
+    last_reported_at = models.DateTimeField(_("last reported at"), default=timezone.now)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolution = models.CharField(_("resolution"), max_length=20, choices=ReportResolution.choices, blank=True)
+
+    class Meta:
+        verbose_name = _("bin report")
+        verbose_name_plural = _("bin reports")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["bin", "problem"],
+                condition=models.Q(resolved_at__isnull=True),
+                name="waste_binreport_one_open_per_problem",
+            )
+        ]
+        indexes = [models.Index(fields=["resolved_at", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.bin_id} {self.problem}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None
+
+    @property
+    def masked_phone(self) -> str:
+        """Enough to tell reports apart in a list, not to call the resident."""
+        from cityos.core.accounts.selectors import mask_phone
+
+        return mask_phone(self.phone)

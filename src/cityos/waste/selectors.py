@@ -9,7 +9,19 @@ from datetime import date, datetime
 from django.db.models import Count, F, Q, QuerySet, Sum
 
 from cityos.sensing import selectors as sensing
-from cityos.waste.models import Bin, Comparison, FillReading, Plan, PlanStatus, Route, Stop, StopKind, Vehicle
+from cityos.waste.models import (
+    Bin,
+    BinReport,
+    Comparison,
+    FillReading,
+    Plan,
+    PlanStatus,
+    ReportProblem,
+    Route,
+    Stop,
+    StopKind,
+    Vehicle,
+)
 
 ORDERINGS = {
     "ref": "ref",
@@ -153,3 +165,24 @@ def models_avg(field_name: str) -> object:
     from django.db.models import Avg
 
     return Avg(field_name)
+
+
+def reports(*, status: str = "", problem: str = "", bin_id: int | None = None) -> QuerySet[BinReport]:
+    """Residents' reports, newest first; ``status`` "open" or "resolved" ("" for all)."""
+    rows = BinReport.objects.select_related("bin")
+    if status == "open":
+        rows = rows.filter(resolved_at__isnull=True)
+    elif status == "resolved":
+        rows = rows.filter(resolved_at__isnull=False)
+    if problem:
+        rows = rows.filter(problem=problem)
+    if bin_id is not None:
+        rows = rows.filter(bin_id=bin_id)
+    return rows.order_by("-created_at", "-pk")
+
+
+def reported_full_bin_ids() -> set[int]:
+    """Bins with an open "full" report: the planner treats them as full now."""
+    return set(
+        BinReport.objects.filter(problem=ReportProblem.FULL, resolved_at__isnull=True).values_list("bin_id", flat=True)
+    )

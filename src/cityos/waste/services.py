@@ -21,16 +21,21 @@ from cityos.core.accounts.models import User
 from cityos.core.events import publish
 from cityos.sensing import selectors as sensing
 from cityos.waste import conf, forecast, selectors
-from cityos.waste.events import BinChanged, PlanCreated, RouteBrokenDown, StopCollected
+from cityos.waste.events import BinChanged, BinReported, PlanCreated, ReportResolved, RouteBrokenDown, StopCollected
 from cityos.waste.models import (
     DENSITY_KG_PER_LITRE,
+    NOTE_MAX_LENGTH,
     Bin,
+    BinReport,
     Comparison,
     DisposalSite,
     FillReading,
     Omission,
     Plan,
     PlanStatus,
+    ReportChannel,
+    ReportProblem,
+    ReportResolution,
     Route,
     RouteStatus,
     Stop,
@@ -321,12 +326,15 @@ def build_plan(
     bins = list(Bin.objects.filter(is_active=True))
     rules = policy(bins)
     histories = fill_histories(bins, moment)
+    reported_full = selectors.reported_full_bin_ids()
     jobs: list[Job] = []
     decisions: dict[int, tuple[float, bool]] = {}
     for bin in bins:
         history = histories[bin.pk]
         model = forecast.fit(history)
         current = forecast.current_fill(model, history, moment)
+        if bin.pk in reported_full:  # a resident saw it full: it is full now, whatever the forecast says
+            current = max(current, 100.0)
         decision = decide(
             rules,
             model,
@@ -489,7 +497,9 @@ def publish_plan(plan: Plan) -> Plan:
 
 
 def mark_collected(stop: Stop, *, user: User | None, fill: float | None = None, at: datetime | None = None) -> Stop:
-    """A crew emptied the bin of ``stop``; ``fill`` is what they saw (else the sensor's last value)."""
+    """A crew emptied the bin of ``stop``; ``fill`` is what they saw (else the sensor's last value).
+
+    Residents' open "full" reports of the bin made before then are resolved as collected."""
     if stop.kind != StopKind.BIN or stop.bin is None:
         raise _invalid("stop", _("Only a bin stop can be marked collected."), "not_a_bin")
     if stop.route.status == RouteStatus.BROKEN_DOWN:
@@ -510,6 +520,15 @@ def mark_collected(stop: Stop, *, user: User | None, fill: float | None = None, 
                 FillReading.objects.create(bin=stop.bin, at=when - timedelta(seconds=1), percent=fill)
             FillReading.objects.create(bin=stop.bin, at=when, percent=0)
             Bin.objects.filter(pk=stop.bin.pk).update(last_fill=0, last_fill_at=when)
+        resolved = list(
+            BinReport.objects.filter(
+                bin=stop.bin, problem=ReportProblem.FULL, resolved_at__isnull=True, created_at__lte=when
+            ).values_list("pk", flat=True)
+        )
+        if resolved:
+            BinReport.objects.filter(pk__in=resolved).update(resolved_at=when, resolution=ReportResolution.COLLECTED)
+            for report_id in resolved:
+                publish(ReportResolved(report_id=report_id, bin_id=stop.bin.pk, resolution=ReportResolution.COLLECTED))
         route = stop.route
         remaining = route.stops.filter(kind=StopKind.BIN, collected=False).exists()
         status = RouteStatus.UNDERWAY if remaining else RouteStatus.DONE
@@ -602,6 +621,134 @@ def report_breakdown(
 
 
 REQUIRED_IF_MISSED = 0  # required stops carry the solver's own must-collect prize
+
+
+# --- Residents' reports -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReportOutcome:
+    report: BinReport
+    # True: the bin already had an open report of this problem; this one was added to its count.
+    repeated: bool
+
+
+def report_bin(
+    ref: str,
+    problem: str,
+    *,
+    note: str = "",
+    channel: str = ReportChannel.WEB,
+    phone: str = "",
+    at: datetime | None = None,
+) -> ReportOutcome:
+    """A resident reports bin ``ref`` full, damaged or otherwise wrong.
+
+    Refused with a message on the field: no or an unknown reference, a bin out of service, no
+    or an unknown problem, a note over 500 characters, a phone number that is not one. A repeat
+    of an open report (same bin and problem) adds to its count and returns it (``repeated``)."""
+    errors: dict[str, list[ValidationError]] = {}
+    cleaned_ref = (ref or "").strip()
+    target: Bin | None = None
+    if not cleaned_ref:
+        errors["bin"] = [ValidationError(_("Give the bin's reference: it is printed on its sticker."), code="required")]
+    else:
+        target = Bin.objects.filter(ref__iexact=cleaned_ref).first()
+        if target is None:
+            errors["bin"] = [
+                ValidationError(
+                    _("We do not know the bin “%(ref)s”. Check the reference printed on its sticker.")
+                    % {"ref": cleaned_ref[:60]},
+                    code="unknown_bin",
+                )
+            ]
+        elif not target.is_active:
+            errors["bin"] = [
+                ValidationError(
+                    _("Bin %(ref)s is out of service and cannot be reported.") % {"ref": target.ref},
+                    code="inactive_bin",
+                )
+            ]
+    if not problem:
+        errors["problem"] = [ValidationError(_("Choose what is wrong with the bin."), code="required")]
+    elif problem not in ReportProblem.values:
+        errors["problem"] = [ValidationError(_("Choose full, damaged or something else."), code="invalid_problem")]
+    text = (note or "").strip()
+    if len(text) > NOTE_MAX_LENGTH:
+        errors["note"] = [
+            ValidationError(
+                _("Keep the note to %(max)d characters (it has %(n)d).") % {"max": NOTE_MAX_LENGTH, "n": len(text)},
+                code="note_too_long",
+            )
+        ]
+    if channel not in ReportChannel.values:
+        errors["channel"] = [ValidationError(_("Unknown channel."), code="invalid_channel")]
+    number = ""
+    if phone:
+        from cityos.core.accounts.phones import normalise_phone
+
+        try:
+            number = normalise_phone(phone)
+        except ValidationError as error:
+            errors["phone"] = [error]
+    if errors:
+        raise ValidationError(errors)
+    assert target is not None
+    when = at or timezone.now()
+    with transaction.atomic():
+        # One report at a time per bin, so two residents reporting at once share one open report.
+        Bin.objects.select_for_update().filter(pk=target.pk).first()
+        report = BinReport.objects.filter(bin=target, problem=problem, resolved_at__isnull=True).first()
+        repeated = report is not None
+        if report is not None:
+            report.count += 1
+            report.last_reported_at = when
+            if text and not report.note:
+                report.note = text
+            if number and not report.phone:
+                report.phone = number
+            report.save(update_fields=["count", "last_reported_at", "note", "phone"])
+        else:
+            report = BinReport.objects.create(
+                bin=target,
+                problem=problem,
+                note=text,
+                channel=channel,
+                phone=number,
+                created_at=when,
+                last_reported_at=when,
+            )
+        publish(BinReported(report_id=report.pk, bin_id=target.pk, problem=problem, repeated=repeated, channel=channel))
+    return ReportOutcome(report, repeated)
+
+
+def resolve_report(report: BinReport, resolution: str, *, at: datetime | None = None) -> BinReport:
+    """Staff close an open report: the bin was collected, or the report is dismissed."""
+    if resolution not in ReportResolution.values:
+        raise _invalid("resolution", _("Choose collected or dismissed."), "invalid_resolution")
+    if report.resolved_at is not None:
+        raise _invalid("resolution", _("This report is already resolved."), "already_resolved")
+    with transaction.atomic():
+        report.resolved_at = at or timezone.now()
+        report.resolution = resolution
+        report.save(update_fields=["resolved_at", "resolution"])
+        publish(ReportResolved(report_id=report.pk, bin_id=report.bin_id, resolution=resolution))
+    return report
+
+
+def clear_report_phones(now: datetime | None = None) -> int:
+    """Retention: remove the phone numbers of reports older than CITYOS_WASTE_REPORT_PHONE_DAYS."""
+    from cityos.core.audit.services import record_retention
+
+    days = conf.report_phone_days()
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    with transaction.atomic():
+        cleared = BinReport.objects.filter(created_at__lt=cutoff).exclude(phone="").update(phone="")
+        if cleared:
+            record_retention(
+                "waste.BinReport", cleared, f"Phone numbers of {cleared} bin reports older than {days} days removed"
+            )
+    return cleared
 
 
 # --- Simulation -------------------------------------------------------------------------------

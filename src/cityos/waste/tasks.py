@@ -1,4 +1,5 @@
-"""Periodic jobs: hourly forecasts, and tomorrow's plan once the planning hour has passed."""
+"""Periodic jobs: hourly forecasts, tomorrow's plan once the planning hour has passed, and the
+retention of residents' phone numbers in bin reports."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django_tasks import task
 
+from cityos.core.audit.context import Actor, acting_as
 from cityos.core.conf import module_setting
 from cityos.waste import services
 from cityos.waste.models import Plan
+
+JOB_ACTOR = Actor(label="waste", channel="job")
 
 
 @task()
@@ -33,3 +37,10 @@ def plan_tomorrow() -> int | None:
     except ValidationError:  # no disposal site yet: nothing to plan, try next hour
         return None
     return plan.pk
+
+
+@task()
+def clear_old_report_phones() -> int:
+    """Periodic: remove residents' phone numbers from bin reports past CITYOS_WASTE_REPORT_PHONE_DAYS (audited)."""
+    with acting_as(JOB_ACTOR):
+        return services.clear_report_phones()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cityos.waste import views
+from cityos.waste import sms, views
 
 app_name = "waste"
 urlpatterns = [
@@ -16,6 +16,13 @@ urlpatterns = [
     path("bins/", views.bins, name="bins"),
     path("bins/new/", views.bin_new, name="bin-new"),
     path("bins/<int:bin_id>/", views.bin_detail, name="bin"),
+    path("bins/<int:bin_id>/sticker.pdf", views.bin_sticker, name="bin-sticker"),
+    path("bins/<slug:ref>/report/", views.report, name="bin-report"),
+    path("report/", views.report, name="report"),
+    path("report/done/<str:token>/", views.report_done, name="report-done"),
+    path("reports/", views.reports, name="reports"),
+    path("reports/<int:report_id>/resolve/", views.report_resolve, name="report-resolve"),
+    path("hooks/sms/", sms.inbound_sms, name="inbound-sms"),
     path("fleet/", views.fleet, name="fleet"),
     path("fleet/vehicles/new/", views.vehicle_form, name="vehicle-new"),
     path("fleet/vehicles/<int:vehicle_id>/", views.vehicle_form, name="vehicle"),

@@ -1,5 +1,6 @@
-"""Staff pages: bins (filter, sort, CSV/GeoJSON, map), fleet, daily plans with their map, route
-sheets (PDF, GPX) and breakdown re-plans; the crew's phone page; the results dashboard."""
+"""Staff pages: bins (filter, sort, CSV/GeoJSON, map, QR sticker), fleet, daily plans with their
+map, route sheets (PDF, GPX) and breakdown re-plans; the crew's phone page; the results
+dashboard; residents' bin reports. Public: the resident's report form (the QR sticker's target)."""
 
 from __future__ import annotations
 
@@ -7,17 +8,20 @@ import csv
 from datetime import timedelta
 
 from django.contrib import messages
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cityos.core.accounts.models import User
 from cityos.core.accounts.permissions import staff_required
+from cityos.core.ratelimit import over_hourly_limit
 from cityos.waste import charts, conf, geo, selectors, services
 from cityos.waste.forms import (
     BinFilterForm,
@@ -27,10 +31,26 @@ from cityos.waste.forms import (
     DepotForm,
     DisposalSiteForm,
     PlanForm,
+    ReportFilterForm,
+    ReportForm,
     VehicleForm,
 )
-from cityos.waste.models import Bin, Depot, DisposalSite, Plan, PlanStatus, Route, Stop, StopKind, Vehicle
+from cityos.waste.models import (
+    Bin,
+    BinReport,
+    Depot,
+    DisposalSite,
+    Plan,
+    PlanStatus,
+    ReportChannel,
+    ReportResolution,
+    Route,
+    Stop,
+    StopKind,
+    Vehicle,
+)
 from cityos.waste.sheets import route_sheet_pdf
+from cityos.waste.sticker import sticker_pdf
 
 
 def _user(request: HttpRequest) -> User | None:
@@ -118,7 +138,27 @@ def bin_detail(request: HttpRequest, bin_id: int) -> HttpResponse:
             return redirect("waste:bin", bin_id=target.pk)
     now = timezone.now()
     history = selectors.fill_history(target, now - timedelta(days=14), now)
-    return render(request, "waste/bin.html", {"bin": target, "form": form, "chart": charts.fill_chart(history)})
+    return render(
+        request,
+        "waste/bin.html",
+        {
+            "bin": target,
+            "form": form,
+            "chart": charts.fill_chart(history),
+            "reports": selectors.reports(bin_id=target.pk)[:20],
+            "report_url": request.build_absolute_uri(reverse("waste:bin-report", args=[target.ref])),
+        },
+    )
+
+
+@staff_required(*conf.PLANNER_ROLES)
+def bin_sticker(request: HttpRequest, bin_id: int) -> HttpResponse:
+    """The printable QR sticker for the bin: scan to report it, or text BIN <ref>."""
+    target = get_object_or_404(Bin, pk=bin_id)
+    url = request.build_absolute_uri(reverse("waste:bin-report", args=[target.ref]))
+    response = HttpResponse(sticker_pdf(target, url), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="sticker-{target.ref}.pdf"'
+    return response
 
 
 @staff_required(*conf.PLANNER_ROLES)
@@ -200,7 +240,9 @@ def plans(request: HttpRequest) -> HttpResponse:
                 return redirect("waste:plan", plan_id=plan.pk)
     page = Paginator(selectors.plans(), 30).get_page(request.GET.get("page"))
     today = selectors.current_plan(timezone.localdate())
-    return render(request, "waste/plans.html", {"form": form, "page": page, "today": today})
+    # The page's progress bar runs against the solver's limit while a plan is built in the request.
+    context = {"form": form, "page": page, "today": today, "solver_seconds": conf.solver_seconds()}
+    return render(request, "waste/plans.html", context)
 
 
 @staff_required(*conf.CREW_ROLES)
@@ -354,3 +396,125 @@ def results(request: HttpRequest) -> HttpResponse:
             else None,
         },
     )
+
+
+# --- Residents' reports ---------------------------------------------------------------------
+
+REPORT_SALT = "cityos.waste.report"
+REPORT_TOKEN_MAX_AGE = 24 * 3600
+
+
+def _too_many_reports(request: HttpRequest) -> bool:
+    return over_hourly_limit(request, "waste-report", conf.report_limit_per_hour())
+
+
+def report(request: HttpRequest, ref: str = "") -> HttpResponse:
+    """Public, phone-first: report a full or damaged bin; ``ref`` comes from the QR sticker."""
+    form = ReportForm(request.POST or None, initial={"bin": ref})
+    status = 200
+    if request.method == "POST":
+        if _too_many_reports(request):
+            form.add_error(None, _("Too many reports from this connection. Please try again in an hour."))
+            status = 429
+        elif form.is_valid():
+            data = form.cleaned_data
+            try:
+                outcome = services.report_bin(
+                    data["bin"], data["problem"], note=data.get("note", ""), channel=ReportChannel.WEB
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                token = signing.dumps({"id": outcome.report.pk, "repeated": outcome.repeated}, salt=REPORT_SALT)
+                return redirect("waste:report-done", token=token)
+        if status == 200:
+            status = 400
+    return render(request, "waste/report.html", {"form": form, "ref": ref}, status=status)
+
+
+def report_done(request: HttpRequest, token: str) -> HttpResponse:
+    """The confirmation with the report number (the link is signed, so numbers cannot be guessed)."""
+    try:
+        data = signing.loads(token, salt=REPORT_SALT, max_age=REPORT_TOKEN_MAX_AGE)
+    except signing.BadSignature as error:
+        raise Http404 from error
+    made = get_object_or_404(BinReport.objects.select_related("bin"), pk=data.get("id"))
+    return render(request, "waste/report_done.html", {"report": made, "repeated": bool(data.get("repeated"))})
+
+
+def _report_csv(rows: object) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="bin-reports.csv"'
+    writer = csv.writer(response)
+    writer.writerow(
+        [
+            "id",
+            "bin",
+            "problem",
+            "note",
+            "channel",
+            "phone",
+            "count",
+            "created_at",
+            "last_reported_at",
+            "resolved_at",
+            "resolution",
+        ]
+    )
+    for r in rows:  # type: ignore[attr-defined]
+        writer.writerow(
+            [
+                r.pk,
+                r.bin.ref,
+                r.problem,
+                r.note,
+                r.channel,
+                r.masked_phone,
+                r.count,
+                r.created_at.isoformat(),
+                r.last_reported_at.isoformat(),
+                r.resolved_at.isoformat() if r.resolved_at else "",
+                r.resolution,
+            ]
+        )
+    return response
+
+
+@staff_required(*conf.PLANNER_ROLES)
+def reports(request: HttpRequest) -> HttpResponse:
+    """Residents' reports: open or resolved, by problem; CSV. Phone numbers are masked."""
+    form = ReportFilterForm(request.GET or None, initial={"status": "open"})
+    filters = form.cleaned_data if form.is_valid() else {}
+    status = filters.get("status", "") if "status" in request.GET else "open"
+    rows = selectors.reports(status=status, problem=filters.get("problem", ""))
+    if request.GET.get("format") == "csv":
+        return _report_csv(rows)
+    query = request.GET.copy()
+    query.pop("page", None)
+    query.pop("format", None)
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "waste/reports.html",
+        {"form": form, "page": page, "query": query.urlencode(), "resolutions": ReportResolution.choices},
+    )
+
+
+@require_POST
+@staff_required(*conf.PLANNER_ROLES)
+def report_resolve(request: HttpRequest, report_id: int) -> HttpResponse:
+    target = get_object_or_404(BinReport.objects.select_related("bin"), pk=report_id)
+    try:
+        services.resolve_report(target, request.POST.get("resolution", ""))
+    except ValidationError as error:
+        messages.error(request, _errors(error))
+    else:
+        messages.success(
+            request,
+            _("Report #%(id)d on bin %(ref)s resolved: %(resolution)s.")
+            % {"id": target.pk, "ref": target.bin.ref, "resolution": target.get_resolution_display()},
+        )
+    back = request.POST.get("next", "")
+    if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        return redirect(back)
+    return redirect("waste:reports")

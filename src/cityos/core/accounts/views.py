@@ -9,7 +9,6 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView, LogoutView
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -22,7 +21,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from cityos.core.accounts import services
 from cityos.core.accounts.forms import SignInForm, SignUpForm, TokenForm
 from cityos.core.accounts.models import User
-from cityos.core.audit.middleware import client_ip
+from cityos.core.ratelimit import over_hourly_limit
 
 
 def _safe_next(request: HttpRequest, default: str = "/") -> str:
@@ -53,15 +52,7 @@ def sign_up(request: HttpRequest) -> HttpResponse:
 
 
 def _too_many_sign_ups(request: HttpRequest) -> bool:
-    """Counts sign-up attempts per address per hour in the shared cache (Redis in production)."""
-    key = f"cityos:sign-up:{client_ip(request)}"
-    cache.add(key, 0, timeout=3600)
-    try:
-        attempts = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=3600)
-        attempts = 1
-    return attempts > settings.CITYOS_SIGNUP_LIMIT_PER_HOUR
+    return over_hourly_limit(request, "sign-up", settings.CITYOS_SIGNUP_LIMIT_PER_HOUR)
 
 
 class SignInView(LoginView):

@@ -1,5 +1,6 @@
 """The waste pages in a browser: plans with their map, the crew's page by keyboard, the results
-with the 30-day comparison, bins; axe finds no WCAG 2.2 A/AA violation on any of them."""
+with the 30-day comparison, bins, and a resident's report on a phone by keyboard; axe finds no
+WCAG 2.2 A/AA violation on any of them."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from cityos.core.accounts.models import Role
 from cityos.core.accounts.tests.factories import StaffFactory
 from cityos.core.web.tests.conftest import assert_accessible
 from cityos.waste import services
-from cityos.waste.models import Bin, Plan, Stop, StopKind
+from cityos.waste.models import Bin, BinReport, Plan, Stop, StopKind
 from cityos.waste.tests.factories import published_plan
 
 pytestmark = pytest.mark.browser
@@ -69,3 +70,83 @@ def test_a_crew_marks_a_bin_collected_by_keyboard(page, city, sign_in_browser):
     stop.refresh_from_db()
     assert stop.collected and stop.fill_at_pickup == 90
     assert Plan.objects.count() == 1
+
+
+def test_a_resident_reports_a_full_bin_on_a_phone_by_keyboard(page, transactional_db):
+    from cityos.waste.tests.factories import BinFactory
+
+    BinFactory(ref="B-0012", address="Corner of Main St")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/waste/bins/B-0012/report/")  # the QR sticker's target: the reference is filled in
+    assert page.get_by_label("Bin reference").input_value() == "B-0012"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling
+    assert_accessible(page, "report form")
+    page.get_by_label("Bin reference").fill("B-77")
+    page.get_by_label("Bin reference").press("Tab")
+    page.keyboard.press("Space")  # Tab reaches the first choice of the group; Space picks it
+    assert page.get_by_label("Full or overflowing").is_checked()
+    page.get_by_role("button", name="Send the report").press("Enter")
+    page.wait_for_selector(".error-summary")
+    assert "We do not know the bin “B-77”" in page.locator("#id_bin_error").inner_text()
+    assert page.get_by_label("Bin reference").get_attribute("aria-invalid") == "true"
+    assert_accessible(page, "report form with an error")
+    page.get_by_role("link", name="Bin reference: We do not know the bin “B-77”.", exact=False).press("Enter")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("B-0012")
+    page.get_by_label("Anything else we should know?").fill("Bags on the pavement")
+    page.get_by_role("button", name="Send the report").press("Enter")
+    page.wait_for_selector("[role=status]")
+    report = BinReport.objects.get()
+    assert f"Your report number is {report.pk}." in page.locator("main").inner_text()
+    assert report.problem == "full" and report.note == "Bags on the pavement"
+    assert_accessible(page, "report confirmation")
+
+
+def test_a_planner_resolves_a_report_by_keyboard(page, transactional_db, sign_in_browser):
+    from cityos.waste.tests.factories import BinFactory
+
+    BinFactory(ref="B-0012")
+    report = services.report_bin("B-0012", "damaged", channel="sms", phone="+12125550142").report
+    sign_in_browser(page, StaffFactory(roles=[Role.OPERATOR]))
+    page.goto("/waste/reports/")
+    assert "+1•••••0142" in page.locator("main").inner_text()
+    assert_accessible(page, "bin reports")
+    page.get_by_role("button", name=f"Dismiss report {report.pk}").press("Enter")
+    page.wait_for_selector("[role=status], .messages")
+    report.refresh_from_db()
+    assert report.resolution == "dismissed"
+    assert_accessible(page, "bin reports after a dismissal")
+
+
+def test_a_planner_sees_the_plan_being_built_and_cannot_send_it_twice(page, transactional_db, sign_in_browser):
+    from playwright.sync_api import expect
+
+    published_plan()
+    sign_in_browser(page, StaffFactory(roles=[Role.OPERATOR]))
+    page.goto("/waste/")
+    bar = page.get_by_role("progressbar", name="Building the plan")
+    expect(bar).to_be_hidden()
+    # A listener of the test's, after the page's, counts the posts that would leave and keeps them here,
+    # so that the page can be read while the plan would be built.
+    page.evaluate(
+        """() => { window.sent = 0; document.getElementById("plan-form").addEventListener("submit", (event) => {
+            if (!event.defaultPrevented) { window.sent += 1; } event.preventDefault(); }); }"""
+    )
+    page.get_by_label("Solver time (seconds)").fill("2")
+    page.get_by_role("button", name="Plan", exact=True).press("Enter")
+    expect(bar).to_be_visible()
+    expect(bar).to_have_attribute("max", "2")
+    expect(page.locator("#plan-progress-text")).to_have_text("Planning… 0 s of at most 2 s")
+    expect(page.get_by_role("button", name="Plan", exact=True)).to_be_disabled()
+    assert_accessible(page, "plans while a plan is built")
+    page.wait_for_function("document.getElementById('plan-progress-bar').value >= 1")
+    page.evaluate("document.getElementById('plan-form').requestSubmit()")  # as a second click would
+    assert page.evaluate("window.sent") == 1
+    expect(page.locator("#plan-progress-text")).to_have_text("Almost done: saving the plan…")
+    # With nothing holding it, the form posts as before and the new plan opens.
+    page.reload()
+    expect(bar).to_be_hidden()
+    page.get_by_label("Solver time (seconds)").fill("1")
+    page.get_by_role("button", name="Plan", exact=True).press("Enter")
+    page.wait_for_url("**/waste/plans/*/")
+    assert Plan.objects.count() == 2

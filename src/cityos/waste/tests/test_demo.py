@@ -10,7 +10,7 @@ import pytest
 
 from cityos.core.registry import DemoContext
 from cityos.waste import demo
-from cityos.waste.models import Bin, Comparison, Plan, PlanStatus, Vehicle
+from cityos.waste.models import Bin, BinReport, Comparison, Plan, PlanStatus, Stop, Vehicle
 
 pytestmark = pytest.mark.django_db
 
@@ -27,6 +27,9 @@ def test_the_demo_builds_a_plan_and_a_comparison_quickly_and_only_once():
     comparison = Comparison.objects.get()
     assert comparison.days == 30 and comparison.results["fixed"]["km"] > 0
     assert all(b.round_weekdays for b in Bin.objects.all())
+    reported = BinReport.objects.filter(problem="full").values_list("bin_id", flat=True)
+    assert BinReport.objects.count() == 3 and BinReport.objects.filter(count=2).exists()
+    assert set(reported) <= set(Stop.objects.filter(route__plan=plan, required=True).values_list("bin_id", flat=True))
     assert elapsed < 60, elapsed
     demo.build(ctx)
     assert Plan.objects.count() == 1 and "already built" in said[-1]

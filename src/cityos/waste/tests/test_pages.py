@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -65,6 +66,13 @@ def test_a_bin_form_refuses_a_bin_without_a_location(staff_client):
 
 def test_planning_a_day_from_the_page_shows_the_plan_with_its_map_and_sheets(staff_client, plan):
     _, operator = staff_client(Role.OPERATOR)
+    with override_settings(CITYOS_WASTE_SOLVER_SECONDS="45"):
+        form = operator.get(reverse("waste:plans")).content.decode()
+    # While the plan is built, script shows a progress bar against the solver's limit (hidden without script).
+    assert '<div id="plan-building" class="plan-building" hidden data-limit="45"' in form
+    assert '<progress id="plan-progress-bar" max="45" value="0">' in form
+    assert 'id="plan-progress-text" aria-live="polite"' in form and 'id="plan-form"' in form
+    assert 'data-text="Planning… {elapsed} s of at most {limit} s"' in form and "waste/plans.js" in form
     response = operator.post(reverse("waste:plans"), {"date": timezone.localdate().isoformat(), "seconds": 1})
     assert response.status_code == 302
     html = operator.get(response.url).content.decode()

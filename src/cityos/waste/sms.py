@@ -1,0 +1,127 @@
+"""The route for residents without a smartphone: text BIN (垃圾桶, CONTENEDOR) with the bin's
+reference from its sticker and, optionally, what is wrong (FULL or DAMAGED; 滿 or 壞; LLENO or
+ROTO; full when left out) to the city's SMS number. The reply gives the report number, or what
+to fix, in the keyword's language (the sender's account language for the English keyword).
+
+The gateway posts {"from": phone, "text": "BIN B-0012 FULL"} to ``/waste/hooks/sms/`` with the
+gateway token, as for core's STOP/START hook and epi's RISK, and sends the answer's ``reply``
+back by SMS. The sender's number is kept with the report (to answer by SMS) until the
+retention job clears it.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, JsonResponse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from cityos.core.accounts.models import Language
+from cityos.core.notifications.webhooks import gateway_payload, sms_keyword_endpoint
+from cityos.waste import services
+from cityos.waste.models import ReportChannel, ReportProblem
+
+ZH = Language.TRADITIONAL_CHINESE.value
+ES = Language.SPANISH.value
+# Keyword -> the reply's language ("" = the sender's account language, else the city's).
+KEYWORDS: dict[str, str] = {"bin": "", "垃圾桶": ZH, "contenedor": ES}
+# What is wrong, in any of the languages (case does not matter).
+PROBLEMS: dict[str, str] = {
+    "full": ReportProblem.FULL,
+    "overflowing": ReportProblem.FULL,
+    "滿": ReportProblem.FULL,
+    "满": ReportProblem.FULL,
+    "lleno": ReportProblem.FULL,
+    "damaged": ReportProblem.DAMAGED,
+    "broken": ReportProblem.DAMAGED,
+    "壞": ReportProblem.DAMAGED,
+    "坏": ReportProblem.DAMAGED,
+    "損壞": ReportProblem.DAMAGED,
+    "roto": ReportProblem.DAMAGED,
+    "dañado": ReportProblem.DAMAGED,
+    "danado": ReportProblem.DAMAGED,
+}
+MAX_QUERY = 100
+
+# The sender of the message being answered (the keyword endpoint passes only its text on).
+_sender: ContextVar[str] = ContextVar("waste_sms_sender", default="")
+
+
+@dataclass(frozen=True)
+class BinQuery:
+    keyword: str  # as the resident wrote it, quoted back in hints
+    language: str
+    ref: str  # "" when the resident sent the keyword alone
+    problem: str  # a ReportProblem value, or "" when the word was not understood
+    word: str  # the problem word as written ("" when left out)
+
+
+def parse(text: str) -> BinQuery | None:
+    """The BIN keyword, the bin's reference and the problem, or None when it is not a bin report."""
+    cleaned = " ".join((text or "").split()).strip(".!?。\uff01\uff1f")
+    folded = cleaned.casefold()
+    for keyword, language in KEYWORDS.items():
+        if (
+            folded == keyword
+            or folded.startswith(keyword + " ")
+            or (not keyword.isascii() and folded.startswith(keyword))
+        ):
+            rest = cleaned[len(keyword) :].strip()[:MAX_QUERY].split(" ")
+            ref = rest[0] if rest and rest[0] else ""
+            word = " ".join(rest[1:]).strip()
+            problem = PROBLEMS.get(word.casefold(), "") if word else ReportProblem.FULL
+            return BinQuery(keyword=cleaned[: len(keyword)], language=language, ref=ref, problem=problem, word=word)
+    return None
+
+
+def _how(query: BinQuery) -> str:
+    return _(
+        "Text %(keyword)s, the bin's reference from its sticker and FULL or DAMAGED, e.g. %(keyword)s B-0012 FULL."
+    ) % {"keyword": query.keyword}
+
+
+def answer(query: BinQuery, language: str) -> tuple[str, str]:
+    """(action, reply) for a bin report, the reply in ``language``."""
+    with translation.override(language):
+        if not query.ref:
+            return "bin_help", _how(query)
+        if not query.problem:
+            return "unknown_problem", _("We did not understand “%(word)s”.") % {"word": query.word} + " " + _how(query)
+        try:
+            outcome = services.report_bin(query.ref, query.problem, channel=ReportChannel.SMS, phone=_sender.get())
+        except ValidationError as error:
+            errors = error.message_dict
+            # A sender number the city cannot use for a reply does not stop the report.
+            if set(errors) == {"phone"}:
+                outcome = services.report_bin(query.ref, query.problem, channel=ReportChannel.SMS)
+            else:
+                message = " ".join(m for field in ("bin", "problem") for m in errors.get(field, []))
+                return "refused", message + " " + _how(query)
+        report = outcome.report
+        if outcome.repeated:
+            return "reported_again", _(
+                "Thank you. Bin %(ref)s was already reported (report %(number)d); we added yours to it."
+            ) % {"ref": report.bin.ref, "number": report.pk}
+        return "reported", _("Thank you. Your report on bin %(ref)s is number %(number)d.") % {
+            "ref": report.bin.ref,
+            "number": report.pk,
+        }
+
+
+_endpoint = sms_keyword_endpoint(parse, answer)
+
+
+@csrf_exempt
+@require_POST
+def inbound_sms(request: HttpRequest) -> JsonResponse:
+    """The gateway posts {"from": phone, "text": ...}; the reply goes back by SMS."""
+    token = _sender.set(str(gateway_payload(request).get("from") or ""))
+    try:
+        return _endpoint(request)
+    finally:
+        _sender.reset(token)

@@ -1,0 +1,357 @@
+"""Residents report a full or damaged bin (web page, QR sticker, API, SMS); an open "full" report
+makes the bin a must-collect in the plan and is resolved when the crew marks it collected."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from cityos.core.accounts.models import Language, Role
+from cityos.core.accounts.tests.factories import ResidentFactory, StaffFactory
+from cityos.core.audit.models import AuditEntry
+from cityos.core.events import subscribe
+from cityos.core.registry import registry
+from cityos.waste import services, sms, tasks
+from cityos.waste.events import BinReported, ReportResolved
+from cityos.waste.models import BinReport, ReportChannel, ReportProblem, ReportResolution, Stop, StopKind
+from cityos.waste.tests.factories import BinFactory, fleet, history
+
+pytestmark = pytest.mark.django_db
+API = "/api/v1/waste"
+SMS_URL = "/waste/hooks/sms/"
+
+
+@pytest.fixture
+def received(monkeypatch) -> list[object]:
+    """Events delivered (in-process) on commit during the test."""
+    monkeypatch.setattr(registry, "subscriptions", list(registry.subscriptions))
+    got: list[object] = []
+    for event in (BinReported, ReportResolved):
+        subscribe(event, durable=False)(got.append)
+    return got
+
+
+def refusal(error: pytest.ExceptionInfo[ValidationError]) -> dict[str, list[str]]:
+    return error.value.message_dict
+
+
+# --- The service ----------------------------------------------------------------------------
+
+
+def test_a_report_is_stored_and_announced_on_commit(received, django_capture_on_commit_callbacks):
+    BinFactory(ref="B-0012")
+    with django_capture_on_commit_callbacks(execute=True):
+        outcome = services.report_bin("b-0012 ", ReportProblem.FULL, note=" Bags on the ground ")
+    report = outcome.report
+    assert not outcome.repeated
+    assert (report.bin.ref, report.problem, report.note, report.channel, report.count) == (
+        "B-0012",
+        "full",
+        "Bags on the ground",
+        "web",
+        1,
+    )
+    assert report.is_open and report.resolution == ""
+    assert [(e.report_id, e.repeated) for e in received] == [(report.pk, False)]  # type: ignore[attr-defined]
+
+
+def test_each_bad_report_is_refused_on_its_field():
+    BinFactory(ref="B-0001")
+    BinFactory(ref="B-0002", is_active=False)
+    with pytest.raises(ValidationError) as empty:
+        services.report_bin("  ", ReportProblem.FULL)
+    assert refusal(empty) == {"bin": ["Give the bin's reference: it is printed on its sticker."]}
+    with pytest.raises(ValidationError) as unknown:
+        services.report_bin("B-9999", ReportProblem.FULL)
+    assert refusal(unknown) == {"bin": ["We do not know the bin “B-9999”. Check the reference printed on its sticker."]}
+    with pytest.raises(ValidationError) as inactive:
+        services.report_bin("B-0002", ReportProblem.DAMAGED)
+    assert refusal(inactive) == {"bin": ["Bin B-0002 is out of service and cannot be reported."]}
+    with pytest.raises(ValidationError) as no_problem:
+        services.report_bin("B-0001", "")
+    assert refusal(no_problem) == {"problem": ["Choose what is wrong with the bin."]}
+    with pytest.raises(ValidationError) as bad_problem:
+        services.report_bin("B-0001", "smelly")
+    assert refusal(bad_problem) == {"problem": ["Choose full, damaged or something else."]}
+    with pytest.raises(ValidationError) as long_note:
+        services.report_bin("B-0001", ReportProblem.OTHER, note="x" * 501)
+    assert refusal(long_note) == {"note": ["Keep the note to 500 characters (it has 501)."]}
+    with pytest.raises(ValidationError) as bad_phone:
+        services.report_bin("B-0001", ReportProblem.FULL, channel=ReportChannel.SMS, phone="not a number")
+    assert list(refusal(bad_phone)) == ["phone"]
+    assert not BinReport.objects.exists()
+    assert services.report_bin("B-0001", ReportProblem.OTHER, note="x" * 500).report.note == "x" * 500
+
+
+def test_a_repeat_adds_to_the_open_report_of_the_same_problem():
+    BinFactory(ref="B-0003")
+    first = services.report_bin("B-0003", ReportProblem.FULL).report
+    again = services.report_bin("B-0003", ReportProblem.FULL, note="Still full", phone="+1 212 555 0142")
+    assert again.repeated and again.report.pk == first.pk
+    first.refresh_from_db()
+    assert first.count == 2 and first.note == "Still full" and first.phone == "+12125550142"
+    damaged = services.report_bin("B-0003", ReportProblem.DAMAGED)
+    assert not damaged.repeated and damaged.report.pk != first.pk  # another problem: its own report
+    services.resolve_report(first, ReportResolution.DISMISSED)
+    assert not services.report_bin("B-0003", ReportProblem.FULL).repeated  # a resolved one is not reused
+    assert BinReport.objects.count() == 3
+
+
+def test_staff_resolve_a_report_once_with_a_known_resolution(received, django_capture_on_commit_callbacks):
+    BinFactory(ref="B-0004")
+    report = services.report_bin("B-0004", ReportProblem.DAMAGED).report
+    with pytest.raises(ValidationError) as unknown:
+        services.resolve_report(report, "fixed")
+    assert refusal(unknown) == {"resolution": ["Choose collected or dismissed."]}
+    with django_capture_on_commit_callbacks(execute=True):
+        services.resolve_report(report, ReportResolution.DISMISSED)
+    assert report.resolution == "dismissed" and report.resolved_at is not None
+    with pytest.raises(ValidationError) as twice:
+        services.resolve_report(report, ReportResolution.COLLECTED)
+    assert refusal(twice) == {"resolution": ["This report is already resolved."]}
+    assert [e.resolution for e in received if isinstance(e, ReportResolved)] == ["dismissed"]
+
+
+def test_phone_numbers_are_cleared_after_the_retention_period(settings):
+    settings.CITYOS_WASTE_REPORT_PHONE_DAYS = "30"
+    BinFactory(ref="B-0005")
+    BinFactory(ref="B-0006")
+    now = timezone.now()
+    old = services.report_bin("B-0005", "full", phone="+12125550142", at=now - timedelta(days=31)).report
+    recent = services.report_bin("B-0006", "full", phone="+12125550143", at=now - timedelta(days=29)).report
+    assert tasks.clear_old_report_phones.call() == 1
+    old.refresh_from_db()
+    recent.refresh_from_db()
+    assert old.phone == "" and recent.phone == "+12125550143"
+    assert AuditEntry.objects.filter(action="retention", object_type="waste.BinReport").count() == 1
+    assert tasks.clear_old_report_phones.call() == 0
+
+
+# --- The planner ------------------------------------------------------------------------------
+
+
+def test_a_reported_full_bin_must_be_collected_and_its_report_resolves_when_collected():
+    fleet()
+    day = timezone.localdate() + timedelta(days=1)
+    end = timezone.make_aware(datetime.combine(day, time(5)))
+    for i in range(3):
+        history(BinFactory(), end, 2, lambda t: 1.0, start_fill=60 + i, empty_at=10_000)
+    quiet = BinFactory(ref="QUIET-1")
+    history(quiet, end, 2, lambda t: 0.05, start_fill=5, empty_at=10_000)  # about 7% full: the forecast skips it
+
+    before = services.build_plan(day, seconds=0.3, now=end)
+    assert not Stop.objects.filter(route__plan=before, bin=quiet).exists()
+
+    report = services.report_bin("QUIET-1", ReportProblem.FULL).report
+    damaged = services.report_bin("QUIET-1", ReportProblem.DAMAGED).report
+    after = services.build_plan(day, seconds=0.3, now=end)
+    stop = Stop.objects.select_related("route", "bin").get(route__plan=after, bin=quiet, kind=StopKind.BIN)
+    assert stop.required and stop.predicted_fill == 100
+
+    services.mark_collected(stop, user=StaffFactory(roles=[Role.SERVICE_AGENT]))
+    report.refresh_from_db()
+    damaged.refresh_from_db()
+    assert report.resolution == ReportResolution.COLLECTED and report.resolved_at == stop.collected_at
+    assert damaged.is_open  # emptying a bin does not repair it
+    again = services.build_plan(day, seconds=0.3, now=end)
+    assert not Stop.objects.filter(route__plan=again, bin=quiet).exists()  # no open report: back to the forecast
+
+
+# --- SMS --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def gateway(settings) -> Client:
+    settings.CITYOS_GATEWAY_TOKEN = "gw-secret"
+    return Client(headers={"Authorization": "Bearer gw-secret"})
+
+
+def _text(client: Client, text: str, sender: str = "+14155550123") -> dict:
+    response = client.post(SMS_URL, {"from": sender, "text": text}, content_type="application/json")
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_the_sms_hook_needs_the_gateway_token(settings):
+    settings.CITYOS_GATEWAY_TOKEN = "gw-secret"
+    response = Client().post(SMS_URL, {"from": "+14155550123", "text": "BIN B-1"}, content_type="application/json")
+    assert response.status_code == 401 and not BinReport.objects.exists()
+
+
+def test_a_text_reports_the_bin_and_replies_with_the_number_in_the_senders_language(gateway):
+    BinFactory(ref="B-0012")
+    english = _text(gateway, "bin b-0012 full.", sender="+1 415 555 0123")
+    report = BinReport.objects.get()
+    assert english == {"action": "reported", "reply": f"Thank you. Your report on bin B-0012 is number {report.pk}."}
+    assert report.channel == "sms" and report.phone == "+14155550123" and report.problem == "full"
+
+    chinese = _text(gateway, "垃圾桶 B-0012 滿")
+    assert chinese["action"] == "reported_again"
+    assert chinese["reply"] == f"謝謝。垃圾桶 B-0012 已有人回報（回報編號 {report.pk}），我們已將您的回報加入其中。"  # noqa: RUF001
+    spanish = _text(gateway, "CONTENEDOR B-0012 ROTO")
+    damaged = BinReport.objects.get(problem="damaged")
+    assert spanish["reply"] == f"Gracias. Tu aviso sobre el contenedor B-0012 es el número {damaged.pk}."
+    # The English keyword replies in the sender's account language.
+    ResidentFactory(phone="+14155550199", language=Language.SPANISH)
+    again = _text(gateway, "BIN B-0012 damaged", sender="+14155550199")
+    assert again["reply"].startswith("Gracias. El contenedor B-0012 ya tenía un aviso (número")
+    report.refresh_from_db()
+    assert report.count == 2
+
+
+def test_a_text_says_what_to_fix(gateway):
+    BinFactory(ref="B-0012")
+    help_ = _text(gateway, "BIN")
+    assert help_["action"] == "bin_help" and "e.g. BIN B-0012 FULL" in help_["reply"]
+    unknown = _text(gateway, "BIN B-9999")
+    assert unknown["action"] == "refused"
+    assert unknown["reply"].startswith("We do not know the bin “B-9999”.")
+    word = _text(gateway, "contenedor B-0012 sucio")
+    assert word["action"] == "unknown_problem" and word["reply"].startswith("No entendimos «sucio».")
+    zh = _text(gateway, "垃圾桶 B-9999")
+    assert zh["action"] == "refused" and "B-9999" in zh["reply"] and "垃圾桶" in zh["reply"]
+    assert _text(gateway, "binoculars for sale")["action"] == "ignored"
+    assert not BinReport.objects.exists()
+
+
+def test_parse_reads_keyword_reference_and_problem():
+    assert sms.parse("BIN B-1") == sms.BinQuery("BIN", "", "B-1", "full", "")
+    assert sms.parse("垃圾桶B-1 壞") == sms.BinQuery("垃圾桶", "zh-hant", "B-1", "damaged", "壞")
+    assert sms.parse("hello") is None
+
+
+# --- Pages ------------------------------------------------------------------------------------
+
+
+def test_the_public_form_reports_a_bin_and_confirms_with_its_number(client):
+    BinFactory(ref="B-0012")
+    page = client.get(reverse("waste:bin-report", args=["B-0012"]))
+    assert page.status_code == 200 and 'value="B-0012"' in page.content.decode()
+    response = client.post(reverse("waste:bin-report", args=["B-0012"]), {"bin": "B-0012", "problem": "full"})
+    assert response.status_code == 302
+    report = BinReport.objects.get()
+    done = client.get(response["Location"]).content.decode()
+    assert f"Your report number is {report.pk}." in done
+    repeat = client.post(reverse("waste:report"), {"bin": "B-0012", "problem": "full"}, follow=True)
+    assert "This bin was already reported; we added yours to that report (2 reports so far)." in repeat.content.decode()
+    assert client.get(reverse("waste:report-done", args=["forged:token"])).status_code == 404
+
+
+def test_the_public_form_shows_each_error_next_to_its_field_in_the_users_language(client):
+    BinFactory(ref="B-0012")
+    response = client.post(reverse("waste:report"), {"bin": "B-77", "problem": ""})
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert (
+        '<ul class="errorlist" id="id_bin_error"><li>We do not know the bin “B-77”.' not in html
+    )  # the bin is checked once the form is complete
+    assert '<ul class="errorlist" id="id_problem_error"><li>Choose what is wrong with the bin.</li>' in html
+    unknown = client.post(reverse("waste:report"), {"bin": "B-77", "problem": "full"}).content.decode()
+    assert 'id="id_bin_error"><li>We do not know the bin “B-77”. Check the reference printed on its sticker.' in unknown
+    spanish = client.post(
+        reverse("waste:report"), {"bin": "B-77", "problem": "full"}, headers={"accept-language": "es"}
+    ).content.decode()
+    assert 'id="id_bin_error"><li>No conocemos el contenedor «B-77».' in spanish
+    assert not BinReport.objects.exists()
+
+
+def test_the_public_form_is_rate_limited_per_address(client, settings):
+    settings.CITYOS_WASTE_REPORT_LIMIT_PER_HOUR = "2"
+    BinFactory(ref="B-0012")
+    from django.core.cache import cache
+
+    cache.clear()
+    for _ in range(2):
+        assert client.post(reverse("waste:report"), {"bin": "B-0012", "problem": "full"}).status_code == 302
+    assert client.post(reverse("waste:report"), {"bin": "B-0012", "problem": "full"}).status_code == 429
+    cache.clear()
+
+
+def test_reports_are_for_planners_only(client, staff_client):
+    assert client.get(reverse("waste:reports")).status_code == 302
+    resident = Client()
+    resident.force_login(ResidentFactory())
+    assert resident.get(reverse("waste:reports")).status_code == 403
+    assert resident.get(reverse("waste:reports") + "?format=csv").status_code == 403
+    assert resident.get(f"{API}/reports").status_code == 403
+    assert client.get(reverse("waste:reports") + "?format=csv").status_code == 302
+    _, crew = staff_client(Role.SERVICE_AGENT)
+    assert crew.get(reverse("waste:reports")).status_code == 403
+    assert crew.post(reverse("waste:report-resolve", args=[1]), {"resolution": "collected"}).status_code == 403
+
+
+def test_planners_filter_export_and_resolve_reports_with_phones_masked(staff_client):
+    full = BinFactory(ref="B-0012")
+    BinFactory(ref="B-0013")
+    report = services.report_bin("B-0012", "full", channel="sms", phone="+12125550142").report
+    services.report_bin("B-0013", "damaged", note="Lid broken")
+    _, planner = staff_client(Role.OPERATOR)
+    html = planner.get(reverse("waste:reports")).content.decode()
+    assert "B-0012" in html and "B-0013" in html and "+1•••••0142" in html and "+12125550142" not in html
+    damaged = planner.get(reverse("waste:reports") + "?status=open&problem=damaged").content.decode()
+    assert "B-0013" in damaged and "B-0012" not in damaged
+    csv = planner.get(reverse("waste:reports") + "?status=&format=csv").content.decode()
+    assert csv.splitlines()[0].startswith("id,bin,problem") and "Lid broken" in csv and "+12125550142" not in csv
+    done = planner.post(reverse("waste:report-resolve", args=[report.pk]), {"resolution": "collected"}, follow=True)
+    assert f"Report #{report.pk} on bin B-0012 resolved: Collected." in done.content.decode()
+    report.refresh_from_db()
+    assert report.resolution == "collected"
+    assert "B-0012" not in planner.get(reverse("waste:reports")).content.decode()  # open ones by default
+    assert "B-0012" in planner.get(reverse("waste:reports") + "?status=resolved").content.decode()
+    bin_page = planner.get(reverse("waste:bin", args=[full.pk])).content.decode()
+    assert "Print the QR sticker (PDF)" in bin_page and "+1•••••0142" in bin_page
+    sticker = planner.get(reverse("waste:bin-sticker", args=[full.pk]))
+    assert sticker["Content-Type"] == "application/pdf" and sticker.content.startswith(b"%PDF")
+
+
+def test_the_home_page_links_to_the_report_form(client):
+    assert reverse("waste:report") in client.get("/").content.decode()
+
+
+# --- API --------------------------------------------------------------------------------------
+
+
+def test_anyone_can_report_through_the_api_and_refusals_name_the_field(client):
+    BinFactory(ref="B-0012")
+    made = client.post(f"{API}/reports", {"bin": "B-0012", "problem": "full"}, content_type="application/json")
+    assert made.status_code == 201
+    body = made.json()
+    assert body["bin"] == "B-0012" and body["repeated"] is False and body["count"] == 1
+    assert body["number"] == BinReport.objects.get().pk
+    again = client.post(f"{API}/reports", {"bin": "B-0012", "problem": "full"}, content_type="application/json")
+    assert again.json()["repeated"] is True and again.json()["count"] == 2
+    unknown = client.post(f"{API}/reports", {"bin": "nope", "problem": "full"}, content_type="application/json")
+    assert unknown.status_code == 422 and unknown["Content-Type"].startswith("application/problem+json")
+    assert any(e["field"].endswith("bin") for e in unknown.json()["errors"])
+    bad = client.post(f"{API}/reports", {"bin": "B-0012", "problem": "smelly"}, content_type="application/json")
+    assert bad.status_code == 422
+    long = client.post(
+        f"{API}/reports", {"bin": "B-0012", "problem": "other", "note": "x" * 501}, content_type="application/json"
+    )
+    assert long.status_code == 422 and BinReport.objects.count() == 1
+
+
+def test_only_planners_read_reports_through_the_api(client, staff_client):
+    BinFactory(ref="B-0012")
+    services.report_bin("B-0012", "full", channel="sms", phone="+12125550142")
+    assert client.get(f"{API}/reports").status_code == 401
+    _, crew = staff_client(Role.SERVICE_AGENT)
+    assert crew.get(f"{API}/reports").status_code == 403
+    _, planner = staff_client(Role.OPERATOR)
+    page = planner.get(f"{API}/reports").json()
+    assert page["count"] == 1 and page["results"][0]["phone"] == "+1•••••0142"
+    assert planner.get(f"{API}/reports?status=resolved").json()["count"] == 0
+    report_id = page["results"][0]["id"]
+    resolved = planner.post(
+        f"{API}/reports/{report_id}/resolve", {"resolution": "dismissed"}, content_type="application/json"
+    )
+    assert resolved.status_code == 200 and resolved.json()["resolution"] == "dismissed"
+    twice = planner.post(
+        f"{API}/reports/{report_id}/resolve", {"resolution": "dismissed"}, content_type="application/json"
+    )
+    assert twice.status_code == 422
