@@ -15,8 +15,8 @@ from typing import Any, TypeVar
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 
-# Spreadsheets run a cell that starts with one of these as a formula (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+from cityos.core.spreadsheet import safe_cell
+
 M = TypeVar("M", bound=Model)
 
 
@@ -44,16 +44,11 @@ def sorted_by(found: QuerySet[M], sort: Sort, columns: Mapping[str, Sequence[str
     return found.order_by(*[prefix + name for name in columns[sort.column]], prefix + "pk")
 
 
-def _cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
 def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     writer = csv.writer(response)
     writer.writerow(header)
     for row in rows:
-        writer.writerow([_cell(value) for value in row])
+        writer.writerow([safe_cell(value) for value in row])
     return response

@@ -25,6 +25,7 @@ from cityos.core.accounts.permissions import holds_any_role, staff_required
 from cityos.core.audit.models import AuditAction
 from cityos.core.audit.services import record_access, record_bulk_access
 from cityos.core.geo import selectors as geo_selectors
+from cityos.core.spreadsheet import safe_cell
 from cityos.monitoring import conf, geojson, meanings, selectors, services
 from cityos.monitoring.forms import WorkOrderForm
 from cityos.monitoring.models import HomeRisk, RiskLevel, WorkOrder, WorkOrderStatus
@@ -32,7 +33,6 @@ from cityos.monitoring.models import HomeRisk, RiskLevel, WorkOrder, WorkOrderSt
 PAGE_SIZE = 25
 API = "/api/v1/monitoring/"
 # Spreadsheets run a cell that starts with one of these as a formula (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 # --- small list helpers --------------------------------------------------------------------
@@ -68,18 +68,13 @@ def _headers(request: HttpRequest, current: str, columns: Sequence[tuple[str, st
     return headers
 
 
-def _cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
 def _csv(filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     writer = csv.writer(response)
     writer.writerow(header)
     for row in rows:
-        writer.writerow([_cell(value) for value in row])
+        writer.writerow([safe_cell(value) for value in row])
     return response
 
 

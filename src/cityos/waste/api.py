@@ -16,11 +16,13 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
+from ninja.errors import Throttled
 from pydantic import field_validator
 
 from cityos.core.api.auth import api_auth, require_roles
 from cityos.core.api.pagination import csv_export, paginate
 from cityos.core.api.problems import ApiProblem
+from cityos.core.ratelimit import over_hourly_limit
 from cityos.waste import conf, geo, selectors, services
 from cityos.waste.models import (
     NOTE_MAX_LENGTH,
@@ -467,7 +469,10 @@ class ResolveIn(Schema):
 @router.post("/reports", response={201: ReportCreatedOut}, summary="Report a full or damaged bin (public)")
 def create_report(request: HttpRequest, payload: ReportIn) -> Status:
     """No sign-in needed. Refused (422, naming the field): an unknown or out-of-service bin, a note
-    over 500 characters. A repeat of an open report of the same bin and problem adds to its count."""
+    over 500 characters. A repeat of an open report of the same bin and problem adds to its count.
+    Counted per address against the same hourly limit as the web form (429 past it)."""
+    if over_hourly_limit(request, "waste-report", conf.report_limit_per_hour()):
+        raise Throttled(wait=3600)
     outcome = services.report_bin(payload.bin, payload.problem, note=payload.note, channel=ReportChannel.WEB)
     made = outcome.report
     return Status(

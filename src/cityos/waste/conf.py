@@ -69,6 +69,11 @@ def report_phone_days() -> int:
     return int(module_setting("CITYOS_WASTE_REPORT_PHONE_DAYS", "30"))
 
 
+def report_must_max() -> int:
+    """At most this many residents' "full" reports make bins must-collect in one plan."""
+    return int(module_setting("CITYOS_WASTE_REPORT_MUST_MAX", "50"))
+
+
 def report_limit_per_hour() -> int:
     """Reports one client address may send from the public page in an hour."""
     return int(module_setting("CITYOS_WASTE_REPORT_LIMIT_PER_HOUR", "30"))

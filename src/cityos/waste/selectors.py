@@ -181,8 +181,11 @@ def reports(*, status: str = "", problem: str = "", bin_id: int | None = None) -
     return rows.order_by("-created_at", "-pk")
 
 
-def reported_full_bin_ids() -> set[int]:
-    """Bins with an open "full" report: the planner treats them as full now."""
-    return set(
-        BinReport.objects.filter(problem=ReportProblem.FULL, resolved_at__isnull=True).values_list("bin_id", flat=True)
+def reported_full_bins() -> dict[int, datetime]:
+    """Bins with an open "full" report, most reported first: bin id -> when it was last reported."""
+    rows = (
+        BinReport.objects.filter(problem=ReportProblem.FULL, resolved_at__isnull=True)
+        .order_by("-count", "created_at")
+        .values_list("bin_id", "last_reported_at")
     )
+    return dict(rows)

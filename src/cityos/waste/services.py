@@ -7,7 +7,7 @@ Each write validates first, then changes the database in one transaction; events
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -97,6 +97,8 @@ def save_bin(data: Mapping[str, Any], *, bin: Bin | None = None) -> Bin:
     with transaction.atomic():
         target.save()
         publish(BinChanged(bin_id=target.pk, change="created" if created else "updated"))
+        if not target.is_active:  # nothing will collect it: its residents' reports are closed
+            _close_reports(target, ReportResolution.DISMISSED, timezone.now())
     return target
 
 
@@ -326,7 +328,7 @@ def build_plan(
     bins = list(Bin.objects.filter(is_active=True))
     rules = policy(bins)
     histories = fill_histories(bins, moment)
-    reported_full = selectors.reported_full_bin_ids()
+    reported_full = _reports_to_trust(selectors.reported_full_bins(), histories)
     jobs: list[Job] = []
     decisions: dict[int, tuple[float, bool]] = {}
     for bin in bins:
@@ -486,6 +488,24 @@ def _store(
     return plan
 
 
+def _reports_to_trust(
+    reported: dict[int, datetime], histories: Mapping[int, Sequence[tuple[datetime, float]]]
+) -> set[int]:
+    """The reported-full bins a plan takes as full now: not those whose sensor saw an emptying
+    after the last report (collected since, outside a plan), and at most ``conf.report_must_max()``,
+    the most reported first, so that reports cannot swamp a plan. A sensor that reads low all
+    along does not overrule a resident: it may be the thing that is wrong."""
+    trusted = [bin_id for bin_id, since in reported.items() if not _emptied_since(histories.get(bin_id, ()), since)]
+    return set(trusted[: conf.report_must_max()])
+
+
+def _emptied_since(history: Sequence[tuple[datetime, float]], since: datetime) -> bool:
+    before = [percent for at, percent in history if at <= since]
+    if not before:
+        return False
+    return any(at > since and percent <= before[-1] - forecast.EMPTIED_DROP for at, percent in history)
+
+
 def publish_plan(plan: Plan) -> Plan:
     with transaction.atomic():
         Plan.objects.filter(date=plan.date, status=PlanStatus.PUBLISHED).exclude(pk=plan.pk).update(
@@ -520,15 +540,8 @@ def mark_collected(stop: Stop, *, user: User | None, fill: float | None = None, 
                 FillReading.objects.create(bin=stop.bin, at=when - timedelta(seconds=1), percent=fill)
             FillReading.objects.create(bin=stop.bin, at=when, percent=0)
             Bin.objects.filter(pk=stop.bin.pk).update(last_fill=0, last_fill_at=when)
-        resolved = list(
-            BinReport.objects.filter(
-                bin=stop.bin, problem=ReportProblem.FULL, resolved_at__isnull=True, created_at__lte=when
-            ).values_list("pk", flat=True)
-        )
-        if resolved:
-            BinReport.objects.filter(pk__in=resolved).update(resolved_at=when, resolution=ReportResolution.COLLECTED)
-            for report_id in resolved:
-                publish(ReportResolved(report_id=report_id, bin_id=stop.bin.pk, resolution=ReportResolution.COLLECTED))
+        # A report repeated after the collection (full again) stays open.
+        _close_reports(stop.bin, ReportResolution.COLLECTED, when, problem=ReportProblem.FULL)
         route = stop.route
         remaining = route.stops.filter(kind=StopKind.BIN, collected=False).exists()
         status = RouteStatus.UNDERWAY if remaining else RouteStatus.DONE
@@ -696,8 +709,13 @@ def report_bin(
     assert target is not None
     when = at or timezone.now()
     with transaction.atomic():
-        # One report at a time per bin, so two residents reporting at once share one open report.
-        Bin.objects.select_for_update().filter(pk=target.pk).first()
+        # Reports of a bin, their resolutions and its collections take the bin's lock in turn, so
+        # two residents reporting at once share one open report and none is added to a closed one.
+        locked = Bin.objects.select_for_update().get(pk=target.pk)
+        if not locked.is_active:
+            raise _invalid(
+                "bin", _("Bin %(ref)s is out of service and cannot be reported.") % {"ref": locked.ref}, "inactive_bin"
+            )
         report = BinReport.objects.filter(bin=target, problem=problem, resolved_at__isnull=True).first()
         repeated = report is not None
         if report is not None:
@@ -726,14 +744,32 @@ def resolve_report(report: BinReport, resolution: str, *, at: datetime | None = 
     """Staff close an open report: the bin was collected, or the report is dismissed."""
     if resolution not in ReportResolution.values:
         raise _invalid("resolution", _("Choose collected or dismissed."), "invalid_resolution")
-    if report.resolved_at is not None:
-        raise _invalid("resolution", _("This report is already resolved."), "already_resolved")
     with transaction.atomic():
-        report.resolved_at = at or timezone.now()
-        report.resolution = resolution
-        report.save(update_fields=["resolved_at", "resolution"])
-        publish(ReportResolved(report_id=report.pk, bin_id=report.bin_id, resolution=resolution))
+        Bin.objects.select_for_update().filter(pk=report.bin_id).first()
+        current = BinReport.objects.get(pk=report.pk)
+        if current.resolved_at is not None:
+            raise _invalid("resolution", _("This report is already resolved."), "already_resolved")
+        current.resolved_at = at or timezone.now()
+        current.resolution = resolution
+        current.save(update_fields=["resolved_at", "resolution"])
+        publish(ReportResolved(report_id=current.pk, bin_id=current.bin_id, resolution=resolution))
+    report.resolved_at, report.resolution = current.resolved_at, current.resolution
     return report
+
+
+def _close_reports(bin: Bin, resolution: str, when: datetime, *, problem: str | None = None) -> int:
+    """Resolve ``bin``'s open reports last made by ``when`` (each saved, so each is audited)."""
+    Bin.objects.select_for_update().filter(pk=bin.pk).first()
+    open_reports = BinReport.objects.filter(bin=bin, resolved_at__isnull=True, last_reported_at__lte=when)
+    if problem is not None:
+        open_reports = open_reports.filter(problem=problem)
+    closed = 0
+    for report in open_reports:
+        report.resolved_at, report.resolution = when, resolution
+        report.save(update_fields=["resolved_at", "resolution"])
+        publish(ReportResolved(report_id=report.pk, bin_id=bin.pk, resolution=resolution))
+        closed += 1
+    return closed
 
 
 def clear_report_phones(now: datetime | None = None) -> int:

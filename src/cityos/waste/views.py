@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.core import signing
 from django.core.exceptions import ValidationError
@@ -22,6 +23,7 @@ from django.views.decorators.http import require_POST
 from cityos.core.accounts.models import User
 from cityos.core.accounts.permissions import staff_required
 from cityos.core.ratelimit import over_hourly_limit
+from cityos.core.spreadsheet import safe_cell
 from cityos.waste import charts, conf, geo, selectors, services
 from cityos.waste.forms import (
     BinFilterForm,
@@ -146,16 +148,21 @@ def bin_detail(request: HttpRequest, bin_id: int) -> HttpResponse:
             "form": form,
             "chart": charts.fill_chart(history),
             "reports": selectors.reports(bin_id=target.pk)[:20],
-            "report_url": request.build_absolute_uri(reverse("waste:bin-report", args=[target.ref])),
+            "report_url": _public_url(reverse("waste:bin-report", args=[target.ref])),
         },
     )
+
+
+def _public_url(path: str) -> str:
+    """The address residents reach (``CITYOS_BASE_URL``), not the one a planner prints from."""
+    return settings.CITYOS_BASE_URL.rstrip("/") + path
 
 
 @staff_required(*conf.PLANNER_ROLES)
 def bin_sticker(request: HttpRequest, bin_id: int) -> HttpResponse:
     """The printable QR sticker for the bin: scan to report it, or text BIN <ref>."""
     target = get_object_or_404(Bin, pk=bin_id)
-    url = request.build_absolute_uri(reverse("waste:bin-report", args=[target.ref]))
+    url = _public_url(reverse("waste:bin-report", args=[target.ref]))
     response = HttpResponse(sticker_pdf(target, url), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="sticker-{target.ref}.pdf"'
     return response
@@ -465,9 +472,9 @@ def _report_csv(rows: object) -> HttpResponse:
         writer.writerow(
             [
                 r.pk,
-                r.bin.ref,
+                safe_cell(r.bin.ref),
                 r.problem,
-                r.note,
+                safe_cell(r.note),  # a resident's free text: never a formula in a spreadsheet
                 r.channel,
                 r.masked_phone,
                 r.count,

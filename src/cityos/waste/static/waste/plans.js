@@ -41,8 +41,9 @@
     var started = Date.now();
     bar.max = total;
     bar.value = 0;
-    say(0, total);
     box.hidden = false;
+    // Shown first, then told: a live region that was hidden when it changed is often not read.
+    window.setTimeout(function () { say(0, total); }, 50);
     form.setAttribute("aria-busy", "true");
     // The post goes on: a submitter disabled during its submit event still sends (it carries no value).
     button.disabled = true;
