@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cityos.waste.models import NOTE_MAX_LENGTH, Bin, BinKind, Depot, DisposalSite, ReportProblem, Vehicle
+from cityos.waste.services import reportable_bin
 
 
 class BinFilterForm(forms.Form):
@@ -147,6 +148,12 @@ class ReportForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("At most 500 characters. Please do not write your name or phone number here."),
     )
+
+    def clean_bin(self) -> str:
+        # Checked here too, so a resident sees every mistake at once, not one per try.
+        ref: str = self.cleaned_data["bin"]
+        reportable_bin(ref)
+        return ref
 
 
 class ReportFilterForm(forms.Form):

@@ -646,6 +646,24 @@ class ReportOutcome:
     repeated: bool
 
 
+def reportable_bin(ref: str) -> Bin:
+    """The active bin with reference ``ref`` (any case), or a ValidationError saying what to fix."""
+    cleaned = (ref or "").strip()
+    if not cleaned:
+        raise ValidationError(_("Give the bin's reference: it is printed on its sticker."), code="required")
+    target = Bin.objects.filter(ref__iexact=cleaned).first()
+    if target is None:
+        raise ValidationError(
+            _("We do not know the bin “%(ref)s”. Check the reference printed on its sticker.") % {"ref": cleaned[:60]},
+            code="unknown_bin",
+        )
+    if not target.is_active:
+        raise ValidationError(
+            _("Bin %(ref)s is out of service and cannot be reported.") % {"ref": target.ref}, code="inactive_bin"
+        )
+    return target
+
+
 def report_bin(
     ref: str,
     problem: str,
@@ -661,27 +679,11 @@ def report_bin(
     or an unknown problem, a note over 500 characters, a phone number that is not one. A repeat
     of an open report (same bin and problem) adds to its count and returns it (``repeated``)."""
     errors: dict[str, list[ValidationError]] = {}
-    cleaned_ref = (ref or "").strip()
     target: Bin | None = None
-    if not cleaned_ref:
-        errors["bin"] = [ValidationError(_("Give the bin's reference: it is printed on its sticker."), code="required")]
-    else:
-        target = Bin.objects.filter(ref__iexact=cleaned_ref).first()
-        if target is None:
-            errors["bin"] = [
-                ValidationError(
-                    _("We do not know the bin “%(ref)s”. Check the reference printed on its sticker.")
-                    % {"ref": cleaned_ref[:60]},
-                    code="unknown_bin",
-                )
-            ]
-        elif not target.is_active:
-            errors["bin"] = [
-                ValidationError(
-                    _("Bin %(ref)s is out of service and cannot be reported.") % {"ref": target.ref},
-                    code="inactive_bin",
-                )
-            ]
+    try:
+        target = reportable_bin(ref)
+    except ValidationError as error:
+        errors["bin"] = error.error_list
     if not problem:
         errors["problem"] = [ValidationError(_("Choose what is wrong with the bin."), code="required")]
     elif problem not in ReportProblem.values:

@@ -247,9 +247,8 @@ def test_the_public_form_shows_each_error_next_to_its_field_in_the_users_languag
     response = client.post(reverse("waste:report"), {"bin": "B-77", "problem": ""})
     html = response.content.decode()
     assert response.status_code == 400
-    assert (
-        '<ul class="errorlist" id="id_bin_error"><li>We do not know the bin “B-77”.' not in html
-    )  # the bin is checked once the form is complete
+    # Every mistake at once: the unknown bin and the missing problem, each next to its field.
+    assert '<ul class="errorlist" id="id_bin_error"><li>We do not know the bin “B-77”.' in html
     assert '<ul class="errorlist" id="id_problem_error"><li>Choose what is wrong with the bin.</li>' in html
     unknown = client.post(reverse("waste:report"), {"bin": "B-77", "problem": "full"}).content.decode()
     assert 'id="id_bin_error"><li>We do not know the bin “B-77”. Check the reference printed on its sticker.' in unknown
