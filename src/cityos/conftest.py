@@ -45,7 +45,12 @@ def _start_mosquitto(binary: str) -> tuple[subprocess.Popen[bytes], str, Path]:
         port = int(sock.getsockname()[1])
     folder = Path(tempfile.mkdtemp(prefix="cityos-mosquitto-"))
     conf = folder / "mosquitto.conf"
-    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
+    # As docs/deploy.md configures production: no QoS 1 message of a slow or restarting worker is
+    # dropped (Mosquitto's default queue of 1,000 per session silently drops the rest).
+    conf.write_text(
+        f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
+        "max_queued_messages 0\nmax_queued_bytes 0\nmax_inflight_messages 0\n"
+    )
     process = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603 - the machine's own binary
     deadline = time.monotonic() + 10
     while not port_open("127.0.0.1", port):
