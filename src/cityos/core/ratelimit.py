@@ -11,11 +11,14 @@ from cityos.core.audit.middleware import client_ip
 
 def over_hourly_limit(request: HttpRequest, scope: str, limit: int) -> bool:
     """Count one more attempt at ``scope`` from this request's address; True once past ``limit``."""
-    key = f"cityos:{scope}:{client_ip(request)}"
-    cache.add(key, 0, timeout=3600)
+    return count_in_cache(f"cityos:{scope}:{client_ip(request)}", 3600) > limit
+
+
+def count_in_cache(key: str, timeout: int) -> int:
+    """Add one to the counter ``key`` (created for ``timeout`` seconds) and return its count."""
+    cache.add(key, 0, timeout=timeout)
     try:
-        attempts = cache.incr(key)
+        return int(cache.incr(key))
     except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=3600)
-        attempts = 1
-    return attempts > limit
+        cache.set(key, 1, timeout=timeout)
+        return 1

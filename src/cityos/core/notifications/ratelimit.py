@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.core.cache import cache
-
 from cityos.core.notifications import conf
+from cityos.core.ratelimit import count_in_cache
 
 
 def reserve(channel: str, now: datetime) -> datetime | None:
@@ -21,12 +20,7 @@ def reserve(channel: str, now: datetime) -> datetime | None:
         return None
     minute = int(now.timestamp() // 60)
     key = f"cityos:notifications:rate:{channel}:{minute}"
-    cache.add(key, 0, timeout=180)
-    try:
-        taken = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=180)
-        taken = 1
+    taken = count_in_cache(key, 180)
     if taken <= limit:
         return None
     minutes_ahead = (taken - 1) // limit
