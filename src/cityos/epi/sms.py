@@ -111,7 +111,7 @@ def _city_reply(data: dict[str, Any], keyword: str, language: str) -> str:
     }
 
 
-def answer(query: RiskQuery, language: str) -> tuple[str, str]:
+def answer(query: RiskQuery, language: str, sender: str = "") -> tuple[str, str]:
     """(action, reply) for a risk query, the reply in ``language``."""
     snapshot = selectors.snapshot()
     with translation.override(language):

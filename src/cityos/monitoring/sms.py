@@ -186,7 +186,7 @@ def _water(query: Query, language: str) -> tuple[str, str]:
     ) % {"keyword": query.keyword}
 
 
-def answer(query: Query, language: str) -> tuple[str, str]:
+def answer(query: Query, language: str, sender: str = "") -> tuple[str, str]:
     """(action, reply) for a query, the reply in ``language``."""
     with translation.override(language):
         if query.service == "park":

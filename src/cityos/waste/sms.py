@@ -11,18 +11,14 @@ retention job clears it.
 
 from __future__ import annotations
 
-from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, JsonResponse
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 
 from cityos.core.accounts.models import Language
-from cityos.core.notifications.webhooks import gateway_payload, sms_keyword_endpoint
+from cityos.core.notifications.webhooks import sms_keyword_endpoint
 from cityos.waste import services
 from cityos.waste.models import ReportChannel, ReportProblem
 
@@ -49,7 +45,6 @@ PROBLEMS: dict[str, str] = {
 MAX_QUERY = 100
 
 # The sender of the message being answered (the keyword endpoint passes only its text on).
-_sender: ContextVar[str] = ContextVar("waste_sms_sender", default="")
 
 
 @dataclass(frozen=True)
@@ -85,15 +80,15 @@ def _how(query: BinQuery) -> str:
     ) % {"keyword": query.keyword}
 
 
-def answer(query: BinQuery, language: str) -> tuple[str, str]:
-    """(action, reply) for a bin report, the reply in ``language``."""
+def answer(query: BinQuery, language: str, sender: str = "") -> tuple[str, str]:
+    """(action, reply) for a bin report from ``sender``, the reply in ``language``."""
     with translation.override(language):
         if not query.ref:
             return "bin_help", _how(query)
         if not query.problem:
             return "unknown_problem", _("We did not understand “%(word)s”.") % {"word": query.word} + " " + _how(query)
         try:
-            outcome = services.report_bin(query.ref, query.problem, channel=ReportChannel.SMS, phone=_sender.get())
+            outcome = services.report_bin(query.ref, query.problem, channel=ReportChannel.SMS, phone=sender)
         except ValidationError as error:
             errors = error.message_dict
             # A sender number the city cannot use for a reply does not stop the report.
@@ -113,15 +108,4 @@ def answer(query: BinQuery, language: str) -> tuple[str, str]:
         }
 
 
-_endpoint = sms_keyword_endpoint(parse, answer)
-
-
-@csrf_exempt
-@require_POST
-def inbound_sms(request: HttpRequest) -> JsonResponse:
-    """The gateway posts {"from": phone, "text": ...}; the reply goes back by SMS."""
-    token = _sender.set(str(gateway_payload(request).get("from") or ""))
-    try:
-        return _endpoint(request)
-    finally:
-        _sender.reset(token)
+inbound_sms = sms_keyword_endpoint(parse, answer)

@@ -77,11 +77,12 @@ Q = TypeVar("Q", bound=KeywordQuery)
 
 
 def sms_keyword_endpoint(
-    parse: Callable[[str], Q | None], answer: Callable[[Q, str], tuple[str, str]]
+    parse: Callable[[str], Q | None], answer: Callable[[Q, str, str], tuple[str, str]]
 ) -> Callable[[HttpRequest], JsonResponse]:
     """A gateway webhook for a module's SMS keywords: {"from": phone, "text": "RISK harbour"} in,
     {"action": ..., "reply": ...} out, the reply in the keyword's language, else the sender's
-    account language, else the city's."""
+    account language, else the city's. ``answer(query, language, sender)`` gets the sender's
+    number too, for a module that keeps it (e.g. to follow up)."""
 
     @csrf_exempt
     @require_POST
@@ -94,7 +95,7 @@ def sms_keyword_endpoint(
         if query is None:
             return JsonResponse({"action": "ignored", "reply": ""})
         language = query.language or account_language(sender) or settings.LANGUAGE_CODE
-        action, reply = answer(query, language)
+        action, reply = answer(query, language, sender)
         return JsonResponse({"action": action, "reply": reply})
 
     return inbound_sms
