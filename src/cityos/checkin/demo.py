@@ -10,7 +10,7 @@ from django.utils import timezone
 from cityos.checkin import services
 from cityos.checkin.models import CheckIn, CheckInSource, ExposureAlert, Venue, VenueKind
 from cityos.core.accounts.models import Language, User
-from cityos.core.notifications.models import MessageTemplate
+from cityos.core.notifications import services as notifications
 from cityos.core.registry import DemoContext
 
 EN, ZH, ES = Language.ENGLISH, Language.TRADITIONAL_CHINESE, Language.SPANISH
@@ -142,13 +142,7 @@ CASE_REF = "DEMO-CASE-0001"
 
 def install_templates() -> int:
     """The alert texts (also used by the tests); existing templates are left as the city edited them."""
-    created = 0
-    for key, channel, language, subject, body in TEMPLATES:
-        _template, made = MessageTemplate.objects.get_or_create(
-            key=key, channel=channel, language=language, defaults={"subject": subject, "body": body}
-        )
-        created += made
-    return created
+    return notifications.install_templates(TEMPLATES)
 
 
 def _venues(ctx: DemoContext, residents: list[User], registrar: User | None) -> list[Venue]:

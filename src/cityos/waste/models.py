@@ -13,6 +13,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cityos.core.accounts.models import Language
+
 
 class BinKind(models.TextChoices):
     GENERAL = "general", _("General waste")
@@ -358,14 +360,17 @@ NOTE_MAX_LENGTH = 500
 class BinReport(models.Model):
     """A resident's report that a bin is full, damaged or otherwise wrong (web page, QR sticker or SMS).
 
-    One open report per bin and problem: a repeat adds to ``count``. ``phone`` is kept only to
-    answer by SMS and is cleared after ``CITYOS_WASTE_REPORT_PHONE_DAYS`` (personal data)."""
+    One open report per bin and problem: a repeat adds to ``count``. ``phone`` (an SMS report's
+    sender) is kept only to text the resident once the bin is emptied, in ``language``: it is
+    cleared when the report is resolved, and ``phone`` and ``note`` of reports older than
+    ``CITYOS_WASTE_REPORT_PHONE_DAYS`` are cleared by a daily job (personal data)."""
 
     bin = models.ForeignKey(Bin, verbose_name=_("bin"), on_delete=models.CASCADE, related_name="reports")
     problem = models.CharField(_("problem"), max_length=20, choices=ReportProblem.choices)
     note = models.CharField(_("note"), max_length=NOTE_MAX_LENGTH, blank=True)
     channel = models.CharField(_("channel"), max_length=10, choices=ReportChannel.choices, default=ReportChannel.WEB)
     phone = models.CharField(_("phone"), max_length=32, blank=True)
+    language = models.CharField(_("language"), max_length=10, choices=Language.choices, blank=True)
     count = models.PositiveIntegerField(_("times reported"), default=1)
     created_at = models.DateTimeField(_("reported at"), default=timezone.now)
     last_reported_at = models.DateTimeField(_("last reported at"), default=timezone.now)

@@ -6,6 +6,7 @@ Each write validates first, then changes the database in one transaction; events
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -17,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cityos.core.accounts.models import User
+from cityos.core.accounts.models import Language, User
 from cityos.core.events import publish
 from cityos.sensing import selectors as sensing
 from cityos.waste import conf, forecast, selectors
@@ -45,7 +46,35 @@ from cityos.waste.models import (
 from cityos.waste.planning import Policy, decide, typical_visit_metres
 from cityos.waste.routing import Job, PlanResult, Site, TravelModel, Truck, solve_plan
 
+logger = logging.getLogger(__name__)
+
 HISTORY_DAYS = 28
+
+# The text to a resident who reported a bin by SMS, once it is emptied (SMS: kept to one part).
+TEMPLATE_REPORT_COLLECTED = "waste_report_collected"
+TEMPLATES: tuple[tuple[str, str, str, str, str], ...] = (
+    (
+        TEMPLATE_REPORT_COLLECTED,
+        "",
+        Language.ENGLISH,
+        "Bin {{ bin }} emptied",
+        "Bin {{ bin }} you reported (report {{ report }}) was emptied at {{ time }}. Thank you.",
+    ),
+    (
+        TEMPLATE_REPORT_COLLECTED,
+        "",
+        Language.TRADITIONAL_CHINESE,
+        "垃圾桶{{ bin }}已清空",
+        "您通報的垃圾桶{{ bin }}（第{{ report }}號）已於{{ time }}清空，謝謝。",  # noqa: RUF001
+    ),
+    (
+        TEMPLATE_REPORT_COLLECTED,
+        "",
+        Language.SPANISH,
+        "Contenedor {{ bin }} vaciado",
+        "El contenedor {{ bin }} que reportó (reporte {{ report }}) se vació a las {{ time }}. Gracias.",
+    ),
+)
 
 BIN_FIELDS = (
     "ref",
@@ -97,7 +126,9 @@ def save_bin(data: Mapping[str, Any], *, bin: Bin | None = None) -> Bin:
     with transaction.atomic():
         target.save()
         publish(BinChanged(bin_id=target.pk, change="created" if created else "updated"))
-        if not target.is_active:  # nothing will collect it: its residents' reports are closed
+        # Nothing will collect it: its residents' reports are closed (none are open if it already was
+        # out of service; the instance may come from a form, so its old state is not known here).
+        if not target.is_active:
             _close_reports(target, ReportResolution.DISMISSED, timezone.now())
     return target
 
@@ -671,6 +702,7 @@ def report_bin(
     note: str = "",
     channel: str = ReportChannel.WEB,
     phone: str = "",
+    language: str = "",
     at: datetime | None = None,
 ) -> ReportOutcome:
     """A resident reports bin ``ref`` full, damaged or otherwise wrong.
@@ -698,6 +730,8 @@ def report_bin(
         ]
     if channel not in ReportChannel.values:
         errors["channel"] = [ValidationError(_("Unknown channel."), code="invalid_channel")]
+    if language and language not in Language.values:
+        errors["language"] = [ValidationError(_("Choose one of the listed languages."), code="invalid_language")]
     number = ""
     if phone:
         from cityos.core.accounts.phones import normalise_phone
@@ -726,8 +760,8 @@ def report_bin(
             if text and not report.note:
                 report.note = text
             if number and not report.phone:
-                report.phone = number
-            report.save(update_fields=["count", "last_reported_at", "note", "phone"])
+                report.phone, report.language = number, language
+            report.save(update_fields=["count", "last_reported_at", "note", "phone", "language"])
         else:
             report = BinReport.objects.create(
                 bin=target,
@@ -735,6 +769,7 @@ def report_bin(
                 note=text,
                 channel=channel,
                 phone=number,
+                language=language if number else "",
                 created_at=when,
                 last_reported_at=when,
             )
@@ -753,9 +788,10 @@ def resolve_report(report: BinReport, resolution: str, *, at: datetime | None = 
             raise _invalid("resolution", _("This report is already resolved."), "already_resolved")
         current.resolved_at = at or timezone.now()
         current.resolution = resolution
-        current.save(update_fields=["resolved_at", "resolution"])
+        _tell_reporter(current)
+        current.save(update_fields=["resolved_at", "resolution", "phone"])
         publish(ReportResolved(report_id=current.pk, bin_id=current.bin_id, resolution=resolution))
-    report.resolved_at, report.resolution = current.resolved_at, current.resolution
+    report.resolved_at, report.resolution, report.phone = current.resolved_at, current.resolution, current.phone
     return report
 
 
@@ -766,25 +802,61 @@ def _close_reports(bin: Bin, resolution: str, when: datetime, *, problem: str | 
     if problem is not None:
         open_reports = open_reports.filter(problem=problem)
     closed = 0
-    for report in open_reports:
+    for report in open_reports.select_related("bin"):
         report.resolved_at, report.resolution = when, resolution
-        report.save(update_fields=["resolved_at", "resolution"])
+        _tell_reporter(report)
+        report.save(update_fields=["resolved_at", "resolution", "phone"])
         publish(ReportResolved(report_id=report.pk, bin_id=bin.pk, resolution=resolution))
         closed += 1
     return closed
 
 
+def _tell_reporter(report: BinReport) -> None:
+    """A report being resolved: text the resident who reported it full by SMS that the bin was emptied
+    (queued with the resolution, sent once it commits), then forget their number, its only use.
+    A city that deleted the text, or a number the gateway cannot take, costs the message, never
+    the collection."""
+    if not report.phone:
+        return
+    emptied = report.problem == ReportProblem.FULL and report.resolution == ReportResolution.COLLECTED
+    if emptied and report.resolved_at is not None:
+        from cityos.core.notifications import services as notifications
+
+        context = {
+            "bin": report.bin.ref,
+            "report": report.pk,
+            "time": timezone.localtime(report.resolved_at).strftime("%H:%M"),
+        }
+        try:
+            with transaction.atomic():  # a savepoint: a refused message leaves the resolution whole
+                notifications.install_templates(TEMPLATES)
+                notifications.send_to_address(
+                    report.phone,
+                    "sms",
+                    TEMPLATE_REPORT_COLLECTED,
+                    context,
+                    language=report.language or Language.ENGLISH,
+                )
+        except ValidationError as error:
+            logger.warning("Bin report %s: the emptied message was not sent: %s", report.pk, error.messages)
+    report.phone = ""
+
+
 def clear_report_phones(now: datetime | None = None) -> int:
-    """Retention: remove the phone numbers of reports older than CITYOS_WASTE_REPORT_PHONE_DAYS."""
+    """Retention: remove the phone numbers and notes of reports older than
+    CITYOS_WASTE_REPORT_PHONE_DAYS (a note may name someone though residents are asked not to)."""
     from cityos.core.audit.services import record_retention
 
     days = conf.report_phone_days()
     cutoff = (now or timezone.now()) - timedelta(days=days)
     with transaction.atomic():
-        cleared = BinReport.objects.filter(created_at__lt=cutoff).exclude(phone="").update(phone="")
+        old = BinReport.objects.filter(created_at__lt=cutoff)
+        cleared = old.exclude(phone="", note="").update(phone="", note="")
         if cleared:
             record_retention(
-                "waste.BinReport", cleared, f"Phone numbers of {cleared} bin reports older than {days} days removed"
+                "waste.BinReport",
+                cleared,
+                f"Phone numbers and notes of {cleared} bin reports older than {days} days removed",
             )
     return cleared
 

@@ -5,8 +5,8 @@ to fix, in the keyword's language (the sender's account language for the English
 
 The gateway posts {"from": phone, "text": "BIN B-0012 FULL"} to ``/waste/hooks/sms/`` with the
 gateway token, as for core's STOP/START hook and epi's RISK, and sends the answer's ``reply``
-back by SMS. The sender's number is kept with the report (to answer by SMS) until the
-retention job clears it.
+back by SMS. The sender's number and the reply's language are kept with the report, to text
+the resident once the bin is emptied; the number is cleared then (or by the retention job).
 """
 
 from __future__ import annotations
@@ -43,8 +43,6 @@ PROBLEMS: dict[str, str] = {
     "danado": ReportProblem.DAMAGED,
 }
 MAX_QUERY = 100
-
-# The sender of the message being answered (the keyword endpoint passes only its text on).
 
 
 @dataclass(frozen=True)
@@ -88,7 +86,9 @@ def answer(query: BinQuery, language: str, sender: str = "") -> tuple[str, str]:
         if not query.problem:
             return "unknown_problem", _("We did not understand “%(word)s”.") % {"word": query.word} + " " + _how(query)
         try:
-            outcome = services.report_bin(query.ref, query.problem, channel=ReportChannel.SMS, phone=sender)
+            outcome = services.report_bin(
+                query.ref, query.problem, channel=ReportChannel.SMS, phone=sender, language=language
+            )
         except ValidationError as error:
             errors = error.message_dict
             # A sender number the city cannot use for a reply does not stop the report.

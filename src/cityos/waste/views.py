@@ -24,6 +24,8 @@ from django.views.decorators.http import require_POST
 
 from cityos.core.accounts.models import User
 from cityos.core.accounts.permissions import staff_required
+from cityos.core.audit.models import AuditAction
+from cityos.core.audit.services import record_bulk_access
 from cityos.core.ratelimit import over_hourly_limit
 from cityos.core.spreadsheet import safe_cell
 from cityos.waste import charts, conf, geo, selectors, services
@@ -139,6 +141,8 @@ def bin_detail(request: HttpRequest, bin_id: int) -> HttpResponse:
             return redirect("waste:bin", bin_id=target.pk)
     now = timezone.now()
     history = selectors.fill_history(target, now - timedelta(days=14), now)
+    reports = list(selectors.reports(bin_id=target.pk)[:20])
+    _audit_notes(request, reports, AuditAction.READ)
     return render(
         request,
         "waste/bin.html",
@@ -146,7 +150,7 @@ def bin_detail(request: HttpRequest, bin_id: int) -> HttpResponse:
             "bin": target,
             "form": form,
             "chart": charts.fill_chart(history),
-            "reports": selectors.reports(bin_id=target.pk)[:20],
+            "reports": reports,
             "report_url": _public_url(reverse("waste:bin-report", args=[target.ref])),
         },
     )
@@ -495,6 +499,13 @@ def _report_csv(rows: Iterable[BinReport]) -> HttpResponse:
     )
 
 
+def _audit_notes(request: HttpRequest, shown: list[BinReport], action: str) -> None:
+    """Residents' notes are shown in full (phone numbers only masked): the read is audited."""
+    with_notes = [r.pk for r in shown if r.note]
+    if with_notes:
+        record_bulk_access(BinReport, with_notes, ("note",), action=action, description=request.path)
+
+
 @staff_required(*conf.PLANNER_ROLES)
 def reports(request: HttpRequest) -> HttpResponse:
     """Residents' reports: open or resolved, by problem; CSV. Phone numbers are masked."""
@@ -503,11 +514,14 @@ def reports(request: HttpRequest) -> HttpResponse:
     status = filters.get("status", "") if "status" in request.GET else "open"
     rows = selectors.reports(status=status, problem=filters.get("problem", ""))
     if request.GET.get("format") == "csv":
-        return _report_csv(rows)
+        exported = list(rows)
+        _audit_notes(request, exported, AuditAction.EXPORT)
+        return _report_csv(exported)
     query = request.GET.copy()
     query.pop("page", None)
     query.pop("format", None)
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    _audit_notes(request, list(page.object_list), AuditAction.READ)
     return render(
         request,
         "waste/reports.html",

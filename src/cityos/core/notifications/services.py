@@ -260,6 +260,18 @@ def enqueue_delivery(message_ids: Iterable[int]) -> None:
         deliver_message.enqueue(message_id)
 
 
+def install_templates(variants: Iterable[tuple[str, str, str, str, str]]) -> int:
+    """A module's default texts as (key, channel or "" for any, language, subject, body), each
+    created if missing; a variant the city already edited is left as it is. Returns how many were made."""
+    created = 0
+    for key, channel, language, subject, body in variants:
+        _template, made = MessageTemplate.objects.get_or_create(
+            key=key, channel=channel, language=language, defaults={"subject": subject, "body": body}
+        )
+        created += made
+    return created
+
+
 # --- Sending -----------------------------------------------------------------------------
 
 

@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils.translation import override
 
 from cityos.core.accounts.models import Role, User
-from cityos.core.notifications.models import MessageTemplate
+from cityos.core.notifications.services import install_templates as install_notification_templates
 from cityos.core.notifications.services import send_to_person
 from cityos.sensing.models import Alert
 from cityos.sensing.ops import services, texts
@@ -74,13 +74,9 @@ TEMPLATES: tuple[tuple[str, str, str, str], ...] = (
 
 def install_templates() -> int:
     """The alert texts; templates the city already edited are left alone."""
-    created = 0
-    for key, language, subject, body in TEMPLATES:
-        _template, made = MessageTemplate.objects.get_or_create(
-            key=key, channel="", language=language, defaults={"subject": subject, "body": body}
-        )
-        created += made
-    return created
+    return install_notification_templates(
+        (key, "", language, subject, body) for key, language, subject, body in TEMPLATES
+    )
 
 
 def _staff(roles: Q) -> set[int]:

@@ -15,6 +15,7 @@ from cityos.core.accounts.models import Language, Role
 from cityos.core.accounts.tests.factories import ResidentFactory, StaffFactory
 from cityos.core.audit.models import AuditEntry
 from cityos.core.events import subscribe
+from cityos.core.notifications.models import Message
 from cityos.core.registry import registry
 from cityos.waste import services, sms, tasks
 from cityos.waste.events import BinReported, ReportResolved
@@ -117,19 +118,67 @@ def test_staff_resolve_a_report_once_with_a_known_resolution(received, django_ca
     assert [e.resolution for e in received if isinstance(e, ReportResolved)] == ["dismissed"]
 
 
-def test_phone_numbers_are_cleared_after_the_retention_period(settings):
+def test_phone_numbers_and_notes_are_cleared_after_the_retention_period(settings):
     settings.CITYOS_WASTE_REPORT_PHONE_DAYS = "30"
     BinFactory(ref="B-0005")
     BinFactory(ref="B-0006")
     now = timezone.now()
-    old = services.report_bin("B-0005", "full", phone="+12125550142", at=now - timedelta(days=31)).report
+    old = services.report_bin(
+        "B-0005", "full", phone="+12125550142", note="Ask Mrs Lee at no. 4", at=now - timedelta(days=31)
+    ).report
     recent = services.report_bin("B-0006", "full", phone="+12125550143", at=now - timedelta(days=29)).report
     assert tasks.clear_old_report_phones.call() == 1
     old.refresh_from_db()
     recent.refresh_from_db()
-    assert old.phone == "" and recent.phone == "+12125550143"
+    assert old.phone == "" and old.note == "" and recent.phone == "+12125550143"
     assert AuditEntry.objects.filter(action="retention", object_type="waste.BinReport").count() == 1
     assert tasks.clear_old_report_phones.call() == 0
+
+
+def test_a_resident_who_reported_by_sms_is_texted_when_the_bin_is_emptied_and_their_number_forgotten(
+    django_capture_on_commit_callbacks,
+):
+    BinFactory(ref="B-0007")
+    report = services.report_bin("B-0007", "full", channel="sms", phone="+12125550142", language="es").report
+    emptied = timezone.make_aware(datetime(2026, 11, 26, 9, 40))
+    with django_capture_on_commit_callbacks() as queued:
+        services.resolve_report(report, ReportResolution.COLLECTED, at=emptied)
+    message = Message.objects.get(template_key=services.TEMPLATE_REPORT_COLLECTED)
+    assert (message.address, message.channel, message.language, message.state) == (
+        "+12125550142",
+        "sms",
+        "es",
+        "queued",
+    )
+    assert message.body == f"El contenedor B-0007 que reportó (reporte {report.pk}) se vació a las 09:40. Gracias."
+    assert len(queued) == 2  # its delivery and the ReportResolved event wait for the commit
+    report.refresh_from_db()
+    assert report.phone == "" and report.masked_phone == ""
+
+
+def test_a_dismissed_report_or_a_damaged_one_forgets_the_number_without_a_text():
+    BinFactory(ref="B-0008")
+    full = services.report_bin("B-0008", "full", channel="sms", phone="+12125550142").report
+    damaged = services.report_bin("B-0008", "damaged", channel="sms", phone="+12125550143").report
+    services.resolve_report(full, ReportResolution.DISMISSED)
+    services.resolve_report(damaged, ReportResolution.COLLECTED)  # "emptied" would be the wrong news
+    full.refresh_from_db()
+    damaged.refresh_from_db()
+    assert full.phone == damaged.phone == "" and not Message.objects.exists()
+
+
+def test_a_text_that_cannot_be_sent_never_undoes_the_resolution(monkeypatch):
+    from cityos.core.notifications import services as notifications
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise ValidationError({"template_key": ["There is no message template."]})
+
+    monkeypatch.setattr(notifications, "send_to_address", refuse)
+    BinFactory(ref="B-0009")
+    report = services.report_bin("B-0009", "full", channel="sms", phone="+12125550142").report
+    services.resolve_report(report, ReportResolution.COLLECTED)
+    report.refresh_from_db()
+    assert report.resolution == "collected" and report.phone == "" and not Message.objects.exists()
 
 
 # --- The planner ------------------------------------------------------------------------------
@@ -147,7 +196,10 @@ def test_a_reported_full_bin_must_be_collected_and_its_report_resolves_when_coll
     before = services.build_plan(day, seconds=0.3, now=end)
     assert not Stop.objects.filter(route__plan=before, bin=quiet).exists()
 
-    report = services.report_bin("QUIET-1", ReportProblem.FULL).report
+    report = services.report_bin(
+        "QUIET-1", ReportProblem.FULL, channel="sms", phone="+886912345678", language="zh-hant"
+    )
+    report = report.report
     damaged = services.report_bin("QUIET-1", ReportProblem.DAMAGED).report
     after = services.build_plan(day, seconds=0.3, now=end)
     stop = Stop.objects.select_related("route", "bin").get(route__plan=after, bin=quiet, kind=StopKind.BIN)
@@ -157,6 +209,8 @@ def test_a_reported_full_bin_must_be_collected_and_its_report_resolves_when_coll
     report.refresh_from_db()
     damaged.refresh_from_db()
     assert report.resolution == ReportResolution.COLLECTED and report.resolved_at == stop.collected_at
+    texted = Message.objects.get(address="+886912345678")
+    assert texted.language == "zh-hant" and texted.body.startswith("您通報的垃圾桶QUIET-1")
     assert damaged.is_open  # emptying a bin does not repair it
     again = services.build_plan(day, seconds=0.3, now=end)
     assert not Stop.objects.filter(route__plan=again, bin=quiet).exists()  # no open report: back to the forecast
@@ -189,6 +243,7 @@ def test_a_text_reports_the_bin_and_replies_with_the_number_in_the_senders_langu
     report = BinReport.objects.get()
     assert english == {"action": "reported", "reply": f"Thank you. Your report on bin B-0012 is number {report.pk}."}
     assert report.channel == "sms" and report.phone == "+14155550123" and report.problem == "full"
+    assert report.language == "en"  # the follow-up text is sent in the reply's language
 
     chinese = _text(gateway, "垃圾桶 B-0012 滿")
     assert chinese["action"] == "reported_again"
@@ -296,6 +351,12 @@ def test_planners_filter_export_and_resolve_reports_with_phones_masked(staff_cli
     assert "B-0013" in damaged and "B-0012" not in damaged
     csv = planner.get(reverse("waste:reports") + "?status=&format=csv").content.decode()
     assert csv.splitlines()[0].startswith("id,bin,problem") and "Lid broken" in csv and "+12125550142" not in csv
+    # Residents' notes are shown in full, so each page or export that shows one is audited.
+    noted = BinReport.objects.get(note="Lid broken")
+    audited = AuditEntry.objects.filter(object_type="waste.BinReport", fields=["note"])
+    assert [e.action for e in audited.order_by("pk")] == ["read", "read", "export"]
+    assert all(e.changes["ids"] == [str(noted.pk)] for e in audited)
+    assert "+1•••••0142" in planner.get(reverse("waste:bin", args=[full.pk])).content.decode()
     done = planner.post(reverse("waste:report-resolve", args=[report.pk]), {"resolution": "collected"}, follow=True)
     assert f"Report #{report.pk} on bin B-0012 resolved: Collected." in done.content.decode()
     report.refresh_from_db()
@@ -303,7 +364,7 @@ def test_planners_filter_export_and_resolve_reports_with_phones_masked(staff_cli
     assert "B-0012" not in planner.get(reverse("waste:reports")).content.decode()  # open ones by default
     assert "B-0012" in planner.get(reverse("waste:reports") + "?status=resolved").content.decode()
     bin_page = planner.get(reverse("waste:bin", args=[full.pk])).content.decode()
-    assert "Print the QR sticker (PDF)" in bin_page and "+1•••••0142" in bin_page
+    assert "Print the QR sticker (PDF)" in bin_page and "0142" not in bin_page  # resolved: the number is gone
     sticker = planner.get(reverse("waste:bin-sticker", args=[full.pk]))
     assert sticker["Content-Type"] == "application/pdf" and sticker.content.startswith(b"%PDF")
 
