@@ -26,6 +26,16 @@ ZH = Language.TRADITIONAL_CHINESE.value
 ES = Language.SPANISH.value
 # Keyword -> the reply's language ("" = the sender's account language, else the city's).
 KEYWORDS: dict[str, str] = {"bin": "", "垃圾桶": ZH, "contenedor": ES}
+
+
+def keyword_for(language: str) -> str:
+    """The keyword to print for readers of ``language`` (its reply then comes in that language)."""
+    for keyword, replies_in in KEYWORDS.items():
+        if replies_in and language.lower().startswith(replies_in):
+            return keyword.upper()
+    return "BIN"
+
+
 # What is wrong, in any of the languages (case does not matter).
 PROBLEMS: dict[str, str] = {
     "full": ReportProblem.FULL,

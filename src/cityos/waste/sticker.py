@@ -1,6 +1,7 @@
 """The printable QR sticker for a bin (A6 PDF): "Full or broken? Scan this code or text BIN <ref>
-to <SMS number>", in each of the city's languages, with a QR code of the bin's report page
-(fonts and QR code: ``core.web.pdf``)."""
+to <SMS number>", in each of the city's languages with that language's keyword (垃圾桶,
+CONTENEDOR: the reply comes in the language the resident read), and a QR code of the bin's
+report page (fonts and QR code: ``core.web.pdf``)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,9 @@ from django.utils.translation import gettext as _
 
 from cityos.core.web.pdf import PrintedPage
 from cityos.waste.models import Bin
+from cityos.waste.sms import keyword_for
 
 A6 = (105.0, 148.0)  # mm
-
-
-def sms_keyword(ref: str) -> str:
-    return f"BIN {ref}"
 
 
 def sticker_pdf(bin: Bin, report_url: str) -> bytes:
@@ -25,7 +23,7 @@ def sticker_pdf(bin: Bin, report_url: str) -> bytes:
         with translation.override(code):
             page.line(
                 _("Full or broken? Scan this code or text %(keyword)s to %(number)s.")
-                % {"keyword": sms_keyword(bin.ref), "number": number},
+                % {"keyword": f"{keyword_for(code)} {bin.ref}", "number": number},
                 code,
                 9,
                 4.5,

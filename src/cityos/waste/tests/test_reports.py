@@ -274,6 +274,13 @@ def test_a_text_says_what_to_fix(gateway):
     assert not BinReport.objects.exists()
 
 
+def test_the_sticker_prints_each_languages_keyword_so_the_reply_comes_in_that_language():
+    assert [sms.keyword_for(code) for code in ("en", "zh-hant", "es")] == ["BIN", "垃圾桶", "CONTENEDOR"]
+    for code in ("zh-hant", "es"):
+        query = sms.parse(f"{sms.keyword_for(code)} B-0012")
+        assert query is not None and query.language == code and query.ref == "B-0012"
+
+
 def test_parse_reads_keyword_reference_and_problem():
     assert sms.parse("BIN B-1") == sms.BinQuery("BIN", "", "B-1", "full", "")
     assert sms.parse("垃圾桶B-1 壞") == sms.BinQuery("垃圾桶", "zh-hant", "B-1", "damaged", "壞")
