@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
+from django.utils import translation
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import Throttled
@@ -423,6 +424,12 @@ class ReportIn(Schema):
     bin: str = Field(..., max_length=60, description="The bin's reference, printed on its sticker")
     problem: ReportProblem
     note: str = Field("", max_length=NOTE_MAX_LENGTH)
+    phone: str = Field(
+        "",
+        max_length=32,
+        description="Optional: the resident's mobile number, texted once when the bin is emptied (in the "
+        "request's language) and then deleted",
+    )
 
 
 class ReportCreatedOut(Schema):
@@ -469,11 +476,19 @@ class ResolveIn(Schema):
 @router.post("/reports", response={201: ReportCreatedOut}, summary="Report a full or damaged bin (public)")
 def create_report(request: HttpRequest, payload: ReportIn) -> Status:
     """No sign-in needed. Refused (422, naming the field): an unknown or out-of-service bin, a note
-    over 500 characters. A repeat of an open report of the same bin and problem adds to its count.
-    Counted per address against the same hourly limit as the web form (429 past it)."""
+    over 500 characters, a phone number that is not one. A repeat of an open report of the same
+    bin and problem adds to its count. A resident who gives a number is texted once the bin is
+    emptied. Counted per address against the same hourly limit as the web form (429 past it)."""
     if over_hourly_limit(request, "waste-report", conf.report_limit_per_hour()):
         raise Throttled(wait=3600)
-    outcome = services.report_bin(payload.bin, payload.problem, note=payload.note, channel=ReportChannel.WEB)
+    outcome = services.report_bin(
+        payload.bin,
+        payload.problem,
+        note=payload.note,
+        channel=ReportChannel.WEB,
+        phone=payload.phone.strip(),
+        language=translation.get_language(),
+    )
     made = outcome.report
     return Status(
         201,

@@ -7,6 +7,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cityos.core.accounts.phones import normalise_phone
 from cityos.waste.models import NOTE_MAX_LENGTH, Bin, BinKind, Depot, DisposalSite, ReportProblem, Vehicle
 from cityos.waste.services import reportable_bin
 
@@ -148,6 +149,17 @@ class ReportForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("At most 500 characters. Please do not write your name or phone number here."),
     )
+    phone = forms.CharField(
+        label=_("Your mobile number (optional)"),
+        required=False,
+        max_length=32,
+        help_text=_("We text you once when the bin has been emptied, then delete the number."),
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel"}),
+    )
+
+    def clean_phone(self) -> str:
+        raw: str = self.cleaned_data.get("phone", "").strip()
+        return normalise_phone(raw) if raw else ""
 
     def clean_bin(self) -> str:
         # Checked here too, so a resident sees every mistake at once, not one per try.

@@ -17,7 +17,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -430,12 +430,21 @@ def report(request: HttpRequest, ref: str = "") -> HttpResponse:
             data = form.cleaned_data
             try:
                 outcome = services.report_bin(
-                    data["bin"], data["problem"], note=data.get("note", ""), channel=ReportChannel.WEB
+                    data["bin"],
+                    data["problem"],
+                    note=data.get("note", ""),
+                    channel=ReportChannel.WEB,
+                    phone=data.get("phone", ""),
+                    language=translation.get_language(),  # the page's: the follow-up text's
                 )
             except ValidationError as error:
                 form.add_error(None, error)
             else:
-                token = signing.dumps({"id": outcome.report.pk, "repeated": outcome.repeated}, salt=REPORT_SALT)
+                # Only the first number left on an open report is texted.
+                texted = bool(data.get("phone")) and outcome.report.phone == data["phone"]
+                token = signing.dumps(
+                    {"id": outcome.report.pk, "repeated": outcome.repeated, "texted": texted}, salt=REPORT_SALT
+                )
                 return redirect("waste:report-done", token=token)
         if status == 200:
             status = 400
@@ -449,7 +458,11 @@ def report_done(request: HttpRequest, token: str) -> HttpResponse:
     except signing.BadSignature as error:
         raise Http404 from error
     made = get_object_or_404(BinReport.objects.select_related("bin"), pk=data.get("id"))
-    return render(request, "waste/report_done.html", {"report": made, "repeated": bool(data.get("repeated"))})
+    return render(
+        request,
+        "waste/report_done.html",
+        {"report": made, "repeated": bool(data.get("repeated")), "texted": bool(data.get("texted"))},
+    )
 
 
 def _csv(filename: str, header: list[str], rows: Iterable[list[Any]]) -> HttpResponse:

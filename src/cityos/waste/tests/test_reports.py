@@ -304,6 +304,25 @@ def test_the_public_form_reports_a_bin_and_confirms_with_its_number(client):
     assert client.get(reverse("waste:report-done", args=["forged:token"])).status_code == 404
 
 
+def test_a_resident_who_leaves_a_number_on_the_form_is_texted_in_the_pages_language(client):
+    BinFactory(ref="B-0012")
+    response = client.post(
+        reverse("waste:report"),
+        {"bin": "B-0012", "problem": "full", "phone": "+1 212 555 0142"},
+        headers={"accept-language": "zh-hant"},
+        follow=True,
+    )
+    assert "我們會在垃圾桶清空後傳簡訊通知您，之後刪除您的號碼。" in response.content.decode()  # noqa: RUF001
+    report = BinReport.objects.get()
+    assert (report.phone, report.language, report.channel) == ("+12125550142", "zh-hant", "web")
+    services.resolve_report(report, ReportResolution.COLLECTED)
+    assert Message.objects.get().body.startswith("您通報的垃圾桶B-0012")
+    bad = client.post(reverse("waste:report"), {"bin": "B-0012", "problem": "full", "phone": "12"})
+    assert bad.status_code == 400
+    assert '<ul class="errorlist" id="id_phone_error"><li>This is not a valid phone number.' in bad.content.decode()
+    assert BinReport.objects.count() == 1
+
+
 def test_the_public_form_shows_each_error_next_to_its_field_in_the_users_language(client):
     BinFactory(ref="B-0012")
     response = client.post(reverse("waste:report"), {"bin": "B-77", "problem": ""})
@@ -401,6 +420,19 @@ def test_anyone_can_report_through_the_api_and_refusals_name_the_field(client):
         f"{API}/reports", {"bin": "B-0012", "problem": "other", "note": "x" * 501}, content_type="application/json"
     )
     assert long.status_code == 422 and BinReport.objects.count() == 1
+    phone = client.post(
+        f"{API}/reports", {"bin": "B-0012", "problem": "damaged", "phone": "555"}, content_type="application/json"
+    )
+    assert phone.status_code == 422 and any(e["field"].endswith("phone") for e in phone.json()["errors"])
+    texted = client.post(
+        f"{API}/reports",
+        {"bin": "B-0012", "problem": "damaged", "phone": "+34 612 345 678"},
+        content_type="application/json",
+        headers={"accept-language": "es"},
+    )
+    assert texted.status_code == 201
+    made = BinReport.objects.get(pk=texted.json()["number"])
+    assert (made.phone, made.language) == ("+34612345678", "es")
 
 
 def test_only_planners_read_reports_through_the_api(client, staff_client):
