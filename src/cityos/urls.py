@@ -41,6 +41,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("open311/v2/", include("cityos.core.api.open311")),
     path("api/docs", api_docs, name="api-docs"),
     path("", include("django_prometheus.urls")),
 ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from django.utils.functional import Promise
@@ -106,6 +106,89 @@ class BackgroundService:
 
 
 @dataclass(frozen=True)
+class Open311Attribute:
+    """A question a service asks with each request (GeoReport v2 service definition)."""
+
+    code: str
+    description: str | Promise
+    datatype: Literal["string", "number", "datetime", "text", "singlevaluelist", "multivaluelist"] = "string"
+    required: bool = False
+    datatype_description: str | Promise = ""
+    values: tuple[tuple[str, str | Promise], ...] = ()  # (key, name) for the list datatypes
+
+
+@dataclass(frozen=True)
+class Open311Service:
+    """One kind of request residents and other systems may send (GeoReport v2 service)."""
+
+    code: str
+    name: str | Promise
+    description: str | Promise
+    group: str | Promise
+    keywords: tuple[str, ...] = ()
+    attributes: tuple[Open311Attribute, ...] = ()
+
+
+@dataclass(frozen=True)
+class Open311Submission:
+    """A POSTed service request, cleaned: a place (a point or an address), the answers, the text."""
+
+    service_code: str
+    lat: float | None
+    long: float | None
+    address: str
+    description: str
+    attributes: dict[str, str]
+    phone: str
+    email: str
+    language: str
+
+
+@dataclass(frozen=True)
+class Open311Request:
+    """What the city says about one request (GET requests). ``id`` is the provider's own."""
+
+    id: str
+    status: Literal["open", "closed"]
+    service_code: str
+    requested: datetime
+    updated: datetime | None = None
+    status_notes: str = ""
+    description: str = ""
+    agency_responsible: str = ""
+    address: str = ""
+    lat: float | None = None
+    long: float | None = None
+
+
+@dataclass(frozen=True)
+class Open311Query:
+    ids: tuple[str, ...] | None  # the provider's own ids; None: any
+    service_codes: frozenset[str]
+    start: datetime
+    end: datetime
+    statuses: frozenset[str]  # "open", "closed"
+    limit: int
+
+
+@dataclass(frozen=True)
+class Open311Provider:
+    """A domain's GeoReport v2 services, served by the core at ``/open311/v2/``.
+
+    Request ids are ``<prefix>-<the provider's id>``. ``submit`` stores one request in one
+    transaction (ValidationError naming the parameter when it cannot) and returns its id;
+    ``find`` answers a query. Submissions from one address count against ``limit_scope``
+    (shared with the domain's own forms) up to ``limit_per_hour()`` an hour."""
+
+    prefix: str
+    services: tuple[Open311Service, ...]
+    submit: Callable[[Open311Submission], str]
+    find: Callable[[Open311Query], list[Open311Request]]
+    limit_scope: str
+    limit_per_hour: Callable[[], int]
+
+
+@dataclass(frozen=True)
 class EventSubscription:
     event_name: str
     handler: Callable[..., None]
@@ -122,6 +205,7 @@ class Registry:
         self.personal_data: dict[str, PersonalData] = {}
         self.subscriptions: list[EventSubscription] = []
         self.background_services: dict[str, BackgroundService] = {}
+        self.open311: dict[str, Open311Provider] = {}
 
     @staticmethod
     def _add(table: dict[str, Any], key: str, item: Any) -> None:
@@ -146,6 +230,9 @@ class Registry:
 
     def declare_personal_data(self, declaration: PersonalData) -> None:
         self._add(self.personal_data, declaration.model_label, declaration)
+
+    def add_open311_provider(self, provider: Open311Provider) -> None:
+        self._add(self.open311, provider.prefix, provider)
 
     def add_background_service(self, name: str, start: Callable[[], None]) -> None:
         self._add(self.background_services, name, BackgroundService(name, start))

@@ -23,6 +23,7 @@ from pydantic import field_validator
 from cityos.core.api.auth import api_auth, require_roles
 from cityos.core.api.pagination import csv_export, paginate
 from cityos.core.api.problems import ApiProblem
+from cityos.core.audit.services import record_access
 from cityos.core.ratelimit import over_hourly_limit
 from cityos.waste import conf, geo, selectors, services
 from cityos.waste.models import (
@@ -427,8 +428,8 @@ class ReportIn(Schema):
     phone: str = Field(
         "",
         max_length=32,
-        description="Optional: the resident's mobile number, texted once when the bin is emptied (in the "
-        "request's language) and then deleted",
+        description="Optional, for a full bin: the resident's mobile number, texted once when the bin is "
+        "emptied (in the request's language), then taken off the report",
     )
 
 
@@ -438,6 +439,9 @@ class ReportCreatedOut(Schema):
     problem: ReportProblem
     repeated: bool = Field(..., description="True: the bin was already reported; this was added to that report")
     count: int = Field(..., description="How many times the open report was made")
+    texted: bool = Field(
+        False, description="True: the number given is kept to text the resident once the bin is emptied"
+    )
 
 
 class ReportOut(Schema):
@@ -487,7 +491,7 @@ def create_report(request: HttpRequest, payload: ReportIn) -> Status:
         note=payload.note,
         channel=ReportChannel.WEB,
         phone=payload.phone.strip(),
-        language=translation.get_language(),
+        language=translation.get_language() or "",
     )
     made = outcome.report
     return Status(
@@ -498,6 +502,7 @@ def create_report(request: HttpRequest, payload: ReportIn) -> Status:
             "problem": made.problem,
             "repeated": outcome.repeated,
             "count": made.count,
+            "texted": outcome.texted,
         },
     )
 
@@ -514,4 +519,7 @@ def list_reports(request: HttpRequest, filters: Query[ReportFilters]) -> object:
 def resolve_report(request: HttpRequest, report_id: int, payload: ResolveIn) -> BinReport:
     require_roles(request, *conf.PLANNER_ROLES)
     report = get_object_or_404(BinReport.objects.select_related("bin"), pk=report_id)
-    return services.resolve_report(report, payload.resolution)
+    resolved = services.resolve_report(report, payload.resolution)
+    if resolved.note:  # the answer shows the resident's note: an audited read
+        record_access(resolved, ["note"])
+    return resolved

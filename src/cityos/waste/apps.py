@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.utils.translation import gettext_lazy as _
 
 from cityos.core.domain import CityAppConfig
-from cityos.core.registry import ApiRouter, DemoStep, NavItem, PeriodicJob, PersonalData, Registry
+from cityos.core.registry import ApiRouter, DemoStep, NavItem, Open311Provider, PeriodicJob, PersonalData, Registry
 
 
 class WasteConfig(CityAppConfig):
@@ -17,7 +17,7 @@ class WasteConfig(CityAppConfig):
     verbose_name = _("Waste collection")
 
     def register(self, registry: Registry) -> None:
-        from cityos.waste import conf, demo, tasks
+        from cityos.waste import conf, demo, open311, tasks
         from cityos.waste.api import router
 
         registry.add_nav(
@@ -43,6 +43,11 @@ class WasteConfig(CityAppConfig):
         )
         registry.declare_personal_data(PersonalData("waste.BinReport", ("phone", "note")))
         registry.add_api_router(ApiRouter("waste", router, tags=("waste",)))
+        registry.add_open311_provider(
+            Open311Provider(
+                "bin", open311.SERVICES, open311.submit, open311.find, "waste-report", conf.report_limit_per_hour
+            )
+        )
         registry.add_periodic_job(
             PeriodicJob(
                 "waste.forecasts", tasks.refresh_waste_forecasts, timedelta(hours=1), _("Refresh bin fill forecasts")

@@ -11,7 +11,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from cityos.core.geo.models import District
-from cityos.core.notifications import services as notifications
 from cityos.core.registry import DemoContext
 from cityos.waste import services
 from cityos.waste.models import (
@@ -92,8 +91,6 @@ def _reports(ctx: DemoContext) -> None:
     services.report_bin(again, ReportProblem.FULL, channel=ReportChannel.SMS, phone="+12125550142", language="es")
     services.report_bin(again, ReportProblem.FULL)
     services.report_bin(damaged, ReportProblem.DAMAGED, note="The lid is broken")
-    # The follow-up text, so the city sees (and can edit) it before the first bin is emptied.
-    notifications.install_templates(services.TEMPLATES)
     ctx.say("waste: 3 residents' bin reports (two full, one damaged)")
 
 

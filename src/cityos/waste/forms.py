@@ -153,7 +153,7 @@ class ReportForm(forms.Form):
         label=_("Your mobile number (optional)"),
         required=False,
         max_length=32,
-        help_text=_("We text you once when the bin has been emptied, then delete the number."),
+        help_text=_("For a full bin: we text you once when it has been emptied, and use the number for nothing else."),
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel"}),
     )
 

@@ -347,6 +347,7 @@ class ReportProblem(models.TextChoices):
 class ReportChannel(models.TextChoices):
     WEB = "web", _("Web")
     SMS = "sms", _("SMS")
+    OPEN311 = "open311", _("Open311 app")
 
 
 class ReportResolution(models.TextChoices):

@@ -3,6 +3,7 @@ through the sensing facade (never its models)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from datetime import date, datetime
 
@@ -189,3 +190,24 @@ def reported_full_bins() -> dict[int, datetime]:
         .values_list("bin_id", "last_reported_at")
     )
     return dict(rows)
+
+
+def nearest_bin(lat: float, lon: float, within_m: float) -> Bin | None:
+    """The active bin nearest to a point, if one is within ``within_m`` metres."""
+    from cityos.waste.routing import haversine_m
+
+    degrees_lat = within_m / 111_000
+    degrees_lon = degrees_lat / max(0.01, math.cos(math.radians(lat)))
+    near = list(
+        Bin.objects.filter(
+            is_active=True,
+            latitude__range=(lat - degrees_lat, lat + degrees_lat),
+            longitude__range=(lon - degrees_lon, lon + degrees_lon),
+        )
+    )
+    if not near:
+        return None
+    # The range filters leave out bins without a place.
+    distances = haversine_m([(lon, lat)] + [(b.longitude or 0.0, b.latitude or 0.0) for b in near])[0, 1:]
+    best = int(distances.argmin())
+    return near[best] if distances[best] <= within_m else None

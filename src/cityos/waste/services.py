@@ -50,31 +50,10 @@ logger = logging.getLogger(__name__)
 
 HISTORY_DAYS = 28
 
-# The text to a resident who reported a bin by SMS, once it is emptied (SMS: kept to one part).
+# The text to a resident who reported a full bin with their number, once it is emptied (one SMS
+# part for the usual references; migration 0004 installs it, then it is the city's to edit, or to
+# delete to stop sending it).
 TEMPLATE_REPORT_COLLECTED = "waste_report_collected"
-TEMPLATES: tuple[tuple[str, str, str, str, str], ...] = (
-    (
-        TEMPLATE_REPORT_COLLECTED,
-        "",
-        Language.ENGLISH,
-        "Bin {{ bin }} emptied",
-        "Bin {{ bin }} you reported (report {{ report }}) was emptied at {{ time }}. Thank you.",
-    ),
-    (
-        TEMPLATE_REPORT_COLLECTED,
-        "",
-        Language.TRADITIONAL_CHINESE,
-        "垃圾桶{{ bin }}已清空",
-        "您通報的垃圾桶{{ bin }}（第{{ report }}號）已於{{ time }}清空，謝謝。",  # noqa: RUF001
-    ),
-    (
-        TEMPLATE_REPORT_COLLECTED,
-        "",
-        Language.SPANISH,
-        "Contenedor {{ bin }} vaciado",
-        "El contenedor {{ bin }} que reportó (reporte {{ report }}) se vació a las {{ time }}. Gracias.",
-    ),
-)
 
 BIN_FIELDS = (
     "ref",
@@ -675,6 +654,8 @@ class ReportOutcome:
     report: BinReport
     # True: the bin already had an open report of this problem; this one was added to its count.
     repeated: bool
+    # True: this resident's number was kept, to text them once the bin is emptied.
+    texted: bool = False
 
 
 def reportable_bin(ref: str) -> Bin:
@@ -730,8 +711,6 @@ def report_bin(
         ]
     if channel not in ReportChannel.values:
         errors["channel"] = [ValidationError(_("Unknown channel."), code="invalid_channel")]
-    if language and language not in Language.values:
-        errors["language"] = [ValidationError(_("Choose one of the listed languages."), code="invalid_language")]
     number = ""
     if phone:
         from cityos.core.accounts.phones import normalise_phone
@@ -743,6 +722,10 @@ def report_bin(
     if errors:
         raise ValidationError(errors)
     assert target is not None
+    # The language follows the page or keyword (not typed by the resident): unknown means English.
+    language = language if language in Language.values else ""
+    # Only a full bin gets news (that it was emptied), so only then is a number worth keeping.
+    number = number if problem == ReportProblem.FULL else ""
     when = at or timezone.now()
     with transaction.atomic():
         # Reports of a bin, their resolutions and its collections take the bin's lock in turn, so
@@ -774,7 +757,7 @@ def report_bin(
                 last_reported_at=when,
             )
         publish(BinReported(report_id=report.pk, bin_id=target.pk, problem=problem, repeated=repeated, channel=channel))
-    return ReportOutcome(report, repeated)
+    return ReportOutcome(report, repeated, texted=bool(number) and report.phone == number)
 
 
 def resolve_report(report: BinReport, resolution: str, *, at: datetime | None = None) -> BinReport:
@@ -812,24 +795,27 @@ def _close_reports(bin: Bin, resolution: str, when: datetime, *, problem: str | 
 
 
 def _tell_reporter(report: BinReport) -> None:
-    """A report being resolved: text the resident who reported it full by SMS that the bin was emptied
-    (queued with the resolution, sent once it commits), then forget their number, its only use.
-    A city that deleted the text, or a number the gateway cannot take, costs the message, never
-    the collection."""
+    """A report being resolved: text the resident who reported it full that the bin was emptied
+    (queued with the resolution, sent once it commits), then take their number off the report,
+    its only use there (the message log keeps it for its own retention). A city that deleted the
+    text, a number the gateway cannot take or any other failure costs the message, never the
+    collection."""
     if not report.phone:
         return
     emptied = report.problem == ReportProblem.FULL and report.resolution == ReportResolution.COLLECTED
     if emptied and report.resolved_at is not None:
         from cityos.core.notifications import services as notifications
 
+        emptied_at = timezone.localtime(report.resolved_at)
+        # A planner may resolve a report days later: then the text says which day.
+        same_day = emptied_at.date() == timezone.localdate()
         context = {
             "bin": report.bin.ref,
             "report": report.pk,
-            "time": timezone.localtime(report.resolved_at).strftime("%H:%M"),
+            "time": emptied_at.strftime("%H:%M" if same_day else "%Y-%m-%d %H:%M"),
         }
         try:
-            with transaction.atomic():  # a savepoint: a refused message leaves the resolution whole
-                notifications.install_templates(TEMPLATES)
+            with transaction.atomic():  # a savepoint: whatever fails here leaves the resolution whole
                 notifications.send_to_address(
                     report.phone,
                     "sms",
@@ -837,8 +823,10 @@ def _tell_reporter(report: BinReport) -> None:
                     context,
                     language=report.language or Language.ENGLISH,
                 )
-        except ValidationError as error:
+        except ValidationError as error:  # e.g. the city deleted the text: that turns it off
             logger.warning("Bin report %s: the emptied message was not sent: %s", report.pk, error.messages)
+        except Exception:
+            logger.exception("Bin report %s: the emptied message could not be queued", report.pk)
     report.phone = ""
 
 

@@ -435,15 +435,13 @@ def report(request: HttpRequest, ref: str = "") -> HttpResponse:
                     note=data.get("note", ""),
                     channel=ReportChannel.WEB,
                     phone=data.get("phone", ""),
-                    language=translation.get_language(),  # the page's: the follow-up text's
+                    language=translation.get_language() or "",  # the page's: the follow-up text's
                 )
             except ValidationError as error:
                 form.add_error(None, error)
             else:
-                # Only the first number left on an open report is texted.
-                texted = bool(data.get("phone")) and outcome.report.phone == data["phone"]
                 token = signing.dumps(
-                    {"id": outcome.report.pk, "repeated": outcome.repeated, "texted": texted}, salt=REPORT_SALT
+                    {"id": outcome.report.pk, "repeated": outcome.repeated, "texted": outcome.texted}, salt=REPORT_SALT
                 )
                 return redirect("waste:report-done", token=token)
         if status == 200:

@@ -106,7 +106,7 @@ def test_a_planner_resolves_a_report_by_keyboard(page, transactional_db, sign_in
     from cityos.waste.tests.factories import BinFactory
 
     BinFactory(ref="B-0012")
-    report = services.report_bin("B-0012", "damaged", channel="sms", phone="+12125550142").report
+    report = services.report_bin("B-0012", "full", channel="sms", phone="+12125550142").report
     sign_in_browser(page, StaffFactory(roles=[Role.OPERATOR]))
     page.goto("/waste/reports/")
     assert "+1•••••0142" in page.locator("main").inner_text()

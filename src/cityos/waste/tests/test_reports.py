@@ -20,11 +20,17 @@ from cityos.core.registry import registry
 from cityos.waste import services, sms, tasks
 from cityos.waste.events import BinReported, ReportResolved
 from cityos.waste.models import BinReport, ReportChannel, ReportProblem, ReportResolution, Stop, StopKind
+from cityos.waste.tests.conftest import install_follow_up_text
 from cityos.waste.tests.factories import BinFactory, fleet, history
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1/waste"
 SMS_URL = "/waste/hooks/sms/"
+
+
+@pytest.fixture(autouse=True)
+def _follow_up_text(db: None) -> None:
+    install_follow_up_text()
 
 
 @pytest.fixture
@@ -140,7 +146,7 @@ def test_a_resident_who_reported_by_sms_is_texted_when_the_bin_is_emptied_and_th
 ):
     BinFactory(ref="B-0007")
     report = services.report_bin("B-0007", "full", channel="sms", phone="+12125550142", language="es").report
-    emptied = timezone.make_aware(datetime(2026, 11, 26, 9, 40))
+    emptied = timezone.make_aware(datetime(2025, 3, 2, 9, 40))
     with django_capture_on_commit_callbacks() as queued:
         services.resolve_report(report, ReportResolution.COLLECTED, at=emptied)
     message = Message.objects.get(template_key=services.TEMPLATE_REPORT_COLLECTED)
@@ -150,35 +156,73 @@ def test_a_resident_who_reported_by_sms_is_texted_when_the_bin_is_emptied_and_th
         "es",
         "queued",
     )
-    assert message.body == f"El contenedor B-0007 que reportó (reporte {report.pk}) se vació a las 09:40. Gracias."
+    # Resolved on another day than today: the text says which day.
+    assert message.body == f"Vaciamos el contenedor B-0007 de su aviso {report.pk} a las 2025-03-02 09:40. Gracias."
     assert len(queued) == 2  # its delivery and the ReportResolved event wait for the commit
     report.refresh_from_db()
     assert report.phone == "" and report.masked_phone == ""
 
 
-def test_a_dismissed_report_or_a_damaged_one_forgets_the_number_without_a_text():
+def test_a_dismissed_report_forgets_the_number_and_a_damaged_one_never_keeps_it():
     BinFactory(ref="B-0008")
-    full = services.report_bin("B-0008", "full", channel="sms", phone="+12125550142").report
-    damaged = services.report_bin("B-0008", "damaged", channel="sms", phone="+12125550143").report
-    services.resolve_report(full, ReportResolution.DISMISSED)
-    services.resolve_report(damaged, ReportResolution.COLLECTED)  # "emptied" would be the wrong news
-    full.refresh_from_db()
-    damaged.refresh_from_db()
-    assert full.phone == damaged.phone == "" and not Message.objects.exists()
+    full = services.report_bin("B-0008", "full", channel="sms", phone="+12125550142")
+    damaged = services.report_bin("B-0008", "damaged", channel="sms", phone="+12125550143")
+    assert full.texted and not damaged.texted  # only a full bin has news to send (that it was emptied)
+    assert damaged.report.phone == "" and damaged.report.language == ""
+    services.resolve_report(full.report, ReportResolution.DISMISSED)
+    services.resolve_report(damaged.report, ReportResolution.COLLECTED)
+    full.report.refresh_from_db()
+    assert full.report.phone == "" and not Message.objects.exists()
+
+
+def test_a_repeat_lends_its_number_to_an_open_report_that_had_none_and_only_that_resident_is_told():
+    BinFactory(ref="B-0010")
+    first = services.report_bin("B-0010", "full")
+    second = services.report_bin("B-0010", "full", phone="+34612345678", language="es")
+    third = services.report_bin("B-0010", "full", phone="+34612345679", language="es")
+    assert (first.texted, second.texted, third.texted) == (False, True, False)
+    report = third.report
+    assert (report.phone, report.language, report.count) == ("+34612345678", "es", 3)
+    assert services.report_bin("B-0010", "full", phone="+12125550100", language="xx").report.language == "es"
+
+
+def test_the_texts_fit_one_sms_part_in_every_language():
+    from cityos.core.notifications.rendering import sms_length
+
+    for number, language in (("+12125550142", "en"), ("+34612345678", "es"), ("+886912345678", "zh-hant")):
+        bin_ = BinFactory()
+        report = services.report_bin(bin_.ref, "full", phone=number, language=language).report
+        services.resolve_report(report, ReportResolution.COLLECTED)
+        body = Message.objects.get(address=number).body
+        assert sms_length(body).parts == 1, (language, body)
 
 
 def test_a_text_that_cannot_be_sent_never_undoes_the_resolution(monkeypatch):
-    from cityos.core.notifications import services as notifications
+    from django.db import DatabaseError
 
-    def refuse(*args: object, **kwargs: object) -> None:
-        raise ValidationError({"template_key": ["There is no message template."]})
+    from cityos.core.notifications.models import MessageTemplate
 
-    monkeypatch.setattr(notifications, "send_to_address", refuse)
     BinFactory(ref="B-0009")
+    BinFactory(ref="B-0011")
+    # The city deleted the text: that turns the follow-up off.
+    MessageTemplate.objects.filter(key=services.TEMPLATE_REPORT_COLLECTED).delete()
     report = services.report_bin("B-0009", "full", channel="sms", phone="+12125550142").report
     services.resolve_report(report, ReportResolution.COLLECTED)
     report.refresh_from_db()
     assert report.resolution == "collected" and report.phone == "" and not Message.objects.exists()
+    assert not MessageTemplate.objects.filter(key=services.TEMPLATE_REPORT_COLLECTED).exists()  # stays off
+
+    # The message log fails mid-write: its savepoint rolls back, the resolution commits.
+    install_follow_up_text()
+
+    def broken_save(*args: object, **kwargs: object) -> None:
+        raise DatabaseError("disk full")
+
+    monkeypatch.setattr(Message, "save", broken_save)
+    other = services.report_bin("B-0011", "full", channel="sms", phone="+12125550143").report
+    services.resolve_report(other, ReportResolution.COLLECTED)
+    other.refresh_from_db()
+    assert other.resolution == "collected" and other.phone == ""
 
 
 # --- The planner ------------------------------------------------------------------------------
@@ -274,11 +318,25 @@ def test_a_text_says_what_to_fix(gateway):
     assert not BinReport.objects.exists()
 
 
-def test_the_sticker_prints_each_languages_keyword_so_the_reply_comes_in_that_language():
+def test_the_sticker_prints_each_languages_keyword_so_the_reply_comes_in_that_language(monkeypatch):
+    from cityos.core.web.pdf import PrintedPage
+    from cityos.waste.sticker import sticker_pdf
+
     assert [sms.keyword_for(code) for code in ("en", "zh-hant", "es")] == ["BIN", "垃圾桶", "CONTENEDOR"]
     for code in ("zh-hant", "es"):
         query = sms.parse(f"{sms.keyword_for(code)} B-0012")
         assert query is not None and query.language == code and query.ref == "B-0012"
+    printed: list[tuple[str, str]] = []
+    original = PrintedPage.line
+
+    def line(self: PrintedPage, text: str, language: str, *args: object, **kwargs: object) -> None:
+        printed.append((language, text))
+        original(self, text, language, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(PrintedPage, "line", line)
+    sticker_pdf(BinFactory(ref="B-0012"), "https://city.example/waste/bins/B-0012/report/")
+    texts = dict(printed[:3])
+    assert "BIN B-0012" in texts["en"] and "垃圾桶 B-0012" in texts["zh-hant"] and "CONTENEDOR B-0012" in texts["es"]
 
 
 def test_parse_reads_keyword_reference_and_problem():
@@ -312,7 +370,7 @@ def test_a_resident_who_leaves_a_number_on_the_form_is_texted_in_the_pages_langu
         headers={"accept-language": "zh-hant"},
         follow=True,
     )
-    assert "我們會在垃圾桶清空後傳簡訊通知您，之後刪除您的號碼。" in response.content.decode()  # noqa: RUF001
+    assert "垃圾桶清空後，我們會傳簡訊通知您。" in response.content.decode()  # noqa: RUF001
     report = BinReport.objects.get()
     assert (report.phone, report.language, report.channel) == ("+12125550142", "zh-hant", "web")
     services.resolve_report(report, ReportResolution.COLLECTED)
@@ -426,13 +484,19 @@ def test_anyone_can_report_through_the_api_and_refusals_name_the_field(client):
     assert phone.status_code == 422 and any(e["field"].endswith("phone") for e in phone.json()["errors"])
     texted = client.post(
         f"{API}/reports",
-        {"bin": "B-0012", "problem": "damaged", "phone": "+34 612 345 678"},
+        {"bin": "B-0012", "problem": "full", "phone": "+34 612 345 678"},
         content_type="application/json",
         headers={"accept-language": "es"},
     )
-    assert texted.status_code == 201
+    assert texted.status_code == 201 and texted.json()["texted"] is True
     made = BinReport.objects.get(pk=texted.json()["number"])
     assert (made.phone, made.language) == ("+34612345678", "es")
+    damaged = client.post(
+        f"{API}/reports",
+        {"bin": "B-0012", "problem": "damaged", "phone": "+34 612 345 678"},
+        content_type="application/json",
+    )
+    assert damaged.json()["texted"] is False  # only a full bin has news to send
 
 
 def test_only_planners_read_reports_through_the_api(client, staff_client):

@@ -1,0 +1,405 @@
+"""Open311 GeoReport v2 at ``/open311/v2/``: the city's services residents and other systems may
+send requests to, and the state of those requests, for any 311 app or aggregator.
+
+The core serves the standard (formats, parameters, errors, discovery); each domain that takes
+requests registers an :class:`~cityos.core.registry.Open311Provider` with its services, how to
+store a request and how to find requests. Request ids are ``<prefix>-<the domain's id>``.
+
+XML is the standard's required format and JSON is offered too, chosen by the path's extension.
+Errors are a list of ``{code, description}`` in the caller's language (``Accept-Language``).
+Posting needs no key: like the city's own forms, submissions count against the domain's hourly
+limit per address. Descriptions residents wrote are not published in the public lists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from xml.etree import ElementTree
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import path, reverse
+from django.utils import timezone, translation
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods
+
+from cityos.core.ratelimit import over_hourly_limit
+from cityos.core.registry import (
+    Open311Provider,
+    Open311Query,
+    Open311Request,
+    Open311Service,
+    Open311Submission,
+    registry,
+)
+
+SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
+MAX_DESCRIPTION = 4000
+MAX_RESULTS = 1000
+MAX_SPAN = timedelta(days=90)  # the standard's default window and the longest a query may span
+FORMATS = {"json": "application/json", "xml": "text/xml"}
+# Asked by id, a request is found whenever it was made.
+EVER = (datetime(1970, 1, 1, tzinfo=UTC), datetime(9000, 1, 1, tzinfo=UTC))
+
+
+class Open311Error(Exception):
+    def __init__(self, status: int, descriptions: Iterable[str]) -> None:
+        super().__init__(status)
+        self.status = status
+        self.descriptions = list(descriptions)
+
+
+# --- Output ---------------------------------------------------------------------------------
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return _w3(value) or ""
+    return str(value)
+
+
+def _w3(moment: datetime | None) -> str | None:
+    """W3C date-time with the zone (the standard requires one)."""
+    return timezone.localtime(moment).isoformat(timespec="seconds") if moment is not None else None
+
+
+def _element(parent: ElementTree.Element, name: str, value: Any) -> None:
+    child = ElementTree.SubElement(parent, name)
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            _element(child, key, item)
+    elif isinstance(value, list):
+        singular = {"attributes": "attribute", "values": "value", "endpoints": "endpoint", "formats": "format"}
+        for item in value:
+            _element(child, singular.get(name, "item"), item)
+    else:
+        child.text = _text(value)
+
+
+def _respond(
+    fmt: str, root: str, item: str, rows: list[dict[str, Any]] | dict[str, Any], status: int = 200
+) -> HttpResponse:
+    """``rows`` as JSON (a list, or one object) or as XML under ``<root>`` with one ``<item>`` each."""
+    if fmt == "json":
+        return JsonResponse(rows, safe=False, status=status, json_dumps_params={"ensure_ascii": False})
+    top = ElementTree.Element(root)
+    for row in rows if isinstance(rows, list) else [rows]:
+        if isinstance(rows, list):
+            _element(top, item, row)
+        else:
+            for key, value in row.items():
+                _element(top, key, value)
+    body = ElementTree.tostring(top, encoding="unicode")
+    return HttpResponse(
+        '<?xml version="1.0" encoding="UTF-8"?>\n' + body, content_type="text/xml; charset=utf-8", status=status
+    )
+
+
+def _errors(fmt: str, error: Open311Error) -> HttpResponse:
+    rows = [{"code": error.status, "description": d} for d in error.descriptions]
+    return _respond(fmt, "errors", "error", rows, status=error.status)
+
+
+def _format(fmt: str) -> str:
+    if fmt not in FORMATS:
+        raise Open311Error(404, [_("Use .xml or .json at the end of the address.")])
+    return fmt
+
+
+def _answer(view: Any) -> Any:
+    """Turn Open311Error into the standard's error list, in the format asked for."""
+
+    def wrapped(request: HttpRequest, *args: Any, fmt: str, **kwargs: Any) -> HttpResponse:
+        shown = fmt if fmt in FORMATS else "xml"
+        try:
+            return view(request, *args, fmt=_format(fmt), **kwargs)
+        except Open311Error as error:
+            return _errors(shown, error)
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
+# --- Services -------------------------------------------------------------------------------
+
+
+def _services() -> list[tuple[Open311Provider, Open311Service]]:
+    return [(provider, service) for provider in registry.open311.values() for service in provider.services]
+
+
+def _service(code: str) -> tuple[Open311Provider, Open311Service]:
+    for provider, service in _services():
+        if service.code == code:
+            return provider, service
+    raise Open311Error(404, [_("There is no service “%(code)s”.") % {"code": code[:60]}])
+
+
+def _service_row(service: Open311Service) -> dict[str, Any]:
+    return {
+        "service_code": service.code,
+        "service_name": str(service.name),
+        "description": str(service.description),
+        "metadata": bool(service.attributes),
+        "type": "realtime",
+        "keywords": ",".join(service.keywords),
+        "group": str(service.group),
+    }
+
+
+@require_GET
+@_answer
+def discovery(request: HttpRequest, fmt: str) -> HttpResponse:
+    """Where this city's GeoReport v2 lives, for apps that find endpoints themselves."""
+    url = request.build_absolute_uri(reverse("open311:services", kwargs={"fmt": "xml"})).rsplit("/", 1)[0]
+    row = {
+        "changeset": _w3(timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)),
+        "contact": getattr(settings, "CITYOS_CONTACT", "") or settings.CITYOS_BASE_URL,
+        "key_service": _("No key is needed."),
+        "endpoints": [
+            {
+                "specification": SPECIFICATION,
+                "url": url,
+                "changeset": _w3(timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)),
+                "type": "production",
+                "formats": list(FORMATS.values()),
+            }
+        ],
+    }
+    return _respond(fmt, "discovery", "", row)
+
+
+@require_GET
+@_answer
+def services(request: HttpRequest, fmt: str) -> HttpResponse:
+    """Every kind of request the city takes."""
+    return _respond(fmt, "services", "service", [_service_row(s) for _p, s in _services()])
+
+
+@require_GET
+@_answer
+def service_definition(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
+    """The questions a service asks with each request."""
+    _provider, service = _service(code)
+    attributes = [
+        {
+            "variable": True,
+            "code": a.code,
+            "datatype": a.datatype,
+            "required": a.required,
+            "datatype_description": str(a.datatype_description),
+            "order": order,
+            "description": str(a.description),
+            "values": [{"key": key, "name": str(name)} for key, name in a.values],
+        }
+        for order, a in enumerate(service.attributes, start=1)
+    ]
+    return _respond(fmt, "service_definition", "", {"service_code": service.code, "attributes": attributes})
+
+
+# --- Requests -------------------------------------------------------------------------------
+
+
+def _coordinate(data: Mapping[str, str], name: str, low: float, high: float) -> float | None:
+    raw = (data.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not low <= value <= high:
+        raise Open311Error(
+            400, [_("%(name)s must be a number from %(low)g to %(high)g.") % {"name": name, "low": low, "high": high}]
+        )
+    return value
+
+
+def _submission(data: Mapping[str, str], service: Open311Service) -> Open311Submission:
+    problems: list[str] = []
+    try:
+        lat = _coordinate(data, "lat", -90, 90)
+        lon = _coordinate(data, "long", -180, 180)
+    except Open311Error as error:
+        problems += error.descriptions
+        lat = lon = None
+    address = (data.get("address_string") or "").strip()[:250]
+    if (lat is None) != (lon is None):
+        problems.append(_("Give both lat and long, or neither."))
+    elif lat is None and not address and not problems:
+        problems.append(_("Say where: give lat and long, or address_string."))
+    description = (data.get("description") or "").strip()
+    if len(description) > MAX_DESCRIPTION:
+        problems.append(
+            _("The description may be at most %(max)d characters (it has %(n)d).")
+            % {"max": MAX_DESCRIPTION, "n": len(description)}
+        )
+    email = (data.get("email") or "").strip()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            problems.append(_("email: enter a valid email address."))
+    answers = {a.code: (data.get(f"attribute[{a.code}]") or "").strip() for a in service.attributes}
+    for attribute in service.attributes:
+        if attribute.required and not answers[attribute.code]:
+            problems.append(_("attribute[%(code)s] is required.") % {"code": attribute.code})
+    if problems:
+        raise Open311Error(400, problems)
+    return Open311Submission(
+        service_code=service.code,
+        lat=lat,
+        long=lon,
+        address=address,
+        description=description,
+        attributes={k: v for k, v in answers.items() if v},
+        phone=(data.get("phone") or "").strip()[:32],
+        email=email,
+        language=translation.get_language() or settings.LANGUAGE_CODE,
+    )
+
+
+def _refusal(error: ValidationError) -> Open311Error:
+    if hasattr(error, "error_dict"):
+        return Open311Error(400, [f"{field}: {m}" for field, messages in error.message_dict.items() for m in messages])
+    return Open311Error(400, error.messages)
+
+
+def _create(request: HttpRequest, fmt: str) -> HttpResponse:
+    data = request.POST
+    code = (data.get("service_code") or "").strip()
+    if not code:
+        raise Open311Error(400, [_("service_code is required.")])
+    provider, service = _service(code)
+    submission = _submission(data, service)
+    if over_hourly_limit(request, provider.limit_scope, provider.limit_per_hour()):
+        raise Open311Error(429, [_("Too many requests from this address. Please try again in an hour.")])
+    try:
+        local_id = provider.submit(submission)
+    except ValidationError as error:
+        raise _refusal(error) from error
+    row = {"service_request_id": f"{provider.prefix}-{local_id}", "service_notice": "", "account_id": None}
+    return _respond(fmt, "service_requests", "request", [row], status=201)
+
+
+def _when(data: Mapping[str, str], name: str) -> datetime | None:
+    raw = (data.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        parsed = parse_datetime(raw)
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        raise Open311Error(400, [_("%(name)s must be a date and time such as 2026-11-01T00:00:00Z.") % {"name": name}])
+    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed)
+
+
+def _split_ids(raw: str) -> dict[str, tuple[str, ...]]:
+    wanted: dict[str, list[str]] = {}
+    for token in filter(None, (t.strip() for t in raw.split(","))):
+        prefix, _sep, local = token.rpartition("-")
+        if prefix in registry.open311 and local:
+            wanted.setdefault(prefix, []).append(local)
+    return {k: tuple(v) for k, v in wanted.items()}
+
+
+def _query(data: Mapping[str, str]) -> tuple[dict[str, tuple[str, ...]] | None, Open311Query]:
+    ids = (data.get("service_request_id") or "").strip()
+    statuses = frozenset(s.strip() for s in (data.get("status") or "").split(",") if s.strip())
+    if statuses - {"open", "closed"}:
+        raise Open311Error(400, [_("status may be open, closed or both (comma separated).")])
+    codes = frozenset(c.strip() for c in (data.get("service_code") or "").split(",") if c.strip())
+    end = _when(data, "end_date")
+    start = _when(data, "start_date")
+    if ids:
+        # Asked by id: the other filters do not apply (the standard).
+        return _split_ids(ids), Open311Query(None, frozenset(), *EVER, frozenset(), MAX_RESULTS)
+    end = end or ((start + MAX_SPAN) if start else timezone.now())
+    start = start or (end - MAX_SPAN)
+    if start > end:
+        raise Open311Error(400, [_("start_date must be before end_date.")])
+    if end - start > MAX_SPAN:
+        raise Open311Error(400, [_("start_date and end_date may be at most 90 days apart.")])
+    return None, Open311Query(None, codes, start, end, statuses, MAX_RESULTS)
+
+
+def _request_row(provider: Open311Provider, found: Open311Request, names: Mapping[str, str]) -> dict[str, Any]:
+    return {
+        "service_request_id": f"{provider.prefix}-{found.id}",
+        "status": found.status,
+        "status_notes": found.status_notes,
+        "service_name": names.get(found.service_code, ""),
+        "service_code": found.service_code,
+        "description": found.description,
+        "agency_responsible": found.agency_responsible,
+        "service_notice": "",
+        "requested_datetime": _w3(found.requested),
+        "updated_datetime": _w3(found.updated),
+        "expected_datetime": None,
+        "address": found.address,
+        "address_id": None,
+        "zipcode": None,
+        "lat": found.lat,
+        "long": found.long,
+        "media_url": None,
+    }
+
+
+def _find(wanted: dict[str, tuple[str, ...]] | None, query: Open311Query) -> list[dict[str, Any]]:
+    names = {s.code: str(s.name) for _p, s in _services()}
+    rows: list[tuple[datetime, dict[str, Any]]] = []
+    for prefix, provider in registry.open311.items():
+        if wanted is not None:
+            if prefix not in wanted:
+                continue
+            asked = Open311Query(
+                wanted[prefix], query.service_codes, query.start, query.end, query.statuses, query.limit
+            )
+        else:
+            asked = query
+        rows += [(found.requested, _request_row(provider, found, names)) for found in provider.find(asked)]
+    rows.sort(key=lambda pair: pair[0], reverse=True)
+    return [row for _when_, row in rows[:MAX_RESULTS]]
+
+
+@csrf_exempt  # other systems post here without a session; nothing here reads one
+@require_http_methods(["GET", "POST"])
+@_answer
+def requests(request: HttpRequest, fmt: str) -> HttpResponse:
+    """POST: send a request (form-encoded, as the standard says). GET: find requests."""
+    if request.method == "POST":
+        return _create(request, fmt)
+    wanted, query = _query(request.GET)
+    return _respond(fmt, "service_requests", "request", _find(wanted, query))
+
+
+@require_GET
+@_answer
+def one_request(request: HttpRequest, request_id: str, fmt: str) -> HttpResponse:
+    """One request's state (a list of one, as the standard answers)."""
+    wanted = _split_ids(request_id)
+    found = _find(wanted, Open311Query(None, frozenset(), *EVER, frozenset(), 1)) if wanted else []
+    if not found:
+        raise Open311Error(404, [_("There is no request “%(id)s”.") % {"id": request_id[:60]}])
+    return _respond(fmt, "service_requests", "request", found)
+
+
+app_name = "open311"
+urlpatterns = [
+    path("discovery.<str:fmt>", discovery, name="discovery"),
+    path("services.<str:fmt>", services, name="services"),
+    path("services/<str:code>.<str:fmt>", service_definition, name="service"),
+    path("requests.<str:fmt>", requests, name="requests"),
+    path("requests/<str:request_id>.<str:fmt>", one_request, name="request"),
+]

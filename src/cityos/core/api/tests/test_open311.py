@@ -1,0 +1,230 @@
+"""The Open311 GeoReport v2 front door: formats, parameters and errors, with an in-memory provider
+standing in for a domain (the waste app's real one is tested with an existing client)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+import xmltodict
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.test import Client
+from django.utils import timezone
+
+from cityos.core.registry import (
+    Open311Attribute,
+    Open311Provider,
+    Open311Query,
+    Open311Request,
+    Open311Service,
+    Open311Submission,
+    registry,
+)
+
+BASE = "/open311/v2"
+pytestmark = pytest.mark.django_db
+
+
+class Desk:
+    """A provider keeping requests in a list; refuses a pothole on the ring road."""
+
+    def __init__(self) -> None:
+        self.made: list[Open311Submission] = []
+        self.requests: list[Open311Request] = []
+        self.asked: list[Open311Query] = []
+
+    def submit(self, request: Open311Submission) -> str:
+        if request.attributes.get("road") == "ring":
+            raise ValidationError({"attribute[road]": ["The ring road is the state's, not the city's."]})
+        self.made.append(request)
+        return str(len(self.made))
+
+    def find(self, query: Open311Query) -> list[Open311Request]:
+        self.asked.append(query)
+        found = [
+            r
+            for r in self.requests
+            if (query.ids is None or r.id in query.ids)
+            and (query.ids is not None or query.start <= r.requested <= query.end)
+            and (not query.statuses or r.status in query.statuses)
+            and (not query.service_codes or r.service_code in query.service_codes)
+        ]
+        return found[: query.limit]
+
+
+@pytest.fixture
+def desk(monkeypatch) -> Desk:
+    made = Desk()
+    service = Open311Service(
+        "pothole",
+        "Pothole",
+        "A hole in the road",
+        "Streets",
+        ("road", "hole"),
+        (Open311Attribute("road", "Which road", values=(("ring", "Ring road"), ("main", "Main street"))),),
+    )
+    monkeypatch.setattr(
+        registry,
+        "open311",
+        {"pot": Open311Provider("pot", (service,), made.submit, made.find, "test-open311", lambda: 3)},
+    )
+    cache.clear()
+    yield made
+    cache.clear()
+
+
+def errors(response) -> list[str]:
+    return [e["description"] for e in response.json()]
+
+
+def test_services_are_listed_in_json_and_in_xml(desk, client):
+    listed = client.get(f"{BASE}/services.json")
+    assert listed.status_code == 200 and listed["Content-Type"] == "application/json"
+    assert listed.json() == [
+        {
+            "service_code": "pothole",
+            "service_name": "Pothole",
+            "description": "A hole in the road",
+            "metadata": True,
+            "type": "realtime",
+            "keywords": "road,hole",
+            "group": "Streets",
+        }
+    ]
+    xml = client.get(f"{BASE}/services.xml")
+    assert xml["Content-Type"] == "text/xml; charset=utf-8"
+    assert xml.content.startswith(b'<?xml version="1.0" encoding="UTF-8"?>')
+    service = xmltodict.parse(xml.content)["services"]["service"]
+    assert (service["service_code"], service["metadata"], service["type"]) == ("pothole", "true", "realtime")
+
+
+def test_a_service_definition_lists_its_attributes(desk, client):
+    definition = client.get(f"{BASE}/services/pothole.json").json()
+    assert definition["service_code"] == "pothole"
+    (attribute,) = definition["attributes"]
+    assert attribute["code"] == "road" and attribute["variable"] is True and attribute["order"] == 1
+    assert attribute["values"] == [{"key": "ring", "name": "Ring road"}, {"key": "main", "name": "Main street"}]
+    xml = xmltodict.parse(client.get(f"{BASE}/services/pothole.xml").content)["service_definition"]
+    assert [v["key"] for v in xml["attributes"]["attribute"]["values"]["value"]] == ["ring", "main"]
+    missing = client.get(f"{BASE}/services/graffiti.json")
+    assert missing.status_code == 404 and errors(missing) == ["There is no service “graffiti”."]
+
+
+def test_a_request_is_posted_form_encoded_and_gets_an_id(desk, client):
+    posted = client.post(
+        f"{BASE}/requests.json",
+        {
+            "service_code": "pothole",
+            "lat": "40.71",
+            "long": "-73.90",
+            "description": "Deep one",
+            "attribute[road]": "main",
+            "phone": "+12125550142",
+            "email": "me@example.org",
+        },
+    )
+    assert posted.status_code == 201
+    assert posted.json() == [{"service_request_id": "pot-1", "service_notice": "", "account_id": None}]
+    (made,) = desk.made
+    assert (made.lat, made.long, made.description, made.attributes) == (40.71, -73.90, "Deep one", {"road": "main"})
+    assert (made.phone, made.email, made.language) == ("+12125550142", "me@example.org", "en")
+    xml = client.post(f"{BASE}/requests.xml", {"service_code": "pothole", "address_string": "1 Main St"})
+    assert xmltodict.parse(xml.content)["service_requests"]["request"]["service_request_id"] == "pot-2"
+
+
+def test_each_bad_request_is_refused_with_what_to_fix(desk, client):
+    def post(**data: str):
+        return client.post(f"{BASE}/requests.json", data)
+
+    assert errors(post()) == ["service_code is required."]
+    assert post(service_code="graffiti").status_code == 404
+    assert errors(post(service_code="pothole")) == ["Say where: give lat and long, or address_string."]
+    assert errors(post(service_code="pothole", lat="40.7")) == ["Give both lat and long, or neither."]
+    assert errors(post(service_code="pothole", lat="north", long="1")) == ["lat must be a number from -90 to 90."]
+    too_long = post(service_code="pothole", address_string="x", description="y" * 4001)
+    assert errors(too_long) == ["The description may be at most 4000 characters (it has 4001)."]
+    assert errors(post(service_code="pothole", address_string="x", email="nope")) == [
+        "email: enter a valid email address."
+    ]
+    refused = post(service_code="pothole", address_string="x", **{"attribute[road]": "ring"})
+    assert refused.status_code == 400 and errors(refused) == [
+        "attribute[road]: The ring road is the state's, not the city's."
+    ]
+    spanish = client.post(f"{BASE}/requests.json", {"service_code": "pothole"}, headers={"accept-language": "es"})
+    assert errors(spanish) == ["Indique dónde: dé lat y long, o address_string."]
+    xml = client.post(f"{BASE}/requests.xml", {})
+    assert xmltodict.parse(xml.content)["errors"]["error"] == {
+        "code": "400",
+        "description": "service_code is required.",
+    }
+    assert desk.made == []
+
+
+def test_posting_counts_against_the_domains_hourly_limit(desk, client):
+    for _ in range(3):
+        assert (
+            client.post(f"{BASE}/requests.json", {"service_code": "pothole", "address_string": "x"}).status_code == 201
+        )
+    over = client.post(f"{BASE}/requests.json", {"service_code": "pothole", "address_string": "x"})
+    assert over.status_code == 429 and len(desk.made) == 3
+
+
+def test_requests_are_found_by_window_status_service_and_id(desk, client):
+    now = timezone.now()
+    desk.requests = [
+        Open311Request("1", "open", "pothole", now - timedelta(days=1), lat=40.7, long=-73.9, address="Main St"),
+        Open311Request("2", "closed", "pothole", now - timedelta(days=2), now, "Filled"),
+        Open311Request("3", "open", "pothole", now - timedelta(days=120)),
+    ]
+    recent = client.get(f"{BASE}/requests.json").json()
+    assert [r["service_request_id"] for r in recent] == ["pot-1", "pot-2"]  # the last 90 days, newest first
+    first = recent[0]
+    assert (first["status"], first["service_name"], first["address"], first["lat"], first["long"]) == (
+        "open",
+        "Pothole",
+        "Main St",
+        40.7,
+        -73.9,
+    )
+    assert datetime.fromisoformat(first["requested_datetime"]).tzinfo is not None
+    closed = client.get(f"{BASE}/requests.json?status=closed").json()
+    assert [(r["service_request_id"], r["status_notes"]) for r in closed] == [("pot-2", "Filled")]
+    old = client.get(f"{BASE}/requests.json?start_date=2000-01-01T00:00:00Z&end_date=2000-02-01T00:00:00Z").json()
+    assert old == []
+    by_id = client.get(f"{BASE}/requests.json?service_request_id=pot-3,pot-1,other-9&status=closed").json()
+    assert {r["service_request_id"] for r in by_id} == {"pot-1", "pot-3"}  # ids override the other filters
+    one = client.get(f"{BASE}/requests/pot-2.json").json()
+    assert [r["service_request_id"] for r in one] == ["pot-2"]
+    xml = xmltodict.parse(client.get(f"{BASE}/requests/pot-2.xml").content)["service_requests"]["request"]
+    assert (xml["service_request_id"], xml["status"]) == ("pot-2", "closed")
+    assert client.get(f"{BASE}/requests/pot-99.json").status_code == 404
+
+
+def test_bad_queries_are_refused(desk, client):
+    assert errors(client.get(f"{BASE}/requests.json?status=pending")) == [
+        "status may be open, closed or both (comma separated)."
+    ]
+    assert errors(client.get(f"{BASE}/requests.json?start_date=yesterday")) == [
+        "start_date must be a date and time such as 2026-11-01T00:00:00Z."
+    ]
+    span = client.get(f"{BASE}/requests.json?start_date=2026-01-01T00:00:00Z&end_date=2026-06-01T00:00:00Z")
+    assert errors(span) == ["start_date and end_date may be at most 90 days apart."]
+    backwards = client.get(f"{BASE}/requests.json?start_date=2026-02-01T00:00:00Z&end_date=2026-01-01T00:00:00Z")
+    assert errors(backwards) == ["start_date must be before end_date."]
+    unknown_format = client.get(f"{BASE}/services.csv")
+    assert unknown_format.status_code == 404 and b"<errors>" in unknown_format.content
+
+
+def test_discovery_points_at_this_endpoint(desk, client):
+    found = client.get(f"{BASE}/discovery.json").json()
+    (endpoint,) = found["endpoints"]
+    assert endpoint["specification"] == "http://wiki.open311.org/GeoReport_v2"
+    assert endpoint["url"] == "http://testserver/open311/v2" and endpoint["formats"] == ["application/json", "text/xml"]
+    xml = xmltodict.parse(client.get(f"{BASE}/discovery.xml").content)["discovery"]
+    assert xml["endpoints"]["endpoint"]["formats"]["format"] == ["application/json", "text/xml"]
+
+
+def test_the_post_needs_no_csrf_token(desk):
+    strict = Client(enforce_csrf_checks=True)
+    assert strict.post(f"{BASE}/requests.json", {"service_code": "pothole", "address_string": "x"}).status_code == 201

@@ -1,0 +1,107 @@
+"""Bin reports through Open311 GeoReport v2, read by an existing client of the standard
+(``georeport``, in JSON and in XML) from a live server, and posted form-encoded as 311 apps do."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import requests
+from django.core.cache import cache
+from georeport import GeoReport
+
+from cityos.core.notifications.models import Message
+from cityos.waste import services
+from cityos.waste.models import BinReport, ReportResolution
+from cityos.waste.tests.conftest import install_follow_up_text
+from cityos.waste.tests.factories import BinFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def city(live_server: Any) -> dict[str, Any]:
+    cache.clear()
+    install_follow_up_text()
+    root = f"{live_server.url}/open311/v2"
+    return {
+        "root": root,
+        "json": GeoReport(root),
+        "xml": GeoReport(root, output_format="xml"),
+        "corner": BinFactory(ref="B-0012", latitude=40.7128, longitude=-73.9060, address="1 Main St"),
+        "far": BinFactory(ref="B-0099", latitude=40.7300, longitude=-73.9300),
+    }
+
+
+def post(city: dict[str, Any], **data: str) -> requests.Response:
+    return requests.post(f"{city['root']}/requests.json", data=data, timeout=10)
+
+
+def test_a_311_client_lists_the_bin_services_and_their_question(city):
+    listed = {s["service_code"]: s for s in city["json"].get_service_list()}
+    assert {"waste-bin-full", "waste-bin-damaged", "waste-bin-other"} <= set(listed)
+    full = listed["waste-bin-full"]
+    assert (full["service_name"], full["group"], full["metadata"]) == (
+        "Full or overflowing bin",
+        "Waste collection",
+        True,
+    )
+    as_xml = {s["service_code"] for s in city["xml"].get_service_list()}
+    assert as_xml == set(listed)
+    definition = city["json"].get_service_definition("waste-bin-full")
+    assert [a["code"] for a in definition["attributes"]] == ["bin"]
+    assert city["xml"].get_service_definition("waste-bin-full")["attributes"]["attribute"]["code"] == "bin"
+
+
+def test_a_request_by_reference_or_by_place_becomes_the_bins_report(city):
+    by_ref = post(city, service_code="waste-bin-full", address_string="Main St", **{"attribute[bin]": "b-0012"})
+    assert by_ref.status_code == 201
+    request_id = by_ref.json()[0]["service_request_id"]
+    report = BinReport.objects.get()
+    assert request_id == f"bin-{report.pk}" and report.channel == "open311" and report.bin.ref == "B-0012"
+    # No reference: the bin nearest the point (within 50 m) is the one reported; a repeat joins its report.
+    by_place = post(city, service_code="waste-bin-full", lat="40.71283", long="-73.90605", description="Bags beside it")
+    assert by_place.json()[0]["service_request_id"] == request_id
+    report.refresh_from_db()
+    assert report.count == 2 and report.note == "Bags beside it"
+    nowhere = post(city, service_code="waste-bin-damaged", lat="40.75", long="-73.95")
+    assert nowhere.status_code == 400
+    assert nowhere.json() == [
+        {
+            "code": 400,
+            "description": "attribute[bin]: There is no bin within 50 m of this place. Give the bin's reference "
+            "from its sticker.",
+        }
+    ]
+    unknown = post(city, service_code="waste-bin-full", address_string="x", **{"attribute[bin]": "B-7777"})
+    assert unknown.json()[0]["description"].startswith("attribute[bin]: We do not know the bin “B-7777”.")
+    assert BinReport.objects.count() == 1
+
+
+def test_a_311_client_follows_its_request_until_the_bin_is_emptied(city):
+    made = post(
+        city,
+        service_code="waste-bin-full",
+        address_string="1 Main St",
+        description="Ask Mrs Lee at no. 4",
+        phone="+12125550142",
+        **{"attribute[bin]": "B-0012"},
+    ).json()[0]["service_request_id"]
+    found = city["json"].get_service_request(made)
+    assert (found["status"], found["service_code"], found["address"]) == ("open", "waste-bin-full", "1 Main St")
+    assert (found["lat"], found["long"]) == (40.7128, -73.906)
+    assert found["description"] == ""  # residents' words (personal data) are not published
+    assert city["json"].get_service_requests(status="closed") == []
+
+    report = BinReport.objects.get()
+    services.resolve_report(report, ReportResolution.COLLECTED)
+    closed = city["json"].get_service_requests(status="closed", service_code="waste-bin-full")
+    assert [(r["service_request_id"], r["status"], r["status_notes"]) for r in closed] == [
+        (made, "closed", "The bin was emptied.")
+    ]
+    as_xml = city["xml"].get_service_request(made)
+    assert (as_xml["service_request_id"], as_xml["status"]) == (made, "closed")
+    # The number left with the request was texted once, then forgotten.
+    assert Message.objects.get().address == "+12125550142"
+    report.refresh_from_db()
+    assert report.phone == ""
