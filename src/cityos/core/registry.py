@@ -111,7 +111,8 @@ class Open311Attribute:
 
     code: str
     description: str | Promise
-    datatype: Literal["string", "number", "datetime", "text", "singlevaluelist", "multivaluelist"] = "string"
+    # The core checks answers against it (multivaluelist is not offered: one answer per attribute).
+    datatype: Literal["string", "number", "datetime", "text", "singlevaluelist"] = "string"
     required: bool = False
     datatype_description: str | Promise = ""
     values: tuple[tuple[str, str | Promise], ...] = ()  # (key, name) for the list datatypes
@@ -145,8 +146,19 @@ class Open311Submission:
 
 
 @dataclass(frozen=True)
+class Open311Receipt:
+    """A stored request: the provider's id and a notice for the resident ("" for none)."""
+
+    id: str
+    notice: str = ""
+
+
+@dataclass(frozen=True)
 class Open311Request:
-    """What the city says about one request (GET requests). ``id`` is the provider's own."""
+    """What the city says about one request (GET requests). ``id`` is the provider's own.
+
+    Everything here is public: ``description`` and ``status_notes`` must hold no personal data
+    (not a resident's own words or contact)."""
 
     id: str
     status: Literal["open", "closed"]
@@ -176,13 +188,13 @@ class Open311Provider:
     """A domain's GeoReport v2 services, served by the core at ``/open311/v2/``.
 
     Request ids are ``<prefix>-<the provider's id>``. ``submit`` stores one request in one
-    transaction (ValidationError naming the parameter when it cannot) and returns its id;
+    transaction (ValidationError naming the parameter when it cannot) and returns its receipt;
     ``find`` answers a query. Submissions from one address count against ``limit_scope``
     (shared with the domain's own forms) up to ``limit_per_hour()`` an hour."""
 
     prefix: str
     services: tuple[Open311Service, ...]
-    submit: Callable[[Open311Submission], str]
+    submit: Callable[[Open311Submission], Open311Receipt]
     find: Callable[[Open311Query], list[Open311Request]]
     limit_scope: str
     limit_per_hour: Callable[[], int]

@@ -16,9 +16,16 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from cityos.core.registry import Open311Attribute, Open311Query, Open311Request, Open311Service, Open311Submission
+from cityos.core.registry import (
+    Open311Attribute,
+    Open311Query,
+    Open311Receipt,
+    Open311Request,
+    Open311Service,
+    Open311Submission,
+)
 from cityos.waste import selectors, services
-from cityos.waste.models import BinReport, ReportChannel, ReportProblem, ReportResolution
+from cityos.waste.models import NOTE_MAX_LENGTH, BinReport, ReportChannel, ReportProblem, ReportResolution
 
 NEAREST_BIN_METRES = 50.0
 GROUP = gettext_lazy("Waste collection")
@@ -63,8 +70,9 @@ SERVICES = (
 PARAMETERS = {"bin": "attribute[bin]", "note": "description", "phone": "phone", "problem": "service_code"}
 
 
-def submit(request: Open311Submission) -> str:
-    """Store the request as a bin report (one transaction, in ``services.report_bin``)."""
+def submit(request: Open311Submission) -> Open311Receipt:
+    """Store the request as a bin report (one transaction, in ``services.report_bin``). The
+    standard allows 4,000 characters of description; a report keeps the first 500."""
     ref = request.attributes.get("bin", "")
     if not ref:
         nearest = (
@@ -86,7 +94,7 @@ def submit(request: Open311Submission) -> str:
         outcome = services.report_bin(
             ref,
             SERVICE_PROBLEMS[request.service_code],
-            note=request.description,
+            note=request.description[:NOTE_MAX_LENGTH],
             channel=ReportChannel.OPEN311,
             phone=request.phone,
             language=request.language,
@@ -95,7 +103,12 @@ def submit(request: Open311Submission) -> str:
         raise ValidationError(
             {PARAMETERS.get(field, field): messages for field, messages in error.message_dict.items()}
         ) from error
-    return str(outcome.report.pk)
+    notices = []
+    if outcome.repeated:
+        notices.append(_("This bin was already reported; your request was added to that report."))
+    if outcome.texted:
+        notices.append(_("We will text you once the bin has been emptied."))
+    return Open311Receipt(str(outcome.report.pk), " ".join(notices))
 
 
 def find(query: Open311Query) -> list[Open311Request]:
@@ -103,7 +116,8 @@ def find(query: Open311Query) -> list[Open311Request]:
     problems: dict[str, str] = {str(p): code for code, p in SERVICE_PROBLEMS.items()}
     reports = BinReport.objects.select_related("bin")
     if query.ids is not None:
-        reports = reports.filter(pk__in=[int(i) for i in query.ids if i.isdigit()])
+        # Only ids this app could have made (a huge or non-ASCII "number" is nobody's).
+        reports = reports.filter(pk__in=[int(i) for i in query.ids if i.isascii() and i.isdigit() and len(i) <= 18])
     else:
         reports = reports.filter(created_at__gte=query.start, created_at__lte=query.end)
         if query.service_codes:

@@ -13,6 +13,7 @@ limit per address. Descriptions residents wrote are not published in the public 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,10 +28,11 @@ from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from cityos.core.ratelimit import over_hourly_limit
 from cityos.core.registry import (
+    Open311Attribute,
     Open311Provider,
     Open311Query,
     Open311Request,
@@ -44,6 +46,12 @@ MAX_DESCRIPTION = 4000
 MAX_RESULTS = 1000
 MAX_SPAN = timedelta(days=90)  # the standard's default window and the longest a query may span
 FORMATS = {"json": "application/json", "xml": "text/xml"}
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+MAX_ANSWER = 250  # characters of one attribute's answer
+# When this endpoint's behaviour last changed (the discovery document's changeset).
+CHANGESET = datetime(2026, 11, 26, tzinfo=UTC)
+# Dates outside these years are refused rather than overflowing date arithmetic.
+YEARS = (1970, 2999)
 # Asked by id, a request is found whenever it was made.
 EVER = (datetime(1970, 1, 1, tzinfo=UTC), datetime(9000, 1, 1, tzinfo=UTC))
 
@@ -65,7 +73,9 @@ def _text(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, datetime):
         return _w3(value) or ""
-    return str(value)
+    # Characters XML 1.0 cannot carry (e.g. a control character echoed back in an error) are
+    # dropped, so every answer stays well-formed for the clients that parse it.
+    return NOT_XML.sub("", str(value))
 
 
 def _w3(moment: datetime | None) -> str | None:
@@ -107,7 +117,10 @@ def _respond(
 
 def _errors(fmt: str, error: Open311Error) -> HttpResponse:
     rows = [{"code": error.status, "description": d} for d in error.descriptions]
-    return _respond(fmt, "errors", "error", rows, status=error.status)
+    response = _respond(fmt, "errors", "error", rows, status=error.status)
+    if error.status == 429:
+        response["Retry-After"] = "3600"
+    return response
 
 
 def _format(fmt: str) -> str:
@@ -157,20 +170,20 @@ def _service_row(service: Open311Service) -> dict[str, Any]:
     }
 
 
-@require_GET
+@require_safe
 @_answer
 def discovery(request: HttpRequest, fmt: str) -> HttpResponse:
     """Where this city's GeoReport v2 lives, for apps that find endpoints themselves."""
     url = request.build_absolute_uri(reverse("open311:services", kwargs={"fmt": "xml"})).rsplit("/", 1)[0]
     row = {
-        "changeset": _w3(timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)),
+        "changeset": _w3(CHANGESET),
         "contact": getattr(settings, "CITYOS_CONTACT", "") or settings.CITYOS_BASE_URL,
         "key_service": _("No key is needed."),
         "endpoints": [
             {
                 "specification": SPECIFICATION,
                 "url": url,
-                "changeset": _w3(timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)),
+                "changeset": _w3(CHANGESET),
                 "type": "production",
                 "formats": list(FORMATS.values()),
             }
@@ -179,14 +192,14 @@ def discovery(request: HttpRequest, fmt: str) -> HttpResponse:
     return _respond(fmt, "discovery", "", row)
 
 
-@require_GET
+@require_safe
 @_answer
 def services(request: HttpRequest, fmt: str) -> HttpResponse:
     """Every kind of request the city takes."""
     return _respond(fmt, "services", "service", [_service_row(s) for _p, s in _services()])
 
 
-@require_GET
+@require_safe
 @_answer
 def service_definition(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
     """The questions a service asks with each request."""
@@ -252,8 +265,9 @@ def _submission(data: Mapping[str, str], service: Open311Service) -> Open311Subm
             problems.append(_("email: enter a valid email address."))
     answers = {a.code: (data.get(f"attribute[{a.code}]") or "").strip() for a in service.attributes}
     for attribute in service.attributes:
-        if attribute.required and not answers[attribute.code]:
-            problems.append(_("attribute[%(code)s] is required.") % {"code": attribute.code})
+        problem = _answer_problem(attribute, answers[attribute.code])
+        if problem:
+            problems.append(problem)
     if problems:
         raise Open311Error(400, problems)
     return Open311Submission(
@@ -267,6 +281,26 @@ def _submission(data: Mapping[str, str], service: Open311Service) -> Open311Subm
         email=email,
         language=translation.get_language() or settings.LANGUAGE_CODE,
     )
+
+
+def _answer_problem(attribute: Open311Attribute, answer: str) -> str | None:
+    """What is wrong with one attribute's answer, checked against its datatype, or None."""
+    name = f"attribute[{attribute.code}]"
+    if not answer:
+        return _("%(name)s is required.") % {"name": name} if attribute.required else None
+    if len(answer) > MAX_ANSWER:
+        return _("%(name)s may be at most %(max)d characters.") % {"name": name, "max": MAX_ANSWER}
+    if attribute.datatype == "singlevaluelist" and answer not in {key for key, _label in attribute.values}:
+        keys = ", ".join(key for key, _label in attribute.values)
+        return _("%(name)s must be one of: %(keys)s.") % {"name": name, "keys": keys}
+    if attribute.datatype == "number":
+        try:
+            float(answer)
+        except ValueError:
+            return _("%(name)s must be a number.") % {"name": name}
+    if attribute.datatype == "datetime" and _parsed_datetime(answer) is None:
+        return _("%(name)s must be a date and time such as 2026-11-01T00:00:00Z.") % {"name": name}
+    return None
 
 
 def _refusal(error: ValidationError) -> Open311Error:
@@ -285,46 +319,59 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
     if over_hourly_limit(request, provider.limit_scope, provider.limit_per_hour()):
         raise Open311Error(429, [_("Too many requests from this address. Please try again in an hour.")])
     try:
-        local_id = provider.submit(submission)
+        receipt = provider.submit(submission)
     except ValidationError as error:
         raise _refusal(error) from error
-    row = {"service_request_id": f"{provider.prefix}-{local_id}", "service_notice": "", "account_id": None}
+    row = {
+        "service_request_id": f"{provider.prefix}-{receipt.id}",
+        "service_notice": receipt.notice,
+        "account_id": None,
+    }
     return _respond(fmt, "service_requests", "request", [row], status=201)
+
+
+def _parsed_datetime(raw: str) -> datetime | None:
+    """A W3C date-time (local time when it has no zone) within ``YEARS``, or None."""
+    try:
+        parsed = parse_datetime(raw)
+    except ValueError:
+        return None
+    if parsed is None or not YEARS[0] <= parsed.year <= YEARS[1]:
+        return None
+    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed)
 
 
 def _when(data: Mapping[str, str], name: str) -> datetime | None:
     raw = (data.get(name) or "").strip()
     if not raw:
         return None
-    try:
-        parsed = parse_datetime(raw)
-    except ValueError:
-        parsed = None
+    parsed = _parsed_datetime(raw)
     if parsed is None:
         raise Open311Error(400, [_("%(name)s must be a date and time such as 2026-11-01T00:00:00Z.") % {"name": name}])
-    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed)
+    return parsed
 
 
 def _split_ids(raw: str) -> dict[str, tuple[str, ...]]:
+    """``prefix-id`` tokens by provider; ids a provider could not have made are dropped."""
     wanted: dict[str, list[str]] = {}
-    for token in filter(None, (t.strip() for t in raw.split(","))):
+    for token in filter(None, (t.strip() for t in raw.split(",")[:MAX_RESULTS])):
         prefix, _sep, local = token.rpartition("-")
-        if prefix in registry.open311 and local:
+        if prefix in registry.open311 and local and len(local) <= 64:
             wanted.setdefault(prefix, []).append(local)
     return {k: tuple(v) for k, v in wanted.items()}
 
 
 def _query(data: Mapping[str, str]) -> tuple[dict[str, tuple[str, ...]] | None, Open311Query]:
     ids = (data.get("service_request_id") or "").strip()
-    statuses = frozenset(s.strip() for s in (data.get("status") or "").split(",") if s.strip())
+    if ids:
+        # Asked by id: the other filters do not apply (the standard).
+        return _split_ids(ids), Open311Query(None, frozenset(), *EVER, frozenset(), MAX_RESULTS)
+    statuses = frozenset(s.strip().lower() for s in (data.get("status") or "").split(",") if s.strip())
     if statuses - {"open", "closed"}:
         raise Open311Error(400, [_("status may be open, closed or both (comma separated).")])
     codes = frozenset(c.strip() for c in (data.get("service_code") or "").split(",") if c.strip())
     end = _when(data, "end_date")
     start = _when(data, "start_date")
-    if ids:
-        # Asked by id: the other filters do not apply (the standard).
-        return _split_ids(ids), Open311Query(None, frozenset(), *EVER, frozenset(), MAX_RESULTS)
     end = end or ((start + MAX_SPAN) if start else timezone.now())
     start = start or (end - MAX_SPAN)
     if start > end:
@@ -384,11 +431,11 @@ def requests(request: HttpRequest, fmt: str) -> HttpResponse:
     return _respond(fmt, "service_requests", "request", _find(wanted, query))
 
 
-@require_GET
+@require_safe
 @_answer
 def one_request(request: HttpRequest, request_id: str, fmt: str) -> HttpResponse:
     """One request's state (a list of one, as the standard answers)."""
-    wanted = _split_ids(request_id)
+    wanted = _split_ids(request_id) if "," not in request_id else {}
     found = _find(wanted, Open311Query(None, frozenset(), *EVER, frozenset(), 1)) if wanted else []
     if not found:
         raise Open311Error(404, [_("There is no request “%(id)s”.") % {"id": request_id[:60]}])

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFieldsSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DataError
@@ -319,6 +319,12 @@ def _on_out_of_range(request: HttpRequest, exc: Exception) -> HttpResponse:
     return problem_response(request, 400, _("A number in the request is too large or too small."))
 
 
+def _on_too_big(request: HttpRequest, exc: Exception) -> HttpResponse:
+    # Django refuses a body past DATA_UPLOAD_MAX_MEMORY_SIZE (or too many fields) when the view
+    # first reads it: the client's doing, so a 413, never a 500.
+    return problem_response(request, 413, _("The request is larger than this server accepts."))
+
+
 def _on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
     logger.exception("API request failed", extra={"path": request.path, "method": request.method})
     return server_error(request)
@@ -338,6 +344,8 @@ HANDLERS: list[tuple[type[Exception], Callable[[HttpRequest, Any], HttpResponse]
     (HttpError, _on_http_error),
     (Http404, _on_not_found),
     (PermissionDenied, _on_permission_denied),
+    (RequestDataTooBig, _on_too_big),
+    (TooManyFieldsSent, _on_too_big),
     (OverflowError, _on_out_of_range),
     (DataError, _on_out_of_range),
     (Exception, _on_unexpected),

@@ -60,10 +60,15 @@ def test_a_request_by_reference_or_by_place_becomes_the_bins_report(city):
     report = BinReport.objects.get()
     assert request_id == f"bin-{report.pk}" and report.channel == "open311" and report.bin.ref == "B-0012"
     # No reference: the bin nearest the point (within 50 m) is the one reported; a repeat joins its report.
-    by_place = post(city, service_code="waste-bin-full", lat="40.71283", long="-73.90605", description="Bags beside it")
+    by_place = post(
+        city, service_code="waste-bin-full", lat="40.71283", long="-73.90605", description="Bags beside it. " * 50
+    )
     assert by_place.json()[0]["service_request_id"] == request_id
+    assert by_place.json()[0]["service_notice"] == (
+        "This bin was already reported; your request was added to that report."
+    )
     report.refresh_from_db()
-    assert report.count == 2 and report.note == "Bags beside it"
+    assert report.count == 2 and report.note.startswith("Bags beside it.") and len(report.note) == 500
     nowhere = post(city, service_code="waste-bin-damaged", lat="40.75", long="-73.95")
     assert nowhere.status_code == 400
     assert nowhere.json() == [
@@ -86,7 +91,9 @@ def test_a_311_client_follows_its_request_until_the_bin_is_emptied(city):
         description="Ask Mrs Lee at no. 4",
         phone="+12125550142",
         **{"attribute[bin]": "B-0012"},
-    ).json()[0]["service_request_id"]
+    ).json()[0]
+    assert made["service_notice"] == "We will text you once the bin has been emptied."
+    made = made["service_request_id"]
     found = city["json"].get_service_request(made)
     assert (found["status"], found["service_code"], found["address"]) == ("open", "waste-bin-full", "1 Main St")
     assert (found["lat"], found["long"]) == (40.7128, -73.906)
@@ -105,3 +112,12 @@ def test_a_311_client_follows_its_request_until_the_bin_is_emptied(city):
     assert Message.objects.get().address == "+12125550142"
     report.refresh_from_db()
     assert report.phone == ""
+
+
+def test_ids_no_report_could_have_are_simply_not_found(city):
+    for odd in ("bin-%C2%B2", "bin-99999999999999999999", "bin-abc", "bin--1"):
+        assert requests.get(f"{city['root']}/requests/{odd}.json", timeout=10).status_code == 404, odd
+    listed = requests.get(
+        f"{city['root']}/requests.json?service_request_id=bin-%C2%B2,bin-99999999999999999999", timeout=10
+    )
+    assert listed.status_code == 200 and listed.json() == []

@@ -16,6 +16,7 @@ from cityos.core.registry import (
     Open311Attribute,
     Open311Provider,
     Open311Query,
+    Open311Receipt,
     Open311Request,
     Open311Service,
     Open311Submission,
@@ -34,11 +35,11 @@ class Desk:
         self.requests: list[Open311Request] = []
         self.asked: list[Open311Query] = []
 
-    def submit(self, request: Open311Submission) -> str:
+    def submit(self, request: Open311Submission) -> Open311Receipt:
         if request.attributes.get("road") == "ring":
             raise ValidationError({"attribute[road]": ["The ring road is the state's, not the city's."]})
         self.made.append(request)
-        return str(len(self.made))
+        return Open311Receipt(str(len(self.made)), "Thanks!" if request.description else "")
 
     def find(self, query: Open311Query) -> list[Open311Request]:
         self.asked.append(query)
@@ -62,7 +63,16 @@ def desk(monkeypatch) -> Desk:
         "A hole in the road",
         "Streets",
         ("road", "hole"),
-        (Open311Attribute("road", "Which road", values=(("ring", "Ring road"), ("main", "Main street"))),),
+        (
+            Open311Attribute(
+                "road",
+                "Which road",
+                datatype="singlevaluelist",
+                values=(("ring", "Ring road"), ("main", "Main street")),
+            ),
+            Open311Attribute("depth", "How deep (cm)", datatype="number"),
+            Open311Attribute("seen", "When you saw it", datatype="datetime"),
+        ),
     )
     monkeypatch.setattr(
         registry,
@@ -102,11 +112,13 @@ def test_services_are_listed_in_json_and_in_xml(desk, client):
 def test_a_service_definition_lists_its_attributes(desk, client):
     definition = client.get(f"{BASE}/services/pothole.json").json()
     assert definition["service_code"] == "pothole"
-    (attribute,) = definition["attributes"]
+    attribute = definition["attributes"][0]
+    assert [a["code"] for a in definition["attributes"]] == ["road", "depth", "seen"]
     assert attribute["code"] == "road" and attribute["variable"] is True and attribute["order"] == 1
+    assert attribute["datatype"] == "singlevaluelist"
     assert attribute["values"] == [{"key": "ring", "name": "Ring road"}, {"key": "main", "name": "Main street"}]
     xml = xmltodict.parse(client.get(f"{BASE}/services/pothole.xml").content)["service_definition"]
-    assert [v["key"] for v in xml["attributes"]["attribute"]["values"]["value"]] == ["ring", "main"]
+    assert [v["key"] for v in xml["attributes"]["attribute"][0]["values"]["value"]] == ["ring", "main"]
     missing = client.get(f"{BASE}/services/graffiti.json")
     assert missing.status_code == 404 and errors(missing) == ["There is no service “graffiti”."]
 
@@ -125,7 +137,7 @@ def test_a_request_is_posted_form_encoded_and_gets_an_id(desk, client):
         },
     )
     assert posted.status_code == 201
-    assert posted.json() == [{"service_request_id": "pot-1", "service_notice": "", "account_id": None}]
+    assert posted.json() == [{"service_request_id": "pot-1", "service_notice": "Thanks!", "account_id": None}]
     (made,) = desk.made
     assert (made.lat, made.long, made.description, made.attributes) == (40.71, -73.90, "Deep one", {"road": "main"})
     assert (made.phone, made.email, made.language) == ("+12125550142", "me@example.org", "en")
@@ -147,6 +159,18 @@ def test_each_bad_request_is_refused_with_what_to_fix(desk, client):
     assert errors(post(service_code="pothole", address_string="x", email="nope")) == [
         "email: enter a valid email address."
     ]
+    assert errors(post(service_code="pothole", address_string="x", **{"attribute[road]": "lane"})) == [
+        "attribute[road] must be one of: ring, main."
+    ]
+    assert errors(post(service_code="pothole", address_string="x", **{"attribute[depth]": "deep"})) == [
+        "attribute[depth] must be a number."
+    ]
+    assert errors(post(service_code="pothole", address_string="x", **{"attribute[seen]": "9999-01-01T00:00:00Z"})) == [
+        "attribute[seen] must be a date and time such as 2026-11-01T00:00:00Z."
+    ]
+    assert errors(post(service_code="pothole", address_string="x", **{"attribute[road]": "r" * 251})) == [
+        "attribute[road] may be at most 250 characters."
+    ]
     refused = post(service_code="pothole", address_string="x", **{"attribute[road]": "ring"})
     assert refused.status_code == 400 and errors(refused) == [
         "attribute[road]: The ring road is the state's, not the city's."
@@ -167,7 +191,7 @@ def test_posting_counts_against_the_domains_hourly_limit(desk, client):
             client.post(f"{BASE}/requests.json", {"service_code": "pothole", "address_string": "x"}).status_code == 201
         )
     over = client.post(f"{BASE}/requests.json", {"service_code": "pothole", "address_string": "x"})
-    assert over.status_code == 429 and len(desk.made) == 3
+    assert over.status_code == 429 and over["Retry-After"] == "3600" and len(desk.made) == 3
 
 
 def test_requests_are_found_by_window_status_service_and_id(desk, client):
@@ -199,6 +223,30 @@ def test_requests_are_found_by_window_status_service_and_id(desk, client):
     xml = xmltodict.parse(client.get(f"{BASE}/requests/pot-2.xml").content)["service_requests"]["request"]
     assert (xml["service_request_id"], xml["status"]) == ("pot-2", "closed")
     assert client.get(f"{BASE}/requests/pot-99.json").status_code == 404
+
+
+def test_odd_input_gets_a_well_formed_answer_never_a_server_error(desk, client):
+    odd = [
+        f"{BASE}/services/%01.xml",
+        f"{BASE}/requests/pot-%01.xml",
+        f"{BASE}/requests/pot-%C2%B2.xml",
+        f"{BASE}/requests/pot-99999999999999999999999.xml",
+        f"{BASE}/requests/pot-1,pot-2.xml",
+        f"{BASE}/requests.xml?start_date=9999-12-31T00:00:00Z",
+        f"{BASE}/requests.xml?end_date=0001-01-01T00:00:00Z",
+        f"{BASE}/requests.xml?service_request_id=pot-%01,pot-x{'9' * 100}",
+    ]
+    for url in odd:
+        answer = client.get(url)
+        assert answer.status_code in (200, 400, 404), url
+        xmltodict.parse(answer.content)  # well-formed XML (a parser error otherwise): control characters dropped
+    posted = client.post(f"{BASE}/requests.xml", {"service_code": "\x01pothole"})
+    assert posted.status_code == 404
+    xmltodict.parse(posted.content)
+    assert client.head(f"{BASE}/services.json").status_code == 200
+    by_id = client.get(f"{BASE}/requests.json?service_request_id=pot-1&start_date=nonsense")
+    assert by_id.status_code == 200  # asked by id, the other filters (and their mistakes) do not apply
+    assert client.get(f"{BASE}/requests.json?status=Open").status_code == 200
 
 
 def test_bad_queries_are_refused(desk, client):
