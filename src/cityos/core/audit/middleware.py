@@ -8,13 +8,16 @@ from cityos.core.audit.context import Actor, acting_as
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    # Behind a proxy set CITYOS_TRUST_X_FORWARDED_FOR (see docs/deploy.md); default: the socket.
+    """The client's address: the socket's, or behind the city's proxy (CITYOS_TRUST_X_FORWARDED_FOR,
+    docs/deploy.md) the last X-Forwarded-For entry, the one that proxy appended. Earlier entries
+    come from the client and could be anything, e.g. a forged address to escape a rate limit."""
     from django.conf import settings
 
     if getattr(settings, "CITYOS_TRUST_X_FORWARDED_FOR", False):
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
+        last = forwarded.rsplit(",", 1)[-1].strip()
+        if last:
+            return last
     return request.META.get("REMOTE_ADDR")
 
 

@@ -106,3 +106,13 @@ def test_back_office_pages_of_records_without_personal_data_are_not_logged_as_re
     before = AuditEntry.objects.filter(action=AuditAction.READ).count()
     assert client.get("/admin/accounts/department/").status_code == 200
     assert AuditEntry.objects.filter(action=AuditAction.READ).count() == before
+
+
+def test_behind_the_citys_proxy_the_client_is_the_address_it_appended(rf, settings):
+    from cityos.core.audit.middleware import client_ip
+
+    forged = rf.get("/", HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.9", REMOTE_ADDR="10.0.0.2")
+    assert client_ip(forged) == "10.0.0.2"  # no proxy configured: the socket
+    settings.CITYOS_TRUST_X_FORWARDED_FOR = True
+    assert client_ip(forged) == "203.0.113.9"  # not the client's own (forgeable) first entry
+    assert client_ip(rf.get("/", REMOTE_ADDR="10.0.0.2")) == "10.0.0.2"
