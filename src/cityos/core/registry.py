@@ -171,6 +171,7 @@ class Open311Request:
     address: str = ""
     lat: float | None = None
     long: float | None = None
+    expected: datetime | None = None  # when the city expects to have dealt with it
 
 
 @dataclass(frozen=True)

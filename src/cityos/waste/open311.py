@@ -128,6 +128,8 @@ def find(query: Open311Query) -> list[Open311Request]:
             reports = reports.filter(resolved_at__isnull=True)
         elif query.statuses == {"closed"}:
             reports = reports.filter(~Q(resolved_at__isnull=True))
+    found = list(reports.order_by("-created_at")[: query.limit])
+    expected = selectors.next_collections({r.bin_id for r in found if r.is_open and r.problem == ReportProblem.FULL})
     return [
         Open311Request(
             id=str(report.pk),
@@ -135,13 +137,14 @@ def find(query: Open311Query) -> list[Open311Request]:
             service_code=problems[report.problem],
             requested=report.created_at,
             updated=report.resolved_at or report.last_reported_at,
+            expected=expected.get(report.bin_id) if report.is_open and report.problem == ReportProblem.FULL else None,
             status_notes=_status_notes(report),
             agency_responsible=str(GROUP),
             address=report.bin.address or report.bin.ref,
             lat=report.bin.latitude,
             long=report.bin.longitude,
         )
-        for report in reports.order_by("-created_at")[: query.limit]
+        for report in found
     ]
 
 

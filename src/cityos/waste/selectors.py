@@ -7,7 +7,8 @@ import math
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, F, Min, Q, QuerySet, Sum
+from django.utils import timezone
 
 from cityos.sensing import selectors as sensing
 from cityos.waste.models import (
@@ -19,6 +20,7 @@ from cityos.waste.models import (
     PlanStatus,
     ReportProblem,
     Route,
+    RouteStatus,
     Stop,
     StopKind,
     Vehicle,
@@ -211,3 +213,24 @@ def nearest_bin(lat: float, lon: float, within_m: float) -> Bin | None:
     distances = haversine_m([(lon, lat)] + [(b.longitude or 0.0, b.latitude or 0.0) for b in near])[0, 1:]
     best = int(distances.argmin())
     return near[best] if distances[best] <= within_m else None
+
+
+def next_collections(bin_ids: Iterable[int]) -> dict[int, datetime]:
+    """When each bin is next due to be emptied: its earliest uncollected stop in a published plan
+    on a route still running (what a resident following a report wants to know)."""
+    wanted = list(bin_ids)
+    if not wanted:
+        return {}
+    rows = (
+        Stop.objects.filter(
+            bin_id__in=wanted,
+            kind=StopKind.BIN,
+            collected=False,
+            route__plan__status=PlanStatus.PUBLISHED,
+            route__plan__date__gte=timezone.localdate(),
+        )
+        .exclude(route__status=RouteStatus.BROKEN_DOWN)
+        .values("bin_id")
+        .annotate(first=Min("eta"))
+    )
+    return {row["bin_id"]: row["first"] for row in rows}

@@ -393,7 +393,7 @@ def _request_row(provider: Open311Provider, found: Open311Request, names: Mappin
         "service_notice": "",
         "requested_datetime": _w3(found.requested),
         "updated_datetime": _w3(found.updated),
-        "expected_datetime": None,
+        "expected_datetime": _w3(found.expected),
         "address": found.address,
         "address_id": None,
         "zipcode": None,

@@ -28,8 +28,8 @@ def city(live_server: Any) -> dict[str, Any]:
         "root": root,
         "json": GeoReport(root),
         "xml": GeoReport(root, output_format="xml"),
-        "corner": BinFactory(ref="B-0012", latitude=40.7128, longitude=-73.9060, address="1 Main St"),
-        "far": BinFactory(ref="B-0099", latitude=40.7300, longitude=-73.9300),
+        "corner": BinFactory(ref="MAIN-12", latitude=40.7128, longitude=-73.9060, address="1 Main St"),
+        "far": BinFactory(ref="FAR-99", latitude=40.7300, longitude=-73.9300),
     }
 
 
@@ -54,11 +54,11 @@ def test_a_311_client_lists_the_bin_services_and_their_question(city):
 
 
 def test_a_request_by_reference_or_by_place_becomes_the_bins_report(city):
-    by_ref = post(city, service_code="waste-bin-full", address_string="Main St", **{"attribute[bin]": "b-0012"})
+    by_ref = post(city, service_code="waste-bin-full", address_string="Main St", **{"attribute[bin]": "main-12"})
     assert by_ref.status_code == 201
     request_id = by_ref.json()[0]["service_request_id"]
     report = BinReport.objects.get()
-    assert request_id == f"bin-{report.pk}" and report.channel == "open311" and report.bin.ref == "B-0012"
+    assert request_id == f"bin-{report.pk}" and report.channel == "open311" and report.bin.ref == "MAIN-12"
     # No reference: the bin nearest the point (within 50 m) is the one reported; a repeat joins its report.
     by_place = post(
         city, service_code="waste-bin-full", lat="40.71283", long="-73.90605", description="Bags beside it. " * 50
@@ -90,7 +90,7 @@ def test_a_311_client_follows_its_request_until_the_bin_is_emptied(city):
         address_string="1 Main St",
         description="Ask Mrs Lee at no. 4",
         phone="+12125550142",
-        **{"attribute[bin]": "B-0012"},
+        **{"attribute[bin]": "MAIN-12"},
     ).json()[0]
     assert made["service_notice"] == "We will text you once the bin has been emptied."
     made = made["service_request_id"]
@@ -121,3 +121,20 @@ def test_ids_no_report_could_have_are_simply_not_found(city):
         f"{city['root']}/requests.json?service_request_id=bin-%C2%B2,bin-99999999999999999999", timeout=10
     )
     assert listed.status_code == 200 and listed.json() == []
+
+
+def test_an_open_request_for_a_full_bin_says_when_the_crew_is_due(city):
+    from datetime import datetime
+
+    from cityos.waste.models import Stop, StopKind
+    from cityos.waste.tests.factories import published_plan
+
+    plan = published_plan()
+    stop = Stop.objects.select_related("bin").filter(route__plan=plan, kind=StopKind.BIN).order_by("eta").first()
+    made = post(city, service_code="waste-bin-full", address_string="x", **{"attribute[bin]": stop.bin.ref})
+    request_id = made.json()[0]["service_request_id"]
+    due = city["json"].get_service_request(request_id)["expected_datetime"]
+    assert datetime.fromisoformat(due) == stop.eta  # the stop's ETA in today's published plan
+    services.mark_collected(stop, user=None)
+    done = city["json"].get_service_request(request_id)
+    assert done["status"] == "closed" and done["expected_datetime"] is None
