@@ -60,5 +60,7 @@ class NotificationsConfig(CityAppConfig):
                 retention_days=conf.retention_days(),
             )
         )
+        # Kept while the number is opted out: forgetting it would start texting it again.
+        registry.declare_personal_data(PersonalData("notifications.OptedOutNumber", ("phone",)))
         registry.add_api_router(ApiRouter("notifications", api.router, tags=("notifications",)))
         registry.add_demo_step(DemoStep("notifications", demo.build, order=40))

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cityos.core.accounts.models import Language
@@ -205,3 +206,18 @@ class ChannelPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {'opted out' if self.opted_out else ', '.join(self.channels)}"
+
+
+class OptedOutNumber(models.Model):
+    """A phone number that texted STOP: no message goes to it, account or not, until it texts
+    START. Kept while it is opted out, since that is what honouring the STOP needs."""
+
+    phone = models.CharField(_("phone"), max_length=32, unique=True)
+    opted_out_at = models.DateTimeField(_("opted out at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("opted-out number")
+        verbose_name_plural = _("opted-out numbers")
+
+    def __str__(self) -> str:
+        return self.phone

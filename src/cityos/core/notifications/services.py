@@ -36,6 +36,7 @@ from cityos.core.notifications.models import (
     Message,
     MessageState,
     MessageTemplate,
+    OptedOutNumber,
     SuppressionReason,
 )
 from cityos.core.notifications.rendering import length_problem, render_text
@@ -328,7 +329,19 @@ def send_to_address(
     send = _Send(
         TemplateSet(template_key), _clean_context(context, stored=False), [channel], created_by, timezone.now()
     )
-    message = _rendered(send, person=None, address=address, channel=channel, language=language)
+    if channel in PHONE_CHANNELS and OptedOutNumber.objects.filter(phone=address).exists():
+        # The number texted STOP: recorded as suppressed, never sent (and no copy of a text kept).
+        message = Message(
+            address=address,
+            channel=channel,
+            language=language,
+            template_key=template_key,
+            state=MessageState.SUPPRESSED,
+            suppressed_reason=SuppressionReason.OPTED_OUT,
+            created_by=created_by,
+        )
+    else:
+        message = _rendered(send, person=None, address=address, channel=channel, language=language)
     with transaction.atomic():
         message.save()
         _enqueue_after_commit([message])
@@ -622,13 +635,18 @@ def inbound_keyword(text: str) -> str | None:
 
 
 def set_opt_out_by_phone(phone: str, *, opted_out: bool) -> list[User]:
-    """Opt the account with this phone number out of (or back into) all messages; who changed."""
+    """Opt this phone number out of (or back into) all messages: the number itself, for texts to
+    it without an account (OptedOutNumber), and the accounts with it. Returns the accounts changed."""
     try:
         number = normalise_phone(phone)
     except ValidationError as error:
         raise ValidationError({"from": error.messages}, code="invalid_phone") from error
     changed: list[User] = []
     with transaction.atomic():
+        if opted_out:
+            OptedOutNumber.objects.get_or_create(phone=number)
+        else:
+            OptedOutNumber.objects.filter(phone=number).delete()
         for user in User.objects.filter(phone=number):
             current = preference_of(user)
             channels = current.channels

@@ -260,6 +260,19 @@ def test_stop_by_sms_opts_out_and_start_opts_back_in(gateway_token):
     assert not preference_of(person).opted_out
 
 
+def test_stop_from_a_number_without_an_account_stops_texts_to_that_number(gateway_token):
+    from cityos.core.notifications.models import MessageTemplate
+    from cityos.core.notifications.services import send_to_address
+
+    MessageTemplate.objects.create(key="bin_emptied", language="en", body="Bin {{ bin }} was emptied.")
+    stopped = hook("inbound-sms", {"from": "+1 415 555 0177", "text": "STOP"}, gateway_token)
+    assert stopped.json()["action"] == "opted_out" and stopped.json()["accounts"] == 0
+    held = send_to_address("+14155550177", "sms", "bin_emptied", {"bin": "B-1"})
+    assert (held.state, held.suppressed_reason, held.body) == ("suppressed", "opted_out", "")
+    hook("inbound-sms", {"from": "+14155550177", "text": "START"}, gateway_token)
+    assert send_to_address("+14155550177", "sms", "bin_emptied", {"bin": "B-1"}).state == "queued"
+
+
 def test_other_sms_replies_are_ignored(gateway_token):
     assert hook("inbound-sms", {"from": "+14155550141", "text": "thanks!"}, gateway_token).json()["action"] == "ignored"
 
