@@ -483,7 +483,7 @@ def create_report(request: HttpRequest, payload: ReportIn) -> Status:
     over 500 characters, a phone number that is not one. A repeat of an open report of the same
     bin and problem adds to its count. A resident who gives a number is texted once the bin is
     emptied. Counted per address against the same hourly limit as the web form (429 past it)."""
-    if over_hourly_limit(request, "waste-report", conf.report_limit_per_hour()):
+    if over_hourly_limit(request, conf.REPORT_LIMIT_SCOPE, conf.report_limit_per_hour()):
         raise Throttled(wait=3600)
     outcome = services.report_bin(
         payload.bin,

@@ -45,7 +45,12 @@ class WasteConfig(CityAppConfig):
         registry.add_api_router(ApiRouter("waste", router, tags=("waste",)))
         registry.add_open311_provider(
             Open311Provider(
-                "bin", open311.SERVICES, open311.submit, open311.find, "waste-report", conf.report_limit_per_hour
+                "bin",
+                open311.SERVICES,
+                open311.submit,
+                open311.find,
+                conf.REPORT_LIMIT_SCOPE,
+                conf.report_limit_per_hour,
             )
         )
         registry.add_periodic_job(

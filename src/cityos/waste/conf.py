@@ -74,6 +74,10 @@ def report_must_max() -> int:
     return int(module_setting("CITYOS_WASTE_REPORT_MUST_MAX", "50"))
 
 
+# The hourly count of reports per client address, shared by the form, the API and Open311.
+REPORT_LIMIT_SCOPE = "waste-report"
+
+
 def report_limit_per_hour() -> int:
-    """Reports one client address may send from the public page in an hour."""
+    """Reports one client address may send in an hour (form, API and Open311 together)."""
     return int(module_setting("CITYOS_WASTE_REPORT_LIMIT_PER_HOUR", "30"))

@@ -19,7 +19,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cityos.core.accounts.models import Language, User
+from cityos.core.accounts.phones import normalise_phone
+from cityos.core.audit.services import record_retention
 from cityos.core.events import publish
+from cityos.core.notifications import services as notifications
 from cityos.sensing import selectors as sensing
 from cityos.waste import conf, forecast, selectors
 from cityos.waste.events import BinChanged, BinReported, PlanCreated, ReportResolved, RouteBrokenDown, StopCollected
@@ -670,10 +673,14 @@ def reportable_bin(ref: str) -> Bin:
             code="unknown_bin",
         )
     if not target.is_active:
-        raise ValidationError(
-            _("Bin %(ref)s is out of service and cannot be reported.") % {"ref": target.ref}, code="inactive_bin"
-        )
+        raise _out_of_service(target)
     return target
+
+
+def _out_of_service(bin: Bin) -> ValidationError:
+    return ValidationError(
+        _("Bin %(ref)s is out of service and cannot be reported.") % {"ref": bin.ref}, code="inactive_bin"
+    )
 
 
 def report_bin(
@@ -713,8 +720,6 @@ def report_bin(
         errors["channel"] = [ValidationError(_("Unknown channel."), code="invalid_channel")]
     number = ""
     if phone:
-        from cityos.core.accounts.phones import normalise_phone
-
         try:
             number = normalise_phone(phone)
         except ValidationError as error:
@@ -732,9 +737,7 @@ def report_bin(
         # two residents reporting at once share one open report and none is added to a closed one.
         locked = Bin.objects.select_for_update().get(pk=target.pk)
         if not locked.is_active:
-            raise _invalid(
-                "bin", _("Bin %(ref)s is out of service and cannot be reported.") % {"ref": locked.ref}, "inactive_bin"
-            )
+            raise ValidationError({"bin": _out_of_service(locked)})
         report = BinReport.objects.filter(bin=target, problem=problem, resolved_at__isnull=True).first()
         repeated = report is not None
         if report is not None:
@@ -766,14 +769,10 @@ def resolve_report(report: BinReport, resolution: str, *, at: datetime | None = 
         raise _invalid("resolution", _("Choose collected or dismissed."), "invalid_resolution")
     with transaction.atomic():
         Bin.objects.select_for_update().filter(pk=report.bin_id).first()
-        current = BinReport.objects.get(pk=report.pk)
+        current = BinReport.objects.select_related("bin").get(pk=report.pk)
         if current.resolved_at is not None:
             raise _invalid("resolution", _("This report is already resolved."), "already_resolved")
-        current.resolved_at = at or timezone.now()
-        current.resolution = resolution
-        _tell_reporter(current)
-        current.save(update_fields=["resolved_at", "resolution", "phone"])
-        publish(ReportResolved(report_id=current.pk, bin_id=current.bin_id, resolution=resolution))
+        _resolve(current, resolution, at or timezone.now())
     report.resolved_at, report.resolution, report.phone = current.resolved_at, current.resolution, current.phone
     return report
 
@@ -786,12 +785,17 @@ def _close_reports(bin: Bin, resolution: str, when: datetime, *, problem: str | 
         open_reports = open_reports.filter(problem=problem)
     closed = 0
     for report in open_reports.select_related("bin"):
-        report.resolved_at, report.resolution = when, resolution
-        _tell_reporter(report)
-        report.save(update_fields=["resolved_at", "resolution", "phone"])
-        publish(ReportResolved(report_id=report.pk, bin_id=bin.pk, resolution=resolution))
+        _resolve(report, resolution, when)
         closed += 1
     return closed
+
+
+def _resolve(report: BinReport, resolution: str, when: datetime) -> None:
+    """Close one open report (the caller holds the bin's lock); saved, so it is audited."""
+    report.resolved_at, report.resolution = when, resolution
+    _tell_reporter(report)
+    report.save(update_fields=["resolved_at", "resolution", "phone"])
+    publish(ReportResolved(report_id=report.pk, bin_id=report.bin_id, resolution=resolution))
 
 
 def _tell_reporter(report: BinReport) -> None:
@@ -802,10 +806,8 @@ def _tell_reporter(report: BinReport) -> None:
     collection."""
     if not report.phone:
         return
-    emptied = report.problem == ReportProblem.FULL and report.resolution == ReportResolution.COLLECTED
-    if emptied and report.resolved_at is not None:
-        from cityos.core.notifications import services as notifications
-
+    if report.problem == ReportProblem.FULL and report.resolution == ReportResolution.COLLECTED:
+        assert report.resolved_at is not None
         emptied_at = timezone.localtime(report.resolved_at)
         # A planner may resolve a report days later: then the text says which day.
         same_day = emptied_at.date() == timezone.localdate()
@@ -833,8 +835,6 @@ def _tell_reporter(report: BinReport) -> None:
 def clear_report_phones(now: datetime | None = None) -> int:
     """Retention: remove the phone numbers and notes of reports older than
     CITYOS_WASTE_REPORT_PHONE_DAYS (a note may name someone though residents are asked not to)."""
-    from cityos.core.audit.services import record_retention
-
     days = conf.report_phone_days()
     cutoff = (now or timezone.now()) - timedelta(days=days)
     with transaction.atomic():

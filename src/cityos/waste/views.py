@@ -415,7 +415,7 @@ REPORT_TOKEN_MAX_AGE = 24 * 3600
 
 
 def _too_many_reports(request: HttpRequest) -> bool:
-    return over_hourly_limit(request, "waste-report", conf.report_limit_per_hour())
+    return over_hourly_limit(request, conf.REPORT_LIMIT_SCOPE, conf.report_limit_per_hour())
 
 
 def report(request: HttpRequest, ref: str = "") -> HttpResponse:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from xml.etree import ElementTree
@@ -52,8 +53,11 @@ MAX_ANSWER = 250  # characters of one attribute's answer
 CHANGESET = datetime(2026, 11, 26, tzinfo=UTC)
 # Dates outside these years are refused rather than overflowing date arithmetic.
 YEARS = (1970, 2999)
-# Asked by id, a request is found whenever it was made.
-EVER = (datetime(1970, 1, 1, tzinfo=UTC), datetime(9000, 1, 1, tzinfo=UTC))
+# Asked by id, a request is found whenever it was made, whatever its state or service (the ids
+# themselves are each provider's, filled in per provider).
+BY_ID = Open311Query(
+    None, frozenset(), datetime(1970, 1, 1, tzinfo=UTC), datetime(9000, 1, 1, tzinfo=UTC), frozenset(), MAX_RESULTS
+)
 
 
 class Open311Error(Exception):
@@ -71,8 +75,6 @@ def _text(value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, datetime):
-        return _w3(value) or ""
     # Characters XML 1.0 cannot carry (e.g. a control character echoed back in an error) are
     # dropped, so every answer stays well-formed for the clients that parse it.
     return NOT_XML.sub("", str(value))
@@ -103,12 +105,12 @@ def _respond(
     if fmt == "json":
         return JsonResponse(rows, safe=False, status=status, json_dumps_params={"ensure_ascii": False})
     top = ElementTree.Element(root)
-    for row in rows if isinstance(rows, list) else [rows]:
-        if isinstance(rows, list):
+    if isinstance(rows, list):
+        for row in rows:
             _element(top, item, row)
-        else:
-            for key, value in row.items():
-                _element(top, key, value)
+    else:
+        for key, value in rows.items():
+            _element(top, key, value)
     body = ElementTree.tostring(top, encoding="unicode")
     return HttpResponse(
         '<?xml version="1.0" encoding="UTF-8"?>\n' + body, content_type="text/xml; charset=utf-8", status=status
@@ -365,7 +367,7 @@ def _query(data: Mapping[str, str]) -> tuple[dict[str, tuple[str, ...]] | None, 
     ids = (data.get("service_request_id") or "").strip()
     if ids:
         # Asked by id: the other filters do not apply (the standard).
-        return _split_ids(ids), Open311Query(None, frozenset(), *EVER, frozenset(), MAX_RESULTS)
+        return _split_ids(ids), BY_ID
     statuses = frozenset(s.strip().lower() for s in (data.get("status") or "").split(",") if s.strip())
     if statuses - {"open", "closed"}:
         raise Open311Error(400, [_("status may be open, closed or both (comma separated).")])
@@ -410,9 +412,7 @@ def _find(wanted: dict[str, tuple[str, ...]] | None, query: Open311Query) -> lis
         if wanted is not None:
             if prefix not in wanted:
                 continue
-            asked = Open311Query(
-                wanted[prefix], query.service_codes, query.start, query.end, query.statuses, query.limit
-            )
+            asked = replace(query, ids=wanted[prefix])
         else:
             asked = query
         rows += [(found.requested, _request_row(provider, found, names)) for found in provider.find(asked)]
@@ -436,7 +436,7 @@ def requests(request: HttpRequest, fmt: str) -> HttpResponse:
 def one_request(request: HttpRequest, request_id: str, fmt: str) -> HttpResponse:
     """One request's state (a list of one, as the standard answers)."""
     wanted = _split_ids(request_id) if "," not in request_id else {}
-    found = _find(wanted, Open311Query(None, frozenset(), *EVER, frozenset(), 1)) if wanted else []
+    found = _find(wanted, BY_ID)[:1] if wanted else []
     if not found:
         raise Open311Error(404, [_("There is no request “%(id)s”.") % {"id": request_id[:60]}])
     return _respond(fmt, "service_requests", "request", found)

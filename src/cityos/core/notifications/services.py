@@ -181,11 +181,15 @@ def _language_of(person: User | None) -> str:
     return language if language in Language.values else Language.ENGLISH
 
 
-def _suppressed(send: _Send, person: User, channel: str, reason: str) -> Message:
+def _suppressed(
+    send: _Send, person: User | None, channel: str, reason: str, *, address: str = "", language: str = ""
+) -> Message:
+    """The record of a message not sent (no text kept): to ``person``, or to a bare ``address``."""
     return Message(
         recipient=person,
+        address=address,
         channel=channel,
-        language=_language_of(person),
+        language=language or _language_of(person),
         template_key=send.templates.key,
         state=MessageState.SUPPRESSED,
         suppressed_reason=reason,
@@ -330,16 +334,8 @@ def send_to_address(
         TemplateSet(template_key), _clean_context(context, stored=False), [channel], created_by, timezone.now()
     )
     if channel in PHONE_CHANNELS and OptedOutNumber.objects.filter(phone=address).exists():
-        # The number texted STOP: recorded as suppressed, never sent (and no copy of a text kept).
-        message = Message(
-            address=address,
-            channel=channel,
-            language=language,
-            template_key=template_key,
-            state=MessageState.SUPPRESSED,
-            suppressed_reason=SuppressionReason.OPTED_OUT,
-            created_by=created_by,
-        )
+        # The number texted STOP: recorded as suppressed, never sent.
+        message = _suppressed(send, None, channel, SuppressionReason.OPTED_OUT, address=address, language=language)
     else:
         message = _rendered(send, person=None, address=address, channel=channel, language=language)
     with transaction.atomic():
