@@ -827,8 +827,15 @@ def import_venues(source: bytes | str, by: User, *, dry_run: bool = False) -> Im
     """
     report = ImportReport(dry_run=dry_run)
     text = source.decode("utf-8-sig", errors="strict") if isinstance(source, bytes) else source
-    rows = list(csv.DictReader(io.StringIO(text)))
-    header = [h.strip() for h in (csv.DictReader(io.StringIO(text)).fieldnames or [])]
+    # newline="" lets the csv module handle quoted line breaks and \r\n itself; a stray \r in an
+    # unquoted field is a broken file, said so, not a server error.
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        rows = list(reader)
+    except csv.Error as error:
+        report.file_errors.append(_("The file is not valid CSV (%(problem)s).") % {"problem": error})
+        return report
+    header = [h.strip() for h in (reader.fieldnames or [])]
     missing = [c for c in ("name",) if c not in header]
     unknown = [h for h in header if h and h not in VENUE_COLUMNS]
     if missing or unknown or not rows:

@@ -143,6 +143,7 @@ class Open311Submission:
     phone: str
     email: str
     language: str
+    media_url: str = ""  # where the client keeps a photo; the provider checks it
 
 
 @dataclass(frozen=True)

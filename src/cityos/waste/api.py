@@ -27,6 +27,7 @@ from cityos.core.audit.services import record_access
 from cityos.core.ratelimit import over_hourly_limit
 from cityos.waste import conf, geo, selectors, services
 from cityos.waste.models import (
+    MEDIA_URL_MAX_LENGTH,
     NOTE_MAX_LENGTH,
     Bin,
     BinKind,
@@ -431,6 +432,11 @@ class ReportIn(Schema):
         description="Optional, for a full bin: the resident's mobile number, texted once when the bin is "
         "emptied (in the request's language), then taken off the report",
     )
+    media_url: str = Field(
+        "",
+        max_length=MEDIA_URL_MAX_LENGTH,
+        description="Optional: the http(s) address of a photo of the bin that the client keeps (shown to planners)",
+    )
 
 
 class ReportCreatedOut(Schema):
@@ -450,6 +456,8 @@ class ReportOut(Schema):
     bin: str
     problem: ReportProblem
     note: str
+    media_url: str = Field("", description="The address of a photo that the reporting app keeps")
+    has_photo: bool = Field(False, description="True: a photo came with the form (planners see it on the web)")
     channel: ReportChannel
     phone: str = Field("", description="Masked: the resident's number is personal data")
     count: int
@@ -465,6 +473,10 @@ class ReportOut(Schema):
     @staticmethod
     def resolve_phone(report: BinReport) -> str:
         return report.masked_phone
+
+    @staticmethod
+    def resolve_has_photo(report: BinReport) -> bool:
+        return bool(report.photo)
 
 
 class ReportFilters(Schema):
@@ -492,6 +504,7 @@ def create_report(request: HttpRequest, payload: ReportIn) -> Status:
         channel=ReportChannel.WEB,
         phone=payload.phone.strip(),
         language=translation.get_language() or "",
+        media_url=payload.media_url,
     )
     made = outcome.report
     return Status(
@@ -520,6 +533,7 @@ def resolve_report(request: HttpRequest, report_id: int, payload: ResolveIn) -> 
     require_roles(request, *conf.PLANNER_ROLES)
     report = get_object_or_404(BinReport.objects.select_related("bin"), pk=report_id)
     resolved = services.resolve_report(report, payload.resolution)
-    if resolved.note:  # the answer shows the resident's note: an audited read
-        record_access(resolved, ["note"])
+    shown = [name for name in ("note", "media_url") if getattr(resolved, name)]
+    if shown:  # the answer shows the resident's note or photo link: an audited read
+        record_access(resolved, shown)
     return resolved

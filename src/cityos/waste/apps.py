@@ -41,7 +41,7 @@ class WasteConfig(CityAppConfig):
         registry.add_nav(
             NavItem("waste-report", _("Report a full or damaged bin"), "waste:report", area="portal", order=45)
         )
-        registry.declare_personal_data(PersonalData("waste.BinReport", ("phone", "note")))
+        registry.declare_personal_data(PersonalData("waste.BinReport", ("phone", "note", "photo", "media_url")))
         registry.add_api_router(ApiRouter("waste", router, tags=("waste",)))
         registry.add_open311_provider(
             Open311Provider(

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cityos.core.accounts.phones import normalise_phone
+from cityos.waste import photos
 from cityos.waste.models import NOTE_MAX_LENGTH, Bin, BinKind, Depot, DisposalSite, ReportProblem, Vehicle
 from cityos.waste.services import reportable_bin
 
@@ -150,16 +151,27 @@ class ReportForm(forms.Form):
         help_text=_("At most 500 characters. Please do not write your name or phone number here."),
     )
     phone = forms.CharField(
-        label=_("Your mobile number (optional)"),
+        label=_("Your mobile number"),
         required=False,
         max_length=32,
         help_text=_("For a full bin: we text you once when it has been emptied, and use the number for nothing else."),
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel"}),
     )
 
+    photo = forms.FileField(
+        label=_("Photo"),
+        required=False,
+        help_text=_("A photo helps the crew see the problem. Please leave people and number plates out of it."),
+        widget=forms.FileInput(attrs={"accept": photos.ACCEPT}),
+    )
+
     def clean_phone(self) -> str:
         raw: str = self.cleaned_data.get("phone", "").strip()
         return normalise_phone(raw) if raw else ""
+
+    def clean_photo(self) -> photos.Photo | None:
+        upload = self.cleaned_data.get("photo")
+        return photos.prepare(upload, size=upload.size) if upload else None
 
     def clean_bin(self) -> str:
         # Checked here too, so a resident sees every mistake at once, not one per try.

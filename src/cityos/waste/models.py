@@ -7,6 +7,8 @@ holds ``compaction_factor`` times its body volume), weights kilograms.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -14,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cityos.core.accounts.models import Language
+from cityos.core.storage import private_storage
 
 
 class BinKind(models.TextChoices):
@@ -356,6 +359,7 @@ class ReportResolution(models.TextChoices):
 
 
 NOTE_MAX_LENGTH = 500
+MEDIA_URL_MAX_LENGTH = 500
 
 
 class BinReport(models.Model):
@@ -363,12 +367,16 @@ class BinReport(models.Model):
 
     One open report per bin and problem: a repeat adds to ``count``. ``phone`` (an SMS report's
     sender) is kept only to text the resident once the bin is emptied, in ``language``: it is
-    cleared when the report is resolved, and ``phone`` and ``note`` of reports older than
-    ``CITYOS_WASTE_REPORT_PHONE_DAYS`` are cleared by a daily job (personal data)."""
+    cleared when the report is resolved, and ``phone``, ``note``, ``photo`` and ``media_url`` of
+    reports older than ``CITYOS_WASTE_REPORT_PHONE_DAYS`` are cleared by a daily job (personal data)."""
 
     bin = models.ForeignKey(Bin, verbose_name=_("bin"), on_delete=models.CASCADE, related_name="reports")
     problem = models.CharField(_("problem"), max_length=20, choices=ReportProblem.choices)
     note = models.CharField(_("note"), max_length=NOTE_MAX_LENGTH, blank=True)
+    # A photo sent with the form (re-encoded, no metadata; staff only) or, from an Open311 app,
+    # the address where the app keeps it.
+    photo = models.FileField(_("photo"), storage=private_storage, upload_to="waste/reports/%Y/%m/", blank=True)
+    media_url = models.URLField(_("photo link"), max_length=MEDIA_URL_MAX_LENGTH, blank=True)
     channel = models.CharField(_("channel"), max_length=10, choices=ReportChannel.choices, default=ReportChannel.WEB)
     phone = models.CharField(_("phone"), max_length=32, blank=True)
     language = models.CharField(_("language"), max_length=10, choices=Language.choices, blank=True)
@@ -397,6 +405,11 @@ class BinReport(models.Model):
     @property
     def is_open(self) -> bool:
         return self.resolved_at is None
+
+    @property
+    def media_host(self) -> str:
+        """The site that keeps an Open311 app's photo, so staff see where a link goes."""
+        return urlsplit(self.media_url).hostname or ""
 
     @property
     def masked_phone(self) -> str:

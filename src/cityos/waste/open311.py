@@ -67,7 +67,13 @@ SERVICES = (
     ),
 )
 # The service's parameter that each field of services.report_bin comes from.
-PARAMETERS = {"bin": "attribute[bin]", "note": "description", "phone": "phone", "problem": "service_code"}
+PARAMETERS = {
+    "bin": "attribute[bin]",
+    "note": "description",
+    "phone": "phone",
+    "problem": "service_code",
+    "media_url": "media_url",
+}
 
 
 def submit(request: Open311Submission) -> Open311Receipt:
@@ -98,6 +104,7 @@ def submit(request: Open311Submission) -> Open311Receipt:
             channel=ReportChannel.OPEN311,
             phone=request.phone,
             language=request.language,
+            media_url=request.media_url,
         )
     except ValidationError as error:
         raise ValidationError(

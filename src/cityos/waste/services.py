@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import logging
 import math
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,11 +26,13 @@ from cityos.core.accounts.phones import normalise_phone
 from cityos.core.audit.services import record_retention
 from cityos.core.events import publish
 from cityos.core.notifications import services as notifications
+from cityos.core.storage import private_storage
 from cityos.sensing import selectors as sensing
 from cityos.waste import conf, forecast, selectors
 from cityos.waste.events import BinChanged, BinReported, PlanCreated, ReportResolved, RouteBrokenDown, StopCollected
 from cityos.waste.models import (
     DENSITY_KG_PER_LITRE,
+    MEDIA_URL_MAX_LENGTH,
     NOTE_MAX_LENGTH,
     Bin,
     BinReport,
@@ -46,6 +51,7 @@ from cityos.waste.models import (
     StopKind,
     Vehicle,
 )
+from cityos.waste.photos import Photo
 from cityos.waste.planning import Policy, decide, typical_visit_metres
 from cityos.waste.routing import Job, PlanResult, Site, TravelModel, Truck, solve_plan
 
@@ -677,6 +683,9 @@ def reportable_bin(ref: str) -> Bin:
     return target
 
 
+_PHOTO_LINK = URLValidator(schemes=["http", "https"])
+
+
 def _out_of_service(bin: Bin) -> ValidationError:
     return ValidationError(
         _("Bin %(ref)s is out of service and cannot be reported.") % {"ref": bin.ref}, code="inactive_bin"
@@ -691,13 +700,17 @@ def report_bin(
     channel: str = ReportChannel.WEB,
     phone: str = "",
     language: str = "",
+    photo: Photo | None = None,
+    media_url: str = "",
     at: datetime | None = None,
 ) -> ReportOutcome:
-    """A resident reports bin ``ref`` full, damaged or otherwise wrong.
+    """A resident reports bin ``ref`` full, damaged or otherwise wrong, with an optional photo
+    (made safe by ``photos.prepare``) or the web address of one (an Open311 app's ``media_url``).
 
     Refused with a message on the field: no or an unknown reference, a bin out of service, no
-    or an unknown problem, a note over 500 characters, a phone number that is not one. A repeat
-    of an open report (same bin and problem) adds to its count and returns it (``repeated``)."""
+    or an unknown problem, a note over 500 characters, a phone number that is not one, a photo
+    address that is not an http(s) one. A repeat of an open report (same bin and problem) adds to
+    its count (and a note, number or photo it lacked) and returns it (``repeated``)."""
     errors: dict[str, list[ValidationError]] = {}
     target: Bin | None = None
     try:
@@ -716,6 +729,20 @@ def report_bin(
                 code="note_too_long",
             )
         ]
+    link = (media_url or "").strip()
+    if link:
+        try:
+            _PHOTO_LINK(link)
+            if len(link) > MEDIA_URL_MAX_LENGTH:
+                raise ValidationError("too long")
+        except ValidationError:
+            errors["media_url"] = [
+                ValidationError(
+                    _("Give the photo's web address, starting with http:// or https:// (at most %(max)d characters).")
+                    % {"max": MEDIA_URL_MAX_LENGTH},
+                    code="invalid_media_url",
+                )
+            ]
     if channel not in ReportChannel.values:
         errors["channel"] = [ValidationError(_("Unknown channel."), code="invalid_channel")]
     number = ""
@@ -732,34 +759,55 @@ def report_bin(
     # Only a full bin gets news (that it was emptied), so only then is a number worth keeping.
     number = number if problem == ReportProblem.FULL else ""
     when = at or timezone.now()
-    with transaction.atomic():
-        # Reports of a bin, their resolutions and its collections take the bin's lock in turn, so
-        # two residents reporting at once share one open report and none is added to a closed one.
-        locked = Bin.objects.select_for_update().get(pk=target.pk)
-        if not locked.is_active:
-            raise ValidationError({"bin": _out_of_service(locked)})
-        report = BinReport.objects.filter(bin=target, problem=problem, resolved_at__isnull=True).first()
-        repeated = report is not None
-        if report is not None:
-            report.count += 1
-            report.last_reported_at = when
-            if text and not report.note:
-                report.note = text
-            if number and not report.phone:
-                report.phone, report.language = number, language
-            report.save(update_fields=["count", "last_reported_at", "note", "phone", "language"])
-        else:
-            report = BinReport.objects.create(
-                bin=target,
-                problem=problem,
-                note=text,
-                channel=channel,
-                phone=number,
-                language=language if number else "",
-                created_at=when,
-                last_reported_at=when,
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            # Reports of a bin, their resolutions and its collections take the bin's lock in turn, so
+            # two residents reporting at once share one open report and none is added to a closed one.
+            locked = Bin.objects.select_for_update().get(pk=target.pk)
+            if not locked.is_active:
+                raise ValidationError({"bin": _out_of_service(locked)})
+            report = BinReport.objects.filter(bin=target, problem=problem, resolved_at__isnull=True).first()
+            repeated = report is not None
+            if report is not None:
+                report.count += 1
+                report.last_reported_at = when
+                if text and not report.note:
+                    report.note = text
+                if number and not report.phone:
+                    report.phone, report.language = number, language
+                if link and not report.media_url:
+                    report.media_url = link
+                fields = ["count", "last_reported_at", "note", "phone", "language", "media_url"]
+            else:
+                report = BinReport(
+                    bin=target,
+                    problem=problem,
+                    note=text,
+                    channel=channel,
+                    phone=number,
+                    language=language if number else "",
+                    media_url=link,
+                    created_at=when,
+                    last_reported_at=when,
+                )
+                fields = []
+            if photo is not None and not report.photo:
+                report.photo.save(f"{uuid.uuid4().hex}.jpg", ContentFile(photo.jpeg), save=False)
+                stored.append(report.photo.name or "")
+                fields.append("photo")
+            if report.pk is None:
+                report.save()
+            else:
+                report.save(update_fields=fields)
+            publish(
+                BinReported(report_id=report.pk, bin_id=target.pk, problem=problem, repeated=repeated, channel=channel)
             )
-        publish(BinReported(report_id=report.pk, bin_id=target.pk, problem=problem, repeated=repeated, channel=channel))
+    except BaseException:
+        # Nothing half-saved: a photo written for a report that was not stored goes too.
+        for name in stored:
+            private_storage().delete(name)
+        raise
     return ReportOutcome(report, repeated, texted=bool(number) and report.phone == number)
 
 
@@ -833,20 +881,32 @@ def _tell_reporter(report: BinReport) -> None:
 
 
 def clear_report_phones(now: datetime | None = None) -> int:
-    """Retention: remove the phone numbers and notes of reports older than
-    CITYOS_WASTE_REPORT_PHONE_DAYS (a note may name someone though residents are asked not to)."""
+    """Retention: remove the phone numbers, notes and photos of reports older than
+    CITYOS_WASTE_REPORT_PHONE_DAYS (a note may name someone though residents are asked not to; a
+    photo may show someone). Photo files are deleted once the cleared rows are committed."""
     days = conf.report_phone_days()
     cutoff = (now or timezone.now()) - timedelta(days=days)
     with transaction.atomic():
-        old = BinReport.objects.filter(created_at__lt=cutoff)
-        cleared = old.exclude(phone="", note="").update(phone="", note="")
+        old = BinReport.objects.filter(created_at__lt=cutoff).exclude(phone="", note="", photo="", media_url="")
+        files = [name for name in old.exclude(photo="").values_list("photo", flat=True) if name]
+        cleared = old.update(phone="", note="", photo="", media_url="")
         if cleared:
             record_retention(
                 "waste.BinReport",
                 cleared,
-                f"Phone numbers and notes of {cleared} bin reports older than {days} days removed",
+                f"Phone numbers, notes and photos of {cleared} bin reports older than {days} days removed",
             )
+        transaction.on_commit(lambda: _delete_files(files))
     return cleared
+
+
+def _delete_files(names: Sequence[str]) -> None:
+    storage = private_storage()
+    for name in names:
+        try:
+            storage.delete(name)
+        except OSError:  # logged and left: the row no longer names it, and a rerun cannot find it
+            logger.exception("Bin report photo %s could not be deleted", name)
 
 
 # --- Simulation -------------------------------------------------------------------------------

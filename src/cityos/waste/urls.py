@@ -22,6 +22,7 @@ urlpatterns = [
     path("report/done/<str:token>/", views.report_done, name="report-done"),
     path("reports/", views.reports, name="reports"),
     path("reports/<int:report_id>/resolve/", views.report_resolve, name="report-resolve"),
+    path("reports/<int:report_id>/photo.jpg", views.report_photo, name="report-photo"),
     path("hooks/sms/", sms.inbound_sms, name="inbound-sms"),
     path("fleet/", views.fleet, name="fleet"),
     path("fleet/vehicles/new/", views.vehicle_form, name="vehicle-new"),

@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -25,7 +25,7 @@ from django.views.decorators.http import require_POST
 from cityos.core.accounts.models import User
 from cityos.core.accounts.permissions import staff_required
 from cityos.core.audit.models import AuditAction
-from cityos.core.audit.services import record_bulk_access
+from cityos.core.audit.services import record_access, record_bulk_access
 from cityos.core.ratelimit import over_hourly_limit
 from cityos.core.spreadsheet import safe_cell
 from cityos.waste import charts, conf, geo, selectors, services
@@ -420,7 +420,7 @@ def _too_many_reports(request: HttpRequest) -> bool:
 
 def report(request: HttpRequest, ref: str = "") -> HttpResponse:
     """Public, phone-first: report a full or damaged bin; ``ref`` comes from the QR sticker."""
-    form = ReportForm(request.POST or None, initial={"bin": ref})
+    form = ReportForm(request.POST or None, request.FILES or None, initial={"bin": ref})
     status = 200
     if request.method == "POST":
         if _too_many_reports(request):
@@ -436,6 +436,7 @@ def report(request: HttpRequest, ref: str = "") -> HttpResponse:
                     channel=ReportChannel.WEB,
                     phone=data.get("phone", ""),
                     language=translation.get_language() or "",  # the page's: the follow-up text's
+                    photo=data.get("photo"),
                 )
             except ValidationError as error:
                 form.add_error(None, error)
@@ -483,6 +484,8 @@ def _report_csv(rows: Iterable[BinReport]) -> HttpResponse:
             "bin",
             "problem",
             "note",
+            "photo",
+            "photo_link",
             "channel",
             "phone",
             "count",
@@ -497,6 +500,8 @@ def _report_csv(rows: Iterable[BinReport]) -> HttpResponse:
                 r.bin.ref,
                 r.problem,
                 r.note,
+                "yes" if r.photo else "",
+                r.media_url,
                 r.channel,
                 r.masked_phone,
                 r.count,
@@ -511,10 +516,29 @@ def _report_csv(rows: Iterable[BinReport]) -> HttpResponse:
 
 
 def _audit_notes(request: HttpRequest, shown: list[BinReport], action: str) -> None:
-    """Residents' notes are shown in full (phone numbers only masked): the read is audited."""
-    with_notes = [r.pk for r in shown if r.note]
+    """Residents' notes and photo links are shown in full (phone numbers masked, photos only on
+    their own page): the read is audited."""
+    with_notes = [r.pk for r in shown if r.note or r.media_url]
+    fields = [name for name in ("note", "media_url") if any(getattr(r, name) for r in shown)]
     if with_notes:
-        record_bulk_access(BinReport, with_notes, ("note",), action=action, description=request.path)
+        record_bulk_access(BinReport, with_notes, fields, action=action, description=request.path)
+
+
+@staff_required(*conf.PLANNER_ROLES)
+def report_photo(request: HttpRequest, report_id: int) -> FileResponse:
+    """A resident's photo (re-encoded, without metadata), for planners only; each view is audited."""
+    target = get_object_or_404(BinReport, pk=report_id)
+    if not target.photo:
+        raise Http404
+    try:
+        handle = target.photo.open("rb")
+    except FileNotFoundError as error:
+        raise Http404 from error
+    record_access(target, ["photo"])
+    response = FileResponse(handle, content_type="image/jpeg")
+    response["Content-Disposition"] = f'inline; filename="bin-report-{target.pk}.jpg"'
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @staff_required(*conf.PLANNER_ROLES)

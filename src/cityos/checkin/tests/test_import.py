@@ -52,6 +52,13 @@ def test_the_same_file_again_changes_nothing(operator):
     assert Venue.objects.count() == 1
 
 
+def test_old_mac_line_endings_read_as_rows(operator):
+    # A bare carriage return was a server error once (found by the API fuzzer).
+    text = "name,contact_email\rHarbour Market,m@example.org\rFish Hall,f@example.org\r"
+    report = services.import_venues(text, operator, dry_run=True)
+    assert report.ok and [i.label for i in report.items] == ["Harbour Market", "Fish Hall"]
+
+
 def test_a_dry_run_checks_and_saves_nothing(operator):
     report = services.import_venues(HEADER + "Harbour Market,shop,,,m@example.org,\n", operator, dry_run=True)
     assert report.ok and not report.saved and Venue.objects.count() == 0
@@ -59,7 +66,12 @@ def test_a_dry_run_checks_and_saves_nothing(operator):
 
 @pytest.mark.parametrize(
     ("text", "words"),
-    [("", "header row"), ("title,kind\nX,shop\n", "Unknown columns: title"), (HEADER, "no rows")],
+    [
+        ("", "header row"),
+        ("title,kind\nX,shop\n", "Unknown columns: title"),
+        (HEADER, "no rows"),
+        ("name\n" + "x" * 200_000 + "\n", "not valid CSV"),  # over the csv module's field limit
+    ],
 )
 def test_a_file_without_the_right_columns_is_refused_whole(operator, text, words):
     report = services.import_venues(text, operator)

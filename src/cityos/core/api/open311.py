@@ -282,6 +282,7 @@ def _submission(data: Mapping[str, str], service: Open311Service) -> Open311Subm
         phone=(data.get("phone") or "").strip()[:32],
         email=email,
         language=translation.get_language() or settings.LANGUAGE_CODE,
+        media_url=(data.get("media_url") or "").strip(),
     )
 
 

@@ -72,8 +72,15 @@ def test_a_crew_marks_a_bin_collected_by_keyboard(page, city, sign_in_browser):
     assert Plan.objects.count() == 1
 
 
-def test_a_resident_reports_a_full_bin_on_a_phone_by_keyboard(page, transactional_db):
+@pytest.fixture
+def private_media(settings, tmp_path):
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    return settings.PRIVATE_MEDIA_ROOT
+
+
+def test_a_resident_reports_a_full_bin_on_a_phone_by_keyboard(page, transactional_db, private_media):
     from cityos.waste.tests.factories import BinFactory
+    from cityos.waste.tests.test_photos import camera_jpeg
 
     BinFactory(ref="B-0012", address="Corner of Main St")
     page.set_viewport_size({"width": 390, "height": 844})
@@ -94,23 +101,35 @@ def test_a_resident_reports_a_full_bin_on_a_phone_by_keyboard(page, transactiona
     page.keyboard.press("Control+A")
     page.keyboard.type("B-0012")
     page.get_by_label("Anything else we should know?").fill("Bags on the pavement")
+    page.get_by_label("Photo").set_input_files(
+        files=[{"name": "bin.jpg", "mimeType": "image/jpeg", "buffer": camera_jpeg()}]
+    )
     page.get_by_role("button", name="Send the report").press("Enter")
     page.wait_for_selector("[role=status]")
     report = BinReport.objects.get()
     assert f"Your report number is {report.pk}." in page.locator("main").inner_text()
-    assert report.problem == "full" and report.note == "Bags on the pavement"
+    assert report.problem == "full" and report.note == "Bags on the pavement" and report.photo
     assert_accessible(page, "report confirmation")
 
 
-def test_a_planner_resolves_a_report_by_keyboard(page, transactional_db, sign_in_browser):
+def test_a_planner_resolves_a_report_by_keyboard(page, transactional_db, sign_in_browser, private_media):
+    import io
+
+    from cityos.waste import photos
     from cityos.waste.tests.factories import BinFactory
+    from cityos.waste.tests.test_photos import camera_jpeg
 
     BinFactory(ref="B-0012")
-    report = services.report_bin("B-0012", "full", channel="sms", phone="+12125550142").report
+    picture = photos.prepare(io.BytesIO(camera_jpeg(800, 600)))
+    report = services.report_bin("B-0012", "full", channel="sms", phone="+12125550142", photo=picture).report
     sign_in_browser(page, StaffFactory(roles=[Role.OPERATOR]))
     page.goto("/waste/reports/")
     assert "+1•••••0142" in page.locator("main").inner_text()
     assert_accessible(page, "bin reports")
+    page.get_by_role("link", name=f"Photo of report {report.pk}").press("Enter")
+    page.wait_for_url(f"**/waste/reports/{report.pk}/photo.jpg")
+    assert page.evaluate("document.images[0].naturalWidth") == 800
+    page.go_back()
     page.get_by_role("button", name=f"Dismiss report {report.pk}").press("Enter")
     page.wait_for_selector("[role=status], .messages")
     report.refresh_from_db()

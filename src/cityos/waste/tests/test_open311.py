@@ -114,6 +114,28 @@ def test_a_311_client_follows_its_request_until_the_bin_is_emptied(city):
     assert report.phone == ""
 
 
+def test_a_311_apps_photo_link_reaches_the_planners_but_is_not_published(city):
+    bad = post(
+        city,
+        service_code="waste-bin-damaged",
+        address_string="x",
+        media_url="file:///etc/passwd",
+        **{"attribute[bin]": "MAIN-12"},
+    )
+    assert bad.status_code == 400
+    assert bad.json()[0]["description"].startswith("media_url: Give the photo's web address, starting with http://")
+    made = post(
+        city,
+        service_code="waste-bin-damaged",
+        address_string="1 Main St",
+        media_url="https://311.example.org/media/lid.jpg",
+        **{"attribute[bin]": "MAIN-12"},
+    ).json()[0]["service_request_id"]
+    assert BinReport.objects.get().media_url == "https://311.example.org/media/lid.jpg"
+    # A photo may show people: the public request names no photo; planners see the link.
+    assert city["json"].get_service_request(made)["media_url"] is None
+
+
 def test_ids_no_report_could_have_are_simply_not_found(city):
     for odd in ("bin-%C2%B2", "bin-99999999999999999999", "bin-abc", "bin--1"):
         assert requests.get(f"{city['root']}/requests/{odd}.json", timeout=10).status_code == 404, odd

@@ -1,0 +1,190 @@
+"""Photos with residents' reports: made safe to keep (re-encoded, without the phone's metadata),
+shown only to planners with every view audited, never half-saved, deleted by the retention job;
+and the photo links that Open311 apps and API clients send."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+from PIL import Image
+
+from cityos.core.accounts.models import Role
+from cityos.core.audit.models import AuditEntry
+from cityos.waste import photos, services, tasks
+from cityos.waste.models import BinReport
+from cityos.waste.tests.factories import BinFactory
+
+pytestmark = pytest.mark.django_db
+API = "/api/v1/waste"
+GPS_IFD = 0x8825
+ORIENTATION = 0x0112
+
+
+@pytest.fixture(autouse=True)
+def private_media(settings, tmp_path: Path) -> Path:
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    return settings.PRIVATE_MEDIA_ROOT
+
+
+def camera_jpeg(width: int = 3000, height: int = 2000, *, rotated: bool = False) -> bytes:
+    """A phone camera's JPEG: its GPS position and make in the EXIF, optionally stored sideways."""
+    image = Image.new("RGB", (width, height), (200, 40, 40))
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # Make
+    exif[GPS_IFD] = {1: "N", 2: (40.0, 42.0, 46.0), 3: "W", 4: (73.0, 54.0, 21.0)}
+    if rotated:
+        exif[ORIENTATION] = 6  # the viewer must turn it 90° clockwise
+    out = io.BytesIO()
+    image.save(out, format="JPEG", exif=exif)
+    return out.getvalue()
+
+
+def stored_files(root: Path) -> list[Path]:
+    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+
+
+def test_a_photo_is_re_encoded_upright_and_small_without_the_phones_metadata():
+    original = Image.open(io.BytesIO(camera_jpeg(rotated=True)))
+    assert original.getexif()[0x010F] == "PhoneMaker" and GPS_IFD in original.getexif()
+    photo = photos.prepare(io.BytesIO(camera_jpeg(rotated=True)))
+    kept = Image.open(io.BytesIO(photo.jpeg))
+    assert kept.format == "JPEG"
+    assert (kept.width, kept.height) == (photo.width, photo.height) == (1067, 1600)  # turned upright, ≤ 1600 px
+    assert not kept.getexif() and "exif" not in kept.info
+
+
+def test_anything_but_a_readable_image_of_a_sensible_size_is_refused(monkeypatch):
+    def code(data: bytes, size: int | None = None) -> str:
+        with pytest.raises(ValidationError) as refused:
+            photos.prepare(io.BytesIO(data), size=size)
+        return refused.value.code or ""
+
+    assert code(b"") == "photo_empty"
+    assert code(b"%PDF-1.7 not a photo") == "photo_unreadable"
+    assert code(camera_jpeg()[:200]) == "photo_unreadable"  # cut short
+    assert code(b"x", size=photos.MAX_BYTES + 1) == "photo_too_big"
+    monkeypatch.setattr(photos, "MAX_BYTES", 1000)
+    assert code(camera_jpeg()) == "photo_too_big"  # a size not announced is counted while reading
+    monkeypatch.setattr(photos, "MAX_BYTES", 10 * 1024 * 1024)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
+    assert code(camera_jpeg(100, 100)) == "photo_unreadable"  # a decompression bomb is never decoded
+
+
+def test_a_resident_sends_a_photo_with_the_form_and_only_planners_see_it_audited(client, staff_client, private_media):
+    BinFactory(ref="B-0012")
+    upload = SimpleUploadedFile("IMG_0042.HEIC.jpg", camera_jpeg(), content_type="image/jpeg")
+    page = client.get(reverse("waste:report"))
+    assert 'enctype="multipart/form-data"' in page.content.decode() and 'accept="image/jpeg' in page.content.decode()
+    response = client.post(reverse("waste:report"), {"bin": "B-0012", "problem": "full", "photo": upload})
+    assert response.status_code == 302
+    report = BinReport.objects.get()
+    [kept] = stored_files(private_media)
+    assert report.photo.name.endswith(".jpg") and "IMG_0042" not in report.photo.name  # no name from the phone
+    assert not Image.open(kept).getexif()
+    photo_url = reverse("waste:report-photo", args=[report.pk])
+    assert client.get(photo_url).status_code == 302  # sign in first
+    _, crew = staff_client(Role.SERVICE_AGENT)
+    assert crew.get(photo_url).status_code == 403
+    _, planner = staff_client(Role.OPERATOR)
+    assert f'href="{photo_url}"' in planner.get(reverse("waste:reports")).content.decode()
+    assert not AuditEntry.objects.filter(fields=["photo"]).exists()  # the list shows a link, not the photo
+    shown = planner.get(photo_url)
+    assert shown.status_code == 200 and shown["Content-Type"] == "image/jpeg"
+    assert shown["Cache-Control"] == "private, no-store"
+    assert b"".join(shown.streaming_content) == kept.read_bytes()
+    assert AuditEntry.objects.get(fields=["photo"]).object_id == str(report.pk)
+    assert "yes" in planner.get(reverse("waste:reports") + "?format=csv").content.decode().splitlines()[1]
+    assert planner.get(reverse("waste:report-photo", args=[report.pk + 1])).status_code == 404
+
+
+def test_a_file_that_is_not_a_photo_is_refused_next_to_its_field_and_nothing_is_kept(client, private_media):
+    cache.clear()
+    BinFactory(ref="B-0012")
+    upload = SimpleUploadedFile("bin.jpg", b"MZ\x90\x00 not an image", content_type="image/jpeg")
+    response = client.post(
+        reverse("waste:report"),
+        {"bin": "B-0012", "problem": "full", "photo": upload},
+        headers={"accept-language": "es"},
+    )
+    assert response.status_code == 400
+    assert 'id="id_photo_error"><li>Envía la foto como imagen JPEG, PNG, WebP o GIF.' in response.content.decode()
+    assert not BinReport.objects.exists() and stored_files(private_media) == []
+
+
+def test_a_report_that_fails_to_save_leaves_no_photo_behind(monkeypatch, private_media):
+    BinFactory(ref="B-0012")
+
+    def broken(event: object) -> None:
+        raise RuntimeError("the event bus is down")
+
+    monkeypatch.setattr(services, "publish", broken)
+    with pytest.raises(RuntimeError):
+        services.report_bin("B-0012", "full", photo=photos.prepare(io.BytesIO(camera_jpeg())))
+    assert not BinReport.objects.exists() and stored_files(private_media) == []
+
+
+def test_a_repeat_adds_a_photo_to_a_report_without_one_and_keeps_the_first(private_media):
+    BinFactory(ref="B-0012")
+    first = services.report_bin("B-0012", "full").report
+    assert not first.photo
+    services.report_bin("B-0012", "full", photo=photos.prepare(io.BytesIO(camera_jpeg())))
+    first.refresh_from_db()
+    name = first.photo.name
+    assert name and len(stored_files(private_media)) == 1
+    services.report_bin("B-0012", "full", photo=photos.prepare(io.BytesIO(camera_jpeg(800, 600))))
+    first.refresh_from_db()
+    assert first.photo.name == name and first.count == 3 and len(stored_files(private_media)) == 1
+
+
+def test_the_retention_job_deletes_old_photos_and_photo_links(
+    settings, private_media, django_capture_on_commit_callbacks
+):
+    settings.CITYOS_WASTE_REPORT_PHONE_DAYS = "30"
+    BinFactory(ref="B-0005")
+    BinFactory(ref="B-0006")
+    now = timezone.now()
+    picture = photos.prepare(io.BytesIO(camera_jpeg(400, 300)))
+    old = services.report_bin("B-0005", "damaged", photo=picture, at=now - timedelta(days=31)).report
+    linked = services.report_bin(
+        "B-0006", "damaged", media_url="https://photos.example.org/p/1.jpg", at=now - timedelta(days=40)
+    ).report
+    recent = services.report_bin("B-0005", "full", photo=picture, at=now - timedelta(days=2)).report
+    assert len(stored_files(private_media)) == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.clear_old_report_phones.call() == 2
+    for report in (old, linked, recent):
+        report.refresh_from_db()
+    assert (old.photo.name, linked.media_url) == ("", "")
+    assert recent.photo and [p.name for p in stored_files(private_media)] == [Path(recent.photo.name).name]
+
+
+def test_api_clients_send_a_photo_link_and_planners_read_it_audited(client, staff_client):
+    cache.clear()
+    BinFactory(ref="B-0012")
+    bad = client.post(
+        f"{API}/reports",
+        {"bin": "B-0012", "problem": "damaged", "media_url": "javascript:alert(1)"},
+        content_type="application/json",
+    )
+    assert bad.status_code == 422 and any(e["field"].endswith("media_url") for e in bad.json()["errors"])
+    made = client.post(
+        f"{API}/reports",
+        {"bin": "B-0012", "problem": "damaged", "media_url": "https://photos.example.org/p/7.jpg"},
+        content_type="application/json",
+    )
+    assert made.status_code == 201
+    _, planner = staff_client(Role.OPERATOR)
+    [listed] = planner.get(f"{API}/reports").json()["results"]
+    assert (listed["media_url"], listed["has_photo"]) == ("https://photos.example.org/p/7.jpg", False)
+    html = planner.get(reverse("waste:reports")).content.decode()
+    assert 'href="https://photos.example.org/p/7.jpg" rel="noopener noreferrer nofollow"' in html
+    assert "Photo at photos.example.org" in html
+    assert AuditEntry.objects.filter(fields=["media_url"], action="read").exists()
