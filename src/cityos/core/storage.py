@@ -24,7 +24,8 @@ class PrivateStorage(FileSystemStorage):
         raise ValueError("Private files have no public URL: serve them from a view that checks the reader.")
 
 
-_private = PrivateStorage()
+# Readable by the server's own user only: other accounts on the machine never see residents' files.
+_private = PrivateStorage(file_permissions_mode=0o600, directory_permissions_mode=0o700)
 
 
 def private_storage() -> PrivateStorage:

@@ -408,8 +408,13 @@ class BinReport(models.Model):
 
     @property
     def media_host(self) -> str:
-        """The site that keeps an Open311 app's photo, so staff see where a link goes."""
-        return urlsplit(self.media_url).hostname or ""
+        """The site that keeps an Open311 app's photo, so staff see where a link goes: in ASCII
+        (punycode), so a look-alike name in another script cannot pass for a known site."""
+        host = urlsplit(self.media_url).hostname or ""
+        try:
+            return host.encode("idna").decode("ascii")
+        except UnicodeError:
+            return host
 
     @property
     def masked_phone(self) -> str:

@@ -1,23 +1,31 @@
 """A resident's photo of a bin, made safe to keep: re-encoded by Pillow as a JPEG at most
 ``MAX_SIDE`` pixels wide, turned upright, with every piece of metadata (the phone's GPS position,
 its make, the time) left behind. Only planners see it (``views.report_photo``, audited); the
-retention job deletes it with the report's note."""
+retention job deletes it with the report's note.
+
+Decoding untrusted images costs memory and time, so: only the formats a phone sends are parsed,
+an image over ``MAX_PIXELS`` is refused before it is decoded, a JPEG is decoded at a reduced scale
+when it is far larger than kept, and at most ``CONCURRENT`` photos are decoded at once."""
 
 from __future__ import annotations
 
 import io
-import warnings
+import threading
 from dataclasses import dataclass
 from typing import IO
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_SIDE = 1600
-FORMATS = frozenset({"JPEG", "MPO", "PNG", "WEBP", "GIF"})  # MPO: many phones' JPEGs
+MAX_PIXELS = 50_000_000  # a 48-megapixel phone camera's full-size JPEG
+MAX_PIXELS_OTHER = 16_000_000  # PNG, WebP, GIF: decoded whole, so a smaller ceiling
+FORMATS = ("JPEG", "PNG", "WEBP", "GIF")  # Pillow reads many phones' MPO photos as JPEG
 ACCEPT = "image/jpeg,image/png,image/webp,image/gif"
+CONCURRENT = 2
+_decoding = threading.BoundedSemaphore(CONCURRENT)
 
 
 @dataclass(frozen=True)
@@ -31,7 +39,7 @@ class Photo:
 
 def prepare(upload: IO[bytes], *, size: int | None = None) -> Photo:
     """Check and re-encode an uploaded image; ValidationError (code ``photo_*``) when it is not one
-    we can take: too large, not an image, a format we do not read, or a decompression bomb."""
+    we can take: too large in bytes or pixels, not an image, or a format we do not read."""
     if size is not None and size > MAX_BYTES:
         raise _too_big()
     data = upload.read(MAX_BYTES + 1)
@@ -39,22 +47,43 @@ def prepare(upload: IO[bytes], *, size: int | None = None) -> Photo:
         raise _too_big()
     if not data:
         raise ValidationError(_("The photo is empty."), code="photo_empty")
-    try:
-        with warnings.catch_warnings():
-            # An image that unpacks to far more pixels than a camera takes is refused, not decoded.
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as image:
-                if image.format not in FORMATS:
-                    raise _unreadable()
-                image.load()
-                upright = ImageOps.exif_transpose(image)
-                rgb = upright.convert("RGB")
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning, OSError) as error:
-        raise _unreadable() from error
-    rgb.thumbnail((MAX_SIDE, MAX_SIDE))
+    with _decoding:
+        try:
+            rgb = _decode(data)
+        except ValidationError:
+            raise
+        except Exception as error:  # Pillow raises many kinds on a damaged or hostile file
+            raise _unreadable() from error
     out = io.BytesIO()
     rgb.save(out, format="JPEG", quality=82, optimize=True)  # no exif= argument: no metadata
     return Photo(out.getvalue(), rgb.width, rgb.height)
+
+
+def _decode(data: bytes) -> Image.Image:
+    with Image.open(io.BytesIO(data), formats=FORMATS) as image:
+        most = MAX_PIXELS if image.format == "JPEG" else MAX_PIXELS_OTHER
+        if image.width * image.height > most:
+            raise ValidationError(
+                _("The photo may have at most %(mp)d megapixels.") % {"mp": most // 1_000_000},
+                code="photo_too_many_pixels",
+            )
+        if image.format == "JPEG":
+            image.draft("RGB", (MAX_SIDE, MAX_SIDE))  # decode at 1/2, 1/4 or 1/8 scale when it can
+        image.load()
+        orientation = image.getexif().get(ImageOps.ExifTags.Base.Orientation)
+        if image.mode in ("RGB", "L"):
+            image.thumbnail((MAX_SIDE, MAX_SIDE))
+            rgb = image.convert("RGB")
+        else:  # palette, transparency, CMYK, 16-bit: shrunk as RGBA, then laid on white
+            rgba = image if image.mode == "RGBA" else image.convert("RGBA")
+            rgba.thumbnail((MAX_SIDE, MAX_SIDE))
+            # Straight to RGB would show the colour hidden under transparency, often black.
+            rgb = Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba).convert("RGB")
+    if orientation:
+        # exif_transpose reads the tag from the image; the shrunk copy carries only the number.
+        rgb.getexif()[ImageOps.ExifTags.Base.Orientation] = orientation
+        rgb = ImageOps.exif_transpose(rgb)
+    return rgb
 
 
 def _too_big() -> ValidationError:

@@ -6,6 +6,7 @@ Each write validates first, then changes the database in one transaction; events
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import math
 import uuid
@@ -13,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -683,7 +685,24 @@ def reportable_bin(ref: str) -> Bin:
     return target
 
 
-_PHOTO_LINK = URLValidator(schemes=["http", "https"])
+_PHOTO_LINK = URLValidator(schemes=["https"])
+
+
+def _public_https(link: str) -> bool:
+    """An https address on a public host name: not an IP address, not this machine or an
+    internal name, so a planner's click never reaches into the city's own network."""
+    if len(link) > MEDIA_URL_MAX_LENGTH:
+        return False
+    try:
+        _PHOTO_LINK(link)
+    except ValidationError:
+        return False
+    host = (urlsplit(link).hostname or "").rstrip(".")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return "." in host and host != "localhost" and not host.endswith((".localhost", ".local", ".internal"))
+    return False
 
 
 def _out_of_service(bin: Bin) -> ValidationError:
@@ -730,19 +749,14 @@ def report_bin(
             )
         ]
     link = (media_url or "").strip()
-    if link:
-        try:
-            _PHOTO_LINK(link)
-            if len(link) > MEDIA_URL_MAX_LENGTH:
-                raise ValidationError("too long")
-        except ValidationError:
-            errors["media_url"] = [
-                ValidationError(
-                    _("Give the photo's web address, starting with http:// or https:// (at most %(max)d characters).")
-                    % {"max": MEDIA_URL_MAX_LENGTH},
-                    code="invalid_media_url",
-                )
-            ]
+    if link and not _public_https(link):
+        errors["media_url"] = [
+            ValidationError(
+                _("Give the photo's public web address, starting with https:// (at most %(max)d characters).")
+                % {"max": MEDIA_URL_MAX_LENGTH},
+                code="invalid_media_url",
+            )
+        ]
     if channel not in ReportChannel.values:
         errors["channel"] = [ValidationError(_("Unknown channel."), code="invalid_channel")]
     number = ""
@@ -805,8 +819,7 @@ def report_bin(
             )
     except BaseException:
         # Nothing half-saved: a photo written for a report that was not stored goes too.
-        for name in stored:
-            private_storage().delete(name)
+        _delete_files(stored)
         raise
     return ReportOutcome(report, repeated, texted=bool(number) and report.phone == number)
 
@@ -887,9 +900,17 @@ def clear_report_phones(now: datetime | None = None) -> int:
     days = conf.report_phone_days()
     cutoff = (now or timezone.now()) - timedelta(days=days)
     with transaction.atomic():
-        old = BinReport.objects.filter(created_at__lt=cutoff).exclude(phone="", note="", photo="", media_url="")
-        files = [name for name in old.exclude(photo="").values_list("photo", flat=True) if name]
-        cleared = old.update(phone="", note="", photo="", media_url="")
+        # Locked as read, so a repeat cannot add a photo between reading the names and clearing.
+        old = list(
+            BinReport.objects.select_for_update()
+            .filter(created_at__lt=cutoff)
+            .exclude(phone="", note="", photo="", media_url="")
+            .values_list("pk", "photo")
+        )
+        files = [name for _pk, name in old if name]
+        cleared = BinReport.objects.filter(pk__in=[pk for pk, _name in old]).update(
+            phone="", note="", photo="", media_url=""
+        )
         if cleared:
             record_retention(
                 "waste.BinReport",
@@ -905,7 +926,7 @@ def _delete_files(names: Sequence[str]) -> None:
     for name in names:
         try:
             storage.delete(name)
-        except OSError:  # logged and left: the row no longer names it, and a rerun cannot find it
+        except OSError:  # logged and left for an operator: no row names the file any more
             logger.exception("Bin report photo %s could not be deleted", name)
 
 

@@ -28,7 +28,7 @@ from cityos.core.audit.models import AuditAction
 from cityos.core.audit.services import record_access, record_bulk_access
 from cityos.core.ratelimit import over_hourly_limit
 from cityos.core.spreadsheet import safe_cell
-from cityos.waste import charts, conf, geo, selectors, services
+from cityos.waste import charts, conf, geo, photos, selectors, services
 from cityos.waste.forms import (
     BinFilterForm,
     BinForm,
@@ -412,41 +412,54 @@ def results(request: HttpRequest) -> HttpResponse:
 
 REPORT_SALT = "cityos.waste.report"
 REPORT_TOKEN_MAX_AGE = 24 * 3600
+REPORT_FORM_ALLOWANCE = 64 * 1024  # the form's other fields and multipart boundaries
 
 
 def _too_many_reports(request: HttpRequest) -> bool:
     return over_hourly_limit(request, conf.REPORT_LIMIT_SCOPE, conf.report_limit_per_hour())
 
 
+def _refused_before_reading(request: HttpRequest) -> tuple[int, str] | None:
+    """A report refused on its size or the address's hourly limit: (status, message), else None."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > photos.MAX_BYTES + REPORT_FORM_ALLOWANCE:
+        return 413, _("The photo may be at most %(mb)d MB.") % {"mb": photos.MAX_BYTES // (1024 * 1024)}
+    if _too_many_reports(request):
+        return 429, _("Too many reports from this connection. Please try again in an hour.")
+    return None
+
+
 def report(request: HttpRequest, ref: str = "") -> HttpResponse:
     """Public, phone-first: report a full or damaged bin; ``ref`` comes from the QR sticker."""
+    refused = _refused_before_reading(request) if request.method == "POST" else None
+    if refused is not None:
+        # The body (perhaps a large photo) is never parsed for a request that is refused anyway.
+        context = {"form": ReportForm(initial={"bin": ref}), "ref": ref, "refusal": refused[1]}
+        return render(request, "waste/report.html", context, status=refused[0])
     form = ReportForm(request.POST or None, request.FILES or None, initial={"bin": ref})
-    status = 200
-    if request.method == "POST":
-        if _too_many_reports(request):
-            form.add_error(None, _("Too many reports from this connection. Please try again in an hour."))
-            status = 429
-        elif form.is_valid():
-            data = form.cleaned_data
-            try:
-                outcome = services.report_bin(
-                    data["bin"],
-                    data["problem"],
-                    note=data.get("note", ""),
-                    channel=ReportChannel.WEB,
-                    phone=data.get("phone", ""),
-                    language=translation.get_language() or "",  # the page's: the follow-up text's
-                    photo=data.get("photo"),
-                )
-            except ValidationError as error:
-                form.add_error(None, error)
-            else:
-                token = signing.dumps(
-                    {"id": outcome.report.pk, "repeated": outcome.repeated, "texted": outcome.texted}, salt=REPORT_SALT
-                )
-                return redirect("waste:report-done", token=token)
-        if status == 200:
-            status = 400
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            outcome = services.report_bin(
+                data["bin"],
+                data["problem"],
+                note=data.get("note", ""),
+                channel=ReportChannel.WEB,
+                phone=data.get("phone", ""),
+                language=translation.get_language() or "",  # the page's: the follow-up text's
+                photo=data.get("photo"),
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            token = signing.dumps(
+                {"id": outcome.report.pk, "repeated": outcome.repeated, "texted": outcome.texted}, salt=REPORT_SALT
+            )
+            return redirect("waste:report-done", token=token)
+    status = 400 if request.method == "POST" else 200
     return render(request, "waste/report.html", {"form": form, "ref": ref}, status=status)
 
 

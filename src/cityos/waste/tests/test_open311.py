@@ -123,7 +123,9 @@ def test_a_311_apps_photo_link_reaches_the_planners_but_is_not_published(city):
         **{"attribute[bin]": "MAIN-12"},
     )
     assert bad.status_code == 400
-    assert bad.json()[0]["description"].startswith("media_url: Give the photo's web address, starting with http://")
+    assert bad.json()[0]["description"].startswith(
+        "media_url: Give the photo's public web address, starting with https://"
+    )
     made = post(
         city,
         service_code="waste-bin-damaged",

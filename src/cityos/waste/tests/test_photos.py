@@ -4,7 +4,9 @@ and the photo links that Open311 apps and API clients send."""
 
 from __future__ import annotations
 
+import base64
 import io
+import stat
 from datetime import timedelta
 from pathlib import Path
 
@@ -26,6 +28,13 @@ pytestmark = pytest.mark.django_db
 API = "/api/v1/waste"
 GPS_IFD = 0x8825
 ORIENTATION = 0x0112
+# A WebP whose EXIF header is damaged (found by a reviewer's fuzzing): Pillow raises SyntaxError.
+DAMAGED_EXIF_WEBP = base64.b64decode(
+    "UklGRvYAAABXRUJQVlA4WAoAAAAIAAAAPwAALwAAVlA4ILYAAABQCACdASpAADAALk02m02hJCKihABMS0gAQ30+k1aWGZjU2+VQ"
+    "9Kc7Dlna9XZzWtXysRHIK/717cyVl6NZ8eHrvtCRrWd1ZlYX5kgA/v6aTfiXCBwAErvyNy8mFxI0uj9ll1WFeEQQMCX16bK8V2lR"
+    "U+GMCp8ZMRZh+nlNipJj6onNors+P5jOvOT6nwlfPKLNpM075HfzI9f038DvHmd/xJq+nXyjqEaRfQkAtr9EkdSyi8AAAEVYSUYa"
+    "AAAATU28KgAAAAgAAQESAAMAAAABAAYAAAAAAAA="
+)
 
 
 @pytest.fixture(autouse=True)
@@ -70,12 +79,31 @@ def test_anything_but_a_readable_image_of_a_sensible_size_is_refused(monkeypatch
     assert code(b"") == "photo_empty"
     assert code(b"%PDF-1.7 not a photo") == "photo_unreadable"
     assert code(camera_jpeg()[:200]) == "photo_unreadable"  # cut short
+    assert code(DAMAGED_EXIF_WEBP) == "photo_unreadable"
+    tiff = io.BytesIO()
+    Image.new("RGB", (10, 10)).save(tiff, format="TIFF")
+    assert code(tiff.getvalue()) == "photo_unreadable"  # a format phones do not send is not parsed
     assert code(b"x", size=photos.MAX_BYTES + 1) == "photo_too_big"
     monkeypatch.setattr(photos, "MAX_BYTES", 1000)
     assert code(camera_jpeg()) == "photo_too_big"  # a size not announced is counted while reading
     monkeypatch.setattr(photos, "MAX_BYTES", 10 * 1024 * 1024)
-    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
-    assert code(camera_jpeg(100, 100)) == "photo_unreadable"  # a decompression bomb is never decoded
+    # Too many pixels is refused before decoding: a small PNG can unpack to gigabytes.
+    flat = io.BytesIO()
+    Image.new("L", (4100, 4000)).save(flat, format="PNG")
+    assert len(flat.getvalue()) < 100_000 and code(flat.getvalue()) == "photo_too_many_pixels"
+    monkeypatch.setattr(photos, "MAX_PIXELS", 1000)
+    assert code(camera_jpeg(100, 100)) == "photo_too_many_pixels"
+
+
+def test_transparent_and_palette_images_are_laid_on_white():
+    clear = io.BytesIO()
+    Image.new("RGBA", (40, 20), (0, 0, 0, 0)).save(clear, format="PNG")
+    kept = Image.open(io.BytesIO(photos.prepare(io.BytesIO(clear.getvalue())).jpeg))
+    assert kept.getpixel((5, 5)) == (255, 255, 255)
+    frames = [Image.new("P", (64, 48), colour) for colour in (1, 2, 3)]
+    animated = io.BytesIO()
+    frames[0].save(animated, format="GIF", save_all=True, append_images=frames[1:])
+    assert (photos.prepare(io.BytesIO(animated.getvalue())).width, 48) == (64, 48)  # its first frame
 
 
 def test_a_resident_sends_a_photo_with_the_form_and_only_planners_see_it_audited(client, staff_client, private_media):
@@ -88,6 +116,7 @@ def test_a_resident_sends_a_photo_with_the_form_and_only_planners_see_it_audited
     report = BinReport.objects.get()
     [kept] = stored_files(private_media)
     assert report.photo.name.endswith(".jpg") and "IMG_0042" not in report.photo.name  # no name from the phone
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600  # no other account on the server reads it
     assert not Image.open(kept).getexif()
     photo_url = reverse("waste:report-photo", args=[report.pk])
     assert client.get(photo_url).status_code == 302  # sign in first
@@ -117,6 +146,20 @@ def test_a_file_that_is_not_a_photo_is_refused_next_to_its_field_and_nothing_is_
     assert response.status_code == 400
     assert 'id="id_photo_error"><li>Envía la foto como imagen JPEG, PNG, WebP o GIF.' in response.content.decode()
     assert not BinReport.objects.exists() and stored_files(private_media) == []
+
+
+def test_a_report_too_large_or_over_the_limit_is_refused_before_its_body_is_read(client, settings):
+    cache.clear()
+    BinFactory(ref="B-0012")
+    form = "multipart/form-data; boundary=x"
+    huge = client.post(reverse("waste:report"), b"", content_type=form, CONTENT_LENGTH=str(50 * 1024 * 1024))
+    assert huge.status_code == 413 and "The photo may be at most 10 MB." in huge.content.decode()
+    settings.CITYOS_WASTE_REPORT_LIMIT_PER_HOUR = "1"
+    assert client.post(reverse("waste:report"), {"bin": "B-0012", "problem": "full"}).status_code == 302
+    limited = client.post(reverse("waste:report"), {"bin": "B-0012", "problem": "damaged"})
+    assert limited.status_code == 429 and 'role="alert"' in limited.content.decode()
+    assert BinReport.objects.count() == 1
+    cache.clear()
 
 
 def test_a_report_that_fails_to_save_leaves_no_photo_behind(monkeypatch, private_media):
@@ -169,12 +212,22 @@ def test_the_retention_job_deletes_old_photos_and_photo_links(
 def test_api_clients_send_a_photo_link_and_planners_read_it_audited(client, staff_client):
     cache.clear()
     BinFactory(ref="B-0012")
-    bad = client.post(
-        f"{API}/reports",
-        {"bin": "B-0012", "problem": "damaged", "media_url": "javascript:alert(1)"},
-        content_type="application/json",
-    )
-    assert bad.status_code == 422 and any(e["field"].endswith("media_url") for e in bad.json()["errors"])
+    for risky in (
+        "javascript:alert(1)",
+        "http://photos.example.org/p/7.jpg",  # not https
+        "https://10.0.0.7/router.jpg",  # a click would reach into the city's own network
+        "https://[::1]/x.jpg",
+        "https://localhost/x.jpg",
+        "https://printer.local/x.jpg",
+        "https://photos.example.org/" + "p" * 500,
+    ):
+        bad = client.post(
+            f"{API}/reports",
+            {"bin": "B-0012", "problem": "damaged", "media_url": risky},
+            content_type="application/json",
+        )
+        assert bad.status_code == 422, risky
+        assert any(e["field"].endswith("media_url") for e in bad.json()["errors"]), risky
     made = client.post(
         f"{API}/reports",
         {"bin": "B-0012", "problem": "damaged", "media_url": "https://photos.example.org/p/7.jpg"},
@@ -188,3 +241,6 @@ def test_api_clients_send_a_photo_link_and_planners_read_it_audited(client, staf
     assert 'href="https://photos.example.org/p/7.jpg" rel="noopener noreferrer nofollow"' in html
     assert "Photo at photos.example.org" in html
     assert AuditEntry.objects.filter(fields=["media_url"], action="read").exists()
+    # A look-alike name in another script is shown as what it is.
+    spoof = services.report_bin("B-0012", "other", media_url="https://\u0430pple.com/p.jpg").report
+    assert spoof.media_host == "xn--pple-43d.com"
