@@ -435,7 +435,7 @@ class ReportIn(Schema):
     media_url: str = Field(
         "",
         max_length=MEDIA_URL_MAX_LENGTH,
-        description="Optional: the http(s) address of a photo of the bin that the client keeps (shown to planners)",
+        description="Optional: the https address (public host) of a photo of the bin, kept by the client",
     )
 
 

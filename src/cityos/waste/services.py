@@ -728,7 +728,7 @@ def report_bin(
 
     Refused with a message on the field: no or an unknown reference, a bin out of service, no
     or an unknown problem, a note over 500 characters, a phone number that is not one, a photo
-    address that is not an http(s) one. A repeat of an open report (same bin and problem) adds to
+    address that is not https on a public host. A repeat of an open report (same bin and problem) adds to
     its count (and a note, number or photo it lacked) and returns it (``repeated``)."""
     errors: dict[str, list[ValidationError]] = {}
     target: Bin | None = None
