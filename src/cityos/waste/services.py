@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -919,6 +920,32 @@ def clear_report_phones(now: datetime | None = None) -> int:
             )
         transaction.on_commit(lambda: _delete_files(files))
     return cleared
+
+
+PHOTO_DIR = "waste/reports"
+ORPHAN_GRACE = timedelta(days=1)
+
+
+def sweep_orphan_photos(now: datetime | None = None) -> int:
+    """Delete photo files that no report names, older than a day: left by a worker killed between
+    writing a photo and committing its report (the day spares an upload still in flight)."""
+    storage = private_storage()
+    root = Path(storage.path(PHOTO_DIR))
+    if not root.is_dir():
+        return 0
+    named = set(BinReport.objects.exclude(photo="").values_list("photo", flat=True))
+    cutoff = ((now or timezone.now()) - ORPHAN_GRACE).timestamp()
+    orphans = [
+        name
+        for file in root.rglob("*")
+        if file.is_file()
+        and (name := file.relative_to(storage.location).as_posix()) not in named
+        and file.stat().st_mtime < cutoff
+    ]
+    _delete_files(orphans)
+    if orphans:
+        logger.warning("Deleted %d bin report photos that no report named", len(orphans))
+    return len(orphans)
 
 
 def _delete_files(names: Sequence[str]) -> None:

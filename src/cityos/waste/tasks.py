@@ -41,6 +41,9 @@ def plan_tomorrow() -> int | None:
 
 @task()
 def clear_old_report_phones() -> int:
-    """Periodic: remove residents' phone numbers from bin reports past CITYOS_WASTE_REPORT_PHONE_DAYS (audited)."""
+    """Periodic: remove residents' phone numbers, notes and photos from bin reports past
+    CITYOS_WASTE_REPORT_PHONE_DAYS (audited), and photo files that no report names."""
     with acting_as(JOB_ACTOR):
-        return services.clear_report_phones()
+        cleared = services.clear_report_phones()
+    services.sweep_orphan_photos()
+    return cleared

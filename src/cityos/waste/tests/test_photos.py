@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import io
+import os
 import stat
 from datetime import timedelta
 from pathlib import Path
@@ -207,6 +208,21 @@ def test_the_retention_job_deletes_old_photos_and_photo_links(
         report.refresh_from_db()
     assert (old.photo.name, linked.media_url) == ("", "")
     assert recent.photo and [p.name for p in stored_files(private_media)] == [Path(recent.photo.name).name]
+
+
+def test_photo_files_no_report_names_are_swept_after_a_day(private_media):
+    BinFactory(ref="B-0012")
+    kept = services.report_bin("B-0012", "full", photo=photos.prepare(io.BytesIO(camera_jpeg(80, 60)))).report
+    stray_dir = private_media / "waste" / "reports" / "2026" / "11"
+    stray_dir.mkdir(parents=True, exist_ok=True)
+    old_stray, new_stray = stray_dir / "old.jpg", stray_dir / "new.jpg"
+    for stray in (old_stray, new_stray):
+        stray.write_bytes(b"left by a killed worker")
+    two_days_ago = (timezone.now() - timedelta(days=2)).timestamp()
+    os.utime(old_stray, (two_days_ago, two_days_ago))
+    os.utime(private_media / kept.photo.name, (two_days_ago, two_days_ago))
+    assert services.sweep_orphan_photos() == 1
+    assert not old_stray.exists() and new_stray.exists() and (private_media / kept.photo.name).exists()
 
 
 def test_api_clients_send_a_photo_link_and_planners_read_it_audited(client, staff_client):
