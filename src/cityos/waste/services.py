@@ -142,6 +142,12 @@ class SyncReport:
     skipped: list[str] = field(default_factory=list)  # things without a location
 
 
+def _thing_address(thing: sensing.ThingSummary) -> str:
+    """Where the bin stands: the thing's "address" or "street" property when it has one, else its
+    name (a name such as "Bin BIN-0042 · Market St" would repeat the reference beside it)."""
+    return str(thing.properties.get("address") or thing.properties.get("street") or thing.name)
+
+
 def sync_from_sensing() -> SyncReport:
     """Create or update a bin for every "waste-bin" thing of the sensing module.
 
@@ -169,7 +175,8 @@ def sync_from_sensing() -> SyncReport:
                 if Bin.objects.filter(ref=ref).exists():
                     ref = f"{ref[:50]}-{thing.id}"
                 volume = int(float(props.get("volume_litres") or 240))
-                Bin.objects.create(ref=ref, volume_litres=volume, thing_id=thing.id, address=thing.name[:300], **values)
+                address = _thing_address(thing)[:300]
+                Bin.objects.create(ref=ref, volume_litres=volume, thing_id=thing.id, address=address, **values)
                 report.created += 1
             else:
                 for name, value in values.items():

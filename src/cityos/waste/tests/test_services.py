@@ -162,7 +162,7 @@ def test_bins_are_linked_to_the_sensing_modules_waste_bin_things_and_read_throug
     data = {
         "name": "Bin BIN-0001 · Market St",
         "description": "bin",
-        "properties": {"kind": "waste-bin", "bin_ref": "BIN-0001", "volume_litres": 660},
+        "properties": {"kind": "waste-bin", "bin_ref": "BIN-0001", "volume_litres": 660, "street": "Market St"},
         "Locations": [
             {
                 "name": "kerb",
@@ -195,7 +195,7 @@ def test_bins_are_linked_to_the_sensing_modules_waste_bin_things_and_read_throug
     report = services.sync_from_sensing()
     assert report.created == 1 and report.skipped == []
     b = Bin.objects.get(thing_id=thing.pk)
-    assert (b.ref, b.volume_litres, b.datastream_id) == ("BIN-0001", 660, stream.pk)
+    assert (b.ref, b.volume_litres, b.datastream_id, b.address) == ("BIN-0001", 660, stream.pk, "Market St")
     readings = services.fill_histories([b], now)[b.pk]
     model = forecast.fit(readings)
     assert len(readings) == 49 and model.mean_rate == pytest.approx(1.0, rel=0.05)
