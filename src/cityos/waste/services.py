@@ -749,7 +749,9 @@ def report_bin(
     elif problem not in ReportProblem.values:
         errors["problem"] = [ValidationError(_("Choose full, damaged or something else."), code="invalid_problem")]
     text = (note or "").strip()
-    if len(text) > NOTE_MAX_LENGTH:
+    if "\x00" in text:
+        errors["note"] = [ValidationError(_("Null characters are not allowed."), code="null_characters_not_allowed")]
+    elif len(text) > NOTE_MAX_LENGTH:
         errors["note"] = [
             ValidationError(
                 _("Keep the note to %(max)d characters (it has %(n)d).") % {"max": NOTE_MAX_LENGTH, "n": len(text)},
@@ -757,7 +759,7 @@ def report_bin(
             )
         ]
     link = (media_url or "").strip()
-    if link and not _public_https(link):
+    if link and ("\x00" in link or not _public_https(link)):
         errors["media_url"] = [
             ValidationError(
                 _("Give the photo's public web address, starting with https:// (at most %(max)d characters).")

@@ -314,6 +314,9 @@ def _refusal(error: ValidationError) -> Open311Error:
 
 def _create(request: HttpRequest, fmt: str) -> HttpResponse:
     data = request.POST
+    if any("\x00" in value for _name, values in data.lists() for value in values):
+        # PostgreSQL cannot store it; Django's own message (translated) says what is wrong.
+        raise Open311Error(400, [_("Null characters are not allowed.")])
     code = (data.get("service_code") or "").strip()
     if not code:
         raise Open311Error(400, [_("service_code is required.")])

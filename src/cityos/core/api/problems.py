@@ -313,9 +313,11 @@ def _on_permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpRe
 
 
 def _on_out_of_range(request: HttpRequest, exc: Exception) -> HttpResponse:
-    # A number too big for the database reached a query: the client's input, not our crash.
-    # Still logged, since the router's schema should have refused it with a 422.
+    # A number too big for the database, or a NUL character PostgreSQL cannot store, reached a
+    # query: the client's input, not our crash. Still logged: the schema should have refused it.
     logger.warning("API input out of range for the database", extra={"path": request.path}, exc_info=exc)
+    if "NUL" in str(exc):
+        return problem_response(request, 400, _("Null characters are not allowed."))
     return problem_response(request, 400, _("A number in the request is too large or too small."))
 
 

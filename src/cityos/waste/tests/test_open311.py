@@ -126,6 +126,8 @@ def test_a_311_apps_photo_link_reaches_the_planners_but_is_not_published(city):
     assert bad.json()[0]["description"].startswith(
         "media_url: Give the photo's public web address, starting with https://"
     )
+    nul = post(city, service_code="waste-bin-damaged", address_string="x", description="a\x00b")
+    assert nul.status_code == 400 and nul.json()[0]["description"] == "Null characters are not allowed."
     made = post(
         city,
         service_code="waste-bin-damaged",

@@ -236,6 +236,7 @@ def test_api_clients_send_a_photo_link_and_planners_read_it_audited(client, staf
         "https://localhost/x.jpg",
         "https://printer.local/x.jpg",
         "https://photos.example.org/" + "p" * 500,
+        "https://photos.example.org/\x00.jpg",  # PostgreSQL cannot store a NUL
     ):
         bad = client.post(
             f"{API}/reports",

@@ -478,6 +478,10 @@ def test_anyone_can_report_through_the_api_and_refusals_name_the_field(client):
         f"{API}/reports", {"bin": "B-0012", "problem": "other", "note": "x" * 501}, content_type="application/json"
     )
     assert long.status_code == 422 and BinReport.objects.count() == 1
+    nul = client.post(
+        f"{API}/reports", {"bin": "B-0012", "problem": "other", "note": "a\x00b"}, content_type="application/json"
+    )
+    assert nul.status_code == 422 and any(e["field"].endswith("note") for e in nul.json()["errors"])
     phone = client.post(
         f"{API}/reports", {"bin": "B-0012", "problem": "damaged", "phone": "555"}, content_type="application/json"
     )
