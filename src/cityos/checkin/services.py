@@ -20,7 +20,7 @@ from typing import Any
 from cryptography.fernet import Fernet, InvalidToken
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.validators import validate_email
+from django.core.validators import ProhibitNullCharactersValidator, validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import IntegerField, QuerySet
 from django.db.models.expressions import RawSQL
@@ -827,6 +827,9 @@ def import_venues(source: bytes | str, by: User, *, dry_run: bool = False) -> Im
     """
     report = ImportReport(dry_run=dry_run)
     text = source.decode("utf-8-sig", errors="strict") if isinstance(source, bytes) else source
+    if "\x00" in text:  # the csv module reads it, PostgreSQL cannot store it
+        report.file_errors.append(str(ProhibitNullCharactersValidator.message))
+        return report
     # newline="" lets the csv module handle quoted line breaks and \r\n itself; a stray \r in an
     # unquoted field is a broken file, said so, not a server error.
     reader = csv.DictReader(io.StringIO(text, newline=""))

@@ -533,7 +533,7 @@ def resolve_report(request: HttpRequest, report_id: int, payload: ResolveIn) -> 
     require_roles(request, *conf.PLANNER_ROLES)
     report = get_object_or_404(BinReport.objects.select_related("bin"), pk=report_id)
     resolved = services.resolve_report(report, payload.resolution)
-    shown = [name for name in ("note", "media_url") if getattr(resolved, name)]
+    shown = [name for name in BinReport.SHOWN_IN_FULL if getattr(resolved, name)]
     if shown:  # the answer shows the resident's note or photo link: an audited read
         record_access(resolved, shown)
     return resolved

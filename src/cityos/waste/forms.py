@@ -5,6 +5,7 @@ from typing import Any
 
 from django import forms
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from cityos.core.accounts.phones import normalise_phone
@@ -161,7 +162,13 @@ class ReportForm(forms.Form):
     photo = forms.FileField(
         label=_("Photo"),
         required=False,
-        help_text=_("A photo helps the crew see the problem. Please leave people and number plates out of it."),
+        help_text=format_lazy(
+            _(
+                "JPEG, PNG, WebP or GIF, at most {mb} MB. A photo helps the crew see the problem. "
+                "Please leave people and number plates out of it."
+            ),
+            mb=photos.MAX_BYTES // (1024 * 1024),
+        ),
         widget=forms.FileInput(attrs={"accept": photos.ACCEPT}),
     )
 

@@ -370,6 +370,10 @@ class BinReport(models.Model):
     cleared when the report is resolved, and ``phone``, ``note``, ``photo`` and ``media_url`` of
     reports older than ``CITYOS_WASTE_REPORT_PHONE_DAYS`` are cleared by a daily job (personal data)."""
 
+    # Personal data that staff pages and the API show in full (the phone is masked, the photo
+    # has a page of its own): showing either is an audited read.
+    SHOWN_IN_FULL = ("note", "media_url")
+
     bin = models.ForeignKey(Bin, verbose_name=_("bin"), on_delete=models.CASCADE, related_name="reports")
     problem = models.CharField(_("problem"), max_length=20, choices=ReportProblem.choices)
     note = models.CharField(_("note"), max_length=NOTE_MAX_LENGTH, blank=True)

@@ -41,10 +41,10 @@ def prepare(upload: IO[bytes], *, size: int | None = None) -> Photo:
     """Check and re-encode an uploaded image; ValidationError (code ``photo_*``) when it is not one
     we can take: too large in bytes or pixels, not an image, or a format we do not read."""
     if size is not None and size > MAX_BYTES:
-        raise _too_big()
+        raise too_big()
     data = upload.read(MAX_BYTES + 1)
     if len(data) > MAX_BYTES:
-        raise _too_big()
+        raise too_big()
     if not data:
         raise ValidationError(_("The photo is empty."), code="photo_empty")
     with _decoding:
@@ -54,8 +54,10 @@ def prepare(upload: IO[bytes], *, size: int | None = None) -> Photo:
             raise
         except Exception as error:  # Pillow raises many kinds on a damaged or hostile file
             raise _unreadable() from error
+    # Pillow writes what ``info`` still carries (a JPEG comment, the ICC profile): none of it is kept.
+    rgb.info.clear()
     out = io.BytesIO()
-    rgb.save(out, format="JPEG", quality=82, optimize=True)  # no exif= argument: no metadata
+    rgb.save(out, format="JPEG", quality=82, optimize=True)
     return Photo(out.getvalue(), rgb.width, rgb.height)
 
 
@@ -86,7 +88,8 @@ def _decode(data: bytes) -> Image.Image:
     return rgb
 
 
-def _too_big() -> ValidationError:
+def too_big() -> ValidationError:
+    """The refusal of a photo over ``MAX_BYTES`` (also the form's answer to a body too large to read)."""
     return ValidationError(
         _("The photo may be at most %(mb)d MB.") % {"mb": MAX_BYTES // (1024 * 1024)}, code="photo_too_big"
     )

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.core.validators import URLValidator
+from django.core.validators import ProhibitNullCharactersValidator, URLValidator
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -181,6 +181,8 @@ def sync_from_sensing() -> SyncReport:
             else:
                 for name, value in values.items():
                     setattr(current, name, value)
+                if current.address == thing.name[:300]:  # synced before the address was read; never a planner's edit
+                    current.address = _thing_address(thing)[:300]
                 current.save()
                 report.updated += 1
     return report
@@ -694,18 +696,24 @@ def reportable_bin(ref: str) -> Bin:
 
 
 _PHOTO_LINK = URLValidator(schemes=["https"])
+_NO_NUL = ProhibitNullCharactersValidator()
 
 
 def _public_https(link: str) -> bool:
-    """An https address on a public host name: not an IP address, not this machine or an
-    internal name, so a planner's click never reaches into the city's own network."""
+    """An https address on a host name that is not an IP address or an obviously local name
+    (``localhost``, ``.local``, ``.internal``, a name without a dot), with no user or password
+    in it. A name that resolves inside the city's network still passes: a planner's browser,
+    not the server, opens the link."""
     if len(link) > MEDIA_URL_MAX_LENGTH:
         return False
     try:
         _PHOTO_LINK(link)
     except ValidationError:
         return False
-    host = (urlsplit(link).hostname or "").rstrip(".")
+    parts = urlsplit(link)
+    if parts.username is not None or parts.password is not None:
+        return False
+    host = (parts.hostname or "").rstrip(".")
     try:
         ipaddress.ip_address(host)
     except ValueError:
@@ -749,8 +757,8 @@ def report_bin(
     elif problem not in ReportProblem.values:
         errors["problem"] = [ValidationError(_("Choose full, damaged or something else."), code="invalid_problem")]
     text = (note or "").strip()
-    if "\x00" in text:
-        errors["note"] = [ValidationError(_("Null characters are not allowed."), code="null_characters_not_allowed")]
+    if "\x00" in text:  # PostgreSQL cannot store it: Django's own (translated) refusal
+        errors["note"] = [ValidationError(_NO_NUL.message, code=_NO_NUL.code)]
     elif len(text) > NOTE_MAX_LENGTH:
         errors["note"] = [
             ValidationError(

@@ -142,7 +142,7 @@ def bin_detail(request: HttpRequest, bin_id: int) -> HttpResponse:
     now = timezone.now()
     history = selectors.fill_history(target, now - timedelta(days=14), now)
     reports = list(selectors.reports(bin_id=target.pk)[:20])
-    _audit_notes(request, reports, AuditAction.READ)
+    _audit_shown(request, reports, AuditAction.READ)
     return render(
         request,
         "waste/bin.html",
@@ -426,7 +426,7 @@ def _refused_before_reading(request: HttpRequest) -> tuple[int, str] | None:
     except ValueError:
         length = 0
     if length > photos.MAX_BYTES + REPORT_FORM_ALLOWANCE:
-        return 413, _("The photo may be at most %(mb)d MB.") % {"mb": photos.MAX_BYTES // (1024 * 1024)}
+        return 413, photos.too_big().messages[0]
     if _too_many_reports(request):
         return 429, _("Too many reports from this connection. Please try again in an hour.")
     return None
@@ -459,6 +459,9 @@ def report(request: HttpRequest, ref: str = "") -> HttpResponse:
                 {"id": outcome.report.pk, "repeated": outcome.repeated, "texted": outcome.texted}, salt=REPORT_SALT
             )
             return redirect("waste:report-done", token=token)
+    if request.method == "POST" and request.FILES.get("photo") and "photo" not in form.errors:
+        # A browser never refills a file field: say so where the resident will look.
+        form.add_error("photo", _("Choose the photo again: it is not kept while other answers need fixing."))
     status = 400 if request.method == "POST" else 200
     return render(request, "waste/report.html", {"form": form, "ref": ref}, status=status)
 
@@ -497,8 +500,8 @@ def _report_csv(rows: Iterable[BinReport]) -> HttpResponse:
             "bin",
             "problem",
             "note",
-            "photo",
-            "photo_link",
+            "has_photo",
+            "media_url",
             "channel",
             "phone",
             "count",
@@ -513,7 +516,7 @@ def _report_csv(rows: Iterable[BinReport]) -> HttpResponse:
                 r.bin.ref,
                 r.problem,
                 r.note,
-                "yes" if r.photo else "",
+                "true" if r.photo else "false",
                 r.media_url,
                 r.channel,
                 r.masked_phone,
@@ -528,13 +531,13 @@ def _report_csv(rows: Iterable[BinReport]) -> HttpResponse:
     )
 
 
-def _audit_notes(request: HttpRequest, shown: list[BinReport], action: str) -> None:
+def _audit_shown(request: HttpRequest, shown: list[BinReport], action: str) -> None:
     """Residents' notes and photo links are shown in full (phone numbers masked, photos only on
     their own page): the read is audited."""
-    with_notes = [r.pk for r in shown if r.note or r.media_url]
-    fields = [name for name in ("note", "media_url") if any(getattr(r, name) for r in shown)]
-    if with_notes:
-        record_bulk_access(BinReport, with_notes, fields, action=action, description=request.path)
+    fields = [name for name in BinReport.SHOWN_IN_FULL if any(getattr(r, name) for r in shown)]
+    shown_ids = [r.pk for r in shown if any(getattr(r, name) for name in fields)]
+    if shown_ids:
+        record_bulk_access(BinReport, shown_ids, fields, action=action, description=request.path)
 
 
 @staff_required(*conf.PLANNER_ROLES)
@@ -563,13 +566,13 @@ def reports(request: HttpRequest) -> HttpResponse:
     rows = selectors.reports(status=status, problem=filters.get("problem", ""))
     if request.GET.get("format") == "csv":
         exported = list(rows)
-        _audit_notes(request, exported, AuditAction.EXPORT)
+        _audit_shown(request, exported, AuditAction.EXPORT)
         return _report_csv(exported)
     query = request.GET.copy()
     query.pop("page", None)
     query.pop("format", None)
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
-    _audit_notes(request, list(page.object_list), AuditAction.READ)
+    _audit_shown(request, list(page.object_list), AuditAction.READ)
     return render(
         request,
         "waste/reports.html",

@@ -71,6 +71,7 @@ def test_a_dry_run_checks_and_saves_nothing(operator):
         ("title,kind\nX,shop\n", "Unknown columns: title"),
         (HEADER, "no rows"),
         ("name\n" + "x" * 200_000 + "\n", "not valid CSV"),  # over the csv module's field limit
+        ("name,contact_email\nHar\x00bour,h@example.org\n", "Null characters are not allowed"),
     ],
 )
 def test_a_file_without_the_right_columns_is_refused_whole(operator, text, words):

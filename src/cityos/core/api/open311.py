@@ -22,7 +22,7 @@ from xml.etree import ElementTree
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
+from django.core.validators import ProhibitNullCharactersValidator, validate_email
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import path, reverse
 from django.utils import timezone, translation
@@ -315,8 +315,8 @@ def _refusal(error: ValidationError) -> Open311Error:
 def _create(request: HttpRequest, fmt: str) -> HttpResponse:
     data = request.POST
     if any("\x00" in value for _name, values in data.lists() for value in values):
-        # PostgreSQL cannot store it; Django's own message (translated) says what is wrong.
-        raise Open311Error(400, [_("Null characters are not allowed.")])
+        # PostgreSQL cannot store it; Django's own (translated) message says what is wrong.
+        raise Open311Error(400, [str(ProhibitNullCharactersValidator.message)])
     code = (data.get("service_code") or "").strip()
     if not code:
         raise Open311Error(400, [_("service_code is required.")])

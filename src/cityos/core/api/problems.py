@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFieldsSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.serializers.json import DjangoJSONEncoder
+from django.core.validators import ProhibitNullCharactersValidator
 from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
@@ -316,8 +317,8 @@ def _on_out_of_range(request: HttpRequest, exc: Exception) -> HttpResponse:
     # A number too big for the database, or a NUL character PostgreSQL cannot store, reached a
     # query: the client's input, not our crash. Still logged: the schema should have refused it.
     logger.warning("API input out of range for the database", extra={"path": request.path}, exc_info=exc)
-    if "NUL" in str(exc):
-        return problem_response(request, 400, _("Null characters are not allowed."))
+    if "(0x00)" in str(exc):  # PostgreSQL: "text fields cannot contain NUL (0x00) bytes"
+        return problem_response(request, 400, str(ProhibitNullCharactersValidator.message))
     return problem_response(request, 400, _("A number in the request is too large or too small."))
 
 

@@ -45,7 +45,8 @@ def private_media(settings, tmp_path: Path) -> Path:
 
 
 def camera_jpeg(width: int = 3000, height: int = 2000, *, rotated: bool = False) -> bytes:
-    """A phone camera's JPEG: its GPS position and make in the EXIF, optionally stored sideways."""
+    """A phone camera's JPEG: its GPS position and make in the EXIF, the owner's name in a comment
+    and in XMP, optionally stored sideways."""
     image = Image.new("RGB", (width, height), (200, 40, 40))
     exif = Image.Exif()
     exif[0x010F] = "PhoneMaker"  # Make
@@ -53,7 +54,8 @@ def camera_jpeg(width: int = 3000, height: int = 2000, *, rotated: bool = False)
     if rotated:
         exif[ORIENTATION] = 6  # the viewer must turn it 90° clockwise
     out = io.BytesIO()
-    image.save(out, format="JPEG", exif=exif)
+    xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><dc:creator>Jane Doe</dc:creator></x:xmpmeta>'
+    image.save(out, format="JPEG", exif=exif, comment=b"Taken by Jane Doe", xmp=xmp)
     return out.getvalue()
 
 
@@ -64,11 +66,13 @@ def stored_files(root: Path) -> list[Path]:
 def test_a_photo_is_re_encoded_upright_and_small_without_the_phones_metadata():
     original = Image.open(io.BytesIO(camera_jpeg(rotated=True)))
     assert original.getexif()[0x010F] == "PhoneMaker" and GPS_IFD in original.getexif()
+    assert b"Jane Doe" in original.info["comment"] and b"Jane Doe" in original.info["xmp"]
     photo = photos.prepare(io.BytesIO(camera_jpeg(rotated=True)))
     kept = Image.open(io.BytesIO(photo.jpeg))
     assert kept.format == "JPEG"
     assert (kept.width, kept.height) == (photo.width, photo.height) == (1067, 1600)  # turned upright, ≤ 1600 px
-    assert not kept.getexif() and "exif" not in kept.info
+    assert not kept.getexif() and set(kept.info) <= {"jfif", "jfif_version", "jfif_unit", "jfif_density", "progressive"}
+    assert b"Jane Doe" not in photo.jpeg and b"PhoneMaker" not in photo.jpeg
 
 
 def test_anything_but_a_readable_image_of_a_sensible_size_is_refused(monkeypatch):
@@ -131,7 +135,8 @@ def test_a_resident_sends_a_photo_with_the_form_and_only_planners_see_it_audited
     assert shown["Cache-Control"] == "private, no-store"
     assert b"".join(shown.streaming_content) == kept.read_bytes()
     assert AuditEntry.objects.get(fields=["photo"]).object_id == str(report.pk)
-    assert "yes" in planner.get(reverse("waste:reports") + "?format=csv").content.decode().splitlines()[1]
+    header, row = planner.get(reverse("waste:reports") + "?format=csv").content.decode().splitlines()[:2]
+    assert dict(zip(header.split(","), row.split(","), strict=False))["has_photo"] == "true"
     assert planner.get(reverse("waste:report-photo", args=[report.pk + 1])).status_code == 404
 
 
@@ -147,6 +152,11 @@ def test_a_file_that_is_not_a_photo_is_refused_next_to_its_field_and_nothing_is_
     assert response.status_code == 400
     assert 'id="id_photo_error"><li>Envía la foto como imagen JPEG, PNG, WebP o GIF.' in response.content.decode()
     assert not BinReport.objects.exists() and stored_files(private_media) == []
+    # A good photo with another mistake: the browser will not refill the file field, so say so.
+    good = SimpleUploadedFile("bin.jpg", camera_jpeg(40, 30), content_type="image/jpeg")
+    again = client.post(reverse("waste:report"), {"bin": "B-0012", "problem": "", "photo": good}).content.decode()
+    assert 'id="id_photo_error"><li>Choose the photo again: it is not kept while other answers need fixing.' in again
+    assert not BinReport.objects.exists() and stored_files(private_media) == []
 
 
 def test_a_report_too_large_or_over_the_limit_is_refused_before_its_body_is_read(client, settings):
@@ -155,6 +165,7 @@ def test_a_report_too_large_or_over_the_limit_is_refused_before_its_body_is_read
     form = "multipart/form-data; boundary=x"
     huge = client.post(reverse("waste:report"), b"", content_type=form, CONTENT_LENGTH=str(50 * 1024 * 1024))
     assert huge.status_code == 413 and "The photo may be at most 10 MB." in huge.content.decode()
+    assert 'aria-labelledby="refusal-title"' in huge.content.decode()
     settings.CITYOS_WASTE_REPORT_LIMIT_PER_HOUR = "1"
     assert client.post(reverse("waste:report"), {"bin": "B-0012", "problem": "full"}).status_code == 302
     limited = client.post(reverse("waste:report"), {"bin": "B-0012", "problem": "damaged"})
@@ -235,6 +246,7 @@ def test_api_clients_send_a_photo_link_and_planners_read_it_audited(client, staf
         "https://[::1]/x.jpg",
         "https://localhost/x.jpg",
         "https://printer.local/x.jpg",
+        "https://user:secret@photos.example.org/x.jpg",  # a password in a link staff will see
         "https://photos.example.org/" + "p" * 500,
         "https://photos.example.org/\x00.jpg",  # PostgreSQL cannot store a NUL
     ):
@@ -256,7 +268,8 @@ def test_api_clients_send_a_photo_link_and_planners_read_it_audited(client, staf
     assert (listed["media_url"], listed["has_photo"]) == ("https://photos.example.org/p/7.jpg", False)
     html = planner.get(reverse("waste:reports")).content.decode()
     assert 'href="https://photos.example.org/p/7.jpg" rel="noopener noreferrer nofollow"' in html
-    assert "Photo at photos.example.org" in html
+    assert ">Photo at photos.example.org</a>" in html  # its accessible name starts with these words too
+    assert 'aria-label="Photo at photos.example.org, report' in html
     assert AuditEntry.objects.filter(fields=["media_url"], action="read").exists()
     # A look-alike name in another script is shown as what it is.
     spoof = services.report_bin("B-0012", "other", media_url="https://\u0430pple.com/p.jpg").report

@@ -199,7 +199,15 @@ def test_bins_are_linked_to_the_sensing_modules_waste_bin_things_and_read_throug
     readings = services.fill_histories([b], now)[b.pk]
     model = forecast.fit(readings)
     assert len(readings) == 49 and model.mean_rate == pytest.approx(1.0, rel=0.05)
+    # A bin synced before addresses were read from the thing still carries the thing's name.
+    Bin.objects.filter(pk=b.pk).update(address="Bin BIN-0001 · Market St")
     assert services.sync_from_sensing().updated == 1
+    b.refresh_from_db()
+    assert b.address == "Market St"
+    Bin.objects.filter(pk=b.pk).update(address="Corner of Market St and 3rd")  # a planner's words stay
+    services.sync_from_sensing()
+    b.refresh_from_db()
+    assert b.address == "Corner of Market St and 3rd"
 
 
 def test_fill_histories_read_every_stored_history_in_one_query(django_assert_num_queries):

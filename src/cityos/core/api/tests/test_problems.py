@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.db import DataError
 from django.test import override_settings
 
 from cityos.core.accounts.models import Role
@@ -90,6 +91,23 @@ def test_500_hides_the_traceback(client, monkeypatch):
     text = response.content.decode()
     assert "hunter2" not in text and "Traceback" not in text and "RuntimeError" not in text
     assert body["type"] == "about:blank"
+
+
+@pytest.mark.parametrize(
+    ("database_says", "detail"),
+    [
+        ("PostgreSQL text fields cannot contain NUL (0x00) bytes", "Null characters are not allowed."),
+        ("integer out of range", "A number in the request is too large or too small."),
+        ("value violates NOT NULL", "A number in the request is too large or too small."),
+    ],
+)
+def test_input_the_database_cannot_store_is_the_clients_400(client, monkeypatch, database_says, detail):
+    def refused() -> list[object]:
+        raise DataError(database_says)
+
+    monkeypatch.setattr(meta, "available_languages", refused)
+    body = assert_problem(client.get("/api/v1/meta/languages"), 400)
+    assert body["detail"] == detail
 
 
 def test_a_crash_before_the_operation_is_a_problem_too(client, monkeypatch, make_token):
