@@ -359,6 +359,7 @@ class ReportResolution(models.TextChoices):
 
 
 NOTE_MAX_LENGTH = 500
+PHOTO_DIR = "waste/reports"  # in core's private storage
 MEDIA_URL_MAX_LENGTH = 500
 
 
@@ -379,7 +380,7 @@ class BinReport(models.Model):
     note = models.CharField(_("note"), max_length=NOTE_MAX_LENGTH, blank=True)
     # A photo sent with the form (re-encoded, no metadata; staff only) or, from an Open311 app,
     # the address where the app keeps it.
-    photo = models.FileField(_("photo"), storage=private_storage, upload_to="waste/reports/%Y/%m/", blank=True)
+    photo = models.FileField(_("photo"), storage=private_storage, upload_to=f"{PHOTO_DIR}/%Y/%m/", blank=True)
     media_url = models.URLField(_("photo link"), max_length=MEDIA_URL_MAX_LENGTH, blank=True)
     channel = models.CharField(_("channel"), max_length=10, choices=ReportChannel.choices, default=ReportChannel.WEB)
     phone = models.CharField(_("phone"), max_length=32, blank=True)

@@ -37,6 +37,7 @@ from cityos.waste.models import (
     DENSITY_KG_PER_LITRE,
     MEDIA_URL_MAX_LENGTH,
     NOTE_MAX_LENGTH,
+    PHOTO_DIR,
     Bin,
     BinReport,
     Comparison,
@@ -145,7 +146,7 @@ class SyncReport:
 def _thing_address(thing: sensing.ThingSummary) -> str:
     """Where the bin stands: the thing's "address" or "street" property when it has one, else its
     name (a name such as "Bin BIN-0042 · Market St" would repeat the reference beside it)."""
-    return str(thing.properties.get("address") or thing.properties.get("street") or thing.name)
+    return str(thing.properties.get("address") or thing.properties.get("street") or thing.name)[:300]
 
 
 def sync_from_sensing() -> SyncReport:
@@ -175,14 +176,14 @@ def sync_from_sensing() -> SyncReport:
                 if Bin.objects.filter(ref=ref).exists():
                     ref = f"{ref[:50]}-{thing.id}"
                 volume = int(float(props.get("volume_litres") or 240))
-                address = _thing_address(thing)[:300]
+                address = _thing_address(thing)
                 Bin.objects.create(ref=ref, volume_litres=volume, thing_id=thing.id, address=address, **values)
                 report.created += 1
             else:
                 for name, value in values.items():
                     setattr(current, name, value)
                 if current.address == thing.name[:300]:  # synced before the address was read; never a planner's edit
-                    current.address = _thing_address(thing)[:300]
+                    current.address = _thing_address(thing)
                 current.save()
                 report.updated += 1
     return report
@@ -704,7 +705,7 @@ def _public_https(link: str) -> bool:
     (``localhost``, ``.local``, ``.internal``, a name without a dot), with no user or password
     in it. A name that resolves inside the city's network still passes: a planner's browser,
     not the server, opens the link."""
-    if len(link) > MEDIA_URL_MAX_LENGTH:
+    if len(link) > MEDIA_URL_MAX_LENGTH or "\x00" in link:  # the validator lets a NUL through
         return False
     try:
         _PHOTO_LINK(link)
@@ -767,7 +768,7 @@ def report_bin(
             )
         ]
     link = (media_url or "").strip()
-    if link and ("\x00" in link or not _public_https(link)):
+    if link and not _public_https(link):
         errors["media_url"] = [
             ValidationError(
                 _("Give the photo's public web address, starting with https:// (at most %(max)d characters).")
@@ -939,7 +940,6 @@ def clear_report_phones(now: datetime | None = None) -> int:
     return cleared
 
 
-PHOTO_DIR = "waste/reports"
 ORPHAN_GRACE = timedelta(days=1)
 
 
