@@ -11,7 +11,12 @@ factor and hourly readings with sensor noise; trucks work Monday to Saturday. Po
 - planned: the daily plan as it runs in production (planning.decide + routing.solve_plan):
   must-collect bins as late as is safe, optional bins for a prize of fill x the typical marginal
   cost of a visit;
-- rounds (--rounds): the plan kept to the fixed round's days, skipping bins that can wait.
+- rounds (--rounds): the plan kept to the fixed round's days, skipping bins that can wait;
+- fullest (--fullest K): every shift, the K bins expected to be fullest by the next shift's end
+  (from the same forecasts), all routed: the daily select-then-route policy that Groningen's
+  -41% (Wouda et al., the issue's reference result) was measured against. With it the plan is
+  also compared with that baseline. --must-risk sets the plan's service level (its must-collect
+  risk; the production default 0.3) to match the baseline's overflows.
 
 --fixed-by-area P sizes the fixed round per area instead, one frequency for all of an area's
 bins, for its bin at percentile P of typical fill (0.9: the other common way a city sets it;
@@ -32,6 +37,7 @@ import dataclasses
 import time
 
 from cityos.waste import simulate
+from cityos.waste.planning import Policy
 
 
 def main() -> None:
@@ -44,13 +50,28 @@ def main() -> None:
     parser.add_argument("--rounds", action="store_true", help="also the plan kept to the round's days")
     parser.add_argument("--fixed-by-area", type=float, default=None, metavar="P", help="size the round per area")
     parser.add_argument("--hotspots", action="store_true", help="with --fixed-by-area: busier bins keep their own days")
+    parser.add_argument("--fullest", type=int, default=0, metavar="K", help="also route the K fullest bins a shift")
+    parser.add_argument("--must-risk", type=float, default=Policy.must_risk, help="the plan's must-collect risk")
     args = parser.parse_args()
+    if not 0 < args.must_risk < 1:
+        parser.error("--must-risk is a probability between 0 and 1")
+    if args.fullest < 0 or args.fullest > args.bins:
+        parser.error("--fullest is a number of bins, at most --bins")
     scenario = simulate.make_scenario(bins=args.bins, trucks=args.vehicles, seed=args.seed)
     if args.fixed_by_area is not None:
         scenario = dataclasses.replace(scenario, fixed_by_area=args.fixed_by_area, fixed_hotspots=args.hotspots)
-    policies = ("fixed", "planned", "rounds") if args.rounds else ("fixed", "planned")
+    if args.fullest:
+        scenario = dataclasses.replace(scenario, fullest_per_shift=args.fullest)
+    policies = ("fixed", "planned") + (("rounds",) if args.rounds else ()) + (("fullest",) if args.fullest else ())
     started = time.perf_counter()
-    result = simulate.run(scenario, args.days, seed=args.seed, seconds=args.seconds, policies=policies)
+    result = simulate.run(
+        scenario,
+        args.days,
+        seed=args.seed,
+        seconds=args.seconds,
+        policies=policies,
+        policy=Policy(must_risk=args.must_risk),
+    )
     elapsed = time.perf_counter() - started
     per_week = collections.Counter(len(days) for days in simulate.fixed_days(scenario).values())
     print(
@@ -58,7 +79,9 @@ def main() -> None:
         + ("per bin: " if args.fixed_by_area is None else f"per area (percentile {args.fixed_by_area}): ")
         + ("hotspots on their own days, " if args.fixed_by_area is not None and args.hotspots else "")
         + ", ".join(f"{n} bins {k}x/week" for k, n in sorted(per_week.items()))
-        + f"; visit worth {result['policy']['visit_metres']:.0f} m; ran {elapsed:.0f} s"
+        + f"; plan's must-collect risk {args.must_risk:g}, visit worth {result['policy']['visit_metres']:.0f} m"
+        + (f"; fullest: {args.fullest} bins a shift" if args.fullest else "")
+        + f"; ran {elapsed:.0f} s"
     )
     print(
         f"{'policy':<8} {'km':>8} {'collected':>9} {'fill %':>7} {'overflows':>9} {'tips':>5} {'routes':>6} "
@@ -70,6 +93,12 @@ def main() -> None:
         print(
             f"{name:<8} {row['km']:>8.1f} {row['collections']:>9} {row['mean_fill']:>7.1f} {row['overflows']:>9} "
             f"{row['disposal_trips']:>5} {row['routes']:>6} {row['co2_kg']:>8.1f} {saving:>11}"
+        )
+    if args.fullest:
+        planned, fullest = result["planned"], result["fullest"]
+        print(
+            f"planned vs fullest: {(planned['km'] / fullest['km'] - 1) * 100:+.1f}% km, "
+            f"overflows {planned['overflows']} against {fullest['overflows']}"
         )
 
 

@@ -42,6 +42,7 @@ class WasteConfig(CityAppConfig):
             NavItem("waste-report", _("Report a full or damaged bin"), "waste:report", area="portal", order=45)
         )
         registry.declare_personal_data(PersonalData("waste.BinReport", ("phone", "note", "photo", "media_url")))
+        registry.declare_personal_data(PersonalData("waste.ReportFollower", ("phone",)))
         registry.add_api_router(ApiRouter("waste", router, tags=("waste",)))
         registry.add_open311_provider(
             Open311Provider(

@@ -361,15 +361,19 @@ class ReportResolution(models.TextChoices):
 NOTE_MAX_LENGTH = 500
 PHOTO_DIR = "waste/reports"  # in core's private storage
 MEDIA_URL_MAX_LENGTH = 500
+# Numbers texted about one report besides its first: bounds what one report can cost in texts.
+FOLLOWERS_MAX = 20
 
 
 class BinReport(models.Model):
     """A resident's report that a bin is full, damaged or otherwise wrong (web page, QR sticker or SMS).
 
     One open report per bin and problem: a repeat adds to ``count``. ``phone`` (an SMS report's
-    sender) is kept only to text the resident once the bin is emptied, in ``language``: it is
-    cleared when the report is resolved, and ``phone``, ``note``, ``photo`` and ``media_url`` of
-    reports older than ``CITYOS_WASTE_REPORT_PHONE_DAYS`` are cleared by a daily job (personal data)."""
+    sender, or the first number left on it) is kept only to text the resident once the bin is
+    emptied, in ``language``; residents who report it after them and leave a number follow it
+    (:class:`ReportFollower`). Numbers are cleared when the report is resolved, and ``phone``,
+    ``note``, ``photo`` and ``media_url`` of reports older than ``CITYOS_WASTE_REPORT_PHONE_DAYS``
+    are cleared by a daily job (personal data)."""
 
     # Personal data that staff pages and the API show in full (the phone is masked, the photo
     # has a page of its own): showing either is an audited read.
@@ -427,3 +431,22 @@ class BinReport(models.Model):
         from cityos.core.accounts.selectors import mask_phone
 
         return mask_phone(self.phone)
+
+
+class ReportFollower(models.Model):
+    """Another resident who reported the same full bin and left a number: texted with the first
+    when it is emptied. Deleted then, or by the daily retention job (personal data)."""
+
+    report = models.ForeignKey(BinReport, verbose_name=_("report"), on_delete=models.CASCADE, related_name="followers")
+    phone = models.CharField(_("phone"), max_length=32)
+    language = models.CharField(_("language"), max_length=10, choices=Language.choices, blank=True)
+    created_at = models.DateTimeField(_("reported at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("report follower")
+        verbose_name_plural = _("report followers")
+        ordering = ["created_at", "pk"]
+        constraints = [models.UniqueConstraint(fields=["report", "phone"], name="waste_reportfollower_one_per_number")]
+
+    def __str__(self) -> str:
+        return f"{self.report_id} follower {self.pk}"

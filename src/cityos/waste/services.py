@@ -35,6 +35,7 @@ from cityos.waste import conf, forecast, selectors
 from cityos.waste.events import BinChanged, BinReported, PlanCreated, ReportResolved, RouteBrokenDown, StopCollected
 from cityos.waste.models import (
     DENSITY_KG_PER_LITRE,
+    FOLLOWERS_MAX,
     MEDIA_URL_MAX_LENGTH,
     NOTE_MAX_LENGTH,
     PHOTO_DIR,
@@ -47,6 +48,7 @@ from cityos.waste.models import (
     Plan,
     PlanStatus,
     ReportChannel,
+    ReportFollower,
     ReportProblem,
     ReportResolution,
     Route,
@@ -802,6 +804,7 @@ def report_bin(
                 raise ValidationError({"bin": _out_of_service(locked)})
             report = BinReport.objects.filter(bin=target, problem=problem, resolved_at__isnull=True).first()
             repeated = report is not None
+            followed = False
             if report is not None:
                 report.count += 1
                 report.last_reported_at = when
@@ -809,6 +812,8 @@ def report_bin(
                     report.note = text
                 if number and not report.phone:
                     report.phone, report.language = number, language
+                elif number and number != report.phone:
+                    followed = _follow(report, number, language, when)
                 if link and not report.media_url:
                     report.media_url = link
                 fields = ["count", "last_reported_at", "note", "phone", "language", "media_url"]
@@ -840,7 +845,18 @@ def report_bin(
         # Nothing half-saved: a photo written for a report that was not stored goes too.
         _delete_files(stored)
         raise
-    return ReportOutcome(report, repeated, texted=bool(number) and report.phone == number)
+    return ReportOutcome(report, repeated, texted=bool(number) and (report.phone == number or followed))
+
+
+def _follow(report: BinReport, number: str, language: str, when: datetime) -> bool:
+    """Keep another resident's ``number`` on an open report (the caller holds the bin's lock), so
+    they are texted too: True if it is kept, False once the report has ``FOLLOWERS_MAX``."""
+    if report.followers.filter(phone=number).exists():
+        return True
+    if report.followers.count() >= FOLLOWERS_MAX:
+        return False
+    ReportFollower.objects.create(report=report, phone=number, language=language, created_at=when)
+    return True
 
 
 def resolve_report(report: BinReport, resolution: str, *, at: datetime | None = None) -> BinReport:
@@ -879,13 +895,12 @@ def _resolve(report: BinReport, resolution: str, when: datetime) -> None:
 
 
 def _tell_reporter(report: BinReport) -> None:
-    """A report being resolved: text the resident who reported it full that the bin was emptied
-    (queued with the resolution, sent once it commits), then take their number off the report,
-    its only use there (the message log keeps it for its own retention). A city that deleted the
-    text, a number the gateway cannot take or any other failure costs the message, never the
-    collection."""
-    if not report.phone:
-        return
+    """A report being resolved: text the residents who reported it full and left a number (its
+    first and its followers) that the bin was emptied (queued with the resolution, sent once it
+    commits), then forget their numbers, their only use here (the message log keeps them for its
+    own retention). A city that deleted the text, a number the gateway cannot take or any other
+    failure costs that message, never the collection or the other residents' texts."""
+    followers = list(report.followers.all())
     if report.problem == ReportProblem.FULL and report.resolution == ReportResolution.COLLECTED:
         assert report.resolved_at is not None
         emptied_at = timezone.localtime(report.resolved_at)
@@ -896,26 +911,32 @@ def _tell_reporter(report: BinReport) -> None:
             "report": report.pk,
             "time": emptied_at.strftime("%H:%M" if same_day else "%Y-%m-%d %H:%M"),
         }
-        try:
-            with transaction.atomic():  # a savepoint: whatever fails here leaves the resolution whole
-                notifications.send_to_address(
-                    report.phone,
-                    "sms",
-                    TEMPLATE_REPORT_COLLECTED,
-                    context,
-                    language=report.language or Language.ENGLISH,
-                )
-        except ValidationError as error:  # e.g. the city deleted the text: that turns it off
-            logger.warning("Bin report %s: the emptied message was not sent: %s", report.pk, error.messages)
-        except Exception:
-            logger.exception("Bin report %s: the emptied message could not be queued", report.pk)
+        residents = [(report.phone, report.language)] if report.phone else []
+        residents += [(f.phone, f.language) for f in followers]
+        for phone, language in residents:
+            _text_emptied(report, phone, language, context)
+    for follower in followers:
+        follower.delete()  # one by one, so each is audited
     report.phone = ""
+
+
+def _text_emptied(report: BinReport, phone: str, language: str, context: dict[str, Any]) -> None:
+    try:
+        with transaction.atomic():  # a savepoint: whatever fails here leaves the resolution whole
+            notifications.send_to_address(
+                phone, "sms", TEMPLATE_REPORT_COLLECTED, context, language=language or Language.ENGLISH
+            )
+    except ValidationError as error:  # e.g. the city deleted the text: that turns it off
+        logger.warning("Bin report %s: an emptied message was not sent: %s", report.pk, error.messages)
+    except Exception:
+        logger.exception("Bin report %s: an emptied message could not be queued", report.pk)
 
 
 def clear_report_phones(now: datetime | None = None) -> int:
     """Retention: remove the phone numbers, notes and photos of reports older than
     CITYOS_WASTE_REPORT_PHONE_DAYS (a note may name someone though residents are asked not to; a
-    photo may show someone). Photo files are deleted once the cleared rows are committed."""
+    photo may show someone), and followers' numbers kept that long. Photo files are deleted once
+    the cleared rows are committed. Returns the reports cleared plus the followers forgotten."""
     days = conf.report_phone_days()
     cutoff = (now or timezone.now()) - timedelta(days=days)
     with transaction.atomic():
@@ -936,8 +957,15 @@ def clear_report_phones(now: datetime | None = None) -> int:
                 cleared,
                 f"Phone numbers, notes and photos of {cleared} bin reports older than {days} days removed",
             )
+        forgotten, _by_model = ReportFollower.objects.filter(created_at__lt=cutoff).delete()
+        if forgotten:
+            record_retention(
+                "waste.ReportFollower",
+                forgotten,
+                f"Phone numbers of {forgotten} residents following bin reports for more than {days} days removed",
+            )
         transaction.on_commit(lambda: _delete_files(files))
-    return cleared
+    return cleared + forgotten
 
 
 ORPHAN_GRACE = timedelta(days=1)

@@ -9,7 +9,10 @@ policies start from the same bins and history), the same days are run twice:
   ``FIXED_FILL`` % full when collected (:func:`round_days`); a day's rounds are routed by the same
   solver;
 - ``planned``: every shift, forecasts from the sensor history, must/may/not decisions
-  (``planning.decide``) and one prize-collecting solve.
+  (``planning.decide``) and one prize-collecting solve;
+- ``fullest`` (a benchmark's other baseline): every shift, the ``fullest_per_shift`` bins
+  expected to be fullest by the next shift's end, from the same forecasts, all routed: the daily
+  select-then-route policy that Groningen's study measured its saving against.
 
 Bins' typical weekly fills are lognormal (:func:`draw_weekly_fill`) unless learnt from history.
 
@@ -76,6 +79,9 @@ class Scenario:
     fixed_hotspots: bool = False
     # Each bin's round weekdays where the city's rounds are known (else sectors are drawn).
     rounds: dict[int, tuple[int, ...]] | None = None
+    # The ``fullest`` policy's bins a shift: the select-then-route baseline of Wouda et al.'s
+    # Groningen study (the municipality routed the clusters expected to fill soonest each day).
+    fullest_per_shift: int = 100
 
 
 @dataclass
@@ -251,14 +257,20 @@ def run(
     ``fixed`` is the city's round (:func:`fixed_days`); ``planned`` is the daily plan as it runs
     in production (``services.build_plan``: forecasts, ``planning.decide``, one solve for the
     fleet); ``rounds`` keeps the round's days but skips bins that can wait and adds those that
-    cannot. ``policy.visit_metres`` 0 is set from the bins (``typical_visit_metres``), as the
+    cannot; ``fullest`` routes the ``scenario.fullest_per_shift`` bins expected to be fullest by
+    the next shift's end. ``policy.visit_metres`` 0 is set from the bins (``typical_visit_metres``), as the
     daily plan does. The results also carry the policy they ran."""
     policy = policy or Policy()
     model: TravelModel = travel or StraightLine()
     if policy.visit_metres <= 0:
         policy = replace(policy, visit_metres=typical_visit_metres([(b.lon, b.lat) for b in scenario.bins]))
     schedule = fixed_days(scenario)
-    schedules: dict[str, dict[int, tuple[int, ...]]] = {"fixed": schedule, "rounds": schedule, "planned": {}}
+    schedules: dict[str, dict[int, tuple[int, ...]]] = {
+        "fixed": schedule,
+        "rounds": schedule,
+        "planned": {},
+        "fullest": {},
+    }
     # The same random day factors for both policies: they face identical weeks.
     rng = random.Random(seed)
     total_days = warmup_days + days
@@ -422,15 +434,25 @@ def _jobs(
         # Two-hourly readings are plenty for a weekly pattern and halve the fitting time.
         state.models = {i: forecast.fit(r[::2]) for i, r in enumerate(state.readings)}
         state.fitted_on = midnight
+    chosen: set[int] = set()
+    if mode == "fullest":
+        by_next_shift = {
+            i: state.models[i].fill_at(now, _current(state, i, now), next_shift) for i in range(len(scenario.bins))
+        }
+        chosen = set(sorted(by_next_shift, key=lambda i: -by_next_shift[i])[: scenario.fullest_per_shift])
     for i, b in enumerate(scenario.bins):
-        if mode is None:
+        if mode == "fullest":
+            if i not in chosen:
+                continue
+            fill = min(state.models[i].fill_at(now, _current(state, i, now), middle), 100.0)
+            required, prize = True, 0
+        elif mode is None:
             if midnight.weekday() not in schedule[b.key]:
                 continue
             fill, required, prize = min(state.fill[i] + b.rate * 4, 100.0), True, 0
         else:
-            readings = [r for r in state.readings[i][-48:] if r[0] <= now]
             model = state.models[i]
-            current = forecast.current_fill(model, readings, now)
+            current = _current(state, i, now)
             rounds = schedule.get(b.key, ())
             decision = decide(
                 policy,
@@ -447,3 +469,9 @@ def _jobs(
         litres = int(b.litres * max(fill, 5.0) / 100)
         jobs.append(Job(i, b.lon, b.lat, litres, int(litres * b.kg_per_litre), b.service_s, None, required, prize))
     return jobs
+
+
+def _current(state: _State, i: int, now: datetime) -> float:
+    """Bin ``i``'s fill at ``now`` as the daily plan estimates it, from its last two days' readings."""
+    readings = [r for r in state.readings[i][-48:] if r[0] <= now]
+    return forecast.current_fill(state.models[i], readings, now)

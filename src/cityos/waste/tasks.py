@@ -42,7 +42,8 @@ def plan_tomorrow() -> int | None:
 @task()
 def clear_old_report_phones() -> int:
     """Periodic: remove residents' phone numbers, notes and photos from bin reports past
-    CITYOS_WASTE_REPORT_PHONE_DAYS (audited), and photo files that no report names."""
+    CITYOS_WASTE_REPORT_PHONE_DAYS, and the numbers of residents following them (audited), and
+    photo files that no report names."""
     with acting_as(JOB_ACTOR):
         cleared = services.clear_report_phones()
     services.sweep_orphan_photos()

@@ -19,7 +19,16 @@ from cityos.core.notifications.models import Message
 from cityos.core.registry import registry
 from cityos.waste import services, sms, tasks
 from cityos.waste.events import BinReported, ReportResolved
-from cityos.waste.models import BinReport, ReportChannel, ReportProblem, ReportResolution, Stop, StopKind
+from cityos.waste.models import (
+    FOLLOWERS_MAX,
+    BinReport,
+    ReportChannel,
+    ReportFollower,
+    ReportProblem,
+    ReportResolution,
+    Stop,
+    StopKind,
+)
 from cityos.waste.tests.conftest import install_follow_up_text
 from cityos.waste.tests.factories import BinFactory, fleet, history
 
@@ -141,6 +150,19 @@ def test_phone_numbers_and_notes_are_cleared_after_the_retention_period(settings
     assert tasks.clear_old_report_phones.call() == 0
 
 
+def test_a_followers_number_is_kept_for_the_retention_period_from_when_they_reported(settings):
+    settings.CITYOS_WASTE_REPORT_PHONE_DAYS = "30"
+    BinFactory(ref="B-0016")
+    now = timezone.now()
+    services.report_bin("B-0016", "full", phone="+12125550142", at=now - timedelta(days=40))
+    services.report_bin("B-0016", "full", phone="+12125550143", at=now - timedelta(days=31))
+    services.report_bin("B-0016", "full", phone="+12125550144", at=now - timedelta(days=2))
+    assert tasks.clear_old_report_phones.call() == 2  # the report's own number and one follower's
+    assert list(ReportFollower.objects.values_list("phone", flat=True)) == ["+12125550144"]
+    assert AuditEntry.objects.filter(action="retention", object_type="waste.ReportFollower").count() == 1
+    assert tasks.clear_old_report_phones.call() == 0
+
+
 def test_a_resident_who_reported_by_sms_is_texted_when_the_bin_is_emptied_and_their_number_forgotten(
     django_capture_on_commit_callbacks,
 ):
@@ -175,15 +197,49 @@ def test_a_dismissed_report_forgets_the_number_and_a_damaged_one_never_keeps_it(
     assert full.report.phone == "" and not Message.objects.exists()
 
 
-def test_a_repeat_lends_its_number_to_an_open_report_that_had_none_and_only_that_resident_is_told():
+def test_a_repeat_lends_its_number_to_an_open_report_that_had_none_and_later_numbers_follow_it():
     BinFactory(ref="B-0010")
     first = services.report_bin("B-0010", "full")
     second = services.report_bin("B-0010", "full", phone="+34612345678", language="es")
-    third = services.report_bin("B-0010", "full", phone="+34612345679", language="es")
-    assert (first.texted, second.texted, third.texted) == (False, True, False)
-    report = third.report
-    assert (report.phone, report.language, report.count) == ("+34612345678", "es", 3)
+    third = services.report_bin("B-0010", "full", phone="+1 212 555 0179", language="en")
+    again = services.report_bin("B-0010", "full", phone="+12125550179", language="en")
+    assert (first.texted, second.texted, third.texted, again.texted) == (False, True, True, True)
+    report = again.report
+    assert (report.phone, report.language, report.count) == ("+34612345678", "es", 4)
+    assert list(report.followers.values_list("phone", "language")) == [("+12125550179", "en")]  # once
     assert services.report_bin("B-0010", "full", phone="+12125550100", language="xx").report.language == "es"
+    assert report.followers.get(phone="+12125550100").language == ""  # unknown: texted in English
+
+
+def test_everyone_who_left_a_number_on_a_full_bin_is_texted_in_their_language_and_then_forgotten():
+    BinFactory(ref="B-0013")
+    services.report_bin("B-0013", "full", channel="sms", phone="+34612345678", language="es")
+    services.report_bin("B-0013", "full", phone="+886912345678", language="zh-hant")
+    report = services.report_bin("B-0013", "full", phone="+12125550142").report
+    services.resolve_report(report, ReportResolution.COLLECTED)
+    sent = dict(
+        Message.objects.filter(template_key=services.TEMPLATE_REPORT_COLLECTED).values_list("address", "language")
+    )
+    assert sent == {"+34612345678": "es", "+886912345678": "zh-hant", "+12125550142": "en"}
+    assert not ReportFollower.objects.exists()
+    deleted = AuditEntry.objects.filter(action="delete", object_type="waste.ReportFollower")
+    assert deleted.count() == 2  # forgetting a number is on the record too
+
+
+def test_a_report_keeps_at_most_its_followers_limit_and_tells_the_rest_they_will_not_be_texted():
+    BinFactory(ref="B-0014")
+    services.report_bin("B-0014", "full", phone="+12125550100")
+    outcomes = [services.report_bin("B-0014", "full", phone=f"+121255501{n:02d}") for n in range(1, FOLLOWERS_MAX + 2)]
+    assert [o.texted for o in outcomes] == [True] * FOLLOWERS_MAX + [False]
+    assert ReportFollower.objects.count() == FOLLOWERS_MAX and outcomes[-1].report.count == FOLLOWERS_MAX + 2
+
+
+def test_a_dismissed_report_forgets_its_followers_without_texting_them():
+    BinFactory(ref="B-0015")
+    services.report_bin("B-0015", "full", phone="+12125550100")
+    report = services.report_bin("B-0015", "full", phone="+12125550101").report
+    services.resolve_report(report, ReportResolution.DISMISSED)
+    assert not ReportFollower.objects.exists() and not Message.objects.exists()
 
 
 def test_the_texts_fit_one_sms_part_in_every_language():

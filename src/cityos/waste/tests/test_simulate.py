@@ -84,3 +84,15 @@ def test_a_district_round_with_hotspots_gives_busier_bins_their_own_extra_days()
         assert days == max(per_area[key], per_bin[key], key=len)  # never less often than either rule
     assert any(len(district[k]) > len(per_area[k]) for k in district)  # some bins are hotspots
     assert any(len(district[k]) > len(per_bin[k]) for k in district)  # and more often than their own rule
+
+
+def test_the_select_then_route_baseline_routes_its_k_fullest_bins_every_shift():
+    scenario = dataclasses.replace(simulate.make_scenario(bins=60, trucks=2, seed=5), fullest_per_shift=12)
+    result = simulate.run(scenario, 7, seed=5, seconds=0.05, warmup_days=7, policies=("fixed", "fullest"))
+    shifts = [row for row in result["fullest_daily"] if row["routes"]]
+    assert len(shifts) == 6  # Monday to Saturday, nothing on Sunday
+    assert all(row["collections"] == 12 for row in shifts)  # exactly K bins, all of them reached
+    assert result["fullest"]["missed_required"] == 0
+    # It picks the fullest: fuller at pickup than a random dozen would be.
+    assert result["fullest"]["mean_fill"] > result["fixed"]["mean_fill"]
+    assert "fullest_km_saving" in result
