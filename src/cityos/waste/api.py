@@ -460,6 +460,9 @@ class ReportOut(Schema):
     has_photo: bool = Field(False, description="True: a photo came with the form (planners see it on the web)")
     channel: ReportChannel
     phone: str = Field("", description="Masked: the resident's number is personal data")
+    followers: int = Field(
+        0, description="How many other residents left a number to be texted too (their numbers are never shown)"
+    )
     count: int
     created_at: datetime
     last_reported_at: datetime
@@ -473,6 +476,10 @@ class ReportOut(Schema):
     @staticmethod
     def resolve_phone(report: BinReport) -> str:
         return report.masked_phone
+
+    @staticmethod
+    def resolve_followers(report: BinReport) -> int:
+        return report.followers_to_text
 
     @staticmethod
     def resolve_has_photo(report: BinReport) -> bool:

@@ -426,6 +426,13 @@ class BinReport(models.Model):
             return host
 
     @property
+    def followers_to_text(self) -> int:
+        """How many residents besides the first left a number to be texted (annotated as
+        ``follower_count`` by ``selectors.reports``, else counted)."""
+        annotated = getattr(self, "follower_count", None)
+        return int(annotated) if annotated is not None else self.followers.count()
+
+    @property
     def masked_phone(self) -> str:
         """Enough to tell reports apart in a list, not to call the resident."""
         from cityos.core.accounts.selectors import mask_phone

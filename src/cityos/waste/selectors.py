@@ -172,7 +172,7 @@ def models_avg(field_name: str) -> object:
 
 def reports(*, status: str = "", problem: str = "", bin_id: int | None = None) -> QuerySet[BinReport]:
     """Residents' reports, newest first; ``status`` "open" or "resolved" ("" for all)."""
-    rows = BinReport.objects.select_related("bin")
+    rows = BinReport.objects.select_related("bin").annotate(follower_count=Count("followers"))
     if status == "open":
         rows = rows.filter(resolved_at__isnull=True)
     elif status == "resolved":

@@ -483,14 +483,19 @@ def test_planners_filter_export_and_resolve_reports_with_phones_masked(staff_cli
     full = BinFactory(ref="B-0012")
     BinFactory(ref="B-0013")
     report = services.report_bin("B-0012", "full", channel="sms", phone="+12125550142").report
+    services.report_bin("B-0012", "full", phone="+12125550177")
     services.report_bin("B-0013", "damaged", note="Lid broken")
     _, planner = staff_client(Role.OPERATOR)
     html = planner.get(reverse("waste:reports")).content.decode()
     assert "B-0012" in html and "B-0013" in html and "+1•••••0142" in html and "+12125550142" not in html
+    assert "and 1 more number" in html and "0177" not in html  # a follower is counted, never shown
     damaged = planner.get(reverse("waste:reports") + "?status=open&problem=damaged").content.decode()
     assert "B-0013" in damaged and "B-0012" not in damaged
     csv = planner.get(reverse("waste:reports") + "?status=&format=csv").content.decode()
     assert csv.splitlines()[0].startswith("id,bin,problem") and "Lid broken" in csv and "+12125550142" not in csv
+    assert ",phone,followers,count," in csv.splitlines()[0] and ",'+1•••••0142,1,2," in csv and "0177" not in csv
+    listed = planner.get(f"{API}/reports?status=open&problem=full").json()["results"]
+    assert [(r["phone"], r["followers"]) for r in listed] == [("+1•••••0142", 1)]
     # Residents' notes are shown in full, so each page or export that shows one is audited.
     noted = BinReport.objects.get(note="Lid broken")
     audited = AuditEntry.objects.filter(object_type="waste.BinReport", fields=["note"])
