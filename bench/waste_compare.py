@@ -51,7 +51,9 @@ def main() -> None:
     parser.add_argument("--fixed-by-area", type=float, default=None, metavar="P", help="size the round per area")
     parser.add_argument("--hotspots", action="store_true", help="with --fixed-by-area: busier bins keep their own days")
     parser.add_argument("--fullest", type=int, default=0, metavar="K", help="also route the K fullest bins a shift")
-    parser.add_argument("--must-risk", type=float, default=Policy.must_risk, help="the plan's must-collect risk")
+    parser.add_argument(
+        "--must-risk", type=float, default=Policy.must_risk, help="must-collect risk of the plan (and of --rounds)"
+    )
     args = parser.parse_args()
     if not 0 < args.must_risk < 1:
         parser.error("--must-risk is a probability between 0 and 1")
@@ -79,7 +81,7 @@ def main() -> None:
         + ("per bin: " if args.fixed_by_area is None else f"per area (percentile {args.fixed_by_area}): ")
         + ("hotspots on their own days, " if args.fixed_by_area is not None and args.hotspots else "")
         + ", ".join(f"{n} bins {k}x/week" for k, n in sorted(per_week.items()))
-        + f"; plan's must-collect risk {args.must_risk:g}, visit worth {result['policy']['visit_metres']:.0f} m"
+        + f"; must-collect risk {args.must_risk:g}, visit worth {result['policy']['visit_metres']:.0f} m"
         + (f"; fullest: {args.fullest} bins a shift" if args.fullest else "")
         + f"; ran {elapsed:.0f} s"
     )

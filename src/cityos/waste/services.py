@@ -748,7 +748,8 @@ def report_bin(
     Refused with a message on the field: no or an unknown reference, a bin out of service, no
     or an unknown problem, a note over 500 characters, a phone number that is not one, a photo
     address that is not https on a public host. A repeat of an open report (same bin and problem) adds to
-    its count (and a note, number or photo it lacked) and returns it (``repeated``)."""
+    its count (and a note or photo it lacked, and its number as a follower) and returns it
+    (``repeated``)."""
     errors: dict[str, list[ValidationError]] = {}
     target: Bin | None = None
     try:
@@ -810,13 +811,13 @@ def report_bin(
                 report.last_reported_at = when
                 if text and not report.note:
                     report.note = text
-                if number and not report.phone:
-                    report.phone, report.language = number, language
-                elif number and number != report.phone:
+                # A later number follows the report with its own time, so retention ages it from
+                # when this resident reported, not from the report's first.
+                if number and number != report.phone:
                     followed = _follow(report, number, language, when)
                 if link and not report.media_url:
                     report.media_url = link
-                fields = ["count", "last_reported_at", "note", "phone", "language", "media_url"]
+                fields = ["count", "last_reported_at", "note", "media_url"]
             else:
                 report = BinReport(
                     bin=target,
@@ -850,8 +851,9 @@ def report_bin(
 
 def _follow(report: BinReport, number: str, language: str, when: datetime) -> bool:
     """Keep another resident's ``number`` on an open report (the caller holds the bin's lock), so
-    they are texted too: True if it is kept, False once the report has ``FOLLOWERS_MAX``."""
-    if report.followers.filter(phone=number).exists():
+    they are texted too: True if it is kept, False once the report has ``FOLLOWERS_MAX``. A
+    number already following is kept from this report on, in the language used now."""
+    if report.followers.filter(phone=number).update(created_at=when, language=language):
         return True
     if report.followers.count() >= FOLLOWERS_MAX:
         return False
@@ -911,9 +913,10 @@ def _tell_reporter(report: BinReport) -> None:
             "report": report.pk,
             "time": emptied_at.strftime("%H:%M" if same_day else "%Y-%m-%d %H:%M"),
         }
-        residents = [(report.phone, report.language)] if report.phone else []
-        residents += [(f.phone, f.language) for f in followers]
-        for phone, language in residents:
+        residents = {f.phone: f.language for f in followers}
+        if report.phone:
+            residents[report.phone] = report.language  # one text a number, whatever happened
+        for phone, language in residents.items():
             _text_emptied(report, phone, language, context)
     for follower in followers:
         follower.delete()  # one by one, so each is audited
@@ -939,6 +942,16 @@ def clear_report_phones(now: datetime | None = None) -> int:
     the cleared rows are committed. Returns the reports cleared plus the followers forgotten."""
     days = conf.report_phone_days()
     cutoff = (now or timezone.now()) - timedelta(days=days)
+    # Its own transaction, holding no report's lock: resolving a report locks its followers
+    # first and then the report, so taking them in the other order could deadlock.
+    with transaction.atomic():
+        forgotten, _by_model = ReportFollower.objects.filter(created_at__lt=cutoff).delete()
+        if forgotten:
+            record_retention(
+                "waste.ReportFollower",
+                forgotten,
+                f"Phone numbers of {forgotten} residents following bin reports for more than {days} days removed",
+            )
     with transaction.atomic():
         # Locked as read, so a repeat cannot add a photo between reading the names and clearing.
         old = list(
@@ -956,13 +969,6 @@ def clear_report_phones(now: datetime | None = None) -> int:
                 "waste.BinReport",
                 cleared,
                 f"Phone numbers, notes and photos of {cleared} bin reports older than {days} days removed",
-            )
-        forgotten, _by_model = ReportFollower.objects.filter(created_at__lt=cutoff).delete()
-        if forgotten:
-            record_retention(
-                "waste.ReportFollower",
-                forgotten,
-                f"Phone numbers of {forgotten} residents following bin reports for more than {days} days removed",
             )
         transaction.on_commit(lambda: _delete_files(files))
     return cleared + forgotten

@@ -22,6 +22,7 @@ at some hour. Kilometres include the trips to the disposal site and home.
 
 from __future__ import annotations
 
+import heapq
 import math
 import random
 from collections.abc import Sequence
@@ -434,17 +435,18 @@ def _jobs(
         # Two-hourly readings are plenty for a weekly pattern and halve the fitting time.
         state.models = {i: forecast.fit(r[::2]) for i, r in enumerate(state.readings)}
         state.fitted_on = midnight
-    chosen: set[int] = set()
+    chosen: dict[int, float] = {}  # the fullest policy's bins today -> current fill
     if mode == "fullest":
-        by_next_shift = {
-            i: state.models[i].fill_at(now, _current(state, i, now), next_shift) for i in range(len(scenario.bins))
-        }
-        chosen = set(sorted(by_next_shift, key=lambda i: -by_next_shift[i])[: scenario.fullest_per_shift])
+        now_fill = {i: _current(state, i, now) for i in range(len(scenario.bins))}
+        by_next_shift = {i: state.models[i].fill_at(now, now_fill[i], next_shift) for i in now_fill}
+        # Ties (rare: forecasts are not capped) go to the lower index, so runs repeat.
+        fullest = heapq.nsmallest(scenario.fullest_per_shift, now_fill, key=lambda i: (-by_next_shift[i], i))
+        chosen = {i: now_fill[i] for i in fullest}
     for i, b in enumerate(scenario.bins):
         if mode == "fullest":
             if i not in chosen:
                 continue
-            fill = min(state.models[i].fill_at(now, _current(state, i, now), middle), 100.0)
+            fill = min(state.models[i].fill_at(now, chosen[i], middle), 100.0)
             required, prize = True, 0
         elif mode is None:
             if midnight.weekday() not in schedule[b.key]:

@@ -108,14 +108,16 @@ def answer(query: BinQuery, language: str, sender: str = "") -> tuple[str, str]:
                 message = " ".join(m for field in ("bin", "problem") for m in errors.get(field, []))
                 return "refused", message + " " + _how(query)
         report = outcome.report
+        # Said only when it holds: a report past its followers limit keeps no more numbers.
+        texted = " " + _("We will text you once the bin has been emptied.") if outcome.texted else ""
         if outcome.repeated:
             return "reported_again", _(
                 "Thank you. Bin %(ref)s was already reported (report %(number)d); we added yours to it."
-            ) % {"ref": report.bin.ref, "number": report.pk}
+            ) % {"ref": report.bin.ref, "number": report.pk} + texted
         return "reported", _("Thank you. Your report on bin %(ref)s is number %(number)d.") % {
             "ref": report.bin.ref,
             "number": report.pk,
-        }
+        } + texted
 
 
 inbound_sms = sms_keyword_endpoint(parse, answer)

@@ -110,7 +110,8 @@ def test_a_repeat_adds_to_the_open_report_of_the_same_problem():
     again = services.report_bin("B-0003", ReportProblem.FULL, note="Still full", phone="+1 212 555 0142")
     assert again.repeated and again.report.pk == first.pk
     first.refresh_from_db()
-    assert first.count == 2 and first.note == "Still full" and first.phone == "+12125550142"
+    assert first.count == 2 and first.note == "Still full" and first.phone == ""
+    assert list(first.followers.values_list("phone", flat=True)) == ["+12125550142"]  # texted too
     damaged = services.report_bin("B-0003", ReportProblem.DAMAGED)
     assert not damaged.repeated and damaged.report.pk != first.pk  # another problem: its own report
     services.resolve_report(first, ReportResolution.DISMISSED)
@@ -156,7 +157,8 @@ def test_a_followers_number_is_kept_for_the_retention_period_from_when_they_repo
     now = timezone.now()
     services.report_bin("B-0016", "full", phone="+12125550142", at=now - timedelta(days=40))
     services.report_bin("B-0016", "full", phone="+12125550143", at=now - timedelta(days=31))
-    services.report_bin("B-0016", "full", phone="+12125550144", at=now - timedelta(days=2))
+    services.report_bin("B-0016", "full", phone="+12125550144", at=now - timedelta(days=31))
+    services.report_bin("B-0016", "full", phone="+12125550144", at=now - timedelta(days=2))  # again: kept anew
     assert tasks.clear_old_report_phones.call() == 2  # the report's own number and one follower's
     assert list(ReportFollower.objects.values_list("phone", flat=True)) == ["+12125550144"]
     assert AuditEntry.objects.filter(action="retention", object_type="waste.ReportFollower").count() == 1
@@ -197,18 +199,28 @@ def test_a_dismissed_report_forgets_the_number_and_a_damaged_one_never_keeps_it(
     assert full.report.phone == "" and not Message.objects.exists()
 
 
-def test_a_repeat_lends_its_number_to_an_open_report_that_had_none_and_later_numbers_follow_it():
+def test_numbers_left_on_a_repeat_follow_the_report_once_each_in_their_own_language():
     BinFactory(ref="B-0010")
     first = services.report_bin("B-0010", "full")
     second = services.report_bin("B-0010", "full", phone="+34612345678", language="es")
     third = services.report_bin("B-0010", "full", phone="+1 212 555 0179", language="en")
-    again = services.report_bin("B-0010", "full", phone="+12125550179", language="en")
+    again = services.report_bin("B-0010", "full", phone="+12125550179", language="zh-hant")
     assert (first.texted, second.texted, third.texted, again.texted) == (False, True, True, True)
     report = again.report
-    assert (report.phone, report.language, report.count) == ("+34612345678", "es", 4)
-    assert list(report.followers.values_list("phone", "language")) == [("+12125550179", "en")]  # once
-    assert services.report_bin("B-0010", "full", phone="+12125550100", language="xx").report.language == "es"
+    assert (report.phone, report.language, report.count) == ("", "", 4)  # the first resident left none
+    followers = report.followers.order_by("phone").values_list("phone", "language")
+    assert list(followers) == [("+12125550179", "zh-hant"), ("+34612345678", "es")]  # once, as last asked
+    services.report_bin("B-0010", "full", phone="+12125550100", language="xx")
     assert report.followers.get(phone="+12125550100").language == ""  # unknown: texted in English
+
+
+def test_the_first_residents_number_never_follows_its_own_report():
+    BinFactory(ref="B-0017")
+    first = services.report_bin("B-0017", "full", phone="+12125550142")
+    again = services.report_bin("B-0017", "full", phone="+1 212 555 0142")
+    assert again.texted and again.report.phone == "+12125550142" and not ReportFollower.objects.exists()
+    services.resolve_report(first.report, ReportResolution.COLLECTED)
+    assert Message.objects.filter(address="+12125550142").count() == 1
 
 
 def test_everyone_who_left_a_number_on_a_full_bin_is_texted_in_their_language_and_then_forgotten():
@@ -232,6 +244,25 @@ def test_a_report_keeps_at_most_its_followers_limit_and_tells_the_rest_they_will
     outcomes = [services.report_bin("B-0014", "full", phone=f"+121255501{n:02d}") for n in range(1, FOLLOWERS_MAX + 2)]
     assert [o.texted for o in outcomes] == [True] * FOLLOWERS_MAX + [False]
     assert ReportFollower.objects.count() == FOLLOWERS_MAX and outcomes[-1].report.count == FOLLOWERS_MAX + 2
+
+
+def test_a_text_that_fails_for_one_resident_still_reaches_the_others(monkeypatch):
+    BinFactory(ref="B-0018")
+    services.report_bin("B-0018", "full", phone="+12125550100")
+    services.report_bin("B-0018", "full", phone="+12125550101")
+    report = services.report_bin("B-0018", "full", phone="+12125550102").report
+    send = services.notifications.send_to_address
+
+    def gateway_refuses_one(address: str, *args: object, **kwargs: object) -> object:
+        if address == "+12125550101":
+            raise RuntimeError("gateway refused the number")
+        return send(address, *args, **kwargs)
+
+    monkeypatch.setattr(services.notifications, "send_to_address", gateway_refuses_one)
+    services.resolve_report(report, ReportResolution.COLLECTED)
+    assert sorted(Message.objects.values_list("address", flat=True)) == ["+12125550100", "+12125550102"]
+    report.refresh_from_db()
+    assert report.resolution == "collected" and not ReportFollower.objects.exists()  # forgotten all the same
 
 
 def test_a_dismissed_report_forgets_its_followers_without_texting_them():
@@ -300,6 +331,7 @@ def test_a_reported_full_bin_must_be_collected_and_its_report_resolves_when_coll
         "QUIET-1", ReportProblem.FULL, channel="sms", phone="+886912345678", language="zh-hant"
     )
     report = report.report
+    services.report_bin("QUIET-1", ReportProblem.FULL, phone="+34612345678", language="es")  # a follower
     damaged = services.report_bin("QUIET-1", ReportProblem.DAMAGED).report
     after = services.build_plan(day, seconds=0.3, now=end)
     stop = Stop.objects.select_related("route", "bin").get(route__plan=after, bin=quiet, kind=StopKind.BIN)
@@ -311,6 +343,8 @@ def test_a_reported_full_bin_must_be_collected_and_its_report_resolves_when_coll
     assert report.resolution == ReportResolution.COLLECTED and report.resolved_at == stop.collected_at
     texted = Message.objects.get(address="+886912345678")
     assert texted.language == "zh-hant" and texted.body.startswith("您通報的垃圾桶QUIET-1")
+    assert Message.objects.get(address="+34612345678").body.startswith("Vaciamos el contenedor QUIET-1")
+    assert not ReportFollower.objects.exists()
     assert damaged.is_open  # emptying a bin does not repair it
     again = services.build_plan(day, seconds=0.3, now=end)
     assert not Stop.objects.filter(route__plan=again, bin=quiet).exists()  # no open report: back to the forecast
@@ -341,16 +375,23 @@ def test_a_text_reports_the_bin_and_replies_with_the_number_in_the_senders_langu
     BinFactory(ref="B-0012")
     english = _text(gateway, "bin b-0012 full.", sender="+1 415 555 0123")
     report = BinReport.objects.get()
-    assert english == {"action": "reported", "reply": f"Thank you. Your report on bin B-0012 is number {report.pk}."}
+    assert english == {
+        "action": "reported",
+        "reply": f"Thank you. Your report on bin B-0012 is number {report.pk}. "
+        "We will text you once the bin has been emptied.",  # a full bin: its sender is texted
+    }
     assert report.channel == "sms" and report.phone == "+14155550123" and report.problem == "full"
     assert report.language == "en"  # the follow-up text is sent in the reply's language
 
     chinese = _text(gateway, "垃圾桶 B-0012 滿")
     assert chinese["action"] == "reported_again"
-    assert chinese["reply"] == f"謝謝。垃圾桶 B-0012 已有人回報（回報編號 {report.pk}），我們已將您的回報加入其中。"  # noqa: RUF001
+    assert chinese["reply"] == (
+        f"謝謝。垃圾桶 B-0012 已有人回報（回報編號 {report.pk}），我們已將您的回報加入其中。"  # noqa: RUF001
+        " 垃圾桶清空後，我們會傳簡訊通知您。"  # noqa: RUF001
+    )
     spanish = _text(gateway, "CONTENEDOR B-0012 ROTO")
     damaged = BinReport.objects.get(problem="damaged")
-    assert spanish["reply"] == f"Gracias. Tu aviso sobre el contenedor B-0012 es el número {damaged.pk}."
+    assert spanish["reply"] == f"Gracias. Tu aviso sobre el contenedor B-0012 es el número {damaged.pk}."  # no news
     # The English keyword replies in the sender's account language.
     ResidentFactory(phone="+14155550199", language=Language.SPANISH)
     again = _text(gateway, "BIN B-0012 damaged", sender="+14155550199")
@@ -555,7 +596,8 @@ def test_anyone_can_report_through_the_api_and_refusals_name_the_field(client):
     )
     assert texted.status_code == 201 and texted.json()["texted"] is True
     made = BinReport.objects.get(pk=texted.json()["number"])
-    assert (made.phone, made.language) == ("+34612345678", "es")
+    follower = made.followers.get()  # the report was already open (made above without a number)
+    assert (follower.phone, follower.language) == ("+34612345678", "es")
     damaged = client.post(
         f"{API}/reports",
         {"bin": "B-0012", "problem": "damaged", "phone": "+34 612 345 678"},

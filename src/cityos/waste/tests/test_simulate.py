@@ -93,6 +93,6 @@ def test_the_select_then_route_baseline_routes_its_k_fullest_bins_every_shift():
     assert len(shifts) == 6  # Monday to Saturday, nothing on Sunday
     assert all(row["collections"] == 12 for row in shifts)  # exactly K bins, all of them reached
     assert result["fullest"]["missed_required"] == 0
-    # It picks the fullest: fuller at pickup than a random dozen would be.
+    # It picks the fullest: fuller at pickup than the fixed round's bins.
     assert result["fullest"]["mean_fill"] > result["fixed"]["mean_fill"]
     assert "fullest_km_saving" in result
