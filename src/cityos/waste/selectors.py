@@ -184,6 +184,20 @@ def reports(*, status: str = "", problem: str = "", bin_id: int | None = None) -
     return rows.order_by("-created_at", "-pk")
 
 
+def open_reports_by_bin(bin_ids: Iterable[int]) -> dict[int, list[BinReport]]:
+    """The open reports of each of ``bin_ids``, full first then by problem: what a crew should
+    look for at the bin (the problem and how often it was reported, never who or their note)."""
+    by_bin: dict[int, list[BinReport]] = {}
+    rows = BinReport.objects.filter(bin_id__in=list(bin_ids), resolved_at__isnull=True).only(
+        "bin_id", "problem", "count"
+    )
+    for report in rows.order_by("bin_id", "problem"):
+        by_bin.setdefault(report.bin_id, []).append(report)
+    for reports in by_bin.values():
+        reports.sort(key=lambda r: (r.problem != ReportProblem.FULL, r.problem))
+    return by_bin
+
+
 def reported_full_bins() -> dict[int, datetime]:
     """Bins with an open "full" report, most reported first: bin id -> when it was last reported."""
     rows = (

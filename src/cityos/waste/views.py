@@ -332,6 +332,9 @@ def crew(request: HttpRequest, route_id: int) -> HttpResponse:
     bins_total = sum(1 for s in stops if s.kind == StopKind.BIN)
     done = sum(1 for s in stops if s.kind == StopKind.BIN and s.collected)
     next_stop = next((s for s in stops if s.kind == StopKind.BIN and not s.collected), None)
+    reported = selectors.open_reports_by_bin(s.bin_id for s in stops if s.bin_id is not None)
+    for stop in stops:
+        stop.open_reports = reported.get(stop.bin_id, []) if stop.bin_id is not None else []  # type: ignore[attr-defined]
     return render(
         request,
         "waste/crew.html",

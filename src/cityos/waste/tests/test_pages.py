@@ -104,6 +104,23 @@ def test_the_crew_marks_bins_collected_on_the_phone_page(staff_client, plan):
     assert crew.post(reverse("waste:route-breakdown", args=[route.pk])).status_code == 403
 
 
+def test_the_crew_sees_what_residents_reported_at_a_bin_but_not_who_or_their_note(staff_client, plan):
+    from cityos.waste import services
+
+    route = plan.routes.first()
+    stop = route.stops.filter(kind=StopKind.BIN).select_related("bin").first()
+    services.report_bin(stop.bin.ref, "full", note="Ask Mrs Lee at no. 4", phone="+12125550142")
+    services.report_bin(stop.bin.ref, "full")
+    services.report_bin(stop.bin.ref, "damaged", note="Lid hanging off")
+    _, crew = staff_client(Role.SERVICE_AGENT)
+    html = crew.get(reverse("waste:crew", args=[route.pk])).content.decode()
+    item = html[html.index(f'id="stop-{stop.pk}"') :]
+    item = item[: item.index("</li>")]
+    assert "Residents reported: Full or overflowing (2 times) · Residents reported: Damaged (once)" in item
+    assert "Mrs Lee" not in html and "Lid hanging" not in html and "0142" not in html
+    assert html.count("Residents reported") == 2  # only at that bin
+
+
 def test_a_supervisor_reports_a_breakdown_from_the_plan_page(staff_client, plan):
     _, operator = staff_client(Role.OPERATOR)
     route = plan.routes.first()
