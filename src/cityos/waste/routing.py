@@ -374,11 +374,18 @@ def mean_speed_check(distance: Matrix, duration: Matrix) -> float:
 
 
 def solve_cvrp(
-    coords: Sequence[tuple[float, float]], demands: Sequence[int], capacity: int, *, seconds: float, seed: int = 1
+    coords: Sequence[tuple[float, float]],
+    demands: Sequence[int],
+    capacity: int,
+    *,
+    seconds: float,
+    seed: int = 1,
+    vehicles: int | None = None,
 ) -> tuple[int, list[list[int]]]:
-    """A plain CVRP (depot = node 0, rounded Euclidean distances, unlimited identical vehicles)
-    on the same PyVRP search and parameters as :func:`solve_plan`, for the CVRPLIB benchmark.
-    Returns the cost and the routes as lists of node numbers."""
+    """A plain CVRP (depot = node 0, rounded Euclidean distances, identical vehicles: at most
+    ``vehicles``, else as many as needed) on the same PyVRP search and parameters as
+    :func:`solve_plan`, for the CVRPLIB benchmark. Returns the cost and the routes as lists of
+    node numbers; ValueError if no solution within the fleet was found in time."""
     points = np.asarray(coords, dtype=np.float64)
     distance = np.rint(np.sqrt(((points[:, None, :] - points[None, :, :]) ** 2).sum(axis=2))).astype(np.int64)
     n = len(coords)
@@ -386,11 +393,13 @@ def solve_cvrp(
         locations=[Location(x=float(x), y=float(y)) for x, y in coords],
         clients=[Client(location=i, delivery=[int(demands[i])]) for i in range(1, n)],
         depots=[Depot(location=0)],
-        vehicle_types=[VehicleType(num_available=n - 1, capacity=[capacity])],
+        vehicle_types=[VehicleType(num_available=vehicles or n - 1, capacity=[capacity])],
         distance_matrices=[distance],  # type: ignore[list-item]
         duration_matrices=[np.zeros_like(distance)],  # type: ignore[list-item]
     )
     best = solve(data, stop=MaxRuntime(seconds), seed=seed, collect_stats=False, display=False).best
+    if not best.is_feasible():
+        raise ValueError(f"no solution with at most {vehicles} vehicles found in {seconds} s")
     routes = [[a.idx + 1 for a in r.schedule() if a.is_client()] for r in best.routes()]
     cost = sum(int(distance[a, b]) for route in routes for a, b in pairwise([0, *route, 0]))
     return cost, routes

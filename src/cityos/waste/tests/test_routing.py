@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from cityos.waste.roads import RoadNetwork
-from cityos.waste.routing import Job, Site, StraightLine, Truck, haversine_m, solve_plan
+from cityos.waste.routing import Job, Site, StraightLine, Truck, haversine_m, solve_cvrp, solve_plan
 
 DEPOT = Site("depot", -73.90, 40.71)
 TIP = Site("tip", -73.88, 40.72)
@@ -162,3 +162,16 @@ def test_a_road_network_routes_along_its_roads(tmp_path):
         seconds=0.1,
     )
     assert visited(result) == [1]
+
+
+def test_the_cvrplib_path_keeps_to_the_instances_fleet_and_says_when_it_cannot():
+    # Four customers of 6 on trucks of 10: each needs its own truck.
+    coords = [(0.0, 0.0), (10.0, 0.0), (0.0, 10.0), (-10.0, 0.0), (0.0, -10.0)]
+    demands = [0, 6, 6, 6, 6]
+    cost, routes = solve_cvrp(coords, demands, 10, seconds=0.2, vehicles=4)
+    assert cost == 80 and sorted(map(len, routes)) == [1, 1, 1, 1]
+    with pytest.raises(ValueError, match="at most 3 vehicles"):
+        solve_cvrp(coords, demands, 10, seconds=0.2, vehicles=3)
+    # Small loads: one truck takes all, along the diamond (4 x 14.14, rounded per edge to 14).
+    cost, routes = solve_cvrp(coords, [0, 1, 1, 1, 1], 10, seconds=0.2, vehicles=1)
+    assert len(routes) == 1 and cost == 10 + 14 * 3 + 10
