@@ -200,8 +200,12 @@ class CityNinjaAPI(NinjaAPI):
             for method, operation in path_item.items():
                 if method not in _HTTP_METHODS:
                     continue
+                # ninja keys declared responses by int (422), ours are strings ("422"): as JSON
+                # both become "422", a duplicate key that OpenAPI tools refuse.
+                responses = {str(code): answer for code, answer in operation.get("responses", {}).items()}
                 for status, response in _ERROR_RESPONSES.items():
-                    operation.setdefault("responses", {}).setdefault(status, response)
+                    responses.setdefault(str(status), response)
+                operation["responses"] = responses
                 if "security" in operation:
                     # Optional authentication is an empty requirement in OpenAPI.
                     operation["security"] = [{} if optional in s else s for s in operation["security"]]
@@ -238,6 +242,12 @@ def resolve_postponed_annotations(router: Router) -> None:
         resolve_postponed_annotations(child)
 
 
+class _Swagger(Swagger):
+    """ninja's Swagger UI from its static files, on a page that declares its language."""
+
+    template = "api/swagger.html"
+
+
 def build_api(routers: Iterable[Any] = ()) -> CityNinjaAPI:
     """A configured API; ``routers`` are ApiRouter entries (the registry's, in production)."""
     new_api = CityNinjaAPI(
@@ -245,7 +255,7 @@ def build_api(routers: Iterable[Any] = ()) -> CityNinjaAPI:
         version=__version__,
         description=DESCRIPTION,
         urls_namespace="api",
-        docs=Swagger(settings={"persistAuthorization": True}),
+        docs=_Swagger(settings={"persistAuthorization": True}),
         docs_url="/docs",
     )
 

@@ -199,3 +199,19 @@ def test_staff_pages_pass_axe_on_a_phone(page, sign_in_browser):
     page.wait_for_url("**/accounts/totp/setup/**")
     assert page.locator(".qr svg").is_visible()
     assert_accessible(page, "authenticator set-up page")
+
+
+def test_a_table_wider_than_the_phone_scrolls_in_its_own_box_reachable_by_keyboard(page, sign_in_browser):
+    from cityos.core.notifications.models import Message
+
+    Message.objects.create(address="+12125550142", channel="sms", template_key="waste_report_collected", body="Hi")
+    sign_in_browser(page, StaffFactory(roles=[Role.ADMINISTRATOR]))
+    page.goto("/messages/")
+    box = page.locator(".table-wrap").first
+    assert box.evaluate("b => b.scrollWidth > b.clientWidth")  # nine columns on 390 px
+    assert (box.get_attribute("role"), box.get_attribute("tabindex")) == ("region", "0")
+    assert box.get_attribute("aria-label")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # the page itself does not
+    assert_accessible(page, "messages on a phone")
+    page.set_viewport_size({"width": 1600, "height": 900})
+    box.and_(page.locator(":not([role])")).wait_for()  # fits again: no longer a stop on the way

@@ -6,6 +6,7 @@ import pytest
 from django.apps import apps
 from django.urls import reverse
 
+from cityos.core.accounts.models import Role
 from cityos.core.accounts.tests.factories import ResidentFactory, StaffFactory
 from cityos.core.registry import registry
 
@@ -112,3 +113,31 @@ def test_a_module_with_several_pages_opens_as_a_menu_in_the_staff_navigation(sta
     page = client.get(reverse("epi:manage")).content.decode()
     assert '<li class="nav-group"><details><summary class="current">' in page  # its own module is marked
     assert f'href="{reverse("epi:reports")}"' in page
+
+
+def test_a_missing_page_says_so_in_the_visitors_language_inside_the_site(client):
+    response = client.get("/no-such-page/", HTTP_ACCEPT_LANGUAGE="es")
+    page = response.content.decode()
+    assert response.status_code == 404
+    assert '<html lang="es">' in page and "<h1>Página no encontrada</h1>" in page
+    assert 'class="language"' in page and f'href="{reverse("web:home")}"' in page  # the site around it
+
+
+def test_a_page_outside_ones_role_says_who_to_ask_in_ones_language(staff_client):
+    _, agent = staff_client(Role.SERVICE_AGENT)
+    agent.cookies["django_language"] = "zh-hant"
+    response = agent.get("/audit/")
+    assert response.status_code == 403
+    assert "<h1>無權檢視此頁面</h1>" in response.content.decode()
+
+
+def test_a_server_error_and_an_expired_form_get_plain_translated_pages(rf, client):
+    from django.utils import translation
+    from django.views.defaults import server_error
+
+    with translation.override("zh-hant"):
+        page = server_error(rf.get("/")).content.decode()
+    assert '<html lang="zh-hant">' in page and "<h1>發生錯誤</h1>" in page
+    strict = type(client)(enforce_csrf_checks=True)
+    expired = strict.post(reverse("web:set-language"), {"language": "es"}, HTTP_ACCEPT_LANGUAGE="es")
+    assert expired.status_code == 403 and "<h1>Este formulario ha caducado</h1>" in expired.content.decode()

@@ -110,3 +110,39 @@
   window.addEventListener("load", refit);  // web fonts can change the widths
   if (document.fonts && document.fonts.ready) document.fonts.ready.then(refit);
 })();
+
+// Tables wider than the screen scroll sideways inside their .table-wrap box. A box that scrolls
+// must be reachable by keyboard (WCAG 2.1.1), so it becomes a focusable region named after its
+// table's caption or the heading before it; boxes whose templates already say so are left alone.
+(function () {
+  "use strict";
+  function label(wrap) {
+    var caption = wrap.querySelector("caption");
+    if (caption && caption.textContent.trim()) return caption.textContent.trim();
+    for (var node = wrap.previousElementSibling; node; node = node.previousElementSibling) {
+      if (/^H[1-6]$/.test(node.tagName)) return node.textContent.trim();
+    }
+    var heading = document.querySelector("main h1");
+    return heading ? heading.textContent.trim() : document.title;
+  }
+  function mark() {
+    document.querySelectorAll(".table-wrap").forEach(function (wrap) {
+      var ours = wrap.hasAttribute("data-scroll-region");
+      if (!ours && wrap.hasAttribute("role")) return;
+      if (wrap.scrollWidth > wrap.clientWidth + 1) {
+        wrap.setAttribute("data-scroll-region", "");
+        wrap.setAttribute("role", "region");
+        wrap.setAttribute("tabindex", "0");
+        wrap.setAttribute("aria-label", label(wrap));
+      } else if (ours) {
+        ["data-scroll-region", "role", "tabindex", "aria-label"].forEach(function (name) {
+          wrap.removeAttribute(name);
+        });
+      }
+    });
+  }
+  mark();
+  window.addEventListener("load", mark);
+  window.addEventListener("resize", mark);
+  document.body.addEventListener("htmx:afterSettle", mark);  // partial pages swapped in
+})();
