@@ -29,6 +29,22 @@ Status = Literal["good", "advisory", "problem", "unknown"]
 STATUS_ORDER: dict[str, int] = {"unknown": 0, "good": 1, "advisory": 2, "problem": 3}
 
 
+def species_labels() -> dict[str, Promise]:
+    """Names of the animals predator traps report (the device sends an English code); an
+    unknown code is shown as sent."""
+    return {
+        "rat": _("rat"),
+        "mouse": _("mouse"),
+        "stoat": _("stoat"),
+        "weasel": _("weasel"),
+        "ferret": _("ferret"),
+        "possum": _("possum"),
+        "hedgehog": _("hedgehog"),
+        "cat": _("feral cat"),
+        "unknown": _("unknown"),
+    }
+
+
 def status_labels() -> dict[str, Promise]:
     return {
         "good": _("Good"),

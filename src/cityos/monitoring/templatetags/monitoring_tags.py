@@ -7,6 +7,8 @@ from typing import Any
 
 from django import template
 
+from cityos.monitoring.meanings import species_labels
+
 register = template.Library()
 
 
@@ -14,6 +16,12 @@ register = template.Library()
 def get_status(labels: Mapping[str, Any], key: str) -> Any:
     """``labels|get_status:key``: a dictionary lookup by a variable key."""
     return labels.get(key, key)
+
+
+@register.filter
+def species(code: str) -> Any:
+    """``code|species``: a trap's animal in the reader's language (as sent if unknown)."""
+    return species_labels().get((code or "").strip().lower(), code)
 
 
 @register.filter

@@ -62,6 +62,8 @@ def test_public_pages_render_in_each_language(city):
     air = Client().get("/monitoring/air/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
     assert "ICA 39: Buena" in air  # PM2.5 7.0 µg/m³: 50 / 9.0 * 7.0 = 38.9 -> 39
     assert "stoat" in Client().get("/monitoring/traps/").content.decode()
+    # The device's English code is shown in the reader's language; data (API, CSV) keep the code.
+    assert "armiño (1)" in Client().get("/monitoring/traps/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
 
 
 def test_staff_pages_need_the_right_role(city, staff_client):

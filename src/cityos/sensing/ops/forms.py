@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cityos.core.accounts.models import Department
 from cityos.core.geo.models import District
+from cityos.sensing.labels import kind_label, property_label
 from cityos.sensing.models import AlertRule, AlertState, Comparison, Datastream, ObservedProperty, RuleKind, Severity
 from cityos.sensing.ops import selectors, services
 
@@ -32,7 +33,7 @@ class FilterForm(forms.Form):
         self.fields["department"].choices = ANY + [  # type: ignore[attr-defined]
             (d.code, d.name) for d in Department.objects.order_by("name")
         ]
-        self.fields["kind"].choices = ANY + [(k, k) for k in selectors.kinds()]  # type: ignore[attr-defined]
+        self.fields["kind"].choices = ANY + [(k, kind_label(k)) for k in selectors.kinds()]  # type: ignore[attr-defined]
         if states is None:
             del self.fields["state"]
         else:
@@ -96,7 +97,9 @@ class RuleForm(forms.Form):
         field = self.fields["datastream"]
         field.queryset = selectors.visible_datastreams(user).order_by("name")  # type: ignore[attr-defined]
         names = ObservedProperty.objects.values_list("name", flat=True).distinct().order_by("name")
-        self.fields["observed_property"].choices = [("", _("Not used"))] + [(n, n) for n in names]  # type: ignore[attr-defined]
+        self.fields["observed_property"].choices = [("", _("Not used"))] + [  # type: ignore[attr-defined]
+            (n, property_label(n)) for n in names
+        ]
 
     @classmethod
     def initial_for(cls, rule: AlertRule) -> dict[str, Any]:
