@@ -45,6 +45,34 @@ ONE_HOUR = timedelta(hours=1)
 
 
 # --- input parsing, shared by HTTP and MQTT ------------------------------------------------
+# Years an instant may have: any offset keeps it within Python's 1-9999 once in UTC, and a day
+# added to it (rollups, retention) too.
+FIRST_YEAR, LAST_YEAR = 2, 9997
+NUL_ESCAPE = b"\\u0000"  # how JSON writes a NUL character, which PostgreSQL cannot store
+
+
+def in_range(moment: datetime) -> bool:
+    return FIRST_YEAR <= moment.year <= LAST_YEAR
+
+
+def has_nul(value: Any) -> bool:
+    """Whether a decoded JSON value holds a NUL character in any text or key."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(has_nul(k) or has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(has_nul(v) for v in value)
+    return False
+
+
+def refuse_nul(body: bytes, data: Any) -> None:
+    """Raise :class:`StaError` if the JSON ``data`` decoded from ``body`` holds a NUL character
+    (the bytes are looked at first, so clean bodies cost one scan)."""
+    if NUL_ESCAPE in body and has_nul(data):
+        raise StaError("Null characters (\\u0000) are not allowed.")
+
+
 def parse_time(value: Any, name: str) -> datetime:
     """An ISO 8601 instant with a time zone; without one it would be ambiguous, so it is refused."""
     if type(value) is str:  # the well-formed case costs one C call (3.11 reads the Z suffix itself)
@@ -53,7 +81,7 @@ def parse_time(value: Any, name: str) -> datetime:
         except ValueError:
             pass
         else:
-            if parsed.tzinfo is not None:
+            if parsed.tzinfo is not None and FIRST_YEAR <= parsed.year <= LAST_YEAR:
                 return parsed
     if not isinstance(value, str):
         raise StaError(f"{name} must be an ISO 8601 time in text, such as 2026-01-31T08:00:00Z")
@@ -63,6 +91,8 @@ def parse_time(value: Any, name: str) -> datetime:
         raise StaError(f"{name} {value!r} is not an ISO 8601 time such as 2026-01-31T08:00:00Z") from None
     if parsed.tzinfo is None:
         raise StaError(f"{name} {value!r} has no time zone; add Z or an offset such as +08:00")
+    if not in_range(parsed):
+        raise StaError(f"{name} {value!r} is out of range: give a year from {FIRST_YEAR:04d} to {LAST_YEAR}")
     return parsed
 
 
@@ -441,6 +471,8 @@ def observation_from_json(data: Mapping[str, Any], datastream_id: int, foi_id: i
     parameters = data.get("parameters")
     if parameters is not None and not isinstance(parameters, dict):
         raise StaError("parameters must be a JSON object.")
+    if has_nul(data.get("result")) or has_nul(parameters) or has_nul(data.get("resultQuality")):
+        raise StaError("Null characters (\\u0000) are not allowed.")
     phenomenon = data.get("phenomenonTime")
     result_time = data.get("resultTime")
     valid = data.get("validTime")

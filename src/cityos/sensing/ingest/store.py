@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import functools
 import hashlib
+import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -17,7 +18,8 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 import orjson
-from django.db import connections, transaction
+import psycopg
+from django.db import InterfaceError, OperationalError, connections, transaction
 from django.utils import timezone
 
 from cityos.core.accounts.models import User
@@ -31,6 +33,9 @@ CREATE_OBSERVATIONS_TOPIC = "v1.1/CreateObservations"
 # What the platform publishes itself carries a self link (devices never send one; "@iot.id"
 # alone is no sign, as dataArray bodies name their Datastream with it); a worker sees them back.
 SERVER_MARKER = b'"@iot.selfLink"'
+
+
+logger = logging.getLogger(__name__)
 
 
 class Message(NamedTuple):
@@ -104,6 +109,23 @@ class BatchOutcome:
     observation_ids: list[int] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
 
+    def add(self, other: BatchOutcome) -> None:
+        self.stored += other.stored
+        self.duplicates += other.duplicates
+        self.dead_letters += other.dead_letters
+        self.ignored += other.ignored
+        self.observation_ids += other.observation_ids
+        self.reasons += other.reasons
+
+
+# The database is away (not: it refused this data): the caller keeps the batch and tries again.
+CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    OperationalError,
+    InterfaceError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+)
+
 
 def fingerprint(topic: str, payload: bytes) -> int:
     """A signed 64-bit digest of topic and payload (the IngestReceipt key)."""
@@ -144,7 +166,7 @@ def _decode_members(members: list[Any], datastream_id: int, out: Decoded, whole:
                     when = parse(text)
                 except ValueError:
                     when = None  # the general path says what is wrong
-                if when is not None and when.tzinfo is not None:
+                if when is not None and when.tzinfo is not None and 1 < when.year < 9998:
                     observations.append(new_observation(datastream_id, (when, None), result, parameters=parameters))
                     sources.append(source)
                     continue
@@ -200,8 +222,12 @@ def decode(message: Message) -> Decoded:
         return out
     try:
         body = orjson.loads(message.payload)
+        services.refuse_nul(message.payload, body)
     except orjson.JSONDecodeError as error:
         out.rejected.append((message.topic, message.payload, f"The message is not valid JSON: {error}."))
+        return out
+    except StaError as error:
+        out.rejected.append((message.topic, message.payload, error.message))
         return out
     if datastream_id is not None:
         if isinstance(body, list):  # a gateway's batch: a JSON list of Observations
@@ -334,7 +360,7 @@ def _dead_letters(rejected: Iterable[tuple[str, bytes, str]], now: datetime) -> 
         DeadLetter(
             source=DeadLetter.Source.MQTT,
             topic=topic[:500],
-            payload=payload.decode("utf-8", errors="replace"),
+            payload=payload.decode("utf-8", errors="replace").replace("\x00", "\ufffd"),
             reason=reason,
             received_at=now,
         )
@@ -371,6 +397,25 @@ def store_batch(messages: Sequence[Message]) -> BatchOutcome:
             outcome.dead_letters = len(rejected)
             outcome.reasons = [reason for _t, _p, reason in rejected]
     return outcome
+
+
+def store_each(messages: Sequence[Message]) -> BatchOutcome:
+    """Stores ``messages`` one at a time, after their batch failed on something the checks let
+    through: a message that fails alone becomes a dead letter naming the error, and the others
+    are kept, so one bad message never holds up a device's stream. A lost database is raised."""
+    total = BatchOutcome()
+    for message in messages:
+        try:
+            total.add(store_batch([message]))
+        except CONNECTION_ERRORS:
+            raise
+        except Exception as error:
+            logger.exception("ingest: a message on %s could not be stored; kept as a dead letter", message.topic)
+            reason = f"The message could not be stored ({type(error).__name__}); the server logged the details."
+            DeadLetter.objects.bulk_create(_dead_letters([(message.topic, message.payload, reason)], timezone.now()))
+            total.dead_letters += 1
+            total.reasons.append(reason)
+    return total
 
 
 def replay(dead_letter: DeadLetter, *, by: User) -> DeadLetter:

@@ -29,7 +29,14 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 from cityos.sensing import conf as sensing_conf
 from cityos.sensing.ingest import client as mqtt_client
 from cityos.sensing.ingest import conf
-from cityos.sensing.ingest.store import CREATE_OBSERVATIONS_TOPIC, Message, prune_receipts, store_batch
+from cityos.sensing.ingest.store import (
+    CONNECTION_ERRORS,
+    CREATE_OBSERVATIONS_TOPIC,
+    Message,
+    prune_receipts,
+    store_batch,
+    store_each,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -316,12 +323,23 @@ class IngestWorker:
                 try:
                     outcome = store_batch(messages)
                     break
-                except DatabaseError:
+                except CONNECTION_ERRORS:
                     # Nothing was committed; keep the batch and try again once the database answers.
                     logger.exception("ingest worker %s: storing a batch failed; retrying", self.worker_id)
                     close_old_connections()
                     if self._stop.wait(2.0):
                         return  # unacknowledged: the broker delivers the batch again
+                except Exception:
+                    # The database or the code refused something in it (nothing was committed):
+                    # left alone it would come back after every restart and stop the stream.
+                    logger.exception("ingest worker %s: a batch failed; storing it message by message", self.worker_id)
+                    try:
+                        outcome = store_each(messages)
+                        break
+                    except CONNECTION_ERRORS:
+                        close_old_connections()
+                        if self._stop.wait(2.0):
+                            return
         finally:
             gc.enable()
         self._client.ack_all([mid for _topic, _payload, mid, qos in batch if qos == 1])

@@ -77,6 +77,9 @@ GEO_PREDICATES = {
 EXTRACTS = {"year": "year", "month": "month", "day": "day", "hour": "hour", "minute": "minute", "second": "second"}
 
 
+MAX_JSON_DEPTH = 16
+
+
 class Compiler:
     def __init__(self, entity_type: EntityType) -> None:
         self.entity_type = entity_type
@@ -229,6 +232,8 @@ class Compiler:
         if len(parts) > 1:
             if prop.kind not in ("json", "result"):
                 raise StaError(f"$filter: {name} has no members; only JSON properties such as properties/... do")
+            if len(parts) - 1 > MAX_JSON_DEPTH:  # Django builds one nested lookup per member
+                raise StaError(f"$filter: {name} is followed by more than {MAX_JSON_DEPTH} members")
             return Typed(None, "json", field=prefix + "__".join([prop.field, *parts[1:]]))
         path = prefix + prop.field
         kind = {"id": "number", "interval": "datetime", "string": "string", "datetime": "datetime"}.get(prop.kind)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +32,8 @@ from cityos.sensing.sta.dataarray import create_from_data_array
 from cityos.sensing.sta.errors import Forbidden, NotFound, StaError, Unauthorized
 from cityos.sensing.sta.options import Options, parse_options
 from cityos.sensing.sta.render import Renderer
+
+logger = logging.getLogger(__name__)
 from cityos.sensing.sta.schema import BY_PLURAL, ENTITY_TYPES, EntityType, Nav, property_value
 
 SCOPE_MODULE = "sensing"  # tokens need the "sensing:write" (or "write") scope to change data
@@ -216,9 +219,11 @@ def read(request: HttpRequest, target: Target) -> HttpResponse:
 
 def json_body(request: HttpRequest) -> Any:
     try:
-        return orjson.loads(request.body or b"null")  # several times json's speed on large dataArrays
+        data = orjson.loads(request.body or b"null")  # several times json's speed on large dataArrays
     except orjson.JSONDecodeError as error:
         raise StaError(f"The body is not valid JSON: {error}") from None
+    services.refuse_nul(request.body, data)
+    return data
 
 
 def write(request: HttpRequest, target: Target, user: User | None) -> HttpResponse:
@@ -299,5 +304,7 @@ def resource(request: HttpRequest, path: str) -> HttpResponse:
         raise StaError(f"The method {request.method} is not supported.", code=405)
     except StaError as error:
         return error_response(error)
-    except DatabaseError as error:
-        return error_response(StaError(f"The database could not evaluate this request: {error}".strip()))
+    except DatabaseError:
+        # The database's own words name tables and values: they go to the log, not the client.
+        logger.warning("SensorThings request the database refused: %s %s", request.method, request.path, exc_info=True)
+        return error_response(StaError("The database could not evaluate this request; check its values and filter."))

@@ -80,3 +80,12 @@ def test_any_filter_through_the_api_is_200_or_400(
     assert response.status_code in (200, 400), (text, response.content)
     if response.status_code == 400:
         assert response.json()["type"] == "error"
+
+
+def test_a_filter_too_deep_for_the_database_is_refused_not_a_server_error(
+    client: Client, make_station: Callable[..., Thing]
+) -> None:
+    make_station()
+    deep = get(client, "/Datastreams", **{"$filter": "properties/" + "a/" * 250 + "b eq 1"})
+    assert deep.status_code == 400 and "more than 16 members" in deep.json()["message"]
+    assert get(client, "/Datastreams", **{"$filter": "properties/" + "a/" * 15 + "b eq 1"}).status_code == 200

@@ -271,6 +271,15 @@ def _bad_write_cases(datastream: Datastream) -> list[tuple[str, str, Any, str]]:
         ),
         ("PATCH", f"/Datastreams({datastream.pk})", {"Thing": {"name": "new"}}, 'links Thing by {"@iot.id": ...} only'),
         ("PATCH", f"/Things({datastream.thing_id})/name", {"name": "x"}, "Change a property through its entity"),
+        # PostgreSQL cannot store a NUL anywhere; a time past 9999 in UTC cannot be read back.
+        ("PATCH", f"/Things({datastream.thing_id})", {"properties": {"a": "\x00"}}, "Null characters"),
+        (
+            "POST",
+            f"/Datastreams({datastream.pk})/Observations",
+            {"result": 1, "phenomenonTime": "9999-12-31T23:59:59-14:00"},
+            "out of range",
+        ),
+        ("POST", f"/Datastreams({datastream.pk})/Observations", {"result": 1, "parameters": {"\x00": 1}}, "Null"),
     ]
 
 

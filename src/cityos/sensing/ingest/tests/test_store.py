@@ -67,6 +67,10 @@ def test_a_duplicate_inside_one_batch_is_stored_once(temperature: Datastream) ->
         (b'{"result": 3, "phenomenonTime": "2026-03-01T08:00:00"}', "has no time zone"),
         (b'{"value": 3}', "has no property 'value'"),
         (b"[1, 2]", "must be a JSON object"),
+        # PostgreSQL cannot store a NUL; a time past the year 9999 in UTC cannot be read back.
+        (b'{"result": 1, "phenomenonTime": "2026-03-01T08:00:00Z", "parameters": {"a": "\\u0000"}}', "Null"),
+        (b'{"result": 1, "phenomenonTime": "9999-12-31T23:59:59-14:00"}', "out of range"),
+        (b'{"result": 1, "phenomenonTime": "0001-01-01T00:00:00+14:00"}', "out of range"),
     ],
 )
 def test_bad_messages_go_to_dead_letters_with_their_reason(
@@ -173,3 +177,24 @@ def test_old_receipts_are_pruned(temperature: Datastream) -> None:
     store_batch([message(temperature, {"result": 1.0})])
     assert store.prune_receipts(hours=24) == 0
     assert store.prune_receipts(now=timezone.now() + timedelta(hours=25), hours=24) == 1
+
+
+def test_a_message_that_breaks_its_batch_becomes_a_dead_letter_and_the_rest_are_kept(
+    temperature: Datastream, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    decode = store.decode
+
+    def decode_or_break(one: Message) -> store.Decoded:
+        if b"poison" in one.payload:
+            raise RuntimeError("a case no check foresaw")
+        return decode(one)
+
+    monkeypatch.setattr(store, "decode", decode_or_break)
+    batch = [message(temperature, {"result": float(i), "phenomenonTime": f"2026-03-01T08:0{i}:00Z"}) for i in range(3)]
+    poison = message(temperature, {"result": 9.0, "parameters": {"note": "poison"}})
+    with pytest.raises(RuntimeError):
+        store_batch([*batch, poison])  # the batch alone fails whole
+    outcome = store.store_each([*batch, poison])
+    assert (outcome.stored, outcome.dead_letters) == (3, 1)
+    letter = DeadLetter.objects.get()
+    assert "RuntimeError" in letter.reason and b"poison" in letter.payload.encode()
