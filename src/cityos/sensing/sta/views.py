@@ -32,9 +32,9 @@ from cityos.sensing.sta.dataarray import create_from_data_array
 from cityos.sensing.sta.errors import Forbidden, NotFound, StaError, Unauthorized
 from cityos.sensing.sta.options import Options, parse_options
 from cityos.sensing.sta.render import Renderer
+from cityos.sensing.sta.schema import BY_PLURAL, ENTITY_TYPES, EntityType, Nav, property_value
 
 logger = logging.getLogger(__name__)
-from cityos.sensing.sta.schema import BY_PLURAL, ENTITY_TYPES, EntityType, Nav, property_value
 
 SCOPE_MODULE = "sensing"  # tokens need the "sensing:write" (or "write") scope to change data
 CONFORMANCE = [
