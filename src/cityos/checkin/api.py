@@ -22,6 +22,7 @@ from cityos.checkin.models import AlertState, CheckIn, ExposureAlert, Venue, Ven
 from cityos.core.accounts.models import User
 from cityos.core.api.auth import api_auth, api_user, require_roles, require_user
 from cityos.core.api.pagination import csv_export, paginate
+from cityos.core.api.schemas import Moment
 from cityos.core.audit.services import record_access
 
 router = Router()
@@ -75,7 +76,7 @@ class CheckInIn(Schema):
     contact: str = Field(
         "", max_length=254, description="Phone or email for alerts; required without a signed-in session"
     )
-    checked_in_at: datetime | None = Field(None, description="Defaults to now; never in the future")
+    checked_in_at: Moment | None = Field(None, description="Defaults to now; never in the future")
 
 
 class CheckInOut(Schema):
@@ -96,7 +97,7 @@ class CheckInOut(Schema):
 
 class CheckOutIn(Schema):
     token: str = Field(..., min_length=1, max_length=200)
-    checked_out_at: datetime | None = None
+    checked_out_at: Moment | None = None
 
 
 class MyCheckInOut(Schema):
@@ -112,8 +113,8 @@ class MyCheckInOut(Schema):
 
 class VisitIn(Schema):
     venue_code: str = Field(..., min_length=1, max_length=200, description="SMS code or signed poster code")
-    start: datetime
-    end: datetime
+    start: Moment
+    end: Moment
 
 
 class ProposeIn(Schema):

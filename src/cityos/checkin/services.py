@@ -235,6 +235,10 @@ def register_venue(
             errors.setdefault("contact_phone", []).append(
                 ValidationError(_("Enter a valid phone number, e.g. +1 415 555 0100."), code="invalid")
             )
+    if district_id is not None and not District.objects.filter(pk=district_id).exists():
+        errors.setdefault("district_id", []).append(
+            ValidationError(_("There is no such district. Choose one from the list."), code="invalid_district")
+        )
     is_staff_registration = holds_any_role(registered_by, conf.VENUE_ROLES)
     if not is_staff_registration:
         owner = registered_by

@@ -21,6 +21,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from cityos.core.api.auth import api_auth, require_roles
 from cityos.core.api.problems import ApiProblem
+from cityos.core.api.schemas import Day
 from cityos.epi import conf, forecast, rt, selectors, services
 from cityos.epi.models import Forecast, HospitalReport
 
@@ -258,7 +259,7 @@ ReportCount = Annotated[int, Field(ge=0, le=services.MAX_COUNT)]
 
 class CaseCountIn(Schema):
     district: str = Field(..., description="District code.", examples=["old-town"])
-    date: datetime.date = Field(..., description="Day of the cases (not in the future).")
+    date: Day = Field(..., description="Day of the cases (not in the future).")
     local: ReportCount = Field(0, description="New local cases that day.")
     imported: ReportCount = Field(0, description="New imported cases that day.")
 
@@ -272,7 +273,7 @@ class CaseCountOut(Schema):
 
 class LabResultIn(Schema):
     district: str = Field(..., description="District code.")
-    date: datetime.date
+    date: Day
     tests: ReportCount = Field(..., description="Tests done that day.")
     positives: ReportCount = Field(..., description="Positive tests that day; at most `tests`.")
 
@@ -286,7 +287,7 @@ class LabResultOut(Schema):
 
 class HospitalReportIn(Schema):
     hospital: int = Field(..., description="Id of a place of kind hospital (GET /api/v1/geo/places?kind=hospital).")
-    date: datetime.date
+    date: Day
     beds_total: ReportCount
     beds_occupied: ReportCount = Field(..., description="At most beds_total.")
     icu_total: ReportCount
@@ -423,7 +424,7 @@ def risk_map(request: HttpRequest) -> HttpResponse:
 
 class ForecastFilters(Schema):
     area: str = Field("", description="District code; empty for the whole city.", max_length=50)
-    issue_date: datetime.date | None = Field(None, description="Day the forecast was made; the latest by default.")
+    issue_date: Day | None = Field(None, description="Day the forecast was made; the latest by default.")
 
 
 class StoredForecastOut(Schema):

@@ -24,6 +24,7 @@ from ninja.responses import Status
 from cityos.core.accounts.models import User
 from cityos.core.api.auth import api_auth, require_roles, require_user
 from cityos.core.api.problems import TYPE_VALIDATION, ApiProblem, status_title
+from cityos.core.api.schemas import Day, Moment
 from cityos.core.audit.context import with_reason
 from cityos.core.audit.services import record_access, record_bulk_access
 from cityos.health import conf, fhir, godata, selectors, services
@@ -122,8 +123,8 @@ def _sorted(found: QuerySet[M], sort: str, allowed: Mapping[str, Sequence[str]])
 class VisitIn(Schema):
     venue_code: ShortText = Field("", description="The code on the venue's poster")
     place: ShortText = Field("", description="The place in words, when there is no poster")
-    start: datetime
-    end: datetime
+    start: Moment
+    end: Moment
 
 
 class VisitOut(Schema):
@@ -139,8 +140,8 @@ class CaseIn(Schema):
     contact_details: ShortText = ""
     classification: ClassificationName = "suspected"
     lab_result: LabResultName = "pending"
-    lab_date: date | None = None
-    onset_date: date | None = None
+    lab_date: Day | None = None
+    onset_date: Day | None = None
     interview_notes: LongText = ""
     visits: list[VisitIn] = Field(default_factory=list, max_length=100)
 
@@ -167,7 +168,7 @@ class ContactIn(Schema):
     person_account: ShortText = ""
     contact_details: ShortText = ""
     relationship: RelationshipName
-    last_exposure: date
+    last_exposure: Day
 
 
 class ContactOut(Schema):
@@ -524,8 +525,8 @@ def flagged_declarations(request: HttpRequest, reason: Reason, sort: SortParam =
 
 class QuarantineIn(Schema):
     person_account: ShortText = Field(..., description="Email or phone of the resident's account")
-    start_date: date
-    end_date: date | None = Field(None, description="Default: the standard period")
+    start_date: Day
+    end_date: Day | None = Field(None, description="Default: the standard period")
     home_lat: float = Field(..., ge=-90, le=90)
     home_lon: float = Field(..., ge=-180, le=180)
     radius_m: int | None = Field(None, ge=20, le=5000)

@@ -20,6 +20,7 @@ from ninja import Field, Query, Router, Schema
 from cityos.core.api.auth import api_auth, require_roles
 from cityos.core.api.pagination import csv_export, paginate
 from cityos.core.api.problems import ApiProblem
+from cityos.core.api.schemas import Day, Moment
 from cityos.core.audit.services import record_access
 from cityos.monitoring import conf, geojson, meanings, selectors, services
 from cityos.monitoring.models import HomeRisk, RiskLevel, WorkOrder, WorkOrderStatus
@@ -325,8 +326,8 @@ class TrapEventOut(Schema):
 
 
 class TrapEventFilters(Schema):
-    start: datetime.datetime | None = Field(None, description="From (default: 30 days ago). With a time zone.")
-    end: datetime.datetime | None = Field(None, description="Until (default: now). With a time zone.")
+    start: Moment | None = Field(None, description="From (default: 30 days ago). With a time zone.")
+    end: Moment | None = Field(None, description="Until (default: now). With a time zone.")
     trap_line: str = Field("", max_length=100)
 
 
@@ -458,7 +459,7 @@ def get_work_order(request: HttpRequest, order_id: int) -> WorkOrder:
 
 class WorkOrderUpdateIn(Schema):
     status: WorkOrderStatus
-    scheduled_for: datetime.date | None = Field(None, description="The visit date; needed to schedule.")
+    scheduled_for: Day | None = Field(None, description="The visit date; needed to schedule.")
     note: str = Field("", max_length=services.MAX_NOTE, description="Needed to cancel.")
 
 

@@ -23,6 +23,7 @@ from pydantic import field_validator
 from cityos.core.api.auth import api_auth, require_roles
 from cityos.core.api.pagination import csv_export, paginate
 from cityos.core.api.problems import ApiProblem
+from cityos.core.api.schemas import Day, Moment
 from cityos.core.audit.services import record_access
 from cityos.core.ratelimit import over_hourly_limit
 from cityos.waste import conf, geo, selectors, services
@@ -246,17 +247,17 @@ class PlanDetailOut(PlanOut):
 
 
 class PlanIn(Schema):
-    date: date
+    date: Day
     seconds: float | None = Field(None, gt=0, le=120, description="Solver time limit (defaults to the setting)")
 
 
 class CollectedIn(Schema):
     fill: float | None = Field(None, ge=0, le=150, description="Fill seen at pickup (%)")
-    at: datetime | None = None
+    at: Moment | None = None
 
 
 class BreakdownIn(Schema):
-    at: datetime | None = Field(None, description="When it broke down (default now)")
+    at: Moment | None = Field(None, description="When it broke down (default now)")
     seconds: float | None = Field(None, gt=0, le=120)
 
 

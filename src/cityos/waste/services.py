@@ -14,13 +14,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.validators import ProhibitNullCharactersValidator, URLValidator
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -114,7 +114,12 @@ def save_bin(data: Mapping[str, Any], *, bin: Bin | None = None) -> Bin:
     target = bin or Bin()
     for name in BIN_FIELDS:
         if name in data:
-            setattr(target, name, data[name])
+            value, field = data[name], cast("models.Field[Any, Any]", Bin._meta.get_field(name))
+            if value is None and not field.null:
+                if not field.blank:  # required: an API null cannot clear it
+                    raise _invalid(name, str(field.error_messages["null"]), "null")
+                value = ""  # an optional text: null clears it
+            setattr(target, name, value)
     target.full_clean()
     created = target.pk is None
     with transaction.atomic():

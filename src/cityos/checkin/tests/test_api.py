@@ -79,6 +79,14 @@ def test_a_resident_registers_a_venue_by_api(client, resident):
     assert body["short_code"] and "/checkin/v/" in body["checkin_url"]
     bad = client.post(f"{API}/venues", {"name": "Kiosk", "contact_email": "nope"}, content_type="application/json")
     assert bad.status_code == 422
+    nowhere = client.post(
+        f"{API}/venues", {"name": "Kiosk", "kind": "shop", "district_id": 0}, content_type="application/json"
+    )  # a district that does not exist: refused on the field, not a database error
+    assert nowhere.status_code == 422
+    assert [e["field"] for e in nowhere.json()["errors"]] == ["body.district_id"]
+    # A lone surrogate echoed in an error stays valid JSON (its escape), never a server error.
+    odd = client.post(f"{API}/venues", {"name": "K", "kind": "\ud800"}, content_type="application/json")
+    assert odd.status_code == 422 and odd.json()["errors"]
 
 
 def test_the_venue_list_is_for_staff_and_exports_csv(client, staff_client, venue, resident):

@@ -110,7 +110,8 @@ def problem_response(
     if errors is not None:
         body["errors"] = errors
     response = HttpResponse(
-        json.dumps(body, cls=DjangoJSONEncoder, ensure_ascii=False),
+        # A lone surrogate echoed from the input cannot be UTF-8: written as its JSON escape.
+        json.dumps(body, cls=DjangoJSONEncoder, ensure_ascii=False).encode("utf-8", "backslashreplace"),
         status=status,
         content_type=f"{PROBLEM_CONTENT_TYPE}; charset=utf-8",
     )
@@ -165,6 +166,7 @@ def translate_pydantic_error(error: Mapping[str, Any]) -> str:
         "url_parsing": _("Enter a valid URL."),
         "url_scheme": _("Enter a valid URL."),
         "email": _("Enter a valid email address."),
+        "date_out_of_range": _("Enter a date from 1900 to 2199."),
         "list_type": _("Enter a list."),
         "dict_type": _("Enter an object."),
         "model_type": _("Enter an object."),

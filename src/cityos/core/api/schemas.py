@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Annotated
 
 from django.core.exceptions import ValidationError
@@ -43,3 +44,23 @@ def _valid_email(value: str) -> str:
 
 # An email address checked like Django's forms check it (pydantic's EmailStr needs another library).
 Email = Annotated[str, Field(max_length=254, json_schema_extra={"format": "email"}), AfterValidator(_valid_email)]
+
+
+# Dates a city's records can hold: far enough either way for any real record, near enough that
+# a time zone or a day added to one never leaves what Python and the database can represent.
+EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(2199, 12, 31)
+
+
+def _day_in_range(value: date) -> date:
+    if not EARLIEST_DAY <= value <= LATEST_DAY:
+        raise PydanticCustomError("date_out_of_range", "Enter a date from 1900 to 2199.")
+    return value
+
+
+def _moment_in_range(value: datetime) -> datetime:
+    _day_in_range(value.date())
+    return value
+
+
+Day = Annotated[date, AfterValidator(_day_in_range)]
+Moment = Annotated[datetime, AfterValidator(_moment_in_range)]

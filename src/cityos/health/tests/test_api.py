@@ -54,6 +54,23 @@ def test_a_visit_ending_before_it_starts_is_a_422_naming_the_field(officer_clien
     assert not Case.objects.exists()
 
 
+def test_a_visit_in_a_year_no_record_can_have_is_refused_and_nothing_is_saved(officer_client):
+    response = post(
+        officer_client,
+        f"{API}/cases",
+        {
+            "name": "Ghost",
+            "visits": [{"place": "Gym", "start": "0001-01-01T00:00:00+14:00", "end": at(1, 9).isoformat()}],
+        },
+    )
+    assert response.status_code == 422
+    assert [(e["field"], e["code"]) for e in response.json()["errors"]] == [
+        ("body.visits.0.start", "date_out_of_range")
+    ]
+    assert response.json()["errors"][0]["message"] == "Enter a date from 1900 to 2199."
+    assert not Case.objects.exists()
+
+
 def test_reads_need_a_reason_and_are_audited_with_it(officer_client, case):
     assert officer_client.get(f"{API}/cases").status_code == 422
     listed = officer_client.get(f"{API}/cases", {"reason": "Weekly case review"})

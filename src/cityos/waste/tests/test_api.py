@@ -63,6 +63,10 @@ def test_creating_a_bin_validates_and_needs_a_planner(staff_client):
     assert made.status_code == 201 and made.json()["ref"] == "B-1"
     patched = operator.patch(f"{API}/bins/{made.json()['id']}", {"volume_litres": 360}, content_type="application/json")
     assert patched.json()["volume_litres"] == 360
+    cleared = operator.patch(f"{API}/bins/{made.json()['id']}", {"address": None}, content_type="application/json")
+    assert cleared.status_code == 200 and cleared.json()["address"] == ""  # null clears an optional text
+    kindless = operator.patch(f"{API}/bins/{made.json()['id']}", {"kind": None}, content_type="application/json")
+    assert kindless.status_code == 422 and [e["field"] for e in kindless.json()["errors"]] == ["body.kind"]
 
 
 def test_plan_route_gpx_collect_and_breakdown_through_the_api(planned, staff_client):
