@@ -108,6 +108,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "cityos.core.audit.middleware.AuditContextMiddleware",
     "cityos.core.web.middleware.StaffSecondFactorMiddleware",
+    "cityos.core.web.middleware.RefuseNulInQueryMiddleware",
     "axes.middleware.AxesMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]

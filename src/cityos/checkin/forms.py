@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cityos.checkin.models import AlertState, VenueKind
 from cityos.core.geo.models import District
+from cityos.core.web.fields import DayField
 
 
 class VenueForm(forms.Form):
@@ -83,8 +84,8 @@ class ActivityFilterForm(forms.Form):
     district = forms.ModelChoiceField(
         label=_("District"), queryset=District.objects.none(), required=False, empty_label=_("All districts")
     )
-    start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    start = DayField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = DayField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     # A longer span is mostly empty days: check-ins are deleted after the retention period.
     LONGEST_DAYS = 92

@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from cityos.core.geo.models import District, Place, PlaceKind
+from cityos.core.web.fields import DayField
 from cityos.epi.selectors import REPORT_SORTS
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"})
@@ -19,14 +20,14 @@ def _count(label: Any) -> forms.IntegerField:
 
 class CaseCountForm(forms.Form):
     district = forms.ModelChoiceField(District.objects.order_by("name"), label=_("District"), to_field_name="code")
-    date = forms.DateField(label=_("Day"), widget=DATE_WIDGET)
+    date = DayField(label=_("Day"), widget=DATE_WIDGET)
     local = _count(_("Local cases"))
     imported = _count(_("Imported cases"))
 
 
 class LabResultForm(forms.Form):
     district = forms.ModelChoiceField(District.objects.order_by("name"), label=_("District"), to_field_name="code")
-    date = forms.DateField(label=_("Day"), widget=DATE_WIDGET)
+    date = DayField(label=_("Day"), widget=DATE_WIDGET)
     tests = _count(_("Tests done"))
     positives = _count(_("Positive tests"))
 
@@ -35,7 +36,7 @@ class HospitalReportForm(forms.Form):
     hospital = forms.ModelChoiceField(
         Place.objects.filter(kind=PlaceKind.HOSPITAL).order_by("name"), label=_("Hospital")
     )
-    date = forms.DateField(label=_("Day"), widget=DATE_WIDGET)
+    date = DayField(label=_("Day"), widget=DATE_WIDGET)
     beds_total = _count(_("Beds"))
     beds_occupied = _count(_("Beds occupied"))
     icu_total = _count(_("ICU beds"))
@@ -96,8 +97,8 @@ class ReportListForm(forms.Form):
     hospital = forms.ModelChoiceField(
         Place.objects.filter(kind=PlaceKind.HOSPITAL).order_by("name"), label=_("Hospital"), required=False
     )
-    date_from = forms.DateField(label=_("From"), required=False, widget=DATE_WIDGET)
-    date_to = forms.DateField(label=_("To"), required=False, widget=DATE_WIDGET)
+    date_from = DayField(label=_("From"), required=False, widget=DATE_WIDGET)
+    date_to = DayField(label=_("To"), required=False, widget=DATE_WIDGET)
     q = forms.CharField(label=_("Search district or hospital"), required=False, max_length=100)
     sort = forms.ChoiceField(label=_("Sort by"), required=False)
 

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cityos.core.accounts.models import User
 from cityos.core.accounts.phones import looks_like_phone, normalise_phone
+from cityos.core.web.fields import DayField, MomentField
 from cityos.health.models import Classification, FollowUpStatus, LabResult, Relationship, Symptom
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -49,8 +50,8 @@ class CaseForm(forms.Form):
     contact_details = forms.CharField(label=_("Phone or email"), max_length=200, required=False)
     classification = forms.ChoiceField(label=_("Classification"), choices=Classification.choices)
     lab_result = forms.ChoiceField(label=_("Lab result"), choices=LabResult.choices)
-    lab_date = forms.DateField(label=_("Lab result date"), required=False, widget=DATE)
-    onset_date = forms.DateField(label=_("Symptom onset date"), required=False, widget=DATE)
+    lab_date = DayField(label=_("Lab result date"), required=False, widget=DATE)
+    onset_date = DayField(label=_("Symptom onset date"), required=False, widget=DATE)
     interview_notes = forms.CharField(
         label=_("Interview notes"), required=False, widget=forms.Textarea(attrs={"rows": 4})
     )
@@ -61,8 +62,8 @@ class VisitForm(forms.Form):
         label=_("Venue code"), max_length=100, required=False, help_text=_("The code printed on the venue's poster.")
     )
     place = forms.CharField(label=_("Place, in words"), max_length=200, required=False)
-    start = forms.DateTimeField(label=_("From"), widget=DATETIME)
-    end = forms.DateTimeField(label=_("Until"), widget=DATETIME)
+    start = MomentField(label=_("From"), widget=DATETIME)
+    end = MomentField(label=_("Until"), widget=DATETIME)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -82,7 +83,7 @@ class ContactForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=200, required=False)
     contact_details = forms.CharField(label=_("Phone or email"), max_length=200, required=False)
     relationship = forms.ChoiceField(label=_("Relationship"), choices=Relationship.choices)
-    last_exposure = forms.DateField(label=_("Last exposure date"), widget=DATE)
+    last_exposure = DayField(label=_("Last exposure date"), widget=DATE)
 
 
 class SymptomsField(forms.MultipleChoiceField):
@@ -114,8 +115,8 @@ class DeclarationForm(forms.Form):
 
 class QuarantineForm(forms.Form):
     account = AccountField(required=True)
-    start_date = forms.DateField(label=_("First day"), widget=DATE)
-    end_date = forms.DateField(
+    start_date = DayField(label=_("First day"), widget=DATE)
+    end_date = DayField(
         label=_("Last day"), required=False, widget=DATE, help_text=_("Empty: the standard quarantine period.")
     )
     home_lat = forms.FloatField(label=_("Home latitude"), min_value=-90, max_value=90)

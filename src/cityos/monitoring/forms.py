@@ -7,13 +7,14 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from cityos.core.web.fields import DayField
 from cityos.monitoring import services
 from cityos.monitoring.models import WorkOrder, WorkOrderStatus
 
 
 class WorkOrderForm(forms.Form):
     status = forms.ChoiceField(label=_("Status"), choices=WorkOrderStatus.choices)
-    scheduled_for = forms.DateField(
+    scheduled_for = DayField(
         label=_("Visit date"),
         required=False,
         help_text=_("Needed to schedule the visit. Format: YYYY-MM-DD."),

@@ -9,6 +9,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from cityos.core.accounts.phones import normalise_phone
+from cityos.core.web.fields import DayField
 from cityos.waste import photos
 from cityos.waste.models import NOTE_MAX_LENGTH, Bin, BinKind, Depot, DisposalSite, ReportProblem, Vehicle
 from cityos.waste.services import reportable_bin
@@ -97,7 +98,7 @@ class DisposalSiteForm(forms.ModelForm):
 
 
 class PlanForm(forms.Form):
-    date = forms.DateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}))
+    date = DayField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}))
     seconds = forms.FloatField(
         label=_("Solver time (seconds)"),
         min_value=1,

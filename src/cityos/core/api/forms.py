@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from cityos.core.accounts.models import User
 from cityos.core.api.scopes import scope_choices
 from cityos.core.api.selectors import token_owner_choices
+from cityos.core.web.fields import DayField
 
 
 class StaffChoiceField(forms.ModelChoiceField):
@@ -32,7 +33,7 @@ class TokenForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         help_text=_("What the token may do. 'Change' includes reading."),
     )
-    expires_on = forms.DateField(
+    expires_on = DayField(
         label=_("Valid until"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),

@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from cityos.core.audit.models import AuditAction
+from cityos.core.web.fields import DayField
 
 
 class AuditSearchForm(forms.Form):
@@ -11,8 +12,8 @@ class AuditSearchForm(forms.Form):
     action = forms.ChoiceField(label=_("Action"), required=False, choices=[("", _("Any")), *AuditAction.choices])
     object_type = forms.CharField(label=_("Record type"), required=False, help_text=_("e.g. accounts.User"))
     actor = forms.CharField(label=_("Who"), required=False)
-    since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    since = DayField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = DayField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}

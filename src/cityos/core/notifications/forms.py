@@ -10,6 +10,7 @@ from cityos.core.accounts.models import Language, Role, User
 from cityos.core.geo.models import District
 from cityos.core.notifications.models import PHONE_CHANNELS, Audience, Channel, MessageState
 from cityos.core.notifications.selectors import Preference, address_for, template_keys
+from cityos.core.web.fields import DayField
 
 RANK_CHOICES = [
     ("", _("Don't use")),
@@ -127,8 +128,8 @@ class MessageFilterForm(forms.Form):
     channel = forms.ChoiceField(label=_("Channel"), required=False, choices=[("", _("Any")), *Channel.choices])
     language = forms.ChoiceField(label=_("Language"), required=False, choices=[("", _("Any")), *Language.choices])
     broadcast = forms.IntegerField(label=_("Broadcast number"), required=False, min_value=1, max_value=2**63 - 1)
-    since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    since = DayField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = DayField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

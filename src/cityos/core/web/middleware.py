@@ -3,8 +3,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from urllib.parse import urlencode
 
+from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.views.defaults import bad_request
 
 # Paths a staff member may reach before the second factor: sign-in steps, language, assets.
 # Only the sign-in steps of /accounts/: the staff pages there (people, tiles) need the factor too.
@@ -39,4 +41,27 @@ class StaffSecondFactorMiddleware:
             and not request.path.startswith(_OPEN_PREFIXES)
         ):
             return redirect(f"/accounts/verify/?{urlencode({'next': request.get_full_path()})}")
+        return self.get_response(request)
+
+
+# Interfaces that answer bad input in their own standard's format (problem+json, Open311,
+# SensorThings) check for NUL themselves.
+_OWN_ERROR_FORMAT = ("/api/", "/open311/", "/sta/")
+
+
+class RefuseNulInQueryMiddleware:
+    """A page's query string with a NUL character gets the site's 400 page. PostgreSQL cannot
+    hold NUL, so a filter passing it to a query would be a server error; forms refuse it on the
+    field already (Django's ProhibitNullCharactersValidator), filters read from the query do not."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if (
+            "%00" in request.META.get("QUERY_STRING", "")
+            and not request.path.startswith(_OWN_ERROR_FORMAT)
+            and any("\x00" in key or any("\x00" in v for v in values) for key, values in request.GET.lists())
+        ):
+            return bad_request(request, SuspiciousOperation("NUL character in the query string"))
         return self.get_response(request)

@@ -121,6 +121,8 @@ def test_trap_catches_list_and_exports(city, staff_client):
     assert "stoat" in html and "ridge" in html
     bad = operator.get("/monitoring/staff/traps/", {"start": "not-a-date"}).content.decode()
     assert "Give a date as YYYY-MM-DD." in bad
+    far = operator.get("/monitoring/staff/traps/", {"end": "9999-12-31"})  # was an overflow: a 500
+    assert far.status_code == 200 and "Enter a date from 1900 to 2199." in far.content.decode()
     geo = json.loads(operator.get("/monitoring/staff/traps/catches.geojson").content)
     assert geo["features"][0]["properties"]["species"] == "stoat"
     csv = operator.get("/monitoring/staff/traps/catches.csv").content.decode()

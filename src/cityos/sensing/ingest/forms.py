@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from cityos.core.web.fields import DayField
 from cityos.sensing.ingest.selectors import DeadLetterFilter
 
 
@@ -14,8 +15,8 @@ class DeadLetterFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=200)
     reason = forms.CharField(label=_("Reason contains"), required=False, max_length=200)
     topic = forms.CharField(label=_("Topic contains"), required=False, max_length=200)
-    since = forms.DateField(label=_("Received from"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(label=_("Received until"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    since = DayField(label=_("Received from"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = DayField(label=_("Received until"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     replayed = forms.ChoiceField(
         label=_("Replayed"),
         required=False,

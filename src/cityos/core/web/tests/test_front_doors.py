@@ -141,3 +141,24 @@ def test_a_server_error_and_an_expired_form_get_plain_translated_pages(rf, clien
     strict = type(client)(enforce_csrf_checks=True)
     expired = strict.post(reverse("web:set-language"), {"language": "es"}, HTTP_ACCEPT_LANGUAGE="es")
     assert expired.status_code == 403 and "<h1>Este formulario ha caducado</h1>" in expired.content.decode()
+
+
+def test_a_nul_in_a_pages_query_is_a_clear_400_not_a_server_error(client):
+    response = client.get("/monitoring/traps/?q=a%00b", HTTP_ACCEPT_LANGUAGE="es")
+    assert response.status_code == 400 and "<h1>Solicitud no entendida</h1>" in response.content.decode()
+    assert client.get("/monitoring/traps/?q=a%2500b").status_code == 200  # the text "%00" is fine
+
+
+def test_date_fields_keep_to_years_a_record_can_have():
+    from django import forms
+
+    from cityos.core.web.fields import DayField, MomentField
+
+    class Dates(forms.Form):
+        day = DayField()
+        moment = MomentField()
+
+    far = Dates({"day": "9999-12-31", "moment": "0001-01-01 00:00"})
+    assert not far.is_valid()
+    assert far.errors == {"day": ["Enter a date from 1900 to 2199."], "moment": ["Enter a date from 1900 to 2199."]}
+    assert Dates({"day": "2026-11-27", "moment": "2026-11-27 08:00"}).is_valid()

@@ -1,0 +1,32 @@
+"""Form fields every app uses for dates: Django's, kept to years a record can have."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+# Far enough either way for any real record, near enough that a day added or a time zone applied
+# never leaves what Python and the database can hold (the API's schemas use the same years).
+EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(2199, 12, 31)
+OUT_OF_RANGE = _("Enter a date from 1900 to 2199.")
+
+
+def _check_day(value: date | None) -> None:
+    if value is not None and not EARLIEST_DAY <= value <= LATEST_DAY:
+        raise ValidationError(OUT_OF_RANGE, code="date_out_of_range")
+
+
+class DayField(forms.DateField):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.validators.append(_check_day)
+
+
+class MomentField(forms.DateTimeField):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.validators.append(lambda value: _check_day(value.date() if isinstance(value, datetime) else value))
