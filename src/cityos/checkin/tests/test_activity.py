@@ -27,8 +27,11 @@ def city():
     market = VenueFactory(name="Harbour Market", district=north)
     library = VenueFactory(name="South Library", district=south)
     now = timezone.now()
+    # Earlier today, even just after midnight (an hour ago would be yesterday then).
+    today_start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    earlier_today = max(now - timedelta(hours=1), today_start)
     for i in range(3):
-        visit(market, now - timedelta(hours=1), contact=f"+1415555010{i}")
+        visit(market, earlier_today, contact=f"+1415555010{i}")
     visit(market, now - timedelta(days=2), contact="+14155550109")
     visit(library, now - timedelta(days=1), contact="+14155550110")
     ExposureAlert.objects.create(
