@@ -109,6 +109,7 @@ MIDDLEWARE = [
     "cityos.core.audit.middleware.AuditContextMiddleware",
     "cityos.core.web.middleware.StaffSecondFactorMiddleware",
     "cityos.core.web.middleware.RefuseNulInQueryMiddleware",
+    "cityos.core.api.middleware.RefuseNulMiddleware",
     "axes.middleware.AxesMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]

@@ -58,6 +58,31 @@ def test_422_lists_each_bad_field(client):
     assert "body.email" in body["detail"]
 
 
+def test_a_nul_character_is_refused_on_its_field_before_the_database_sees_it(client):
+    body = {"email": "a@example.org", "password": "a long passphrase", "first_name": "Mei\x00", "x": ["ok"]}
+    response = client.post("/api/v1/accounts/sign-up", body, content_type="application/json")
+    problem = assert_problem(response, 422)
+    assert problem["errors"] == [
+        {
+            "field": "body.first_name",
+            "message": "Null characters are not allowed.",
+            "code": "null_characters_not_allowed",
+        }
+    ]
+    nested = client.post("/api/v1/accounts/sign-up", {"a": [{"b": "\x00"}]}, content_type="application/json")
+    assert assert_problem(nested, 422)["errors"][0]["field"] == "body.a.0.b"
+    query = client.get("/api/v1/meta/languages?q=a%00b", HTTP_ACCEPT_LANGUAGE="es")
+    assert assert_problem(query, 422)["errors"] == [
+        {"field": "query.q", "message": "Los caracteres nulos no están permitidos.", "code": "null_characters_not_allowed"}
+    ]
+    escaped = client.post(  # the text "\\u0000" (a backslash, then u0000) is no NUL
+        "/api/v1/accounts/sign-up", '{"email": "\\\\u0000"}', content_type="application/json"
+    )
+    assert all(
+        e["field"] != "body.email" or e["code"] != "null_characters_not_allowed" for e in escaped.json()["errors"]
+    )
+
+
 def test_400_for_a_body_that_is_not_json(client):
     response = client.post("/api/v1/accounts/sign-up", "{not json", content_type="application/json")
     body = assert_problem(response, 400)
