@@ -73,7 +73,11 @@ def test_a_nul_character_is_refused_on_its_field_before_the_database_sees_it(cli
     assert assert_problem(nested, 422)["errors"][0]["field"] == "body.a.0.b"
     query = client.get("/api/v1/meta/languages?q=a%00b", HTTP_ACCEPT_LANGUAGE="es")
     assert assert_problem(query, 422)["errors"] == [
-        {"field": "query.q", "message": "Los caracteres nulos no están permitidos.", "code": "null_characters_not_allowed"}
+        {
+            "field": "query.q",
+            "message": "Los caracteres nulos no están permitidos.",
+            "code": "null_characters_not_allowed",
+        }
     ]
     escaped = client.post(  # the text "\\u0000" (a backslash, then u0000) is no NUL
         "/api/v1/accounts/sign-up", '{"email": "\\\\u0000"}', content_type="application/json"
