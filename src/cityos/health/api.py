@@ -464,7 +464,7 @@ def contact_becomes_case(request: HttpRequest, contact_id: Id) -> Status[Case]:
 
 
 @router.get("/follow-ups", response=list[FollowUpOut], summary="Follow-ups due on a day (default today)")
-def follow_ups(request: HttpRequest, reason: Reason, day: date | None = None, sort: SortParam = "") -> list[FollowUp]:
+def follow_ups(request: HttpRequest, reason: Reason, day: Day | None = None, sort: SortParam = "") -> list[FollowUp]:
     _officer(request)
     due = list(_sorted(selectors.follow_ups_due(day), sort, FOLLOW_UP_SORTS))
     with with_reason(reason):

@@ -56,13 +56,19 @@ def in_range(moment: datetime) -> bool:
 
 
 def has_nul(value: Any) -> bool:
-    """Whether a decoded JSON value holds a NUL character in any text or key."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(has_nul(k) or has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(has_nul(v) for v in value)
+    """Whether a decoded JSON value holds a NUL character in any text or key (a loop, not
+    recursion: a device may send JSON nested as deep as the parser allows)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
     return False
 
 
@@ -471,8 +477,6 @@ def observation_from_json(data: Mapping[str, Any], datastream_id: int, foi_id: i
     parameters = data.get("parameters")
     if parameters is not None and not isinstance(parameters, dict):
         raise StaError("parameters must be a JSON object.")
-    if has_nul(data.get("result")) or has_nul(parameters) or has_nul(data.get("resultQuality")):
-        raise StaError("Null characters (\\u0000) are not allowed.")
     phenomenon = data.get("phenomenonTime")
     result_time = data.get("resultTime")
     valid = data.get("validTime")

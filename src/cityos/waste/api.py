@@ -325,7 +325,7 @@ def create_vehicle(request: HttpRequest, payload: VehicleIn) -> Status:
 @router.get("/plans", response=list[PlanOut], auth=api_auth, summary="Plans")
 @csv_export(PlanOut, filename="plans")
 @paginate
-def list_plans(request: HttpRequest, day: date | None = None) -> object:
+def list_plans(request: HttpRequest, day: Day | None = None) -> object:
     require_roles(request, *conf.CREW_ROLES)
     return selectors.plans(day=day)
 

@@ -17,20 +17,21 @@ _NUL_ESCAPE = b"\\u0000"  # how JSON writes a NUL character
 
 
 def _nul_path(value: Any, path: str) -> str | None:
-    """Where in decoded JSON a NUL character is (in a key or a text), as the API names fields."""
-    if isinstance(value, str):
-        return path if "\x00" in value else None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            inner = f"{path}.{key}"
-            if "\x00" in str(key):
-                return inner
-            if (found := _nul_path(item, inner)) is not None:
-                return found
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            if (found := _nul_path(item, f"{path}.{index}")) is not None:
-                return found
+    """Where in decoded JSON a NUL character is (in a key or a text), as the API names fields;
+    a loop, not recursion, for bodies nested as deep as the parser allows."""
+    stack: list[tuple[Any, str]] = [(value, path)]
+    while stack:
+        item, at = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return at
+        elif isinstance(item, dict):
+            for key, inner in reversed(list(item.items())):
+                if "\x00" in key:
+                    return f"{at}.{key.replace(chr(0), '')}"
+                stack.append((inner, f"{at}.{key}"))
+        elif isinstance(item, list):
+            stack.extend((inner, f"{at}.{index}") for index, inner in reversed(list(enumerate(item))))
     return None
 
 
@@ -61,12 +62,14 @@ class RefuseNulMiddleware:
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         # A body past the limit is left for the API to refuse with its 413.
         fits = length.isdigit() and (limit is None or int(length) <= limit)
-        if "json" in content_type and request.method in ("POST", "PUT", "PATCH") and fits:
+        media_type = content_type.split(";")[0].strip().lower()
+        is_json = media_type == "application/json" or media_type.endswith("+json")
+        if is_json and request.method in ("POST", "PUT", "PATCH") and fits:
             body = request.body
             if _NUL_ESCAPE in body:
                 try:
                     data = json.loads(body)
-                except ValueError:
-                    return None  # the schema says it is not JSON
+                except (ValueError, RecursionError):
+                    return None  # the API says what is wrong with it
                 return _nul_path(data, "body")
         return None

@@ -6,7 +6,7 @@ to given datastreams). Operators only.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import cast
 
 from django.core.exceptions import ValidationError
@@ -17,6 +17,7 @@ from ninja import Field, Query, Router, Schema
 from cityos.core.api.auth import api_auth, require_roles
 from cityos.core.api.pagination import paginate
 from cityos.core.api.problems import ApiProblem
+from cityos.core.api.schemas import Day
 from cityos.sensing.ingest import dynsec, selectors, services
 from cityos.sensing.ingest.registration import INGEST_ROLES
 from cityos.sensing.models import DeadLetter
@@ -44,8 +45,8 @@ class DeadLetterFilters(Schema):
     reason: str = Field("", max_length=200, description="Reason contains (case-insensitive).")
     topic: str = Field("", max_length=200, description="Topic contains.")
     q: str = Field("", max_length=200, description="Search in topic, reason and payload.")
-    since: date | None = Field(None, description="Received on or after this day.")
-    until: date | None = Field(None, description="Received on or before this day.")
+    since: Day | None = Field(None, description="Received on or after this day.")
+    until: Day | None = Field(None, description="Received on or before this day.")
     replayed: str = Field("", pattern="^(|yes|no)$", description='"yes", "no" or empty for both.')
 
 

@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 
 import orjson
 import psycopg
-from django.db import InterfaceError, OperationalError, connections, transaction
+from django.db import InterfaceError, OperationalError, ProgrammingError, connections, transaction
 from django.utils import timezone
 
 from cityos.core.accounts.models import User
@@ -118,12 +118,15 @@ class BatchOutcome:
         self.reasons += other.reasons
 
 
-# The database is away (not: it refused this data): the caller keeps the batch and tries again.
+# The database is away or not as the code expects (a deploy half done), not refusing this data:
+# the caller keeps the batch and tries again rather than turning a stream into dead letters.
 CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     OperationalError,
     InterfaceError,
+    ProgrammingError,
     psycopg.OperationalError,
     psycopg.InterfaceError,
+    psycopg.ProgrammingError,
 )
 
 
@@ -150,6 +153,7 @@ def _decode_members(members: list[Any], datastream_id: int, out: Decoded, whole:
     observations, sources, rejected = out.observations, out.sources, out.rejected
     new_observation = services.NewObservation
     parse = datetime.fromisoformat
+    first_year, last_year = services.FIRST_YEAR, services.LAST_YEAR
     for member in members:
         source = member if whole is None else whole
         if type(member) is dict and 2 <= len(member) <= 3:
@@ -166,7 +170,7 @@ def _decode_members(members: list[Any], datastream_id: int, out: Decoded, whole:
                     when = parse(text)
                 except ValueError:
                     when = None  # the general path says what is wrong
-                if when is not None and when.tzinfo is not None and 1 < when.year < 9998:
+                if when is not None and when.tzinfo is not None and first_year <= when.year <= last_year:
                     observations.append(new_observation(datastream_id, (when, None), result, parameters=parameters))
                     sources.append(source)
                     continue

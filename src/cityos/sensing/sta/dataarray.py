@@ -54,7 +54,7 @@ def _rows(
                 except ValueError:
                     pass
                 else:
-                    if when.tzinfo is not None and 1 < when.year < 9998:
+                    if when.tzinfo is not None and services.FIRST_YEAR <= when.year <= services.LAST_YEAR:
                         append(new(datastream_id, (when, None), values[at_result]))
                         continue
         try:

@@ -170,6 +170,13 @@ def test_deleting_a_sensor_takes_its_datastreams(writer: Client, make_station: C
     assert not Datastream.objects.exists() and not Observation.objects.exists() and Thing.objects.exists()
 
 
+def deep_list(depth: int) -> list[Any]:
+    value: list[Any] = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
 def _bad_write_cases(datastream: Datastream) -> list[tuple[str, str, Any, str]]:
     return [
         ("POST", "/Things", "not json", "The body is not valid JSON"),
@@ -280,6 +287,8 @@ def _bad_write_cases(datastream: Datastream) -> list[tuple[str, str, Any, str]]:
             "out of range",
         ),
         ("POST", f"/Datastreams({datastream.pk})/Observations", {"result": 1, "parameters": {"\x00": 1}}, "Null"),
+        # Nested as deep as the JSON parser allows: checked, not a recursion error.
+        ("POST", f"/Datastreams({datastream.pk})/Observations", {"result": deep_list(400)}, "must be a number"),
     ]
 
 

@@ -41,4 +41,5 @@ def test_swagger_ui_is_served_from_our_static_files_not_a_cdn(client, url):
     assert response.status_code == 200
     html = response.content.decode()
     assert "/static/ninja/swagger-ui" in html
-    assert '<html lang="en">' in html  # WCAG 3.1.1    assert "cdn" not in html.lower() and "unpkg" not in html.lower()
+    assert '<html lang="en">' in html  # WCAG 3.1.1
+    assert "cdn" not in html.lower() and "unpkg" not in html.lower()

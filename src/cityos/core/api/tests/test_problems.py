@@ -87,6 +87,13 @@ def test_a_nul_character_is_refused_on_its_field_before_the_database_sees_it(cli
     )
 
 
+def test_a_body_nested_deeper_than_python_reads_is_refused_not_a_crash(client):
+    deep = "[" * 990 + '"\\u0000"' + "]" * 990
+    response = client.post("/api/v1/accounts/sign-up", f'{{"email": {deep}}}', content_type="application/json")
+    assert response.status_code in (400, 422)
+    assert response["Content-Type"].startswith("application/problem+json")
+
+
 def test_400_for_a_body_that_is_not_json(client):
     response = client.post("/api/v1/accounts/sign-up", "{not json", content_type="application/json")
     body = assert_problem(response, 400)

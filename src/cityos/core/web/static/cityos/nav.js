@@ -141,8 +141,14 @@
       }
     });
   }
+  var queued = false;
+  function markSoon() {  // once a frame at most, however many resize events come
+    if (queued) return;
+    queued = true;
+    window.requestAnimationFrame(function () { queued = false; mark(); });
+  }
   mark();
-  window.addEventListener("load", mark);
-  window.addEventListener("resize", mark);
-  document.body.addEventListener("htmx:afterSettle", mark);  // partial pages swapped in
+  window.addEventListener("load", markSoon);
+  window.addEventListener("resize", markSoon);
+  document.body.addEventListener("htmx:afterSettle", markSoon);  // partial pages swapped in
 })();
