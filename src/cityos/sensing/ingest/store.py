@@ -416,9 +416,16 @@ def store_each(messages: Sequence[Message]) -> BatchOutcome:
         except Exception as error:
             logger.exception("ingest: a message on %s could not be stored; kept as a dead letter", message.topic)
             reason = f"The message could not be stored ({type(error).__name__}); the server logged the details."
-            DeadLetter.objects.bulk_create(_dead_letters([(message.topic, message.payload, reason)], timezone.now()))
-            total.dead_letters += 1
-            total.reasons.append(reason)
+            now = timezone.now()
+            with transaction.atomic():
+                # Its receipt (minute 0: it may not even decode), so a redelivery is a duplicate,
+                # not a second dead letter.
+                if claim([(0, message.key)], now):
+                    DeadLetter.objects.bulk_create(_dead_letters([(message.topic, message.payload, reason)], now))
+                    total.dead_letters += 1
+                    total.reasons.append(reason)
+                else:
+                    total.duplicates += 1
     return total
 
 

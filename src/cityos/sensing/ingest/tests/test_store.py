@@ -198,3 +198,5 @@ def test_a_message_that_breaks_its_batch_becomes_a_dead_letter_and_the_rest_are_
     assert (outcome.stored, outcome.dead_letters) == (3, 1)
     letter = DeadLetter.objects.get()
     assert "RuntimeError" in letter.reason and b"poison" in letter.payload.encode()
+    again = store.store_each([*batch, poison])  # delivered again (a crash before the acknowledgement)
+    assert (again.stored, again.dead_letters, again.duplicates) == (0, 0, 4) and DeadLetter.objects.count() == 1
