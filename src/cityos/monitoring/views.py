@@ -26,7 +26,7 @@ from cityos.core.audit.models import AuditAction
 from cityos.core.audit.services import record_access, record_bulk_access
 from cityos.core.geo import selectors as geo_selectors
 from cityos.core.spreadsheet import safe_cell
-from cityos.core.web.fields import EARLIEST_DAY, LATEST_DAY, OUT_OF_RANGE
+from cityos.core.web.fields import OUT_OF_RANGE, day_in_range
 from cityos.monitoring import conf, geojson, meanings, selectors, services
 from cityos.monitoring.forms import WorkOrderForm
 from cityos.monitoring.models import HomeRisk, RiskLevel, WorkOrder, WorkOrderStatus
@@ -174,7 +174,7 @@ def _date_param(request: HttpRequest, name: str, default: datetime.date) -> tupl
         parsed = parse_date(raw)
     except ValueError:
         parsed = None
-    if parsed and not EARLIEST_DAY <= parsed <= LATEST_DAY:
+    if parsed and not day_in_range(parsed):
         return default, str(OUT_OF_RANGE)
     return (parsed, "") if parsed else (default, _("Give a date as YYYY-MM-DD."))
 

@@ -22,6 +22,7 @@ from django.utils import timezone
 from cityos.core.accounts.models import Department, Role, User
 from cityos.core.events import publish
 from cityos.core.geo.models import District
+from cityos.core.inputs import JSON_NUL_ESCAPE, nul_path
 from cityos.sensing.events import EntityChanged, ObservationsCreated
 from cityos.sensing.models import (
     GEOJSON,
@@ -48,34 +49,16 @@ ONE_HOUR = timedelta(hours=1)
 # Years an instant may have: any offset keeps it within Python's 1-9999 once in UTC, and a day
 # added to it (rollups, retention) too.
 FIRST_YEAR, LAST_YEAR = 2, 9997
-NUL_ESCAPE = b"\\u0000"  # how JSON writes a NUL character, which PostgreSQL cannot store
 
 
 def in_range(moment: datetime) -> bool:
     return FIRST_YEAR <= moment.year <= LAST_YEAR
 
 
-def has_nul(value: Any) -> bool:
-    """Whether a decoded JSON value holds a NUL character in any text or key (a loop, not
-    recursion: a device may send JSON nested as deep as the parser allows)."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            if "\x00" in item:
-                return True
-        elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return False
-
-
 def refuse_nul(body: bytes, data: Any) -> None:
     """Raise :class:`StaError` if the JSON ``data`` decoded from ``body`` holds a NUL character
     (the bytes are looked at first, so clean bodies cost one scan)."""
-    if NUL_ESCAPE in body and has_nul(data):
+    if JSON_NUL_ESCAPE in body and nul_path(data) is not None:
         raise StaError("Null characters (\\u0000) are not allowed.")
 
 

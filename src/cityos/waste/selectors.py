@@ -191,10 +191,8 @@ def open_reports_by_bin(bin_ids: Iterable[int]) -> dict[int, list[BinReport]]:
     rows = BinReport.objects.filter(bin_id__in=list(bin_ids), resolved_at__isnull=True).only(
         "bin_id", "problem", "count"
     )
-    for report in rows.order_by("bin_id", "problem"):
+    for report in sorted(rows, key=lambda r: (r.problem != ReportProblem.FULL, r.problem)):
         by_bin.setdefault(report.bin_id, []).append(report)
-    for reports in by_bin.values():
-        reports.sort(key=lambda r: (r.problem != ReportProblem.FULL, r.problem))
     return by_bin
 
 

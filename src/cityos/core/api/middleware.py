@@ -4,35 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
 
 from django.conf import settings
 from django.core.validators import ProhibitNullCharactersValidator
 from django.http import HttpRequest, HttpResponse
 
 from cityos.core.api.problems import validation_problem
+from cityos.core.inputs import JSON_NUL_ESCAPE, nul_path, query_nul_key
 
 _NUL = ProhibitNullCharactersValidator()
-_NUL_ESCAPE = b"\\u0000"  # how JSON writes a NUL character
-
-
-def _nul_path(value: Any, path: str) -> str | None:
-    """Where in decoded JSON a NUL character is (in a key or a text), as the API names fields;
-    a loop, not recursion, for bodies nested as deep as the parser allows."""
-    stack: list[tuple[Any, str]] = [(value, path)]
-    while stack:
-        item, at = stack.pop()
-        if isinstance(item, str):
-            if "\x00" in item:
-                return at
-        elif isinstance(item, dict):
-            for key, inner in reversed(list(item.items())):
-                if "\x00" in key:
-                    return f"{at}.{key.replace(chr(0), '')}"
-                stack.append((inner, f"{at}.{key}"))
-        elif isinstance(item, list):
-            stack.extend((inner, f"{at}.{index}") for index, inner in reversed(list(enumerate(item))))
-    return None
 
 
 class RefuseNulMiddleware:
@@ -53,10 +33,8 @@ class RefuseNulMiddleware:
 
     @staticmethod
     def _nul_field(request: HttpRequest) -> str | None:
-        if "%00" in request.META.get("QUERY_STRING", ""):
-            for key, values in request.GET.lists():
-                if "\x00" in key or any("\x00" in v for v in values):
-                    return f"query.{key.replace(chr(0), '')}"
+        if (key := query_nul_key(request)) is not None:
+            return f"query.{key}"
         content_type = request.META.get("CONTENT_TYPE", "")
         length = request.META.get("CONTENT_LENGTH") or "0"
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
@@ -66,10 +44,10 @@ class RefuseNulMiddleware:
         is_json = media_type == "application/json" or media_type.endswith("+json")
         if is_json and request.method in ("POST", "PUT", "PATCH") and fits:
             body = request.body
-            if _NUL_ESCAPE in body:
+            if JSON_NUL_ESCAPE in body:
                 try:
                     data = json.loads(body)
                 except (ValueError, RecursionError):
                     return None  # the API says what is wrong with it
-                return _nul_path(data, "body")
+                return nul_path(data, "body")
         return None

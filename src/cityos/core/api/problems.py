@@ -28,6 +28,8 @@ from django.utils.translation import ngettext
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 
+from cityos.core.web.fields import OUT_OF_RANGE
+
 if TYPE_CHECKING:
     from ninja import NinjaAPI
 
@@ -166,7 +168,7 @@ def translate_pydantic_error(error: Mapping[str, Any]) -> str:
         "url_parsing": _("Enter a valid URL."),
         "url_scheme": _("Enter a valid URL."),
         "email": _("Enter a valid email address."),
-        "date_out_of_range": _("Enter a date from 1900 to 2199."),
+        "date_out_of_range": str(OUT_OF_RANGE),  # the forms' message: one wording, one translation
         "list_type": _("Enter a list."),
         "dict_type": _("Enter an object."),
         "model_type": _("Enter an object."),

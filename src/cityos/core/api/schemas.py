@@ -11,6 +11,8 @@ from ninja import Schema
 from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
 
+from cityos.core.web.fields import OUT_OF_RANGE, day_in_range
+
 
 class FieldError(Schema):
     field: str = Field(description="Where the bad value is, e.g. 'body.email' or 'query.limit'.")
@@ -46,14 +48,9 @@ def _valid_email(value: str) -> str:
 Email = Annotated[str, Field(max_length=254, json_schema_extra={"format": "email"}), AfterValidator(_valid_email)]
 
 
-# Dates a city's records can hold: far enough either way for any real record, near enough that
-# a time zone or a day added to one never leaves what Python and the database can represent.
-EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(2199, 12, 31)
-
-
 def _day_in_range(value: date) -> date:
-    if not EARLIEST_DAY <= value <= LATEST_DAY:
-        raise PydanticCustomError("date_out_of_range", "Enter a date from 1900 to 2199.")
+    if not day_in_range(value):  # the same years as the forms; problems.py translates the message
+        raise PydanticCustomError("date_out_of_range", str(OUT_OF_RANGE))
     return value
 
 

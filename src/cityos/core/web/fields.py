@@ -10,13 +10,18 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 # Far enough either way for any real record, near enough that a day added or a time zone applied
-# never leaves what Python and the database can hold (the API's schemas use the same years).
+# never leaves what Python and the database can hold. The API's schemas (core.api.schemas.Day)
+# and the pages' own date filters use the same years and message.
 EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(2199, 12, 31)
 OUT_OF_RANGE = _("Enter a date from 1900 to 2199.")
 
 
+def day_in_range(value: date) -> bool:
+    return EARLIEST_DAY <= value <= LATEST_DAY
+
+
 def _check_day(value: date | None) -> None:
-    if value is not None and not EARLIEST_DAY <= value <= LATEST_DAY:
+    if value is not None and not day_in_range(value):
         raise ValidationError(OUT_OF_RANGE, code="date_out_of_range")
 
 

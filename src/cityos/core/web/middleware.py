@@ -8,6 +8,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.defaults import bad_request
 
+from cityos.core.inputs import query_nul_key
+
 # Paths a staff member may reach before the second factor: sign-in steps, language, assets.
 # Only the sign-in steps of /accounts/: the staff pages there (people, tiles) need the factor too.
 _OPEN_PREFIXES = (
@@ -58,10 +60,6 @@ class RefuseNulInQueryMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if (
-            "%00" in request.META.get("QUERY_STRING", "")
-            and not request.path.startswith(_OWN_ERROR_FORMAT)
-            and any("\x00" in key or any("\x00" in v for v in values) for key, values in request.GET.lists())
-        ):
+        if not request.path.startswith(_OWN_ERROR_FORMAT) and query_nul_key(request) is not None:
             return bad_request(request, SuspiciousOperation("NUL character in the query string"))
         return self.get_response(request)
