@@ -120,7 +120,7 @@ class BatchOutcome:
 
 # The database is away or not as the code expects (a deploy half done), not refusing this data:
 # the caller keeps the batch and tries again rather than turning a stream into dead letters.
-CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+RETRY_ERRORS: tuple[type[BaseException], ...] = (
     OperationalError,
     InterfaceError,
     ProgrammingError,
@@ -411,7 +411,7 @@ def store_each(messages: Sequence[Message]) -> BatchOutcome:
     for message in messages:
         try:
             total.add(store_batch([message]))
-        except CONNECTION_ERRORS:
+        except RETRY_ERRORS:
             raise
         except Exception as error:
             logger.exception("ingest: a message on %s could not be stored; kept as a dead letter", message.topic)

@@ -30,8 +30,8 @@ from cityos.sensing import conf as sensing_conf
 from cityos.sensing.ingest import client as mqtt_client
 from cityos.sensing.ingest import conf
 from cityos.sensing.ingest.store import (
-    CONNECTION_ERRORS,
     CREATE_OBSERVATIONS_TOPIC,
+    RETRY_ERRORS,
     Message,
     prune_receipts,
     store_batch,
@@ -323,7 +323,7 @@ class IngestWorker:
                 try:
                     outcome = store_batch(messages)
                     break
-                except CONNECTION_ERRORS:
+                except RETRY_ERRORS:
                     # Nothing was committed; keep the batch and try again once the database answers.
                     logger.exception("ingest worker %s: storing a batch failed; retrying", self.worker_id)
                     close_old_connections()
@@ -336,7 +336,8 @@ class IngestWorker:
                     try:
                         outcome = store_each(messages)
                         break
-                    except CONNECTION_ERRORS:
+                    except RETRY_ERRORS:
+                        logger.exception("ingest worker %s: the database went away; retrying", self.worker_id)
                         close_old_connections()
                         if self._stop.wait(2.0):
                             return
