@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.utils.translation import gettext_lazy as _
 
 from cityos.core.domain import CityAppConfig
-from cityos.core.registry import ApiRouter, DemoStep, NavItem, PeriodicJob, PersonalData, Registry
+from cityos.core.registry import ApiRouter, DemoStep, MessageKind, NavItem, PeriodicJob, PersonalData, Registry
 
 
 class CheckinConfig(CityAppConfig):
@@ -68,3 +68,5 @@ class CheckinConfig(CityAppConfig):
         )
         registry.declare_personal_data(PersonalData("checkin.Venue", ("owner", "contact_email", "contact_phone")))
         registry.declare_personal_data(PersonalData("checkin.ExposureAlert", ("case_ref",)))
+        registry.add_message_kind(MessageKind(services.TEMPLATE_EXPOSED, _("Possible exposure: visitor told")))
+        registry.add_message_kind(MessageKind(services.TEMPLATE_VENUE_OWNER, _("Possible exposure: venue told")))

@@ -203,6 +203,17 @@ class Open311Provider:
 
 
 @dataclass(frozen=True)
+class MessageKind:
+    """A message template an app sends, by key, with the name staff see for it in the message log.
+
+    The texts themselves are the city's to edit (``MessageTemplate`` rows); the label says what
+    the message was for, e.g. "Bin emptied: resident told" for ``waste_report_collected``."""
+
+    key: str
+    label: str | Promise
+
+
+@dataclass(frozen=True)
 class EventSubscription:
     event_name: str
     handler: Callable[..., None]
@@ -220,6 +231,7 @@ class Registry:
         self.subscriptions: list[EventSubscription] = []
         self.background_services: dict[str, BackgroundService] = {}
         self.open311: dict[str, Open311Provider] = {}
+        self.message_kinds: dict[str, MessageKind] = {}
 
     @staticmethod
     def _add(table: dict[str, Any], key: str, item: Any) -> None:
@@ -248,6 +260,9 @@ class Registry:
     def add_open311_provider(self, provider: Open311Provider) -> None:
         self._add(self.open311, provider.prefix, provider)
 
+    def add_message_kind(self, kind: MessageKind) -> None:
+        self._add(self.message_kinds, kind.key, kind)
+
     def add_background_service(self, name: str, start: Callable[[], None]) -> None:
         self._add(self.background_services, name, BackgroundService(name, start))
 
@@ -265,6 +280,12 @@ class Registry:
 
     def ordered_demo_steps(self) -> list[DemoStep]:
         return sorted(self.demo_steps.values(), key=lambda s: s.order)
+
+    def message_label(self, key: str) -> str:
+        """The name of message template ``key`` in the active language; the key itself for one no
+        app declared (a city's own template, or one of a module since removed)."""
+        kind = self.message_kinds.get(key)
+        return str(kind.label) if kind else key
 
     def personal_fields(self, model_label: str) -> tuple[str, ...]:
         declaration = self.personal_data.get(model_label)

@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.utils.translation import gettext_lazy as _
 
 from cityos.core.domain import CityAppConfig
-from cityos.core.registry import ApiRouter, DashboardTile, DemoStep, NavItem, PeriodicJob, Registry
+from cityos.core.registry import ApiRouter, DashboardTile, DemoStep, MessageKind, NavItem, PeriodicJob, Registry
 
 
 class EpiConfig(CityAppConfig):
@@ -42,3 +42,4 @@ class EpiConfig(CityAppConfig):
             )
         )
         registry.add_demo_step(DemoStep("epidemic", demo.build, order=60))
+        registry.add_message_kind(MessageKind(conf.CAPACITY_ALERT_TEMPLATE, _("Hospital capacity alert")))

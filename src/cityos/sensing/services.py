@@ -24,6 +24,7 @@ from cityos.core.events import publish
 from cityos.core.geo.models import District
 from cityos.core.inputs import JSON_NUL_ESCAPE, nul_path
 from cityos.sensing.events import EntityChanged, ObservationsCreated
+from cityos.sensing.geojson import check_geojson
 from cityos.sensing.models import (
     GEOJSON,
     Datastream,
@@ -107,7 +108,10 @@ def bounding_box(geojson: Any) -> tuple[float, float, float, float] | None:
 
 
 def check_geometry(value: Any, name: str) -> dict[str, Any]:
-    if bounding_box(value) is None:
+    """A Location's location or a FeatureOfInterest's feature: GeoJSON in WGS 84 degrees, else a
+    StaError naming the member at fault (see :mod:`cityos.sensing.geojson`)."""
+    check_geojson(value, name)
+    if bounding_box(value) is None:  # well formed, yet shapely cannot read it
         raise StaError(f'{name} must be a GeoJSON geometry or Feature, such as {{"type": "Point", ...}}')
     assert isinstance(value, dict)
     return value

@@ -5,7 +5,16 @@ from datetime import timedelta
 from django.utils.translation import gettext_lazy as _
 
 from cityos.core.domain import CityAppConfig
-from cityos.core.registry import ApiRouter, DemoStep, NavItem, Open311Provider, PeriodicJob, PersonalData, Registry
+from cityos.core.registry import (
+    ApiRouter,
+    DemoStep,
+    MessageKind,
+    NavItem,
+    Open311Provider,
+    PeriodicJob,
+    PersonalData,
+    Registry,
+)
 
 
 class WasteConfig(CityAppConfig):
@@ -17,7 +26,7 @@ class WasteConfig(CityAppConfig):
     verbose_name = _("Waste collection")
 
     def register(self, registry: Registry) -> None:
-        from cityos.waste import conf, demo, open311, tasks
+        from cityos.waste import conf, demo, open311, services, tasks
         from cityos.waste.api import router
 
         registry.add_nav(
@@ -76,3 +85,4 @@ class WasteConfig(CityAppConfig):
             )
         )
         registry.add_demo_step(DemoStep("waste", demo.build, order=350))
+        registry.add_message_kind(MessageKind(services.TEMPLATE_REPORT_COLLECTED, _("Bin emptied: resident told")))

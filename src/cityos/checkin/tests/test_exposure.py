@@ -9,7 +9,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from cityos.checkin import selectors, services
 from cityos.checkin.events import CaseVisitsConfirmed
@@ -18,6 +18,7 @@ from cityos.checkin.tests.factories import VenueFactory, visit
 from cityos.core.accounts.models import Language, Role
 from cityos.core.accounts.tests.factories import ResidentFactory, StaffFactory
 from cityos.core.notifications.models import Message
+from cityos.core.registry import registry
 
 pytestmark = pytest.mark.django_db
 
@@ -237,3 +238,9 @@ def test_the_health_event_is_subscribed_durably():
 
     (subscription,) = [s for s in registry.subscriptions if s.event_name == "health.case_visits_confirmed"]
     assert subscription.handler is services.on_case_visits_confirmed and subscription.durable
+
+
+def test_staff_see_the_exposure_texts_named_in_their_language():
+    with translation.override("es"):
+        assert registry.message_label(services.TEMPLATE_EXPOSED) == "Posible exposición: aviso a los visitantes"
+        assert registry.message_label(services.TEMPLATE_VENUE_OWNER) == "Posible exposición: aviso al local"

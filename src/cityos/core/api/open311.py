@@ -6,30 +6,44 @@ requests registers an :class:`~cityos.core.registry.Open311Provider` with its se
 store a request and how to find requests. Request ids are ``<prefix>-<the domain's id>``.
 
 XML is the standard's required format and JSON is offered too, chosen by the path's extension.
-Errors are a list of ``{code, description}`` in the caller's language (``Accept-Language``).
+Errors are a list of ``{code, description}`` in the caller's language (``Accept-Language``),
+including a query or body Django will not parse (too many fields, too big, broken, not UTF-8),
+a method an address does not take (405, with ``Allow``) and an address that is not one of the
+standard's (404, in the format its extension names, JSON when it names none the server offers).
 Posting needs no key: like the city's own forms, submissions count against the domain's hourly
 limit per address. Descriptions residents wrote are not published in the public lists.
 """
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from functools import wraps
 from typing import Any
+from urllib.parse import parse_qsl
 from xml.etree import ElementTree
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import (
+    BadRequest,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+    ValidationError,
+)
 from django.core.validators import ProhibitNullCharactersValidator, validate_email
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.urls import path, reverse
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict, UnreadablePostError
+from django.http.multipartparser import MultiPartParserError
+from django.urls import path, re_path, reverse
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods, require_safe
 
 from cityos.core.ratelimit import over_hourly_limit
 from cityos.core.registry import (
@@ -47,6 +61,19 @@ MAX_DESCRIPTION = 4000
 MAX_RESULTS = 1000
 MAX_SPAN = timedelta(days=90)  # the standard's default window and the longest a query may span
 FORMATS = {"json": "application/json", "xml": "text/xml"}
+# Errors for an address whose extension names no format offered here (JSON says so most plainly).
+FALLBACK_FORMAT = "json"
+SAFE_METHODS = ("GET", "HEAD")
+FORM = "application/x-www-form-urlencoded"
+# What Django raises when it will not (or cannot) parse a request's query or body.
+UNREADABLE = (
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+    BadRequest,
+    MultiPartParserError,
+    UnreadablePostError,
+)
 NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 MAX_ANSWER = 250  # characters of one attribute's answer
 # When this endpoint's behaviour last changed (the discovery document's changeset).
@@ -61,10 +88,11 @@ BY_ID = Open311Query(
 
 
 class Open311Error(Exception):
-    def __init__(self, status: int, descriptions: Iterable[str]) -> None:
+    def __init__(self, status: int, descriptions: Iterable[str], headers: Mapping[str, str] | None = None) -> None:
         super().__init__(status)
         self.status = status
         self.descriptions = list(descriptions)
+        self.headers = dict(headers or {})
 
 
 # --- Output ---------------------------------------------------------------------------------
@@ -120,30 +148,112 @@ def _respond(
 def _errors(fmt: str, error: Open311Error) -> HttpResponse:
     rows = [{"code": error.status, "description": d} for d in error.descriptions]
     response = _respond(fmt, "errors", "error", rows, status=error.status)
-    if error.status == 429:
-        response["Retry-After"] = "3600"
+    for name, value in error.headers.items():
+        response[name] = value
     return response
 
 
 def _format(fmt: str) -> str:
     if fmt not in FORMATS:
-        raise Open311Error(404, [_("Use .xml or .json at the end of the address.")])
+        # A resource in no format offered here does not exist: the standard's 404.
+        message = _("There is no “%(format)s” format here: end the address with .xml or .json.")
+        raise Open311Error(404, [message % {"format": fmt[:20]}])
     return fmt
 
 
-def _answer(view: Any) -> Any:
-    """Turn Open311Error into the standard's error list, in the format asked for."""
+def _unreadable(request: HttpRequest, error: Exception) -> Open311Error:
+    """Django's refusal to parse the query or body, as the standard's error (Django's own answer
+    would be its HTML error page, which no GeoReport client can read)."""
+    if isinstance(error, SuspiciousOperation):
+        # Still logged where Django logs it, for whoever watches for abuse.
+        logging.getLogger(f"django.security.{type(error).__name__}").warning("%s", error, extra={"request": request})
+    if isinstance(error, RequestDataTooBig):
+        return Open311Error(413, [_("The request is larger than this server accepts.")])
+    if isinstance(error, TooManyFieldsSent):
+        most = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+        message = ngettext(
+            "The request has more than %(max)d parameter.", "The request has more than %(max)d parameters.", most
+        )
+        return Open311Error(400, [message % {"max": most}])
+    if isinstance(error, TooManyFilesSent):
+        most = settings.DATA_UPLOAD_MAX_NUMBER_FILES
+        message = ngettext("The request has more than %(max)d file.", "The request has more than %(max)d files.", most)
+        return Open311Error(400, [message % {"max": most}])
+    if isinstance(error, BadRequest):  # Django's only one here: a form declared in another charset
+        return Open311Error(400, [_not_utf8()])
+    return Open311Error(
+        400, [_("The request body could not be read. Send the fields form-encoded (%(type)s).") % {"type": FORM}]
+    )
 
-    def wrapped(request: HttpRequest, *args: Any, fmt: str, **kwargs: Any) -> HttpResponse:
-        shown = fmt if fmt in FORMATS else "xml"
+
+def _not_utf8() -> str:
+    return _("The request is not valid UTF-8. Send the fields form-encoded in UTF-8.")
+
+
+def _query_params(request: HttpRequest) -> QueryDict:
+    try:
+        return request.GET
+    except UNREADABLE as error:
+        raise _unreadable(request, error) from error
+
+
+def _form(request: HttpRequest) -> QueryDict:
+    """The posted fields, refused in the standard's format when Django will not parse them or
+    when they are not UTF-8 (Django would otherwise guess, or quietly put U+FFFD in their place)."""
+    try:
+        data = request.POST
+        body = request.body if request.content_type == FORM else None
+    except UNREADABLE as error:
+        raise _unreadable(request, error) from error
+    replaced = any("\ufffd" in text for name, values in data.lists() for text in (name, *values))
+    if body is not None:
         try:
-            return view(request, *args, fmt=_format(fmt), **kwargs)
-        except Open311Error as error:
-            return _errors(shown, error)
+            if replaced or not body.isascii():
+                # Raw bytes and %-escapes alike must decode; a U+FFFD the client meant is kept.
+                parse_qsl(body.decode(), keep_blank_values=True, errors="strict")
+        except UnicodeDecodeError as error:
+            raise Open311Error(400, [_not_utf8()]) from error
+    elif replaced:
+        # Multipart parts Django could not decode; their bytes are gone, so it cannot tell a
+        # U+FFFD the client meant (rare enough to ask for it form-encoded).
+        raise Open311Error(400, [_not_utf8()])
+    return data
 
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    return wrapped
+
+def _method_not_allowed(request: HttpRequest, allowed: tuple[str, ...]) -> Open311Error:
+    listed = ", ".join(allowed)
+    message = _("This address does not take %(method)s, only %(allowed)s.") % {
+        "method": (request.method or "")[:20],
+        "allowed": listed,
+    }
+    return Open311Error(405, [message], headers={"Allow": listed})
+
+
+def _answer(*methods: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Serve a view on GET and HEAD (and ``methods``), turning Open311Error, a wrong format and a
+    wrong method into the standard's error list, in the format asked for."""
+    allowed = (*SAFE_METHODS, *methods)
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        # Other systems call without a session, and nothing here reads one; exempt on every
+        # address so a wrong method gets its 405 rather than the site's CSRF page.
+        @csrf_exempt
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, fmt: str, **kwargs: Any) -> HttpResponse:
+            shown = fmt if fmt in FORMATS else FALLBACK_FORMAT
+            try:
+                _format(fmt)  # an address that does not exist comes before its methods
+                if request.method not in allowed:
+                    raise _method_not_allowed(request, allowed)
+                # Parsed up front, so every endpoint refuses a query Django will not parse alike.
+                _query_params(request)
+                return view(request, *args, fmt=fmt, **kwargs)
+            except Open311Error as error:
+                return _errors(shown, error)
+
+        return wrapped
+
+    return decorate
 
 
 # --- Services -------------------------------------------------------------------------------
@@ -172,8 +282,7 @@ def _service_row(service: Open311Service) -> dict[str, Any]:
     }
 
 
-@require_safe
-@_answer
+@_answer()
 def discovery(request: HttpRequest, fmt: str) -> HttpResponse:
     """Where this city's GeoReport v2 lives, for apps that find endpoints themselves."""
     url = request.build_absolute_uri(reverse("open311:services", kwargs={"fmt": "xml"})).rsplit("/", 1)[0]
@@ -194,15 +303,13 @@ def discovery(request: HttpRequest, fmt: str) -> HttpResponse:
     return _respond(fmt, "discovery", "", row)
 
 
-@require_safe
-@_answer
+@_answer()
 def services(request: HttpRequest, fmt: str) -> HttpResponse:
     """Every kind of request the city takes."""
     return _respond(fmt, "services", "service", [_service_row(s) for _p, s in _services()])
 
 
-@require_safe
-@_answer
+@_answer()
 def service_definition(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
     """The questions a service asks with each request."""
     _provider, service = _service(code)
@@ -313,7 +420,7 @@ def _refusal(error: ValidationError) -> Open311Error:
 
 
 def _create(request: HttpRequest, fmt: str) -> HttpResponse:
-    data = request.POST
+    data = _form(request)
     if any("\x00" in value for _name, values in data.lists() for value in values):
         # PostgreSQL cannot store it; Django's own (translated) message says what is wrong.
         raise Open311Error(400, [str(ProhibitNullCharactersValidator.message)])
@@ -323,7 +430,8 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
     provider, service = _service(code)
     submission = _submission(data, service)
     if over_hourly_limit(request, provider.limit_scope, provider.limit_per_hour()):
-        raise Open311Error(429, [_("Too many requests from this address. Please try again in an hour.")])
+        message = _("Too many requests from this address. Please try again in an hour.")
+        raise Open311Error(429, [message], headers={"Retry-After": "3600"})
     try:
         receipt = provider.submit(submission)
     except ValidationError as error:
@@ -424,19 +532,16 @@ def _find(wanted: dict[str, tuple[str, ...]] | None, query: Open311Query) -> lis
     return [row for _when_, row in rows[:MAX_RESULTS]]
 
 
-@csrf_exempt  # other systems post here without a session; nothing here reads one
-@require_http_methods(["GET", "POST"])
-@_answer
+@_answer("POST")
 def requests(request: HttpRequest, fmt: str) -> HttpResponse:
     """POST: send a request (form-encoded, as the standard says). GET: find requests."""
     if request.method == "POST":
         return _create(request, fmt)
-    wanted, query = _query(request.GET)
+    wanted, query = _query(_query_params(request))
     return _respond(fmt, "service_requests", "request", _find(wanted, query))
 
 
-@require_safe
-@_answer
+@_answer()
 def one_request(request: HttpRequest, request_id: str, fmt: str) -> HttpResponse:
     """One request's state (a list of one, as the standard answers)."""
     wanted = _split_ids(request_id) if "," not in request_id else {}
@@ -446,6 +551,19 @@ def one_request(request: HttpRequest, request_id: str, fmt: str) -> HttpResponse
     return _respond(fmt, "service_requests", "request", found)
 
 
+@csrf_exempt  # as the endpoints: a POST here gets the 404, not the site's CSRF page
+def not_found(request: HttpRequest, rest: str) -> HttpResponse:
+    """Any other address under the endpoint: the standard's 404 (not the site's HTML page), in
+    the format its extension names."""
+    _stem, dot, extension = rest.rpartition(".")
+    fmt = extension if dot and extension in FORMATS else FALLBACK_FORMAT
+    message = _(
+        "There is nothing at this address. The addresses here are discovery, services, "
+        "services/<service_code>, requests and requests/<service_request_id>, each ending in .xml or .json."
+    )
+    return _errors(fmt, Open311Error(404, [message]))
+
+
 app_name = "open311"
 urlpatterns = [
     path("discovery.<str:fmt>", discovery, name="discovery"),
@@ -453,4 +571,6 @@ urlpatterns = [
     path("services/<str:code>.<str:fmt>", service_definition, name="service"),
     path("requests.<str:fmt>", requests, name="requests"),
     path("requests/<str:request_id>.<str:fmt>", one_request, name="request"),
+    # Last: whatever the patterns above do not match, newlines in the path included.
+    re_path(r"^(?P<rest>[\s\S]*)\Z", not_found, name="not-found"),
 ]

@@ -5,7 +5,16 @@ from datetime import timedelta
 from django.utils.translation import gettext_lazy as _
 
 from cityos.core.domain import CityAppConfig
-from cityos.core.registry import ApiRouter, DashboardTile, DemoStep, NavItem, PeriodicJob, PersonalData, Registry
+from cityos.core.registry import (
+    ApiRouter,
+    DashboardTile,
+    DemoStep,
+    MessageKind,
+    NavItem,
+    PeriodicJob,
+    PersonalData,
+    Registry,
+)
 
 
 class NotificationsConfig(CityAppConfig):
@@ -64,3 +73,7 @@ class NotificationsConfig(CityAppConfig):
         registry.declare_personal_data(PersonalData("notifications.OptedOutNumber", ("phone",)))
         registry.add_api_router(ApiRouter("notifications", api.router, tags=("notifications",)))
         registry.add_demo_step(DemoStep("notifications", demo.build, order=40))
+        # The city's general templates (made by the demo, or by the city under these keys).
+        registry.add_message_kind(MessageKind("welcome", _("Welcome message")))
+        registry.add_message_kind(MessageKind("service_update", _("Service update")))
+        registry.add_message_kind(MessageKind("notice", _("Notice from the city")))

@@ -10,6 +10,7 @@ from cityos.core.accounts.models import Language, Role, User
 from cityos.core.geo.models import District
 from cityos.core.notifications.models import PHONE_CHANNELS, Audience, Channel, MessageState
 from cityos.core.notifications.selectors import Preference, address_for, template_keys
+from cityos.core.registry import registry
 from cityos.core.web.fields import DayField
 
 RANK_CHOICES = [
@@ -116,10 +117,11 @@ class ComposeForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        keys = template_keys()
+        # Named in the sender's language and listed by name; the key is the value sent.
+        named = sorted(((k, registry.message_label(k)) for k in template_keys()), key=lambda c: c[1].casefold())
         field = self.fields["template_key"]
         assert isinstance(field, forms.ChoiceField)
-        field.choices = [("", _("Choose a message"))] + [(k, k) for k in keys]
+        field.choices = [("", _("Choose a message")), *named]
 
 
 class MessageFilterForm(forms.Form):

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cityos.core.accounts.models import Language
+from cityos.core.registry import registry
 
 
 class Channel(models.TextChoices):
@@ -112,6 +113,11 @@ class Broadcast(models.Model):
     def __str__(self) -> str:
         return f"{self.template_key} #{self.pk}"
 
+    @property
+    def template_label(self) -> str:
+        """What was sent, named for staff in the active language (the key if no app names it)."""
+        return registry.message_label(self.template_key)
+
 
 class Message(models.Model):
     """One message to one person (or a bare address) on one channel, with its delivery state.
@@ -184,6 +190,11 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} #{self.pk} ({self.get_state_display()})"
+
+    @property
+    def template_label(self) -> str:
+        """What was sent, named for staff in the active language (the key if no app names it)."""
+        return registry.message_label(self.template_key)
 
 
 class ChannelPreference(models.Model):

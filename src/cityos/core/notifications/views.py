@@ -27,6 +27,7 @@ from cityos.core.notifications.forms import ComposeForm, MessageFilterForm, Pref
 from cityos.core.notifications.models import Message, MessageState
 from cityos.core.notifications.selectors import Segment
 from cityos.core.notifications.webhooks import gateway_authorised, gateway_payload, inbound_sms_fields, problem
+from cityos.core.registry import registry
 
 EXPORT_COLUMNS = [
     "id",
@@ -36,6 +37,7 @@ EXPORT_COLUMNS = [
     "channel",
     "language",
     "template_key",
+    "template_label",  # in the exporting staff member's language; the key is for machines
     "state",
     "suppressed_reason",
     "attempts",
@@ -132,16 +134,19 @@ def export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
         Message, ids, ["address"], action=AuditAction.EXPORT, description=f"{len(ids)} messages exported as CSV"
     )
     writer = csv.writer(_Echo())
+    # Named now, in the request's language: the rows are written after the view has returned.
+    labels = {key: registry.message_label(key) for key in registry.message_kinds}
+
+    def value(message: Message, column: str) -> Any:
+        if column == "template_label":
+            return labels.get(message.template_key, message.template_key)
+        raw = getattr(message, column)
+        return raw.isoformat() if hasattr(raw, "isoformat") else raw
 
     def rows() -> Iterator[str]:
         yield writer.writerow(EXPORT_COLUMNS)
         for message in found.iterator(chunk_size=2000):
-            yield writer.writerow(
-                [
-                    value.isoformat() if hasattr(value, "isoformat") else value
-                    for value in (getattr(message, column) for column in EXPORT_COLUMNS)
-                ]
-            )
+            yield writer.writerow([value(message, column) for column in EXPORT_COLUMNS])
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="messages.csv"'

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 
-from cityos.core.registry import NavItem, Registry, registry
+from cityos.core.registry import MessageKind, NavItem, Registry, registry
 
 
 def test_core_apps_have_registered_their_entries():
@@ -29,3 +31,12 @@ def test_nav_is_ordered_within_its_area():
     fresh.add_nav(NavItem("a", "A", "web:home", area="portal", order=10))
     fresh.add_nav(NavItem("o", "O", "web:ops", area="ops"))
     assert [n.key for n in fresh.nav_for("portal")] == ["a", "b"]
+
+
+def test_a_message_template_is_named_in_the_active_language_or_by_its_key():
+    fresh = Registry()
+    fresh.add_message_kind(MessageKind("notice", _("Notice from the city")))
+    with translation.override("es"):
+        assert fresh.message_label("notice") == "Aviso de la ciudad"
+        assert fresh.message_label("not_declared") == "not_declared"
+    assert registry.message_label("welcome") == "Welcome message"  # the core's own templates

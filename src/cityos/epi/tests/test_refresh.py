@@ -6,12 +6,13 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.utils import translation
 
 from cityos.core.accounts.models import Role
 from cityos.core.accounts.tests.factories import StaffFactory
 from cityos.core.notifications.models import Broadcast, MessageTemplate
 from cityos.core.registry import registry
-from cityos.epi import refresh, tasks
+from cityos.epi import conf, refresh, tasks
 from cityos.epi.models import CapacityAlert, DashboardSnapshot, Forecast, RtValue
 from cityos.epi.tests.factories import daily_cases, district, hospital, hospital_days
 
@@ -116,3 +117,8 @@ def test_the_job_survives_too_few_days_and_an_empty_city(db):
 def test_the_task_refreshes_the_dashboard(city):
     assert tasks.refresh_dashboard.call() == as_of().isoformat()
     assert DashboardSnapshot.objects.get().data["as_of"] == as_of().isoformat()
+
+
+def test_staff_see_the_capacity_alert_named_in_their_language():
+    with translation.override("es"):
+        assert registry.message_label(conf.CAPACITY_ALERT_TEMPLATE) == "Alerta de capacidad hospitalaria"

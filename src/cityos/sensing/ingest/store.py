@@ -128,6 +128,28 @@ RETRY_ERRORS: tuple[type[BaseException], ...] = (
     psycopg.InterfaceError,
     psycopg.ProgrammingError,
 )
+# SQLSTATEs raised as operational errors that this data causes, and that would come back on
+# every retry: a program limit (54xxx: an index row, a statement or an array too big) and a
+# statement cut off by statement_timeout (57014: a batch too slow as a whole).
+DATA_SQLSTATE_CLASSES = ("54",)
+DATA_SQLSTATES = ("57014",)
+# SQLite names its limits only in the message.
+DATA_SQLITE_MESSAGES = ("too many sql variables", "string or blob too big", "too many terms")
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether storing may succeed if tried again unchanged: the database is away or not as the
+    code expects (a deploy half done). False for everything else, including the operational
+    errors that the data itself causes, which must go the dead-letter way instead of holding
+    up the stream for ever."""
+    if not isinstance(error, RETRY_ERRORS):
+        return False
+    driver_error = error.__cause__ if isinstance(error.__cause__, psycopg.Error) else error
+    sqlstate = getattr(driver_error, "sqlstate", None) or ""
+    if sqlstate[:2] in DATA_SQLSTATE_CLASSES or sqlstate in DATA_SQLSTATES:
+        return False
+    message = str(error).lower()
+    return not any(limit in message for limit in DATA_SQLITE_MESSAGES)
 
 
 def fingerprint(topic: str, payload: bytes) -> int:
@@ -406,14 +428,15 @@ def store_batch(messages: Sequence[Message]) -> BatchOutcome:
 def store_each(messages: Sequence[Message]) -> BatchOutcome:
     """Stores ``messages`` one at a time, after their batch failed on something the checks let
     through: a message that fails alone becomes a dead letter naming the error, and the others
-    are kept, so one bad message never holds up a device's stream. A lost database is raised."""
+    are kept, so one bad message never holds up a device's stream. A lost database is raised
+    (:func:`is_transient`)."""
     total = BatchOutcome()
     for message in messages:
         try:
             total.add(store_batch([message]))
-        except RETRY_ERRORS:
-            raise
         except Exception as error:
+            if is_transient(error):
+                raise
             logger.exception("ingest: a message on %s could not be stored; kept as a dead letter", message.topic)
             reason = f"The message could not be stored ({type(error).__name__}); the server logged the details."
             now = timezone.now()

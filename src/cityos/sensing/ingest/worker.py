@@ -31,8 +31,9 @@ from cityos.sensing.ingest import client as mqtt_client
 from cityos.sensing.ingest import conf
 from cityos.sensing.ingest.store import (
     CREATE_OBSERVATIONS_TOPIC,
-    RETRY_ERRORS,
+    BatchOutcome,
     Message,
+    is_transient,
     prune_receipts,
     store_batch,
     store_each,
@@ -45,6 +46,7 @@ logger = logging.getLogger(__name__)
 TOPICS = ("v1.1/+/Observations", CREATE_OBSERVATIONS_TOPIC)
 # A batch of large gateway messages holds tens of thousands of observations: bound its memory.
 BATCH_BYTES = 4 * 1024 * 1024
+RETRY_SECONDS = 2.0  # while the database is away
 # paho reads a packet with three or more recv() calls and one select() each; the worker reads
 # the socket in chunks of this size and hands paho the packets from memory.
 READ_CHUNK = 256 * 1024
@@ -162,6 +164,31 @@ class Stats:
     dead_letters: int = 0
     ignored: int = 0
     batches: int = 0
+
+
+def store_until_stored(messages: list[Message], stop: threading.Event, worker_id: str) -> BatchOutcome | None:
+    """Stores a batch, trying again every 2 s while the database is away (nothing was committed,
+    so nothing is lost), and message by message when the data itself was refused. None when
+    ``stop`` was set first: the batch stays unacknowledged."""
+    while True:
+        try:
+            return store_batch(messages)
+        except Exception as error:
+            if is_transient(error):
+                logger.exception("ingest worker %s: storing a batch failed; retrying", worker_id)
+            else:
+                # The database or the code refused something in it: left alone it would come
+                # back after every restart and stop the stream.
+                logger.exception("ingest worker %s: a batch failed; storing it message by message", worker_id)
+                try:
+                    return store_each(messages)
+                except Exception as each_error:
+                    if not is_transient(each_error):
+                        raise
+                    logger.exception("ingest worker %s: the database went away; retrying", worker_id)
+        close_old_connections()
+        if stop.wait(RETRY_SECONDS):
+            return None
 
 
 class IngestWorker:
@@ -319,30 +346,11 @@ class IngestWorker:
         # collected once the batch is done.
         gc.disable()
         try:
-            while True:
-                try:
-                    outcome = store_batch(messages)
-                    break
-                except RETRY_ERRORS:
-                    # Nothing was committed; keep the batch and try again once the database answers.
-                    logger.exception("ingest worker %s: storing a batch failed; retrying", self.worker_id)
-                    close_old_connections()
-                    if self._stop.wait(2.0):
-                        return  # unacknowledged: the broker delivers the batch again
-                except Exception:
-                    # The database or the code refused something in it (nothing was committed):
-                    # left alone it would come back after every restart and stop the stream.
-                    logger.exception("ingest worker %s: a batch failed; storing it message by message", self.worker_id)
-                    try:
-                        outcome = store_each(messages)
-                        break
-                    except RETRY_ERRORS:
-                        logger.exception("ingest worker %s: the database went away; retrying", self.worker_id)
-                        close_old_connections()
-                        if self._stop.wait(2.0):
-                            return
+            outcome = store_until_stored(messages, self._stop, self.worker_id)
         finally:
             gc.enable()
+        if outcome is None:
+            return  # stopped while the database was away: unacknowledged, the broker sends it again
         self._client.ack_all([mid for _topic, _payload, mid, qos in batch if qos == 1])
         for _topic, _payload, mid, qos in batch:
             if qos == 2:  # not subscribed at QoS 2, but a broker may still send it

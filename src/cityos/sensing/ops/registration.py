@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from django.utils.translation import gettext_lazy as _
 
-from cityos.core.registry import DashboardTile, DemoStep, NavItem, PeriodicJob, Registry
+from cityos.core.registry import DashboardTile, DemoStep, MessageKind, NavItem, PeriodicJob, Registry
 from cityos.sensing.ops.scope import SENSING_ROLES
 
 
@@ -43,3 +43,5 @@ def register(registry: Registry) -> None:
         )
     )
     registry.add_demo_step(DemoStep("sensing-rules", demo.build, order=320))
+    registry.add_message_kind(MessageKind(routing.TEMPLATE_NEW, _("Sensor alert")))
+    registry.add_message_kind(MessageKind(routing.TEMPLATE_ESCALATED, _("Sensor alert: escalated, not acknowledged")))

@@ -88,8 +88,16 @@ class Compiler:
     # --- conditions ---------------------------------------------------------------------
     def condition(self, node: Node) -> Q:
         if isinstance(node, BinOp) and node.op in ("and", "or"):
-            left, right = self.condition(node.left), self.condition(node.right)
-            return left & right if node.op == "and" else left | right
+            # "a and b and c ..." leans left, as deep as it is long (up to MAX_TERMS): its
+            # operands are gathered in a loop and joined in one flat Q, never recursively.
+            op, operands = node.op, [node.right]
+            left = node.left
+            while isinstance(left, BinOp) and left.op == op:
+                operands.append(left.right)
+                left = left.left
+            operands.append(left)
+            conditions = [self.condition(operand) for operand in reversed(operands)]
+            return Q(*conditions, _connector=Q.AND if op == "and" else Q.OR)
         if isinstance(node, Not):
             return ~self.condition(node.operand)
         if isinstance(node, BinOp) and node.op in ("eq", "ne", "gt", "ge", "lt", "le"):
@@ -357,9 +365,11 @@ def compatible(left: str, right: str) -> bool:
 
 
 def describe(node: Node) -> str:
+    """The part of a filter an error is about, shortened: it may be a chain of hundreds of terms."""
     from cityos.sensing.sta.filter import unparse
 
-    return unparse(node)
+    text = unparse(node)
+    return text if len(text) <= 200 else text[:200] + "…"
 
 
 def compile_filter(entity_type: EntityType, node: Node) -> tuple[Q, bool]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 from typing import Any
 
@@ -111,6 +112,11 @@ def decode(groups: Any) -> list[services.NewObservation | StaError]:
         unknown = [c for c in components if c not in COMPONENTS]
         if unknown:
             raise StaError(f"item {position}: unknown components {unknown}; known: {sorted(COMPONENTS)}")
+        # Each component names one column of every row: a name given twice leaves it unclear
+        # which column holds the value, so the request is refused whole, as for an unknown name.
+        repeated = sorted(name for name, count in Counter(components).items() if count > 1)
+        if repeated:
+            raise StaError(f"item {position}: components names {repeated} more than once; name each column once")
         if "result" not in components:
             raise StaError(f"item {position}: components must include result")
         data_array = group.get("dataArray")

@@ -3,6 +3,11 @@
 A hand-written lexer and precedence-climbing parser produce a small tree; ``unparse`` writes
 it back (used by the property tests). Any text either parses or raises
 :class:`FilterSyntaxError` saying where it went wrong; nothing else escapes.
+
+Two limits keep every later step (the compiler, Django, the database) clear of Python's
+recursion limit: nesting (parentheses, functions, ``not``, minus, arithmetic) is at most
+:data:`MAX_DEPTH` levels, and at most :data:`MAX_TERMS` conditions are joined by ``and``/``or``.
+A chain ``a and b and c ...`` is parsed and compiled in a loop, so only its length counts.
 """
 
 from __future__ import annotations
@@ -61,6 +66,14 @@ COMPARISONS = ("eq", "ne", "gt", "ge", "lt", "le")
 ADDITIVE = ("add", "sub")
 MULTIPLICATIVE = ("mul", "div", "mod")
 KEYWORDS = {"and", "or", "not", *COMPARISONS, *ADDITIVE, *MULTIPLICATIVE}
+CHAINS = ("and", "or", *ADDITIVE, *MULTIPLICATIVE)  # left-associative: "a add b add c" is (a add b) add c
+
+# Each level of nesting costs the parser up to nine Python frames, the compiler and Django
+# a few more each: 50 levels stay well inside the default limit of 1000.
+MAX_DEPTH = 50
+# Long and/or chains are flat in the compiled query, but SQLite refuses expressions more than
+# 1000 deep (it nests "a AND b AND c" as it reads it), and 500 is beyond any URL gunicorn accepts.
+MAX_TERMS = 500
 
 FUNCTIONS: dict[str, tuple[int, int]] = {  # name: (fewest, most) arguments
     "substringof": (2, 2),
@@ -206,7 +219,45 @@ class Parser:
         self.text = text
         self.tokens = tokenize(text)
         self.index = 0
-        self.depth = 0
+        self.nesting = 0  # how deep the parser's own recursion is (parentheses, functions, not, minus)
+        self.terms = 1  # conditions joined by and/or, in the whole expression
+        self.depths: dict[int, int] = {}  # id(node) -> the depth of its tree, and/or chains not counted
+
+    def enter(self) -> None:
+        self.nesting += 1
+        if self.nesting > MAX_DEPTH:
+            self.too_deep()
+
+    def too_deep(self) -> None:
+        raise FilterSyntaxError(
+            f"the expression is nested too deeply (at most {MAX_DEPTH} levels)", self.peek().position
+        )
+
+    def made(self, node: Node) -> Node:
+        """Notes the new node's depth: one more than its deepest operand, except for and/or, which
+        the compiler flattens; refuses a tree deeper than MAX_DEPTH."""
+        children: tuple[Node, ...] = ()
+        if isinstance(node, BinOp):
+            children = (node.left, node.right)
+        elif isinstance(node, Not | Negate):
+            children = (node.operand,)
+        elif isinstance(node, Call):
+            children = node.args
+        depth = max((self.depths.get(id(child), 0) for child in children), default=0)
+        if not (isinstance(node, BinOp) and node.op in ("and", "or")):
+            depth += 1
+        if depth > MAX_DEPTH:
+            self.too_deep()
+        self.depths[id(node)] = depth
+        return node
+
+    def joined(self) -> None:
+        self.terms += 1
+        if self.terms > MAX_TERMS:
+            raise FilterSyntaxError(
+                f"the expression joins more than {MAX_TERMS} conditions with 'and'/'or' (the limit)",
+                self.peek().position,
+            )
 
     def peek(self) -> Token:
         return self.tokens[self.index]
@@ -238,45 +289,44 @@ class Parser:
         return node
 
     def expression(self) -> Node:
-        self.depth += 1
-        if self.depth > 100:
-            raise FilterSyntaxError("the expression is nested too deeply", self.peek().position)
+        self.enter()
         try:
             return self.disjunction()
         finally:
-            self.depth -= 1
+            self.nesting -= 1
 
+    # The chains below loop rather than recurse: a flat "a or b or c ..." costs no depth.
     def disjunction(self) -> Node:
         node = self.conjunction()
         while self.is_op("or"):
             self.take()
-            node = BinOp("or", node, self.conjunction())
+            self.joined()
+            node = self.made(BinOp("or", node, self.conjunction()))
         return node
 
     def conjunction(self) -> Node:
         node = self.negation()
         while self.is_op("and"):
             self.take()
-            node = BinOp("and", node, self.negation())
+            self.joined()
+            node = self.made(BinOp("and", node, self.negation()))
         return node
 
     def negation(self) -> Node:
         if self.is_op("not"):
             self.take()
-            self.depth += 1
-            if self.depth > 100:
-                raise FilterSyntaxError("the expression is nested too deeply", self.peek().position)
+            self.enter()
             try:
-                return Not(self.negation())
+                return self.made(Not(self.negation()))
             finally:
-                self.depth -= 1
+                self.nesting -= 1
         return self.comparison()
 
     def comparison(self) -> Node:
         node = self.additive()
         if self.is_op(*COMPARISONS):
             op = self.take().text
-            node = BinOp(op, node, self.additive())
+            node = self.made(BinOp(op, node, self.additive()))
             if self.is_op(*COMPARISONS):
                 raise FilterSyntaxError("comparisons cannot be chained; join them with 'and'", self.peek().position)
         return node
@@ -285,29 +335,27 @@ class Parser:
         node = self.multiplicative()
         while self.is_op(*ADDITIVE):
             op = self.take().text
-            node = BinOp(op, node, self.multiplicative())
+            node = self.made(BinOp(op, node, self.multiplicative()))
         return node
 
     def multiplicative(self) -> Node:
         node = self.unary()
         while self.is_op(*MULTIPLICATIVE):
             op = self.take().text
-            node = BinOp(op, node, self.unary())
+            node = self.made(BinOp(op, node, self.unary()))
         return node
 
     def unary(self) -> Node:
         if self.peek().kind == "-":
             self.take()
-            self.depth += 1
-            if self.depth > 100:
-                raise FilterSyntaxError("the expression is nested too deeply", self.peek().position)
+            self.enter()
             try:
                 operand = self.unary()
             finally:
-                self.depth -= 1
+                self.nesting -= 1
             if isinstance(operand, Literal) and operand.kind == "number":
                 return Literal(-operand.value, "number")  # type: ignore[operator]
-            return Negate(operand)
+            return self.made(Negate(operand))
         return self.primary()
 
     def primary(self) -> Node:
@@ -348,7 +396,7 @@ class Parser:
                 f"{name}() takes {wanted} argument(s), not {len(args)}",
                 name_token.position,
             )
-        return Call(name, tuple(args))
+        return self.made(Call(name, tuple(args)))
 
 
 def parse(text: str) -> Node:
@@ -362,6 +410,15 @@ def format_datetime(value: datetime) -> str:
 
 def unparse(node: Node) -> str:
     """Text that parses back to ``node`` (fully parenthesised)."""
+    if isinstance(node, BinOp) and node.op in CHAINS:
+        # A left-leaning chain is as deep as it is long: written out in a loop, without recursion.
+        operands = [node.right]
+        left = node.left
+        while isinstance(left, BinOp) and left.op == node.op:
+            operands.append(left.right)
+            left = left.left
+        operands.append(left)
+        return f" {node.op} ".join(f"({unparse(operand)})" for operand in reversed(operands))
     if isinstance(node, Literal):
         if node.kind == "string":
             return "'" + str(node.value).replace("'", "''") + "'"

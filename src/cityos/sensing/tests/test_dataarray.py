@@ -57,6 +57,44 @@ def test_a_bad_row_is_an_error_and_the_rest_are_stored(writer: Client, make_stat
     assert sorted(Observation.objects.values_list("result", flat=True)) == [1, 5]
 
 
+def test_rows_longer_or_shorter_than_components_are_errors_in_their_place(
+    writer: Client, make_station: Callable[..., Thing]
+) -> None:
+    datastream = make_station(count=0).datastreams.get()
+    components = ["phenomenonTime", "result", "resultTime"]
+    rows: list[list[Any]] = [
+        ["2026-03-01T00:00:00Z", 1, "2026-03-01T00:00:01Z"],
+        ["2026-03-01T00:10:00Z", 2],
+        ["2026-03-01T00:20:00Z", 3, "2026-03-01T00:20:01Z", "extra"],
+        [],
+        ["2026-03-01T00:40:00Z", 5, None],
+    ]
+    response = post(writer, "/CreateObservations", [group(datastream, rows, components)])
+    assert response.status_code == 201
+    assert [link == "error" for link in response.json()] == [False, True, True, True, False]
+    assert sorted(Observation.objects.values_list("result", flat=True)) == [1, 5]
+
+
+def test_components_named_twice_refuse_the_whole_request(writer: Client, make_station: Callable[..., Thing]) -> None:
+    """Which column would be the result? The standard has each component name one column of
+    every row: a repeated name is a malformed request, refused whole like an unknown one."""
+    datastream = make_station(count=0).datastreams.get()
+    body = [
+        group(datastream, [["2026-03-01T00:00:00Z", 1]]),
+        group(
+            datastream,
+            [["2026-03-01T00:10:00Z", 2, "2026-03-01T00:10:00Z", 3, 4]],
+            ["phenomenonTime", "result", "resultTime", "FeatureOfInterest/id", "FeatureOfInterest/id"],
+        ),
+    ]
+    response = post(writer, "/CreateObservations", body)
+    assert response.status_code == 400
+    assert response.json()["message"] == (
+        "item 1: components names ['FeatureOfInterest/id'] more than once; name each column once"
+    )
+    assert not Observation.objects.exists()
+
+
 def test_feature_of_interest_by_id(writer: Client, make_station: Callable[..., Thing]) -> None:
     datastream = make_station(count=1).datastreams.get()
     feature = Observation.objects.get().feature_of_interest_id
@@ -74,6 +112,14 @@ def test_feature_of_interest_by_id(writer: Client, make_station: Callable[..., T
         ([{"Datastream": {"@iot.id": "one"}, "components": ["result"], "dataArray": []}], "Datastream must be"),
         ([{"Datastream": {"@iot.id": 1}, "components": ["colour"], "dataArray": []}], "unknown components ['colour']"),
         ([{"Datastream": {"@iot.id": 1}, "components": ["phenomenonTime"], "dataArray": []}], "must include result"),
+        (
+            [{"Datastream": {"@iot.id": 1}, "components": ["result", "phenomenonTime", "result"], "dataArray": []}],
+            "item 0: components names ['result'] more than once",
+        ),
+        (
+            [{"Datastream": {"@iot.id": 1}, "components": ["result", "FeatureOfInterest"], "dataArray": []}],
+            "unknown components ['FeatureOfInterest']",  # a FeatureOfInterest comes by id only
+        ),
         ([{"Datastream": {"@iot.id": 1}, "components": ["result"], "dataArray": {}}], "dataArray must be a list"),
         (
             [{"Datastream": {"@iot.id": 999999}, "components": ["result"], "dataArray": [[1]]}],

@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 from cityos.sensing.sta.errors import StaError
 from cityos.sensing.sta.filter import (
     COMPARISONS,
+    MAX_DEPTH,
+    MAX_TERMS,
     BinOp,
     Call,
     FilterSyntaxError,
@@ -84,6 +86,67 @@ def test_deep_nesting_is_refused_not_a_crash() -> None:
         parse("(" * 500 + "a" + ")" * 500)
     with pytest.raises(FilterSyntaxError, match="nested too deeply"):
         parse("not " * 500 + "a")
+
+
+def chain(op: str, count: int, term: str = "result gt {i}") -> str:
+    return f" {op} ".join(term.format(i=i) for i in range(count))
+
+
+def spine(tree: Node, op: str) -> int:
+    """How many ``op`` nodes lean left from the root, counted without recursion."""
+    length = 0
+    while isinstance(tree, BinOp) and tree.op == op:
+        length, tree = length + 1, tree.left
+    return length
+
+
+@pytest.mark.parametrize("op", ["and", "or"])
+def test_a_long_flat_chain_parses_without_deep_recursion(op: str) -> None:
+    text = chain(op, MAX_TERMS)
+    tree = parse(text)
+    assert spine(tree, op) == MAX_TERMS - 1  # left-associative, as OData reads it
+    assert tree.right == BinOp("gt", Path(("result",)), Literal(MAX_TERMS - 1, "number"))  # type: ignore[union-attr]
+    assert unparse(parse(unparse(tree))) == unparse(tree)  # written back in a loop too
+    mixed = parse(chain("or", MAX_TERMS // 2, "(result gt {i} and id eq {i})"))
+    assert spine(mixed, "or") == MAX_TERMS // 2 - 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        chain("and", 2000),
+        chain("or", 2000),
+        chain("or", MAX_TERMS + 1, "id eq {i}"),
+        chain("or", 300, "result gt {i} and id eq {i}"),  # 600 conditions: and and or both count
+        "(" + chain("and", 400) + ") or (" + chain("and", 400) + ")",
+    ],
+)
+def test_more_conditions_than_the_limit_are_refused_naming_it(text: str) -> None:
+    with pytest.raises(FilterSyntaxError) as caught:
+        parse(text)
+    assert f"joins more than {MAX_TERMS} conditions with 'and'/'or' (the limit)" in caught.value.message
+    assert caught.value.code == 400 and 0 < caught.value.position < len(text)
+
+
+@pytest.mark.parametrize(
+    ("inside", "beyond"),
+    [
+        # Arithmetic chains lean left as deep as they are long: each operator is a level.
+        ("result" + " add 1" * (MAX_DEPTH - 1) + " gt 0", "result" + " add 1" * MAX_DEPTH + " gt 0"),
+        ("result" + " mul 2" * (MAX_DEPTH - 1) + " gt 0", "result" + " mul 2 sub 1" * 1000 + " gt 0"),
+        ("(" * (MAX_DEPTH - 1) + "a" + ")" * (MAX_DEPTH - 1), "(" * MAX_DEPTH + "a" + ")" * MAX_DEPTH),
+        ("not " * (MAX_DEPTH - 1) + "a", "not " * MAX_DEPTH + "a"),
+        (
+            "tolower(" * (MAX_DEPTH - 1) + "name" + ")" * (MAX_DEPTH - 1),
+            "tolower(" * MAX_DEPTH + "name" + ")" * MAX_DEPTH,
+        ),
+        ("result gt " + "-" * (MAX_DEPTH - 1) + "result", "result gt " + "-" * MAX_DEPTH + "result"),
+    ],
+)
+def test_nesting_is_capped_at_max_depth_levels(inside: str, beyond: str) -> None:
+    parse(inside)
+    with pytest.raises(FilterSyntaxError, match=f"nested too deeply \\(at most {MAX_DEPTH} levels\\)"):
+        parse(beyond)
 
 
 ALPHABET = st.sampled_from(

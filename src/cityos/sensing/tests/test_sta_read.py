@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 
 from cityos.sensing.models import Observation, Thing
+from cityos.sensing.sta.filter import MAX_DEPTH, MAX_TERMS
 from cityos.sensing.tests.conftest import STA, get
 
 pytestmark = pytest.mark.django_db
@@ -236,6 +237,36 @@ def test_bad_reads_get_sensorthings_errors(
     body = response.json()
     assert body["code"] == status and body["type"] == "error"
     assert message in body["message"]
+
+
+def test_long_and_deep_filters_are_answered_or_refused_never_a_server_error(
+    client: Client, network: list[Thing]
+) -> None:
+    """The development server and most WSGI servers pass URLs of any length: a filter of
+    thousands of terms must come back as an answer or a SensorThings 400, not a 500."""
+    ids = list(Observation.objects.order_by("pk").values_list("pk", flat=True))
+    wanted = ids[:3]
+    many = " or ".join(f"id eq {pk}" for pk in [*range(10**6, 10**6 + MAX_TERMS - 3), *wanted])
+    assert [o["@iot.id"] for o in values(get(client, "/Observations", **{"$filter": many}))] == wanted
+    every = " and ".join(f"result ge {n}" for n in range(MAX_TERMS))
+    assert values(get(client, "/Observations", **{"$filter": every})) == []  # no result reaches 499
+    deep = "(" * (MAX_DEPTH - 1) + "result add 1 gt 14" + ")" * (MAX_DEPTH - 1)
+    assert len(values(get(client, "/Observations", **{"$filter": deep}))) == 1
+    refusals = {
+        " and ".join(f"result gt {n}" for n in range(2000)): f"more than {MAX_TERMS} conditions",
+        " or ".join(f"id eq {n}" for n in range(2000)): f"more than {MAX_TERMS} conditions",
+        "result" + " add 1" * 2000 + " gt 0": f"nested too deeply (at most {MAX_DEPTH} levels)",
+        "(" * 2000 + "result gt 0" + ")" * 2000: f"nested too deeply (at most {MAX_DEPTH} levels)",
+        "not " * 2000 + "result gt 0": f"nested too deeply (at most {MAX_DEPTH} levels)",
+    }
+    for text, message in refusals.items():
+        for option in ("$filter", "$orderby"):
+            response = get(client, "/Observations", **{option: text})
+            assert response.status_code == 400, (option, text[:40], response.content)
+            assert message in response.json()["message"] and response.json()["message"].startswith(option)
+    # A chain used where a value belongs is named in the error, shortened.
+    wrong = get(client, "/Observations", **{"$filter": f"({every}) add 1 gt 0"}).json()["message"]
+    assert "a condition cannot be used as a value" in wrong and len(wrong) < 400
 
 
 def test_a_filter_the_database_cannot_evaluate_is_a_400(client: Client, network: list[Thing]) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 import requests
+import xmltodict
 from django.core.cache import cache
 from georeport import GeoReport
 
@@ -164,3 +165,26 @@ def test_an_open_request_for_a_full_bin_says_when_the_crew_is_due(city):
     services.mark_collected(stop, user=None)
     done = city["json"].get_service_request(request_id)
     assert done["status"] == "closed" and done["expected_datetime"] is None
+
+
+def test_a_311_client_reads_refusals_of_bodies_and_queries_over_the_limits(city):
+    # Over a real connection: the body is refused without being parsed, and the answer still arrives.
+    big = requests.post(
+        f"{city['root']}/requests.xml",
+        data={"service_code": "waste-bin-full", "address_string": "x", "description": "x" * 3_000_000},
+        timeout=30,
+    )
+    assert big.status_code == 413 and big.headers["Content-Type"] == "text/xml; charset=utf-8"
+    assert xmltodict.parse(big.content)["errors"]["error"] == {
+        "code": "413",
+        "description": "The request is larger than this server accepts.",
+    }
+    many = requests.post(f"{city['root']}/requests.json", data={f"f{i}": "x" for i in range(1001)}, timeout=10)
+    assert many.status_code == 400
+    assert many.json() == [{"code": 400, "description": "The request has more than 1000 parameters."}]
+    # A client repeating a parameter past the limit gets the standard's error, not a web page.
+    confused = GeoReport(city["root"], jurisdiction=["city"] * 1001)
+    with pytest.raises(requests.HTTPError) as refused:
+        confused.get_service_list()
+    assert refused.value.response.json() == [{"code": 400, "description": "The request has more than 1000 parameters."}]
+    assert BinReport.objects.count() == 0

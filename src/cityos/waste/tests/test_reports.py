@@ -9,7 +9,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from cityos.core.accounts.models import Language, Role
 from cityos.core.accounts.tests.factories import ResidentFactory, StaffFactory
@@ -707,3 +707,8 @@ def test_a_plan_ignores_a_report_the_sensor_saw_emptied_and_caps_how_many_report
     plan = services.build_plan(day, seconds=0.3, now=end)
     required = set(Stop.objects.filter(route__plan=plan, required=True).values_list("bin__ref", flat=True))
     assert required == {"LOW-2", "LOW-1"}
+
+
+def test_staff_see_the_collected_text_named_in_their_language():
+    with translation.override("es"):
+        assert registry.message_label(services.TEMPLATE_REPORT_COLLECTED) == "Contenedor vaciado: aviso al vecino"

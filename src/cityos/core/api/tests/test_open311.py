@@ -9,7 +9,9 @@ import pytest
 import xmltodict
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.test.client import encode_multipart
 from django.utils import timezone
 
 from cityos.core.registry import (
@@ -86,6 +88,20 @@ def desk(monkeypatch) -> Desk:
 
 def errors(response) -> list[str]:
     return [e["description"] for e in response.json()]
+
+
+def refusal(response, fmt: str) -> list[tuple[int, str]]:
+    """The standard's error list read as a client of each format reads it: (code, description)."""
+    if fmt == "json":
+        assert response["Content-Type"] == "application/json"
+        return [(e["code"], e["description"]) for e in response.json()]
+    assert response["Content-Type"] == "text/xml; charset=utf-8"
+    found = xmltodict.parse(response.content)["errors"]["error"]
+    return [(int(e["code"]), e["description"]) for e in (found if isinstance(found, list) else [found])]
+
+
+FORM = "application/x-www-form-urlencoded"
+MULTIPART = "multipart/form-data; boundary=BoUnDaRy"
 
 
 def test_services_are_listed_in_json_and_in_xml(desk, client):
@@ -260,8 +276,6 @@ def test_bad_queries_are_refused(desk, client):
     assert errors(span) == ["start_date and end_date may be at most 90 days apart."]
     backwards = client.get(f"{BASE}/requests.json?start_date=2026-02-01T00:00:00Z&end_date=2026-01-01T00:00:00Z")
     assert errors(backwards) == ["start_date must be before end_date."]
-    unknown_format = client.get(f"{BASE}/services.csv")
-    assert unknown_format.status_code == 404 and b"<errors>" in unknown_format.content
 
 
 def test_discovery_points_at_this_endpoint(desk, client):
@@ -276,3 +290,167 @@ def test_discovery_points_at_this_endpoint(desk, client):
 def test_the_post_needs_no_csrf_token(desk):
     strict = Client(enforce_csrf_checks=True)
     assert strict.post(f"{BASE}/requests.json", {"service_code": "pothole", "address_string": "x"}).status_code == 201
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_more_fields_or_parameters_than_django_parses_are_refused_in_the_standards_format(desk, client, fmt):
+    fields = {f"extra{i}": "x" for i in range(1001)}
+    too_many = [(400, "The request has more than 1000 parameters.")]
+    as_form = client.post(f"{BASE}/requests.{fmt}", fields)
+    assert as_form.status_code == 400 and refusal(as_form, fmt) == too_many
+    encoded = client.post(f"{BASE}/requests.{fmt}", "&".join(f"{k}={v}" for k, v in fields.items()), FORM)
+    assert encoded.status_code == 400 and refusal(encoded, fmt) == too_many
+    query = "&".join(f"service_code=s{i}" for i in range(1001))
+    for endpoint in ("services", "requests", "discovery", "services/pothole", "requests/pot-1"):
+        asked = client.get(f"{BASE}/{endpoint}.{fmt}?{query}")
+        assert asked.status_code == 400 and refusal(asked, fmt) == too_many, endpoint
+    # Up to the limit, the extra fields are simply ignored.
+    fields = {"service_code": "pothole", "address_string": "1 Main St"} | {f"extra{i}": "x" for i in range(998)}
+    assert client.post(f"{BASE}/requests.{fmt}", fields).status_code == 201
+    assert len(desk.made) == 1
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_a_body_over_the_size_limit_is_refused_with_413(desk, client, fmt, settings):
+    assert settings.DATA_UPLOAD_MAX_MEMORY_SIZE < 3_000_000  # Django's 2.5 MB
+    too_big = [(413, "The request is larger than this server accepts.")]
+    description = "x" * 3_000_000
+    encoded = client.post(
+        f"{BASE}/requests.{fmt}", f"service_code=pothole&address_string=x&description={description}", FORM
+    )
+    assert encoded.status_code == 413 and refusal(encoded, fmt) == too_big
+    as_form = client.post(
+        f"{BASE}/requests.{fmt}", {"service_code": "pothole", "address_string": "x", "description": description}
+    )
+    assert as_form.status_code == 413 and refusal(as_form, fmt) == too_big
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100  # the limit is Django's setting, whatever it is set to
+    small = client.post(f"{BASE}/requests.{fmt}", f"service_code=pothole&description={'y' * 100}", FORM)
+    assert small.status_code == 413 and refusal(small, fmt) == too_big
+    assert desk.made == []
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_a_broken_multipart_body_is_refused_in_the_standards_format(desk, client, fmt):
+    unreadable = [
+        (400, "The request body could not be read. Send the fields form-encoded (application/x-www-form-urlencoded).")
+    ]
+    no_boundary = client.post(f"{BASE}/requests.{fmt}", b"service_code=pothole", "multipart/form-data")
+    assert no_boundary.status_code == 400 and refusal(no_boundary, fmt) == unreadable
+    truncated = (
+        b"--BoUnDaRy\r\n"
+        b'Content-Disposition: form-data; name="photo"; filename="a.jpg"\r\n'
+        b"Content-Transfer-Encoding: base64\r\n\r\n"
+        b"abc\r\n"
+        b"--BoUnDaRy--\r\n"
+    )
+    broken = client.post(f"{BASE}/requests.{fmt}", truncated, MULTIPART)
+    assert broken.status_code == 400 and refusal(broken, fmt) == unreadable
+    files = {f"photo{i}": SimpleUploadedFile(f"{i}.jpg", b"x") for i in range(101)}
+    too_many_files = client.post(f"{BASE}/requests.{fmt}", {"service_code": "pothole", **files})
+    assert too_many_files.status_code == 400
+    assert refusal(too_many_files, fmt) == [(400, "The request has more than 100 files.")]
+    assert desk.made == []
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_a_body_that_is_not_utf8_is_refused_rather_than_guessed(desk, client, fmt):
+    not_utf8 = [(400, "The request is not valid UTF-8. Send the fields form-encoded in UTF-8.")]
+    bodies = [
+        (b"service_code=pothole&address_string=Caf\xe9", FORM),  # raw Latin-1 bytes
+        (b"service_code=pothole&address_string=Caf%E9", FORM),  # a Latin-1 byte, %-escaped
+        (b"service_code=pothole&address_string=Cafe", f"{FORM}; charset=iso-8859-1"),
+        (encode_multipart("BoUnDaRy", {"service_code": "pothole"}).replace(b"pothole", b"pothol\xe9"), MULTIPART),
+    ]
+    for body, content_type in bodies:
+        answer = client.post(f"{BASE}/requests.{fmt}", body, content_type)
+        assert answer.status_code == 400 and refusal(answer, fmt) == not_utf8, body
+    assert desk.made == []
+    # UTF-8, raw or %-escaped, is read as sent, a replacement character the client meant included.
+    for body in ("Café \ufffd".encode(), b"Caf%C3%A9 %EF%BF%BD"):
+        made = client.post(f"{BASE}/requests.{fmt}", b"service_code=pothole&address_string=" + body, FORM)
+        assert made.status_code == 201
+    assert [m.address for m in desk.made] == ["Café \ufffd", "Café \ufffd"]
+
+
+def test_unreadable_requests_are_refused_in_the_callers_language(desk, client):
+    big = client.post(
+        f"{BASE}/requests.json", f"description={'x' * 3_000_000}", FORM, headers={"accept-language": "es"}
+    )
+    assert errors(big) == ["La solicitud es más grande de lo que este servidor acepta."]
+    many = client.get(f"{BASE}/services.xml?{'&a=1' * 1001}", headers={"accept-language": "zh-hant"})
+    assert refusal(many, "xml") == [(400, "請求的參數超過 1000 個。")]
+    latin = client.post(f"{BASE}/requests.json", b"service_code=Caf\xe9", FORM, headers={"accept-language": "es"})
+    assert errors(latin) == ["La solicitud no es UTF-8 válido. Envíe los campos codificados como formulario en UTF-8."]
+
+
+NOWHERE = (
+    "There is nothing at this address. The addresses here are discovery, services, "
+    "services/<service_code>, requests and requests/<service_request_id>, each ending in .xml or .json."
+)
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_a_method_an_address_does_not_take_is_refused_with_405_and_what_it_takes(desk, fmt):
+    strict = Client(enforce_csrf_checks=True)  # other systems have no CSRF token: no CSRF page either
+    for method, endpoint, allowed in [
+        ("delete", "requests", "GET, HEAD, POST"),
+        ("put", "requests", "GET, HEAD, POST"),
+        ("post", "services", "GET, HEAD"),
+        ("post", "discovery", "GET, HEAD"),
+        ("patch", "services/pothole", "GET, HEAD"),
+        ("delete", "requests/pot-1", "GET, HEAD"),
+    ]:
+        answer = getattr(strict, method)(f"{BASE}/{endpoint}.{fmt}")
+        assert answer.status_code == 405 and answer["Allow"] == allowed, (method, endpoint)
+        description = f"This address does not take {method.upper()}, only {allowed}."
+        assert refusal(answer, fmt) == [(405, description)], (method, endpoint)
+    assert desk.made == []
+    # The methods it names are served.
+    assert strict.head(f"{BASE}/requests.{fmt}").status_code == 200
+    assert strict.post(f"{BASE}/requests.{fmt}", {"service_code": "pothole", "address_string": "x"}).status_code == 201
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_an_address_that_is_not_the_standards_gets_a_404_in_the_format_it_names(desk, fmt):
+    strict = Client(enforce_csrf_checks=True)
+    for url in ("nothing", "service", "requests/pot-1/notes", "services/pothole/attributes", "v2/requests"):
+        for method in ("get", "post", "delete"):
+            answer = getattr(strict, method)(f"{BASE}/{url}.{fmt}")
+            assert answer.status_code == 404 and refusal(answer, fmt) == [(404, NOWHERE)], (method, url)
+    # The endpoints' own 404s keep saying what was not found.
+    assert refusal(strict.get(f"{BASE}/requests/abc.{fmt}"), fmt) == [(404, "There is no request “abc”.")]
+    assert refusal(strict.get(f"{BASE}/services/unknown-code.{fmt}"), fmt) == [
+        (404, "There is no service “unknown-code”.")
+    ]
+
+
+def test_an_address_without_a_format_gets_its_404_in_json(desk, client):
+    for url in ("", "requests", "requests.json/", "services/pothole", "requests.xml/pot-1", "new%0Aline", "a.b.c"):
+        answer = client.get(f"{BASE}/{url}")
+        assert answer.status_code == 404 and refusal(answer, "json") == [(404, NOWHERE)], url
+
+
+def test_a_format_not_offered_here_is_a_404_in_json(desk, client):
+    for method, endpoint, extension in [
+        ("get", "requests", "yaml"),
+        ("get", "services", "csv"),
+        ("get", "discovery", "XML"),
+        ("get", "services/pothole", "html"),
+        ("get", "requests/pot-1", "txt"),
+        ("post", "requests", "yaml"),
+        ("delete", "requests", "yaml"),  # the address does not exist, whatever the method
+    ]:
+        answer = getattr(client, method)(f"{BASE}/{endpoint}.{extension}")
+        description = f"There is no “{extension}” format here: end the address with .xml or .json."
+        assert answer.status_code == 404 and refusal(answer, "json") == [(404, description)], endpoint
+    assert desk.made == []
+
+
+def test_wrong_methods_addresses_and_formats_are_refused_in_the_callers_language(desk, client):
+    spanish = {"accept-language": "es"}
+    method = client.delete(f"{BASE}/requests.xml", headers=spanish)
+    assert refusal(method, "xml") == [(405, "Esta dirección no acepta DELETE, solo GET, HEAD, POST.")]
+    nowhere = client.get(f"{BASE}/nothing.json", headers={"accept-language": "zh-hant"})
+    assert refusal(nowhere, "json")[0][1].startswith("此網址沒有任何資源。")
+    yaml = client.get(f"{BASE}/requests.yaml", headers=spanish)
+    assert refusal(yaml, "json") == [(404, "Aquí no hay formato «yaml»: termine la dirección con .xml o .json.")]

@@ -37,6 +37,15 @@ def test_filtering_by_keyboard_narrows_the_list_and_the_map(page, city):
     assert_accessible(page, "filtered places page")
 
 
+def test_the_maps_credit_to_leaflet_is_titled_in_the_page_language(page, city, live_server, settings):
+    page.context.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": "es", "url": live_server.url}])
+    page.goto("/places/")
+    page.wait_for_selector("#places-map[data-loaded]", state="attached")
+    credit = page.locator("#places-map .leaflet-control-attribution a[href='https://leafletjs.com']")
+    assert credit.inner_text() == "Leaflet"
+    assert credit.get_attribute("title") == "Una biblioteca de JavaScript para mapas interactivos"
+
+
 def test_a_place_page_passes_axe(page, city):
     page.goto("/places/")
     page.get_by_role("link", name="Harbour Clinic").click()

@@ -44,6 +44,11 @@ def test_the_map_page_lists_places_with_open_now_badges_beside_the_map(client, c
     assert 'for="id_kind_0"' in html  # each kind checkbox is labelled
 
 
+def test_the_map_credits_leaflet_in_the_page_language(client, city):
+    html = client.get(reverse("geo:places"), HTTP_ACCEPT_LANGUAGE="zh-hant").content.decode()
+    assert 'data-leaflet-title="互動式地圖的 JavaScript 函式庫"' in html  # map.js titles Leaflet's link with it
+
+
 def test_filters_work_as_plain_get_parameters_and_reach_the_map(client, city):
     response = client.get(reverse("geo:places"), {"kind": "wifi_hotspot", "district": "west"})
     html = response.content.decode()

@@ -195,6 +195,28 @@ def test_staff_see_messages_with_their_state_and_the_read_is_audited(staff_clien
     assert entry.fields == ["address"] and entry.changes["count"] == 2  # the suppressed one shows no address
 
 
+@pytest.mark.parametrize(
+    ("language", "name"), [("en", "Welcome message"), ("zh-hant", "歡迎訊息"), ("es", "Mensaje de bienvenida")]
+)
+def test_staff_see_what_each_message_was_by_its_name_in_their_language(staff_client, sent_messages, language, name):
+    _agent, client = staff_client(Role.SERVICE_AGENT)
+    page = client.get(LIST, HTTP_ACCEPT_LANGUAGE=language)
+    # The name first; the key stays, muted, for support staff.
+    assert f'{name}<br><span class="muted" translate="no">welcome</span>' in page.text
+    compose = client.get(COMPOSE, HTTP_ACCEPT_LANGUAGE=language)
+    assert f'<option value="welcome">{name}</option>' in compose.text
+
+
+def test_a_template_no_app_names_is_shown_by_its_key(staff_client):
+    from cityos.core.notifications.models import MessageTemplate
+
+    MessageTemplate.objects.create(key="city_own_note", language="en", body="A note from the city.")
+    services.send_to_address("+14155550143", "sms", "city_own_note")
+    _agent, client = staff_client(Role.SERVICE_AGENT)
+    page = client.get(LIST, HTTP_ACCEPT_LANGUAGE="es")
+    assert "<td>city_own_note</td>" in page.text
+
+
 def test_the_list_filters_by_state_and_answers_htmx_with_the_table(staff_client, sent_messages):
     _operator, client = staff_client(Role.OPERATOR)
     page = client.get(LIST, {"state": "suppressed"}, HTTP_HX_REQUEST="true")
@@ -216,10 +238,12 @@ def bad_export(client):
 
 def test_the_csv_export_has_every_message_and_is_audited_as_an_export(staff_client, sent_messages):
     _officer, client = staff_client(Role.HEALTH_OFFICER)
-    response = client.get(EXPORT)
+    response = client.get(EXPORT, HTTP_ACCEPT_LANGUAGE="es")
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert sorted(r["state"] for r in rows) == ["sent", "sent", "suppressed"]
+    # The key for machines, the name in the exporting staff member's language for people.
+    assert {(r["template_key"], r["template_label"]) for r in rows} == {("welcome", "Mensaje de bienvenida")}
     assert AuditEntry.objects.get(action=AuditAction.EXPORT).changes["count"] == 3
 
 

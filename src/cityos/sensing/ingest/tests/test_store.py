@@ -137,6 +137,19 @@ def test_create_observations_data_array(temperature: Datastream, door: Datastrea
     assert rows[0]["dataArray"] == [["bad", 1]] and rows[1]["dataArray"] == [[3]]
 
 
+def test_a_data_array_naming_a_component_twice_is_one_dead_letter(temperature: Datastream) -> None:
+    body = [
+        {
+            "Datastream": {"@iot.id": temperature.pk},
+            "components": ["result", "phenomenonTime", "result"],
+            "dataArray": [[20.1, "2026-03-01T08:00:00Z", 20.2]],
+        }
+    ]
+    outcome = store_batch([Message(store.CREATE_OBSERVATIONS_TOPIC, orjson.dumps(body))])
+    assert (outcome.stored, outcome.dead_letters) == (0, 1)
+    assert "components names ['result'] more than once" in DeadLetter.objects.get().reason
+
+
 def test_what_the_server_published_is_ignored(temperature: Datastream) -> None:
     echo = message(temperature, {"@iot.id": 5, "@iot.selfLink": "http://x/Observations(5)", "result": 1.0})
     outcome = store_batch([echo])

@@ -5,13 +5,14 @@ from __future__ import annotations
 import random
 
 import pytest
+from django.utils import translation
 
 from cityos.core.accounts.models import Role
 from cityos.core.accounts.tests.factories import DepartmentFactory
 from cityos.core.notifications.models import MessageTemplate
 from cityos.core.registry import DemoContext, registry
 from cityos.sensing.models import Alert, AlertRule
-from cityos.sensing.ops import demo, selectors, services
+from cityos.sensing.ops import demo, routing, selectors, services
 from cityos.sensing.ops.tests.conftest import staff
 
 pytestmark = pytest.mark.django_db
@@ -51,3 +52,9 @@ def test_the_demo_rules_fire_on_a_turbid_station(water, north, make_thing, obser
     assert Alert.objects.filter(rule__name="Turbid drinking water", state="open").count() == 1
     assert services.check_rules().opened == 0
     assert water_alerts_seen_by(operator) == 3
+
+
+def test_staff_see_the_alert_texts_named_in_their_language():
+    with translation.override("es"):
+        assert registry.message_label(routing.TEMPLATE_NEW) == "Alerta de sensor"
+        assert registry.message_label(routing.TEMPLATE_ESCALATED) == "Alerta de sensor: escalada, sin confirmar"

@@ -33,6 +33,15 @@
     if (properties.open_now === false) { return { radius: 6, color: "#ffffff", weight: 2, fillColor: "#a1141b", fillOpacity: 0.95 }; }
     return { radius: 6, color: "#1b1f24", weight: 2, fillColor: "#4a5562", fillOpacity: 0.9, dashArray: "2 2" };
   }
+  // Leaflet's own credit with its link titled in the page's language. setPrefix takes HTML, so the
+  // link is built from DOM text and serialised: the title is escaped, never parsed as markup.
+  function attributionPrefix(title) {
+    var link = document.createElement("a");
+    link.href = "https://leafletjs.com";
+    link.title = title;
+    link.textContent = "Leaflet";
+    return link.outerHTML;
+  }
   function init(element) {
     if (element.dataset.ready) { return; }
     element.dataset.ready = "1";
@@ -42,6 +51,8 @@
       zoomInTitle: element.dataset.zoomInLabel || "Zoom in",
       zoomOutTitle: element.dataset.zoomOutLabel || "Zoom out"
     }).addTo(map);
+    map.attributionControl.setPrefix(
+      attributionPrefix(element.dataset.leafletTitle || "A JavaScript library for interactive maps"));
     if (element.dataset.tileUrl) {
       L.tileLayer(element.dataset.tileUrl, { attribution: element.dataset.tileAttribution || "", maxZoom: 19 }).addTo(map);
     }
