@@ -18,6 +18,7 @@ from cityos.core.api.problems import TYPE_MISSING_ROLE, ApiProblem
 from cityos.core.notifications import conf, selectors, services
 from cityos.core.notifications.models import Broadcast, MessageState
 from cityos.core.notifications.selectors import Segment
+from cityos.core.registry import registry
 
 # Every operation needs a token or a session; services' ValidationErrors become 422 problems.
 router = Router(auth=api_auth)
@@ -55,11 +56,17 @@ MESSAGE_FIELDS = (
 )
 
 
+def _template_label(obj: Any) -> str:
+    key = obj["template_key"] if isinstance(obj, dict) else obj.template_key
+    return registry.message_label(key)
+
+
 class MessageOut(Schema):
     id: int
     channel: str
     language: str
     template_key: str
+    template_label: str = Field(..., description="What the message was, in the request's language")
     state: str
     suppressed_reason: str
     attempts: int
@@ -71,6 +78,10 @@ class MessageOut(Schema):
     sent_at: datetime | None
     delivered_at: datetime | None
     failed_at: datetime | None
+
+    @staticmethod
+    def resolve_template_label(obj: Any) -> str:
+        return _template_label(obj)
 
 
 class MessageFilters(Schema):
@@ -95,6 +106,7 @@ class BroadcastIn(Schema):
 class BroadcastOut(Schema):
     id: int
     template_key: str
+    template_label: str = Field(..., description="What was sent, in the request's language")
     channels: list[str]
     segment: dict[str, Any]
     recipient_count: int
@@ -102,6 +114,10 @@ class BroadcastOut(Schema):
     created_at: datetime
     created_by_id: int | None
     states: dict[str, int]
+
+    @staticmethod
+    def resolve_template_label(obj: Broadcast) -> str:
+        return _template_label(obj)
 
     @staticmethod
     def resolve_states(obj: Broadcast) -> dict[str, int]:

@@ -20,6 +20,7 @@ from cityos.core.notifications.models import (
     MessageState,
     MessageTemplate,
 )
+from cityos.core.registry import registry
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,11 @@ def search_messages(
     if language:
         messages = messages.filter(language=language)
     if q:
-        messages = messages.filter(Q(address__icontains=q) | Q(template_key=q) | Q(provider_message_id=q))
+        # Staff search by what they see: a template's name in their language, or its key.
+        named = [key for key, kind in registry.message_kinds.items() if q.casefold() in str(kind.label).casefold()]
+        messages = messages.filter(
+            Q(address__icontains=q) | Q(template_key=q) | Q(template_key__in=named) | Q(provider_message_id=q)
+        )
     if since:
         messages = messages.filter(created_at__date__gte=since)
     if until:

@@ -53,6 +53,10 @@ def test_staff_list_messages_with_their_state_and_no_addresses(
     assert {m["state"] for m in everything["results"]} == {"sent", "suppressed"}
     assert "address" not in everything["results"][0] and "body" not in everything["results"][0]
     assert [m["suppressed_reason"] for m in suppressed["results"]] == ["opted_out"]
+    spanish = client.get(f"{BASE}/messages", HTTP_ACCEPT_LANGUAGE="es").json()
+    assert {(m["template_key"], m["template_label"]) for m in spanish["results"]} == {
+        ("welcome", "Mensaje de bienvenida")
+    }
     refused = client.get(f"{BASE}/messages", {"state": "lost"})
     assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "query.state"
 
@@ -63,7 +67,8 @@ def test_staff_export_the_message_list_as_csv(staff_client, welcome, django_capt
     _operator, client = staff_client(Role.OPERATOR)
     response = client.get(f"{BASE}/messages", {"format": "csv"})
     lines = b"".join(response.streaming_content).decode().splitlines()
-    assert lines[0].startswith("id,channel,language,template_key,state") and len(lines) == 2
+    assert lines[0].startswith("id,channel,language,template_key,template_label,state") and len(lines) == 2
+    assert ",welcome,Welcome message," in lines[1]
 
 
 def test_staff_send_to_a_segment_and_read_its_counts(
@@ -75,6 +80,7 @@ def test_staff_send_to_a_segment_and_read_its_counts(
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["recipient_count"] == 2 and body["segment"]["district_ids"] == [district.pk]
+    assert body["template_label"] == "Welcome message"
     listed = client.get(f"{BASE}/broadcasts").json()
     assert listed["results"][0]["id"] == body["id"] and listed["results"][0]["states"]["sent"] == 2
 

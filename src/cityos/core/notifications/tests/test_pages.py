@@ -217,6 +217,14 @@ def test_a_template_no_app_names_is_shown_by_its_key(staff_client):
     assert "<td>city_own_note</td>" in page.text
 
 
+def test_staff_find_messages_by_the_name_they_see_in_their_language(staff_client, sent_messages):
+    _agent, client = staff_client(Role.SERVICE_AGENT)
+    found = client.get(LIST, {"q": "bienvenida"}, HTTP_ACCEPT_LANGUAGE="es")
+    assert "3 mensajes" in found.text
+    none = client.get(LIST, {"q": "bienvenida"}, HTTP_ACCEPT_LANGUAGE="en")  # not the name in English
+    assert "No messages match." in none.text
+
+
 def test_the_list_filters_by_state_and_answers_htmx_with_the_table(staff_client, sent_messages):
     _operator, client = staff_client(Role.OPERATOR)
     page = client.get(LIST, {"state": "suppressed"}, HTTP_HX_REQUEST="true")
