@@ -35,6 +35,7 @@ from django.views.decorators.http import require_POST
 from cityos.core.accounts.models import Language, User
 from cityos.core.accounts.phones import normalise_phone
 from cityos.core.geo import selectors as geo_selectors
+from cityos.core.notifications.rendering import join_sentences
 from cityos.core.notifications.transports import PermanentError, TransientError, synthesise_speech
 from cityos.core.notifications.webhooks import gateway_authorised, gateway_payload, problem
 from cityos.epi import conf, selectors
@@ -65,7 +66,7 @@ def _menu(rows: list[dict[str, Any]], language: str) -> str:
         % {"district": geo_selectors.localized_name(r["name"], r.get("names") or {}, language), "number": n}
         for n, r in enumerate(rows, start=1)
     ]
-    return " ".join(choices)
+    return join_sentences(*choices)
 
 
 def spoken_answer(caller: User | None, digits: str, language: str) -> tuple[str, str, bool]:
@@ -81,7 +82,11 @@ def spoken_answer(caller: User | None, digits: str, language: str) -> tuple[str,
             if digits.isdigit() and 1 <= int(digits) <= len(rows):
                 row = rows[int(digits) - 1]
                 return "risk_district", _district_reply(row, data.get("as_of", ""), language, threshold), True
-            return "unknown_district", _("That is not a district's number.") + " " + _menu(rows, language), True
+            return (
+                "unknown_district",
+                join_sentences(_("That is not a district's number."), _menu(rows, language)),
+                True,
+            )
         rt = data.get("rt") or {}
         parts = [_("Community risk from the city's health department.")]
         home = caller.district.code if caller is not None and caller.district is not None else None
@@ -96,7 +101,7 @@ def spoken_answer(caller: User | None, digits: str, language: str) -> tuple[str,
             )
             action = "risk_city"
         parts.append(_menu(rows, language))
-        return action, " ".join(parts), True
+        return action, join_sentences(*parts), True
 
 
 def speech_url(text: str, language: str) -> str:

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from cityos.core.accounts.models import Language
+from cityos.core.notifications.rendering import join_sentences
 from cityos.core.notifications.webhooks import sms_keyword_endpoint
 from cityos.monitoring import meanings, selectors
 
@@ -111,9 +112,10 @@ def _parking(query: Query) -> tuple[str, str]:
             ) % {"place": query.place, "keyword": query.keyword, "example": parks[0].name}
         return "park", _sentence([_park_text(park)])
     best = sorted(parks, key=lambda p: (p.stale, -p.free))[:LIST_MAX]
-    return "park_city", _sentence([_park_text(p) for p in best]) + " " + _(
-        "Text %(keyword)s and a car park's name for one car park."
-    ) % {"keyword": query.keyword}
+    return "park_city", join_sentences(
+        _sentence([_park_text(p) for p in best]),
+        _("Text %(keyword)s and a car park's name for one car park.") % {"keyword": query.keyword},
+    )
 
 
 def _unknown_district(query: Query, rows: list[selectors.DistrictStatus]) -> tuple[str, str]:
@@ -145,12 +147,13 @@ def _air(query: Query, language: str) -> tuple[str, str]:
             return _unknown_district(query, rows)
         text = _sentence([_air_text(row)])
         if row.index is not None:
-            text += " " + str(meanings.aqi_category(row.index).advice)
+            text = join_sentences(text, str(meanings.aqi_category(row.index).advice))
         return "air", text
     worst = sorted(rows, key=lambda r: -(r.index or -1))[:LIST_MAX]
-    return "air_city", _sentence([_air_text(r) for r in worst]) + " " + _(
-        "Text %(keyword)s and your district's name for its advice."
-    ) % {"keyword": query.keyword}
+    return "air_city", join_sentences(
+        _sentence([_air_text(r) for r in worst]),
+        _("Text %(keyword)s and your district's name for its advice.") % {"keyword": query.keyword},
+    )
 
 
 def _water_text(row: selectors.DistrictStatus, *, details: bool) -> str:
@@ -181,9 +184,10 @@ def _water(query: Query, language: str) -> tuple[str, str]:
             return _unknown_district(query, rows)
         return "water", _water_text(row, details=True)
     worst = sorted(rows, key=lambda r: -meanings.STATUS_ORDER[r.status])[:LIST_MAX]
-    return "water_city", _sentence([_water_text(r, details=False) for r in worst]) + " " + _(
-        "Text %(keyword)s and your district's name for its readings."
-    ) % {"keyword": query.keyword}
+    return "water_city", join_sentences(
+        _sentence([_water_text(r, details=False) for r in worst]),
+        _("Text %(keyword)s and your district's name for its readings.") % {"keyword": query.keyword},
+    )
 
 
 def answer(query: Query, language: str, sender: str = "") -> tuple[str, str]:

@@ -18,6 +18,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from cityos.core.accounts.models import Language
+from cityos.core.notifications.rendering import join_sentences
 from cityos.core.notifications.webhooks import sms_keyword_endpoint
 from cityos.waste import services
 from cityos.waste.models import ReportChannel, ReportProblem
@@ -94,7 +95,9 @@ def answer(query: BinQuery, language: str, sender: str = "") -> tuple[str, str]:
         if not query.ref:
             return "bin_help", _how(query)
         if not query.problem:
-            return "unknown_problem", _("We did not understand “%(word)s”.") % {"word": query.word} + " " + _how(query)
+            return "unknown_problem", join_sentences(
+                _("We did not understand “%(word)s”.") % {"word": query.word}, _how(query)
+            )
         try:
             outcome = services.report_bin(
                 query.ref, query.problem, channel=ReportChannel.SMS, phone=sender, language=language
@@ -105,19 +108,16 @@ def answer(query: BinQuery, language: str, sender: str = "") -> tuple[str, str]:
             if set(errors) == {"phone"}:
                 outcome = services.report_bin(query.ref, query.problem, channel=ReportChannel.SMS)
             else:
-                message = " ".join(m for field in ("bin", "problem") for m in errors.get(field, []))
-                return "refused", message + " " + _how(query)
+                messages = [m for field in ("bin", "problem") for m in errors.get(field, [])]
+                return "refused", join_sentences(*messages, _how(query))
         report = outcome.report
         # Said only when it holds: a report past its followers limit keeps no more numbers.
-        texted = " " + _("We will text you once the bin has been emptied.") if outcome.texted else ""
+        texted = _("We will text you once the bin has been emptied.") if outcome.texted else ""
         if outcome.repeated:
-            return "reported_again", _(
-                "Thank you. Bin %(ref)s was already reported (report %(number)d); we added yours to it."
-            ) % {"ref": report.bin.ref, "number": report.pk} + texted
-        return "reported", _("Thank you. Your report on bin %(ref)s is number %(number)d.") % {
-            "ref": report.bin.ref,
-            "number": report.pk,
-        } + texted
+            thanks = _("Thank you. Bin %(ref)s was already reported (report %(number)d); we added yours to it.")
+            return "reported_again", join_sentences(thanks % {"ref": report.bin.ref, "number": report.pk}, texted)
+        thanks = _("Thank you. Your report on bin %(ref)s is number %(number)d.")
+        return "reported", join_sentences(thanks % {"ref": report.bin.ref, "number": report.pk}, texted)
 
 
 inbound_sms = sms_keyword_endpoint(parse, answer)

@@ -14,6 +14,18 @@ from django.utils.translation import gettext as _
 
 from cityos.core.notifications import conf
 
+# Written languages that put no space between sentences (after "。").
+NO_SPACE_BETWEEN_SENTENCES = ("zh", "ja")
+
+
+def join_sentences(*sentences: str) -> str:
+    """Sentences of one reply, joined as the active language writes them: with a space in English
+    and Spanish, with none in Chinese. Empty ones are left out."""
+    language = (translation.get_language() or "").lower()
+    glue = "" if language.startswith(NO_SPACE_BETWEEN_SENTENCES) else " "
+    return glue.join(sentence for sentence in sentences if sentence)
+
+
 # GSM 03.38: the alphabet of a plain SMS; the extension characters take two places each.
 GSM_BASIC = set(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"

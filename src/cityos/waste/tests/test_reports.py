@@ -387,7 +387,7 @@ def test_a_text_reports_the_bin_and_replies_with_the_number_in_the_senders_langu
     assert chinese["action"] == "reported_again"
     assert chinese["reply"] == (
         f"謝謝。垃圾桶 B-0012 已有人回報（回報編號 {report.pk}），我們已將您的回報加入其中。"  # noqa: RUF001
-        " 垃圾桶清空後，我們會傳簡訊通知您。"  # noqa: RUF001
+        "垃圾桶清空後，我們會傳簡訊通知您。"  # noqa: RUF001  # Chinese puts no space after 。
     )
     spanish = _text(gateway, "CONTENEDOR B-0012 ROTO")
     damaged = BinReport.objects.get(problem="damaged")
@@ -411,6 +411,7 @@ def test_a_text_says_what_to_fix(gateway):
     assert word["action"] == "unknown_problem" and word["reply"].startswith("No entendimos «sucio».")
     zh = _text(gateway, "垃圾桶 B-9999")
     assert zh["action"] == "refused" and "B-9999" in zh["reply"] and "垃圾桶" in zh["reply"]
+    assert "。 " not in zh["reply"] and "。" in zh["reply"]  # sentences joined as Chinese writes them
     assert _text(gateway, "binoculars for sale")["action"] == "ignored"
     assert not BinReport.objects.exists()
 

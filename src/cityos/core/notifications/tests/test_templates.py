@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from cityos.core.accounts.tests.factories import ResidentFactory
 from cityos.core.geo.tests.factories import DistrictFactory
 from cityos.core.notifications.models import MessageTemplate
-from cityos.core.notifications.rendering import render_text
+from cityos.core.notifications.rendering import join_sentences, render_text
 
 pytestmark = pytest.mark.django_db
 
@@ -51,3 +52,17 @@ def test_texts_are_plain_not_html_escaped():
     assert render_text("{{ details }}", language="en", person=None, context={"details": "Tom & Jerry <3"}) == (
         "Tom & Jerry <3"
     )
+
+
+@pytest.mark.parametrize(
+    ("language", "joined"),
+    [
+        ("en", "Thank you. We will text you."),
+        ("es", "Thank you. We will text you."),
+        ("zh-hant", "謝謝。我們會通知您。"),
+    ],
+)
+def test_a_replys_sentences_are_joined_as_its_language_writes_them(language, joined):
+    sentences = ("謝謝。", "", "我們會通知您。") if language == "zh-hant" else ("Thank you.", "", "We will text you.")
+    with translation.override(language):
+        assert join_sentences(*sentences) == joined  # the empty one left out
