@@ -22,6 +22,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cityos.core.accounts.models import User
@@ -51,7 +52,8 @@ def _day(value: date | datetime | None) -> str | None:
     if value is None:
         return None
     if isinstance(value, datetime):
-        value = value.date()
+        # The city's day: a case reported just after local midnight is not the day before in UTC.
+        value = (timezone.localtime(value) if timezone.is_aware(value) else value).date()
     return f"{value.isoformat()}T00:00:00.000Z"
 
 

@@ -338,11 +338,19 @@ def trap_event_range(start: datetime.datetime | None, end: datetime.datetime | N
     errors = []
     for name, value in (("start", start), ("end", end)):
         if timezone.is_naive(value):
-            errors.append({"field": f"query.{name}", "message": _("Give the time with its time zone, e.g. +00:00.")})
+            errors.append(
+                {
+                    "field": f"query.{name}",
+                    "message": _("Give the time with its time zone, e.g. +00:00."),
+                    "code": "timezone",
+                }
+            )
     if not errors and start >= end:
-        errors.append({"field": "query.start", "message": _("The start must be before the end.")})
+        errors.append({"field": "query.start", "message": _("The start must be before the end."), "code": "range"})
     if not errors and end - start > datetime.timedelta(days=MAX_TRAP_DAYS):
-        errors.append({"field": "query.end", "message": _("Ask for at most a year at a time.")})
+        errors.append(
+            {"field": "query.end", "message": _("Ask for at most a year at a time."), "code": "range_too_long"}
+        )
     if errors:
         raise ApiProblem(422, _("Check the time range."), errors=errors)
     return start, end
@@ -390,7 +398,9 @@ def _district_id(code: str) -> int | None:
         raise ApiProblem(
             422,
             _("Check the filters."),
-            errors=[{"field": "query.district", "message": _("There is no district with this code.")}],
+            errors=[
+                {"field": "query.district", "message": _("There is no district with this code."), "code": "unknown"}
+            ],
         )
     return info.id
 

@@ -10,7 +10,7 @@ Errors are RFC 9457 problems; a service's refusal is a 422 naming the field.
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
@@ -18,7 +18,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import Throttled
-from pydantic import field_validator
+from pydantic import WithJsonSchema, field_validator
 
 from cityos.core.api.auth import api_auth, require_roles
 from cityos.core.api.pagination import csv_export, paginate
@@ -50,6 +50,13 @@ router = Router()
 def _local_time(value: time | None) -> time | None:
     """Times of day are local wall-clock times: an offset sent with one is dropped."""
     return value.replace(tzinfo=None) if value is not None else None
+
+
+# Answered without an offset ("06:30:00"), which JSON Schema's format "time" would refuse.
+LocalTime = Annotated[
+    time,
+    WithJsonSchema({"type": "string", "pattern": r"^\d{2}:\d{2}:\d{2}(\.\d+)?$", "description": "Local time of day"}),
+]
 
 
 class BinIn(Schema):
@@ -94,8 +101,8 @@ class BinOut(Schema):
     latitude: float | None
     address: str
     district: str | None = Field(None, description="District code")
-    access_from: time | None
-    access_until: time | None
+    access_from: LocalTime | None
+    access_until: LocalTime | None
     thing_id: int | None
     datastream_id: int | None
     is_active: bool

@@ -45,6 +45,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 
+from cityos.core.audit.context import acting_as, current_actor
 from cityos.core.ratelimit import over_hourly_limit
 from cityos.core.registry import (
     Open311Attribute,
@@ -236,7 +237,9 @@ def _answer(*methods: str) -> Callable[[Callable[..., HttpResponse]], Callable[.
 
     def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         # Other systems call without a session, and nothing here reads one; exempt on every
-        # address so a wrong method gets its 405 rather than the site's CSRF page.
+        # address so a wrong method gets its 405 rather than the site's CSRF page. Being exempt,
+        # a signed-in browser's cookie must count for nothing: whatever is audited here is the
+        # anonymous caller's, never that of staff whose browser a page made post here.
         @csrf_exempt
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, fmt: str, **kwargs: Any) -> HttpResponse:
@@ -247,7 +250,8 @@ def _answer(*methods: str) -> Callable[[Callable[..., HttpResponse]], Callable[.
                     raise _method_not_allowed(request, allowed)
                 # Parsed up front, so every endpoint refuses a query Django will not parse alike.
                 _query_params(request)
-                return view(request, *args, fmt=fmt, **kwargs)
+                with acting_as(replace(current_actor(), user_id=None, label="anonymous", channel="api")):
+                    return view(request, *args, fmt=fmt, **kwargs)
             except Open311Error as error:
                 return _errors(shown, error)
 

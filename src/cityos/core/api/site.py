@@ -204,12 +204,29 @@ class CityNinjaAPI(NinjaAPI):
                 # both become "422", a duplicate key that OpenAPI tools refuse.
                 responses = {str(code): answer for code, answer in operation.get("responses", {}).items()}
                 for status, response in _ERROR_RESPONSES.items():
-                    responses.setdefault(str(status), response)
+                    declared = responses.setdefault(str(status), response)
+                    if declared is not response:
+                        # An operation's own 422 body (e.g. an import's report) is one answer; a
+                        # request ninja cannot read still gets the validation problem.
+                        content = declared.setdefault("content", {})
+                        content.setdefault(PROBLEM_CONTENT_TYPE, response["content"][PROBLEM_CONTENT_TYPE])
+                if _exports_csv(operation) and "200" in responses:
+                    responses["200"].setdefault("content", {}).setdefault("text/csv", {"schema": {"type": "string"}})
                 operation["responses"] = responses
                 if "security" in operation:
                     # Optional authentication is an empty requirement in OpenAPI.
                     operation["security"] = [{} if optional in s else s for s in operation["security"]]
         return schema
+
+
+def _exports_csv(operation: dict[str, Any]) -> bool:
+    """Whether the operation takes ``?format=csv`` (pagination's ``@csv_export``)."""
+    return any(
+        parameter.get("in") == "query"
+        and parameter.get("name") == "format"
+        and "csv" in parameter.get("schema", {}).get("enum", [])
+        for parameter in operation.get("parameters", [])
+    )
 
 
 def _has_unresolved_types(operation: Any) -> bool:

@@ -159,14 +159,14 @@ def _geojson(payload: dict[str, Any], status: int = 200) -> HttpResponse:
     )
 
 
-def _documented_as(schema_name: str, *, csv: bool = False) -> dict[str, Any]:
-    """Tells OpenAPI the 200 body is GeoJSON (and optionally CSV) as well as plain JSON."""
+def _documented_as(schema_name: str, *, csv: bool = False, status: int = 200) -> dict[str, Any]:
+    """Tells OpenAPI the ``status`` body is GeoJSON (and optionally CSV) as well as plain JSON."""
     content: dict[str, Any] = {
         selectors.GEOJSON_CONTENT_TYPE: {"schema": {"$ref": f"#/components/schemas/{schema_name}"}}
     }
     if csv:
         content["text/csv"] = {"schema": {"type": "string"}}
-    return {"responses": {200: {"content": content}}}
+    return {"responses": {status: {"content": content}}}
 
 
 def _require_writer(request: HttpRequest) -> None:
@@ -292,6 +292,7 @@ def get_place(request: HttpRequest, place_id: int) -> HttpResponse:
     auth=WRITE_AUTH,
     response={201: PlaceFeature},
     summary="Add a place (operators, administrators)",
+    openapi_extra=_documented_as("PlaceFeature", status=201),
 )
 def create_place(request: HttpRequest, payload: PlaceIn) -> HttpResponse:
     _require_writer(request)
@@ -309,6 +310,7 @@ def create_place(request: HttpRequest, payload: PlaceIn) -> HttpResponse:
     auth=WRITE_AUTH,
     response={200: PlaceFeature},
     summary="Replace a place (operators, administrators)",
+    openapi_extra=_documented_as("PlaceFeature"),
 )
 def replace_place(request: HttpRequest, place_id: int, payload: PlaceIn) -> HttpResponse:
     _require_writer(request)
@@ -327,6 +329,7 @@ def replace_place(request: HttpRequest, place_id: int, payload: PlaceIn) -> Http
     auth=WRITE_AUTH,
     response={200: PlaceFeature},
     summary="Change some fields of a place (operators, administrators)",
+    openapi_extra=_documented_as("PlaceFeature"),
 )
 def patch_place(request: HttpRequest, place_id: int, payload: PlacePatch) -> HttpResponse:
     _require_writer(request)

@@ -498,7 +498,8 @@ def deliver(message_id: int) -> str:
         return "failed"
     except Exception as error:  # TransientError, or a bug in a city's transport: retry, then fail
         if not isinstance(error, TransientError):
-            logger.exception("transport raised an unexpected error", extra={"message": message.pk})
+            # Not "message": a LogRecord's own attribute, so logging would raise and strand the message.
+            logger.exception("transport raised an unexpected error", extra={"message_id": message.pk})
         text = str(error) or error.__class__.__name__
         if message.attempts >= conf.max_attempts():
             _fail(message, text)

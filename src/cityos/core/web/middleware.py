@@ -24,6 +24,7 @@ _OPEN_PREFIXES = (
     "/healthz",
     "/metrics",
     "/api/",
+    "/open311/",  # reads no session: a signed-in browser is any caller there (core.api.open311)
 )
 
 

@@ -47,34 +47,36 @@ def test_a_visit_that_ends_before_it_starts_is_refused_and_nothing_is_saved(offi
     assert not Case.objects.exists() and not CaseVisit.objects.exists()
 
 
+# The arguments are built when each case runs, not when the suite is collected: a run that crosses
+# midnight would otherwise find "tomorrow" already today.
 @pytest.mark.parametrize(
     ("changes", "field", "message"),
     [
-        ({"name": ""}, "name", "Give the person's name or pick their resident account."),
-        ({"onset_date": days_ago(-2)}, "onset_date", "This date is in the future. Give the date it happened."),
-        ({"lab_date": days_ago(-1)}, "lab_date", "This date is in the future. Give the date it happened."),
-        ({"classification": "cured"}, "classification", "Pick one of the choices offered."),
-        ({"lab_result": "maybe"}, "lab_result", "Pick one of the choices offered."),
-        ({"classification": "confirmed"}, "classification", "A confirmed case needs a positive lab result."),
+        (lambda: {"name": ""}, "name", "Give the person's name or pick their resident account."),
+        (lambda: {"onset_date": days_ago(-2)}, "onset_date", "This date is in the future. Give the date it happened."),
+        (lambda: {"lab_date": days_ago(-1)}, "lab_date", "This date is in the future. Give the date it happened."),
+        (lambda: {"classification": "cured"}, "classification", "Pick one of the choices offered."),
+        (lambda: {"lab_result": "maybe"}, "lab_result", "Pick one of the choices offered."),
+        (lambda: {"classification": "confirmed"}, "classification", "A confirmed case needs a positive lab result."),
         (
-            {"visits": [{"place": "", "start": at(1), "end": at(0)}]},
+            lambda: {"visits": [{"place": "", "start": at(1), "end": at(0)}]},
             "visits.0.place",
             "Give the venue code from the poster or name the place.",
         ),
         (
-            {"visits": [{"place": "Gym", "start": at(-1), "end": at(-2)}]},
+            lambda: {"visits": [{"place": "Gym", "start": at(-1), "end": at(-2)}]},
             "visits.0.start",
             "The visit starts in the future. Check the date.",
         ),
         (
-            {"visits": [{"venue_code": "NOSUCH", "start": at(2), "end": at(1)}]},
+            lambda: {"visits": [{"venue_code": "NOSUCH", "start": at(2), "end": at(1)}]},
             "visits.0.venue_code",
             "No venue has this code. Check the poster, or name the place instead.",
         ),
     ],
 )
 def test_each_bad_input_is_refused_with_a_message_that_says_what_to_fix(officer, changes, field, message):
-    arguments = {"name": "Mei Chen", **changes}
+    arguments = {"name": "Mei Chen", **changes()}
     with pytest.raises(ValidationError) as refused:
         services.record_case(officer, **arguments)
     assert message in refused.value.message_dict[field]

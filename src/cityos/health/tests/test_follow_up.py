@@ -68,17 +68,19 @@ def test_a_later_days_follow_up_cannot_be_recorded_yet(officer, contact):
     assert refused.value.message_dict == {"day": ["This follow-up is for a later day. Record it on that day."]}
 
 
+# The arguments are built when each case runs, not when the suite is collected: a run that crosses
+# midnight would otherwise find "tomorrow" already today.
 @pytest.mark.parametrize(
     ("arguments", "field"),
     [
-        ({"name": "", "relationship": "household", "last_exposure": days_ago(1)}, "name"),
-        ({"name": "Ana", "relationship": "cousin", "last_exposure": days_ago(1)}, "relationship"),
-        ({"name": "Ana", "relationship": "work", "last_exposure": None}, "last_exposure"),
-        ({"name": "Ana", "relationship": "work", "last_exposure": days_ago(-1)}, "last_exposure"),
+        (lambda: {"name": "", "relationship": "household", "last_exposure": days_ago(1)}, "name"),
+        (lambda: {"name": "Ana", "relationship": "cousin", "last_exposure": days_ago(1)}, "relationship"),
+        (lambda: {"name": "Ana", "relationship": "work", "last_exposure": None}, "last_exposure"),
+        (lambda: {"name": "Ana", "relationship": "work", "last_exposure": days_ago(-1)}, "last_exposure"),
     ],
 )
 def test_bad_contacts_are_refused_and_nothing_is_scheduled(officer, case, arguments, field):
     with pytest.raises(ValidationError) as refused:
-        services.add_contact(officer, case, **arguments)
+        services.add_contact(officer, case, **arguments())
     assert field in refused.value.message_dict
     assert not Contact.objects.exists() and not FollowUp.objects.exists()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from cityos.core.audit.models import AuditEntry
@@ -45,6 +47,15 @@ def test_export_speaks_go_datas_field_names_and_is_audited(officer_client, offic
     reads = AuditEntry.objects.filter(action="read", reason=REASON)
     assert reads.filter(object_type="health.Case").exists()
     assert reads.filter(object_type="health.Contact").exists()
+
+
+def test_the_reporting_day_is_the_citys_day_not_utcs(settings, case):
+    settings.TIME_ZONE = "Pacific/Auckland"
+    # 20:00 UTC on 1 March is 09:00 on 2 March in Auckland.
+    Case.objects.filter(pk=case.pk).update(created_at=datetime(2026, 3, 1, 20, tzinfo=UTC), confirmed_at=None)
+    case.refresh_from_db()
+    record = godata.case_record(case)
+    assert record["dateOfReporting"] == record["dateBecomeCase"] == "2026-03-02T00:00:00.000Z"
 
 
 def test_export_needs_a_reason_and_a_health_role(officer_client, client, case):

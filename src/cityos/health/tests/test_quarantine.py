@@ -51,19 +51,21 @@ def test_missed_days_raise_one_task_each_once(person, quarantine):
     assert services.raise_missed_check_ins() == 0
 
 
+# The arguments are built when each case runs, not when the suite is collected: a run that crosses
+# midnight would otherwise find "tomorrow" already today.
 @pytest.mark.parametrize(
     ("arguments", "field"),
     [
-        ({"start_date": days_ago(2), "end_date": days_ago(3)}, "end_date"),
-        ({"start_date": days_ago(20), "end_date": days_ago(5)}, "end_date"),
-        ({"start_date": days_ago(0), "home_lat": 95.0}, "home_lat"),
-        ({"start_date": days_ago(0), "home_lon": None}, "home_lon"),
-        ({"start_date": days_ago(0), "radius_m": 5}, "radius_m"),
+        (lambda: {"start_date": days_ago(2), "end_date": days_ago(3)}, "end_date"),
+        (lambda: {"start_date": days_ago(20), "end_date": days_ago(5)}, "end_date"),
+        (lambda: {"start_date": days_ago(0), "home_lat": 95.0}, "home_lat"),
+        (lambda: {"start_date": days_ago(0), "home_lon": None}, "home_lon"),
+        (lambda: {"start_date": days_ago(0), "radius_m": 5}, "radius_m"),
     ],
 )
 def test_bad_quarantines_are_refused(officer, person, arguments, field):
     with pytest.raises(ValidationError) as refused:
-        services.start_quarantine(officer, person, **{"home_lat": HOME[0], "home_lon": HOME[1], **arguments})
+        services.start_quarantine(officer, person, **{"home_lat": HOME[0], "home_lon": HOME[1], **arguments()})
     assert field in refused.value.message_dict
     assert not Quarantine.objects.exists()
 

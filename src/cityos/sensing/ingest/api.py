@@ -16,7 +16,7 @@ from ninja import Field, Query, Router, Schema
 
 from cityos.core.api.auth import api_auth, require_roles
 from cityos.core.api.pagination import paginate
-from cityos.core.api.problems import ApiProblem
+from cityos.core.api.problems import ApiProblem, django_validation_errors
 from cityos.core.api.schemas import Day
 from cityos.sensing.ingest import dynsec, selectors, services
 from cityos.sensing.ingest.registration import INGEST_ROLES
@@ -140,10 +140,10 @@ def issue_device_token(request: HttpRequest, body: DeviceTokenIn) -> tuple[int, 
     try:
         device = services.issue_device_token(name=body.name, datastream_ids=body.datastream_ids, by=user)
     except ValidationError as error:
+        # The service names the field as its page form does ("datastreams"); here it is datastream_ids.
         errors = [
-            {"field": field, "message": str(message)}
-            for field, messages in error.message_dict.items()
-            for message in messages
+            {**e, "field": e["field"].replace("body.datastreams", "body.datastream_ids")}
+            for e in django_validation_errors(error)
         ]
         raise ApiProblem(422, cast(str, errors[0]["message"]), errors=errors) from error
     except dynsec.BrokerError as error:

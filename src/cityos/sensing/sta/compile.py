@@ -60,6 +60,7 @@ class Typed:
     kind: str  # number, string, datetime, bool, null, json, result, geometry, date, time
     field: str = ""  # the Django path, for json/result/geometry references
     model: type[models.Model] | None = None  # geometry: the model that holds it
+    label: str = ""  # a whole JSON property as the request named it, e.g. Thing/properties
 
 
 LOOKUPS = {"eq": Exact, "gt": GreaterThan, "ge": GreaterThanOrEqual, "lt": LessThan, "le": LessThanOrEqual}
@@ -142,10 +143,10 @@ class Compiler:
             return Typed(F(typed.field.removesuffix("result") + "result_number"), "number")
         if typed.kind == "json":
             if other.kind == "number":
-                return Typed(Cast(KT(typed.field), models.FloatField()), "number")
+                return Typed(Cast(member_text(typed), models.FloatField()), "number")
             if other.kind == "datetime":
-                return Typed(Cast(KT(typed.field), models.DateTimeField()), "datetime")
-            return Typed(KT(typed.field), "string")
+                return Typed(Cast(member_text(typed), models.DateTimeField()), "datetime")
+            return Typed(member_text(typed), "string")
         return typed
 
     def string_match(self, node: Call) -> Any:
@@ -207,7 +208,7 @@ class Compiler:
     def text(self, node: Node) -> Any:
         typed = self.value(node)
         if typed.kind == "json":
-            return KT(typed.field)
+            return member_text(typed)
         if typed.kind != "string":
             raise StaError(f"$filter: {describe(node)} is a {typed.kind}, not text")
         return typed.expr
@@ -215,7 +216,7 @@ class Compiler:
     def when(self, node: Node) -> Any:
         typed = self.value(node)
         if typed.kind == "json":
-            return Cast(KT(typed.field), models.DateTimeField())
+            return Cast(member_text(typed), models.DateTimeField())
         if typed.kind != "datetime":
             raise StaError(f"$filter: {describe(node)} is a {typed.kind}, not a time")
         return typed.expr
@@ -251,7 +252,7 @@ class Compiler:
             return Typed(F(path), "result", field=path)
         if prop.kind == "geometry":
             return Typed(F(path), "geometry", field=path, model=entity_type.model)
-        return Typed(F(path), "json", field=path)
+        return Typed(F(path), "json", field=path, label="/".join(node.parts))
 
     def function(self, node: Call) -> Typed:
         name, args = node.name, node.args
@@ -357,6 +358,13 @@ def geometry_of(geojson: Any) -> BaseGeometry | None:
         return None
 
 
+def member_text(typed: Typed) -> Any:
+    """A member of a JSON property (properties/name) as text; a whole JSON object has none."""
+    if typed.expr is not None:
+        raise StaError(f"$filter: {typed.label} is a JSON object; use one of its members, such as properties/name")
+    return KT(typed.field)
+
+
 def compatible(left: str, right: str) -> bool:
     if left == right:
         return True
@@ -386,5 +394,9 @@ def compile_order(entity_type: EntityType, node: Node) -> Any:
     if typed.kind == "result":
         return F(typed.field.removesuffix("result") + "result_number")
     if typed.kind == "json" and typed.field:
+        if typed.expr is not None:  # a whole JSON object, not one of its members
+            raise StaError(
+                f"$orderby: {describe(node)} is a JSON object; order by one of its members, such as properties/name"
+            )
         return KT(typed.field)
     return typed.expr

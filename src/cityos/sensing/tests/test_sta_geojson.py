@@ -25,7 +25,7 @@ from cityos.sensing.models import (
     Thing,
 )
 from cityos.sensing.sta.errors import StaError
-from cityos.sensing.tests.conftest import STA, patch, post, thing_payload
+from cityos.sensing.tests.conftest import STA, get, patch, post, thing_payload
 
 pytestmark = pytest.mark.django_db
 
@@ -234,3 +234,23 @@ def test_moving_a_thing_to_a_bad_location_keeps_it_where_it_was(
     refused(response, "location.coordinates[1]: the latitude -95")
     assert counts() == before
     assert list(thing.locations.all()) == [site]
+
+
+def test_rows_stored_before_the_check_are_still_read_patched_on_other_fields_and_linked(
+    writer: Client, make_station: Callable[..., Thing]
+) -> None:
+    # Stored before GeoJSON was checked: the check is of what a request sends, not of what is kept.
+    thing = make_station(count=1)
+    site = thing.locations.get()
+    foi = FeatureOfInterest.objects.get()
+    old = {"type": "Point", "coordinates": [500, 25.0, 1, 2]}
+    Location.objects.filter(pk=site.pk).update(location=old)
+    FeatureOfInterest.objects.filter(pk=foi.pk).update(feature=old)
+    assert get(writer, f"/Locations({site.pk})").json()["location"] == old
+    assert patch(writer, f"/Locations({site.pk})", {"name": "renamed"}).status_code == 200
+    assert patch(writer, f"/FeaturesOfInterest({foi.pk})", {"description": "renamed"}).status_code == 200
+    linked = post(writer, "/Things", {"name": "Station 2", "description": "", "Locations": [{"@iot.id": site.pk}]})
+    assert linked.status_code == 201, linked.content
+    site.refresh_from_db()
+    foi.refresh_from_db()
+    assert (site.name, site.location, foi.description, foi.feature) == ("renamed", old, "renamed", old)

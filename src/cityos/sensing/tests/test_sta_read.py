@@ -226,6 +226,16 @@ def test_nested_expand_with_its_own_options(client: Client, network: list[Thing]
         ("/Things", {"$expand": "Datastreams($top=2"}, 400, "unbalanced"),
         ("/Things", {"$expand": "Datastreams($top)"}, 400, "is not name=value"),
         ("/Things", {"$orderby": "Datastreams/name"}, 400, "$orderby: a property reached through a list"),
+        ("/Things", {"$orderby": "properties"}, 400, "$orderby: properties is a JSON object"),
+        ("/Things", {"$filter": "properties eq 'x'"}, 400, "$filter: properties is a JSON object"),
+        ("/Things", {"$filter": "length(properties) gt 1"}, 400, "use one of its members"),
+        (
+            "/Observations",
+            {"$filter": "year(Datastream/unitOfMeasurement) eq 2026"},
+            400,
+            "unitOfMeasurement is a JSON",
+        ),
+        ("/Datastreams", {"$orderby": "Thing/properties desc"}, 400, "order by one of its members"),
         ("/Things", {"$frobnicate": "1"}, 400, "unknown query option '$frobnicate'"),
     ],
 )

@@ -229,10 +229,13 @@ def test_photo_files_no_report_names_are_swept_after_a_day(private_media):
     old_stray, new_stray = stray_dir / "old.jpg", stray_dir / "new.jpg"
     for stray in (old_stray, new_stray):
         stray.write_bytes(b"left by a killed worker")
-    two_days_ago = (timezone.now() - timedelta(days=2)).timestamp()
+    # Every file's age from one clock, the sweep's: not the file system's idea of now.
+    now = timezone.now()
+    two_days_ago, just_now = (now - timedelta(days=2)).timestamp(), now.timestamp()
     os.utime(old_stray, (two_days_ago, two_days_ago))
+    os.utime(new_stray, (just_now, just_now))
     os.utime(private_media / kept.photo.name, (two_days_ago, two_days_ago))
-    assert services.sweep_orphan_photos() == 1
+    assert services.sweep_orphan_photos(now) == 1
     assert not old_stray.exists() and new_stray.exists() and (private_media / kept.photo.name).exists()
 
 

@@ -3,6 +3,7 @@ standing in for a domain (the waste app's real one is tested with an existing cl
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
@@ -14,6 +15,8 @@ from django.test import Client
 from django.test.client import encode_multipart
 from django.utils import timezone
 
+from cityos.core.accounts.tests.factories import StaffFactory
+from cityos.core.audit.context import current_actor
 from cityos.core.registry import (
     Open311Attribute,
     Open311Provider,
@@ -290,6 +293,32 @@ def test_discovery_points_at_this_endpoint(desk, client):
 def test_the_post_needs_no_csrf_token(desk):
     strict = Client(enforce_csrf_checks=True)
     assert strict.post(f"{BASE}/requests.json", {"service_code": "pothole", "address_string": "x"}).status_code == 201
+
+
+def test_a_signed_in_browsers_session_counts_for_nothing_in_what_a_post_does(desk, monkeypatch, staff_client):
+    # Posting needs no CSRF token, so a page elsewhere may make a signed-in staff member's browser
+    # post here: what the provider stores (and audits) must be the anonymous caller's, not theirs.
+    actors = []
+    submit = desk.submit
+
+    def noting_the_actor(request: Open311Submission) -> Open311Receipt:
+        actors.append(current_actor())
+        return submit(request)
+
+    provider = registry.open311["pot"]
+    monkeypatch.setitem(registry.open311, "pot", replace(provider, submit=noting_the_actor))
+    _staff, browser = staff_client()
+    posted = browser.post(f"{BASE}/requests.json", {"service_code": "pothole", "address_string": "x"})
+    assert posted.status_code == 201
+    assert [(a.user_id, a.label, a.channel) for a in actors] == [(None, "anonymous", "api")]
+
+
+def test_a_staff_browser_short_of_its_second_factor_gets_the_standards_answers_not_a_redirect(desk):
+    browser = Client()
+    browser.force_login(StaffFactory())  # signed in, no TOTP code yet
+    assert browser.get(f"{BASE}/services.json").status_code == 200
+    posted = browser.post(f"{BASE}/requests.json", {"service_code": "pothole", "address_string": "x"})
+    assert posted.status_code == 201 and desk.made
 
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])

@@ -35,6 +35,16 @@ def test_the_openapi_document_describes_security_and_problems(client):
     assert "errors" in schema["components"]["schemas"]["ValidationProblem"]["properties"]
 
 
+def test_the_openapi_document_lists_every_content_type_an_operation_answers_with(client):
+    paths = client.get("/api/v1/openapi.json").json()["paths"]
+    # ?format=csv (pagination's @csv_export) streams CSV.
+    for path in ("/api/v1/waste/bins", "/api/v1/accounts/staff", "/api/v1/meta/languages"):
+        assert "text/csv" in paths[path]["get"]["responses"]["200"]["content"], path
+    # An operation's own 422 report and the validation problem of an unreadable request.
+    refused = paths["/api/v1/checkin/venues/import"]["post"]["responses"]["422"]["content"]
+    assert {"application/json", "application/problem+json"} <= refused.keys()
+
+
 @pytest.mark.parametrize("url", ["/api/docs", "/api/v1/docs"])
 def test_swagger_ui_is_served_from_our_static_files_not_a_cdn(client, url):
     response = client.get(url)

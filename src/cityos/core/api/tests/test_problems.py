@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.db import DataError
 from django.test import override_settings
 
 from cityos.core.accounts.models import Role
+from cityos.core.api.problems import validation_problem
 from cityos.core.api.routers import meta
 from cityos.core.api.tests.conftest import assert_problem
 
@@ -56,6 +59,12 @@ def test_422_lists_each_bad_field(client):
     assert fields["body.email"]["code"] == "string_too_long"
     assert all(e["message"] for e in body["errors"])
     assert "body.email" in body["detail"]
+
+
+def test_a_field_error_raised_without_a_code_still_has_one(rf):
+    errors = [{"field": "query.start", "message": "The start must be before the end."}]
+    response = validation_problem(rf.get("/api/v1/x"), errors)
+    assert json.loads(response.content)["errors"] == [{**errors[0], "code": "invalid"}]
 
 
 def test_a_nul_character_is_refused_on_its_field_before_the_database_sees_it(client):

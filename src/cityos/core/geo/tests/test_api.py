@@ -217,6 +217,9 @@ def test_the_openapi_document_says_places_are_geojson():
     assert {GEOJSON, "text/csv"} <= content.keys()
     write = schema["paths"]["/api/v1/geo/places"]["post"]
     assert write["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/PlaceIn")
+    assert GEOJSON in write["responses"]["201"]["content"]
+    for method in ("put", "patch"):
+        assert GEOJSON in schema["paths"]["/api/v1/geo/places/{place_id}"][method]["responses"]["200"]["content"]
 
 
 def test_an_operators_machine_token_may_write_places(city):

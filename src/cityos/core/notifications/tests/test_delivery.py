@@ -85,6 +85,18 @@ def test_a_permanent_error_fails_at_once(welcome, django_capture_on_commit_callb
     assert not deferred_jobs().exists()
 
 
+@pytest.mark.usefixtures("db_tasks", "flaky_transport")
+def test_a_bug_in_a_transport_is_logged_and_retried(welcome, caplog, django_capture_on_commit_callbacks):
+    doubles.behaviour["bug"] = True
+    message = queue_welcome(ResidentFactory(), django_capture_on_commit_callbacks)
+    drain()
+    message.refresh_from_db()
+    assert (message.state, message.attempts) == ("queued", 1)
+    assert message.last_error == "a bug in the city's transport" and message.next_attempt_at is not None
+    logged = [r for r in caplog.records if r.getMessage() == "transport raised an unexpected error"]
+    assert len(logged) == 1 and logged[0].message_id == message.pk and logged[0].exc_info
+
+
 @pytest.mark.usefixtures("db_tasks")
 def test_over_the_rate_limit_a_message_is_rescheduled_not_dropped(
     welcome, settings, django_capture_on_commit_callbacks

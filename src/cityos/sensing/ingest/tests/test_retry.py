@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from pathlib import Path
 
 import orjson
 import psycopg
@@ -113,3 +114,65 @@ def test_a_message_that_hits_a_database_limit_becomes_a_dead_letter_and_the_rest
     assert batches == [3, 1, 1, 1]  # tried once whole, never again, then one at a time
     letter = DeadLetter.objects.get()
     assert b"wide" in letter.payload.encode() and "could not be stored" in letter.reason
+
+
+def as_django_raises(error: Exception) -> DatabaseError:
+    """``error`` as Django raises it from a driver: its own class of the same name, caused by it."""
+    from django.db import utils
+
+    wrapped = getattr(utils, type(error).__name__, None) or next(
+        getattr(utils, base.__name__) for base in type(error).__mro__ if hasattr(utils, base.__name__)
+    )
+    try:
+        raise wrapped(*error.args) from error
+    except DatabaseError as raised:
+        return raised
+
+
+def a_locked_sqlite_database(tmp_path: Path) -> sqlite3.OperationalError:
+    """A real "database is locked": another connection holds the write lock."""
+    holder = sqlite3.connect(tmp_path / "locked.sqlite3", isolation_level=None)
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="database is locked") as caught:
+            sqlite3.connect(tmp_path / "locked.sqlite3", timeout=0).execute("INSERT INTO t VALUES (1)")
+    finally:
+        holder.close()
+    return caught.value
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        pytest.param(psycopg.errors.DeadlockDetected("deadlock detected"), id="deadlock, 40P01"),
+        pytest.param(psycopg.errors.SerializationFailure("could not serialize"), id="serialization, 40001"),
+        pytest.param(psycopg.errors.AdminShutdown("terminating connection"), id="admin shutdown, 57P01"),
+        pytest.param(psycopg.errors.LockNotAvailable("lock timeout"), id="lock_timeout, 55P03"),
+        pytest.param(psycopg.errors.DiskFull("could not extend file"), id="disk full, 53100"),
+        pytest.param(psycopg.errors.UndefinedColumn("column does not exist"), id="not migrated yet, 42703"),
+        pytest.param(psycopg.OperationalError("server closed the connection"), id="no SQLSTATE"),
+    ],
+)
+def test_what_the_database_may_get_over_is_waited_out_however_it_is_raised(error: Exception) -> None:
+    assert is_transient(error) and is_transient(as_django_raises(error))
+
+
+def test_a_locked_sqlite_database_is_waited_out(tmp_path: Path) -> None:
+    locked = a_locked_sqlite_database(tmp_path)
+    assert is_transient(as_django_raises(locked))
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        pytest.param(psycopg.errors.ProgramLimitExceeded("index row size exceeds"), id="program limit, 54000"),
+        pytest.param(psycopg.errors.QueryCanceled("canceling statement due to statement timeout"), id="57014"),
+        pytest.param(psycopg.errors.NumericValueOutOfRange("value out of range"), id="data error, 22003"),
+        pytest.param(psycopg.errors.UniqueViolation("duplicate key"), id="integrity error, 23505"),
+        pytest.param(sqlite3.DataError("string or blob too big"), id="sqlite data error"),
+        pytest.param(sqlite3.OperationalError("too many SQL variables"), id="sqlite variable limit"),
+    ],
+)
+def test_what_the_data_causes_is_stored_message_by_message_however_it_is_raised(error: Exception) -> None:
+    assert not is_transient(error) and not is_transient(as_django_raises(error))
