@@ -4,7 +4,12 @@ advice against CSV injection). Numbers stay numbers, so a negative value is stil
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable, Iterator
+from typing import Any, TypeVar
+
+from django.utils import translation
+
+Row = TypeVar("Row")
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -16,3 +21,16 @@ def safe_cell(value: Any) -> Any:
         return value
     text = str(value)
     return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def in_request_language(rows: Iterable[Row]) -> Iterator[Row]:
+    """``rows`` produced in the language active now. A streamed CSV is written after its view has
+    returned, in a thread that may no longer have the request's language (ASGI), so translated
+    cells (names of kinds, states) would come out in the default language."""
+    language = translation.get_language()
+
+    def produce() -> Iterator[Row]:
+        with translation.override(language):
+            yield from rows
+
+    return produce()

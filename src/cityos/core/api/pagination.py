@@ -42,7 +42,7 @@ from cityos.core.audit.models import AuditAction
 from cityos.core.audit.services import record_bulk_access
 from cityos.core.conf import module_setting
 from cityos.core.registry import registry
-from cityos.core.spreadsheet import safe_cell
+from cityos.core.spreadsheet import in_request_language, safe_cell
 
 MAX_LIMIT: int = settings.NINJA_PAGINATION_MAX_LIMIT
 DEFAULT_LIMIT: int = min(settings.NINJA_PAGINATION_PER_PAGE, MAX_LIMIT)
@@ -159,7 +159,8 @@ def csv_rows(schema: type[BaseModel], items: Iterable[Any]) -> Iterator[list[Any
 def csv_response(schema: type[BaseModel], items: Iterable[Any], filename: str) -> StreamingHttpResponse:
     writer = csv.writer(_Echo())
     response = StreamingHttpResponse(
-        (writer.writerow(row) for row in csv_rows(schema, items)), content_type="text/csv; charset=utf-8"
+        in_request_language(writer.writerow(row) for row in csv_rows(schema, items)),
+        content_type="text/csv; charset=utf-8",
     )
     response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
     return response

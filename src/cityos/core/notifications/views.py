@@ -27,7 +27,7 @@ from cityos.core.notifications.forms import ComposeForm, MessageFilterForm, Pref
 from cityos.core.notifications.models import Message, MessageState
 from cityos.core.notifications.selectors import Segment
 from cityos.core.notifications.webhooks import gateway_authorised, gateway_payload, inbound_sms_fields, problem
-from cityos.core.registry import registry
+from cityos.core.spreadsheet import in_request_language
 
 EXPORT_COLUMNS = [
     "id",
@@ -134,12 +134,8 @@ def export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
         Message, ids, ["address"], action=AuditAction.EXPORT, description=f"{len(ids)} messages exported as CSV"
     )
     writer = csv.writer(_Echo())
-    # Named now, in the request's language: the rows are written after the view has returned.
-    labels = {key: registry.message_label(key) for key in registry.message_kinds}
 
     def value(message: Message, column: str) -> Any:
-        if column == "template_label":
-            return labels.get(message.template_key, message.template_key)
         raw = getattr(message, column)
         return raw.isoformat() if hasattr(raw, "isoformat") else raw
 
@@ -148,7 +144,7 @@ def export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
         for message in found.iterator(chunk_size=2000):
             yield writer.writerow([value(message, column) for column in EXPORT_COLUMNS])
 
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(in_request_language(rows()), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="messages.csv"'
     return response
 

@@ -6,6 +6,7 @@ import json
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from cityos.core.accounts.models import Role
 from cityos.core.accounts.tests.factories import ResidentFactory
@@ -69,6 +70,9 @@ def test_staff_export_the_message_list_as_csv(staff_client, welcome, django_capt
     lines = b"".join(response.streaming_content).decode().splitlines()
     assert lines[0].startswith("id,channel,language,template_key,template_label,state") and len(lines) == 2
     assert ",welcome,Welcome message," in lines[1]
+    spanish = client.get(f"{BASE}/messages", {"format": "csv"}, HTTP_ACCEPT_LANGUAGE="es")
+    translation.activate("en")  # as a server thread that streams the rows later may be
+    assert ",welcome,Mensaje de bienvenida," in b"".join(spanish.streaming_content).decode()
 
 
 def test_staff_send_to_a_segment_and_read_its_counts(
