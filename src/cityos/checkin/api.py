@@ -111,7 +111,7 @@ class MyCheckInOut(Schema):
         return check_in.venue.name
 
 
-class VisitIn(Schema):
+class ExposureVisitIn(Schema):
     venue_code: str = Field(..., min_length=1, max_length=200, description="SMS code or signed poster code")
     start: Moment
     end: Moment
@@ -119,11 +119,11 @@ class VisitIn(Schema):
 
 class ProposeIn(Schema):
     case_ref: str = Field(..., min_length=1, max_length=64, description="The health app's opaque case id")
-    visits: list[VisitIn] = Field(..., min_length=1, max_length=services.MAX_VISITS)
+    visits: list[ExposureVisitIn] = Field(..., min_length=1, max_length=services.MAX_VISITS)
     buffer_minutes: int | None = Field(None, ge=0, le=1440, description="Defaults to CITYOS_CHECKIN_BUFFER_MINUTES")
 
 
-class AlertOut(Schema):
+class ExposureAlertOut(Schema):
     id: int
     case_ref: str
     venue_id: int
@@ -151,7 +151,7 @@ class AlertOut(Schema):
         return alert.matches.filter(notified_at__isnull=False).count()
 
 
-class AlertFilters(Schema):
+class ExposureAlertFilters(Schema):
     state: Literal["", "proposed", "sent", "dismissed"] = ""
     q: str = Field("", max_length=100, description="Case reference or venue name")
 
@@ -186,7 +186,7 @@ class VenueImportIn(Schema):
     dry_run: bool = Field(False, description="Check every row and save nothing")
 
 
-class ImportRowOut(Schema):
+class VenueImportRowOut(Schema):
     number: int = Field(..., description="Row number, counting from 1 after the header")
     name: str
     district: str
@@ -199,7 +199,7 @@ class VenueImportOut(Schema):
     dry_run: bool
     summary: str
     file_errors: list[str]
-    rows: list[ImportRowOut]
+    rows: list[VenueImportRowOut]
 
 
 @router.post(
@@ -219,7 +219,7 @@ def import_venues(request: HttpRequest, payload: VenueImportIn) -> Status:
         summary=str(report.summary()),
         file_errors=[str(e) for e in report.file_errors],
         rows=[
-            ImportRowOut(number=i.number, name=i.label, district=i.key, result=str(i.action), errors=i.errors)
+            VenueImportRowOut(number=i.number, name=i.label, district=i.key, result=str(i.action), errors=i.errors)
             for i in report.items
         ],
     )
@@ -273,14 +273,16 @@ def my_check_ins(request: HttpRequest) -> object:
 # --- Exposure alerts (health officers) ------------------------------------------------------
 
 
-@router.get("/alerts", response=list[AlertOut], auth=api_auth, summary="Exposure alerts")
+@router.get("/alerts", response=list[ExposureAlertOut], auth=api_auth, summary="Exposure alerts")
 @paginate
-def list_alerts(request: HttpRequest, filters: Query[AlertFilters]) -> object:
+def list_alerts(request: HttpRequest, filters: Query[ExposureAlertFilters]) -> object:
     require_roles(request, *conf.HEALTH_ROLES)
     return selectors.alerts(filters.state, filters.q)
 
 
-@router.post("/alerts", response={201: list[AlertOut]}, auth=api_auth, summary="Propose alerts from a case's visits")
+@router.post(
+    "/alerts", response={201: list[ExposureAlertOut]}, auth=api_auth, summary="Propose alerts from a case's visits"
+)
 def propose_alerts(request: HttpRequest, payload: ProposeIn) -> Status:
     officer = require_roles(request, *conf.HEALTH_ROLES)
     alerts = services.propose_exposure_alert(
@@ -292,7 +294,7 @@ def propose_alerts(request: HttpRequest, payload: ProposeIn) -> Status:
     return Status(201, alerts)
 
 
-@router.get("/alerts/{alert_id}", response=AlertOut, auth=api_auth, summary="One exposure alert")
+@router.get("/alerts/{alert_id}", response=ExposureAlertOut, auth=api_auth, summary="One exposure alert")
 def get_alert(request: HttpRequest, alert_id: int) -> ExposureAlert:
     require_roles(request, *conf.HEALTH_ROLES)
     alert = get_object_or_404(ExposureAlert.objects.select_related("venue"), pk=alert_id)
@@ -300,7 +302,7 @@ def get_alert(request: HttpRequest, alert_id: int) -> ExposureAlert:
     return alert
 
 
-@router.post("/alerts/{alert_id}/send", response=AlertOut, auth=api_auth, summary="Send a proposed alert")
+@router.post("/alerts/{alert_id}/send", response=ExposureAlertOut, auth=api_auth, summary="Send a proposed alert")
 def send_alert(request: HttpRequest, alert_id: int) -> ExposureAlert:
     officer = require_roles(request, *conf.HEALTH_ROLES)
     alert = get_object_or_404(ExposureAlert, pk=alert_id)

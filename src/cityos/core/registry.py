@@ -7,6 +7,7 @@ core's pages, API, scheduler and demo builder pick a new module up without being
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
@@ -64,6 +65,11 @@ class DemoContext:
     say: Callable[[str], None]
     data: dict[str, Any] = field(default_factory=dict)
     logins: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+# True while `cityos demo` seeds the city: nothing is serving or subscribed yet, so apps can skip
+# live side effects (the MQTT notifications of new entities) that would only fail or go unheard.
+building_demo: ContextVar[bool] = ContextVar("building_demo", default=False)
 
 
 @dataclass(frozen=True)

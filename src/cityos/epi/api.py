@@ -308,7 +308,7 @@ class CsvImportIn(Schema):
     )
 
 
-class ImportRowOut(Schema):
+class EpiImportRowOut(Schema):
     row: int
     key: str
     date: str
@@ -320,7 +320,7 @@ class ImportReportOut(Schema):
     saved: bool
     summary: str
     file_errors: list[str]
-    rows: list[ImportRowOut]
+    rows: list[EpiImportRowOut]
 
 
 def _district_row(kind: str, row: Any) -> dict[str, Any]:

@@ -120,7 +120,7 @@ def _sorted(found: QuerySet[M], sort: str, allowed: Mapping[str, Sequence[str]])
 # --- Schemas -----------------------------------------------------------------------------------
 
 
-class VisitIn(Schema):
+class CaseVisitIn(Schema):
     venue_code: ShortText = Field("", description="The code on the venue's poster")
     place: ShortText = Field("", description="The place in words, when there is no poster")
     start: Moment
@@ -143,7 +143,7 @@ class CaseIn(Schema):
     lab_date: Day | None = None
     onset_date: Day | None = None
     interview_notes: LongText = ""
-    visits: list[VisitIn] = Field(default_factory=list, max_length=100)
+    visits: list[CaseVisitIn] = Field(default_factory=list, max_length=100)
 
 
 class CaseOut(Schema):
@@ -268,12 +268,12 @@ class QuarantineOut(Schema):
     checked_in_today: bool
 
 
-class CheckInIn(Schema):
+class QuarantineCheckInIn(Schema):
     lat: float = Field(..., ge=-90, le=90)
     lon: float = Field(..., ge=-180, le=180)
 
 
-class CheckInOut(Schema):
+class QuarantineCheckInOut(Schema):
     day: date
     at: datetime
     at_home: bool | None
@@ -433,7 +433,7 @@ def confirm_case(request: HttpRequest, case_id: Id) -> Case:
 
 
 @router.post("/cases/{case_id}/visits", response={201: VisitOut}, summary="Add a place the case visited")
-def add_visit(request: HttpRequest, case_id: Id, payload: VisitIn) -> Status[object]:
+def add_visit(request: HttpRequest, case_id: Id, payload: CaseVisitIn) -> Status[object]:
     officer = _officer(request)
     return Status(201, services.add_visit(officer, get_object_or_404(Case, pk=case_id), payload.dict()))
 
@@ -619,7 +619,7 @@ def my_quarantine(request: HttpRequest) -> dict[str, object] | None:
     }
 
 
-@router.post("/me/quarantine/check-in", response={201: CheckInOut}, summary="Check in from home")
-def check_in(request: HttpRequest, payload: CheckInIn) -> Status[dict[str, object]]:
+@router.post("/me/quarantine/check-in", response={201: QuarantineCheckInOut}, summary="Check in from home")
+def check_in(request: HttpRequest, payload: QuarantineCheckInIn) -> Status[dict[str, object]]:
     checked = services.check_in(require_user(request), lat=payload.lat, lon=payload.lon)
     return Status(201, {"day": checked.day, "at": checked.at, "at_home": checked.inside})

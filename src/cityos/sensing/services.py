@@ -868,7 +868,8 @@ def _upkeep(rows: list[ObservationRow], things: Mapping[int, int]) -> None:
     """
     # datastream -> [first, last, first result time, last result time, newest time, newest row]
     spans: dict[int, list[Any]] = {}
-    hours: rollups.Hours = {}  # (datastream, epoch hour) -> [count, total, minimum, maximum]
+    hours: rollups.Hours = {}  # (datastream, hour_index) -> [count, total, minimum, maximum]
+    hour_offset = rollups.hour_offset()
     # The hour of the previous row: rows come mostly in time order, so most need no arithmetic.
     hour_low = hour_high = datetime.min.replace(tzinfo=UTC)
     hour = 0
@@ -893,8 +894,8 @@ def _upkeep(rows: list[ObservationRow], things: Mapping[int, int]) -> None:
                 span[4], span[5] = start, row
         if number is not None:
             if not hour_low <= start < hour_high:
-                hour = int(start.timestamp() // 3600)
-                hour_low = datetime.fromtimestamp(hour * 3600, UTC)
+                hour = rollups.hour_index(start.timestamp(), hour_offset)
+                hour_low = rollups.hour_bucket_start(hour, hour_offset)
                 hour_high = hour_low + ONE_HOUR
             summary = hours.get((datastream_id, hour))
             if summary is None:

@@ -57,6 +57,17 @@ LocalTime = Annotated[
     time,
     WithJsonSchema({"type": "string", "pattern": r"^\d{2}:\d{2}:\d{2}(\.\d+)?$", "description": "Local time of day"}),
 ]
+# Taken with or without seconds; an offset is accepted and dropped (see _local_time).
+LocalTimeIn = Annotated[
+    time,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$",
+            "description": "Local time of day (HH:MM or HH:MM:SS)",
+        }
+    ),
+]
 
 
 class BinIn(Schema):
@@ -68,8 +79,8 @@ class BinIn(Schema):
     latitude: float = Field(..., ge=-90, le=90)
     address: str = Field("", max_length=300)
     district_id: int | None = None
-    access_from: time | None = None
-    access_until: time | None = None
+    access_from: LocalTimeIn | None = None
+    access_until: LocalTimeIn | None = None
     service_minutes: float = Field(2.0, ge=0, le=60)
     thing_id: int | None = Field(None, description="The sensing Thing of its fill-level sensor")
     datastream_id: int | None = Field(None, description="Its fill-level Datastream (%)")
@@ -84,8 +95,8 @@ class BinPatch(Schema):
     longitude: float | None = Field(None, ge=-180, le=180)
     latitude: float | None = Field(None, ge=-90, le=90)
     address: str | None = Field(None, max_length=300)
-    access_from: time | None = None
-    access_until: time | None = None
+    access_from: LocalTimeIn | None = None
+    access_until: LocalTimeIn | None = None
     is_active: bool | None = None
 
     _times = field_validator("access_from", "access_until")(_local_time)
@@ -133,8 +144,8 @@ class VehicleIn(Schema):
     depot_id: int
     volume_litres: int = Field(..., ge=100, le=200000)
     weight_kg: int = Field(..., ge=100, le=40000)
-    shift_start: time
-    shift_end: time
+    shift_start: LocalTimeIn
+    shift_end: LocalTimeIn
     break_minutes: int = Field(30, ge=0, le=240)
     break_after_minutes: int = Field(240, ge=0, le=720)
     co2_kg_per_km: float = Field(1.2, ge=0, le=10)
@@ -149,8 +160,8 @@ class VehicleOut(Schema):
     depot_id: int
     volume_litres: int
     weight_kg: int
-    shift_start: time
-    shift_end: time
+    shift_start: LocalTime
+    shift_end: LocalTime
     break_minutes: int
     break_after_minutes: int
     co2_kg_per_km: float

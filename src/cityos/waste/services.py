@@ -602,6 +602,10 @@ def report_breakdown(
         raise _invalid("route", _("This plan was replaced; report the breakdown on the current plan."), "superseded")
     moment = at or timezone.now()
     day = plan.date
+    if day < timezone.localdate(moment):
+        raise _invalid(
+            "route", _("This plan's day is over: a breakdown can only change today's or a later plan."), "day_over"
+        )
     origin = _aware(day, time(0))
     disposal = _disposal()
     rules = policy(list(Bin.objects.filter(is_active=True)))
@@ -621,6 +625,8 @@ def report_breakdown(
     remaining_fleet = Vehicle.objects.filter(is_active=True).exclude(pk__in={route.vehicle_id, *broken})
     for vehicle in remaining_fleet.select_related("depot"):
         truck = _truck(vehicle, day, origin)
+        if max(truck.start_s, start_s) >= truck.end_s:
+            continue  # its shift is over: it can take nothing more today
         other = routes_by_vehicle.get(vehicle.pk)
         if other is None:  # not out today: it can leave the depot now
             trucks.append(replace(truck, start_s=max(truck.start_s, start_s)))

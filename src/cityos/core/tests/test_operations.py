@@ -53,7 +53,7 @@ def test_cityos_serve_answers_over_http_with_jobs_running_in_process(tmp_path):
     from cityos.core.tests.tasks import record_heartbeat
 
     db = connection.settings_dict
-    env = dict(os.environ, CITYOS_TASK_BACKEND="django_tasks_db.DatabaseBackend", CITYOS_LOG_LEVEL="WARNING")
+    env = dict(os.environ, CITYOS_TASK_BACKEND="django_tasks_db.DatabaseBackend", CITYOS_LOG_LEVEL="INFO")
     if db["ENGINE"].endswith("sqlite3"):
         env["DATABASE_URL"] = f"sqlite:///{db['NAME']}"
     else:
@@ -66,7 +66,8 @@ def test_cityos_serve_answers_over_http_with_jobs_running_in_process(tmp_path):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     server = subprocess.Popen(
-        [sys.executable, "-m", "cityos", "serve", "--port", str(port), "--jobs"],
+        # --log-level wins over CITYOS_LOG_LEVEL in the web worker too (`cityos demo` keeps quiet so).
+        [sys.executable, "-m", "cityos", "serve", "--port", str(port), "--jobs", "--log-level", "warning"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -87,4 +88,5 @@ def test_cityos_serve_answers_over_http_with_jobs_running_in_process(tmp_path):
         assert marker.read_text() == "beat"
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        _, errors = server.communicate(timeout=30)
+    assert b'"level": "info"' not in errors and b"[INFO]" not in errors, errors.decode()[:2000]

@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import close_old_connections, connections
 from django.urls import reverse
 
+from cityos.core.registry import building_demo
 from cityos.sensing.events import EntityChanged, ObservationsCreated
 from cityos.sensing.ingest import conf
 
@@ -141,11 +142,16 @@ class EntityPublisher:
 publisher = EntityPublisher()
 
 
+def publishing() -> bool:
+    # While the demo city is seeded its broker is not up yet and nobody is subscribed.
+    return conf.publish_entities() and not building_demo.get()
+
+
 def on_observations_created(event: ObservationsCreated) -> None:
-    if conf.publish_entities() and event.ids:
+    if publishing() and event.ids:
         publisher.put("observations", list(event.ids))
 
 
 def on_entity_changed(event: EntityChanged) -> None:
-    if conf.publish_entities():
+    if publishing():
         publisher.put("entity", (event.entity_type, event.id, event.change))

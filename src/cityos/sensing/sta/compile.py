@@ -9,6 +9,7 @@ other condition.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import shapely
@@ -131,6 +132,7 @@ class Compiler:
                 condition = Q(**{json_side.field: other.expr.value})
                 return condition if op == "eq" else ~condition
         left, right = self.coerce(left, right), self.coerce(right, left)
+        left, right = as_date_if_compared_with_one(left, right), as_date_if_compared_with_one(right, left)
         if not compatible(left.kind, right.kind):
             raise StaError(f"$filter: cannot compare a {left.kind} with a {right.kind}")
         if op == "ne":
@@ -193,6 +195,8 @@ class Compiler:
             return Typed(Value(node.value, output_field=models.BooleanField()), "bool")
         if node.kind == "datetime":
             return Typed(Value(node.value, output_field=models.DateTimeField()), "datetime")
+        if node.kind == "time":
+            return Typed(Value(node.value, output_field=models.TimeField()), "time")
         if node.kind == "geography":
             return Typed(Value(node.value), "geography")
         return Typed(Value(None), "null")
@@ -270,12 +274,17 @@ class Compiler:
             return Typed(function(self.text(args[0])), "string")
         if name == "concat":
             return Typed(Concat(self.text(args[0]), self.text(args[1]), output_field=models.TextField()), "string")
+        # Times are rendered in UTC ("...Z"), so their parts are read in UTC too, whatever the
+        # city's zone: hour(phenomenonTime) agrees with the phenomenonTime a client sees.
         if name in EXTRACTS:
-            return Typed(Extract(self.when(args[0]), EXTRACTS[name]), "number")
+            return Typed(Extract(self.when(args[0]), EXTRACTS[name], tzinfo=UTC), "number")
         if name == "date":
-            return Typed(TruncDate(self.when(args[0])), "date")
+            return Typed(TruncDate(self.when(args[0]), tzinfo=UTC), "date")
         if name == "time":
-            return Typed(TruncTime(self.when(args[0])), "time")
+            return Typed(TruncTime(self.when(args[0]), tzinfo=UTC), "time")
+        if name == "totaloffsetminutes":
+            self.when(args[0])  # checks that it is a time
+            return Typed(Value(0), "number")
         if name == "now":
             return Typed(Now(), "datetime")
         if name in ("mindatetime", "maxdatetime"):
@@ -285,8 +294,6 @@ class Compiler:
                 if prop is None:
                     raise StaError(f"$filter: {name}() takes a time interval property such as phenomenonTime")
                 return Typed(F(prop[0] if name == "mindatetime" else prop[1]), "datetime")
-            from datetime import UTC, datetime
-
             limit = datetime(1, 1, 1, tzinfo=UTC) if name == "mindatetime" else datetime(9999, 12, 31, tzinfo=UTC)
             return Typed(Value(limit, output_field=models.DateTimeField()), "datetime")
         if name in ("round", "floor", "ceiling"):
@@ -363,6 +370,16 @@ def member_text(typed: Typed) -> Any:
     if typed.expr is not None:
         raise StaError(f"$filter: {typed.label} is a JSON object; use one of its members, such as properties/name")
     return KT(typed.field)
+
+
+def as_date_if_compared_with_one(typed: Typed, other: Typed) -> Typed:
+    """A literal instant compared with date(...) is its UTC day: 2026-03-01 means that day, not
+    its midnight, and a date column is never equal to a timestamp."""
+    if other.kind == "date" and typed.kind == "datetime" and isinstance(typed.expr, Value):
+        instant = typed.expr.value
+        if isinstance(instant, datetime):
+            return Typed(Value(instant.astimezone(UTC).date(), output_field=models.DateField()), "date")
+    return typed
 
 
 def compatible(left: str, right: str) -> bool:

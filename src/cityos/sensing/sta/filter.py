@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 from typing import Union
 
 from cityos.sensing.sta.errors import StaError
@@ -28,8 +28,8 @@ class FilterSyntaxError(StaError):
 
 @dataclass(frozen=True)
 class Literal:
-    value: object  # str, int, float, bool, None, datetime, or a WKT string for geography
-    kind: str  # "string" | "number" | "bool" | "null" | "datetime" | "geography"
+    value: object  # str, int, float, bool, None, datetime, time, or a WKT string for geography
+    kind: str  # "string" | "number" | "bool" | "null" | "datetime" | "time" | "geography"
 
 
 @dataclass(frozen=True)
@@ -119,6 +119,8 @@ FUNCTIONS: dict[str, tuple[int, int]] = {  # name: (fewest, most) arguments
 _DATETIME = re.compile(
     r"\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?P<zone>Z|[+-]\d{2}:?\d{2})?)?(?![\w:.-])"
 )
+# OData's timeOfDay (hh:mm[:ss[.fffffff]]), compared with time(...); tried before numbers.
+_TIME_OF_DAY = re.compile(r"\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?![\w:.-])")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?(?:[eE][+-]?\d+)?(?![\w.])")
 _NAME = re.compile(r"[A-Za-z_@][A-Za-z0-9_.@]*(?:/[A-Za-z_@$][A-Za-z0-9_.@]*)*")
 _GEOGRAPHY = re.compile(r"geography'((?:[^']|'')*)'", re.IGNORECASE)
@@ -141,6 +143,15 @@ def parse_datetime_literal(text: str, position: int) -> datetime:
         return datetime.fromisoformat(candidate.replace("Z", "+00:00"))
     except ValueError:
         raise FilterSyntaxError(f"{text!r} is not a valid date or time", position) from None
+
+
+def parse_time_literal(text: str, position: int) -> time:
+    """A time of day (13:05, 13:05:30.5), as time(phenomenonTime) gives it: in UTC."""
+    whole, _, fraction = text.partition(".")
+    try:
+        return time.fromisoformat(whole + ("." + fraction[:6].ljust(6, "0") if fraction else ""))
+    except ValueError:
+        raise FilterSyntaxError(f"{text!r} is not a valid time of day", position) from None
 
 
 def tokenize(text: str) -> list[Token]:
@@ -187,6 +198,11 @@ def tokenize(text: str) -> list[Token]:
                 Token("literal", when.group(0), i, Literal(parse_datetime_literal(when.group(0), i), "datetime"))
             )
             i = when.end()
+            continue
+        clock = _TIME_OF_DAY.match(text, i)
+        if clock:
+            tokens.append(Token("literal", clock.group(0), i, Literal(parse_time_literal(clock.group(0), i), "time")))
+            i = clock.end()
             continue
         number = _NUMBER.match(text, i)
         if number:
@@ -429,6 +445,9 @@ def unparse(node: Node) -> str:
         if node.kind == "datetime":
             assert isinstance(node.value, datetime)
             return format_datetime(node.value)
+        if node.kind == "time":
+            assert isinstance(node.value, time)
+            return node.value.isoformat()
         if node.kind == "geography":
             return "geography'" + str(node.value).replace("'", "''") + "'"
         return repr(node.value)

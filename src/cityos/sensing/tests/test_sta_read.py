@@ -79,6 +79,22 @@ def test_navigation_property_and_value_paths(client: Client, network: list[Thing
     assert location["location"] == {"type": "Point", "coordinates": [121.5, 25.0]}
 
 
+@pytest.mark.parametrize("city_zone", ["UTC", "Asia/Taipei", "America/Los_Angeles"])
+def test_time_functions_read_times_in_utc_as_they_are_shown(
+    client: Client, network: list[Thing], settings: Any, city_zone: str
+) -> None:
+    # The observations are at 00:00-04:00Z on 2026-03-01; in Taipei that is 08:00-12:00 and in
+    # Los Angeles the day before. A client sees "...Z" times, so hour() and date() must agree.
+    settings.TIME_ZONE = city_zone
+    at_one = values(get(client, "/Observations", **{"$filter": "hour(phenomenonTime) eq 1"}))
+    assert at_one and all(o["phenomenonTime"][11:13] == "01" for o in at_one)
+    assert len(values(get(client, "/Observations", **{"$filter": "date(phenomenonTime) eq 2026-03-01"}))) == 10
+    assert len(values(get(client, "/Observations", **{"$filter": "day(phenomenonTime) eq 1"}))) == 10
+    early = values(get(client, "/Observations", **{"$filter": "time(phenomenonTime) lt 02:00:00"}))
+    assert early and all(o["phenomenonTime"][11:13] in ("00", "01") for o in early)
+    assert len(values(get(client, "/Observations", **{"$filter": "totaloffsetminutes(phenomenonTime) eq 0"}))) == 10
+
+
 def test_ref_lists_self_links_only(client: Client, network: list[Thing]) -> None:
     refs = values(get(client, "/Things/$ref"))
     assert refs == [{"@iot.selfLink": f"http://testserver{STA}/Things({t.pk})"} for t in network]

@@ -1,7 +1,8 @@
 """Hourly and daily rollups (count, total, minimum, maximum), kept as observations arrive.
 
-Hour buckets start on the hour (UTC); day buckets start at midnight in the city's time zone
-(settings.TIME_ZONE), so a daily chart matches the city's days. A batch is summarised in
+Hour buckets start on the city's hour and day buckets at the city's midnight (settings.TIME_ZONE),
+so a daily chart matches the city's days and every hour lies in one day, also where the clock is
+a half or quarter hour off UTC (India, Nepal, Newfoundland, South Australia). A batch is summarised in
 Python per (datastream, bucket) first, then written with one upsert per period, in the same
 transaction as the observations: a chart never sees observations without their rollups.
 """
@@ -9,7 +10,7 @@ transaction as the observations: a chart never sees observations without their r
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -34,8 +35,37 @@ def city_zone() -> tzinfo:
     return _zone(settings.TIME_ZONE or "UTC")
 
 
+@lru_cache(maxsize=8)
+def _hour_offset(name: str) -> int:
+    # One fixed offset, read in January: daylight saving moves clocks by whole hours everywhere
+    # but Lord Howe Island, so the city's hours start this many seconds past the UTC hour all year.
+    offset = datetime(2026, 1, 1, tzinfo=_zone(name)).utcoffset() or timedelta(0)
+    return int(offset.total_seconds()) % HOUR
+
+
+def hour_offset() -> int:
+    """Seconds past each UTC hour at which the city's hours start (0, or 1800 in India)."""
+    return _hour_offset(settings.TIME_ZONE or "UTC")
+
+
+def hour_index(timestamp: float, offset: int) -> int:
+    """The hour bucket holding a POSIX timestamp; ``offset`` is hour_offset()."""
+    return int((timestamp - offset) // HOUR)
+
+
+def hour_bucket_start(index: int, offset: int) -> datetime:
+    return datetime.fromtimestamp(index * HOUR + offset, UTC)
+
+
 def hour_start(when: datetime) -> datetime:
-    return datetime.fromtimestamp(int(when.timestamp() // HOUR) * HOUR, UTC)
+    offset = hour_offset()
+    return hour_bucket_start(hour_index(when.timestamp(), offset), offset)
+
+
+def hour_zone() -> tzinfo:
+    """A fixed zone whose whole hours are the city's hour buckets (for SQL truncation)."""
+    offset = hour_offset()
+    return timezone(timedelta(seconds=offset)) if offset else UTC
 
 
 def day_start(when: datetime) -> datetime:
@@ -53,12 +83,12 @@ def next_day_start(when: datetime) -> datetime:
 Summary = list[float]  # [count, total, minimum, maximum]
 
 
-Hours = dict[tuple[int, int], Summary]  # (datastream, epoch hour) -> summary
+Hours = dict[tuple[int, int], Summary]  # (datastream, hour_index) -> summary
 Days = dict[tuple[int, datetime], Summary]  # (datastream, day start) -> summary
 
 
 def summarise(points: Iterable[tuple[int, int, float]]) -> tuple[Hours, Days]:
-    """(datastream id, epoch hour, value) points summarised per hour and per day."""
+    """(datastream id, hour_index, value) points summarised per hour and per day."""
     hours: Hours = {}
     for datastream_id, hour, value in points:
         key = (datastream_id, hour)
@@ -79,10 +109,11 @@ def days_of(hours: Hours) -> Days:
     """Day summaries (city days) from hour summaries."""
     days: Days = {}
     day_of: dict[int, datetime] = {}
+    offset = hour_offset()
     for (datastream_id, hour), summary in hours.items():
         day = day_of.get(hour)
         if day is None:
-            day = day_of[hour] = day_start(datetime.fromtimestamp(hour * HOUR, UTC))
+            day = day_of[hour] = day_start(hour_bucket_start(hour, offset))
         key2 = (datastream_id, day)
         total = days.get(key2)
         if total is None:
@@ -96,18 +127,16 @@ def days_of(hours: Hours) -> Days:
 
 
 def add(points: Iterable[tuple[int, int, float]]) -> int:
-    """Adds (datastream id, epoch hour, numeric result) points to their rollups; returns buckets written.
-
-    The epoch hour is ``int(time.timestamp() // 3600)``.
-    """
+    """Adds (datastream id, hour_index, numeric result) points to their rollups; returns buckets written."""
     return add_hours(summarise(points)[0])
 
 
 def add_hours(hours: Hours) -> int:
     """Adds hour summaries (and the day summaries made from them) to the rollups."""
     days = days_of(hours)
+    offset = hour_offset()
     rows: list[tuple[int, str, datetime, Summary]] = [
-        (ds, RollupPeriod.HOUR, datetime.fromtimestamp(hour * HOUR, UTC), s) for (ds, hour), s in hours.items()
+        (ds, RollupPeriod.HOUR, hour_bucket_start(hour, offset), s) for (ds, hour), s in hours.items()
     ]
     rows.extend((ds, RollupPeriod.DAY, day, s) for (ds, day), s in days.items())
     _upsert(rows)
@@ -157,7 +186,7 @@ def recompute(datastream_id: int, start: datetime, end: datetime) -> None:
     )
     rollups: list[ObservationRollup] = []
     for period, bucket in (
-        (RollupPeriod.HOUR, TruncHour("phenomenon_time_start", tzinfo=UTC)),
+        (RollupPeriod.HOUR, TruncHour("phenomenon_time_start", tzinfo=hour_zone())),
         (RollupPeriod.DAY, TruncDay("phenomenon_time_start", tzinfo=city_zone())),
     ):
         groups = (

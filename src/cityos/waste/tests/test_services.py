@@ -157,6 +157,27 @@ def test_a_breakdown_re_plans_the_remaining_stops_over_the_other_vehicles(city, 
         services.report_breakdown(broken, user=None)
 
 
+def test_a_breakdown_after_every_shift_has_ended_leaves_the_stops_out_instead_of_failing(city, day):
+    plan = services.publish_plan(services.build_plan(day, seconds=0.3, now=at(day, 5)))
+    broken = plan.routes.first()
+    left = set(Stop.objects.filter(route__plan=plan, kind=StopKind.BIN).values_list("bin_id", flat=True))
+
+    replan = services.report_breakdown(broken, user=None, at=at(day, 15), seconds=0.3)  # shifts end at 14:00
+
+    assert not Stop.objects.filter(route__plan=replan, kind=StopKind.BIN).exists()
+    assert set(replan.omissions.values_list("bin_id", flat=True)) == left
+
+
+def test_a_breakdown_cannot_be_reported_on_a_plan_whose_day_is_over(city, day):
+    plan = services.publish_plan(services.build_plan(day, seconds=0.3, now=at(day, 5)))
+
+    with pytest.raises(ValidationError) as refused:
+        services.report_breakdown(plan.routes.first(), user=None, at=at(day + timedelta(days=1), 7))
+
+    assert "route" in refused.value.message_dict
+    assert plan.routes.filter(status=RouteStatus.BROKEN_DOWN).count() == 0
+
+
 def test_bins_are_linked_to_the_sensing_modules_waste_bin_things_and_read_through_it(day):
     publisher = StaffFactory(username="bins", roles=[Role.ADMINISTRATOR])
     data = {

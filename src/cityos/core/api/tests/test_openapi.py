@@ -21,6 +21,24 @@ def test_the_openapi_document_has_no_duplicate_keys(client):
     assert {"200", "201", "422"} <= set(imported)  # declared (int) and problem (str) codes merged
 
 
+def test_each_schema_in_the_openapi_document_is_one_model(client):
+    # Components are keyed by class name: two apps' `AlertOut` would silently become one, and
+    # clients generated from the document would read one app's answers with the other's model.
+    from pydantic import BaseModel
+
+    names = set(client.get("/api/v1/openapi.json").json()["components"]["schemas"])
+    models: dict[str, set[str]] = {}
+    pending = list(BaseModel.__subclasses__())
+    while pending:
+        model = pending.pop()
+        pending.extend(model.__subclasses__())
+        if model.__module__.startswith("cityos.") and ".tests" not in model.__module__:
+            models.setdefault(model.__name__, set()).add(model.__module__)
+    shared = {name: sorted(modules) for name, modules in models.items() if name in names and len(modules) > 1}
+    assert shared == {}
+    assert "ExposureAlertOut" in names and "AlertOut" in names
+
+
 def test_the_openapi_document_describes_security_and_problems(client):
     schema = client.get("/api/v1/openapi.json").json()
     schemes = schema["components"]["securitySchemes"]

@@ -8,13 +8,18 @@ import datetime
 import pytest
 from django.core.exceptions import ValidationError
 from django.test import override_settings
-from django.utils import translation
+from django.utils import timezone, translation
 
 from cityos.core.geo.opening_hours import describe, is_open, validate_opening_hours, weekly_table
 
 WEEKDAYS = {d: [["08:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
 # Monday 2026-11-23
 MONDAY_NOON_UTC = datetime.datetime(2026, 11, 23, 12, 0, tzinfo=datetime.UTC)
+
+
+def city_time(hour: int, minute: int = 0) -> datetime.datetime:
+    """Monday 2026-11-23 at hour:minute on the city's clock (whatever TIME_ZONE is configured)."""
+    return datetime.datetime(2026, 11, 23, hour, minute, tzinfo=timezone.get_default_timezone())
 
 
 def test_valid_hours_are_kept_and_missing_days_become_closed_days():
@@ -55,9 +60,8 @@ def test_open_now_is_decided_in_the_citys_zone():
 
 
 def test_closing_time_is_exclusive_and_24_00_covers_the_last_minute():
-    assert is_open({"mon": [["08:00", "12:00"]]}, MONDAY_NOON_UTC) is False
-    late = datetime.datetime(2026, 11, 23, 23, 59, tzinfo=datetime.UTC)
-    assert is_open({"mon": [["20:00", "24:00"]]}, late) is True
+    assert is_open({"mon": [["08:00", "12:00"]]}, city_time(12)) is False
+    assert is_open({"mon": [["20:00", "24:00"]]}, city_time(23, 59)) is True
 
 
 def test_open_now_is_unknown_when_hours_are_not_published():

@@ -10,9 +10,11 @@ import pytest
 from paho.mqtt.client import Client, MQTTMessage
 
 from cityos.core.accounts.models import User
+from cityos.core.registry import building_demo
 from cityos.sensing import services
+from cityos.sensing.events import EntityChanged
 from cityos.sensing.ingest.client import platform_client
-from cityos.sensing.ingest.publisher import publisher
+from cityos.sensing.ingest.publisher import on_entity_changed, publisher
 from cityos.sensing.ingest.tests.conftest import wait_for
 from cityos.sensing.models import Datastream
 
@@ -45,3 +47,21 @@ def test_observations_created_over_http_or_mqtt_are_published(
     finally:
         listener.loop_stop()
         listener.disconnect()
+
+
+def test_nothing_is_queued_while_the_demo_city_is_seeded(
+    settings: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The demo's broker starts with its server, after seeding: publishing then would only fail.
+    settings.CITYOS_MQTT_PUBLISH_ENTITIES = "true"  # type: ignore[attr-defined]
+    queued: list[object] = []
+    monkeypatch.setattr(publisher, "put", lambda kind, value: queued.append(value))
+    created = EntityChanged(entity_type="Thing", id=1, change="created")
+    token = building_demo.set(True)
+    try:
+        on_entity_changed(created)
+    finally:
+        building_demo.reset(token)
+    assert queued == []
+    on_entity_changed(created)
+    assert queued == [("Thing", 1, "created")]

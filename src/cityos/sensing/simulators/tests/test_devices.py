@@ -8,16 +8,21 @@ import statistics
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.utils import timezone
 
 from cityos.sensing.simulators import city, devices
 from cityos.sensing.simulators.devices import Profile, readings
 
-# Wednesday 2026-03-04 (UTC is the test city's time zone).
-WED = datetime(2026, 3, 4, tzinfo=UTC)
-SAT = datetime(2026, 3, 7, tzinfo=UTC)
+# Midnight on the city's clock (the devices follow local time): Wednesday 2026-03-04 and the
+# Saturday after. Adding a timedelta to these is wall-clock arithmetic (same days, same hours
+# of day, even across a daylight-saving change); durations that must be exact use UTC instead.
+CITY = timezone.get_default_timezone()
+WED = datetime(2026, 3, 4, tzinfo=CITY)
+SAT = datetime(2026, 3, 7, tzinfo=CITY)
 
 
 def at(day: datetime, hour: float) -> datetime:
+    """``hour`` o'clock (local) on ``day``."""
     return day + timedelta(hours=hour)
 
 
@@ -283,16 +288,17 @@ def test_an_overfull_bin_stays_at_one_hundred_until_collected() -> None:
 
 
 def test_battery_drains_and_a_flat_device_goes_quiet() -> None:
+    installed = WED.astimezone(UTC) - timedelta(days=90)  # exactly 90 days of 24 h, whatever the zone
     profile = Profile(
         "waste-bin",
         41,
         {**BIN.params, "battery_start": 100.0, "battery_drain": 1.0},
-        installed_at=WED - timedelta(days=90),
+        installed_at=installed,
     )
     levels = values(profile, "battery", WED, WED + timedelta(days=20))
     assert levels[0] == pytest.approx(10, abs=2)
     assert levels[-1] <= 1
-    flat_at = WED + timedelta(days=10)
+    flat_at = installed + timedelta(days=100)  # 100% at 1% a day
     assert all(r.time < flat_at for r in readings(profile, "fill-level", WED, WED + timedelta(days=20)))
 
 
@@ -319,7 +325,8 @@ TRAP = Profile("predator-trap", 61, {"catches_per_day": 0.3, "species": ["rat", 
 def test_trap_catches_are_rare_mostly_at_night_and_name_the_species() -> None:
     events = list(readings(TRAP, "trap-event", WED - timedelta(days=120), WED))
     assert 15 < len(events) < 70  # about 0.3 a day
-    night = sum(1 for e in events if e.time.hour >= 20 or e.time.hour < 5)
+    hours = [e.time.astimezone(CITY).hour for e in events]  # readings are UTC; night is local
+    night = sum(1 for hour in hours if hour >= 20 or hour < 5)
     assert night > len(events) / 2
     assert all(e.result == 1 and e.parameters and e.parameters["species"] in ("rat", "stoat") for e in events)
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.utils import timezone
 
 from cityos.core.audit.models import AuditAction, AuditEntry
 from cityos.core.registry import registry
@@ -14,11 +15,12 @@ from cityos.sensing.models import Datastream, Observation, ObservationRollup, Th
 from cityos.sensing.timeseries import retention, tasks
 
 pytestmark = pytest.mark.django_db
-NOW = datetime(2026, 6, 10, 12, tzinfo=UTC)
+CITY = timezone.get_default_timezone()  # the cut-off is a midnight on the city's clock
+NOW = datetime(2026, 6, 10, 12, tzinfo=CITY).astimezone(UTC)  # noon in the city, as the job sees it
 
 
 def fill(datastream: Datastream, days: int) -> None:
-    """One observation every 6 hours for ``days`` days before NOW."""
+    """One observation every 6 hours for ``days`` days before NOW: recent ones at 00, 06, 12 and 18 local."""
     start = NOW - timedelta(days=days)
     rows = [
         services.NewObservation(datastream.pk, (start + timedelta(hours=6 * i), None), float(i))
@@ -37,7 +39,7 @@ def test_old_raw_observations_go_recent_ones_and_rollups_stay(make_station: Call
 
     outcome = retention.apply_retention(NOW, batch=7)  # small batches: the loop is exercised
 
-    cutoff = datetime(2026, 5, 11, tzinfo=UTC)  # 30 days before NOW, moved back to midnight
+    cutoff = datetime(2026, 5, 11, tzinfo=CITY)  # 30 days before NOW, moved back to the city's midnight
     assert outcome.deleted == (100 - 30) * 4 - 2 and outcome.datastreams == 1
     assert not Observation.objects.filter(phenomenon_time_start__lt=cutoff).exists()
     assert Observation.objects.filter(phenomenon_time_start__gte=cutoff).count() == 30 * 4 + 2

@@ -7,14 +7,18 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from cityos.core.accounts.models import User
 from cityos.sensing import services
 from cityos.sensing.models import Datastream, Observation, ObservationRollup, RollupPeriod, Thing
-from cityos.sensing.tests.conftest import STA, T0, patch, post, thing_payload
+from cityos.sensing.tests.conftest import STA, patch, post, thing_payload
 from cityos.sensing.timeseries import rollups
 
 pytestmark = pytest.mark.django_db
+# The city's midnight of 2026-03-01, as an instant: day buckets start at midnight on the city's
+# clock, hour buckets on the hour. (Not make_station's T0, which is UTC midnight.)
+T0 = datetime(2026, 3, 1, tzinfo=timezone.get_default_timezone()).astimezone(UTC)
 
 
 def new(datastream: Datastream, when: datetime, value: object) -> services.NewObservation:
@@ -24,6 +28,19 @@ def new(datastream: Datastream, when: datetime, value: object) -> services.NewOb
 def rollup(datastream: Datastream, period: str, start: datetime) -> tuple[int, float, float, float]:
     row = ObservationRollup.objects.get(datastream=datastream, period=period, bucket_start=start)
     return row.count, row.total, row.minimum, row.maximum
+
+
+def station(make_station: Callable[..., Thing], count: int, name: str = "Station 1") -> Datastream:
+    """A station's datastream with ``count`` hourly observations from T0: 10, 11, 12, ..."""
+    datastream = make_station(name, count=0).datastreams.get()
+    services.create_observations(
+        [new(datastream, T0 + timedelta(hours=i), float(10 + i)) for i in range(count)], user=None, system=True
+    )
+    return datastream
+
+
+def iso(when: datetime) -> str:
+    return when.isoformat().replace("+00:00", "Z")
 
 
 def test_a_batch_adds_to_hour_and_day_rollups_across_batches(make_station: Callable[..., Thing]) -> None:
@@ -60,6 +77,34 @@ def test_day_buckets_follow_the_city_time_zone(settings: object, make_station: C
     assert days == [(datetime(2026, 2, 28, 16, tzinfo=UTC), 1), (datetime(2026, 3, 1, 16, tzinfo=UTC), 1)]
 
 
+def test_hours_and_days_follow_a_city_half_an_hour_off_utc(
+    settings: object, make_station: Callable[..., Thing]
+) -> None:
+    settings.TIME_ZONE = "Asia/Kolkata"  # type: ignore[attr-defined]  # UTC+5:30
+    datastream = make_station(count=0).datastreams.get()
+    # 18:20 and 18:40 UTC are 23:50 on 1 March and 00:10 on 2 March in Kolkata.
+    before = datetime(2026, 3, 1, 18, 20, tzinfo=UTC)
+    after = before + timedelta(minutes=20)
+    services.create_observations([new(datastream, before, 1.0), new(datastream, after, 2.0)], user=None, system=True)
+
+    def buckets(period: str) -> list[tuple[datetime, int]]:
+        rows = ObservationRollup.objects.filter(datastream=datastream, period=period).order_by("bucket_start")
+        return list(rows.values_list("bucket_start", "count"))
+
+    # The city's hours start at :30 UTC, so no hour straddles its midnight.
+    assert buckets(RollupPeriod.HOUR) == [
+        (datetime(2026, 3, 1, 17, 30, tzinfo=UTC), 1),
+        (datetime(2026, 3, 1, 18, 30, tzinfo=UTC), 1),
+    ]
+    assert buckets(RollupPeriod.DAY) == [
+        (datetime(2026, 2, 28, 18, 30, tzinfo=UTC), 1),
+        (datetime(2026, 3, 1, 18, 30, tzinfo=UTC), 1),
+    ]
+    kept = (buckets(RollupPeriod.HOUR), buckets(RollupPeriod.DAY))
+    rollups.recompute(datastream.pk, before, after)  # as after an edit; rebuilt the same
+    assert (buckets(RollupPeriod.HOUR), buckets(RollupPeriod.DAY)) == kept
+
+
 def test_non_numeric_results_have_no_rollups(operator: User) -> None:
     payload = thing_payload()
     payload["Datastreams"][0]["observationType"] = (
@@ -74,8 +119,8 @@ def test_non_numeric_results_have_no_rollups(operator: User) -> None:
 
 
 def test_newest_value_and_last_seen_follow_phenomenon_time(make_station: Callable[..., Thing]) -> None:
-    thing = make_station(count=3)  # hourly from T0: 10, 11, 12
-    datastream = thing.datastreams.get()
+    datastream = station(make_station, 3)
+    thing = datastream.thing
     datastream.refresh_from_db()
     thing.refresh_from_db()
     assert datastream.last_phenomenon_time == T0 + timedelta(hours=2)
@@ -98,14 +143,14 @@ def test_newest_value_and_last_seen_follow_phenomenon_time(make_station: Callabl
 def test_http_update_and_delete_recompute_rollups_and_newest(
     writer: Client, make_station: Callable[..., Thing]
 ) -> None:
-    datastream = make_station(count=3).datastreams.get()
+    datastream = station(make_station, 3)
     first, second, third = Observation.objects.filter(datastream=datastream).order_by("phenomenon_time_start")
     response = patch(writer, f"/Observations({first.pk})", {"result": 40})
     assert response.status_code == 200, response.content
     assert rollup(datastream, RollupPeriod.HOUR, T0) == (1, 40.0, 40.0, 40.0)
     assert rollup(datastream, RollupPeriod.DAY, T0) == (3, 63.0, 11.0, 40.0)
     # Moving an observation to another hour moves it between buckets.
-    response = patch(writer, f"/Observations({second.pk})", {"phenomenonTime": "2026-03-01T00:30:00Z"})
+    response = patch(writer, f"/Observations({second.pk})", {"phenomenonTime": iso(T0 + timedelta(minutes=30))})
     assert response.status_code == 200, response.content
     assert rollup(datastream, RollupPeriod.HOUR, T0) == (2, 51.0, 11.0, 40.0)
     assert not ObservationRollup.objects.filter(bucket_start=T0 + timedelta(hours=1), period="hour").exists()
@@ -124,7 +169,11 @@ def test_data_array_over_http_keeps_rollups(writer: Client, make_station: Callab
         {
             "Datastream": {"@iot.id": datastream.pk},
             "components": ["phenomenonTime", "result"],
-            "dataArray": [["2026-03-01T00:00:00Z", 1], ["2026-03-01T00:59:59Z", 3], ["2026-03-01T01:00:00Z", "x"]],
+            "dataArray": [
+                [iso(T0), 1],
+                [iso(T0 + timedelta(minutes=59, seconds=59)), 3],
+                [iso(T0 + timedelta(hours=1)), "x"],
+            ],
         }
     ]
     assert post(writer, "/CreateObservations", body).status_code == 201
@@ -133,7 +182,7 @@ def test_data_array_over_http_keeps_rollups(writer: Client, make_station: Callab
 
 
 def test_recompute_rebuilds_whole_days_from_raw(make_station: Callable[..., Thing]) -> None:
-    datastream = make_station(count=30).datastreams.get()  # 30 hours from T0
+    datastream = station(make_station, 30)  # 30 hours from the city's midnight
     ObservationRollup.objects.all().delete()
     rollups.recompute(datastream.pk, T0 + timedelta(hours=3), T0 + timedelta(hours=3))
     # Only the first day is rebuilt (24 hours + its day), not the second.
@@ -158,8 +207,8 @@ def test_thing_kind_is_copied_from_properties(writer: Client, operator: User) ->
 def test_deleting_a_datastream_takes_its_observations_and_rollups(
     writer: Client, make_station: Callable[..., Thing]
 ) -> None:
-    datastream = make_station(count=3).datastreams.get()
-    kept = make_station("Other", count=2).datastreams.get()
+    datastream = station(make_station, 3)
+    kept = station(make_station, 2, "Other")
     assert writer.delete(f"{STA}/Datastreams({datastream.pk})").status_code == 200
     assert not Observation.objects.filter(datastream_id=datastream.pk).exists()
     assert not ObservationRollup.objects.filter(datastream_id=datastream.pk).exists()

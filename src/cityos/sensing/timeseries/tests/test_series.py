@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.utils import timezone
 
 from cityos.sensing import services
 from cityos.sensing.models import Datastream, Thing
@@ -13,7 +14,10 @@ from cityos.sensing.timeseries import retention
 from cityos.sensing.timeseries.selectors import Point, series
 
 pytestmark = pytest.mark.django_db
-START = datetime(2025, 1, 1, tzinfo=UTC)
+# The city's midnight, as an instant: day rollups start at midnight on the city's clock.
+# Arithmetic on it is absolute, like the observations' times (so a city day with a
+# daylight-saving change holds 69 or 75 observations, not 72).
+START = datetime(2025, 1, 1, tzinfo=timezone.get_default_timezone()).astimezone(UTC)
 
 
 @pytest.fixture

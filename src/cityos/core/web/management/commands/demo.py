@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import random
 import time
 from typing import Any
@@ -11,7 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
-from cityos.core.registry import DemoContext, registry
+from cityos.core.registry import DemoContext, building_demo, registry
 
 
 class Command(BaseCommand):
@@ -32,9 +31,8 @@ class Command(BaseCommand):
         self.print_logins(logins, options["host"], options["port"])
         if not options["no_serve"]:
             # Keep the logins readable: the server's routine log lines would scroll them away.
-            if not options["verbose_logs"]:
-                logging.getLogger().setLevel(logging.WARNING)
-            call_command("serve", host=options["host"], port=options["port"], jobs=True)
+            quiet = None if options["verbose_logs"] else "warning"
+            call_command("serve", host=options["host"], port=options["port"], jobs=True, log_level=quiet)
 
     def print_logins(self, logins: list[tuple[str, str, str]], host: str, port: int) -> None:
         self.stdout.write("")
@@ -51,11 +49,15 @@ class Command(BaseCommand):
 def build_demo_city(*, seed: int, residents: int, say: Any) -> list[tuple[str, str, str]]:
     ctx = DemoContext(rng=random.Random(seed), say=lambda text: say(f"    {text}"), data={"residents": residents})
     steps = registry.ordered_demo_steps()
-    for number, step in enumerate(steps, start=1):
-        say(f"[{number}/{len(steps)}] {step.name}…")
-        started = time.monotonic()
-        # Each step is one transaction: a failed step leaves nothing half-built.
-        with transaction.atomic():
-            step.build(ctx)
-        say(f"    done in {time.monotonic() - started:.1f} s")
+    token = building_demo.set(True)
+    try:
+        for number, step in enumerate(steps, start=1):
+            say(f"[{number}/{len(steps)}] {step.name}…")
+            started = time.monotonic()
+            # Each step is one transaction: a failed step leaves nothing half-built.
+            with transaction.atomic():
+                step.build(ctx)
+            say(f"    done in {time.monotonic() - started:.1f} s")
+    finally:
+        building_demo.reset(token)
     return ctx.logins

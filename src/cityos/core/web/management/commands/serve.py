@@ -7,6 +7,7 @@ the ASGI application with uvicorn instead, for streaming responses held open a l
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.conf import settings
@@ -17,9 +18,10 @@ from gunicorn.app.base import BaseApplication
 class CityServer(BaseApplication):  # type: ignore[misc]
     """Gunicorn run from code; ``load`` runs in each worker process, after the fork."""
 
-    def __init__(self, options: dict[str, Any], *, with_jobs: bool) -> None:
+    def __init__(self, options: dict[str, Any], *, with_jobs: bool, log_level: str) -> None:
         self.options = options
         self.with_jobs = with_jobs
+        self.log_level = log_level
         super().__init__()
 
     def load_config(self) -> None:
@@ -29,6 +31,8 @@ class CityServer(BaseApplication):  # type: ignore[misc]
     def load(self) -> Any:
         from cityos.wsgi import application
 
+        # Django's setup in the worker applied the LOGGING setting again; keep the chosen level.
+        logging.getLogger().setLevel(self.log_level.upper())
         if self.with_jobs:
             # Threads do not survive a fork, so the worker process starts its own.
             from cityos.core.jobs import start_in_process_workers
@@ -47,8 +51,15 @@ class Command(BaseCommand):
         parser.add_argument("--threads", type=int, default=4, help="threads per worker (slow clients, streams)")
         parser.add_argument("--jobs", action="store_true", help="run jobs in-process (for a single-machine demo)")
         parser.add_argument("--asgi", action="store_true", help="serve the ASGI application with uvicorn")
+        parser.add_argument(
+            "--log-level",
+            choices=["debug", "info", "warning", "error"],
+            help="log level while serving (default: CITYOS_LOG_LEVEL)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        log_level = (options.get("log_level") or settings.LOG_LEVEL).lower()
+        logging.getLogger().setLevel(log_level.upper())
         workers = 1 if options["jobs"] else options["workers"]
         if options["jobs"] and options["workers"] not in (1, 2):
             self.stderr.write("--jobs runs one web worker; run `cityos worker` processes to scale jobs.")
@@ -56,7 +67,7 @@ class Command(BaseCommand):
         if options["jobs"]:
             self.stdout.write("Jobs run in this process (scheduler and 2 workers).")
         if options["asgi"]:
-            self._serve_asgi(options, workers)
+            self._serve_asgi(options, workers, log_level)
             return
         CityServer(
             {
@@ -67,12 +78,13 @@ class Command(BaseCommand):
                 "timeout": 120,
                 "graceful_timeout": 10,
                 "accesslog": None,
-                "loglevel": settings.LOG_LEVEL.lower(),
+                "loglevel": log_level,
             },
             with_jobs=options["jobs"],
+            log_level=log_level,
         ).run()
 
-    def _serve_asgi(self, options: dict[str, Any], workers: int) -> None:
+    def _serve_asgi(self, options: dict[str, Any], workers: int, log_level: str) -> None:
         import uvicorn
 
         if options["jobs"]:
@@ -84,7 +96,7 @@ class Command(BaseCommand):
             host=options["host"],
             port=options["port"],
             workers=workers,
-            log_level=settings.LOG_LEVEL.lower(),
+            log_level=log_level,
             access_log=False,
             lifespan="off",
         )
