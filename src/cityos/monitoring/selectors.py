@@ -259,7 +259,7 @@ def air_stations(now: datetime | None = None) -> list[AirStation]:
         for p in AIR_POLLUTANTS
         if (stream := thing.datastream(p)) is not None
     }
-    end = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    end = sensing.hour_start(now) + timedelta(hours=1)
     hourly = sensing.hourly_means(stream_ids.values(), end - timedelta(hours=24), end)
     stations = []
     for thing in things:

@@ -58,7 +58,7 @@ def assess_homes(now: datetime | None = None) -> int:
     """Recompute every council home's damp risk from the last ``CITYOS_MONITORING_DAMP_DAYS``
     days of hourly temperature and humidity; returns how many homes were assessed."""
     now = now or timezone.now()
-    end = now.replace(minute=0, second=0, microsecond=0)
+    end = sensing.hour_start(now)
     start = end - timedelta(days=conf.damp_days())
     homes = [h for h in selectors.home_climates() if h.properties.get("tenure", "council") == "council"]
     streams: dict[int, tuple[int | None, int | None]] = {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Avg, OuterRef, Prefetch, Q, Subquery
@@ -19,6 +19,7 @@ from cityos.sensing.models import (
     RollupPeriod,
     Thing,
 )
+from cityos.sensing.timeseries import rollups as timeseries_rollups
 
 
 def datastream(pk: int) -> Datastream | None:
@@ -228,8 +229,15 @@ def latest_of_kind(kind: str, *, district_id: int | None = None) -> list[ThingSu
     return summaries
 
 
+def hour_start(when: datetime) -> datetime:
+    """The start of the city's hour holding ``when``: the keys of hourly_means. In most cities
+    the UTC hour; in India or Newfoundland half an hour past it."""
+    return timeseries_rollups.hour_start(when)
+
+
 def hourly_means(datastream_ids: Iterable[int], start: datetime, end: datetime) -> dict[int, dict[datetime, float]]:
-    """Per datastream, the mean of its numeric results in each hour of [start, end) that has any.
+    """Per datastream, the mean of its numeric results in each of the city's hours (keyed by
+    hour_start) of [start, end) that has any.
 
     Hourly rollups are read where the write path keeps them; a datastream without rollups in
     the range is averaged from its raw observations instead."""
@@ -249,7 +257,7 @@ def hourly_means(datastream_ids: Iterable[int], start: datetime, end: datetime) 
                 phenomenon_time_start__gte=start,
                 phenomenon_time_start__lt=end,
             )
-            .annotate(hour=TruncHour("phenomenon_time_start", tzinfo=UTC))
+            .annotate(hour=TruncHour("phenomenon_time_start", tzinfo=timeseries_rollups.hour_zone()))
             .values("datastream_id", "hour")
             .annotate(mean=Avg("result_number"))
             .values_list("datastream_id", "hour", "mean")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 
 import pytest
@@ -58,7 +58,8 @@ def reasoned(officer_client: Client) -> Callable[[str], Client]:
 
 
 def at(days_ago: int, hour: int = 12) -> datetime:
-    return (timezone.now() - timedelta(days=days_ago)).replace(hour=hour, minute=0, second=0, microsecond=0)
+    """``hour`` o'clock on the city's clock, ``days_ago`` days before today (the city's days)."""
+    return timezone.make_aware(datetime.combine(timezone.localdate() - timedelta(days=days_ago), time(hour)))
 
 
 def days_ago(n: int) -> date:

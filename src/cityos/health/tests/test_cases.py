@@ -3,6 +3,7 @@ publishes the venue visits for exposure alerts, and contacts who fall ill link t
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from unittest import mock
 
 import pytest
@@ -98,6 +99,10 @@ def test_only_health_officers_and_administrators_record_cases(db, role):
     assert services.record_case(StaffFactory(roles=[Role.ADMINISTRATOR]), name="Mei Chen").pk
 
 
+def utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC)
+
+
 def test_confirming_publishes_the_venue_visits_after_commit(officer, case, django_capture_on_commit_callbacks):
     venue = checkin_services.register_venue(officer, name="Lantern Noodle House", contact_email="owner@example.org")
     services.add_visit(officer, case, {"venue_code": venue.short_code, "start": at(2, 18), "end": at(2, 20)})
@@ -111,9 +116,9 @@ def test_confirming_publishes_the_venue_visits_after_commit(officer, case, djang
     assert len(events) == 1
     event = events[0]
     assert event.case_ref == case.ref and event.confirmed_by_user_id == officer.pk
-    # Only visits with a venue code can be matched against check-ins.
+    # Only visits with a venue code can be matched against check-ins; times travel in UTC.
     assert event.visits == [
-        {"venue_code": venue.short_code, "start": at(2, 18).isoformat(), "end": at(2, 20).isoformat()}
+        {"venue_code": venue.short_code, "start": utc(at(2, 18)).isoformat(), "end": utc(at(2, 20)).isoformat()}
     ]
     case.refresh_from_db()
     assert case.classification == Classification.CONFIRMED and case.lab_result == LabResult.POSITIVE

@@ -4,8 +4,6 @@ back to the whole list in its default order."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from django.utils import timezone
 
@@ -13,7 +11,7 @@ from cityos.core.accounts.models import Role
 from cityos.core.audit.models import AuditAction, AuditEntry
 from cityos.health import selectors, services
 from cityos.health.models import Case, Declaration, HealthTask, Quarantine, TaskKind
-from cityos.health.tests.conftest import days_ago
+from cityos.health.tests.conftest import at, days_ago
 
 pytestmark = pytest.mark.django_db
 
@@ -190,7 +188,7 @@ def test_headers_are_links_a_keyboard_reaches(reasoned, three_cases):
 
 def test_the_case_list_charts_new_cases_per_day_with_the_numbers_as_a_table(reasoned, officer, three_cases):
     old = services.record_case(officer, name="Old case")
-    Case.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=2))
+    Case.objects.filter(pk=old.pk).update(created_at=at(2))
     page = reasoned("/health/cases/").get("/health/cases/").content.decode()
     assert 'role="img"' in page and "4 cases in all; at most 3 in a day." in page
     table = page[page.index("The numbers as a table") :]
@@ -200,6 +198,6 @@ def test_the_case_list_charts_new_cases_per_day_with_the_numbers_as_a_table(reas
 
 
 def test_new_cases_per_day_counts_only_the_window(officer, three_cases):
-    Case.objects.filter(pk=three_cases[0].pk).update(created_at=timezone.now() - timedelta(days=28))
+    Case.objects.filter(pk=three_cases[0].pk).update(created_at=at(28))  # noon, 28 of the city's days ago
     per_day = selectors.new_cases_per_day(28)
     assert len(per_day) == 28 and per_day[-1] == (timezone.localdate(), 2) and sum(n for _d, n in per_day) == 2

@@ -6,19 +6,18 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
 from cityos.core.audit.models import AuditAction, AuditEntry
 from cityos.core.registry import registry
 from cityos.health import retention, services, tasks
 from cityos.health.models import Case, CaseVisit, Contact, Declaration, FollowUp
-from cityos.health.tests.conftest import days_ago
+from cityos.health.tests.conftest import at, days_ago
 
 pytestmark = pytest.mark.django_db
 
 
 def _recorded(case: Case, days: int) -> None:
-    Case.objects.filter(pk=case.pk).update(created_at=timezone.now() - timedelta(days=days))
+    Case.objects.filter(pk=case.pk).update(created_at=at(days))
 
 
 def _retention_entry(label: str) -> AuditEntry:

@@ -17,6 +17,7 @@ from cityos.monitoring import selectors, services
 from cityos.monitoring.events import HomesAssessed, WorkOrderOpened, WorkOrderUpdated
 from cityos.monitoring.models import HomeRisk, WorkOrder, WorkOrderStatus
 from cityos.monitoring.tests.factories import district, hourly, observe, thing
+from cityos.sensing import selectors as sensing
 
 pytestmark = pytest.mark.django_db
 
@@ -94,7 +95,7 @@ def test_water_status_per_district_is_the_worst_recent_reading(now):
 
 def test_air_index_uses_24_hour_particles_and_the_worst_station(now):
     district("harbour")
-    end = now.replace(minute=0, second=0, microsecond=0)
+    end = sensing.hour_start(now)  # one reading in each of the city's last 24 hours
     clean = thing("Air 1", "air-quality", ["pm25", "pm10", "no2", "o3"], district="harbour")
     dirty = thing("Air 2", "air-quality", ["pm25", "pm10", "no2", "o3"], district="harbour")
     observe(clean, "pm25", hourly(end, 24, 5.0))

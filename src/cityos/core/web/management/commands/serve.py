@@ -78,6 +78,10 @@ class Command(BaseCommand):
                 "timeout": 120,
                 "graceful_timeout": 10,
                 "accesslog": None,
+                # Gunicorn's largest request line (its default is 4094 bytes): a SensorThings
+                # $filter of a few hundred conditions is a long URL, which the API's own limits
+                # (sta.filter.MAX_TERMS) should answer, not a bare HTML 414.
+                "limit_request_line": 8190,
                 "loglevel": log_level,
             },
             with_jobs=options["jobs"],
