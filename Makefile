@@ -37,9 +37,11 @@ importlint: install
 test-sqlite: install
 	CITYOS_TESTING=1 $(BIN)/pytest -p no:cacheprovider
 
-# CI (CI=true) runs the suite on PostgreSQL too; locally: `make test-postgres`.
+# CI (CI=true) runs the suite on PostgreSQL too; locally: `make test-postgres`. That run puts
+# the city half an hour off UTC (India), so code and tests that mistake UTC for the city's
+# clock fail there; set CITYOS_TIME_ZONE to choose another zone.
 test-postgres: install
-	CITYOS_TESTING=1 DATABASE_URL=$(PG_URL) $(BIN)/pytest -p no:cacheprovider
+	CITYOS_TESTING=1 DATABASE_URL=$(PG_URL) CITYOS_TIME_ZONE=$${CITYOS_TIME_ZONE:-Asia/Kolkata} $(BIN)/pytest -p no:cacheprovider
 
 test: lint typecheck importlint test-sqlite
 	@if [ "$$CI" = "true" ]; then $(MAKE) --no-print-directory test-postgres; fi
