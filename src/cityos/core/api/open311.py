@@ -192,10 +192,20 @@ def _not_utf8() -> str:
 
 
 def _query_params(request: HttpRequest) -> QueryDict:
+    """The query's parameters, refused when they are not UTF-8 (Django puts U+FFFD in place of
+    what it cannot decode, so `service_code=%FF` would quietly match nothing)."""
     try:
-        return request.GET
+        params = request.GET
     except UNREADABLE as error:
         raise _unreadable(request, error) from error
+    if any("\ufffd" in text for name, values in params.lists() for text in (name, *values)):
+        # WSGI hands the query over as Latin-1 text: its bytes, then %-escapes, must be UTF-8.
+        raw = request.META.get("QUERY_STRING", "").encode("iso-8859-1", errors="replace")
+        try:
+            parse_qsl(raw.decode(), keep_blank_values=True, errors="strict")
+        except UnicodeDecodeError as error:
+            raise Open311Error(400, [_not_utf8()]) from error
+    return params
 
 
 def _form(request: HttpRequest) -> QueryDict:

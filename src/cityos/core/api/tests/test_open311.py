@@ -401,6 +401,16 @@ def test_a_body_that_is_not_utf8_is_refused_rather_than_guessed(desk, client, fm
     assert [m.address for m in desk.made] == ["Café \ufffd", "Café \ufffd"]
 
 
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_a_query_that_is_not_utf8_is_refused_rather_than_matching_nothing(desk, client, fmt):
+    not_utf8 = [(400, "The request is not valid UTF-8. Send the fields form-encoded in UTF-8.")]
+    for query in ("service_code=%FF%FE", "status=open&service_request_id=%E9"):
+        answer = client.get(f"{BASE}/requests.{fmt}?{query}")
+        assert answer.status_code == 400 and refusal(answer, fmt) == not_utf8, query
+    # A replacement character the client meant, %-escaped in UTF-8, is a search like any other.
+    assert client.get(f"{BASE}/requests.{fmt}?service_code=%EF%BF%BD").status_code == 200
+
+
 def test_unreadable_requests_are_refused_in_the_callers_language(desk, client):
     big = client.post(
         f"{BASE}/requests.json", f"description={'x' * 3_000_000}", FORM, headers={"accept-language": "es"}
