@@ -141,7 +141,8 @@ def home(ref: str, now, rh: float, t: float = 18.0, hours: int = 7 * 24, **extra
         tenure=extra.pop("tenure", "council"),
         **extra,
     )
-    end = now.replace(minute=0, second=0, microsecond=0) - timedelta(minutes=30)
+    # The middle of the city's last complete hour (the check reads complete hours only).
+    end = sensing.hour_start(now) - timedelta(minutes=30)
     observe(made, "temperature", hourly(end, hours, t))
     observe(made, "relative-humidity", hourly(end, hours, rh))
     return made
