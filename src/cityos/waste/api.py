@@ -421,7 +421,11 @@ class ComparisonOut(Schema):
     seed: int
     bins: int
     vehicles: int
-    results: dict[str, Any] = Field(..., description="Totals per policy ('fixed', 'planned') and per day")
+    results: dict[str, Any] = Field(
+        ...,
+        description="Totals per policy ('fixed', 'planned') and per day, and the weekdays each went out "
+        "('plan_days', 'round_days', 0 Monday)",
+    )
 
 
 @router.get(

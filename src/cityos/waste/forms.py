@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from django import forms
 from django.utils import timezone
+from django.utils.dates import WEEKDAYS
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -127,6 +129,21 @@ class CollectedForm(forms.Form):
 class ComparisonForm(forms.Form):
     days = forms.IntegerField(label=_("Days to simulate"), min_value=7, max_value=60, initial=30)
     seed = forms.IntegerField(label=_("Seed"), min_value=0, max_value=10_000, initial=1)
+    plan_days = forms.TypedMultipleChoiceField(
+        label=_("Days the plan's trucks go out"),
+        choices=[(day, name) for day, name in WEEKDAYS.items()],
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "The fixed round keeps its own days. The sensors show which bins can wait, so fewer days "
+            "can be enough: try Monday, Wednesday, Friday and Saturday."
+        ),
+        error_messages={"required": _("Choose at least one weekday for the plan's trucks.")},
+    )
+
+    def __init__(self, *args: Any, working_days: Iterable[int] = range(6), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["plan_days"].initial = sorted(working_days)
 
 
 class ReportForm(forms.Form):

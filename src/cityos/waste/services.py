@@ -10,7 +10,7 @@ import ipaddress
 import logging
 import math
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -1022,13 +1022,21 @@ def _delete_files(names: Sequence[str]) -> None:
 # --- Simulation -------------------------------------------------------------------------------
 
 
-def run_comparison(*, days: int = 30, seed: int = 1, seconds: float = 0.5) -> Comparison:
+def run_comparison(
+    *, days: int = 30, seed: int = 1, seconds: float = 0.5, plan_days: Iterable[int] | None = None
+) -> Comparison:
     """Simulate ``days`` days of the city's bins under the fixed round and the plan; store it.
 
     The same simulation as ``bench/waste_compare.py``: the fixed round is each bin's stored
-    round weekdays (``simulate.round_days`` where a bin has none), the plan the production policy."""
+    round weekdays (``simulate.round_days`` where a bin has none) on the days it went out, the
+    plan the production policy with the fleet out on ``plan_days`` (default: the shift days), so
+    a city can see what planning from its sensors on fewer days would drive."""
     from cityos.waste import simulate
 
+    working = shift_days() or frozenset(range(7))
+    fleet_days = frozenset(plan_days) if plan_days is not None else working
+    if not fleet_days or not fleet_days <= frozenset(range(7)):
+        raise _invalid("plan_days", _("Choose at least one weekday for the plan's trucks."), "invalid")
     bins = list(Bin.objects.filter(is_active=True, longitude__isnull=False, latitude__isnull=False))
     vehicles = list(Vehicle.objects.filter(is_active=True).select_related("depot"))
     if not bins or not vehicles:
@@ -1066,7 +1074,9 @@ def run_comparison(*, days: int = 30, seed: int = 1, seconds: float = 0.5) -> Co
         _site(disposal, "disposal"),
         trucks,
         midnight,
-        shift_days=shift_days() or frozenset(range(7)),
+        shift_days=fleet_days,
+        # The old round went out on the city's shift days and on any day a bin's round names.
+        round_shift_days=working.union(*rounds.values()),
         co2_kg_per_km=vehicles[0].co2_kg_per_km,
         rounds=rounds or None,
     )

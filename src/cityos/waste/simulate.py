@@ -8,7 +8,8 @@ policies start from the same bins and history), the same days are run twice:
   over the week where it needs them), often enough that at its typical rate it is at most
   ``FIXED_FILL`` % full when collected (:func:`round_days`); a day's rounds are routed by the same
   solver;
-- ``planned``: every shift, forecasts from the sensor history, must/may/not decisions
+- ``planned``: every shift (``Scenario.shift_days``, which may be fewer days than the round's
+  ``round_shift_days``), forecasts from the sensor history, must/may/not decisions
   (``planning.decide``) and one prize-collecting solve;
 - ``fullest`` (a benchmark's other baseline): every shift, the ``fullest_per_shift`` bins
   expected to be fullest by the next shift's end, from the same forecasts, all routed: the daily
@@ -66,7 +67,11 @@ class Scenario:
     disposal: Site
     trucks: tuple[Truck, ...]
     start: datetime  # midnight of the first simulated day (after the warm-up)
+    # The weekdays the plan's fleet goes out (the city's shift days now).
     shift_days: frozenset[int] = frozenset({0, 1, 2, 3, 4, 5})
+    # The weekdays the old round went out, where they differ from ``shift_days`` (None: the same):
+    # a city that plans from its sensors on fewer days still compares with the round it had.
+    round_shift_days: frozenset[int] | None = None
     co2_kg_per_km: float = 1.2
     day_sigma: float = 0.3
     sensor_noise: float = 2.0
@@ -211,7 +216,7 @@ def fixed_days(scenario: Scenario) -> dict[int, tuple[int, ...]]:
     :func:`round_days` on areas by direction from the bins' centre, one area a shift day, for the
     bin's own typical fill (or, with ``scenario.fixed_by_area``, its area's percentile bin's, and
     with ``scenario.fixed_hotspots`` too the bin's own where that needs more days)."""
-    shift_days = sorted(scenario.shift_days)
+    shift_days = sorted(old_round_days(scenario))
     known = scenario.rounds or {}
     area = areas(scenario)
     weekly = {b.key: b.rate * 168 for b in scenario.bins}
@@ -232,9 +237,14 @@ def fixed_days(scenario: Scenario) -> dict[int, tuple[int, ...]]:
     }
 
 
+def old_round_days(scenario: Scenario) -> frozenset[int]:
+    """The weekdays the old round went out."""
+    return scenario.round_shift_days or scenario.shift_days
+
+
 def areas(scenario: Scenario) -> dict[int, int]:
-    """Each bin's area day: sectors by direction from the bins' centre, one a shift day."""
-    shift_days = sorted(scenario.shift_days)
+    """Each bin's area day: sectors by direction from the bins' centre, one a day of the old round."""
+    shift_days = sorted(old_round_days(scenario))
     centre = (
         sum(b.lon for b in scenario.bins) / max(1, len(scenario.bins)),
         sum(b.lat for b in scenario.bins) / max(1, len(scenario.bins)),
@@ -326,6 +336,8 @@ def run(
     )
     results["policy"] = asdict(policy)
     results["fixed_fill"] = scenario.fixed_fill
+    results["plan_days"] = sorted(scenario.shift_days)
+    results["round_days"] = sorted(old_round_days(scenario))
     return results
 
 
@@ -344,7 +356,8 @@ def _day(
 ) -> None:
     pickups: dict[int, int] = {}  # bin index -> second of the day it is emptied
     totals = Totals()
-    if midnight.weekday() in scenario.shift_days:
+    working = old_round_days(scenario) if mode is None else scenario.shift_days
+    if midnight.weekday() in working:
         jobs = _jobs(scenario, state, midnight, schedule, mode, policy)
         if jobs:
             plan = solve_plan(jobs, scenario.trucks, scenario.disposal, travel=travel, seconds=seconds, seed=seed)

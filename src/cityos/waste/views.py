@@ -18,7 +18,9 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.dates import WEEKDAYS
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -372,10 +374,15 @@ def stop_collected(request: HttpRequest, stop_id: int) -> HttpResponse:
 
 @staff_required(*conf.PLANNER_ROLES)
 def results(request: HttpRequest) -> HttpResponse:
-    form = ComparisonForm(request.POST or None)
+    form = ComparisonForm(request.POST or None, working_days=services.shift_days() or range(7))
     if request.method == "POST" and form.is_valid():
         try:
-            services.run_comparison(days=form.cleaned_data["days"], seed=form.cleaned_data["seed"], seconds=0.3)
+            services.run_comparison(
+                days=form.cleaned_data["days"],
+                seed=form.cleaned_data["seed"],
+                seconds=0.3,
+                plan_days=form.cleaned_data["plan_days"],
+            )
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -393,6 +400,11 @@ def results(request: HttpRequest) -> HttpResponse:
             if key in data:
                 rows.append({"label": label, **data[key]})
         chart = charts.daily_km_chart(data)
+    days_out = {
+        key: get_text_list([WEEKDAYS[day] for day in comparison.results[key]], _("and"))
+        for key in ("plan_days", "round_days")
+        if comparison and comparison.results.get(key)
+    }
     actual = selectors.actual_results()
     return render(
         request,
@@ -402,6 +414,7 @@ def results(request: HttpRequest) -> HttpResponse:
             "comparison": comparison,
             "rows": rows,
             "chart": chart,
+            "days_out": days_out,
             "actual": actual,
             # Kilometres of the plan against the fixed round, in per cent (negative: fewer).
             "change": round(-comparison.results["km_saving"] * 100, 1)

@@ -11,7 +11,7 @@ from cityos.core.accounts.models import Role, User
 from cityos.core.accounts.tests.factories import StaffFactory
 from cityos.core.geo.models import District
 from cityos.core.geo.tests.factories import DistrictFactory
-from cityos.sensing import services
+from cityos.sensing import selectors, services
 
 OM = "http://www.opengis.net/def/observationType/OGC-OM/2.0/"
 UNITS = {
@@ -29,6 +29,12 @@ UNITS = {
     "trap-event": ("count", ""),
 }
 TYPES = {"occupied": "OM_TruthObservation", "trap-event": "OM_CountObservation"}
+
+
+def middle_of_last_hour(now: datetime) -> datetime:
+    """The middle of the city's last complete hour, where the damp check (which reads complete
+    hours only) counts the newest of hourly readings in any time zone, half-hour ones too."""
+    return selectors.hour_start(now) - timedelta(minutes=30)
 
 
 def district(code: str, name: str | None = None, names: dict[str, str] | None = None) -> District:

@@ -12,7 +12,7 @@ from django.utils import timezone
 from cityos.core.audit.models import AuditEntry
 from cityos.monitoring import services
 from cityos.monitoring.models import WorkOrder
-from cityos.monitoring.tests.factories import district, hourly, observe, thing
+from cityos.monitoring.tests.factories import district, hourly, middle_of_last_hour, observe, thing
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1/monitoring"
@@ -39,7 +39,7 @@ def city(now):
     for ref, rh in (("H-1", 92.0), ("H-2", 40.0)):
         home = thing(f"Home {ref}", "home-climate", ["temperature", "relative-humidity"], home_ref=ref,
                      address=f"{ref} Quay", tenure="council", district="harbour")  # fmt: skip
-        end = now.replace(minute=0, second=0, microsecond=0) - timedelta(minutes=30)
+        end = middle_of_last_hour(now)
         observe(home, "temperature", hourly(end, 168, 15.0))
         observe(home, "relative-humidity", hourly(end, 168, rh))
     return services.run_damp_check(now)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-from datetime import timedelta
 
 import pytest
 from django.utils import timezone
@@ -11,7 +10,7 @@ from django.utils import timezone
 from cityos.core.registry import DemoContext, registry
 from cityos.monitoring import selectors
 from cityos.monitoring.models import HomeRisk, WorkOrder
-from cityos.monitoring.tests.factories import hourly, observe, thing
+from cityos.monitoring.tests.factories import hourly, middle_of_last_hour, observe, thing
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +22,7 @@ def test_the_demo_step_comes_after_the_sensing_devices_and_opens_work_orders():
     ctx = DemoContext(rng=random.Random(1), say=said.append)
     step.build(ctx)
     assert "no council-home climate sensors" in said[-1]
-    end = timezone.now().replace(minute=0, second=0, microsecond=0) - timedelta(minutes=30)
+    end = middle_of_last_hour(timezone.now())
     for ref, rh in (("D-1", 88.0), ("D-2", 50.0)):
         home = thing(
             f"Home {ref}", "home-climate", ["temperature", "relative-humidity"], home_ref=ref, tenure="council"

@@ -13,7 +13,7 @@ from django.utils import timezone
 from cityos.core.audit.models import AuditEntry
 from cityos.monitoring import services
 from cityos.monitoring.models import WorkOrder
-from cityos.monitoring.tests.factories import district, hourly, observe, thing
+from cityos.monitoring.tests.factories import district, hourly, middle_of_last_hour, observe, thing
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +35,7 @@ def city():
     observe(trap, "trap-event", [(now - timedelta(days=1), 1)], parameters={"species": "stoat"})
     home = thing("Home 1", "home-climate", ["temperature", "relative-humidity"], home_ref="H-1",
                  address="1 Quay Street", tenure="council", district="harbour")  # fmt: skip
-    end = now.replace(minute=0, second=0, microsecond=0) - timedelta(minutes=30)
+    end = middle_of_last_hour(now)
     observe(home, "temperature", hourly(end, 168, 15.0))
     observe(home, "relative-humidity", hourly(end, 168, 90.0))
     services.run_damp_check(now)

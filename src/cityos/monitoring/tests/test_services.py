@@ -16,7 +16,7 @@ from cityos.core.registry import registry
 from cityos.monitoring import selectors, services
 from cityos.monitoring.events import HomesAssessed, WorkOrderOpened, WorkOrderUpdated
 from cityos.monitoring.models import HomeRisk, WorkOrder, WorkOrderStatus
-from cityos.monitoring.tests.factories import district, hourly, observe, thing
+from cityos.monitoring.tests.factories import district, hourly, middle_of_last_hour, observe, thing
 from cityos.sensing import selectors as sensing
 
 pytestmark = pytest.mark.django_db
@@ -141,8 +141,7 @@ def home(ref: str, now, rh: float, t: float = 18.0, hours: int = 7 * 24, **extra
         tenure=extra.pop("tenure", "council"),
         **extra,
     )
-    # The middle of the city's last complete hour (the check reads complete hours only).
-    end = sensing.hour_start(now) - timedelta(minutes=30)
+    end = middle_of_last_hour(now)
     observe(made, "temperature", hourly(end, hours, t))
     observe(made, "relative-humidity", hourly(end, hours, rh))
     return made

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cityos.core.accounts.models import Role
-from cityos.waste.models import Bin, Plan, Stop, StopKind
+from cityos.waste.models import Bin, Comparison, Plan, Stop, StopKind
 from cityos.waste.tests.factories import BinFactory, published_plan
 
 pytestmark = pytest.mark.django_db
@@ -133,12 +133,27 @@ def test_a_supervisor_reports_a_breakdown_from_the_plan_page(staff_client, plan)
 
 def test_results_page_runs_and_shows_a_simulation(staff_client, plan):
     _, operator = staff_client(Role.OPERATOR)
-    assert "No simulation yet" in operator.get(reverse("waste:results")).content.decode()
-    response = operator.post(reverse("waste:results"), {"days": 7, "seed": 3})
+    page = operator.get(reverse("waste:results")).content.decode()
+    assert "No simulation yet" in page
+    # The plan's days start as the city's shift days, Monday to Saturday.
+    assert page.count('name="plan_days"') == 7 and page.count("checked") == 6
+    response = operator.post(reverse("waste:results"), {"days": 7, "seed": 3, "plan_days": [0, 1, 2, 3, 4, 5]})
     assert response.status_code == 302
     html = operator.get(reverse("waste:results")).content.decode()
     assert "Fixed round" in html and "Sensor-driven plan" in html and "<svg" in html
     assert "Kilometres against the fixed round" in html and "at most 85% full" in html
+
+
+def test_the_plan_can_be_simulated_on_fewer_days_than_the_round(staff_client, plan):
+    _, operator = staff_client(Role.OPERATOR)
+    none = operator.post(reverse("waste:results"), {"days": 7, "seed": 3})
+    assert none.status_code == 200 and "Choose at least one weekday" in none.content.decode()
+    assert not Comparison.objects.exists()
+    response = operator.post(reverse("waste:results"), {"days": 7, "seed": 3, "plan_days": [0, 2, 4, 5]})
+    assert response.status_code == 302
+    assert Comparison.objects.get().results["plan_days"] == [0, 2, 4, 5]
+    html = operator.get(reverse("waste:results")).content.decode()
+    assert "went out on Monday, Wednesday, Friday and Saturday; the fixed round's on Monday, Tuesday" in html
 
 
 def test_fleet_pages(staff_client, plan):

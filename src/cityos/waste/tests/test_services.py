@@ -263,3 +263,25 @@ def test_planning_reads_the_fill_histories_in_the_same_queries_however_many_bins
         return sum("waste_fillreading" in q["sql"] and "SELECT" in q["sql"] for q in captured.captured_queries)
 
     assert history_queries(2) == history_queries(4) == 1
+
+
+def test_a_comparison_can_send_the_plans_trucks_out_on_fewer_days_than_the_old_round():
+    fleet()
+    for index in range(8):
+        BinFactory(round_weekdays="1" if index % 2 else "")  # half on a Tuesday round
+    comparison = services.run_comparison(days=7, seed=2, seconds=0.05, plan_days=[0, 2, 4, 5])
+    results = comparison.results
+    assert results["plan_days"] == [0, 2, 4, 5] and results["round_days"] == [0, 1, 2, 3, 4, 5]
+    weekdays = [datetime.fromisoformat(row["date"]).weekday() for row in results["planned_daily"] if row["routes"]]
+    assert set(weekdays) <= {0, 2, 4, 5}
+    tuesdays = [row for row in results["fixed_daily"] if datetime.fromisoformat(row["date"]).weekday() == 1]
+    assert tuesdays[0]["collections"] >= 4  # the Tuesday round still runs in the comparison
+
+
+@pytest.mark.parametrize("plan_days", [[], [7]])
+def test_a_comparison_needs_real_weekdays_for_the_plan(plan_days):
+    fleet()
+    BinFactory()
+    with pytest.raises(ValidationError) as error:
+        services.run_comparison(days=7, seed=2, seconds=0.05, plan_days=plan_days)
+    assert "plan_days" in error.value.message_dict

@@ -96,3 +96,17 @@ def test_the_select_then_route_baseline_routes_its_k_fullest_bins_every_shift():
     # It picks the fullest: fuller at pickup than the fixed round's bins.
     assert result["fullest"]["mean_fill"] > result["fixed"]["mean_fill"]
     assert "fullest_km_saving" in result
+
+
+def test_a_plan_on_fewer_days_is_compared_with_the_round_on_the_days_it_had():
+    six = simulate.make_scenario(bins=60, trucks=2, seed=6)
+    four = dataclasses.replace(six, shift_days=frozenset({0, 2, 4, 5}), round_shift_days=six.shift_days)
+    assert simulate.fixed_days(four) == simulate.fixed_days(six)  # the old round is unchanged
+    result = simulate.run(four, 7, seed=6, seconds=0.05, warmup_days=7)
+    round_days = [row["routes"] > 0 for row in result["fixed_daily"]]
+    plan_days = [row["routes"] > 0 for row in result["planned_daily"]]
+    assert round_days == [True] * 6 + [False]  # starts on a Monday: Monday to Saturday
+    assert plan_days == [True, False, True, False, True, True, False]
+    assert result["plan_days"] == [0, 2, 4, 5] and result["round_days"] == [0, 1, 2, 3, 4, 5]
+    baseline = simulate.run(six, 7, seed=6, seconds=0.05, warmup_days=7, policies=("fixed",))
+    assert result["fixed"]["collections"] == baseline["fixed"]["collections"]
