@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
@@ -33,6 +34,8 @@ from cityos.waste.models import (
     Bin,
     BinKind,
     BinReport,
+    Comparison,
+    ComparisonStatus,
     Plan,
     PlanStatus,
     ReportChannel,
@@ -414,18 +417,71 @@ def collected(request: HttpRequest, stop_id: int, payload: CollectedIn) -> Stop:
 # --- Results ---------------------------------------------------------------------------------
 
 
+class ComparisonIn(Schema):
+    days: int = Field(30, ge=7, le=60, description="Days to simulate after a 14-day warm-up")
+    seed: int = Field(1, ge=0, le=10_000, description="The simulated weeks (the same seed, the same weeks)")
+    plan_days: list[Annotated[int, Field(ge=0, le=6)]] | None = Field(
+        None,
+        min_length=1,
+        max_length=7,
+        description="Weekdays the plan's trucks go out (0 Monday); the fixed round keeps its own. "
+        "Default: the city's shift days",
+    )
+
+
 class ComparisonOut(Schema):
     id: int
     created_at: datetime
+    status: ComparisonStatus = Field(..., description="running, then done (with results) or failed")
+    done_steps: int = Field(..., description="Simulated days so far (the warm-up, then each policy's days)")
+    steps: int = Field(..., description="Simulated days in all; 0 until a worker has started it")
+    error: str = Field(
+        ..., description="Why it failed: 'city' (no bins, vehicle or disposal site), 'abandoned', 'crashed'"
+    )
     days: int
     seed: int
+    plan_days: list[int] = Field(..., description="Weekdays the plan's trucks went out (0 Monday)")
     bins: int
     vehicles: int
     results: dict[str, Any] = Field(
         ...,
         description="Totals per policy ('fixed', 'planned') and per day, and the weekdays each went out "
-        "('plan_days', 'round_days', 0 Monday)",
+        "('plan_days', 'round_days', 0 Monday); empty until done",
     )
+
+    @staticmethod
+    def resolve_plan_days(obj: Comparison) -> list[int]:
+        return [int(day) for day in obj.plan_days.split(",") if day.strip().isdigit()]
+
+
+@router.post(
+    "/comparisons",
+    response={202: ComparisonOut},
+    auth=api_auth,
+    summary="Simulate the plan against the fixed round (a job: poll the Location)",
+)
+def request_comparison(request: HttpRequest, response: HttpResponse, payload: ComparisonIn) -> Status:
+    """Starts a simulation of the city's bins, the plan against the fixed round on the same
+    simulated weeks; it takes a minute or more. Poll ``GET /comparisons/{id}`` (the ``Location``)
+    for its progress and results. One runs at a time: another gets 409 with the running one's
+    ``Location``."""
+    require_roles(request, *conf.PLANNER_ROLES)
+    try:
+        comparison = services.request_comparison(
+            days=payload.days, seed=payload.seed, seconds=conf.COMPARISON_SOLVER_SECONDS, plan_days=payload.plan_days
+        )
+    except services.ComparisonRunning as busy:
+        raise ApiProblem(
+            409,
+            _("A simulation is already running: wait for it to finish, then run yours."),
+            headers={"Location": _comparison_url(busy.comparison.pk)},
+        ) from None
+    response["Location"] = _comparison_url(comparison.pk)
+    return Status(202, comparison)
+
+
+def _comparison_url(comparison_id: int) -> str:
+    return reverse("api:waste_get_comparison", args=[comparison_id])
 
 
 @router.get(
@@ -440,6 +496,18 @@ def latest_comparison(request: HttpRequest) -> object:
     if comparison is None:
         raise ApiProblem(404, _("No comparison has been run yet: run the simulation on the collection results page."))
     return comparison
+
+
+@router.get(
+    "/comparisons/{int:comparison_id}",
+    response=ComparisonOut,
+    auth=api_auth,
+    url_name="waste_get_comparison",
+    summary="A simulation: its progress, then its results",
+)
+def get_comparison(request: HttpRequest, comparison_id: int) -> Comparison:
+    require_roles(request, *conf.PLANNER_ROLES)
+    return get_object_or_404(Comparison, pk=comparison_id)
 
 
 # --- Residents' reports ----------------------------------------------------------------------

@@ -9,6 +9,8 @@ from cityos.core.conf import module_setting
 # Staff who plan collections and manage bins; crews see and mark their routes.
 PLANNER_ROLES = ("operator",)
 CREW_ROLES = ("operator", "service_agent")
+# Simulations on the results page and through the API weigh policies, not routes: short solves.
+COMPARISON_SOLVER_SECONDS = 0.3
 
 
 def circuity() -> float:

@@ -323,15 +323,34 @@ class Omission(models.Model):
         return f"{self.plan_id} {self.bin_id} {self.reason}"
 
 
+class ComparisonStatus(models.TextChoices):
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
 class Comparison(models.Model):
-    """A stored simulation of the sensor-driven plan against the fixed weekly schedule."""
+    """A simulation of the sensor-driven plan against the fixed weekly schedule: requested, run
+    by a job (it takes a minute or more) with its progress, then stored with its results."""
 
     created_at = models.DateTimeField(auto_now_add=True)
+    # The last progress: a running comparison not heard from for a while was abandoned.
+    updated_at = models.DateTimeField(auto_now=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ComparisonStatus.choices, default=ComparisonStatus.DONE
+    )
     days = models.PositiveIntegerField(_("days"))
     seed = models.IntegerField(_("seed"))
-    bins = models.PositiveIntegerField(_("bins"))
-    vehicles = models.PositiveIntegerField(_("vehicles"))
-    # {"planned": {...totals}, "fixed": {...totals}, "daily": [{"day", "planned": {...}, "fixed": {...}}]}
+    # The weekdays the plan's trucks go out ("0,2,4,5"; empty: the city's shift days).
+    plan_days = models.CharField(_("plan's weekdays"), max_length=13, blank=True)
+    solver_seconds = models.FloatField(_("solver seconds per day"), default=0.5)
+    bins = models.PositiveIntegerField(_("bins"), default=0)
+    vehicles = models.PositiveIntegerField(_("vehicles"), default=0)
+    # Simulated days so far, of ``steps`` (the warm-up and each policy's days).
+    done_steps = models.PositiveIntegerField(_("steps done"), default=0)
+    steps = models.PositiveIntegerField(_("steps"), default=0)
+    error = models.TextField(_("error"), blank=True)
+    # {"planned": {...totals}, "fixed": {...totals}, "planned_daily": [...], "plan_days": [...], ...}
     results = models.JSONField(_("results"), default=dict)
 
     class Meta:

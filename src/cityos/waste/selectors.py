@@ -15,6 +15,7 @@ from cityos.waste.models import (
     Bin,
     BinReport,
     Comparison,
+    ComparisonStatus,
     FillReading,
     Plan,
     PlanStatus,
@@ -136,6 +137,12 @@ def vehicles(*, active: bool | None = None) -> QuerySet[Vehicle]:
 
 
 def latest_comparison() -> Comparison | None:
+    """The newest finished comparison."""
+    return Comparison.objects.filter(status=ComparisonStatus.DONE).first()
+
+
+def latest_comparison_request() -> Comparison | None:
+    """The newest comparison asked for, running, finished or failed."""
     return Comparison.objects.first()
 
 

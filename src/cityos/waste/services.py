@@ -10,7 +10,7 @@ import ipaddress
 import logging
 import math
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -42,6 +42,7 @@ from cityos.waste.models import (
     Bin,
     BinReport,
     Comparison,
+    ComparisonStatus,
     DisposalSite,
     FillReading,
     Omission,
@@ -1022,25 +1023,127 @@ def _delete_files(names: Sequence[str]) -> None:
 # --- Simulation -------------------------------------------------------------------------------
 
 
-def run_comparison(
-    *, days: int = 30, seed: int = 1, seconds: float = 0.5, plan_days: Iterable[int] | None = None
-) -> Comparison:
-    """Simulate ``days`` days of the city's bins under the fixed round and the plan; store it.
+COMPARISON_ABANDONED_AFTER = timedelta(minutes=10)  # a running simulation reports every few seconds
 
-    The same simulation as ``bench/waste_compare.py``: the fixed round is each bin's stored
-    round weekdays (``simulate.round_days`` where a bin has none) on the days it went out, the
-    plan the production policy with the fleet out on ``plan_days`` (default: the shift days), so
-    a city can see what planning from its sensors on fewer days would drive."""
-    from cityos.waste import simulate
 
+class ComparisonRunning(Exception):
+    """Another simulation is running: the machine runs one at a time."""
+
+    def __init__(self, comparison: Comparison) -> None:
+        super().__init__(f"comparison {comparison.pk} is running")
+        self.comparison = comparison
+
+
+def _plan_days(plan_days: Iterable[int] | None) -> frozenset[int]:
     working = shift_days() or frozenset(range(7))
     fleet_days = frozenset(plan_days) if plan_days is not None else working
     if not fleet_days or not fleet_days <= frozenset(range(7)):
         raise _invalid("plan_days", _("Choose at least one weekday for the plan's trucks."), "invalid")
+    return fleet_days
+
+
+def _simulated_city() -> tuple[list[Bin], list[Vehicle]]:
     bins = list(Bin.objects.filter(is_active=True, longitude__isnull=False, latitude__isnull=False))
     vehicles = list(Vehicle.objects.filter(is_active=True).select_related("depot"))
     if not bins or not vehicles:
         raise _invalid("bins", _("A comparison needs bins with a location and a vehicle in service."), "empty")
+    _disposal()
+    return bins, vehicles
+
+
+def request_comparison(
+    *, days: int = 30, seed: int = 1, seconds: float = 0.5, plan_days: Iterable[int] | None = None
+) -> Comparison:
+    """Ask for a simulation of the city's bins under the fixed round and the plan; a job runs it
+    (:func:`complete_comparison`) and records its progress. One runs at a time; a running one not
+    heard from for ``COMPARISON_ABANDONED_AFTER`` (its worker stopped) is marked failed."""
+    from cityos.waste.tasks import simulate_comparison
+
+    fleet_days = _plan_days(plan_days)
+    _simulated_city()  # refuse at once what the job would refuse
+    with transaction.atomic():
+        running = Comparison.objects.select_for_update().filter(status=ComparisonStatus.RUNNING)
+        stale = timezone.now() - COMPARISON_ABANDONED_AFTER
+        running.filter(updated_at__lt=stale).update(status=ComparisonStatus.FAILED, error="abandoned")
+        busy = running.filter(updated_at__gte=stale).first()
+        if busy is not None:
+            raise ComparisonRunning(busy)
+        comparison = Comparison.objects.create(
+            status=ComparisonStatus.RUNNING,
+            days=days,
+            seed=seed,
+            solver_seconds=seconds,
+            plan_days=",".join(str(day) for day in sorted(fleet_days)),
+        )
+        transaction.on_commit(lambda: simulate_comparison.enqueue(comparison.pk), robust=True)
+    return comparison
+
+
+def run_comparison(
+    *, days: int = 30, seed: int = 1, seconds: float = 0.5, plan_days: Iterable[int] | None = None
+) -> Comparison:
+    """Simulate at once and store the comparison (the demo and tests; pages and the API
+    request one with :func:`request_comparison`)."""
+    fleet_days = _plan_days(plan_days)
+    _simulated_city()
+    with transaction.atomic():
+        comparison = Comparison.objects.create(
+            status=ComparisonStatus.RUNNING,
+            days=days,
+            seed=seed,
+            solver_seconds=seconds,
+            plan_days=",".join(str(day) for day in sorted(fleet_days)),
+        )
+    return complete_comparison(comparison.pk, raise_errors=True)
+
+
+def complete_comparison(comparison_id: int, *, raise_errors: bool = False) -> Comparison:
+    """Run a requested comparison, recording its progress; store its results, or why it failed.
+
+    The same simulation as ``bench/waste_compare.py``: the fixed round is each bin's stored
+    round weekdays (``simulate.round_days`` where a bin has none) on the days it went out, the
+    plan the production policy with the fleet out on the comparison's ``plan_days``, so a city
+    can see what planning from its sensors on fewer days would drive."""
+    comparison = Comparison.objects.get(pk=comparison_id)
+    if comparison.status != ComparisonStatus.RUNNING:
+        return comparison
+
+    def progress(done: int, total: int) -> None:
+        # Every few days: the page polls it, and a silent job is taken for abandoned.
+        if done == 1 or done % 3 == 0:
+            Comparison.objects.filter(pk=comparison_id).update(done_steps=done, steps=total, updated_at=timezone.now())
+
+    try:
+        plan_days = [int(day) for day in comparison.plan_days.split(",") if day.strip().isdigit()]
+        results, bins, vehicles = _simulate(comparison, _plan_days(plan_days or None), progress)
+    except ValidationError:
+        Comparison.objects.filter(pk=comparison_id).update(status=ComparisonStatus.FAILED, error="city")
+        if raise_errors:
+            Comparison.objects.filter(pk=comparison_id).delete()
+            raise
+        return Comparison.objects.get(pk=comparison_id)
+    except Exception:
+        logger.exception("waste comparison failed", extra={"comparison": comparison_id})
+        Comparison.objects.filter(pk=comparison_id).update(status=ComparisonStatus.FAILED, error="crashed")
+        if raise_errors:
+            raise
+        return Comparison.objects.get(pk=comparison_id)
+    with transaction.atomic():
+        comparison = Comparison.objects.select_for_update().get(pk=comparison_id)
+        comparison.status = ComparisonStatus.DONE
+        comparison.results = results
+        comparison.bins, comparison.vehicles = bins, vehicles
+        comparison.done_steps = comparison.steps = max(comparison.steps, 1)
+        comparison.save()
+    return comparison
+
+
+def _simulate(
+    comparison: Comparison, fleet_days: frozenset[int], progress: Callable[[int, int], None]
+) -> tuple[dict[str, Any], int, int]:
+    from cityos.waste import simulate
+
+    bins, vehicles = _simulated_city()
     disposal = _disposal()
     sites = [
         (
@@ -1064,10 +1167,11 @@ def run_comparison(
         weekly.append(model.mean_rate * 168 if model.observations >= 24 else None)
     depot = vehicles[0].depot
     centre = (sum(s[1] for s in sites) / len(sites), sum(s[2] for s in sites) / len(sites))
-    scenario = simulate.make_scenario(sites, seed=seed, centre=centre, weekly_fill=weekly)
+    scenario = simulate.make_scenario(sites, seed=comparison.seed, centre=centre, weekly_fill=weekly)
     midnight = datetime(2026, 1, 5)
     trucks = tuple(_truck(v, midnight.date(), timezone.make_aware(midnight)) for v in vehicles)
     rounds = {i: b.round_days for i, b in enumerate(bins) if b.round_days}
+    working = shift_days() or frozenset(range(7))
     scenario = simulate.Scenario(
         scenario.bins,
         _site(depot, "depot"),
@@ -1081,9 +1185,16 @@ def run_comparison(
         rounds=rounds or None,
     )
     travel: TravelModel = conf.travel_model()  # type: ignore[assignment]
-    results = simulate.run(scenario, days, seed=seed, policy=policy(bins), seconds=seconds, travel=travel)
-    with transaction.atomic():
-        return Comparison.objects.create(days=days, seed=seed, bins=len(bins), vehicles=len(vehicles), results=results)
+    results = simulate.run(
+        scenario,
+        comparison.days,
+        seed=comparison.seed,
+        policy=policy(bins),
+        seconds=comparison.solver_seconds,
+        travel=travel,
+        progress=progress,
+    )
+    return results, len(bins), len(vehicles)
 
 
 def holds_planner(user: object) -> bool:

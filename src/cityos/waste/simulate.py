@@ -26,7 +26,7 @@ from __future__ import annotations
 import heapq
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -262,6 +262,7 @@ def run(
     warmup_days: int = 14,
     travel: TravelModel | None = None,
     policies: Sequence[str] = ("fixed", "planned"),
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Simulate ``days`` days under each policy; totals and one row per day for each.
 
@@ -270,7 +271,8 @@ def run(
     fleet); ``rounds`` keeps the round's days but skips bins that can wait and adds those that
     cannot; ``fullest`` routes the ``scenario.fullest_per_shift`` bins expected to be fullest by
     the next shift's end. ``policy.visit_metres`` 0 is set from the bins (``typical_visit_metres``), as the
-    daily plan does. The results also carry the policy they ran."""
+    daily plan does. The results also carry the policy they ran. ``progress(done, total)`` is
+    called after each simulated day (the warm-up's, then each policy's)."""
     policy = policy or Policy()
     model: TravelModel = travel or StraightLine()
     if policy.visit_metres <= 0:
@@ -292,6 +294,15 @@ def run(
     noise = random.Random(seed + 1)
     noise_table = [noise.gauss(0, scenario.sensor_noise) for _ in range(4096)]
     origin = scenario.start - timedelta(days=warmup_days)
+    steps = warmup_days + days * len({"fixed", *policies})
+    done = 0
+
+    def step() -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, steps)
+
     warm = _State([noise.uniform(0, 60) for _ in scenario.bins], [[] for _ in scenario.bins])
     for day in range(warmup_days):
         _day(
@@ -307,6 +318,7 @@ def run(
             model,
             seed,
         )
+        step()
     results: dict[str, Any] = {"days": days, "bins": len(scenario.bins), "vehicles": len(scenario.trucks), "seed": seed}
     for name in ("fixed", *[p for p in policies if p != "fixed"]):
         state = _State(list(warm.fill), [list(r) for r in warm.readings])
@@ -324,6 +336,7 @@ def run(
                 model,
                 seed + day,
             )
+            step()
         results[name] = state.totals.as_dict()
         results[f"{name}_daily"] = state.daily
     fixed_km = results["fixed"]["km"]

@@ -48,3 +48,9 @@ def clear_old_report_phones() -> int:
         cleared = services.clear_report_phones()
     services.sweep_orphan_photos()
     return cleared
+
+
+@task()
+def simulate_comparison(comparison_id: int) -> str:
+    """Run a comparison requested on the results page or through the API (a minute or more)."""
+    return str(services.complete_comparison(comparison_id).status)

@@ -30,4 +30,5 @@ urlpatterns = [
     path("fleet/depots/new/", views.depot_form, name="depot-new"),
     path("fleet/sites/new/", views.site_form, name="site-new"),
     path("results/", views.results, name="results"),
+    path("results/progress/", views.results_progress, name="results-progress"),
 ]

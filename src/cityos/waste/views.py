@@ -46,6 +46,7 @@ from cityos.waste.forms import (
 from cityos.waste.models import (
     Bin,
     BinReport,
+    ComparisonStatus,
     Depot,
     DisposalSite,
     Plan,
@@ -377,17 +378,20 @@ def results(request: HttpRequest) -> HttpResponse:
     form = ComparisonForm(request.POST or None, working_days=services.shift_days() or range(7))
     if request.method == "POST" and form.is_valid():
         try:
-            services.run_comparison(
+            services.request_comparison(
                 days=form.cleaned_data["days"],
                 seed=form.cleaned_data["seed"],
-                seconds=0.3,
+                seconds=conf.COMPARISON_SOLVER_SECONDS,
                 plan_days=form.cleaned_data["plan_days"],
             )
         except ValidationError as error:
             form.add_error(None, error)
+        except services.ComparisonRunning:
+            form.add_error(None, _("A simulation is already running: wait for it to finish, then run yours."))
         else:
-            messages.success(request, _("Simulation finished."))
+            messages.success(request, _("The simulation has started. This page shows its progress."))
             return redirect("waste:results")
+    latest = selectors.latest_comparison_request()
     comparison = selectors.latest_comparison()
     rows = []
     chart = ""
@@ -415,6 +419,8 @@ def results(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "chart": chart,
             "days_out": days_out,
+            "running": latest if latest and latest.status == ComparisonStatus.RUNNING else None,
+            "failed": latest if latest and latest.status == ComparisonStatus.FAILED else None,
             "actual": actual,
             # Kilometres of the plan against the fixed round, in per cent (negative: fewer).
             "change": round(-comparison.results["km_saving"] * 100, 1)
@@ -422,6 +428,18 @@ def results(request: HttpRequest) -> HttpResponse:
             else None,
         },
     )
+
+
+@staff_required(*conf.PLANNER_ROLES)
+def results_progress(request: HttpRequest) -> HttpResponse:
+    """The running simulation's progress, polled by the results page; once it has ended, the
+    page reloads to show its results (or why it failed)."""
+    latest = selectors.latest_comparison_request()
+    if latest is None or latest.status != ComparisonStatus.RUNNING:
+        response = HttpResponse("")
+        response["HX-Refresh"] = "true"
+        return response
+    return render(request, "waste/_simulation_progress.html", {"running": latest})
 
 
 # --- Residents' reports ---------------------------------------------------------------------

@@ -7,9 +7,11 @@ from datetime import datetime, time, timedelta
 
 import pytest
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from cityos.core.accounts.models import Role
-from cityos.waste.models import Plan, Stop, StopKind
+from cityos.waste.models import Comparison, Plan, Stop, StopKind
+from cityos.waste.tasks import simulate_comparison
 from cityos.waste.tests.factories import BinFactory, fleet, history
 
 pytestmark = pytest.mark.django_db
@@ -126,6 +128,50 @@ def test_vehicles_and_comparison(staff_client, planned):
     missing = operator.get(f"{API}/comparisons/latest")
     assert missing.status_code == 404
     assert "run the simulation" in missing.json()["detail"]
+
+
+def test_a_comparison_is_a_job_polled_at_its_location(staff_client, planned, django_capture_on_commit_callbacks):
+    _, operator = staff_client(Role.OPERATOR)
+    with django_capture_on_commit_callbacks(execute=True):
+        started = operator.post(
+            f"{API}/comparisons", {"days": 7, "seed": 2, "plan_days": [0, 2, 4, 5]}, content_type="application/json"
+        )
+    assert started.status_code == 202
+    body = started.json()
+    assert started["Location"] == f"{API}/comparisons/{body['id']}"
+    assert (body["status"], body["plan_days"], body["results"]) == ("running", [0, 2, 4, 5], {})
+    assert DBTaskResult.objects.get().task_path == "cityos.waste.tasks.simulate_comparison"
+    busy = operator.post(f"{API}/comparisons", {"days": 7}, content_type="application/json")
+    assert busy.status_code == 409 and busy["Location"] == started["Location"]
+    assert "already running" in busy.json()["detail"]
+
+    simulate_comparison.call(body["id"])  # what the worker runs
+
+    done = operator.get(started["Location"]).json()
+    assert done["status"] == "done" and done["done_steps"] == done["steps"] == 14 + 2 * 7
+    assert done["results"]["plan_days"] == [0, 2, 4, 5] and done["results"]["fixed"]["km"] > 0
+    assert operator.get(f"{API}/comparisons/latest").json()["id"] == body["id"]
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"plan_days": []}, "plan_days"),
+        ({"plan_days": [7]}, "plan_days"),
+        ({"days": 3}, "days"),
+    ],
+)
+def test_a_comparison_refuses_days_that_are_not_weekdays(staff_client, planned, payload, field):
+    _, operator = staff_client(Role.OPERATOR)
+    refused = operator.post(f"{API}/comparisons", payload, content_type="application/json")
+    assert refused.status_code == 422
+    assert any(field in error["field"] for error in refused.json()["errors"])
+    assert not Comparison.objects.exists()
+
+
+def test_a_comparison_needs_a_planner(staff_client, planned):
+    _, agent = staff_client(Role.SERVICE_AGENT)
+    assert agent.post(f"{API}/comparisons", {}, content_type="application/json").status_code == 403
 
 
 def test_times_of_day_with_an_offset_are_taken_as_local(staff_client):

@@ -10,7 +10,8 @@ from cityos.core.accounts.models import Role
 from cityos.core.accounts.tests.factories import StaffFactory
 from cityos.core.web.tests.conftest import assert_accessible
 from cityos.waste import services
-from cityos.waste.models import Bin, BinReport, Plan, Stop, StopKind
+from cityos.waste.models import Bin, BinReport, Comparison, ComparisonStatus, Plan, Stop, StopKind
+from cityos.waste.tasks import simulate_comparison
 from cityos.waste.tests.factories import published_plan
 
 pytestmark = pytest.mark.browser
@@ -37,6 +38,22 @@ def test_a_planner_opens_the_plan_its_map_and_the_results(page, city, sign_in_br
     text = page.locator("main").inner_text()
     assert "Fixed round" in text and "Sensor-driven plan" in text and "Kilometres against the fixed round" in text
     assert_accessible(page, "results and the comparison")
+
+
+def test_a_planner_runs_a_simulation_and_watches_it_finish(page, city, sign_in_browser):
+    sign_in_browser(page, StaffFactory(roles=[Role.OPERATOR]))
+    page.goto("/waste/results/")
+    page.get_by_label("Days to simulate").fill("7")
+    page.get_by_label("Tuesday").uncheck()
+    page.get_by_label("Thursday").uncheck()
+    page.get_by_role("button", name="Run the simulation").press("Enter")
+    page.wait_for_selector("#simulation-progress")
+    assert "waiting for a worker" in page.locator("main").inner_text()
+    assert_accessible(page, "results with a simulation in progress")
+    simulate_comparison.call(Comparison.objects.get(status=ComparisonStatus.RUNNING).pk)  # the worker
+    page.wait_for_selector("#simulation-progress", state="detached", timeout=20_000)  # polled, then reloaded
+    text = page.locator("main").inner_text()
+    assert "went out on Monday, Wednesday, Friday and Saturday" in text
 
 
 def test_bins_pages_pass_axe(page, city, sign_in_browser):

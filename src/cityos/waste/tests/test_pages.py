@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from cityos.core.accounts.models import Role
-from cityos.waste.models import Bin, Comparison, Plan, Stop, StopKind
+from cityos.waste import services
+from cityos.waste.models import Bin, Comparison, ComparisonStatus, Plan, Stop, StopKind
+from cityos.waste.tasks import simulate_comparison
 from cityos.waste.tests.factories import BinFactory, published_plan
 
 pytestmark = pytest.mark.django_db
@@ -131,17 +136,59 @@ def test_a_supervisor_reports_a_breakdown_from_the_plan_page(staff_client, plan)
     assert "already reported" in again.content.decode()
 
 
-def test_results_page_runs_and_shows_a_simulation(staff_client, plan):
+def test_results_page_starts_a_simulation_shows_its_progress_then_its_results(
+    staff_client, plan, django_capture_on_commit_callbacks
+):
     _, operator = staff_client(Role.OPERATOR)
     page = operator.get(reverse("waste:results")).content.decode()
     assert "No simulation yet" in page
     # The plan's days start as the city's shift days, Monday to Saturday.
     assert page.count('name="plan_days"') == 7 and page.count("checked") == 6
-    response = operator.post(reverse("waste:results"), {"days": 7, "seed": 3, "plan_days": [0, 1, 2, 3, 4, 5]})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = operator.post(reverse("waste:results"), {"days": 7, "seed": 3, "plan_days": [0, 1, 2, 3, 4, 5]})
     assert response.status_code == 302
+    requested = Comparison.objects.get()
+    assert requested.status == ComparisonStatus.RUNNING
+    assert DBTaskResult.objects.get().task_path == "cityos.waste.tasks.simulate_comparison"
+    waiting = operator.get(reverse("waste:results")).content.decode()
+    assert "The simulation has started" in waiting and "waiting for a worker" in waiting
+    assert 'hx-get="/waste/results/progress/"' in waiting
+    assert operator.get(reverse("waste:results-progress")).status_code == 200
+
+    simulate_comparison.call(requested.pk)  # what the worker runs
+
+    ended = operator.get(reverse("waste:results-progress"))
+    assert ended["HX-Refresh"] == "true"
     html = operator.get(reverse("waste:results")).content.decode()
     assert "Fixed round" in html and "Sensor-driven plan" in html and "<svg" in html
     assert "Kilometres against the fixed round" in html and "at most 85% full" in html
+    assert "results/progress" not in html
+    done = Comparison.objects.get()
+    assert done.status == ComparisonStatus.DONE and done.done_steps == done.steps == 14 + 2 * 7
+
+
+def test_the_running_simulation_shows_how_far_it_has_got(staff_client, plan):
+    _, operator = staff_client(Role.OPERATOR)
+    services.request_comparison(days=7, seed=3)
+    Comparison.objects.update(done_steps=9, steps=28)
+    fragment = operator.get(reverse("waste:results-progress")).content.decode()
+    assert "Simulating: 9 of 28 days" in fragment and '<progress id="simulation-bar" max="28" value="9">' in fragment
+    again = operator.post(reverse("waste:results"), {"days": 7, "seed": 4, "plan_days": [0, 2, 4, 5]})
+    assert again.status_code == 200 and "already running" in again.content.decode()
+    assert Comparison.objects.count() == 1
+
+
+def test_a_simulation_whose_worker_stopped_is_given_up_and_can_be_run_again(staff_client, plan):
+    _, operator = staff_client(Role.OPERATOR)
+    stuck = services.request_comparison(days=7, seed=3)
+    Comparison.objects.filter(pk=stuck.pk).update(updated_at=timezone.now() - timedelta(minutes=11))
+    response = operator.post(reverse("waste:results"), {"days": 7, "seed": 4, "plan_days": [0, 2, 4, 5]})
+    assert response.status_code == 302
+    stuck.refresh_from_db()
+    assert (stuck.status, stuck.error) == (ComparisonStatus.FAILED, "abandoned")
+    assert Comparison.objects.filter(status=ComparisonStatus.RUNNING).count() == 1
+    Comparison.objects.filter(status=ComparisonStatus.RUNNING).delete()
+    assert "its worker stopped" in operator.get(reverse("waste:results")).content.decode()
 
 
 def test_the_plan_can_be_simulated_on_fewer_days_than_the_round(staff_client, plan):
@@ -151,7 +198,8 @@ def test_the_plan_can_be_simulated_on_fewer_days_than_the_round(staff_client, pl
     assert not Comparison.objects.exists()
     response = operator.post(reverse("waste:results"), {"days": 7, "seed": 3, "plan_days": [0, 2, 4, 5]})
     assert response.status_code == 302
-    assert Comparison.objects.get().results["plan_days"] == [0, 2, 4, 5]
+    comparison = services.complete_comparison(Comparison.objects.get().pk)
+    assert comparison.results["plan_days"] == [0, 2, 4, 5] and comparison.plan_days == "0,2,4,5"
     html = operator.get(reverse("waste:results")).content.decode()
     assert "went out on Monday, Wednesday, Friday and Saturday; the fixed round's on Monday, Tuesday" in html
 
