@@ -269,7 +269,9 @@ class PlanDetailOut(PlanOut):
 
 class PlanIn(Schema):
     date: Day
-    seconds: float | None = Field(None, gt=0, le=120, description="Solver time limit (defaults to the setting)")
+    seconds: float | None = Field(
+        None, gt=0, le=conf.MAX_REQUEST_SOLVE_SECONDS, description="Solver time limit (defaults to the setting)"
+    )
 
 
 class CollectedIn(Schema):
@@ -279,7 +281,7 @@ class CollectedIn(Schema):
 
 class BreakdownIn(Schema):
     at: Moment | None = Field(None, description="When it broke down (default now)")
-    seconds: float | None = Field(None, gt=0, le=120)
+    seconds: float | None = Field(None, gt=0, le=conf.MAX_REQUEST_SOLVE_SECONDS)
 
 
 # --- Bins ------------------------------------------------------------------------------------
@@ -356,7 +358,8 @@ def create_plan(request: HttpRequest, payload: PlanIn) -> Status:
     """Solves at once (within ``seconds``); the plan says which constraints could not be met
     (``feasible``, ``problems``) and which bins it left out and why (``left_out``)."""
     user = require_roles(request, *conf.PLANNER_ROLES)
-    return Status(201, services.build_plan(payload.date, user=user, seconds=payload.seconds))
+    seconds = payload.seconds or min(conf.solver_seconds(), conf.MAX_REQUEST_SOLVE_SECONDS)
+    return Status(201, services.build_plan(payload.date, user=user, seconds=seconds))
 
 
 @router.get("/plans/{plan_id}", response=PlanDetailOut, auth=api_auth, summary="A plan with its routes")

@@ -11,6 +11,9 @@ PLANNER_ROLES = ("operator",)
 CREW_ROLES = ("operator", "service_agent")
 # Simulations on the results page and through the API weigh policies, not routes: short solves.
 COMPARISON_SOLVER_SECONDS = 0.3
+# The longest solve a page or API request may ask for: with the forecasts and saving it must end
+# well within the web server's 120-second limit (`cityos serve`), or the worker is killed mid-plan.
+MAX_REQUEST_SOLVE_SECONDS = 90
 
 
 def circuity() -> float:

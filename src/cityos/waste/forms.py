@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cityos.core.accounts.phones import normalise_phone
 from cityos.core.web.fields import DayField
-from cityos.waste import photos
+from cityos.waste import conf, photos
 from cityos.waste.models import NOTE_MAX_LENGTH, Bin, BinKind, Depot, DisposalSite, ReportProblem, Vehicle
 from cityos.waste.services import reportable_bin
 
@@ -104,7 +104,7 @@ class PlanForm(forms.Form):
     seconds = forms.FloatField(
         label=_("Solver time (seconds)"),
         min_value=1,
-        max_value=300,
+        max_value=conf.MAX_REQUEST_SOLVE_SECONDS,
         initial=20,
         help_text=_("Longer gives shorter routes; 20 seconds is usually enough."),
     )

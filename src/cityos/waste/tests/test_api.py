@@ -130,6 +130,14 @@ def test_vehicles_and_comparison(staff_client, planned):
     assert "run the simulation" in missing.json()["detail"]
 
 
+def test_a_plan_asks_for_no_longer_solve_than_a_request_can_wait(staff_client, planned):
+    _, operator = staff_client(Role.OPERATOR)
+    day = (timezone.localdate() + timedelta(days=1)).isoformat()
+    refused = operator.post(f"{API}/plans", {"date": day, "seconds": 120}, content_type="application/json")
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "body.seconds"
+    assert not Plan.objects.exists()
+
+
 def test_a_comparison_is_a_job_polled_at_its_location(staff_client, planned, django_capture_on_commit_callbacks):
     _, operator = staff_client(Role.OPERATOR)
     with django_capture_on_commit_callbacks(execute=True):
