@@ -462,6 +462,18 @@ class ComparisonOut(Schema):
     response={202: ComparisonOut},
     auth=api_auth,
     summary="Simulate the plan against the fixed round (a job: poll the Location)",
+    openapi_extra={
+        "responses": {
+            "202": {
+                "description": "Started: poll the Location",
+                # Given whole: openapi_extra replaces the generated response rather than merging.
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ComparisonOut"}}},
+                "headers": {
+                    "Location": {"description": "The comparison to poll", "schema": {"type": "string"}},
+                },
+            }
+        }
+    },
 )
 def request_comparison(request: HttpRequest, response: HttpResponse, payload: ComparisonIn) -> Status:
     """Starts a simulation of the city's bins, the plan against the fixed round on the same

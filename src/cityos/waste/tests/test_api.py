@@ -194,3 +194,9 @@ def test_the_openapi_document_says_times_of_day_have_no_offset(client):
     schema = client.get("/api/v1/openapi.json").json()["components"]["schemas"]["BinOut"]
     declared = schema["properties"]["access_from"]["anyOf"][0]
     assert "format" not in declared and re.fullmatch(declared["pattern"], "00:00:00")
+
+
+def test_the_openapi_document_says_where_to_poll_a_comparison(client):
+    started = client.get("/api/v1/openapi.json").json()["paths"][f"{API}/comparisons"]["post"]["responses"]["202"]
+    assert started["content"]["application/json"]["schema"]["$ref"] == "#/components/schemas/ComparisonOut"
+    assert "Location" in started["headers"]
