@@ -94,6 +94,17 @@ def require_redis() -> str:
 
 
 @pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Each test starts in the default language: a request in another one leaves it active in the
+    thread, and a later test would otherwise run (and build its data) in that language."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache_and_lockouts() -> Iterator[None]:
     from django.core.cache import cache
 

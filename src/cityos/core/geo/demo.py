@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import h3
 import shapely
+from django.utils import translation
 from shapely.geometry import MultiPoint, Point, mapping
 
 from cityos.core.geo.models import District, Place, PlaceKind
@@ -62,6 +64,18 @@ def _hours(ctx: DemoContext, kind: str) -> dict[str, list[list[str]]]:
     return hours
 
 
+def _place_names(district: District, kind: PlaceKind, number: int) -> dict[str, Any]:
+    """A demo place's name in English and in the city's other languages, as residents read it on
+    the map (each in its own language, whatever language the command runs in)."""
+    with translation.override("en"):
+        name = f"{district.name} {kind.label} {number}"
+    with translation.override("zh-hant"):
+        zh = f"{district.names['zh-hant']}{kind.label}{number}號"
+    with translation.override("es"):
+        es = f"{kind.label} {district.names['es']} {number}"
+    return {"name": name, "names": {"zh-hant": zh, "es": es}}
+
+
 def build(ctx: DemoContext) -> None:
     if District.objects.exists():
         ctx.data["district_ids"] = list(District.objects.values_list("pk", flat=True))
@@ -106,7 +120,7 @@ def build(ctx: DemoContext) -> None:
                     break
             Place.objects.create(
                 kind=kind,
-                name=f"{district.name} {PlaceKind(kind).label} {number}",
+                **_place_names(district, PlaceKind(kind), number),
                 address=f"{ctx.rng.randint(1, 400)} {ctx.rng.choice(STREETS)}, {district.name}",
                 lat=round(point.y, 6),
                 lon=round(point.x, 6),

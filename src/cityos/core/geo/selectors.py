@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
@@ -115,7 +116,11 @@ def places(
             lon__gte=bbox.min_lon, lon__lte=bbox.max_lon, lat__gte=bbox.min_lat, lat__lte=bbox.max_lat
         )
     if search:
-        queryset = queryset.filter(Q(name__icontains=search) | Q(address__icontains=search))
+        # A resident searches in the language they read the map in: the translated names too.
+        matches = Q(name__icontains=search) | Q(address__icontains=search)
+        for code, _name in settings.LANGUAGES:
+            matches |= Q(**{f"names__{code}__icontains": search})
+        queryset = queryset.filter(matches)
     return queryset.order_by(*PLACE_SORTS.get(sort, PLACE_SORTS["name"]))
 
 
