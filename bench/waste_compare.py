@@ -70,6 +70,8 @@ def main() -> None:
     if args.fullest < 0 or args.fullest > args.bins:
         parser.error("--fullest is a number of bins, at most --bins")
     scenario = simulate.make_scenario(bins=args.bins, trucks=args.vehicles, seed=args.seed)
+    if args.plan_days is not None and args.rounds:
+        parser.error("--rounds keeps the plan to the round's days: it cannot be combined with --plan-days")
     if args.plan_days is not None:
         try:
             plan_days = frozenset(int(day) for day in args.plan_days.split(","))

@@ -23,7 +23,7 @@ from pydantic import WithJsonSchema, field_validator
 
 from cityos.core.api.auth import api_auth, require_roles
 from cityos.core.api.pagination import csv_export, paginate
-from cityos.core.api.problems import ApiProblem
+from cityos.core.api.problems import PROBLEM_CONTENT_TYPE, ApiProblem
 from cityos.core.api.schemas import Day, Moment
 from cityos.core.audit.services import record_access
 from cityos.core.ratelimit import over_hourly_limit
@@ -454,7 +454,8 @@ class ComparisonOut(Schema):
 
     @staticmethod
     def resolve_plan_days(obj: Comparison) -> list[int]:
-        return [int(day) for day in obj.plan_days.split(",") if day.strip().isdigit()]
+        days = [int(day) for day in obj.plan_days.split(",") if day.strip().isdigit()]
+        return days or list(obj.results.get("plan_days", []))  # older comparisons: in the results
 
 
 @router.post(
@@ -471,7 +472,14 @@ class ComparisonOut(Schema):
                 "headers": {
                     "Location": {"description": "The comparison to poll", "schema": {"type": "string"}},
                 },
-            }
+            },
+            "409": {
+                "description": "Another simulation is running (RFC 9457 problem)",
+                "content": {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+                "headers": {
+                    "Location": {"description": "The running comparison", "schema": {"type": "string"}},
+                },
+            },
         }
     },
 )
@@ -489,7 +497,7 @@ def request_comparison(request: HttpRequest, response: HttpResponse, payload: Co
         raise ApiProblem(
             409,
             _("A simulation is already running: wait for it to finish, then run yours."),
-            headers={"Location": _comparison_url(busy.comparison.pk)},
+            headers={"Location": _comparison_url(busy.comparison.pk)} if busy.comparison else None,
         ) from None
     response["Location"] = _comparison_url(comparison.pk)
     return Status(202, comparison)
@@ -522,6 +530,7 @@ def latest_comparison(request: HttpRequest) -> object:
 )
 def get_comparison(request: HttpRequest, comparison_id: int) -> Comparison:
     require_roles(request, *conf.PLANNER_ROLES)
+    services.give_up_silent_comparisons()
     return get_object_or_404(Comparison, pk=comparison_id)
 
 

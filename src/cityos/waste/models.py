@@ -355,9 +355,20 @@ class Comparison(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        constraints = [
+            # One simulation at a time, also when two planners ask at the same moment.
+            models.UniqueConstraint(
+                fields=["status"], condition=models.Q(status="running"), name="waste_one_running_comparison"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.days} days, seed {self.seed}"
+
+    @property
+    def percent_done(self) -> int:
+        """How far a running simulation has got (its warm-up and each policy's days)."""
+        return int(100 * self.done_steps / self.steps) if self.steps else 0
 
 
 class ReportProblem(models.TextChoices):

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.validators import ProhibitNullCharactersValidator, URLValidator
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -1029,9 +1029,13 @@ COMPARISON_ABANDONED_AFTER = timedelta(minutes=10)  # a running simulation repor
 class ComparisonRunning(Exception):
     """Another simulation is running: the machine runs one at a time."""
 
-    def __init__(self, comparison: Comparison) -> None:
-        super().__init__(f"comparison {comparison.pk} is running")
+    def __init__(self, comparison: Comparison | None) -> None:
+        super().__init__("a comparison is running")
         self.comparison = comparison
+
+
+class _GivenUp(Exception):
+    """The comparison being simulated was given up meanwhile: stop simulating it."""
 
 
 def _plan_days(plan_days: Iterable[int] | None) -> frozenset[int]:
@@ -1051,32 +1055,56 @@ def _simulated_city() -> tuple[list[Bin], list[Vehicle]]:
     return bins, vehicles
 
 
+def give_up_silent_comparisons(now: datetime | None = None) -> int:
+    """Mark failed ("abandoned") a running simulation not heard from for
+    ``COMPARISON_ABANDONED_AFTER``: its worker stopped, or none took it up."""
+    stale = (now or timezone.now()) - COMPARISON_ABANDONED_AFTER
+    return Comparison.objects.filter(status=ComparisonStatus.RUNNING, updated_at__lt=stale).update(
+        status=ComparisonStatus.FAILED, error="abandoned"
+    )
+
+
+def _new_comparison(
+    days: int, seed: int, seconds: float, plan_days: Iterable[int] | None, *, enqueue: bool
+) -> Comparison:
+    fleet_days = _plan_days(plan_days)
+    _simulated_city()  # refuse at once what the simulation would refuse
+    give_up_silent_comparisons()
+    try:
+        with transaction.atomic():
+            comparison = Comparison.objects.create(
+                status=ComparisonStatus.RUNNING,
+                days=days,
+                seed=seed,
+                solver_seconds=seconds,
+                plan_days=",".join(str(day) for day in sorted(fleet_days)),
+            )
+            if enqueue:
+                transaction.on_commit(lambda: _enqueue_simulation(comparison.pk))
+    except IntegrityError:  # the database holds one running comparison at most
+        raise ComparisonRunning(Comparison.objects.filter(status=ComparisonStatus.RUNNING).first()) from None
+    return comparison
+
+
+def _enqueue_simulation(comparison_id: int) -> None:
+    from cityos.waste.tasks import simulate_comparison
+
+    try:
+        simulate_comparison.enqueue(comparison_id)
+    except Exception:  # no job will run it: free the slot rather than block the next for 10 minutes
+        logger.exception("waste comparison could not be queued", extra={"comparison": comparison_id})
+        Comparison.objects.filter(pk=comparison_id, status=ComparisonStatus.RUNNING).update(
+            status=ComparisonStatus.FAILED, error="crashed"
+        )
+
+
 def request_comparison(
     *, days: int = 30, seed: int = 1, seconds: float = 0.5, plan_days: Iterable[int] | None = None
 ) -> Comparison:
     """Ask for a simulation of the city's bins under the fixed round and the plan; a job runs it
-    (:func:`complete_comparison`) and records its progress. One runs at a time; a running one not
-    heard from for ``COMPARISON_ABANDONED_AFTER`` (its worker stopped) is marked failed."""
-    from cityos.waste.tasks import simulate_comparison
-
-    fleet_days = _plan_days(plan_days)
-    _simulated_city()  # refuse at once what the job would refuse
-    with transaction.atomic():
-        running = Comparison.objects.select_for_update().filter(status=ComparisonStatus.RUNNING)
-        stale = timezone.now() - COMPARISON_ABANDONED_AFTER
-        running.filter(updated_at__lt=stale).update(status=ComparisonStatus.FAILED, error="abandoned")
-        busy = running.filter(updated_at__gte=stale).first()
-        if busy is not None:
-            raise ComparisonRunning(busy)
-        comparison = Comparison.objects.create(
-            status=ComparisonStatus.RUNNING,
-            days=days,
-            seed=seed,
-            solver_seconds=seconds,
-            plan_days=",".join(str(day) for day in sorted(fleet_days)),
-        )
-        transaction.on_commit(lambda: simulate_comparison.enqueue(comparison.pk), robust=True)
-    return comparison
+    (:func:`complete_comparison`) and records its progress. One runs at a time
+    (:class:`ComparisonRunning`); one not heard from for ``COMPARISON_ABANDONED_AFTER`` is given up."""
+    return _new_comparison(days, seed, seconds, plan_days, enqueue=True)
 
 
 def run_comparison(
@@ -1084,53 +1112,66 @@ def run_comparison(
 ) -> Comparison:
     """Simulate at once and store the comparison (the demo and tests; pages and the API
     request one with :func:`request_comparison`)."""
-    fleet_days = _plan_days(plan_days)
-    _simulated_city()
-    with transaction.atomic():
-        comparison = Comparison.objects.create(
-            status=ComparisonStatus.RUNNING,
-            days=days,
-            seed=seed,
-            solver_seconds=seconds,
-            plan_days=",".join(str(day) for day in sorted(fleet_days)),
-        )
+    comparison = _new_comparison(days, seed, seconds, plan_days, enqueue=False)
     return complete_comparison(comparison.pk, raise_errors=True)
+
+
+def _fail(comparison_id: int, error: str) -> None:
+    Comparison.objects.filter(pk=comparison_id, status=ComparisonStatus.RUNNING).update(
+        status=ComparisonStatus.FAILED, error=error
+    )
 
 
 def complete_comparison(comparison_id: int, *, raise_errors: bool = False) -> Comparison:
     """Run a requested comparison, recording its progress; store its results, or why it failed.
 
     The same simulation as ``bench/waste_compare.py``: the fixed round is each bin's stored
-    round weekdays (``simulate.round_days`` where a bin has none) on the days it went out, the
-    plan the production policy with the fleet out on the comparison's ``plan_days``, so a city
-    can see what planning from its sensors on fewer days would drive."""
+    round weekdays (``simulate.round_days`` where a bin has none), the plan the production
+    policy with the fleet out on the comparison's ``plan_days``, so a city can see what planning
+    from its sensors on fewer days would drive. A comparison given up meanwhile (silent too
+    long) stops at its next progress report and stays failed."""
+    claimed = Comparison.objects.filter(pk=comparison_id, status=ComparisonStatus.RUNNING).update(
+        updated_at=timezone.now()
+    )
     comparison = Comparison.objects.get(pk=comparison_id)
-    if comparison.status != ComparisonStatus.RUNNING:
+    if not claimed:
         return comparison
 
     def progress(done: int, total: int) -> None:
-        # Every few days: the page polls it, and a silent job is taken for abandoned.
+        # Every few days: the page polls it, and a silent job is given up.
         if done == 1 or done % 3 == 0:
-            Comparison.objects.filter(pk=comparison_id).update(done_steps=done, steps=total, updated_at=timezone.now())
+            reported = Comparison.objects.filter(pk=comparison_id, status=ComparisonStatus.RUNNING).update(
+                done_steps=done, steps=total, updated_at=timezone.now()
+            )
+            if not reported:
+                raise _GivenUp
 
     try:
         plan_days = [int(day) for day in comparison.plan_days.split(",") if day.strip().isdigit()]
         results, bins, vehicles = _simulate(comparison, _plan_days(plan_days or None), progress)
+    except _GivenUp:
+        return Comparison.objects.get(pk=comparison_id)
     except ValidationError:
-        Comparison.objects.filter(pk=comparison_id).update(status=ComparisonStatus.FAILED, error="city")
+        _fail(comparison_id, "city")
         if raise_errors:
             Comparison.objects.filter(pk=comparison_id).delete()
             raise
         return Comparison.objects.get(pk=comparison_id)
     except Exception:
         logger.exception("waste comparison failed", extra={"comparison": comparison_id})
-        Comparison.objects.filter(pk=comparison_id).update(status=ComparisonStatus.FAILED, error="crashed")
+        _fail(comparison_id, "crashed")
         if raise_errors:
             raise
         return Comparison.objects.get(pk=comparison_id)
+    except BaseException:  # the worker is stopping: say so rather than leave it running
+        _fail(comparison_id, "crashed")
+        raise
     with transaction.atomic():
         comparison = Comparison.objects.select_for_update().get(pk=comparison_id)
+        if comparison.status != ComparisonStatus.RUNNING:  # given up just now
+            return comparison
         comparison.status = ComparisonStatus.DONE
+        comparison.error = ""
         comparison.results = results
         comparison.bins, comparison.vehicles = bins, vehicles
         comparison.done_steps = comparison.steps = max(comparison.steps, 1)
@@ -1179,8 +1220,8 @@ def _simulate(
         trucks,
         midnight,
         shift_days=fleet_days,
-        # The old round went out on the city's shift days and on any day a bin's round names.
-        round_shift_days=working.union(*rounds.values()),
+        # The old round's areas are the city's shift days; it also runs on any day a bin's names.
+        round_shift_days=working,
         co2_kg_per_km=vehicles[0].co2_kg_per_km,
         rounds=rounds or None,
     )

@@ -369,7 +369,8 @@ def _day(
 ) -> None:
     pickups: dict[int, int] = {}  # bin index -> second of the day it is emptied
     totals = Totals()
-    working = old_round_days(scenario) if mode is None else scenario.shift_days
+    # The round goes out on whatever days its bins name (``_jobs`` takes none on the others).
+    working = frozenset(range(7)) if mode is None else scenario.shift_days
     if midnight.weekday() in working:
         jobs = _jobs(scenario, state, midnight, schedule, mode, policy)
         if jobs:

@@ -391,6 +391,7 @@ def results(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("The simulation has started. This page shows its progress."))
             return redirect("waste:results")
+    services.give_up_silent_comparisons()
     latest = selectors.latest_comparison_request()
     comparison = selectors.latest_comparison()
     rows = []
@@ -434,12 +435,16 @@ def results(request: HttpRequest) -> HttpResponse:
 def results_progress(request: HttpRequest) -> HttpResponse:
     """The running simulation's progress, polled by the results page; once it has ended, the
     page reloads to show its results (or why it failed)."""
+    services.give_up_silent_comparisons()
     latest = selectors.latest_comparison_request()
-    if latest is None or latest.status != ComparisonStatus.RUNNING:
-        response = HttpResponse("")
-        response["HX-Refresh"] = "true"
-        return response
-    return render(request, "waste/_simulation_progress.html", {"running": latest})
+    if latest is not None and latest.status == ComparisonStatus.RUNNING:
+        return render(request, "waste/_simulation_progress.html", {"running": latest})
+    # Said after the reload, in the page's status area, so a screen reader hears how it ended.
+    if latest is not None and latest.status == ComparisonStatus.DONE:
+        messages.success(request, _("The simulation has finished: its results are below."))
+    response = HttpResponse("")
+    response["HX-Refresh"] = "true"
+    return response
 
 
 # --- Residents' reports ---------------------------------------------------------------------

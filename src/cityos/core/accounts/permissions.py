@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
+from urllib.parse import urlsplit
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
+from django_htmx.http import HttpResponseClientRedirect
 
 F = TypeVar("F", bound=Callable[..., HttpResponseBase])
 
@@ -52,6 +54,14 @@ def staff_required(*roles: str) -> Callable[[F], F]:
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             user = request.user
             if not user.is_authenticated:
+                if request.headers.get("HX-Request"):
+                    # A fragment polled after the session ended: send the page to sign-in (and back
+                    # to it), rather than swap the sign-in form into the fragment's place.
+                    page = urlsplit(request.headers.get("HX-Current-URL", ""))
+                    back = (
+                        page.path + (f"?{page.query}" if page.query else "") if page.path else request.get_full_path()
+                    )
+                    return HttpResponseClientRedirect(redirect_to_login(back).url)
                 return redirect_to_login(request.get_full_path())
             if not holds_any_role(user, roles) or not user.is_verified():  # type: ignore[union-attr,attr-defined]
                 raise PermissionDenied

@@ -161,6 +161,14 @@ def test_a_comparison_is_a_job_polled_at_its_location(staff_client, planned, dja
     assert operator.get(f"{API}/comparisons/latest").json()["id"] == body["id"]
 
 
+def test_a_comparison_not_heard_from_for_ten_minutes_reads_as_given_up(staff_client, planned):
+    _, operator = staff_client(Role.OPERATOR)
+    started = operator.post(f"{API}/comparisons", {"days": 7}, content_type="application/json")
+    Comparison.objects.update(updated_at=timezone.now() - timedelta(minutes=11))
+    polled = operator.get(started["Location"]).json()
+    assert (polled["status"], polled["error"]) == ("failed", "abandoned")
+
+
 @pytest.mark.parametrize(
     ("payload", "field"),
     [

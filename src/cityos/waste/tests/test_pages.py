@@ -12,7 +12,7 @@ from django_tasks_db.models import DBTaskResult
 
 from cityos.core.accounts.models import Role
 from cityos.waste import services
-from cityos.waste.models import Bin, Comparison, ComparisonStatus, Plan, Stop, StopKind
+from cityos.waste.models import Bin, Comparison, ComparisonStatus, Plan, Stop, StopKind, Vehicle
 from cityos.waste.tasks import simulate_comparison
 from cityos.waste.tests.factories import BinFactory, published_plan
 
@@ -160,6 +160,7 @@ def test_results_page_starts_a_simulation_shows_its_progress_then_its_results(
     ended = operator.get(reverse("waste:results-progress"))
     assert ended["HX-Refresh"] == "true"
     html = operator.get(reverse("waste:results")).content.decode()
+    assert "The simulation has finished" in html  # in the status area, after the reload
     assert "Fixed round" in html and "Sensor-driven plan" in html and "<svg" in html
     assert "Kilometres against the fixed round" in html and "at most 85% full" in html
     assert "results/progress" not in html
@@ -172,7 +173,7 @@ def test_the_running_simulation_shows_how_far_it_has_got(staff_client, plan):
     services.request_comparison(days=7, seed=3)
     Comparison.objects.update(done_steps=9, steps=28)
     fragment = operator.get(reverse("waste:results-progress")).content.decode()
-    assert "Simulating: 9 of 28 days" in fragment and '<progress id="simulation-bar" max="28" value="9">' in fragment
+    assert "Simulating: 32% done" in fragment and '<progress id="simulation-bar" max="28" value="9">' in fragment
     again = operator.post(reverse("waste:results"), {"days": 7, "seed": 4, "plan_days": [0, 2, 4, 5]})
     assert again.status_code == 200 and "already running" in again.content.decode()
     assert Comparison.objects.count() == 1
@@ -188,7 +189,35 @@ def test_a_simulation_whose_worker_stopped_is_given_up_and_can_be_run_again(staf
     assert (stuck.status, stuck.error) == (ComparisonStatus.FAILED, "abandoned")
     assert Comparison.objects.filter(status=ComparisonStatus.RUNNING).count() == 1
     Comparison.objects.filter(status=ComparisonStatus.RUNNING).delete()
-    assert "its worker stopped" in operator.get(reverse("waste:results")).content.decode()
+    assert "had not reported for 10 minutes" in operator.get(reverse("waste:results")).content.decode()
+
+
+def test_a_silent_simulation_is_given_up_when_the_page_polls_it(staff_client, plan):
+    _, operator = staff_client(Role.OPERATOR)
+    stuck = services.request_comparison(days=7, seed=3)
+    Comparison.objects.filter(pk=stuck.pk).update(updated_at=timezone.now() - timedelta(minutes=11))
+    assert operator.get(reverse("waste:results-progress"))["HX-Refresh"] == "true"
+    stuck.refresh_from_db()
+    assert (stuck.status, stuck.error) == (ComparisonStatus.FAILED, "abandoned")
+
+
+def test_a_simulation_that_cannot_run_says_why(staff_client, plan):
+    _, operator = staff_client(Role.OPERATOR)
+    requested = services.request_comparison(days=7, seed=3)
+    Vehicle.objects.update(is_active=False)  # the fleet went out of service meanwhile
+    assert simulate_comparison.call(requested.pk) == "failed"
+    html = operator.get(reverse("waste:results")).content.decode()
+    assert "it needs bins with a location, a vehicle in service and a disposal site" in html
+
+
+def test_a_signed_out_poll_sends_the_page_to_sign_in_and_back(client, plan):
+    polled = client.get(
+        reverse("waste:results-progress"),
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_CURRENT_URL="http://testserver/waste/results/?tab=1",
+    )
+    assert polled.status_code == 200 and polled["HX-Redirect"].endswith("?next=/waste/results/%3Ftab%3D1")
+    assert client.get(reverse("waste:results-progress")).status_code == 302  # not htmx: a plain redirect
 
 
 def test_the_plan_can_be_simulated_on_fewer_days_than_the_round(staff_client, plan):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from types import SimpleNamespace
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -11,8 +12,8 @@ from django.utils import timezone
 from cityos.core.accounts.models import Role
 from cityos.core.accounts.tests.factories import StaffFactory
 from cityos.sensing import services as sensing
-from cityos.waste import forecast, services
-from cityos.waste.models import Bin, Omission, PlanStatus, RouteStatus, Stop, StopKind
+from cityos.waste import forecast, services, tasks
+from cityos.waste.models import Bin, Comparison, ComparisonStatus, Omission, PlanStatus, RouteStatus, Stop, StopKind
 from cityos.waste.tests.factories import BinFactory, fleet, history
 
 pytestmark = pytest.mark.django_db
@@ -285,3 +286,54 @@ def test_a_comparison_needs_real_weekdays_for_the_plan(plan_days):
     with pytest.raises(ValidationError) as error:
         services.run_comparison(days=7, seed=2, seconds=0.05, plan_days=plan_days)
     assert "plan_days" in error.value.message_dict
+
+
+def test_one_simulation_runs_at_a_time():
+    fleet()
+    BinFactory()
+    first = services.request_comparison(days=7, seed=1)
+    with pytest.raises(services.ComparisonRunning) as busy:
+        services.request_comparison(days=7, seed=2)
+    assert busy.value.comparison == first
+    assert Comparison.objects.count() == 1
+
+
+def test_a_simulation_given_up_while_it_runs_stops_and_stays_given_up(monkeypatch):
+    fleet()
+    BinFactory()
+    given_up = services.request_comparison(days=7, seed=1)
+
+    def silent_too_long(comparison, plan_days, progress):
+        Comparison.objects.filter(pk=comparison.pk).update(updated_at=timezone.now() - timedelta(minutes=11))
+        assert services.give_up_silent_comparisons() == 1
+        services.request_comparison(days=7, seed=2)  # the next planner's, now running
+        progress(1, 28)
+        raise AssertionError("the simulation goes on after it was given up")
+
+    monkeypatch.setattr(services, "_simulate", silent_too_long)
+    ended = services.complete_comparison(given_up.pk)
+    assert (ended.status, ended.error, ended.results) == (ComparisonStatus.FAILED, "abandoned", {})
+    assert Comparison.objects.filter(status=ComparisonStatus.RUNNING).count() == 1
+    assert services.complete_comparison(given_up.pk).status == ComparisonStatus.FAILED  # a late worker: nothing
+
+
+def test_a_simulation_that_crashes_or_cannot_be_queued_frees_the_slot(monkeypatch, django_capture_on_commit_callbacks):
+    fleet()
+    BinFactory()
+    crashing = services.request_comparison(days=7, seed=1)
+
+    def crash(comparison, plan_days, progress):
+        raise RuntimeError("solver crashed")
+
+    monkeypatch.setattr(services, "_simulate", crash)
+    assert services.complete_comparison(crashing.pk).error == "crashed"
+
+    def no_queue(*args, **kwargs):
+        raise ConnectionError("queue down")
+
+    monkeypatch.setattr(tasks, "simulate_comparison", SimpleNamespace(enqueue=no_queue))
+    with django_capture_on_commit_callbacks(execute=True):
+        unqueued = services.request_comparison(days=7, seed=2)
+    unqueued.refresh_from_db()
+    assert (unqueued.status, unqueued.error) == (ComparisonStatus.FAILED, "crashed")
+    assert services.request_comparison(days=7, seed=3).status == ComparisonStatus.RUNNING
