@@ -39,12 +39,14 @@ def city_zone() -> tzinfo:
 def _hour_offset(name: str) -> int:
     # One fixed offset, read in January: daylight saving moves clocks by whole hours everywhere
     # but Lord Howe Island, so the city's hours start this many seconds past the UTC hour all year.
+    # A local hour starts when UTC is that many seconds *behind* a whole hour: at UTC+5:45
+    # (Nepal) local 06:00 is 00:15 UTC, 15 minutes past, not 45; at UTC+5:30 it is 30 either way.
     offset = datetime(2026, 1, 1, tzinfo=_zone(name)).utcoffset() or timedelta(0)
-    return int(offset.total_seconds()) % HOUR
+    return int(-offset.total_seconds()) % HOUR
 
 
 def hour_offset() -> int:
-    """Seconds past each UTC hour at which the city's hours start (0, or 1800 in India)."""
+    """Seconds past each UTC hour at which the city's hours start (0; 1800 in India; 900 in Nepal)."""
     return _hour_offset(settings.TIME_ZONE or "UTC")
 
 
@@ -65,7 +67,7 @@ def hour_start(when: datetime) -> datetime:
 def hour_zone() -> tzinfo:
     """A fixed zone whose whole hours are the city's hour buckets (for SQL truncation)."""
     offset = hour_offset()
-    return timezone(timedelta(seconds=offset)) if offset else UTC
+    return timezone(timedelta(seconds=-offset)) if offset else UTC
 
 
 def day_start(when: datetime) -> datetime:

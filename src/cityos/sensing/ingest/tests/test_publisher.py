@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from typing import Any
 
 import orjson
 import pytest
@@ -13,19 +14,29 @@ from cityos.core.accounts.models import User
 from cityos.core.registry import building_demo
 from cityos.sensing import services
 from cityos.sensing.events import EntityChanged
+from cityos.sensing.ingest import publisher as publisher_module
 from cityos.sensing.ingest.client import platform_client
-from cityos.sensing.ingest.publisher import on_entity_changed, publisher
+from cityos.sensing.ingest.publisher import EntityPublisher, on_entity_changed, publisher
 from cityos.sensing.ingest.tests.conftest import wait_for
 from cityos.sensing.models import Datastream
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_observations_created_over_http_or_mqtt_are_published(
-    mosquitto: str, settings: pytest.FixtureRequest, temperature: Datastream, operator: User
-) -> None:
+@pytest.fixture
+def fresh_publisher(mosquitto: str, settings: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A publisher of this test's own, to this test's broker, set before any entity is made: the
+    process's publisher may be waiting out an earlier test's unreachable broker."""
     settings.CITYOS_MQTT_URL = mosquitto  # type: ignore[attr-defined]
     settings.CITYOS_MQTT_PUBLISH_ENTITIES = "true"  # type: ignore[attr-defined]
+    own = EntityPublisher()
+    monkeypatch.setattr(publisher_module, "publisher", own)
+    return own
+
+
+def test_observations_created_over_http_or_mqtt_are_published(
+    fresh_publisher: Any, temperature: Datastream, operator: User
+) -> None:
     received: list[tuple[str, dict[str, object]]] = []
     subscribed = threading.Event()
     listener = platform_client(f"listener-{uuid.uuid4().hex[:6]}")
@@ -43,7 +54,7 @@ def test_observations_created_over_http_or_mqtt_are_published(
         body = next(b for t, b in received if t.startswith("v1.1/Datastreams"))
         assert body["result"] == 12.5 and isinstance(body["@iot.id"], int)
         assert str(body["@iot.selfLink"]).endswith(f"/Observations({body['@iot.id']})")
-        assert publisher.published >= 1
+        assert fresh_publisher.published >= 1
     finally:
         listener.loop_stop()
         listener.disconnect()

@@ -105,6 +105,25 @@ def test_hours_and_days_follow_a_city_half_an_hour_off_utc(
     assert (buckets(RollupPeriod.HOUR), buckets(RollupPeriod.DAY)) == kept
 
 
+def test_hours_follow_a_city_a_quarter_of_an_hour_off_utc(settings: object, make_station: Callable[..., Thing]) -> None:
+    settings.TIME_ZONE = "Asia/Kathmandu"  # type: ignore[attr-defined]  # UTC+5:45
+    datastream = make_station(count=0).datastreams.get()
+    # 18:10 and 18:20 UTC are 23:55 on 1 March and 00:05 on 2 March in Kathmandu.
+    before = datetime(2026, 3, 1, 18, 10, tzinfo=UTC)
+    after = before + timedelta(minutes=10)
+    services.create_observations([new(datastream, before, 1.0), new(datastream, after, 2.0)], user=None, system=True)
+    hours = ObservationRollup.objects.filter(datastream=datastream, period=RollupPeriod.HOUR).order_by("bucket_start")
+    # The city's hours start at :15 UTC (local 23:00 is 17:15 UTC), so no hour straddles midnight.
+    assert list(hours.values_list("bucket_start", "count")) == [
+        (datetime(2026, 3, 1, 17, 15, tzinfo=UTC), 1),
+        (datetime(2026, 3, 1, 18, 15, tzinfo=UTC), 1),
+    ]
+    assert rollups.hour_start(before) == datetime(2026, 3, 1, 17, 15, tzinfo=UTC)
+    kept = list(hours.values_list("bucket_start", "count"))
+    rollups.recompute(datastream.pk, before, after)  # the SQL path truncates to the same hours
+    assert list(hours.values_list("bucket_start", "count")) == kept
+
+
 def test_non_numeric_results_have_no_rollups(operator: User) -> None:
     payload = thing_payload()
     payload["Datastreams"][0]["observationType"] = (
