@@ -9,14 +9,14 @@ transaction as the observations: a chart never sees observations without their r
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import Count, Max, Min, Sum
 from django.db.models.functions import TruncDay, TruncHour
 
@@ -212,3 +212,40 @@ def recompute(datastream_id: int, start: datetime, end: datetime) -> None:
             for group in groups
         )
     ObservationRollup.objects.bulk_create(rollups, batch_size=UPSERT_CHUNK)
+
+
+REBUILD_WINDOW = timedelta(days=31)  # a month of one datastream per query and transaction
+
+
+def rebuild(
+    datastream_ids: Iterable[int] | None = None, progress: Callable[[int, int, int], None] | None = None
+) -> int:
+    """Rebuild every rollup of the datastreams (all with numeric results: ``None``) from the raw
+    observations, a month at a time, each month in its own transaction: after the city's
+    ``CITYOS_TIME_ZONE`` changed, or an upgrade that moved its hour or day buckets.
+    ``progress(done, total, datastream_id)`` after each datastream; returns how many."""
+    numeric = Observation.objects.filter(result_number__isnull=False)
+    if datastream_ids is not None:
+        numeric = numeric.filter(datastream_id__in=list(datastream_ids))
+    spans = list(
+        numeric.order_by()
+        .values("datastream_id")
+        .annotate(first=Min("phenomenon_time_start"), last=Max("phenomenon_time_start"))
+        .order_by("datastream_id")
+        .values_list("datastream_id", "first", "last")
+    )
+    for done, (datastream_id, first, last) in enumerate(spans, start=1):
+        with transaction.atomic():  # buckets left from before the first observation (old zone)
+            stale = ObservationRollup.objects.filter(datastream_id=datastream_id)
+            stale._raw_delete(stale.db)  # type: ignore[attr-defined]
+        start = first
+        while True:
+            end = min(start + REBUILD_WINDOW, last)
+            with transaction.atomic():  # whole days: windows share a day, rebuilt whole each time
+                recompute(datastream_id, start, end)
+            if end >= last:
+                break
+            start = end
+        if progress is not None:
+            progress(done, len(spans), datastream_id)
+    return len(spans)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from io import StringIO
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.test import Client
 from django.utils import timezone
 
@@ -233,3 +235,38 @@ def test_deleting_a_datastream_takes_its_observations_and_rollups(
     assert not ObservationRollup.objects.filter(datastream_id=datastream.pk).exists()
     assert Observation.objects.filter(datastream=kept).count() == 2
     assert ObservationRollup.objects.filter(datastream=kept).count() == 3  # two hours, one day
+
+
+def test_the_rollups_are_rebuilt_in_the_citys_new_time_zone(
+    settings: object, make_station: Callable[..., Thing]
+) -> None:
+    settings.TIME_ZONE = "UTC"  # type: ignore[attr-defined]
+    datastream = make_station(count=0).datastreams.get()
+    other = make_station(count=0, name="Station 2").datastreams.get()
+    start = datetime(2026, 1, 1, 0, 10, tzinfo=UTC)
+    # 75 days of a reading every 5 hours: the rebuild runs over several month-long windows.
+    readings = [new(datastream, start + timedelta(hours=5 * i), float(i % 7)) for i in range(360)]
+    services.create_observations([*readings, new(other, start, 1.0)], user=None, system=True)
+
+    def buckets(stream: Datastream) -> list[tuple[str, datetime, int, float]]:
+        rows = ObservationRollup.objects.filter(datastream=stream).order_by("period", "bucket_start")
+        return list(rows.values_list("period", "bucket_start", "count", "total"))
+
+    settings.TIME_ZONE = "Asia/Kathmandu"  # type: ignore[attr-defined]  # the city's zone was set late
+    untouched = buckets(other)
+    out = StringIO()
+    call_command("sensing_rollups", "--rebuild", "--datastream", str(datastream.pk), stdout=out)
+    assert "[1/1] Datastream" in out.getvalue() and "rebuilt in Asia/Kathmandu" in out.getvalue()
+    rebuilt = buckets(datastream)
+    assert buckets(other) == untouched  # only the datastream asked for
+
+    # The same readings stored afresh in Kathmandu give the same buckets.
+    fresh = make_station(count=0, name="Station 3").datastreams.get()
+    again = [new(fresh, r.phenomenon_time[0], r.result) for r in readings if r.phenomenon_time]
+    services.create_observations(again, user=None, system=True)
+    assert rebuilt == buckets(fresh)
+    assert all(bucket.minute == 15 for period, bucket, *_ in rebuilt if period == RollupPeriod.HOUR)
+    assert sum(count for period, _, count, _ in rebuilt if period == RollupPeriod.DAY) == 360
+
+    with pytest.raises(CommandError):
+        call_command("sensing_rollups")  # nothing without --rebuild
