@@ -20,7 +20,7 @@ from django.db import connections, transaction
 from django.db.models import Count, Max, Min, Sum
 from django.db.models.functions import TruncDay, TruncHour
 
-from cityos.sensing.models import Observation, ObservationRollup, RollupPeriod
+from cityos.sensing.models import Datastream, Observation, ObservationRollup, RollupPeriod
 
 HOUR = 3600
 UPSERT_CHUNK = 500  # rows per INSERT: well under SQLite's parameter limit
@@ -217,35 +217,61 @@ def recompute(datastream_id: int, start: datetime, end: datetime) -> None:
 REBUILD_WINDOW = timedelta(days=31)  # a month of one datastream per query and transaction
 
 
+def _hold(datastream_id: int) -> None:
+    """Lock the datastream's row as ingest does (``services._upkeep``), so a batch arriving
+    meanwhile waits for this window's rebuild instead of racing it for the same buckets."""
+    list(Datastream.objects.select_for_update(no_key=True).filter(pk=datastream_id).values_list("pk"))
+
+
 def rebuild(
     datastream_ids: Iterable[int] | None = None, progress: Callable[[int, int, int], None] | None = None
 ) -> int:
-    """Rebuild every rollup of the datastreams (all with numeric results: ``None``) from the raw
-    observations, a month at a time, each month in its own transaction: after the city's
-    ``CITYOS_TIME_ZONE`` changed, or an upgrade that moved its hour or day buckets.
-    ``progress(done, total, datastream_id)`` after each datastream; returns how many."""
-    numeric = Observation.objects.filter(result_number__isnull=False)
+    """Rebuild the rollups of the datastreams (all: ``None``) from their raw observations in the
+    city's zone: after ``CITYOS_TIME_ZONE`` changed, or an upgrade moved its hour or day buckets.
+
+    A month at a time, each month's whole days deleted and rebuilt in one transaction under the
+    datastream's lock, so charts and ingest never see a month half-built. Rollups from before the
+    first stored observation are kept: retention deleted their observations and keeps them on
+    purpose (they stay in the buckets of the zone they were made in). ``progress(done, total,
+    datastream_id)`` after each datastream; returns how many had numeric observations."""
+    streams = Datastream.objects.order_by("pk")
     if datastream_ids is not None:
-        numeric = numeric.filter(datastream_id__in=list(datastream_ids))
-    spans = list(
-        numeric.order_by()
-        .values("datastream_id")
-        .annotate(first=Min("phenomenon_time_start"), last=Max("phenomenon_time_start"))
-        .order_by("datastream_id")
-        .values_list("datastream_id", "first", "last")
-    )
-    for done, (datastream_id, first, last) in enumerate(spans, start=1):
-        with transaction.atomic():  # buckets left from before the first observation (old zone)
-            stale = ObservationRollup.objects.filter(datastream_id=datastream_id)
-            stale._raw_delete(stale.db)  # type: ignore[attr-defined]
+        streams = streams.filter(pk__in=list(datastream_ids))
+    ids = list(streams.values_list("pk", flat=True))
+    rebuilt = 0
+    for done, datastream_id in enumerate(ids, start=1):
+        with transaction.atomic():
+            _hold(datastream_id)
+            span = Observation.objects.filter(datastream_id=datastream_id, result_number__isnull=False).aggregate(
+                first=Min("phenomenon_time_start"), last=Max("phenomenon_time_start")
+            )
+            first, last = span["first"], span["last"]
+            if first is not None:
+                # Old buckets holding stored readings but starting before the first rebuilt day.
+                for period, length in ((RollupPeriod.HOUR, timedelta(hours=1)), (RollupPeriod.DAY, timedelta(days=1))):
+                    edge = ObservationRollup.objects.filter(
+                        datastream_id=datastream_id,
+                        period=period,
+                        bucket_start__gt=first - length,
+                        bucket_start__lt=day_start(first),
+                    )
+                    edge._raw_delete(edge.db)  # type: ignore[attr-defined]
+        if first is None or last is None:
+            if progress is not None:
+                progress(done, len(ids), datastream_id)
+            continue
         start = first
         while True:
             end = min(start + REBUILD_WINDOW, last)
-            with transaction.atomic():  # whole days: windows share a day, rebuilt whole each time
+            with transaction.atomic():
+                _hold(datastream_id)
+                # Whole days: consecutive windows share a day, rebuilt whole each time. Readings
+                # stored later than ``last`` are added to the rebuilt buckets as they arrive.
                 recompute(datastream_id, start, end)
             if end >= last:
                 break
             start = end
+        rebuilt += 1
         if progress is not None:
-            progress(done, len(spans), datastream_id)
-    return len(spans)
+            progress(done, len(ids), datastream_id)
+    return rebuilt

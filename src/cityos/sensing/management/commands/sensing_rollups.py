@@ -28,9 +28,15 @@ class Command(BaseCommand):
         zone = rollups.city_zone()
 
         def report(done: int, total: int, datastream_id: int) -> None:
-            self.stdout.write(f"[{done}/{total}] Datastream({datastream_id}) rebuilt")
+            self.stdout.write(f"[{done}/{total}] Datastream({datastream_id})")
 
-        rebuilt = rollups.rebuild(options["datastream"], progress=report)
+        asked = options["datastream"]
+        rebuilt = rollups.rebuild(asked, progress=report)
+        if asked and rebuilt < len(set(asked)):
+            raise CommandError(
+                _("%(missing)d of the datastreams asked for do not exist or have no numeric observations.")
+                % {"missing": len(set(asked)) - rebuilt}
+            )
         self.stdout.write(
             self.style.SUCCESS(
                 _("%(count)d datastreams' rollups rebuilt in %(zone)s in %(seconds).1f s")

@@ -270,3 +270,35 @@ def test_the_rollups_are_rebuilt_in_the_citys_new_time_zone(
 
     with pytest.raises(CommandError):
         call_command("sensing_rollups")  # nothing without --rebuild
+
+
+def test_a_rebuild_keeps_the_history_that_retention_left_only_in_rollups(
+    settings: object, make_station: Callable[..., Thing]
+) -> None:
+    settings.TIME_ZONE = "UTC"  # type: ignore[attr-defined]
+    datastream = make_station(count=0).datastreams.get()
+    start = datetime(2026, 1, 1, 0, 30, tzinfo=UTC)
+    services.create_observations(
+        [new(datastream, start + timedelta(hours=6 * i), 1.0) for i in range(40)], user=None, system=True
+    )
+    # Retention removed the first five days' observations and kept their rollups.
+    cutoff = datetime(2026, 1, 6, tzinfo=UTC)
+    Observation.objects.filter(datastream=datastream, phenomenon_time_start__lt=cutoff).delete()
+    days = ObservationRollup.objects.filter(datastream=datastream, period=RollupPeriod.DAY).order_by("bucket_start")
+    history = list(days.filter(bucket_start__lt=cutoff).values_list("bucket_start", "count"))
+    assert len(history) == 5
+
+    settings.TIME_ZONE = "Asia/Kolkata"  # type: ignore[attr-defined]
+    assert rollups.rebuild([datastream.pk]) == 1
+    assert list(days.filter(bucket_start__lt=cutoff - timedelta(days=1)).values_list("bucket_start", "count")) == [
+        row for row in history if row[0] < cutoff - timedelta(days=1)
+    ]
+    # From the first stored reading on, the days are Kolkata's: they start at 18:30 UTC.
+    kept = days.filter(bucket_start__gte=cutoff - timedelta(hours=6)).values_list("bucket_start", "count")
+    assert all(bucket.hour == 18 and bucket.minute == 30 for bucket, _ in kept)
+    assert sum(count for _, count in kept) == 20  # the 20 readings still stored, each counted once
+
+
+def test_a_rebuild_of_an_unknown_datastream_says_so() -> None:
+    with pytest.raises(CommandError, match="do not exist or have no numeric observations"):
+        call_command("sensing_rollups", "--rebuild", "--datastream", "999999", stdout=StringIO())
