@@ -908,15 +908,9 @@ def _upkeep(rows: list[ObservationRow], things: Mapping[int, int]) -> None:
                 elif number > summary[3]:
                     summary[3] = number
     connection = connections[Datastream.objects.db]
-    postgres = connection.vendor == "postgresql"
     datastream_ids = sorted(spans)
+    rollups.hold_datastreams(datastream_ids)  # concurrent batches queue here, in id order
     with connection.cursor() as cursor:
-        if postgres:
-            # Rows locked in id order, so concurrent batches over the same datastreams queue
-            # instead of deadlocking; their rollup rows are then only touched by the holder.
-            cursor.execute(
-                "SELECT id FROM sensing_datastream WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE", [datastream_ids]
-            )
         _update_datastreams(cursor, connection, [(pk, *spans[pk][:4], spans[pk][5]) for pk in datastream_ids])
         seen: dict[int, datetime] = {}
         now = timezone.now()

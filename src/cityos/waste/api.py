@@ -35,6 +35,7 @@ from cityos.waste.models import (
     BinKind,
     BinReport,
     Comparison,
+    ComparisonFailure,
     ComparisonStatus,
     Plan,
     PlanStatus,
@@ -438,7 +439,7 @@ class ComparisonOut(Schema):
     status: ComparisonStatus = Field(..., description="running, then done (with results) or failed")
     done_steps: int = Field(..., description="Simulated days so far (the warm-up, then each policy's days)")
     steps: int = Field(..., description="Simulated days in all; 0 until a worker has started it")
-    error: str = Field(
+    error: ComparisonFailure | Literal[""] = Field(
         ..., description="Why it failed: 'city' (no bins, vehicle or disposal site), 'abandoned', 'crashed'"
     )
     days: int
@@ -454,8 +455,7 @@ class ComparisonOut(Schema):
 
     @staticmethod
     def resolve_plan_days(obj: Comparison) -> list[int]:
-        days = [int(day) for day in obj.plan_days.split(",") if day.strip().isdigit()]
-        return days or list(obj.results.get("plan_days", []))  # older comparisons: in the results
+        return list(obj.plan_weekdays or obj.results.get("plan_days", []))  # older ones: in the results
 
 
 @router.post(
@@ -496,7 +496,7 @@ def request_comparison(request: HttpRequest, response: HttpResponse, payload: Co
     except services.ComparisonRunning as busy:
         raise ApiProblem(
             409,
-            _("A simulation is already running: wait for it to finish, then run yours."),
+            str(busy),
             headers={"Location": _comparison_url(busy.comparison.pk)} if busy.comparison else None,
         ) from None
     response["Location"] = _comparison_url(comparison.pk)

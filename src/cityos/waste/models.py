@@ -7,6 +7,7 @@ holds ``compaction_factor`` times its body volume), weights kilograms.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -17,6 +18,15 @@ from django.utils.translation import gettext_lazy as _
 
 from cityos.core.accounts.models import Language
 from cityos.core.storage import private_storage
+
+
+def parse_weekdays(text: str) -> tuple[int, ...]:
+    """Weekdays (0 = Monday) written "0,3"; what is not a weekday number is ignored."""
+    return tuple(sorted({int(d) for d in text.split(",") if d.strip().isdigit() and int(d) < 7}))
+
+
+def format_weekdays(days: Iterable[int]) -> str:
+    return ",".join(str(day) for day in sorted(set(days)))
 
 
 class BinKind(models.TextChoices):
@@ -133,7 +143,7 @@ class Bin(models.Model):
 
     @property
     def round_days(self) -> tuple[int, ...]:
-        return tuple(sorted({int(d) for d in self.round_weekdays.split(",") if d.strip().isdigit() and int(d) < 7}))
+        return parse_weekdays(self.round_weekdays)
 
     @property
     def capacity_litres(self) -> float:
@@ -329,6 +339,25 @@ class ComparisonStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
+class ComparisonFailure(models.TextChoices):
+    # Labels are what the results page tells the planner.
+    CITY = (
+        "city",
+        _(
+            "The last simulation could not run: it needs bins with a location, a vehicle in service and a "
+            "disposal site."
+        ),
+    )
+    ABANDONED = (
+        "abandoned",
+        _(
+            "The last simulation was given up: it had not reported for 10 minutes (its worker stopped, or none was "
+            "free). Run it again."
+        ),
+    )
+    CRASHED = "crashed", _("The last simulation failed; the server's log says why. Run it again.")
+
+
 class Comparison(models.Model):
     """A simulation of the sensor-driven plan against the fixed weekly schedule: requested, run
     by a job (it takes a minute or more) with its progress, then stored with its results."""
@@ -349,7 +378,7 @@ class Comparison(models.Model):
     # Simulated days so far, of ``steps`` (the warm-up and each policy's days).
     done_steps = models.PositiveIntegerField(_("steps done"), default=0)
     steps = models.PositiveIntegerField(_("steps"), default=0)
-    error = models.TextField(_("error"), blank=True)
+    error = models.CharField(_("error"), max_length=10, choices=ComparisonFailure.choices, blank=True)
     # {"planned": {...totals}, "fixed": {...totals}, "planned_daily": [...], "plan_days": [...], ...}
     results = models.JSONField(_("results"), default=dict)
 
@@ -364,6 +393,10 @@ class Comparison(models.Model):
 
     def __str__(self) -> str:
         return f"{self.days} days, seed {self.seed}"
+
+    @property
+    def plan_weekdays(self) -> tuple[int, ...]:
+        return parse_weekdays(self.plan_days)
 
     @property
     def percent_done(self) -> int:

@@ -42,6 +42,7 @@ from cityos.waste.models import (
     Bin,
     BinReport,
     Comparison,
+    ComparisonFailure,
     ComparisonStatus,
     DisposalSite,
     FillReading,
@@ -57,6 +58,8 @@ from cityos.waste.models import (
     Stop,
     StopKind,
     Vehicle,
+    format_weekdays,
+    parse_weekdays,
 )
 from cityos.waste.photos import Photo
 from cityos.waste.planning import Policy, decide, typical_visit_metres
@@ -213,8 +216,7 @@ def record_reading(bin: Bin, percent: float, at: datetime | None = None) -> Fill
 
 
 def shift_days() -> frozenset[int]:
-    raw = conf_shift_days()
-    return frozenset(int(d) for d in raw.split(",") if d.strip().isdigit() and int(d) < 7)
+    return frozenset(parse_weekdays(conf_shift_days()))
 
 
 def conf_shift_days() -> str:
@@ -1030,7 +1032,7 @@ class ComparisonRunning(Exception):
     """Another simulation is running: the machine runs one at a time."""
 
     def __init__(self, comparison: Comparison | None) -> None:
-        super().__init__("a comparison is running")
+        super().__init__(_("A simulation is already running: wait for it to finish, then run yours."))
         self.comparison = comparison
 
 
@@ -1046,13 +1048,15 @@ def _plan_days(plan_days: Iterable[int] | None) -> frozenset[int]:
     return fleet_days
 
 
-def _simulated_city() -> tuple[list[Bin], list[Vehicle]]:
-    bins = list(Bin.objects.filter(is_active=True, longitude__isnull=False, latitude__isnull=False))
-    vehicles = list(Vehicle.objects.filter(is_active=True).select_related("depot"))
-    if not bins or not vehicles:
+def _simulated_city(*, load: bool = True) -> tuple[list[Bin], list[Vehicle], DisposalSite]:
+    """The bins, vehicles and disposal site a simulation runs on; ``load=False`` only checks
+    they exist (when it is asked for, before a job loads them)."""
+    bins = Bin.objects.filter(is_active=True, longitude__isnull=False, latitude__isnull=False)
+    vehicles = Vehicle.objects.filter(is_active=True).select_related("depot")
+    if not bins.exists() or not vehicles.exists():
         raise _invalid("bins", _("A comparison needs bins with a location and a vehicle in service."), "empty")
-    _disposal()
-    return bins, vehicles
+    disposal = _disposal()
+    return (list(bins), list(vehicles), disposal) if load else ([], [], disposal)
 
 
 def give_up_silent_comparisons(now: datetime | None = None) -> int:
@@ -1060,7 +1064,7 @@ def give_up_silent_comparisons(now: datetime | None = None) -> int:
     ``COMPARISON_ABANDONED_AFTER``: its worker stopped, or none took it up."""
     stale = (now or timezone.now()) - COMPARISON_ABANDONED_AFTER
     return Comparison.objects.filter(status=ComparisonStatus.RUNNING, updated_at__lt=stale).update(
-        status=ComparisonStatus.FAILED, error="abandoned"
+        status=ComparisonStatus.FAILED, error=ComparisonFailure.ABANDONED
     )
 
 
@@ -1068,7 +1072,7 @@ def _new_comparison(
     days: int, seed: int, seconds: float, plan_days: Iterable[int] | None, *, enqueue: bool
 ) -> Comparison:
     fleet_days = _plan_days(plan_days)
-    _simulated_city()  # refuse at once what the simulation would refuse
+    _simulated_city(load=False)  # refuse at once what the simulation would refuse
     give_up_silent_comparisons()
     try:
         with transaction.atomic():
@@ -1077,7 +1081,7 @@ def _new_comparison(
                 days=days,
                 seed=seed,
                 solver_seconds=seconds,
-                plan_days=",".join(str(day) for day in sorted(fleet_days)),
+                plan_days=format_weekdays(fleet_days),
             )
             if enqueue:
                 transaction.on_commit(lambda: _enqueue_simulation(comparison.pk))
@@ -1116,7 +1120,7 @@ def run_comparison(
     return complete_comparison(comparison.pk, raise_errors=True)
 
 
-def _fail(comparison_id: int, error: str) -> None:
+def _fail(comparison_id: int, error: ComparisonFailure) -> None:
     Comparison.objects.filter(pk=comparison_id, status=ComparisonStatus.RUNNING).update(
         status=ComparisonStatus.FAILED, error=error
     )
@@ -1147,24 +1151,22 @@ def complete_comparison(comparison_id: int, *, raise_errors: bool = False) -> Co
                 raise _GivenUp
 
     try:
-        plan_days = [int(day) for day in comparison.plan_days.split(",") if day.strip().isdigit()]
-        results, bins, vehicles = _simulate(comparison, _plan_days(plan_days or None), progress)
+        results, bins, vehicles = _simulate(comparison, _plan_days(comparison.plan_weekdays or None), progress)
     except _GivenUp:
         return Comparison.objects.get(pk=comparison_id)
     except ValidationError:
-        _fail(comparison_id, "city")
+        _fail(comparison_id, ComparisonFailure.CITY)
         if raise_errors:
-            Comparison.objects.filter(pk=comparison_id).delete()
             raise
         return Comparison.objects.get(pk=comparison_id)
     except Exception:
         logger.exception("waste comparison failed", extra={"comparison": comparison_id})
-        _fail(comparison_id, "crashed")
+        _fail(comparison_id, ComparisonFailure.CRASHED)
         if raise_errors:
             raise
         return Comparison.objects.get(pk=comparison_id)
     except BaseException:  # the worker is stopping: say so rather than leave it running
-        _fail(comparison_id, "crashed")
+        _fail(comparison_id, ComparisonFailure.CRASHED)
         raise
     with transaction.atomic():
         comparison = Comparison.objects.select_for_update().get(pk=comparison_id)
@@ -1184,8 +1186,7 @@ def _simulate(
 ) -> tuple[dict[str, Any], int, int]:
     from cityos.waste import simulate
 
-    bins, vehicles = _simulated_city()
-    disposal = _disposal()
+    bins, vehicles, disposal = _simulated_city()
     sites = [
         (
             i,

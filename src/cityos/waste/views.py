@@ -386,8 +386,8 @@ def results(request: HttpRequest) -> HttpResponse:
             )
         except ValidationError as error:
             form.add_error(None, error)
-        except services.ComparisonRunning:
-            form.add_error(None, _("A simulation is already running: wait for it to finish, then run yours."))
+        except services.ComparisonRunning as busy:
+            form.add_error(None, str(busy))
         else:
             messages.success(request, _("The simulation has started. This page shows its progress."))
             return redirect("waste:results")

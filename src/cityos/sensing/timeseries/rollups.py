@@ -217,10 +217,12 @@ def recompute(datastream_id: int, start: datetime, end: datetime) -> None:
 REBUILD_WINDOW = timedelta(days=31)  # a month of one datastream per query and transaction
 
 
-def _hold(datastream_id: int) -> None:
-    """Lock the datastream's row as ingest does (``services._upkeep``), so a batch arriving
-    meanwhile waits for this window's rebuild instead of racing it for the same buckets."""
-    list(Datastream.objects.select_for_update(no_key=True).filter(pk=datastream_id).values_list("pk"))
+def hold_datastreams(datastream_ids: Iterable[int]) -> None:
+    """Lock the datastreams' rows (PostgreSQL; SQLite writes one at a time anyway), in id order so
+    concurrent holders queue instead of deadlocking: whoever holds a datastream is the only one
+    touching its rollup rows (ingest's batches, a rebuild's month)."""
+    ids = sorted(datastream_ids)
+    list(Datastream.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk").values_list("pk"))
 
 
 def rebuild(
@@ -240,38 +242,38 @@ def rebuild(
     ids = list(streams.values_list("pk", flat=True))
     rebuilt = 0
     for done, datastream_id in enumerate(ids, start=1):
-        with transaction.atomic():
-            _hold(datastream_id)
-            span = Observation.objects.filter(datastream_id=datastream_id, result_number__isnull=False).aggregate(
-                first=Min("phenomenon_time_start"), last=Max("phenomenon_time_start")
-            )
-            first, last = span["first"], span["last"]
-            if first is not None:
-                # Old buckets holding stored readings but starting before the first rebuilt day.
-                for period, length in ((RollupPeriod.HOUR, timedelta(hours=1)), (RollupPeriod.DAY, timedelta(days=1))):
-                    edge = ObservationRollup.objects.filter(
-                        datastream_id=datastream_id,
-                        period=period,
-                        bucket_start__gt=first - length,
-                        bucket_start__lt=day_start(first),
-                    )
-                    edge._raw_delete(edge.db)  # type: ignore[attr-defined]
-        if first is None or last is None:
-            if progress is not None:
-                progress(done, len(ids), datastream_id)
-            continue
-        start = first
-        while True:
-            end = min(start + REBUILD_WINDOW, last)
-            with transaction.atomic():
-                _hold(datastream_id)
-                # Whole days: consecutive windows share a day, rebuilt whole each time. Readings
-                # stored later than ``last`` are added to the rebuilt buckets as they arrive.
-                recompute(datastream_id, start, end)
-            if end >= last:
-                break
-            start = end
-        rebuilt += 1
+        rebuilt += _rebuild_one(datastream_id)
         if progress is not None:
             progress(done, len(ids), datastream_id)
     return rebuilt
+
+
+def _rebuild_one(datastream_id: int) -> bool:
+    with transaction.atomic():
+        hold_datastreams([datastream_id])
+        span = Observation.objects.filter(datastream_id=datastream_id, result_number__isnull=False).aggregate(
+            first=Min("phenomenon_time_start"), last=Max("phenomenon_time_start")
+        )
+        first, last = span["first"], span["last"]
+        if first is None or last is None:
+            return False
+        # Old buckets holding stored readings but starting before the first rebuilt day.
+        for period, length in ((RollupPeriod.HOUR, timedelta(hours=1)), (RollupPeriod.DAY, timedelta(days=1))):
+            edge = ObservationRollup.objects.filter(
+                datastream_id=datastream_id,
+                period=period,
+                bucket_start__gt=first - length,
+                bucket_start__lt=day_start(first),
+            )
+            edge._raw_delete(edge.db)  # type: ignore[attr-defined]
+    start = first
+    while True:
+        end = min(start + REBUILD_WINDOW, last)
+        with transaction.atomic():
+            hold_datastreams([datastream_id])
+            # Whole days: consecutive windows share a day, rebuilt whole each time. Readings
+            # stored later than ``last`` are added to the rebuilt buckets as they arrive.
+            recompute(datastream_id, start, end)
+        if end >= last:
+            return True
+        start = end
