@@ -54,6 +54,9 @@ DEBUG = env_bool("CITYOS_DEBUG")
 ALLOWED_HOSTS = [h for h in env("CITYOS_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in env("CITYOS_CSRF_TRUSTED_ORIGINS").split(",") if o]
 CITYOS_BASE_URL = env("CITYOS_BASE_URL", "http://127.0.0.1:8000")
+# Open311 jurisdiction ids this endpoint answers to (comma-separated; the base URL's host always):
+# a client that names another city is refused rather than served this one.
+CITYOS_OPEN311_JURISDICTIONS = env("CITYOS_OPEN311_JURISDICTIONS", "")
 # Behind a reverse proxy that sets X-Forwarded-For, the client address is taken from it.
 CITYOS_TRUST_X_FORWARDED_FOR = env_bool("CITYOS_TRUST_X_FORWARDED_FOR")
 # Phone numbers typed without a country code are read as this region's (ISO 3166 code).

@@ -37,6 +37,7 @@ from cityos.waste.models import (
     Comparison,
     ComparisonFailure,
     ComparisonStatus,
+    MissedReason,
     Plan,
     PlanStatus,
     ReportChannel,
@@ -187,6 +188,13 @@ class StopOut(Schema):
     collected: bool
     collected_at: datetime | None
     fill_at_pickup: float | None
+    missed_reason: MissedReason | None = Field(None, description="Why the crew could not empty it (null: not reported)")
+    missed_note: str = ""
+    missed_at: datetime | None = None
+
+    @staticmethod
+    def resolve_missed_reason(stop: Stop) -> str | None:
+        return stop.missed_reason or None
 
     @staticmethod
     def resolve_bin_ref(stop: Stop) -> str | None:
@@ -224,7 +232,9 @@ class OmissionOut(Schema):
     bin_id: int
     bin_ref: str
     required: bool
-    reason: str = Field(..., description="no_location, too_big, time_window, no_vehicle or fleet_full")
+    reason: str = Field(
+        ..., description="no_location, too_big, time_window, no_vehicle, fleet_full or crew_missed (a re-plan)"
+    )
     detail: str
 
 
@@ -271,12 +281,21 @@ class PlanDetailOut(PlanOut):
 class PlanIn(Schema):
     date: Day
     seconds: float | None = Field(
-        None, gt=0, le=conf.MAX_REQUEST_SOLVE_SECONDS, description="Solver time limit (defaults to the setting)"
+        None,
+        gt=0,
+        le=conf.MAX_REQUEST_SOLVE_SECONDS,
+        description="Solver time limit (defaults to the setting); it stops sooner once it finds no shorter routes",
     )
 
 
 class CollectedIn(Schema):
     fill: float | None = Field(None, ge=0, le=150, description="Fill seen at pickup (%)")
+    at: Moment | None = None
+
+
+class MissedIn(Schema):
+    reason: MissedReason = Field(description="Why the bin could not be emptied")
+    note: str = Field("", max_length=NOTE_MAX_LENGTH, description="What the crew saw (kept on a damaged-bin report)")
     at: Moment | None = None
 
 
@@ -356,11 +375,12 @@ def list_plans(request: HttpRequest, day: Day | None = None) -> object:
 
 @router.post("/plans", response={201: PlanDetailOut}, auth=api_auth, summary="Plan a day's collection")
 def create_plan(request: HttpRequest, payload: PlanIn) -> Status:
-    """Solves at once (within ``seconds``); the plan says which constraints could not be met
+    """Solves at once, within ``seconds`` and sooner once the solver stops finding better
+    routes; the plan says which constraints could not be met
     (``feasible``, ``problems``) and which bins it left out and why (``left_out``)."""
     user = require_roles(request, *conf.PLANNER_ROLES)
     seconds = payload.seconds or min(conf.solver_seconds(), conf.MAX_REQUEST_SOLVE_SECONDS)
-    return Status(201, services.build_plan(payload.date, user=user, seconds=seconds))
+    return Status(201, services.build_plan(payload.date, user=user, seconds=seconds, patience=conf.REQUEST_PATIENCE))
 
 
 @router.get("/plans/{plan_id}", response=PlanDetailOut, auth=api_auth, summary="A plan with its routes")
@@ -416,6 +436,20 @@ def collected(request: HttpRequest, stop_id: int, payload: CollectedIn) -> Stop:
     user = require_roles(request, *conf.CREW_ROLES)
     stop = get_object_or_404(Stop.objects.select_related("route", "bin"), pk=stop_id)
     return services.mark_collected(stop, user=user, fill=payload.fill, at=payload.at)
+
+
+@router.post(
+    "/stops/{stop_id}/missed",
+    response=StopOut,
+    auth=api_auth,
+    summary="Report that a bin could not be collected",
+)
+def missed(request: HttpRequest, stop_id: int, payload: MissedIn) -> Stop:
+    """The crew came but could not empty the bin. It counts as dealt with on the route; the next
+    plan takes it again when it must. A damaged bin is also filed as a damaged-bin report."""
+    user = require_roles(request, *conf.CREW_ROLES)
+    stop = get_object_or_404(Stop.objects.select_related("route", "bin"), pk=stop_id)
+    return services.mark_missed(stop, user=user, reason=payload.reason, note=payload.note, at=payload.at)
 
 
 # --- Results ---------------------------------------------------------------------------------

@@ -14,6 +14,10 @@ COMPARISON_SOLVER_SECONDS = 0.3
 # The longest solve a page or API request may ask for: with the forecasts and saving it must end
 # well within the web server's 120-second limit (`cityos serve`), or the worker is killed mid-plan.
 MAX_REQUEST_SOLVE_SECONDS = 90
+# Someone waits for a plan asked for by a page or the API: its solve also stops after this many
+# iterations in a row without a better plan. Same routes, sooner: 60 bins 3 s instead of 30 s,
+# 300 bins 13-24 s (docs/benchmarks.md); the nightly plan uses its whole time.
+REQUEST_PATIENCE = 5000
 
 
 def circuity() -> float:

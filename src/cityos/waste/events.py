@@ -32,6 +32,15 @@ class StopCollected(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class StopMissed(Event):
+    name = "waste.stop_missed"
+    stop_id: int
+    bin_id: int
+    route_id: int
+    reason: str  # a MissedReason value
+
+
+@dataclass(frozen=True, kw_only=True)
 class RouteBrokenDown(Event):
     name = "waste.route_broken_down"
     route_id: int

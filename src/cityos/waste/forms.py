@@ -13,7 +13,16 @@ from django.utils.translation import gettext_lazy as _
 from cityos.core.accounts.phones import normalise_phone
 from cityos.core.web.fields import DayField
 from cityos.waste import conf, photos
-from cityos.waste.models import NOTE_MAX_LENGTH, Bin, BinKind, Depot, DisposalSite, ReportProblem, Vehicle
+from cityos.waste.models import (
+    NOTE_MAX_LENGTH,
+    Bin,
+    BinKind,
+    Depot,
+    DisposalSite,
+    MissedReason,
+    ReportProblem,
+    Vehicle,
+)
 from cityos.waste.services import reportable_bin
 
 
@@ -102,11 +111,11 @@ class DisposalSiteForm(forms.ModelForm):
 class PlanForm(forms.Form):
     date = DayField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}))
     seconds = forms.FloatField(
-        label=_("Solver time (seconds)"),
+        label=_("Solver time, at most (seconds)"),
         min_value=1,
         max_value=conf.MAX_REQUEST_SOLVE_SECONDS,
         initial=20,
-        help_text=_("Longer gives shorter routes; 20 seconds is usually enough."),
+        help_text=_("It stops sooner once it finds no shorter routes; 20 seconds is usually enough."),
     )
 
     def clean_date(self) -> dt.date:
@@ -123,6 +132,16 @@ class CollectedForm(forms.Form):
         min_value=0,
         max_value=150,
         help_text=_("Leave empty to use the sensor's reading."),
+    )
+
+
+class MissedForm(forms.Form):
+    reason = forms.ChoiceField(label=_("Why not?"), choices=MissedReason.choices)
+    note = forms.CharField(
+        label=_("What did you see? (optional)"),
+        required=False,
+        max_length=NOTE_MAX_LENGTH,
+        help_text=_("Kept with the stop; a damaged bin is passed on for repair with it."),
     )
 
 

@@ -72,6 +72,7 @@ def _stop_feature(route: Route, stop: Stop) -> dict[str, Any]:
             "kind": stop.kind,
             "eta": stop.eta.isoformat(),
             "collected": stop.collected,
+            "missed_reason": stop.missed_reason or None,
             "required": stop.required,
             "predicted_fill": stop.predicted_fill,
         },

@@ -29,6 +29,10 @@ def format_weekdays(days: Iterable[int]) -> str:
     return ",".join(str(day) for day in sorted(set(days)))
 
 
+# A note written by a resident or a crew (a report's, a bin not collected's).
+NOTE_MAX_LENGTH = 500
+
+
 class BinKind(models.TextChoices):
     GENERAL = "general", _("General waste")
     RECYCLING = "recycling", _("Mixed recycling")
@@ -289,6 +293,16 @@ class StopKind(models.TextChoices):
     DEPOT = "depot", _("Depot")
 
 
+class MissedReason(models.TextChoices):
+    """Why a crew could not empty a bin on its route (what fleet crews report as an exception)."""
+
+    BLOCKED = "blocked", _("Access blocked (parked car, works)")
+    NOT_FOUND = "not_found", _("Bin not there")
+    DAMAGED = "damaged", _("Bin damaged: cannot be lifted")
+    CONTAMINATED = "contaminated", _("Wrong waste inside")
+    OTHER = "other", _("Other reason")
+
+
 class Stop(models.Model):
     route = models.ForeignKey(Route, on_delete=models.CASCADE, related_name="stops")
     sequence = models.PositiveIntegerField(_("order"))
@@ -306,15 +320,36 @@ class Stop(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     fill_at_pickup = models.FloatField(_("fill at pickup (%)"), null=True, blank=True)
+    # The crew came but could not empty it (blank: not reported). The bin's readings still show it
+    # full, so the next plan takes it again when it must.
+    missed_reason = models.CharField(
+        _("not collected because"), max_length=20, choices=MissedReason.choices, blank=True, default=""
+    )
+    missed_note = models.CharField(_("what the crew saw"), max_length=NOTE_MAX_LENGTH, blank=True)
+    missed_at = models.DateTimeField(_("reported not collected at"), null=True, blank=True)
+    missed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("stop")
         verbose_name_plural = _("stops")
         ordering = ["route", "sequence"]
-        constraints = [models.UniqueConstraint(fields=["route", "sequence"], name="waste_stop_route_sequence")]
+        constraints = [
+            models.UniqueConstraint(fields=["route", "sequence"], name="waste_stop_route_sequence"),
+            models.CheckConstraint(
+                condition=~(models.Q(collected=True) & ~models.Q(missed_reason="")),
+                name="waste_stop_collected_or_missed",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.route_id}.{self.sequence} {self.label}"
+
+    @property
+    def handled(self) -> bool:
+        """The crew has dealt with it: emptied, or reported why not."""
+        return self.collected or bool(self.missed_reason)
 
 
 class Omission(models.Model):
@@ -414,6 +449,7 @@ class ReportChannel(models.TextChoices):
     WEB = "web", _("Web")
     SMS = "sms", _("SMS")
     OPEN311 = "open311", _("Open311 app")
+    CREW = "crew", _("Collection crew")
 
 
 class ReportResolution(models.TextChoices):
@@ -421,7 +457,6 @@ class ReportResolution(models.TextChoices):
     DISMISSED = "dismissed", _("Dismissed")
 
 
-NOTE_MAX_LENGTH = 500
 PHOTO_DIR = "waste/reports"  # in core's private storage
 MEDIA_URL_MAX_LENGTH = 500
 # Numbers texted about one report besides its first: bounds what one report can cost in texts.

@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 from pyvrp import Activity, Client, Depot, Location, ProblemData, VehicleType, solve
 from pyvrp import Route as PyvrpRoute
-from pyvrp.stop import MaxRuntime
+from pyvrp.stop import MaxRuntime, MultipleCriteria, NoImprovement, StoppingCriterion
 
 REQUIRED_PRIZE = 10**9  # metres: a must-collect bin outweighs any detour
 EARTH_RADIUS_M = 6_371_008.8
@@ -152,6 +152,11 @@ class StraightLine:
         return np.rint(distance).astype(np.int64), np.rint(duration).astype(np.int64)
 
 
+# Larger plans settle more slowly: 1,000 bins stopped after 1,000 quiet iterations at 6 s with a
+# plan 10% worse than at 45 s, and 300 bins after 2,000 with routes 2.5% longer.
+PATIENCE_PER_BIN = 10
+
+
 def solve_plan(
     jobs: Sequence[Job],
     trucks: Sequence[Truck],
@@ -161,9 +166,14 @@ def solve_plan(
     unload_s: int = 900,
     disposal_window: tuple[int, int] | None = None,
     seconds: float = 10.0,
+    patience: int | None = None,
     seed: int = 1,
 ) -> PlanResult:
-    """Choose and route bins for every truck in one solve; report what cannot be met."""
+    """Choose and route bins for every truck in one solve; report what cannot be met.
+
+    The solve runs for ``seconds``, or with ``patience`` until that many iterations in a row
+    found no better plan (someone is waiting for it), whichever comes first. Patience is at
+    least ``PATIENCE_PER_BIN`` iterations a bin offered: larger plans settle more slowly."""
     started = time.perf_counter()
     result = PlanResult()
     problems: dict[str, int] = {}
@@ -266,7 +276,9 @@ def solve_plan(
             distance_matrices=[distance],  # type: ignore[list-item]
             duration_matrices=[duration],  # type: ignore[list-item]
         )
-        solved = solve(data, stop=MaxRuntime(seconds), seed=seed, collect_stats=False, display=False)
+        if patience is not None:
+            patience = max(patience, PATIENCE_PER_BIN * len(candidates))
+        solved = solve(data, stop=_stop(seconds, patience), seed=seed, collect_stats=False, display=False)
         best = solved.best
         result.feasible = best.is_feasible()
         visited: set[int] = set()
@@ -291,6 +303,12 @@ def solve_plan(
         result.feasible = False
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _stop(seconds: float, patience: int | None) -> StoppingCriterion:
+    if patience is None:
+        return MaxRuntime(seconds)
+    return MultipleCriteria([MaxRuntime(seconds), NoImprovement(patience)])
 
 
 def _repair(data: ProblemData, route: PyvrpRoute, clients: Sequence[Client]) -> PyvrpRoute | None:

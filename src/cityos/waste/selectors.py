@@ -110,6 +110,7 @@ def routes(plan: Plan) -> QuerySet[Route]:
     return plan.routes.select_related("vehicle").annotate(
         bins=Count("stops", filter=Q(stops__kind=StopKind.BIN)),
         collected_bins=Count("stops", filter=Q(stops__kind=StopKind.BIN, stops__collected=True)),
+        missed_bins=Count("stops", filter=Q(stops__kind=StopKind.BIN) & ~Q(stops__missed_reason="")),
     )
 
 
@@ -119,9 +120,11 @@ def stops(route: Route) -> QuerySet[Stop]:
 
 def progress(plan: Plan) -> dict[str, int]:
     counts = Stop.objects.filter(route__plan=plan, kind=StopKind.BIN).aggregate(
-        total=Count("pk"), collected=Count("pk", filter=Q(collected=True))
+        total=Count("pk"),
+        collected=Count("pk", filter=Q(collected=True)),
+        missed=Count("pk", filter=~Q(missed_reason="")),
     )
-    return {"total": counts["total"] or 0, "collected": counts["collected"] or 0}
+    return {key: counts[key] or 0 for key in ("total", "collected", "missed")}
 
 
 def plan_totals(plan: Plan) -> dict[str, float]:
@@ -245,6 +248,7 @@ def next_collections(bin_ids: Iterable[int]) -> dict[int, datetime]:
             bin_id__in=wanted,
             kind=StopKind.BIN,
             collected=False,
+            missed_reason="",  # the crew came and could not: a later plan takes it
             route__plan__status=PlanStatus.PUBLISHED,
             route__plan__date__gte=timezone.localdate(),
         )

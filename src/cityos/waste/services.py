@@ -21,6 +21,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.validators import ProhibitNullCharactersValidator, URLValidator
 from django.db import IntegrityError, models, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -32,7 +33,15 @@ from cityos.core.notifications import services as notifications
 from cityos.core.storage import private_storage
 from cityos.sensing import selectors as sensing
 from cityos.waste import conf, forecast, selectors
-from cityos.waste.events import BinChanged, BinReported, PlanCreated, ReportResolved, RouteBrokenDown, StopCollected
+from cityos.waste.events import (
+    BinChanged,
+    BinReported,
+    PlanCreated,
+    ReportResolved,
+    RouteBrokenDown,
+    StopCollected,
+    StopMissed,
+)
 from cityos.waste.models import (
     DENSITY_KG_PER_LITRE,
     FOLLOWERS_MAX,
@@ -46,6 +55,7 @@ from cityos.waste.models import (
     ComparisonStatus,
     DisposalSite,
     FillReading,
+    MissedReason,
     Omission,
     Plan,
     PlanStatus,
@@ -358,9 +368,15 @@ def _disposal() -> DisposalSite:
 
 
 def build_plan(
-    day: date, *, user: User | None = None, seconds: float | None = None, now: datetime | None = None
+    day: date,
+    *,
+    user: User | None = None,
+    seconds: float | None = None,
+    patience: int | None = None,
+    now: datetime | None = None,
 ) -> Plan:
-    """Choose and route the bins for ``day`` over the whole active fleet, and store the plan."""
+    """Choose and route the bins for ``day`` over the whole active fleet, and store the plan
+    (``seconds`` and ``patience``: see ``routing.solve_plan``)."""
     disposal = _disposal()
     origin = _aware(day, time(0))
     start, end = shift_window(day)
@@ -406,6 +422,7 @@ def build_plan(
         unload_s=disposal.unload_minutes * 60,
         disposal_window=_disposal_window(disposal, day, origin),
         seconds=seconds or conf.solver_seconds(),
+        patience=patience,
     )
     return _store(day, origin, result, vehicles, disposal, decisions, user=user, travel=travel.name)
 
@@ -435,6 +452,7 @@ REASON_MESSAGES = {
     "no_vehicle": lambda: _("No vehicle in service"),
     "fleet_full": lambda: _("No room left in the fleet's shifts"),
     "not_worth_it": lambda: _("Not full enough to be worth the detour"),
+    "crew_missed": lambda: _("The crew could not collect it"),
 }
 
 
@@ -561,40 +579,100 @@ def publish_plan(plan: Plan) -> Plan:
 def mark_collected(stop: Stop, *, user: User | None, fill: float | None = None, at: datetime | None = None) -> Stop:
     """A crew emptied the bin of ``stop``; ``fill`` is what they saw (else the sensor's last value).
 
-    Residents' open "full" reports of the bin made before then are resolved as collected."""
-    if stop.kind != StopKind.BIN or stop.bin is None:
-        raise _invalid("stop", _("Only a bin stop can be marked collected."), "not_a_bin")
-    if stop.route.status == RouteStatus.BROKEN_DOWN:
-        raise _invalid("stop", _("This vehicle broke down; the stop was re-planned."), "broken_down")
-    if stop.collected:
-        raise _invalid("stop", _("This bin is already marked collected."), "already_collected")
+    Residents' open "full" reports of the bin made before then are resolved as collected. A bin
+    reported not collected earlier (a car was in the way) may still be collected once it can."""
     if fill is not None and not 0 <= fill <= 150:
         raise _invalid("fill", _("A fill level is between 0 and 150%."), "fill_range")
     when = at or timezone.now()
     with transaction.atomic():
+        bin = _hold_stop(stop, _("Only a bin stop can be marked collected."))
+        if stop.collected:
+            raise _invalid("stop", _("This bin is already marked collected."), "already_collected")
         stop.collected = True
         stop.collected_at = when
         stop.collected_by = user
-        stop.fill_at_pickup = fill if fill is not None else stop.bin.last_fill
-        stop.save(update_fields=["collected", "collected_at", "collected_by", "fill_at_pickup"])
-        if stop.bin.datastream_id is None:
+        stop.fill_at_pickup = fill if fill is not None else bin.last_fill
+        stop.missed_reason, stop.missed_note, stop.missed_at, stop.missed_by = "", "", None, None
+        stop.save(update_fields=["collected", "collected_at", "collected_by", "fill_at_pickup", *MISSED_FIELDS])
+        if bin.datastream_id is None:
             if fill is not None:
-                FillReading.objects.create(bin=stop.bin, at=when - timedelta(seconds=1), percent=fill)
-            FillReading.objects.create(bin=stop.bin, at=when, percent=0)
-            Bin.objects.filter(pk=stop.bin.pk).update(last_fill=0, last_fill_at=when)
+                FillReading.objects.create(bin=bin, at=when - timedelta(seconds=1), percent=fill)
+            FillReading.objects.create(bin=bin, at=when, percent=0)
+            Bin.objects.filter(pk=bin.pk).update(last_fill=0, last_fill_at=when)
         # A report repeated after the collection (full again) stays open.
-        _close_reports(stop.bin, ReportResolution.COLLECTED, when, problem=ReportProblem.FULL)
-        route = stop.route
-        remaining = route.stops.filter(kind=StopKind.BIN, collected=False).exists()
-        status = RouteStatus.UNDERWAY if remaining else RouteStatus.DONE
-        if route.status != status:
-            Route.objects.filter(pk=route.pk).update(status=status)
-        publish(StopCollected(stop_id=stop.pk, bin_id=stop.bin.pk, route_id=route.pk))
+        _close_reports(bin, ReportResolution.COLLECTED, when, problem=ReportProblem.FULL)
+        _update_route_status(stop.route)
+        publish(StopCollected(stop_id=stop.pk, bin_id=bin.pk, route_id=stop.route.pk))
     return stop
 
 
+MISSED_FIELDS = ("missed_reason", "missed_note", "missed_at", "missed_by")
+
+
+def mark_missed(stop: Stop, *, user: User | None, reason: str, note: str = "", at: datetime | None = None) -> Stop:
+    """A crew came to the bin of ``stop`` but could not empty it, for ``reason`` (a
+    :class:`MissedReason`), with what they saw (``note``). The stop counts as dealt with on the
+    route's progress; the bin's readings still show it full, so the next plan takes it again when
+    it must. A damaged bin in service is also filed as a damaged-bin report (channel ``crew``,
+    with the note), so that it is repaired."""
+    if reason not in MissedReason.values:
+        raise _invalid("reason", _("Choose why the bin could not be collected."), "invalid_reason")
+    text = note.strip()
+    if "\x00" in text:
+        raise ValidationError({"note": [ValidationError(_NO_NUL.message, code=_NO_NUL.code)]})
+    if len(text) > NOTE_MAX_LENGTH:
+        raise _invalid(
+            "note",
+            _("Keep the note to %(max)d characters (it has %(n)d).") % {"max": NOTE_MAX_LENGTH, "n": len(text)},
+            "note_too_long",
+        )
+    when = at or timezone.now()
+    with transaction.atomic():
+        bin = _hold_stop(stop, _("Only a bin stop can be reported not collected."))
+        if stop.collected:
+            raise _invalid("stop", _("This bin is already marked collected."), "already_collected")
+        if stop.missed_reason:
+            raise _invalid("stop", _("This bin is already reported not collected."), "already_missed")
+        stop.missed_reason, stop.missed_note, stop.missed_at, stop.missed_by = reason, text, when, user
+        stop.save(update_fields=list(MISSED_FIELDS))
+        if reason == MissedReason.DAMAGED and bin.is_active:
+            report_bin(bin.ref, ReportProblem.DAMAGED, note=text, channel=ReportChannel.CREW, at=when)
+        _update_route_status(stop.route)
+        publish(StopMissed(stop_id=stop.pk, bin_id=bin.pk, route_id=stop.route.pk, reason=reason))
+    return stop
+
+
+def _hold_stop(stop: Stop, not_a_bin: str) -> Bin:
+    """Lock ``stop``'s route and read ``stop`` afresh (two crew phones may act on one route at
+    once: each then sees the other's work, and the route's status counts both); its bin."""
+    route = Route.objects.select_for_update().filter(pk=stop.route_id).first()
+    if route is None:
+        raise _invalid("stop", _("This stop's route no longer exists."), "no_route")
+    stop.refresh_from_db()
+    stop.route = route
+    if stop.kind != StopKind.BIN or stop.bin is None:
+        raise _invalid("stop", not_a_bin, "not_a_bin")
+    if route.status == RouteStatus.BROKEN_DOWN:
+        raise _invalid("stop", _("This vehicle broke down; the stop was re-planned."), "broken_down")
+    return stop.bin
+
+
+def _update_route_status(route: Route) -> None:
+    """Underway while a bin stop is left to deal with, done once every one is collected or missed."""
+    remaining = route.stops.filter(kind=StopKind.BIN, collected=False, missed_reason="").exists()
+    status = RouteStatus.UNDERWAY if remaining else RouteStatus.DONE
+    if route.status != status:
+        Route.objects.filter(pk=route.pk).update(status=status)
+        route.status = status
+
+
 def report_breakdown(
-    route: Route, *, user: User | None, at: datetime | None = None, seconds: float | None = None
+    route: Route,
+    *,
+    user: User | None,
+    at: datetime | None = None,
+    seconds: float | None = None,
+    patience: int | None = conf.REQUEST_PATIENCE,
 ) -> Plan:
     """``route``'s vehicle broke down: re-solve every uncollected stop of its plan over the
     remaining vehicles, each from where it is now with what it already carries."""
@@ -614,7 +692,11 @@ def report_breakdown(
     rules = policy(list(Bin.objects.filter(is_active=True)))
     jobs: list[Job] = []
     decisions: dict[int, tuple[float, bool]] = {}
-    for stop in Stop.objects.filter(route__plan=plan, kind=StopKind.BIN, collected=False).select_related("bin"):
+    # Stops the crews reported not collected were visited: they wait for a later plan, and the
+    # re-plan lists them as left out, so the supervisor still sees them.
+    uncollected = list(Stop.objects.filter(route__plan=plan, kind=StopKind.BIN, collected=False).select_related("bin"))
+    missed = [s for s in uncollected if s.missed_reason]
+    for stop in (s for s in uncollected if not s.missed_reason):
         assert stop.bin is not None
         fill = stop.predicted_fill if stop.predicted_fill is not None else 80.0
         prize = REQUIRED_IF_MISSED if stop.required else rules.prize(fill)
@@ -635,8 +717,14 @@ def report_breakdown(
             trucks.append(replace(truck, start_s=max(truck.start_s, start_s)))
             vehicles.append(vehicle)
             continue
-        done = list(other.stops.filter(kind=StopKind.BIN, collected=True).select_related("bin").order_by("sequence"))
-        position = _site(done[-1].bin, "bin") if done and done[-1].bin else None
+        handled = list(
+            other.stops.filter(Q(collected=True) | ~Q(missed_reason=""), kind=StopKind.BIN)
+            .select_related("bin")
+            .order_by("sequence")
+        )
+        # Where its crew last was, whether it emptied that bin or not.
+        position = _site(handled[-1].bin, "bin") if handled and handled[-1].bin else None
+        done = [s for s in handled if s.collected]
         last_tip = other.stops.filter(kind=StopKind.DISPOSAL, eta__lte=moment).order_by("-sequence").first()
         since_tip = [s for s in done if last_tip is None or (s.collected_at and s.collected_at > last_tip.eta)]
         litres = sum(
@@ -670,10 +758,22 @@ def report_breakdown(
         unload_s=disposal.unload_minutes * 60,
         disposal_window=_disposal_window(disposal, day, origin),
         seconds=seconds or min(conf.solver_seconds(), 10.0),
+        patience=patience,
     )
     with transaction.atomic():
         Route.objects.filter(pk=route.pk).update(status=RouteStatus.BROKEN_DOWN)
         replan = _store(day, origin, result, vehicles, disposal, decisions, user=user, travel=travel.name, replans=plan)
+        Omission.objects.bulk_create(
+            Omission(
+                plan=replan,
+                bin=stop.bin,
+                required=stop.required,
+                reason="crew_missed",
+                detail=str(REASON_MESSAGES["crew_missed"]()) + f": {stop.get_missed_reason_display()}",
+            )
+            for stop in missed
+            if stop.bin is not None
+        )
         Plan.objects.filter(pk=plan.pk).update(status=PlanStatus.SUPERSEDED)
         replan.status = PlanStatus.PUBLISHED
         replan.save(update_fields=["status"])

@@ -38,6 +38,7 @@ from cityos.waste.forms import (
     ComparisonForm,
     DepotForm,
     DisposalSiteForm,
+    MissedForm,
     PlanForm,
     ReportFilterForm,
     ReportForm,
@@ -245,7 +246,10 @@ def plans(request: HttpRequest) -> HttpResponse:
         elif form.is_valid():
             try:
                 plan = services.build_plan(
-                    form.cleaned_data["date"], user=_user(request), seconds=form.cleaned_data["seconds"]
+                    form.cleaned_data["date"],
+                    user=_user(request),
+                    seconds=form.cleaned_data["seconds"],
+                    patience=conf.REQUEST_PATIENCE,
                 )
             except ValidationError as error:
                 form.add_error(None, error)
@@ -334,7 +338,8 @@ def crew(request: HttpRequest, route_id: int) -> HttpResponse:
     stops = list(selectors.stops(route))
     bins_total = sum(1 for s in stops if s.kind == StopKind.BIN)
     done = sum(1 for s in stops if s.kind == StopKind.BIN and s.collected)
-    next_stop = next((s for s in stops if s.kind == StopKind.BIN and not s.collected), None)
+    missed = sum(1 for s in stops if s.kind == StopKind.BIN and s.missed_reason)
+    next_stop = next((s for s in stops if s.kind == StopKind.BIN and not s.handled), None)
     reported = selectors.open_reports_by_bin(s.bin_id for s in stops if s.bin_id is not None)
     for stop in stops:
         stop.open_reports = reported.get(stop.bin_id, []) if stop.bin_id is not None else []  # type: ignore[attr-defined]
@@ -346,8 +351,10 @@ def crew(request: HttpRequest, route_id: int) -> HttpResponse:
             "stops": stops,
             "total": bins_total,
             "done": done,
+            "missed": missed,
             "next_stop": next_stop,
             "form": CollectedForm(),
+            "missed_form": MissedForm(),
             "superseded": route.plan.status == PlanStatus.SUPERSEDED,
         },
     )
@@ -367,6 +374,27 @@ def stop_collected(request: HttpRequest, stop_id: int) -> HttpResponse:
             messages.error(request, _errors(error))
         else:
             messages.success(request, _("Bin %(ref)s marked collected.") % {"ref": stop.bin.ref if stop.bin else ""})
+    return redirect(reverse("waste:crew", args=[stop.route_id]) + f"#stop-{stop.pk}")
+
+
+@require_POST
+@staff_required(*conf.CREW_ROLES)
+def stop_missed(request: HttpRequest, stop_id: int) -> HttpResponse:
+    stop = get_object_or_404(Stop.objects.select_related("route", "bin"), pk=stop_id)
+    form = MissedForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+    else:
+        try:
+            services.mark_missed(
+                stop, user=_user(request), reason=form.cleaned_data["reason"], note=form.cleaned_data["note"]
+            )
+        except ValidationError as error:
+            messages.error(request, _errors(error))
+        else:
+            messages.success(
+                request, _("Bin %(ref)s reported not collected.") % {"ref": stop.bin.ref if stop.bin else ""}
+            )
     return redirect(reverse("waste:crew", args=[stop.route_id]) + f"#stop-{stop.pk}")
 
 

@@ -23,7 +23,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import wraps
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 from xml.etree import ElementTree
 
 from django.conf import settings
@@ -231,6 +231,31 @@ def _form(request: HttpRequest) -> QueryDict:
     return data
 
 
+def _served_jurisdictions() -> tuple[str, ...]:
+    """The jurisdiction ids this endpoint answers to: the base URL's host, then the configured ones."""
+    host = urlsplit(settings.CITYOS_BASE_URL).hostname or ""
+    configured = [j.strip() for j in getattr(settings, "CITYOS_OPEN311_JURISDICTIONS", "").split(",")]
+    return tuple(dict.fromkeys(j for j in (host, *configured) if j))
+
+
+def _check_jurisdiction(request: HttpRequest) -> None:
+    """One city per endpoint: ``jurisdiction_id`` may be left out (the standard needs it only where
+    an endpoint serves several), but one naming another city is the standard's 404, so that an
+    app set up for that city does not file its residents' requests here."""
+    asked = _query_params(request).getlist("jurisdiction_id")
+    if request.method == "POST":
+        asked += _form(request).getlist("jurisdiction_id")
+    served = _served_jurisdictions()
+    known = {j.casefold() for j in served}
+    for value in asked:
+        if value.strip() and value.strip().casefold() not in known:
+            message = _("This endpoint does not serve the jurisdiction “%(asked)s”; it serves: %(served)s.") % {
+                "asked": value.strip()[:60],
+                "served": ", ".join(served),
+            }
+            raise Open311Error(404, [message])
+
+
 def _method_not_allowed(request: HttpRequest, allowed: tuple[str, ...]) -> Open311Error:
     listed = ", ".join(allowed)
     message = _("This address does not take %(method)s, only %(allowed)s.") % {
@@ -260,6 +285,7 @@ def _answer(*methods: str) -> Callable[[Callable[..., HttpResponse]], Callable[.
                     raise _method_not_allowed(request, allowed)
                 # Parsed up front, so every endpoint refuses a query Django will not parse alike.
                 _query_params(request)
+                _check_jurisdiction(request)
                 with acting_as(replace(current_actor(), user_id=None, label="anonymous", channel="api")):
                     return view(request, *args, fmt=fmt, **kwargs)
             except Open311Error as error:

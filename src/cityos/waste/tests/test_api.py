@@ -98,13 +98,32 @@ def test_plan_route_gpx_collect_and_breakdown_through_the_api(planned, staff_cli
     assert (
         crew.post(f"{API}/stops/{depot_stop['id']}/collected", {}, content_type="application/json").status_code == 422
     )
+    blocked = [s for s in route["stops"] if s["kind"] == "bin"][1]
+    unknown = crew.post(f"{API}/stops/{blocked['id']}/missed", {"reason": "aliens"}, content_type="application/json")
+    assert unknown.status_code == 422 and [e["field"] for e in unknown.json()["errors"]] == ["body.reason"]
+    missed = crew.post(
+        f"{API}/stops/{blocked['id']}/missed",
+        {"reason": "not_found", "note": "Not at the kerb"},
+        content_type="application/json",
+    )
+    assert missed.status_code == 200, missed.content
+    assert missed.json()["missed_reason"] == "not_found" and not missed.json()["collected"]
+    assert missed.json()["missed_note"] == "Not at the kerb"
+    twice = crew.post(f"{API}/stops/{blocked['id']}/missed", {"reason": "other"}, content_type="application/json")
+    assert twice.status_code == 422
+    read = {s["id"]: s for s in crew.get(f"{API}/routes/{route['id']}").json()["stops"]}
+    assert read[blocked["id"]]["missed_reason"] == "not_found" and read[depot_stop["id"]]["missed_reason"] is None
     at = (timezone.now() + timedelta(minutes=1)).isoformat()
     replan = operator.post(
         f"{API}/routes/{route['id']}/breakdown", {"at": at, "seconds": 0.3}, content_type="application/json"
     )
     assert replan.status_code == 201 and replan.json()["replans_id"] == body["id"]
     remaining = Stop.objects.filter(route__plan_id=replan.json()["id"], kind=StopKind.BIN).count()
-    assert remaining + len(replan.json()["left_out"]) == 4
+    left_out = replan.json()["left_out"]
+    assert remaining + len(left_out) == 4  # one was collected
+    assert {"bin_id": blocked["bin_id"], "reason": "crew_missed"}.items() <= next(
+        o for o in left_out if o["bin_id"] == blocked["bin_id"]
+    ).items()
     assert Plan.objects.get(pk=body["id"]).status == "superseded"
     assert operator.get(f"{API}/plans").json()["count"] == 2
 

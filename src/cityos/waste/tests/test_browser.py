@@ -89,6 +89,29 @@ def test_a_crew_marks_a_bin_collected_by_keyboard(page, city, sign_in_browser):
     assert Plan.objects.count() == 1
 
 
+def test_a_crew_reports_a_blocked_bin_by_keyboard(page, city, sign_in_browser):
+    stop = (
+        Stop.objects.filter(route__plan=city, kind=StopKind.BIN)
+        .select_related("bin")
+        .order_by("route", "sequence")
+        .first()
+    )
+    assert stop is not None and stop.bin is not None
+    sign_in_browser(page, StaffFactory(roles=[Role.SERVICE_AGENT]))
+    page.goto(f"/waste/crew/{stop.route_id}/")
+    summary = page.get_by_text(f"Could not collect {stop.bin.ref}?")
+    summary.focus()
+    page.keyboard.press("Enter")  # a <summary> opens by keyboard
+    assert_accessible(page, "crew's route with the not-collected form open")
+    page.locator(f"#reason-{stop.pk}").select_option("blocked")
+    page.get_by_role("button", name=f"Report {stop.bin.ref} not collected").press("Enter")
+    page.wait_for_url(f"**/waste/crew/{stop.route_id}/**")
+    assert f"Bin {stop.bin.ref} reported not collected." in page.locator("body").inner_text()
+    assert_accessible(page, "crew's route after a bin could not be collected")
+    stop.refresh_from_db()
+    assert stop.missed_reason == "blocked" and not stop.collected
+
+
 @pytest.fixture
 def private_media(settings, tmp_path):
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
@@ -168,7 +191,7 @@ def test_a_planner_sees_the_plan_being_built_and_cannot_send_it_twice(page, tran
         """() => { window.sent = 0; document.getElementById("plan-form").addEventListener("submit", (event) => {
             if (!event.defaultPrevented) { window.sent += 1; } event.preventDefault(); }); }"""
     )
-    page.get_by_label("Solver time (seconds)").fill("2")
+    page.get_by_label("Solver time, at most (seconds)").fill("2")
     page.get_by_role("button", name="Plan", exact=True).press("Enter")
     expect(bar).to_be_visible()
     expect(bar).to_have_attribute("max", "2")
@@ -182,7 +205,7 @@ def test_a_planner_sees_the_plan_being_built_and_cannot_send_it_twice(page, tran
     # With nothing holding it, the form posts as before and the new plan opens.
     page.reload()
     expect(bar).to_be_hidden()
-    page.get_by_label("Solver time (seconds)").fill("1")
+    page.get_by_label("Solver time, at most (seconds)").fill("1")
     page.get_by_role("button", name="Plan", exact=True).press("Enter")
     page.wait_for_url("**/waste/plans/*/")
     assert Plan.objects.count() == 2

@@ -109,6 +109,29 @@ def test_the_crew_marks_bins_collected_on_the_phone_page(staff_client, plan):
     assert crew.post(reverse("waste:route-breakdown", args=[route.pk])).status_code == 403
 
 
+def test_the_crew_reports_a_bin_it_could_not_collect_on_the_phone_page(staff_client, plan):
+    _, crew = staff_client(Role.SERVICE_AGENT)
+    route = plan.routes.first()
+    stop = route.stops.filter(kind=StopKind.BIN).select_related("bin").first()
+    html = crew.get(reverse("waste:crew", args=[route.pk])).content.decode()
+    assert f"Could not collect {stop.bin.ref}?" in html and "Access blocked (parked car, works)" in html
+    unknown = crew.post(reverse("waste:stop-missed", args=[stop.pk]), {"reason": "aliens"}, follow=True)
+    assert "Select a valid choice" in unknown.content.decode() and not Stop.objects.get(pk=stop.pk).missed_reason
+    done = crew.post(
+        reverse("waste:stop-missed", args=[stop.pk]), {"reason": "blocked", "note": "Van in the bay"}, follow=True
+    )
+    page = done.content.decode()
+    assert f"Bin {stop.bin.ref} reported not collected." in page
+    assert "Not collected at" in page and "Van in the bay" in page and "1 could not be collected" in page
+    assert Stop.objects.get(pk=stop.pk).missed_reason == "blocked"
+    # The supervisor's plan page counts it too.
+    _, operator = staff_client(Role.OPERATOR)
+    assert "1 could not be collected" in operator.get(reverse("waste:plan", args=[plan.pk])).content.decode()
+    # In Spanish, for a crew that reads it.
+    spanish = crew.get(reverse("waste:crew", args=[route.pk]), headers={"accept-language": "es"}).content.decode()
+    assert "no se pudo recoger" in spanish
+
+
 def test_the_crew_sees_what_residents_reported_at_a_bin_but_not_who_or_their_note(staff_client, plan):
     from cityos.waste import services
 

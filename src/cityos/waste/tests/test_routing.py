@@ -63,6 +63,15 @@ def test_every_required_bin_is_routed_and_loads_respect_capacity_with_trips_to_t
         assert route.visits[-1].arrive_s <= 14 * 3600
 
 
+def test_with_patience_a_solve_ends_once_it_stops_improving_not_at_its_time_limit():
+    # A page or the API waits for this solve; ten bins stop improving within a second or two.
+    patient = solve_plan(jobs(10), [truck()], TIP, travel=TRAVEL, seconds=120, patience=200)
+    assert patient.seconds < 60
+    assert patient.feasible and sorted(visited(patient)) == list(range(10))
+    full = solve_plan(jobs(10), [truck()], TIP, travel=TRAVEL, seconds=1)
+    assert patient.distance_m == pytest.approx(full.distance_m, rel=0.01)
+
+
 def test_optional_bins_are_taken_only_when_their_prize_beats_the_detour():
     near = [Job(1, -73.901, 40.711, 100, 10, 60, None, True, 0)]
     cheap = Job(2, -73.95, 40.75, 100, 10, 60, None, False, 10)  # far away, worth 10 m

@@ -11,9 +11,25 @@ from django.utils import timezone
 
 from cityos.core.accounts.models import Role
 from cityos.core.accounts.tests.factories import StaffFactory
+from cityos.core.events import subscribe
+from cityos.core.registry import registry
 from cityos.sensing import services as sensing
 from cityos.waste import forecast, services, tasks
-from cityos.waste.models import Bin, Comparison, ComparisonStatus, Omission, PlanStatus, RouteStatus, Stop, StopKind
+from cityos.waste.events import StopMissed
+from cityos.waste.models import (
+    Bin,
+    BinReport,
+    Comparison,
+    ComparisonStatus,
+    MissedReason,
+    Omission,
+    PlanStatus,
+    ReportChannel,
+    ReportProblem,
+    RouteStatus,
+    Stop,
+    StopKind,
+)
 from cityos.waste.tests.factories import BinFactory, fleet, history
 
 pytestmark = pytest.mark.django_db
@@ -137,6 +153,118 @@ def test_crews_mark_bins_collected_and_the_route_finishes(city, day):
     assert stops[0].route.__class__.objects.get(pk=stops[0].route_id).status == RouteStatus.DONE
     # The bin has no sensor: the crew's readings become its history (full, then empty).
     assert list(route_stops[0].bin.readings.order_by("-at").values_list("percent", flat=True)[:2]) == [0, 92]
+
+
+def test_a_crew_reports_a_bin_it_could_not_collect_and_the_route_still_finishes(
+    city, day, monkeypatch, django_capture_on_commit_callbacks
+):
+    plan = services.publish_plan(services.build_plan(day, seconds=0.3, now=at(day, 5)))
+    crew = StaffFactory(roles=[Role.SERVICE_AGENT])
+    route = plan.routes.first()
+    first, *rest = list(route.stops.filter(kind=StopKind.BIN).select_related("route", "bin"))
+    monkeypatch.setattr(registry, "subscriptions", list(registry.subscriptions))
+    received: list[StopMissed] = []
+    subscribe(StopMissed, durable=False)(received.append)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.mark_missed(first, user=crew, reason=MissedReason.BLOCKED, at=at(day, 7))
+
+    first.refresh_from_db()
+    assert (first.missed_reason, first.missed_at, first.missed_by) == (MissedReason.BLOCKED, at(day, 7), crew)
+    assert not first.collected and first.handled
+    assert received == [StopMissed(stop_id=first.pk, bin_id=first.bin_id, route_id=route.pk, reason="blocked")]
+    # Once the others are collected the route is done: the missed bin waits for a later plan.
+    for stop in rest:
+        services.mark_collected(stop, user=crew)
+    route.refresh_from_db()
+    assert route.status == RouteStatus.DONE
+    assert services.selectors.progress(plan) == {"total": len(rest) + 1, "collected": len(rest), "missed": 1}
+    # The car moved: the crew came back and emptied it after all.
+    services.mark_collected(first, user=crew, fill=95, at=at(day, 9))
+    first.refresh_from_db()
+    assert first.collected and first.missed_reason == "" and first.missed_at is None
+
+
+def test_a_bin_reported_not_collected_is_refused_twice_or_when_already_collected_or_without_a_reason(city, day):
+    plan = services.build_plan(day, seconds=0.3, now=at(day, 5))
+    first, second = list(Stop.objects.filter(route__plan=plan, kind=StopKind.BIN).select_related("route", "bin"))[:2]
+    depot = Stop.objects.filter(route__plan=plan, kind=StopKind.DEPOT).select_related("route").first()
+    services.mark_collected(first, user=None)
+    with pytest.raises(ValidationError) as collected:
+        services.mark_missed(first, user=None, reason=MissedReason.BLOCKED)
+    assert collected.value.error_dict["stop"][0].code == "already_collected"
+    with pytest.raises(ValidationError) as no_reason:
+        services.mark_missed(second, user=None, reason="aliens")
+    assert no_reason.value.error_dict["reason"][0].code == "invalid_reason"
+    with pytest.raises(ValidationError) as not_a_bin:
+        services.mark_missed(depot, user=None, reason=MissedReason.OTHER)
+    assert not_a_bin.value.error_dict["stop"][0].code == "not_a_bin"
+    services.mark_missed(second, user=None, reason=MissedReason.NOT_FOUND)
+    with pytest.raises(ValidationError) as twice:
+        services.mark_missed(second, user=None, reason=MissedReason.OTHER)
+    assert twice.value.error_dict["stop"][0].code == "already_missed"
+    second.refresh_from_db()
+    assert second.missed_reason == MissedReason.NOT_FOUND
+
+
+def test_a_damaged_bin_the_crew_could_not_lift_is_filed_for_repair(city, day):
+    plan = services.build_plan(day, seconds=0.3, now=at(day, 5))
+    stop = Stop.objects.filter(route__plan=plan, kind=StopKind.BIN).select_related("route", "bin").first()
+
+    services.mark_missed(stop, user=None, reason=MissedReason.DAMAGED, note="Lid hinge broken", at=at(day, 8))
+
+    report = BinReport.objects.get(bin=stop.bin)
+    assert (report.problem, report.channel, report.note) == (
+        ReportProblem.DAMAGED,
+        ReportChannel.CREW,
+        "Lid hinge broken",
+    )
+    assert report.is_open
+
+
+def test_a_breakdown_leaves_the_stops_the_crew_could_not_collect_for_a_later_plan(city, day):
+    plan = services.publish_plan(services.build_plan(day, seconds=0.3, now=at(day, 5)))
+    broken = max(plan.routes.all(), key=lambda r: r.stops.filter(kind=StopKind.BIN).count())
+    blocked = broken.stops.filter(kind=StopKind.BIN).select_related("route", "bin").first()
+    services.mark_missed(blocked, user=None, reason=MissedReason.BLOCKED, at=at(day, 8))
+
+    replan = services.report_breakdown(broken, user=None, at=at(day, 9), seconds=0.3)
+
+    taken = set(Stop.objects.filter(route__plan=replan, kind=StopKind.BIN).values_list("bin_id", flat=True))
+    assert blocked.bin_id not in taken and taken
+    left = replan.omissions.get(bin=blocked.bin)
+    assert (left.reason, left.detail) == (
+        "crew_missed",
+        "The crew could not collect it: Access blocked (parked car, works)",
+    )
+
+
+def test_two_crews_acting_on_one_stop_get_a_refusal_not_a_server_error(city, day):
+    plan = services.build_plan(day, seconds=0.3, now=at(day, 5))
+    stop = Stop.objects.filter(route__plan=plan, kind=StopKind.BIN).select_related("route", "bin").first()
+    other_phone = Stop.objects.select_related("route", "bin").get(pk=stop.pk)  # loaded before either acts
+    services.mark_collected(stop, user=None)
+
+    with pytest.raises(ValidationError) as refused:
+        services.mark_missed(other_phone, user=None, reason=MissedReason.DAMAGED)
+
+    assert refused.value.error_dict["stop"][0].code == "already_collected"
+    assert not BinReport.objects.exists()
+
+
+def test_a_crew_note_is_kept_and_a_bin_out_of_service_is_still_reported_not_collected(city, day):
+    plan = services.build_plan(day, seconds=0.3, now=at(day, 5))
+    stop = Stop.objects.filter(route__plan=plan, kind=StopKind.BIN).select_related("route", "bin").first()
+    Bin.objects.filter(pk=stop.bin_id).update(is_active=False)  # taken out of service after planning
+    with pytest.raises(ValidationError) as long_note:
+        services.mark_missed(stop, user=None, reason=MissedReason.OTHER, note="x" * 501)
+    assert long_note.value.error_dict["note"][0].code == "note_too_long"
+
+    services.mark_missed(stop, user=None, reason=MissedReason.DAMAGED, note=" Wheel off ")
+
+    stop.refresh_from_db()
+    assert (stop.missed_reason, stop.missed_note) == (MissedReason.DAMAGED, "Wheel off")
+    assert not BinReport.objects.exists()  # a bin out of service takes no report
 
 
 def test_a_breakdown_re_plans_the_remaining_stops_over_the_other_vehicles(city, day):

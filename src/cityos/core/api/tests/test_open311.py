@@ -493,3 +493,46 @@ def test_wrong_methods_addresses_and_formats_are_refused_in_the_callers_language
     assert refusal(nowhere, "json")[0][1].startswith("此網址沒有任何資源。")
     yaml = client.get(f"{BASE}/requests.yaml", headers=spanish)
     assert refusal(yaml, "json") == [(404, "Aquí no hay formato «yaml»: termine la dirección con .xml o .json.")]
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_a_jurisdiction_this_endpoint_does_not_serve_is_a_404_and_nothing_is_filed(desk, client, settings, fmt):
+    settings.CITYOS_BASE_URL = "https://311.scranton.example"
+    settings.CITYOS_OPEN311_JURISDICTIONS = "scrantonpa.gov, scranton"
+    other = [
+        (
+            404,
+            "This endpoint does not serve the jurisdiction “chicago.gov”; "
+            "it serves: 311.scranton.example, scrantonpa.gov, scranton.",
+        )
+    ]
+    for answer in (
+        client.get(f"{BASE}/services.{fmt}?jurisdiction_id=chicago.gov"),
+        client.get(f"{BASE}/services/pothole.{fmt}?jurisdiction_id=chicago.gov"),
+        client.get(f"{BASE}/requests.{fmt}?jurisdiction_id=chicago.gov"),
+        client.post(
+            f"{BASE}/requests.{fmt}",
+            {"jurisdiction_id": "chicago.gov", "service_code": "pothole", "lat": "40.71", "long": "-73.90"},
+        ),
+        client.post(
+            f"{BASE}/requests.{fmt}?jurisdiction_id=chicago.gov",
+            {"service_code": "pothole", "lat": "40.71", "long": "-73.90"},
+        ),
+    ):
+        assert answer.status_code == 404 and refusal(answer, fmt) == other
+    assert desk.made == []
+    # Left out, the base URL's host, or one of the configured names (any case): served.
+    for named in ("", "?jurisdiction_id=", "?jurisdiction_id=311.Scranton.example", "?jurisdiction_id=SCRANTON"):
+        assert client.get(f"{BASE}/services.{fmt}{named}").status_code == 200, named
+    posted = client.post(
+        f"{BASE}/requests.{fmt}",
+        {"jurisdiction_id": "scrantonpa.gov", "service_code": "pothole", "lat": "40.71", "long": "-73.90"},
+    )
+    assert posted.status_code == 201 and len(desk.made) == 1
+
+
+def test_the_jurisdiction_refusal_is_in_the_callers_language(desk, client, settings):
+    settings.CITYOS_BASE_URL = "http://127.0.0.1:8000"
+    answer = client.get(f"{BASE}/services.json?jurisdiction_id=elsewhere", headers={"accept-language": "es"})
+    assert answer.status_code == 404
+    assert errors(answer) == ["Este punto de acceso no atiende la jurisdicción «elsewhere»; atiende a: 127.0.0.1."]
