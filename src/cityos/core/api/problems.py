@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable, Iterable, Mapping
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
@@ -131,6 +132,9 @@ def is_problem(response: HttpResponse) -> bool:
 # --- Validation messages: pydantic's, in the request's language --------------------------------
 
 
+_QUOTED_OR = re.compile(r"""(['"]) or (['"])""")
+
+
 def _ctx(error: Mapping[str, Any], key: str) -> Any:
     return (error.get("ctx") or {}).get(key)
 
@@ -209,7 +213,9 @@ def translate_pydantic_error(error: Mapping[str, Any]) -> str:
         if (limit := _ctx(error, key)) is not None:
             return message % {"limit": limit}
     if kind in {"enum", "literal_error"}:
-        expected = _ctx(error, "expected")
+        # pydantic joins the last two choices with an English " or " ('a', 'b' or 'c'): a plain
+        # list reads the same in every language.
+        expected = _QUOTED_OR.sub(r"\1, \2", str(_ctx(error, "expected") or ""))
         return _("Choose one of: %(choices)s.") % {"choices": expected} if expected else _("Choose a listed value.")
     if kind == "string_pattern_mismatch":
         return _("Use the expected format.")

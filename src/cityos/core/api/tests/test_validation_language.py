@@ -69,7 +69,12 @@ def test_service_errors_keep_their_translation_and_field(client):
         ({"type": "date_parsing", "msg": "Input should be a valid date"}, "Introduce una fecha válida (AAAA-MM-DD)."),
         ({"type": "float_parsing", "msg": "..."}, "Introduce un número."),
         ({"type": "less_than_equal", "ctx": {"le": 500}, "msg": "..."}, "Introduce un número menor o igual que 500."),
-        ({"type": "literal_error", "ctx": {"expected": "'en' or 'es'"}, "msg": "..."}, "Elige uno de: 'en' or 'es'."),
+        # pydantic's English " or " is not left in a Spanish sentence.
+        ({"type": "literal_error", "ctx": {"expected": "'en' or 'es'"}, "msg": "..."}, "Elige uno de: 'en', 'es'."),
+        (
+            {"type": "enum", "ctx": {"expected": "'a', 'b or c' or 'd'"}, "msg": "..."},
+            "Elige uno de: 'a', 'b or c', 'd'.",
+        ),
         ({"type": "something_new", "msg": "Pydantic says no"}, "Pydantic says no"),
     ],
 )
