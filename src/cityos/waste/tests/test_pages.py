@@ -144,9 +144,9 @@ def test_the_crew_sees_what_residents_reported_at_a_bin_but_not_who_or_their_not
     html = crew.get(reverse("waste:crew", args=[route.pk])).content.decode()
     item = html[html.index(f'id="stop-{stop.pk}"') :]
     item = item[: item.index("</li>")]
-    assert "Residents reported: Full or overflowing (2 times) · Residents reported: Damaged (once)" in item
+    assert "Reported: Full or overflowing (2 times) · Reported: Damaged (once)" in item
     assert "Mrs Lee" not in html and "Lid hanging" not in html and "0142" not in html
-    assert html.count("Residents reported") == 2  # only at that bin
+    assert html.count("Reported: ") == 2  # only at that bin
 
 
 def test_a_supervisor_reports_a_breakdown_from_the_plan_page(staff_client, plan):
