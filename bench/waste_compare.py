@@ -22,6 +22,12 @@ factor and hourly readings with sensor noise; trucks work Monday to Saturday. Po
 and Saturday: no wait between shifts longer than the weekend's), while the fixed round keeps its
 six: the sensors tell which bins can wait two days, so the plan needs fewer collection days.
 
+--round-days 0,2,4,5 sends the old round out on those weekdays (Monday to Saturday by default):
+with the same days as --plan-days it measures how much of a saving is the days alone, and --rounds
+(the plan kept to the round's areas) may then be added. --fixed-fill F sizes the round to be at
+most F% full at a bin's typical rate (85 by default; 120 is the plan's fill at pickup: the bound of
+a round's day structure at that fill, with its overflows, docs/modules/waste.md, Limits).
+
 --fixed-by-area P sizes the fixed round per area instead, one frequency for all of an area's
 bins, for its bin at percentile P of typical fill (0.9: the other common way a city sets it;
 bins above it overflow more often, most below it are collected emptier); with --hotspots, bins
@@ -59,7 +65,16 @@ def main() -> None:
         "--plan-days",
         default=None,
         metavar="0,2,4,5",
-        help="weekdays the plan's trucks go out (0 Monday); the fixed round keeps Monday to Saturday",
+        help="weekdays the plan's trucks go out (0 Monday); the round keeps its own (--round-days)",
+    )
+    parser.add_argument(
+        "--round-days",
+        default=None,
+        metavar="0,2,4,5",
+        help="weekdays the old round goes out (default Monday-Saturday)",
+    )
+    parser.add_argument(
+        "--fixed-fill", type=float, default=simulate.FIXED_FILL, help="the round keeps a bin at most this full (%%)"
     )
     parser.add_argument(
         "--must-risk", type=float, default=Policy.must_risk, help="must-collect risk of the plan (and of --rounds)"
@@ -70,14 +85,18 @@ def main() -> None:
     if args.fullest < 0 or args.fullest > args.bins:
         parser.error("--fullest is a number of bins, at most --bins")
     scenario = simulate.make_scenario(bins=args.bins, trucks=args.vehicles, seed=args.seed)
-    if args.plan_days is not None and args.rounds:
-        parser.error("--rounds keeps the plan to the round's days: it cannot be combined with --plan-days")
-    if args.plan_days is not None:
-        words = [word.strip() for word in args.plan_days.split(",")]
-        if not all(word in "0123456" and len(word) == 1 for word in words):  # (the bench runs without Django)
-            parser.error("--plan-days is weekday numbers separated by commas, 0 Monday to 6 Sunday")
-        plan_days = frozenset(int(word) for word in words)
-        scenario = dataclasses.replace(scenario, shift_days=plan_days, round_shift_days=scenario.shift_days)
+    plan_days = _weekdays(parser, "--plan-days", args.plan_days) or scenario.shift_days
+    round_days = _weekdays(parser, "--round-days", args.round_days) or scenario.shift_days
+    if args.rounds and plan_days != round_days:
+        parser.error("--rounds keeps the plan to the round's days: give --plan-days and --round-days alike")
+    if not 0 < args.fixed_fill <= 1000:
+        parser.error("--fixed-fill is a fill level in % (85 by default)")
+    scenario = dataclasses.replace(
+        scenario,
+        shift_days=plan_days,
+        round_shift_days=None if round_days == plan_days else round_days,
+        fixed_fill=args.fixed_fill,
+    )
     if args.fixed_by_area is not None:
         scenario = dataclasses.replace(scenario, fixed_by_area=args.fixed_by_area, fixed_hotspots=args.hotspots)
     if args.fullest:
@@ -102,6 +121,8 @@ def main() -> None:
         + f"; must-collect risk {args.must_risk:g}, visit worth {result['policy']['visit_metres']:.0f} m"
         + (f"; fullest: {args.fullest} bins a shift" if args.fullest else "")
         + (f"; plan's trucks out on weekdays {args.plan_days}" if args.plan_days else "")
+        + (f"; round out on weekdays {args.round_days}" if args.round_days else "")
+        + (f"; round sized to {args.fixed_fill:g}%" if args.fixed_fill != simulate.FIXED_FILL else "")
         + f"; ran {elapsed:.0f} s"
     )
     print(
@@ -121,6 +142,16 @@ def main() -> None:
             f"planned vs fullest: {(planned['km'] / fullest['km'] - 1) * 100:+.1f}% km, "
             f"overflows {planned['overflows']} against {fullest['overflows']}"
         )
+
+
+def _weekdays(parser: argparse.ArgumentParser, option: str, text: str | None) -> frozenset[int] | None:
+    """Weekday numbers separated by commas (0 Monday), or None when the option is not given."""
+    if text is None:
+        return None
+    words = [word.strip() for word in text.split(",")]
+    if not all(len(word) == 1 and word in "0123456" for word in words):  # (the bench runs without Django)
+        parser.error(f"{option} is weekday numbers separated by commas, 0 Monday to 6 Sunday")
+    return frozenset(int(word) for word in words)
 
 
 if __name__ == "__main__":

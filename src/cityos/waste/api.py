@@ -39,6 +39,8 @@ from cityos.waste.models import (
     ComparisonStatus,
     MissedReason,
     Plan,
+    PlanJob,
+    PlanJobStatus,
     PlanStatus,
     ReportChannel,
     ReportProblem,
@@ -373,14 +375,78 @@ def list_plans(request: HttpRequest, day: Day | None = None) -> object:
     return selectors.plans(day=day)
 
 
-@router.post("/plans", response={201: PlanDetailOut}, auth=api_auth, summary="Plan a day's collection")
-def create_plan(request: HttpRequest, payload: PlanIn) -> Status:
+class PlanJobOut(Schema):
+    id: int
+    status: PlanJobStatus
+    date: Day
+    created_at: datetime
+    plan_id: int | None = Field(None, description="The plan, once built: GET /plans/{plan_id}")
+    error: str = Field("", description="Why no plan was built, in the requester's language")
+
+
+@router.post(
+    "/plans",
+    response={201: PlanDetailOut, 202: PlanJobOut},
+    auth=api_auth,
+    summary="Plan a day's collection",
+    openapi_extra={
+        "parameters": [
+            {
+                "name": "Prefer",
+                "in": "header",
+                "required": False,
+                "description": "respond-async (RFC 7240): 202 at once and a Location to poll, instead of the plan",
+                "schema": {"type": "string"},
+            }
+        ],
+        "responses": {
+            "202": {
+                "description": "With Prefer: respond-async: started, poll the Location",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PlanJobOut"}}},
+                "headers": {
+                    "Location": {"description": "The plan job to poll", "schema": {"type": "string"}},
+                    "Preference-Applied": {"description": "respond-async", "schema": {"type": "string"}},
+                },
+            },
+        },
+    },
+)
+def create_plan(request: HttpRequest, response: HttpResponse, payload: PlanIn) -> Status:
     """Solves at once, within ``seconds`` and sooner once the solver stops finding better
-    routes; the plan says which constraints could not be met
-    (``feasible``, ``problems``) and which bins it left out and why (``left_out``)."""
+    routes; the plan says which constraints could not be met (``feasible``, ``problems``) and
+    which bins it left out and why (``left_out``). With ``Prefer: respond-async`` the answer is a
+    202 at once with a ``Location`` to poll (``GET /plan-jobs/{id}``), for clients that will not
+    hold a request open for the solve."""
     user = require_roles(request, *conf.PLANNER_ROLES)
     seconds = payload.seconds or min(conf.solver_seconds(), conf.MAX_REQUEST_SOLVE_SECONDS)
+    if _prefers_async(request):
+        job = services.request_plan(payload.date, user=user, seconds=seconds, language=translation.get_language() or "")
+        response["Location"] = reverse("api:waste_get_plan_job", args=[job.pk])
+        response["Preference-Applied"] = "respond-async"
+        return Status(202, job)
     return Status(201, services.build_plan(payload.date, user=user, seconds=seconds, patience=conf.REQUEST_PATIENCE))
+
+
+def _prefers_async(request: HttpRequest) -> bool:
+    """Whether the ``Prefer`` header (RFC 7240) asks for ``respond-async``."""
+    preferences = request.headers.get("Prefer", "").split(",")
+    return any(p.split(";")[0].split("=")[0].strip().lower() == "respond-async" for p in preferences)
+
+
+@router.get(
+    "/plan-jobs/{int:job_id}",
+    response=PlanJobOut,
+    auth=api_auth,
+    summary="A plan asked for with Prefer: respond-async",
+    url_name="waste_get_plan_job",
+)
+def get_plan_job(request: HttpRequest, job_id: int) -> PlanJob:
+    """``running`` until the plan is built (``done``, with ``plan_id``) or could not be
+    (``failed``, with ``error``); one not heard from for ten minutes is failed."""
+    require_roles(request, *conf.PLANNER_ROLES)
+    if not PlanJob.objects.filter(pk=job_id).exists():
+        raise ApiProblem(404, _("There is no plan job %(id)s.") % {"id": job_id})
+    return services.plan_job(job_id)
 
 
 @router.get("/plans/{plan_id}", response=PlanDetailOut, auth=api_auth, summary="A plan with its routes")

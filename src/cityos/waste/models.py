@@ -439,6 +439,36 @@ class Comparison(models.Model):
         return int(100 * self.done_steps / self.steps) if self.steps else 0
 
 
+class PlanJobStatus(models.TextChoices):
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class PlanJob(models.Model):
+    """A plan asked for through the API with ``Prefer: respond-async``: a job builds it while the
+    client polls this, instead of holding a request open for the solve."""
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    date = models.DateField(_("date"))
+    seconds = models.FloatField(_("solver time, at most (s)"))
+    # The requester's language: what went wrong is told in it.
+    language = models.CharField(_("language"), max_length=10, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=PlanJobStatus.choices, default=PlanJobStatus.RUNNING)
+    plan = models.ForeignKey(Plan, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    error = models.CharField(_("error"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.date} ({self.status})"
+
+
 class ReportProblem(models.TextChoices):
     FULL = "full", _("Full or overflowing")
     DAMAGED = "damaged", _("Damaged")

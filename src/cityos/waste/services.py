@@ -22,7 +22,7 @@ from django.core.files.base import ContentFile
 from django.core.validators import ProhibitNullCharactersValidator, URLValidator
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from cityos.core.accounts.models import Language, User
@@ -58,6 +58,8 @@ from cityos.waste.models import (
     MissedReason,
     Omission,
     Plan,
+    PlanJob,
+    PlanJobStatus,
     PlanStatus,
     ReportChannel,
     ReportFollower,
@@ -425,6 +427,65 @@ def build_plan(
         patience=patience,
     )
     return _store(day, origin, result, vehicles, disposal, decisions, user=user, travel=travel.name)
+
+
+PLAN_JOB_ABANDONED_AFTER = timedelta(minutes=10)  # a plan's solve takes at most 90 s
+
+
+def request_plan(day: date, *, user: User | None, seconds: float, language: str = "") -> PlanJob:
+    """Ask for ``day``'s plan to be built by a job (:func:`complete_plan_job`), for a client that
+    would rather poll than hold a request open for the solve. What the plan would refuse at once
+    (no disposal site) is refused here."""
+    _disposal()
+    with transaction.atomic():
+        job = PlanJob.objects.create(date=day, seconds=seconds, created_by=user, language=language)
+        transaction.on_commit(lambda: _enqueue_plan(job.pk))
+    return job
+
+
+def _enqueue_plan(job_id: int) -> None:
+    from cityos.waste.tasks import build_requested_plan
+
+    try:
+        build_requested_plan.enqueue(job_id)
+    except Exception:  # no job will run it: say so rather than leave it running
+        logger.exception("waste plan could not be queued", extra={"plan_job": job_id})
+        PlanJob.objects.filter(pk=job_id, status=PlanJobStatus.RUNNING).update(
+            status=PlanJobStatus.FAILED, error=_("The plan could not be started. Try again.")
+        )
+
+
+def complete_plan_job(job_id: int) -> PlanJob:
+    """Build the plan a :class:`PlanJob` asked for (in a worker), and record it or why not."""
+    job = PlanJob.objects.select_related("created_by").get(pk=job_id)
+    if job.status != PlanJobStatus.RUNNING:
+        return job  # given up meanwhile, or run twice
+    with translation.override(job.language or None):
+        try:
+            plan = build_plan(job.date, user=job.created_by, seconds=job.seconds, patience=conf.REQUEST_PATIENCE)
+        except ValidationError as error:
+            job.status, job.error = PlanJobStatus.FAILED, " ".join(error.messages)[:500]
+        except Exception:
+            logger.exception("waste plan job failed", extra={"plan_job": job_id})
+            job.status, job.error = PlanJobStatus.FAILED, _("The plan could not be built. Try again.")
+        else:
+            job.status, job.plan = PlanJobStatus.DONE, plan
+    # Only a job still running is finished: one given up meanwhile keeps what its client was told.
+    PlanJob.objects.filter(pk=job.pk, status=PlanJobStatus.RUNNING).update(
+        status=job.status, error=job.error, plan=job.plan, updated_at=timezone.now()
+    )
+    job.refresh_from_db()
+    return job
+
+
+def plan_job(job_id: int, *, now: datetime | None = None) -> PlanJob:
+    """A plan job as its client polls it; one still running after ``PLAN_JOB_ABANDONED_AFTER``
+    is failed: its worker stopped, or none took it up."""
+    stale = (now or timezone.now()) - PLAN_JOB_ABANDONED_AFTER
+    PlanJob.objects.filter(pk=job_id, status=PlanJobStatus.RUNNING, updated_at__lt=stale).update(
+        status=PlanJobStatus.FAILED, error=_("The plan was not built: no worker took it up. Try again.")
+    )
+    return PlanJob.objects.get(pk=job_id)
 
 
 def _disposal_window(site: DisposalSite, day: date, origin: datetime) -> tuple[int, int] | None:

@@ -1,5 +1,6 @@
 """Periodic jobs: hourly forecasts, tomorrow's plan once the planning hour has passed, and the
-retention of residents' phone numbers in bin reports."""
+retention of residents' phone numbers in bin reports; and the jobs pages and the API ask for (a
+simulation, a plan)."""
 
 from __future__ import annotations
 
@@ -54,3 +55,9 @@ def clear_old_report_phones() -> int:
 def simulate_comparison(comparison_id: int) -> str:
     """Run a comparison requested on the results page or through the API (a minute or more)."""
     return str(services.complete_comparison(comparison_id).status)
+
+
+@task()
+def build_requested_plan(job_id: int) -> str:
+    """Build a plan asked for through the API with ``Prefer: respond-async`` (up to 90 s)."""
+    return str(services.complete_plan_job(job_id).status)

@@ -10,8 +10,8 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from cityos.core.accounts.models import Role
-from cityos.waste.models import Comparison, Plan, Stop, StopKind
-from cityos.waste.tasks import simulate_comparison
+from cityos.waste.models import Comparison, DisposalSite, Plan, PlanJob, Stop, StopKind
+from cityos.waste.tasks import build_requested_plan, simulate_comparison
 from cityos.waste.tests.factories import BinFactory, fleet, history
 
 pytestmark = pytest.mark.django_db
@@ -157,6 +157,85 @@ def test_a_plan_asks_for_no_longer_solve_than_a_request_can_wait(staff_client, p
     assert not Plan.objects.exists()
 
 
+def test_a_plan_asked_for_with_prefer_respond_async_is_a_job_polled_at_its_location(
+    staff_client, planned, django_capture_on_commit_callbacks
+):
+    _, operator = staff_client(Role.OPERATOR)
+    day = str(timezone.localdate())
+    with django_capture_on_commit_callbacks(execute=True):
+        started = operator.post(
+            f"{API}/plans",
+            {"date": day, "seconds": 0.3},
+            content_type="application/json",
+            headers={"Prefer": "wait=5, respond-async"},
+        )
+    assert started.status_code == 202, started.content
+    assert started["Preference-Applied"] == "respond-async"
+    body = started.json()
+    assert started["Location"] == f"{API}/plan-jobs/{body['id']}"
+    assert (body["status"], body["date"], body["plan_id"]) == ("running", day, None)
+    assert DBTaskResult.objects.get().task_path == "cityos.waste.tasks.build_requested_plan"
+    assert not Plan.objects.exists()
+
+    build_requested_plan.call(body["id"])  # what the worker runs
+
+    done = operator.get(started["Location"]).json()
+    assert done["status"] == "done" and done["error"] == ""
+    plan = operator.get(f"{API}/plans/{done['plan_id']}").json()
+    assert plan["bins_planned"] == 5 and plan["feasible"]
+    # Without the preference the plan comes in the answer, as before.
+    assert (
+        operator.post(f"{API}/plans", {"date": day, "seconds": 0.3}, content_type="application/json").status_code == 201
+    )
+
+
+def test_a_plan_job_that_cannot_be_built_says_why_in_the_requesters_language(staff_client, planned):
+    _, operator = staff_client(Role.OPERATOR)
+    started = operator.post(
+        f"{API}/plans",
+        {"date": str(timezone.localdate()), "seconds": 0.3},
+        content_type="application/json",
+        headers={"Prefer": "respond-async", "Accept-Language": "es"},
+    )
+    DisposalSite.objects.all().delete()  # gone between the request and the job
+    build_requested_plan.call(started.json()["id"])
+    failed = operator.get(started["Location"]).json()
+    assert failed["status"] == "failed" and failed["plan_id"] is None
+    assert failed["error"] == "Añade una planta de tratamiento antes de planificar."
+    assert operator.get(f"{API}/plan-jobs/999999").status_code == 404
+
+
+def test_a_plan_job_not_heard_from_for_ten_minutes_reads_as_failed(staff_client, planned):
+    _, operator = staff_client(Role.OPERATOR)
+    started = operator.post(
+        f"{API}/plans",
+        {"date": str(timezone.localdate())},
+        content_type="application/json",
+        headers={"Prefer": "respond-async"},
+    )
+    PlanJob.objects.update(updated_at=timezone.now() - timedelta(minutes=11))
+    polled = operator.get(started["Location"]).json()
+    assert polled["status"] == "failed" and "no worker took it up" in polled["error"]
+    # A worker that comes back later does not overwrite what the client was told.
+    build_requested_plan.call(polled["id"])
+    assert operator.get(started["Location"]).json()["status"] == "failed"
+
+
+def test_a_plan_job_needs_a_planner_and_a_disposal_site_at_once(staff_client, planned):
+    _, agent = staff_client(Role.SERVICE_AGENT)
+    asked = {"date": str(timezone.localdate())}
+    assert (
+        agent.post(
+            f"{API}/plans", asked, content_type="application/json", headers={"Prefer": "respond-async"}
+        ).status_code
+        == 403
+    )
+    DisposalSite.objects.all().delete()
+    _, operator = staff_client(Role.OPERATOR)
+    refused = operator.post(f"{API}/plans", asked, content_type="application/json", headers={"Prefer": "respond-async"})
+    assert refused.status_code == 422 and not PlanJob.objects.exists()
+
+
 def test_a_comparison_is_a_job_polled_at_its_location(staff_client, planned, django_capture_on_commit_callbacks):
     _, operator = staff_client(Role.OPERATOR)
     with django_capture_on_commit_callbacks(execute=True):
@@ -227,3 +306,12 @@ def test_the_openapi_document_says_where_to_poll_a_comparison(client):
     started = client.get("/api/v1/openapi.json").json()["paths"][f"{API}/comparisons"]["post"]["responses"]["202"]
     assert started["content"]["application/json"]["schema"]["$ref"] == "#/components/schemas/ComparisonOut"
     assert "Location" in started["headers"]
+
+
+def test_the_openapi_document_offers_prefer_respond_async_for_plans(client):
+    post = client.get("/api/v1/openapi.json").json()["paths"][f"{API}/plans"]["post"]
+    assert [p["name"] for p in post["parameters"]] == ["Prefer"]
+    assert (
+        post["responses"]["202"]["content"]["application/json"]["schema"]["$ref"] == "#/components/schemas/PlanJobOut"
+    )
+    assert post["responses"]["201"]["content"]["application/json"]["schema"]["$ref"].endswith("/PlanDetailOut")
