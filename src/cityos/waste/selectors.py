@@ -7,7 +7,7 @@ import math
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from django.db.models import Count, F, Min, Q, QuerySet, Sum
+from django.db.models import Avg, Count, F, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
 from cityos.sensing import selectors as sensing
@@ -154,30 +154,38 @@ def bins_by_ids(ids: Iterable[int]) -> dict[int, Bin]:
 
 
 def actual_results(limit: int = 30) -> list[dict[str, object]]:
-    """What crews reported, per day of the newest plans: km, bins collected, fill at pickup."""
+    """What crews reported, per day of the newest plans (the published one where a day has a
+    draft too): km, bins collected and not, fill at pickup, CO₂. Stops of plans a breakdown
+    replaced count too: their bins were collected (or not) before it."""
     rows = []
-    for plan in Plan.objects.exclude(status=PlanStatus.SUPERSEDED).order_by("-date", "-pk")[:limit]:
-        stops = Stop.objects.filter(route__plan__date=plan.date, kind=StopKind.BIN, collected=True)
-        summary = stops.aggregate(n=Count("pk"), fill=models_avg("fill_at_pickup"))
-        co2 = sum(r.distance_m / 1000 * r.vehicle.co2_kg_per_km for r in plan.routes.select_related("vehicle"))
+    plans = Plan.objects.exclude(status=PlanStatus.SUPERSEDED).order_by("-date", "-status", "-pk")
+    seen: set[object] = set()
+    for plan in plans.prefetch_related("routes__vehicle"):
+        if plan.date in seen:
+            continue
+        seen.add(plan.date)
+        collected = Q(collected=True)
+        summary = Stop.objects.filter(route__plan__date=plan.date, kind=StopKind.BIN).aggregate(
+            n=Count("pk", filter=collected),
+            fill=Avg("fill_at_pickup", filter=collected),
+            missed=Count("pk", filter=~Q(missed_reason="")),
+        )
+        co2 = sum(r.distance_m / 1000 * r.vehicle.co2_kg_per_km for r in plan.routes.all())
         rows.append(
             {
                 "date": plan.date,
                 "plan": plan,
                 "km": round(plan.distance_m / 1000, 1),
                 "collected": summary["n"] or 0,
+                "missed": summary["missed"] or 0,
                 "planned": plan.bins_planned,
                 "fill": round(summary["fill"], 1) if summary["fill"] is not None else None,
                 "co2": round(co2, 1),
             }
         )
+        if len(rows) == limit:
+            break
     return rows
-
-
-def models_avg(field_name: str) -> object:
-    from django.db.models import Avg
-
-    return Avg(field_name)
 
 
 def reports(*, status: str = "", problem: str = "", bin_id: int | None = None) -> QuerySet[BinReport]:
