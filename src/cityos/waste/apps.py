@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from cityos.core.domain import CityAppConfig
 from cityos.core.registry import (
     ApiRouter,
+    DashboardTile,
     DemoStep,
     MessageKind,
     NavItem,
@@ -82,6 +83,11 @@ class WasteConfig(CityAppConfig):
                 tasks.clear_old_report_phones,
                 timedelta(days=1),
                 _("Remove residents' phone numbers from old bin reports"),
+            )
+        )
+        registry.add_tile(
+            DashboardTile(
+                "waste", _("Waste collection"), "waste:tile", order=340, refresh_seconds=60, roles=conf.CREW_ROLES
             )
         )
         registry.add_demo_step(DemoStep("waste", demo.build, order=350))

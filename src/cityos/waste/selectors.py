@@ -11,6 +11,7 @@ from django.db.models import Avg, Count, F, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
 from cityos.sensing import selectors as sensing
+from cityos.waste import conf
 from cityos.waste.models import (
     Bin,
     BinReport,
@@ -125,6 +126,18 @@ def progress(plan: Plan) -> dict[str, int]:
         missed=Count("pk", filter=~Q(missed_reason="")),
     )
     return {key: counts[key] or 0 for key in ("total", "collected", "missed")}
+
+
+def at_a_glance(day: date) -> dict[str, object]:
+    """The operations centre's tile: ``day``'s plan and its progress, bins likely to overflow
+    before the next shift, and residents' open reports."""
+    plan = current_plan(day)
+    return {
+        "plan": plan,
+        "progress": progress(plan) if plan else None,
+        "at_risk": Bin.objects.filter(is_active=True, overflow_risk__gt=conf.must_risk()).count(),
+        "open_reports": BinReport.objects.filter(resolved_at__isnull=True).count(),
+    }
 
 
 def plan_totals(plan: Plan) -> dict[str, float]:

@@ -5,6 +5,7 @@ from cityos.waste import sms, views
 app_name = "waste"
 urlpatterns = [
     path("", views.plans, name="plans"),
+    path("tile/", views.tile, name="tile"),
     path("plans/<int:plan_id>/", views.plan_detail, name="plan"),
     path("plans/<int:plan_id>/routes.geojson", views.plan_geojson, name="plan-geojson"),
     path("plans/<int:plan_id>/publish/", views.plan_publish, name="plan-publish"),

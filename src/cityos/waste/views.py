@@ -328,6 +328,16 @@ def route_gpx(request: HttpRequest, route_id: int) -> HttpResponse:
     return response
 
 
+# --- Operations centre tile ------------------------------------------------------------------
+
+
+@staff_required(*conf.CREW_ROLES)
+def tile(request: HttpRequest) -> HttpResponse:
+    context = selectors.at_a_glance(timezone.localdate())
+    context["can_plan"] = services.holds_planner(request.user)
+    return render(request, "waste/tile.html", context)
+
+
 # --- Crew --------------------------------------------------------------------------------------
 
 

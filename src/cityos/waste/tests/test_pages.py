@@ -274,3 +274,32 @@ def test_fleet_pages(staff_client, plan):
         },
     )
     assert bad.status_code == 200 and "error-summary" in bad.content.decode()
+
+
+def test_the_operations_centre_tile_shows_todays_progress_risks_and_reports(staff_client, plan):
+    from cityos.waste import services
+    from cityos.waste.models import Bin
+
+    first, second = list(plan.routes.first().stops.filter(kind=StopKind.BIN).select_related("route", "bin"))[:2]
+    services.mark_collected(first, user=None)
+    services.mark_missed(second, user=None, reason="blocked")
+    Bin.objects.filter(pk=second.bin_id).update(overflow_risk=0.9)
+    services.report_bin(second.bin.ref, "full")
+    _, crew = staff_client(Role.SERVICE_AGENT)
+
+    html = crew.get(reverse("waste:tile")).content.decode()
+
+    total = plan.bins_planned
+    assert f"<dd>1 / {total}</dd>" in html  # collected today
+    assert html.count("<dd>1</dd>") == 3  # not collected, likely to overflow, open reports
+    assert reverse("waste:plan", args=[plan.pk]) in html and "Bin reports" not in html  # reports are the planners'
+    _, clerk = staff_client(Role.CASEWORKER)
+    assert clerk.get(reverse("waste:tile")).status_code == 403
+    # The tile is on the operations centre for crews and planners.
+    assert 'hx-get="/waste/tile/"' in crew.get("/ops/").content.decode()
+
+
+def test_the_tile_says_when_today_has_no_plan(staff_client, db):
+    _, operator = staff_client(Role.OPERATOR)
+    html = operator.get(reverse("waste:tile")).content.decode()
+    assert "No plan for today." in html and "Bin reports" in html
