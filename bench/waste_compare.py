@@ -25,8 +25,9 @@ six: the sensors tell which bins can wait two days, so the plan needs fewer coll
 --round-days 0,2,4,5 sends the old round out on those weekdays (Monday to Saturday by default):
 with the same days as --plan-days it measures how much of a saving is the days alone, and --rounds
 (the plan kept to the round's areas) may then be added. --fixed-fill F sizes the round to be at
-most F% full at a bin's typical rate (85 by default; 120 is the plan's fill at pickup: the bound of
-a round's day structure at that fill, with its overflows, docs/modules/waste.md, Limits).
+most F% full at a bin's typical rate (85 by default; 120 empties bins about 70% full, the plan's
+fill at pickup: the bound of a round's day structure at that fill, with its overflows,
+docs/modules/waste.md, Limits).
 
 --fixed-by-area P sizes the fixed round per area instead, one frequency for all of an area's
 bins, for its bin at percentile P of typical fill (0.9: the other common way a city sets it;

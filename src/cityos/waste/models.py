@@ -459,6 +459,8 @@ class PlanJob(models.Model):
     # The requester's language: what went wrong is told in it.
     language = models.CharField(_("language"), max_length=10, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=PlanJobStatus.choices, default=PlanJobStatus.RUNNING)
+    # When a worker took it up (one worker only: it is claimed by a conditional update).
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     plan = models.ForeignKey(Plan, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     error = models.CharField(_("error"), max_length=500, blank=True)
 

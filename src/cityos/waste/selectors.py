@@ -7,7 +7,7 @@ import math
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from django.db.models import Avg, Count, F, Min, Q, QuerySet, Sum
+from django.db.models import Avg, Case, Count, F, Min, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
 
 from cityos.sensing import selectors as sensing
@@ -130,14 +130,26 @@ def progress(plan: Plan) -> dict[str, int]:
 
 def at_a_glance(day: date) -> dict[str, object]:
     """The operations centre's tile: ``day``'s plan and its progress, bins likely to overflow
-    before the next shift, and residents' open reports."""
+    before the next shift, and open bin reports (residents' and crews')."""
     plan = current_plan(day)
     return {
         "plan": plan,
-        "progress": progress(plan) if plan else None,
+        "progress": day_progress(plan) if plan else None,
         "at_risk": Bin.objects.filter(is_active=True, overflow_risk__gt=conf.must_risk()).count(),
         "open_reports": BinReport.objects.filter(resolved_at__isnull=True).count(),
     }
+
+
+def day_progress(plan: Plan) -> dict[str, int]:
+    """The day of ``plan`` so far: bins collected and not on any of its plans (a breakdown's
+    re-plan keeps neither: they stay on the plan it replaced), and ``total`` with the bins
+    ``plan`` still has to deal with."""
+    done = Stop.objects.filter(route__plan__date=plan.date, kind=StopKind.BIN).aggregate(
+        collected=Count("pk", filter=Q(collected=True)), missed=Count("pk", filter=~Q(missed_reason=""))
+    )
+    left = Stop.objects.filter(route__plan=plan, kind=StopKind.BIN, collected=False, missed_reason="").count()
+    collected, missed = done["collected"] or 0, done["missed"] or 0
+    return {"collected": collected, "missed": missed, "total": collected + missed + left}
 
 
 def plan_totals(plan: Plan) -> dict[str, float]:
@@ -167,37 +179,44 @@ def bins_by_ids(ids: Iterable[int]) -> dict[int, Bin]:
 
 
 def actual_results(limit: int = 30) -> list[dict[str, object]]:
-    """What crews reported, per day of the newest plans (the published one where a day has a
-    draft too): km, bins collected and not, fill at pickup, CO₂. Stops of plans a breakdown
-    replaced count too: their bins were collected (or not) before it."""
+    """What crews did on each of the last ``limit`` days with a plan (the published one where a
+    day has a draft too): bins collected and not (on any of the day's plans, as a breakdown's
+    re-plan keeps neither), fill at pickup, and the day's planned km and CO₂ (after a breakdown,
+    the re-plan's: the broken truck's drive so far is not known)."""
+    days = list(
+        Plan.objects.exclude(status=PlanStatus.SUPERSEDED)
+        .order_by("-date")
+        .values_list("date", flat=True)
+        .distinct()[:limit]
+    )
+    published_first = Case(When(status=PlanStatus.PUBLISHED, then=Value(0)), default=Value(1))
     rows = []
-    plans = Plan.objects.exclude(status=PlanStatus.SUPERSEDED).order_by("-date", "-status", "-pk")
-    seen: set[object] = set()
-    for plan in plans.prefetch_related("routes__vehicle"):
-        if plan.date in seen:
-            continue
-        seen.add(plan.date)
-        collected = Q(collected=True)
-        summary = Stop.objects.filter(route__plan__date=plan.date, kind=StopKind.BIN).aggregate(
-            n=Count("pk", filter=collected),
-            fill=Avg("fill_at_pickup", filter=collected),
-            missed=Count("pk", filter=~Q(missed_reason="")),
+    for day in days:
+        plan = (
+            Plan.objects.filter(date=day)
+            .exclude(status=PlanStatus.SUPERSEDED)
+            .order_by(published_first, "-pk")
+            .prefetch_related("routes__vehicle")
+            .first()
         )
+        assert plan is not None
+        progress = day_progress(plan)
+        fill = Stop.objects.filter(route__plan__date=day, kind=StopKind.BIN, collected=True).aggregate(
+            mean=Avg("fill_at_pickup")
+        )["mean"]
         co2 = sum(r.distance_m / 1000 * r.vehicle.co2_kg_per_km for r in plan.routes.all())
         rows.append(
             {
-                "date": plan.date,
+                "date": day,
                 "plan": plan,
                 "km": round(plan.distance_m / 1000, 1),
-                "collected": summary["n"] or 0,
-                "missed": summary["missed"] or 0,
-                "planned": plan.bins_planned,
-                "fill": round(summary["fill"], 1) if summary["fill"] is not None else None,
+                "collected": progress["collected"],
+                "missed": progress["missed"],
+                "planned": progress["total"],
+                "fill": round(fill, 1) if fill is not None else None,
                 "co2": round(co2, 1),
             }
         )
-        if len(rows) == limit:
-            break
     return rows
 
 

@@ -456,10 +456,18 @@ def _enqueue_plan(job_id: int) -> None:
 
 
 def complete_plan_job(job_id: int) -> PlanJob:
-    """Build the plan a :class:`PlanJob` asked for (in a worker), and record it or why not."""
+    """Build the plan a :class:`PlanJob` asked for (in a worker), and record it or why not.
+
+    The job is claimed first, so two workers never build it twice, and its clock restarts: a
+    poll gives it up only ``PLAN_JOB_ABANDONED_AFTER`` after a worker took it up (a solve takes
+    at most 90 s)."""
+    now = timezone.now()
+    claimed = PlanJob.objects.filter(pk=job_id, status=PlanJobStatus.RUNNING, started_at__isnull=True).update(
+        started_at=now, updated_at=now
+    )
     job = PlanJob.objects.select_related("created_by").get(pk=job_id)
-    if job.status != PlanJobStatus.RUNNING:
-        return job  # given up meanwhile, or run twice
+    if not claimed:
+        return job  # given up meanwhile, or another worker has it
     with translation.override(job.language or None):
         try:
             plan = build_plan(job.date, user=job.created_by, seconds=job.seconds, patience=conf.REQUEST_PATIENCE)
@@ -479,13 +487,22 @@ def complete_plan_job(job_id: int) -> PlanJob:
 
 
 def plan_job(job_id: int, *, now: datetime | None = None) -> PlanJob:
-    """A plan job as its client polls it; one still running after ``PLAN_JOB_ABANDONED_AFTER``
-    is failed: its worker stopped, or none took it up."""
+    """A plan job as its client polls it; one still running ``PLAN_JOB_ABANDONED_AFTER`` after it
+    was asked for or taken up is failed: no worker took it up, or its worker stopped."""
     stale = (now or timezone.now()) - PLAN_JOB_ABANDONED_AFTER
-    PlanJob.objects.filter(pk=job_id, status=PlanJobStatus.RUNNING, updated_at__lt=stale).update(
-        status=PlanJobStatus.FAILED, error=_("The plan was not built: no worker took it up. Try again.")
-    )
-    return PlanJob.objects.get(pk=job_id)
+    job = PlanJob.objects.get(pk=job_id)
+    if job.status == PlanJobStatus.RUNNING and job.updated_at < stale:
+        with translation.override(job.language or None):  # told in the requester's language
+            message = (
+                _("The plan was not built: its worker stopped. Try again.")
+                if job.started_at
+                else _("The plan was not built: no worker took it up. Try again.")
+            )
+        PlanJob.objects.filter(pk=job_id, status=PlanJobStatus.RUNNING, updated_at__lt=stale).update(
+            status=PlanJobStatus.FAILED, error=message
+        )
+        job.refresh_from_db()
+    return job
 
 
 def _disposal_window(site: DisposalSite, day: date, origin: datetime) -> tuple[int, int] | None:

@@ -178,6 +178,8 @@ def test_a_plan_asked_for_with_prefer_respond_async_is_a_job_polled_at_its_locat
     assert not Plan.objects.exists()
 
     build_requested_plan.call(body["id"])  # what the worker runs
+    build_requested_plan.call(body["id"])  # a second worker (or a retry) builds nothing more
+    assert Plan.objects.count() == 1
 
     done = operator.get(started["Location"]).json()
     assert done["status"] == "done" and done["error"] == ""
@@ -218,7 +220,22 @@ def test_a_plan_job_not_heard_from_for_ten_minutes_reads_as_failed(staff_client,
     assert polled["status"] == "failed" and "no worker took it up" in polled["error"]
     # A worker that comes back later does not overwrite what the client was told.
     build_requested_plan.call(polled["id"])
-    assert operator.get(started["Location"]).json()["status"] == "failed"
+    assert operator.get(started["Location"]).json()["status"] == "failed" and not Plan.objects.exists()
+
+
+def test_a_plan_job_whose_worker_stopped_mid_solve_reads_as_failed_in_the_requesters_language(staff_client, planned):
+    _, operator = staff_client(Role.OPERATOR)
+    started = operator.post(
+        f"{API}/plans",
+        {"date": str(timezone.localdate())},
+        content_type="application/json",
+        headers={"Prefer": "respond-async", "Accept-Language": "es"},
+    )
+    late = timezone.now() - timedelta(minutes=11)
+    PlanJob.objects.update(started_at=late, updated_at=late)  # taken up, then never heard from
+    polled = operator.get(started["Location"], headers={"Accept-Language": "zh-hant"}).json()
+    assert polled["status"] == "failed"
+    assert polled["error"] == "El plan no se elaboró: su proceso se detuvo. Inténtelo de nuevo."
 
 
 def test_a_plan_job_needs_a_planner_and_a_disposal_site_at_once(staff_client, planned):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -303,3 +304,40 @@ def test_the_tile_says_when_today_has_no_plan(staff_client, db):
     _, operator = staff_client(Role.OPERATOR)
     html = operator.get(reverse("waste:tile")).content.decode()
     assert "No plan for today." in html and "Bin reports" in html
+
+
+def test_the_tile_counts_the_day_across_a_breakdown_re_plan(staff_client, plan):
+    from cityos.waste import services
+
+    route = plan.routes.first()
+    first, second = list(route.stops.filter(kind=StopKind.BIN).select_related("route", "bin"))[:2]
+    services.mark_collected(first, user=None)
+    services.mark_missed(second, user=None, reason="blocked")
+    services.report_breakdown(route, user=None, seconds=0.3)
+    _, crew = staff_client(Role.SERVICE_AGENT)
+
+    html = crew.get(reverse("waste:tile")).content.decode()
+
+    # Collected and not stay on the replaced plan: the tile still counts them, with what the
+    # re-plan has left to do.
+    replan = Plan.objects.get(status="published")
+    left = replan.routes.filter(stops__kind=StopKind.BIN).count()
+    assert f"<dd>1 / {2 + left}</dd>" in html
+    could_not = html.split("Could not be collected</dt><dd>")[1]
+    assert could_not.startswith("1</dd>")
+
+
+def test_every_results_table_has_a_header_for_each_column(staff_client, plan):
+    from cityos.waste import services
+
+    services.run_comparison(days=7, seconds=0.1)
+    _, operator = staff_client(Role.OPERATOR)
+    html = operator.get(reverse("waste:results")).content.decode()
+    tables = re.findall(r"<table>.*?</table>", html, re.S)
+    assert len(tables) >= 2
+    for table in tables:
+        headers = len(re.findall(r'<th scope="col"', table.split("</thead>")[0]))
+        first_row = re.search(r"<tbody>\s*<tr>(.*?)</tr>", table, re.S)
+        assert first_row, table[:200]
+        cells = len(re.findall(r"<t[hd][ >]", first_row.group(1)))
+        assert cells == headers, table[:300]
