@@ -179,12 +179,13 @@ def bins_by_ids(ids: Iterable[int]) -> dict[int, Bin]:
 
 
 def actual_results(limit: int = 30) -> list[dict[str, object]]:
-    """What crews did on each of the last ``limit`` days with a plan (the published one where a
+    """What crews did on each of the last ``limit`` days with a plan, today included (the published one where a
     day has a draft too): bins collected and not (on any of the day's plans, as a breakdown's
     re-plan keeps neither), fill at pickup, and the day's planned km and CO₂ (after a breakdown,
     the re-plan's: the broken truck's drive so far is not known)."""
     days = list(
         Plan.objects.exclude(status=PlanStatus.SUPERSEDED)
+        .filter(date__lte=timezone.localdate())  # tomorrow's draft: nothing done yet
         .order_by("-date")
         .values_list("date", flat=True)
         .distinct()[:limit]

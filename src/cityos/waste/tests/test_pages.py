@@ -134,8 +134,6 @@ def test_the_crew_reports_a_bin_it_could_not_collect_on_the_phone_page(staff_cli
 
 
 def test_the_crew_sees_what_residents_reported_at_a_bin_but_not_who_or_their_note(staff_client, plan):
-    from cityos.waste import services
-
     route = plan.routes.first()
     stop = route.stops.filter(kind=StopKind.BIN).select_related("bin").first()
     services.report_bin(stop.bin.ref, "full", note="Ask Mrs Lee at no. 4", phone="+12125550142")
@@ -278,7 +276,6 @@ def test_fleet_pages(staff_client, plan):
 
 
 def test_the_operations_centre_tile_shows_todays_progress_risks_and_reports(staff_client, plan):
-    from cityos.waste import services
     from cityos.waste.models import Bin
 
     first, second = list(plan.routes.first().stops.filter(kind=StopKind.BIN).select_related("route", "bin"))[:2]
@@ -307,8 +304,6 @@ def test_the_tile_says_when_today_has_no_plan(staff_client, db):
 
 
 def test_the_tile_counts_the_day_across_a_breakdown_re_plan(staff_client, plan):
-    from cityos.waste import services
-
     route = plan.routes.first()
     first, second = list(route.stops.filter(kind=StopKind.BIN).select_related("route", "bin"))[:2]
     services.mark_collected(first, user=None)
@@ -328,8 +323,6 @@ def test_the_tile_counts_the_day_across_a_breakdown_re_plan(staff_client, plan):
 
 
 def test_every_results_table_has_a_header_for_each_column(staff_client, plan):
-    from cityos.waste import services
-
     services.run_comparison(days=7, seconds=0.1)
     _, operator = staff_client(Role.OPERATOR)
     html = operator.get(reverse("waste:results")).content.decode()
@@ -341,3 +334,20 @@ def test_every_results_table_has_a_header_for_each_column(staff_client, plan):
         assert first_row, table[:200]
         cells = len(re.findall(r"<t[hd][ >]", first_row.group(1)))
         assert cells == headers, table[:300]
+
+
+def test_what_the_crews_did_counts_each_day_once_with_the_bins_collected_and_not(plan):
+    from cityos.waste import selectors
+
+    today = plan.date
+    services.build_plan(today, seconds=0.3)  # a later draft of the same day
+    services.build_plan(today + timedelta(days=1), seconds=0.3)  # tomorrow's: nothing done yet
+    first, second, *_ = list(Stop.objects.filter(route__plan=plan, kind=StopKind.BIN).select_related("route", "bin"))
+    services.mark_collected(first, user=None, fill=90)
+    services.mark_missed(second, user=None, reason="blocked")
+
+    (row,) = selectors.actual_results()
+
+    assert row["plan"] == plan and row["date"] == today
+    assert (row["collected"], row["missed"], row["fill"]) == (1, 1, 90.0)
+    assert row["planned"] == plan.bins_planned and row["km"] == round(plan.distance_m / 1000, 1)

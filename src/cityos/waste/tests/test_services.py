@@ -465,19 +465,3 @@ def test_a_simulation_that_crashes_or_cannot_be_queued_frees_the_slot(monkeypatc
     unqueued.refresh_from_db()
     assert (unqueued.status, unqueued.error) == (ComparisonStatus.FAILED, "crashed")
     assert services.request_comparison(days=7, seed=3).status == ComparisonStatus.RUNNING
-
-
-def test_what_the_crews_did_counts_each_day_once_with_the_bins_collected_and_not(city, day):
-    published = services.publish_plan(services.build_plan(day, seconds=0.3, now=at(day, 5)))
-    services.build_plan(day, seconds=0.3, now=at(day, 5))  # a later draft of the same day
-    first, second, *_ = list(
-        Stop.objects.filter(route__plan=published, kind=StopKind.BIN).select_related("route", "bin")
-    )
-    services.mark_collected(first, user=None, fill=90)
-    services.mark_missed(second, user=None, reason=MissedReason.BLOCKED)
-
-    (row,) = services.selectors.actual_results()
-
-    assert row["plan"] == published and row["date"] == day
-    assert (row["collected"], row["missed"], row["fill"]) == (1, 1, 90.0)
-    assert row["planned"] == published.bins_planned and row["km"] == round(published.distance_m / 1000, 1)
