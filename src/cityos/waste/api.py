@@ -444,9 +444,10 @@ def get_plan_job(request: HttpRequest, job_id: int) -> PlanJob:
     """``running`` until the plan is built (``done``, with ``plan_id``) or could not be
     (``failed``, with ``error``); one not heard from for ten minutes is failed."""
     require_roles(request, *conf.PLANNER_ROLES)
-    if not PlanJob.objects.filter(pk=job_id).exists():
-        raise ApiProblem(404, _("There is no plan job %(id)s.") % {"id": job_id})
-    return services.plan_job(job_id)
+    try:
+        return services.plan_job(job_id)
+    except PlanJob.DoesNotExist:
+        raise ApiProblem(404, _("There is no plan job %(id)s.") % {"id": job_id}) from None
 
 
 @router.get("/plans/{plan_id}", response=PlanDetailOut, auth=api_auth, summary="A plan with its routes")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from datetime import date, datetime
+from typing import Any, TypedDict
 
 from django.db.models import Avg, Case, Count, F, Min, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
@@ -140,16 +141,48 @@ def at_a_glance(day: date) -> dict[str, object]:
     }
 
 
-def day_progress(plan: Plan) -> dict[str, int]:
+class DayProgress(TypedDict):
+    collected: int
+    missed: int
+    total: int
+    fill: float | None  # mean at pickup
+
+
+def day_progress(plan: Plan) -> DayProgress:
     """The day of ``plan`` so far: bins collected and not on any of its plans (a breakdown's
     re-plan keeps neither: they stay on the plan it replaced), and ``total`` with the bins
     ``plan`` still has to deal with."""
-    done = Stop.objects.filter(route__plan__date=plan.date, kind=StopKind.BIN).aggregate(
-        collected=Count("pk", filter=Q(collected=True)), missed=Count("pk", filter=~Q(missed_reason=""))
-    )
-    left = Stop.objects.filter(route__plan=plan, kind=StopKind.BIN, collected=False, missed_reason="").count()
-    collected, missed = done["collected"] or 0, done["missed"] or 0
-    return {"collected": collected, "missed": missed, "total": collected + missed + left}
+    return _days_progress([plan])[plan.pk]
+
+
+def _days_progress(plans: list[Plan]) -> dict[int, DayProgress]:
+    """:func:`day_progress` of each of ``plans`` (one a day), with the mean ``fill`` at pickup, in
+    two queries whatever their number."""
+    collected = Q(collected=True)
+    done: dict[date, dict[str, Any]] = {
+        row["route__plan__date"]: dict(row)
+        for row in Stop.objects.filter(route__plan__date__in={p.date for p in plans}, kind=StopKind.BIN)
+        .values("route__plan__date")
+        .annotate(  # named apart from the fields their filters read
+            emptied=Count("pk", filter=collected),
+            not_emptied=Count("pk", filter=~Q(missed_reason="")),
+            fill=Avg("fill_at_pickup", filter=collected),
+        )
+    }
+    left = {
+        row["route__plan"]: row["n"]
+        for row in Stop.objects.filter(route__plan__in=plans, kind=StopKind.BIN, collected=False, missed_reason="")
+        .values("route__plan")
+        .annotate(n=Count("pk"))
+    }
+    counts: dict[int, DayProgress] = {}
+    for plan in plans:
+        day = done.get(plan.date, {})
+        emptied, missed = day.get("emptied", 0), day.get("not_emptied", 0)
+        counts[plan.pk] = DayProgress(
+            collected=emptied, missed=missed, total=emptied + missed + left.get(plan.pk, 0), fill=day.get("fill")
+        )
+    return counts
 
 
 def plan_totals(plan: Plan) -> dict[str, float]:
@@ -179,41 +212,32 @@ def bins_by_ids(ids: Iterable[int]) -> dict[int, Bin]:
 
 
 def actual_results(limit: int = 30) -> list[dict[str, object]]:
-    """What crews did on each of the last ``limit`` days with a plan, today included (the published one where a
-    day has a draft too): bins collected and not (on any of the day's plans, as a breakdown's
-    re-plan keeps neither), fill at pickup, and the day's planned km and CO₂ (after a breakdown,
-    the re-plan's: the broken truck's drive so far is not known)."""
-    days = list(
-        Plan.objects.exclude(status=PlanStatus.SUPERSEDED)
-        .filter(date__lte=timezone.localdate())  # tomorrow's draft: nothing done yet
-        .order_by("-date")
-        .values_list("date", flat=True)
-        .distinct()[:limit]
-    )
+    """What crews did on each of the last ``limit`` days with a plan, today included (the
+    published one where a day has a draft too): bins collected and not (on any of the day's
+    plans, as a breakdown's re-plan keeps neither), fill at pickup, and the day's planned km and
+    CO₂ (after a breakdown, the re-plan's: the broken truck's drive so far is not known)."""
+    shown = Plan.objects.exclude(status=PlanStatus.SUPERSEDED).filter(date__lte=timezone.localdate())
+    days = list(shown.order_by("-date").values_list("date", flat=True).distinct()[:limit])
     published_first = Case(When(status=PlanStatus.PUBLISHED, then=Value(0)), default=Value(1))
+    plans: dict[date, Plan] = {}
+    for plan in (
+        shown.filter(date__in=days).order_by("-date", published_first, "-pk").prefetch_related("routes__vehicle")
+    ):
+        plans.setdefault(plan.date, plan)
+    progress = _days_progress(list(plans.values()))
     rows = []
-    for day in days:
-        plan = (
-            Plan.objects.filter(date=day)
-            .exclude(status=PlanStatus.SUPERSEDED)
-            .order_by(published_first, "-pk")
-            .prefetch_related("routes__vehicle")
-            .first()
-        )
-        assert plan is not None
-        progress = day_progress(plan)
-        fill = Stop.objects.filter(route__plan__date=day, kind=StopKind.BIN, collected=True).aggregate(
-            mean=Avg("fill_at_pickup")
-        )["mean"]
+    for day, plan in plans.items():
+        counts = progress[plan.pk]
+        fill = counts["fill"]
         co2 = sum(r.distance_m / 1000 * r.vehicle.co2_kg_per_km for r in plan.routes.all())
         rows.append(
             {
                 "date": day,
                 "plan": plan,
                 "km": round(plan.distance_m / 1000, 1),
-                "collected": progress["collected"],
-                "missed": progress["missed"],
-                "planned": progress["total"],
+                "collected": counts["collected"],
+                "missed": counts["missed"],
+                "planned": counts["total"],
                 "fill": round(fill, 1) if fill is not None else None,
                 "co2": round(co2, 1),
             }

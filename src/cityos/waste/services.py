@@ -444,15 +444,26 @@ def request_plan(day: date, *, user: User | None, seconds: float, language: str 
 
 
 def _enqueue_plan(job_id: int) -> None:
-    from cityos.waste.tasks import build_requested_plan
+    _enqueue(
+        "build_requested_plan",
+        job_id,
+        PlanJob.objects.filter(pk=job_id, status=PlanJobStatus.RUNNING),
+        status=PlanJobStatus.FAILED,
+        error=_("The plan could not be started. Try again."),
+    )
+
+
+def _enqueue(task_name: str, row_id: int, running: models.QuerySet[Any], **failed: object) -> None:
+    """Queue the job ``tasks.<task_name>`` for a row a person asked for; if it cannot be queued,
+    no job will run it: the ``running`` row is updated to ``failed`` at once rather than left
+    running until it is given up."""
+    from cityos.waste import tasks
 
     try:
-        build_requested_plan.enqueue(job_id)
-    except Exception:  # no job will run it: say so rather than leave it running
-        logger.exception("waste plan could not be queued", extra={"plan_job": job_id})
-        PlanJob.objects.filter(pk=job_id, status=PlanJobStatus.RUNNING).update(
-            status=PlanJobStatus.FAILED, error=_("The plan could not be started. Try again.")
-        )
+        getattr(tasks, task_name).enqueue(row_id)
+    except Exception:
+        logger.exception("waste job could not be queued", extra={"task": task_name, "row": row_id})
+        running.update(**failed)
 
 
 def complete_plan_job(job_id: int) -> PlanJob:
@@ -530,7 +541,6 @@ REASON_MESSAGES = {
     "no_vehicle": lambda: _("No vehicle in service"),
     "fleet_full": lambda: _("No room left in the fleet's shifts"),
     "not_worth_it": lambda: _("Not full enough to be worth the detour"),
-    "crew_missed": lambda: _("The crew could not collect it"),
 }
 
 
@@ -654,6 +664,9 @@ def publish_plan(plan: Plan) -> Plan:
     return plan
 
 
+MISSED_FIELDS = ("missed_reason", "missed_note", "missed_at", "missed_by")
+
+
 def mark_collected(stop: Stop, *, user: User | None, fill: float | None = None, at: datetime | None = None) -> Stop:
     """A crew emptied the bin of ``stop``; ``fill`` is what they saw (else the sensor's last value).
 
@@ -684,9 +697,6 @@ def mark_collected(stop: Stop, *, user: User | None, fill: float | None = None, 
     return stop
 
 
-MISSED_FIELDS = ("missed_reason", "missed_note", "missed_at", "missed_by")
-
-
 def mark_missed(stop: Stop, *, user: User | None, reason: str, note: str = "", at: datetime | None = None) -> Stop:
     """A crew came to the bin of ``stop`` but could not empty it, for ``reason`` (a
     :class:`MissedReason`), with what they saw (``note``). The stop counts as dealt with on the
@@ -696,14 +706,8 @@ def mark_missed(stop: Stop, *, user: User | None, reason: str, note: str = "", a
     if reason not in MissedReason.values:
         raise _invalid("reason", _("Choose why the bin could not be collected."), "invalid_reason")
     text = note.strip()
-    if "\x00" in text:
-        raise ValidationError({"note": [ValidationError(_NO_NUL.message, code=_NO_NUL.code)]})
-    if len(text) > NOTE_MAX_LENGTH:
-        raise _invalid(
-            "note",
-            _("Keep the note to %(max)d characters (it has %(n)d).") % {"max": NOTE_MAX_LENGTH, "n": len(text)},
-            "note_too_long",
-        )
+    if (problem := _note_problem(text)) is not None:
+        raise ValidationError({"note": [problem]})
     when = at or timezone.now()
     with transaction.atomic():
         bin = _hold_stop(stop, _("Only a bin stop can be reported not collected."))
@@ -723,9 +727,7 @@ def mark_missed(stop: Stop, *, user: User | None, reason: str, note: str = "", a
 def _hold_stop(stop: Stop, not_a_bin: str) -> Bin:
     """Lock ``stop``'s route and read ``stop`` afresh (two crew phones may act on one route at
     once: each then sees the other's work, and the route's status counts both); its bin."""
-    route = Route.objects.select_for_update().filter(pk=stop.route_id).first()
-    if route is None:
-        raise _invalid("stop", _("This stop's route no longer exists."), "no_route")
+    route = Route.objects.select_for_update().get(pk=stop.route_id)
     stop.refresh_from_db()
     stop.route = route
     if stop.kind != StopKind.BIN or stop.bin is None:
@@ -847,7 +849,7 @@ def report_breakdown(
                 bin=stop.bin,
                 required=stop.required,
                 reason="crew_missed",
-                detail=str(REASON_MESSAGES["crew_missed"]()) + f": {stop.get_missed_reason_display()}",
+                detail=_("The crew could not collect it: %(reason)s") % {"reason": stop.get_missed_reason_display()},
             )
             for stop in missed
             if stop.bin is not None
@@ -872,6 +874,18 @@ class ReportOutcome:
     repeated: bool
     # True: this resident's number was kept, to text them once the bin is emptied.
     texted: bool = False
+
+
+def _note_problem(text: str) -> ValidationError | None:
+    """What is wrong with a note a resident or a crew wrote, if anything."""
+    if "\x00" in text:  # PostgreSQL cannot store it: Django's own (translated) refusal
+        return ValidationError(_NO_NUL.message, code=_NO_NUL.code)
+    if len(text) > NOTE_MAX_LENGTH:
+        return ValidationError(
+            _("Keep the note to %(max)d characters (it has %(n)d).") % {"max": NOTE_MAX_LENGTH, "n": len(text)},
+            code="note_too_long",
+        )
+    return None
 
 
 def reportable_bin(ref: str) -> Bin:
@@ -953,15 +967,8 @@ def report_bin(
     elif problem not in ReportProblem.values:
         errors["problem"] = [ValidationError(_("Choose full, damaged or something else."), code="invalid_problem")]
     text = (note or "").strip()
-    if "\x00" in text:  # PostgreSQL cannot store it: Django's own (translated) refusal
-        errors["note"] = [ValidationError(_NO_NUL.message, code=_NO_NUL.code)]
-    elif len(text) > NOTE_MAX_LENGTH:
-        errors["note"] = [
-            ValidationError(
-                _("Keep the note to %(max)d characters (it has %(n)d).") % {"max": NOTE_MAX_LENGTH, "n": len(text)},
-                code="note_too_long",
-            )
-        ]
+    if (note_problem := _note_problem(text)) is not None:
+        errors["note"] = [note_problem]
     link = (media_url or "").strip()
     if link and not _public_https(link):
         errors["media_url"] = [
@@ -1269,15 +1276,14 @@ def _new_comparison(
 
 
 def _enqueue_simulation(comparison_id: int) -> None:
-    from cityos.waste.tasks import simulate_comparison
-
-    try:
-        simulate_comparison.enqueue(comparison_id)
-    except Exception:  # no job will run it: free the slot rather than block the next for 10 minutes
-        logger.exception("waste comparison could not be queued", extra={"comparison": comparison_id})
-        Comparison.objects.filter(pk=comparison_id, status=ComparisonStatus.RUNNING).update(
-            status=ComparisonStatus.FAILED, error="crashed"
-        )
+    # Failed at once, the slot is free for the next rather than blocked for 10 minutes.
+    _enqueue(
+        "simulate_comparison",
+        comparison_id,
+        Comparison.objects.filter(pk=comparison_id, status=ComparisonStatus.RUNNING),
+        status=ComparisonStatus.FAILED,
+        error=ComparisonFailure.CRASHED,
+    )
 
 
 def request_comparison(

@@ -5,10 +5,11 @@ dashboard; residents' bin reports. Public: the resident's report form (the QR st
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core import signing
@@ -373,38 +374,47 @@ def crew(request: HttpRequest, route_id: int) -> HttpResponse:
 @require_POST
 @staff_required(*conf.CREW_ROLES)
 def stop_collected(request: HttpRequest, stop_id: int) -> HttpResponse:
-    stop = get_object_or_404(Stop.objects.select_related("route", "bin"), pk=stop_id)
-    form = CollectedForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
-    else:
-        try:
-            services.mark_collected(stop, user=_user(request), fill=form.cleaned_data.get("fill"))
-        except ValidationError as error:
-            messages.error(request, _errors(error))
-        else:
-            messages.success(request, _("Bin %(ref)s marked collected.") % {"ref": stop.bin.ref if stop.bin else ""})
-    return redirect(reverse("waste:crew", args=[stop.route_id]) + f"#stop-{stop.pk}")
+    return _crew_action(
+        request,
+        stop_id,
+        CollectedForm,
+        lambda stop, user, data: services.mark_collected(stop, user=user, fill=data.get("fill")),
+        _("Bin %(ref)s marked collected."),
+    )
 
 
 @require_POST
 @staff_required(*conf.CREW_ROLES)
 def stop_missed(request: HttpRequest, stop_id: int) -> HttpResponse:
+    return _crew_action(
+        request,
+        stop_id,
+        MissedForm,
+        lambda stop, user, data: services.mark_missed(stop, user=user, reason=data["reason"], note=data["note"]),
+        _("Bin %(ref)s reported not collected."),
+    )
+
+
+def _crew_action(
+    request: HttpRequest,
+    stop_id: int,
+    form_class: type[forms.Form],
+    act: Callable[[Stop, User | None, dict[str, Any]], object],
+    done: str,
+) -> HttpResponse:
+    """A crew's action on one stop of its phone page: the form checked, the service called, what
+    happened said at the top, and the page shown again at that stop."""
     stop = get_object_or_404(Stop.objects.select_related("route", "bin"), pk=stop_id)
-    form = MissedForm(request.POST)
+    form = form_class(request.POST)
     if not form.is_valid():
         messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
     else:
         try:
-            services.mark_missed(
-                stop, user=_user(request), reason=form.cleaned_data["reason"], note=form.cleaned_data["note"]
-            )
+            act(stop, _user(request), form.cleaned_data)
         except ValidationError as error:
             messages.error(request, _errors(error))
         else:
-            messages.success(
-                request, _("Bin %(ref)s reported not collected.") % {"ref": stop.bin.ref if stop.bin else ""}
-            )
+            messages.success(request, done % {"ref": stop.bin.ref if stop.bin else ""})
     return redirect(reverse("waste:crew", args=[stop.route_id]) + f"#stop-{stop.pk}")
 
 

@@ -234,15 +234,15 @@ def _form(request: HttpRequest) -> QueryDict:
 def _served_jurisdictions() -> tuple[str, ...]:
     """The jurisdiction ids this endpoint answers to: the base URL's host, then the configured ones."""
     host = urlsplit(settings.CITYOS_BASE_URL).hostname or ""
-    configured = [j.strip() for j in getattr(settings, "CITYOS_OPEN311_JURISDICTIONS", "").split(",")]
+    configured = [j.strip() for j in settings.CITYOS_OPEN311_JURISDICTIONS.split(",")]
     return tuple(dict.fromkeys(j for j in (host, *configured) if j))
 
 
-def _check_jurisdiction(request: HttpRequest) -> None:
+def _check_jurisdiction(request: HttpRequest, params: QueryDict) -> None:
     """One city per endpoint: ``jurisdiction_id`` may be left out (the standard needs it only where
     an endpoint serves several), but one naming another city is the standard's 404, so that an
     app set up for that city does not file its residents' requests here."""
-    asked = _query_params(request).getlist("jurisdiction_id")
+    asked = params.getlist("jurisdiction_id")
     if request.method == "POST":
         asked += _form(request).getlist("jurisdiction_id")
     served = _served_jurisdictions()
@@ -283,9 +283,9 @@ def _answer(*methods: str) -> Callable[[Callable[..., HttpResponse]], Callable[.
                 _format(fmt)  # an address that does not exist comes before its methods
                 if request.method not in allowed:
                     raise _method_not_allowed(request, allowed)
-                # Parsed up front, so every endpoint refuses a query Django will not parse alike.
-                _query_params(request)
-                _check_jurisdiction(request)
+                # Parsed up front, so every endpoint refuses a query Django will not parse alike;
+                # then one naming another city.
+                _check_jurisdiction(request, _query_params(request))
                 with acting_as(replace(current_actor(), user_id=None, label="anonymous", channel="api")):
                     return view(request, *args, fmt=fmt, **kwargs)
             except Open311Error as error:

@@ -157,6 +157,16 @@ def test_a_plan_asks_for_no_longer_solve_than_a_request_can_wait(staff_client, p
     assert not Plan.objects.exists()
 
 
+def ask_for_a_plan_job(client, **headers):
+    """Today's plan asked for with ``Prefer: respond-async``: the 202 answer."""
+    return client.post(
+        f"{API}/plans",
+        {"date": str(timezone.localdate())},
+        content_type="application/json",
+        headers={"Prefer": "respond-async", **headers},
+    )
+
+
 def test_a_plan_asked_for_with_prefer_respond_async_is_a_job_polled_at_its_location(
     staff_client, planned, django_capture_on_commit_callbacks
 ):
@@ -193,12 +203,7 @@ def test_a_plan_asked_for_with_prefer_respond_async_is_a_job_polled_at_its_locat
 
 def test_a_plan_job_that_cannot_be_built_says_why_in_the_requesters_language(staff_client, planned):
     _, operator = staff_client(Role.OPERATOR)
-    started = operator.post(
-        f"{API}/plans",
-        {"date": str(timezone.localdate()), "seconds": 0.3},
-        content_type="application/json",
-        headers={"Prefer": "respond-async", "Accept-Language": "es"},
-    )
+    started = ask_for_a_plan_job(operator, **{"Accept-Language": "es"})
     DisposalSite.objects.all().delete()  # gone between the request and the job
     build_requested_plan.call(started.json()["id"])
     failed = operator.get(started["Location"]).json()
@@ -209,12 +214,7 @@ def test_a_plan_job_that_cannot_be_built_says_why_in_the_requesters_language(sta
 
 def test_a_plan_job_not_heard_from_for_ten_minutes_reads_as_failed(staff_client, planned):
     _, operator = staff_client(Role.OPERATOR)
-    started = operator.post(
-        f"{API}/plans",
-        {"date": str(timezone.localdate())},
-        content_type="application/json",
-        headers={"Prefer": "respond-async"},
-    )
+    started = ask_for_a_plan_job(operator)
     PlanJob.objects.update(updated_at=timezone.now() - timedelta(minutes=11))
     polled = operator.get(started["Location"]).json()
     assert polled["status"] == "failed" and "no worker took it up" in polled["error"]
@@ -225,12 +225,7 @@ def test_a_plan_job_not_heard_from_for_ten_minutes_reads_as_failed(staff_client,
 
 def test_a_plan_job_whose_worker_stopped_mid_solve_reads_as_failed_in_the_requesters_language(staff_client, planned):
     _, operator = staff_client(Role.OPERATOR)
-    started = operator.post(
-        f"{API}/plans",
-        {"date": str(timezone.localdate())},
-        content_type="application/json",
-        headers={"Prefer": "respond-async", "Accept-Language": "es"},
-    )
+    started = ask_for_a_plan_job(operator, **{"Accept-Language": "es"})
     late = timezone.now() - timedelta(minutes=11)
     PlanJob.objects.update(started_at=late, updated_at=late)  # taken up, then never heard from
     polled = operator.get(started["Location"], headers={"Accept-Language": "zh-hant"}).json()

@@ -68,7 +68,9 @@ def test_bins_pages_pass_axe(page, city, sign_in_browser):
     assert_accessible(page, "a bin")
 
 
-def test_a_crew_marks_a_bin_collected_by_keyboard(page, city, sign_in_browser):
+@pytest.fixture
+def crew_page(page, city, sign_in_browser):
+    """A crew member on the phone page of the route holding the plan's first bin; that stop."""
     stop = (
         Stop.objects.filter(route__plan=city, kind=StopKind.BIN)
         .select_related("bin")
@@ -78,6 +80,11 @@ def test_a_crew_marks_a_bin_collected_by_keyboard(page, city, sign_in_browser):
     assert stop is not None and stop.bin is not None
     sign_in_browser(page, StaffFactory(roles=[Role.SERVICE_AGENT]))
     page.goto(f"/waste/crew/{stop.route_id}/")
+    return stop
+
+
+def test_a_crew_marks_a_bin_collected_by_keyboard(page, crew_page):
+    stop = crew_page
     assert_accessible(page, "crew's route")
     page.locator(f"#fill-{stop.pk}").fill("90")
     page.get_by_role("button", name=f"Collected {stop.bin.ref}").press("Enter")
@@ -89,16 +96,8 @@ def test_a_crew_marks_a_bin_collected_by_keyboard(page, city, sign_in_browser):
     assert Plan.objects.count() == 1
 
 
-def test_a_crew_reports_a_blocked_bin_by_keyboard(page, city, sign_in_browser):
-    stop = (
-        Stop.objects.filter(route__plan=city, kind=StopKind.BIN)
-        .select_related("bin")
-        .order_by("route", "sequence")
-        .first()
-    )
-    assert stop is not None and stop.bin is not None
-    sign_in_browser(page, StaffFactory(roles=[Role.SERVICE_AGENT]))
-    page.goto(f"/waste/crew/{stop.route_id}/")
+def test_a_crew_reports_a_blocked_bin_by_keyboard(page, crew_page):
+    stop = crew_page
     summary = page.get_by_text(f"Could not collect {stop.bin.ref}?")
     summary.focus()
     page.keyboard.press("Enter")  # a <summary> opens by keyboard
