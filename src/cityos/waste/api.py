@@ -257,11 +257,20 @@ class PlanOut(Schema):
     feasible: bool = Field(..., description="False when a constraint could not be met (see problems)")
     problems: list[ProblemOut]
     distance_km: float
+    driven_before_km: float = Field(
+        ...,
+        description="A breakdown's re-plan: what the vehicles had driven that day on the plans it replaced "
+        "(the day's kilometres are this plus distance_km); 0 otherwise",
+    )
     bins_planned: int
 
     @staticmethod
     def resolve_distance_km(plan: Plan) -> float:
         return round(plan.distance_m / 1000, 2)
+
+    @staticmethod
+    def resolve_driven_before_km(plan: Plan) -> float:
+        return round(selectors.driven_before_m(plan) / 1000, 2) if plan.replans_id else 0.0
 
 
 class PlanDetailOut(PlanOut):

@@ -272,6 +272,10 @@ class Route(models.Model):
     trips = models.PositiveIntegerField(_("trips to the disposal site"), default=0)
     load_litres = models.FloatField(_("load (litres)"), default=0)
     load_kg = models.FloatField(_("load (kg)"), default=0)
+    # Set when a breakdown re-plans the day: how far the vehicle had driven along this route
+    # (its start, then its stops up to the last bin the crew dealt with). The re-plan's routes
+    # start from there, so the day's kilometres are this plus the re-plan's.
+    driven_m = models.FloatField(_("driven before the re-plan (m)"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("route")

@@ -186,10 +186,24 @@ def _days_progress(plans: list[Plan]) -> dict[int, DayProgress]:
 
 
 def plan_totals(plan: Plan) -> dict[str, float]:
+    """The plan's routes summed, and ``driven_before_km``: what the vehicles had driven that day
+    on the plans a breakdown made this one replace (0 for a first plan)."""
     totals = plan.routes.aggregate(metres=Sum("distance_m"), litres=Sum("load_litres"), kg=Sum("load_kg"))
     values = {k: float(v or 0) for k, v in totals.items()}
     values["km"] = values["metres"] / 1000
+    values["driven_before_km"] = driven_before_m(plan) / 1000
     return values
+
+
+def driven_before_m(plan: Plan) -> float:
+    """Metres driven on the plans ``plan`` replaced after breakdowns, back along the chain."""
+    metres = 0.0
+    earlier = plan.replans_id
+    while earlier is not None:
+        driven = Route.objects.filter(plan_id=earlier).aggregate(metres=Sum("driven_m"))["metres"]
+        metres += float(driven or 0)
+        earlier = Plan.objects.filter(pk=earlier).values_list("replans_id", flat=True).first()
+    return metres
 
 
 def vehicles(*, active: bool | None = None) -> QuerySet[Vehicle]:
@@ -215,7 +229,8 @@ def actual_results(limit: int = 30) -> list[dict[str, object]]:
     """What crews did on each of the last ``limit`` days with a plan, today included (the
     published one where a day has a draft too): bins collected and not (on any of the day's
     plans, as a breakdown's re-plan keeps neither), fill at pickup, and the day's planned km and
-    CO₂ (after a breakdown, the re-plan's: the broken truck's drive so far is not known)."""
+    CO₂ (after a breakdown, what the vehicles had driven on the plans it replaced plus the
+    re-plan's)."""
     shown = Plan.objects.exclude(status=PlanStatus.SUPERSEDED).filter(date__lte=timezone.localdate())
     days = list(shown.order_by("-date").values_list("date", flat=True).distinct()[:limit])
     published_first = Case(When(status=PlanStatus.PUBLISHED, then=Value(0)), default=Value(1))
@@ -225,16 +240,25 @@ def actual_results(limit: int = 30) -> list[dict[str, object]]:
     ):
         plans.setdefault(plan.date, plan)
     progress = _days_progress(list(plans.values()))
+    # What vehicles drove before each breakdown of the day, on the plans it replaced.
+    before: dict[date, tuple[float, float]] = {}
+    for day, metres, co2_per_km in Route.objects.filter(
+        plan__date__in=days, plan__status=PlanStatus.SUPERSEDED, driven_m__gt=0
+    ).values_list("plan__date", "driven_m", "vehicle__co2_kg_per_km"):
+        km, co2 = before.get(day, (0.0, 0.0))
+        driven_km = (metres or 0.0) / 1000  # never None here (> 0): for the type checker
+        before[day] = (km + driven_km, co2 + driven_km * co2_per_km)
     rows = []
     for day, plan in plans.items():
         counts = progress[plan.pk]
         fill = counts["fill"]
-        co2 = sum(r.distance_m / 1000 * r.vehicle.co2_kg_per_km for r in plan.routes.all())
+        driven_km, driven_co2 = before.get(day, (0.0, 0.0))
+        co2 = driven_co2 + sum(r.distance_m / 1000 * r.vehicle.co2_kg_per_km for r in plan.routes.all())
         rows.append(
             {
                 "date": day,
                 "plan": plan,
-                "km": round(plan.distance_m / 1000, 1),
+                "km": round(driven_km + plan.distance_m / 1000, 1),
                 "collected": counts["collected"],
                 "missed": counts["missed"],
                 "planned": counts["total"],

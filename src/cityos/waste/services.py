@@ -842,6 +842,8 @@ def report_breakdown(
     )
     with transaction.atomic():
         Route.objects.filter(pk=route.pk).update(status=RouteStatus.BROKEN_DOWN)
+        for driven in plan.routes.prefetch_related("stops"):
+            Route.objects.filter(pk=driven.pk).update(driven_m=driven_so_far_m(driven, travel))
         replan = _store(day, origin, result, vehicles, disposal, decisions, user=user, travel=travel.name, replans=plan)
         Omission.objects.bulk_create(
             Omission(
@@ -862,6 +864,20 @@ def report_breakdown(
 
 
 REQUIRED_IF_MISSED = 0  # required stops carry the solver's own must-collect prize
+
+
+def driven_so_far_m(route: Route, travel: TravelModel) -> float:
+    """How far ``route``'s vehicle has driven along it: from its start, through its stops in
+    order up to the last bin its crew emptied or reported, leaving out the bins before that it
+    did not deal with (it may have driven past them). 0 before the crew dealt with any bin: how
+    far it got towards the first is not known, so the day's kilometres are never overstated."""
+    stops = sorted(route.stops.all(), key=lambda s: s.sequence)
+    last = max((s.sequence for s in stops if s.kind == StopKind.BIN and s.handled), default=None)
+    if last is None:
+        return 0.0
+    path = [(s.longitude, s.latitude) for s in stops if s.sequence <= last and (s.kind != StopKind.BIN or s.handled)]
+    distance, _duration = travel.matrices(path)
+    return float(sum(distance[i][i + 1] for i in range(len(path) - 1)))
 
 
 # --- Residents' reports -------------------------------------------------------------------------

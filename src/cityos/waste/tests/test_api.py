@@ -118,6 +118,7 @@ def test_plan_route_gpx_collect_and_breakdown_through_the_api(planned, staff_cli
         f"{API}/routes/{route['id']}/breakdown", {"at": at, "seconds": 0.3}, content_type="application/json"
     )
     assert replan.status_code == 201 and replan.json()["replans_id"] == body["id"]
+    assert replan.json()["driven_before_km"] > 0 and body["driven_before_km"] == 0  # to the bins it dealt with
     remaining = Stop.objects.filter(route__plan_id=replan.json()["id"], kind=StopKind.BIN).count()
     left_out = replan.json()["left_out"]
     assert remaining + len(left_out) == 4  # one was collected

@@ -351,3 +351,27 @@ def test_what_the_crews_did_counts_each_day_once_with_the_bins_collected_and_not
     assert row["plan"] == plan and row["date"] == today
     assert (row["collected"], row["missed"], row["fill"]) == (1, 1, 90.0)
     assert row["planned"] == plan.bins_planned and row["km"] == round(plan.distance_m / 1000, 1)
+
+
+def test_after_a_breakdown_the_day_counts_what_the_vehicles_drove_before_it(staff_client, plan):
+    from cityos.waste import conf, selectors
+    from cityos.waste.routing import haversine_m
+
+    route = max(plan.routes.all(), key=lambda r: r.stops.filter(kind=StopKind.BIN).count())
+    start, *stops = list(route.stops.order_by("sequence").select_related("route", "bin"))
+    skipped, emptied = [s for s in stops if s.kind == StopKind.BIN][:2]
+    services.mark_collected(emptied, user=None)  # the crew passed the first bin by
+
+    replan = services.report_breakdown(route, user=None, seconds=0.3)
+
+    # From where it set out straight to the bin it emptied: the bin it passed is not counted.
+    legs = [start] + [s for s in stops if s.kind != StopKind.BIN and s.sequence < emptied.sequence] + [emptied]
+    points = [(s.longitude, s.latitude) for s in legs]
+    driven = sum(haversine_m(points[i : i + 2])[0][1] * conf.circuity() for i in range(len(points) - 1))
+    assert skipped.sequence < emptied.sequence
+    assert selectors.plan_totals(replan)["driven_before_km"] == pytest.approx(driven / 1000, abs=0.005)
+    (row,) = selectors.actual_results()
+    assert row["km"] == round((driven + replan.distance_m) / 1000, 1)
+    _, operator = staff_client(Role.OPERATOR)
+    html = operator.get(reverse("waste:plan", args=[replan.pk])).content.decode()
+    assert f"before that, the vehicles had driven {driven / 1000:.1f} km that day" in html
