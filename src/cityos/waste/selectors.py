@@ -20,6 +20,8 @@ from cityos.waste.models import (
     ComparisonStatus,
     FillReading,
     Plan,
+    PlanJob,
+    PlanJobStatus,
     PlanStatus,
     ReportProblem,
     Route,
@@ -100,6 +102,11 @@ def plans(*, day: date | None = None) -> QuerySet[Plan]:
     if day is not None:
         rows = rows.filter(date=day)
     return rows
+
+
+def plans_being_built() -> QuerySet[PlanJob]:
+    """Plans asked for and still being built (a job gives up after ten minutes)."""
+    return PlanJob.objects.filter(status=PlanJobStatus.RUNNING).order_by("date", "pk")
 
 
 def current_plan(day: date) -> Plan | None:

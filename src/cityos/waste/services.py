@@ -433,10 +433,14 @@ PLAN_JOB_ABANDONED_AFTER = timedelta(minutes=10)  # a plan's solve takes at most
 
 
 def request_plan(day: date, *, user: User | None, seconds: float, language: str = "") -> PlanJob:
-    """Ask for ``day``'s plan to be built by a job (:func:`complete_plan_job`), for a client that
-    would rather poll than hold a request open for the solve. What the plan would refuse at once
-    (no disposal site) is refused here."""
+    """Ask for ``day``'s plan to be built by a job (:func:`complete_plan_job`), for a page or a
+    client that would rather poll than hold a request open for the solve. What the plan would
+    refuse at once (no disposal site) is refused here. While a job for ``day`` is still running,
+    that job is returned: a second click, or a second planner, waits for the same plan."""
     _disposal()
+    running = PlanJob.objects.filter(date=day, status=PlanJobStatus.RUNNING).order_by("-pk").first()
+    if running is not None and plan_job(running.pk).status == PlanJobStatus.RUNNING:
+        return running
     with transaction.atomic():
         job = PlanJob.objects.create(date=day, seconds=seconds, created_by=user, language=language)
         transaction.on_commit(lambda: _enqueue_plan(job.pk))

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.plans, name="plans"),
     path("tile/", views.tile, name="tile"),
     path("plans/<int:plan_id>/", views.plan_detail, name="plan"),
+    path("plans/jobs/<int:job_id>/", views.plan_job, name="plan-job"),
     path("plans/<int:plan_id>/routes.geojson", views.plan_geojson, name="plan-geojson"),
     path("plans/<int:plan_id>/publish/", views.plan_publish, name="plan-publish"),
     path("routes/<int:route_id>/sheet.pdf", views.route_sheet, name="route-sheet"),

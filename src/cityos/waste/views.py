@@ -5,6 +5,7 @@ dashboard; residents' bin reports. Public: the resident's report form (the QR st
 from __future__ import annotations
 
 import csv
+import math
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
@@ -52,6 +53,8 @@ from cityos.waste.models import (
     Depot,
     DisposalSite,
     Plan,
+    PlanJob,
+    PlanJobStatus,
     PlanStatus,
     ReportChannel,
     ReportResolution,
@@ -246,21 +249,49 @@ def plans(request: HttpRequest) -> HttpResponse:
             messages.error(request, _("Only planners may plan a day."))
         elif form.is_valid():
             try:
-                plan = services.build_plan(
+                job = services.request_plan(
                     form.cleaned_data["date"],
                     user=_user(request),
                     seconds=form.cleaned_data["seconds"],
-                    patience=conf.REQUEST_PATIENCE,
+                    language=translation.get_language() or "",
                 )
             except ValidationError as error:
                 form.add_error(None, error)
             else:
-                return redirect("waste:plan", plan_id=plan.pk)
+                return redirect("waste:plan-job", job_id=job.pk)
     page = Paginator(selectors.plans(), 30).get_page(request.GET.get("page"))
     today = selectors.current_plan(timezone.localdate())
-    # The page's progress bar runs against the solver's limit while a plan is built in the request.
-    context = {"form": form, "page": page, "today": today, "solver_seconds": conf.solver_seconds()}
+    context = {"form": form, "page": page, "today": today, "building": selectors.plans_being_built()}
     return render(request, "waste/plans.html", context)
+
+
+# htmx stops polling on this status (https://htmx.org/docs/#polling): the job has failed.
+STOP_POLLING = 286
+
+
+@staff_required(*conf.CREW_ROLES)
+def plan_job(request: HttpRequest, job_id: int) -> HttpResponse:
+    """A plan being built by a job (asked for on the plans page): its progress, polled by the
+    page; once built, the plan itself."""
+    get_object_or_404(PlanJob, pk=job_id)
+    job = services.plan_job(job_id)
+    polled = bool(request.headers.get("HX-Request"))
+    if job.status == PlanJobStatus.DONE and job.plan_id:
+        messages.success(request, _("The plan is ready."))
+        url = reverse("waste:plan", args=[job.plan_id])
+        if polled:
+            response = HttpResponse("")
+            response["HX-Redirect"] = url
+            return response
+        return redirect(url)
+    elapsed = 0
+    if job.started_at is not None:
+        elapsed = min(int((timezone.now() - job.started_at).total_seconds()), math.ceil(job.seconds))
+    context = {"job": job, "elapsed": elapsed, "limit": math.ceil(job.seconds)}
+    if polled:
+        status = STOP_POLLING if job.status != PlanJobStatus.RUNNING else 200
+        return render(request, "waste/_plan_job.html", context, status=status)
+    return render(request, "waste/plan_job.html", context)
 
 
 @staff_required(*conf.CREW_ROLES)

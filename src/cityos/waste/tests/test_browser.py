@@ -10,8 +10,8 @@ from cityos.core.accounts.models import Role
 from cityos.core.accounts.tests.factories import StaffFactory
 from cityos.core.web.tests.conftest import assert_accessible
 from cityos.waste import services
-from cityos.waste.models import Bin, BinReport, Comparison, ComparisonStatus, Plan, Stop, StopKind
-from cityos.waste.tasks import simulate_comparison
+from cityos.waste.models import Bin, BinReport, Comparison, ComparisonStatus, Plan, PlanJob, Stop, StopKind
+from cityos.waste.tasks import build_requested_plan, simulate_comparison
 from cityos.waste.tests.factories import published_plan
 
 pytestmark = pytest.mark.browser
@@ -176,35 +176,21 @@ def test_a_planner_resolves_a_report_by_keyboard(page, transactional_db, sign_in
     assert_accessible(page, "bin reports after a dismissal")
 
 
-def test_a_planner_sees_the_plan_being_built_and_cannot_send_it_twice(page, transactional_db, sign_in_browser):
+def test_a_planner_watches_the_plan_being_built_and_it_opens_when_ready(page, transactional_db, sign_in_browser):
+    import re
+
     from playwright.sync_api import expect
 
     published_plan()
     sign_in_browser(page, StaffFactory(roles=[Role.OPERATOR]))
     page.goto("/waste/")
-    bar = page.get_by_role("progressbar", name="Building the plan")
-    expect(bar).to_be_hidden()
-    # A listener of the test's, after the page's, counts the posts that would leave and keeps them here,
-    # so that the page can be read while the plan would be built.
-    page.evaluate(
-        """() => { window.sent = 0; document.getElementById("plan-form").addEventListener("submit", (event) => {
-            if (!event.defaultPrevented) { window.sent += 1; } event.preventDefault(); }); }"""
-    )
-    page.get_by_label("Solver time, at most (seconds)").fill("2")
-    page.get_by_role("button", name="Plan", exact=True).press("Enter")
-    expect(bar).to_be_visible()
-    expect(bar).to_have_attribute("max", "2")
-    expect(page.locator("#plan-progress-text")).to_have_text("Planning… 0 s of at most 2 s")
-    expect(page.get_by_role("button", name="Plan", exact=True)).to_be_disabled()
-    assert_accessible(page, "plans while a plan is built")
-    page.wait_for_function("document.getElementById('plan-progress-bar').value >= 1")
-    page.evaluate("document.getElementById('plan-form').requestSubmit()")  # as a second click would
-    assert page.evaluate("window.sent") == 1
-    expect(page.locator("#plan-progress-text")).to_have_text("Almost done: saving the plan…")
-    # With nothing holding it, the form posts as before and the new plan opens.
-    page.reload()
-    expect(bar).to_be_hidden()
     page.get_by_label("Solver time, at most (seconds)").fill("1")
     page.get_by_role("button", name="Plan", exact=True).press("Enter")
-    page.wait_for_url("**/waste/plans/*/")
+    page.wait_for_url("**/waste/plans/jobs/*/")
+    expect(page.locator("#plan-job")).to_contain_text("waiting for a worker")
+    assert_accessible(page, "a plan waiting to be built")
+    build_requested_plan.call(PlanJob.objects.get().pk)  # the worker
+
+    page.wait_for_url(re.compile(r"/waste/plans/\d+/$"), timeout=20_000)  # polled, then sent on
+    expect(page.get_by_text("The plan is ready.")).to_be_visible()
     assert Plan.objects.count() == 2

@@ -6,15 +6,14 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from cityos.core.accounts.models import Role
 from cityos.waste import services
-from cityos.waste.models import Bin, Comparison, ComparisonStatus, Plan, Stop, StopKind, Vehicle
-from cityos.waste.tasks import simulate_comparison
+from cityos.waste.models import Bin, Comparison, ComparisonStatus, Plan, PlanJob, Stop, StopKind, Vehicle
+from cityos.waste.tasks import build_requested_plan, simulate_comparison
 from cityos.waste.tests.factories import BinFactory, published_plan
 
 pytestmark = pytest.mark.django_db
@@ -72,15 +71,22 @@ def test_a_bin_form_refuses_a_bin_without_a_location(staff_client):
 
 def test_planning_a_day_from_the_page_shows_the_plan_with_its_map_and_sheets(staff_client, plan):
     _, operator = staff_client(Role.OPERATOR)
-    with override_settings(CITYOS_WASTE_SOLVER_SECONDS="45"):
-        form = operator.get(reverse("waste:plans")).content.decode()
-    # While the plan is built, script shows a progress bar against the solver's limit (hidden without script).
-    assert '<div id="plan-building" class="plan-building" hidden data-limit="45"' in form
-    assert '<progress id="plan-progress-bar" max="45" value="0">' in form
-    assert 'id="plan-progress-text" aria-live="polite"' in form and 'id="plan-form"' in form
-    assert 'data-text="Planning… {elapsed} s of at most {limit} s"' in form and "waste/plans.js" in form
-    response = operator.post(reverse("waste:plans"), {"date": timezone.localdate().isoformat(), "seconds": 1})
-    assert response.status_code == 302
+    day = timezone.localdate().isoformat()
+    asked = operator.post(reverse("waste:plans"), {"date": day, "seconds": 1})
+    # The plan is built by a job: the page it opens polls the job until the plan is there.
+    job = PlanJob.objects.get()
+    assert asked.status_code == 302 and asked.url == reverse("waste:plan-job", args=[job.pk])
+    again = operator.post(reverse("waste:plans"), {"date": day, "seconds": 1})  # a second click
+    assert again.url == asked.url and PlanJob.objects.count() == 1
+    waiting = operator.get(asked.url).content.decode()
+    assert "waiting for a worker" in waiting and f'hx-get="{asked.url}" hx-trigger="every 2s"' in waiting
+    assert "the plan for" in operator.get(reverse("waste:plans")).content.decode()  # listed as being built
+    assert build_requested_plan.call(job.pk) == "done"  # what the worker runs
+    polled = operator.get(asked.url, HTTP_HX_REQUEST="true")
+    job.refresh_from_db()
+    assert polled["HX-Redirect"] == reverse("waste:plan", args=[job.plan_id])
+    response = operator.get(asked.url)
+    assert response.status_code == 302 and response.url == polled["HX-Redirect"]
     html = operator.get(response.url).content.decode()
     assert "waste-plan-map" in html and "Route sheet (PDF)" in html and "broke down: re-plan" in html
     route = plan.routes.first()
@@ -375,3 +381,22 @@ def test_after_a_breakdown_the_day_counts_what_the_vehicles_drove_before_it(staf
     _, operator = staff_client(Role.OPERATOR)
     html = operator.get(reverse("waste:plan", args=[replan.pk])).content.decode()
     assert f"before that, the vehicles had driven {driven / 1000:.1f} km that day" in html
+
+
+def test_a_plan_that_cannot_be_built_says_why_and_stops_polling(staff_client, plan):
+    from cityos.waste.models import DisposalSite
+
+    _, operator = staff_client(Role.OPERATOR)
+    day = timezone.localdate().isoformat()
+    operator.post(reverse("waste:plans"), {"date": day, "seconds": 1}, HTTP_ACCEPT_LANGUAGE="es")
+    job = PlanJob.objects.get()
+    assert job.language == "es"
+    DisposalSite.objects.all().delete()  # gone before a worker took the job up
+    assert build_requested_plan.call(job.pk) == "failed"
+
+    polled = operator.get(reverse("waste:plan-job", args=[job.pk]), HTTP_HX_REQUEST="true")
+
+    assert polled.status_code == 286  # htmx stops polling
+    html = polled.content.decode()
+    assert 'role="alert"' in html and reverse("waste:plans") in html
+    assert "Añade una planta de tratamiento antes de planificar." in html  # in the planner's language
