@@ -1,38 +1,25 @@
 """The printable route sheet (A4 PDF) a crew takes on its shift.
 
-Uses a Unicode TrueType font when the system has one (so names print in any language the
-Latin fonts cover), else the PDF core font with text reduced to Latin-1.
+Printed in the system's Unicode fonts, Chinese through a CJK fallback font
+(:func:`cityos.core.web.pdf.add_text_fonts`), else in the PDF core font with text reduced to
+Latin-1.
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from fpdf import FPDF
 
+from cityos.core.web.pdf import add_text_fonts
 from cityos.waste.models import Route, StopKind
-
-FONTS = [
-    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-    "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
-]
-
-
-def _font(pdf: FPDF) -> tuple[str, bool]:
-    path = next((p for p in FONTS if Path(p).is_file()), None)
-    if path:
-        pdf.add_font("sheet", "", path)
-        return "sheet", True
-    return "helvetica", False
 
 
 def route_sheet_pdf(route: Route) -> bytes:
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.add_page()
-    family, unicode = _font(pdf)
+    family, unicode = add_text_fonts(pdf)
 
     def text(value: str) -> str:
         return value if unicode else value.encode("latin-1", "replace").decode("latin-1")

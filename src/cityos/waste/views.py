@@ -21,7 +21,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.dates import WEEKDAYS
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -175,7 +175,7 @@ def bin_sticker(request: HttpRequest, bin_id: int) -> HttpResponse:
     target = get_object_or_404(Bin, pk=bin_id)
     url = _public_url(reverse("waste:bin-report", args=[target.ref]))
     response = HttpResponse(sticker_pdf(target, url), content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="sticker-{target.ref}.pdf"'
+    response["Content-Disposition"] = content_disposition_header(False, f"sticker-{target.ref}.pdf")
     return response
 
 
@@ -348,7 +348,10 @@ def route_breakdown(request: HttpRequest, route_id: int) -> HttpResponse:
 def route_sheet(request: HttpRequest, route_id: int) -> HttpResponse:
     route = get_object_or_404(Route.objects.select_related("plan", "vehicle"), pk=route_id)
     response = HttpResponse(route_sheet_pdf(route), content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="route-{route.plan.date.isoformat()}-{route.vehicle.name}.pdf"'
+    # Vehicle names are free text: RFC 6266 quoting, and filename* for non-ASCII names.
+    response["Content-Disposition"] = content_disposition_header(
+        False, f"route-{route.plan.date.isoformat()}-{route.vehicle.name}.pdf"
+    )
     return response
 
 

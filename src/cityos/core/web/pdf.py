@@ -31,6 +31,23 @@ def first_font(paths: list[str]) -> str | None:
     return next((p for p in paths if Path(p).is_file()), None)
 
 
+def add_text_fonts(pdf: FPDF) -> tuple[str, bool]:
+    """Register the system's Unicode fonts on ``pdf`` for running text that may mix scripts (a
+    table, a sheet): the Latin font as the family, the CJK font as its fallback, which fpdf2
+    uses for each character the first lacks. Returns the family to set and whether it is
+    Unicode; if not (no font found), text must be reduced to Latin-1."""
+    latin, cjk = first_font(LATIN_FONTS), first_font(CJK_FONTS)
+    if latin:
+        pdf.add_font("latin", fname=latin)
+    if cjk:
+        pdf.add_font("cjk", fname=cjk)
+    if latin and cjk:
+        pdf.set_fallback_fonts(["cjk"])
+    if latin or cjk:
+        return ("latin" if latin else "cjk"), True
+    return "helvetica", False
+
+
 def _has_cjk(text: str) -> bool:
     return any(ord(char) >= 0x2E80 for char in text)
 

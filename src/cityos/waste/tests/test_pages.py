@@ -400,3 +400,21 @@ def test_a_plan_that_cannot_be_built_says_why_and_stops_polling(staff_client, pl
     html = polled.content.decode()
     assert 'role="alert"' in html and reverse("waste:plans") in html
     assert "Añade una planta de tratamiento antes de planificar." in html  # in the planner's language
+
+
+def test_a_route_sheet_prints_chinese_and_any_vehicle_name(staff_client, plan, caplog):
+    from cityos.core.web import pdf
+
+    if pdf.first_font(pdf.CJK_FONTS) is None or pdf.first_font(pdf.LATIN_FONTS) is None:
+        pytest.skip("needs a Latin and a CJK font (apt-get install fonts-dejavu-core fonts-wqy-microhei)")
+    route = plan.routes.select_related("vehicle").first()
+    Vehicle.objects.filter(pk=route.vehicle_id).update(name='Camión "3" 垃圾車')
+    _, crew = staff_client(Role.SERVICE_AGENT)
+
+    with caplog.at_level("WARNING", logger="fpdf"):
+        sheet = crew.get(reverse("waste:route-sheet", args=[route.pk]), HTTP_ACCEPT_LANGUAGE="zh-hant")
+
+    assert sheet.content.startswith(b"%PDF") and sheet.content.count(b"/FontFile2") == 2  # Latin and CJK
+    assert not [r for r in caplog.records if "missing" in r.getMessage()]  # no glyph left blank
+    assert sheet["Content-Disposition"].startswith("inline; filename*=utf-8''route-")
+    assert "%E5%9E%83%E5%9C%BE%E8%BB%8A.pdf" in sheet["Content-Disposition"]  # 垃圾車, quoted
