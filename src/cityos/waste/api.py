@@ -235,15 +235,17 @@ class OmissionOut(Schema):
     bin_ref: str
     required: bool
     reason: str = Field(
-        ..., description="no_location, too_big, time_window, no_vehicle, fleet_full or crew_missed (a re-plan)"
+        ...,
+        description="no_location, too_big, time_window, no_vehicle, shift_over (a re-plan's), fleet_full or "
+        "crew_missed (a re-plan's)",
     )
-    detail: str
+    detail: str = Field(..., description="Why, in the reader's language")
 
 
 class ProblemOut(Schema):
     code: str
     count: int
-    message: str
+    message: str = Field(..., description="In the reader's language")
 
 
 class PlanOut(Schema):
@@ -269,6 +271,10 @@ class PlanOut(Schema):
         return round(plan.distance_m / 1000, 2)
 
     @staticmethod
+    def resolve_problems(plan: Plan) -> list[dict[str, object]]:
+        return plan.problem_list()  # said in the reader's language
+
+    @staticmethod
     def resolve_driven_before_km(plan: Plan) -> float:
         return round(selectors.driven_before_m(plan) / 1000, 2) if plan.replans_id else 0.0
 
@@ -284,7 +290,13 @@ class PlanDetailOut(PlanOut):
     @staticmethod
     def resolve_left_out(plan: Plan) -> list[dict[str, Any]]:
         return [
-            {"bin_id": o.bin_id, "bin_ref": o.bin.ref, "required": o.required, "reason": o.reason, "detail": o.detail}
+            {
+                "bin_id": o.bin_id,
+                "bin_ref": o.bin.ref,
+                "required": o.required,
+                "reason": o.reason,
+                "detail": o.explanation,
+            }
             for o in plan.omissions.select_related("bin")
         ]
 
@@ -428,6 +440,7 @@ def create_plan(request: HttpRequest, response: HttpResponse, payload: PlanIn) -
     hold a request open for the solve."""
     user = require_roles(request, *conf.PLANNER_ROLES)
     seconds = payload.seconds or min(conf.solver_seconds(), conf.MAX_REQUEST_SOLVE_SECONDS)
+    services.check_day_to_plan(payload.date)
     if _prefers_async(request):
         job = services.request_plan(payload.date, user=user, seconds=seconds, language=translation.get_language() or "")
         response["Location"] = reverse("api:waste_get_plan_job", args=[job.pk])

@@ -38,7 +38,7 @@ def build(ctx: DemoContext) -> None:
         return
     report = services.sync_from_sensing()
     if report.created:
-        ctx.say(f"waste: {report.created} bins linked to the sensing demo's fill-level sensors")
+        ctx.say(f"waste: {counted(report.created, 'bin', 'bins')} linked to the sensing demo's fill-level sensors")
     if not Bin.objects.exists():
         _synthetic_bins(ctx)
     bins = list(Bin.objects.filter(longitude__isnull=False))
@@ -75,10 +75,20 @@ def build(ctx: DemoContext) -> None:
     today = timezone.localdate()
     plan = services.build_plan(today, seconds=2.0, now=timezone.make_aware(datetime.combine(today, time(5))))
     services.publish_plan(plan)
-    ctx.say(f"waste: today's plan, {plan.bins_planned} bins over {plan.routes.count()} routes")
+    ctx.say(plan_summary(plan.bins_planned, plan.routes.count()))
     comparison = services.run_comparison(days=30, seed=ctx.rng.randrange(1000), seconds=0.05)
     saving = comparison.results.get("km_saving", 0)
     ctx.say(f"waste: 30-day comparison stored (km against the fixed round: {-saving:+.0%})")
+
+
+def counted(number: int, one: str, many: str) -> str:
+    """``number`` with the noun in the right number. The demo log is in English, like the rest of
+    the build's messages, so English plurals are enough (no message catalogue)."""
+    return f"{number} {one if number == 1 else many}"
+
+
+def plan_summary(bins: int, routes: int) -> str:
+    return f"waste: today's plan, {counted(bins, 'bin', 'bins')} over {counted(routes, 'route', 'routes')}"
 
 
 def _reports(ctx: DemoContext) -> None:

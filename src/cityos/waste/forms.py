@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django import forms
-from django.utils import timezone
+from django.core.exceptions import ValidationError
 from django.utils.dates import WEEKDAYS
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -23,7 +23,7 @@ from cityos.waste.models import (
     ReportProblem,
     Vehicle,
 )
-from cityos.waste.services import reportable_bin
+from cityos.waste.services import check_day_to_plan, reportable_bin
 
 
 class BinFilterForm(forms.Form):
@@ -120,8 +120,10 @@ class PlanForm(forms.Form):
 
     def clean_date(self) -> dt.date:
         day: dt.date = self.cleaned_data["date"]
-        if day < timezone.localdate() - dt.timedelta(days=1):
-            raise forms.ValidationError(_("Plan today or a day to come."), code="past")
+        try:
+            check_day_to_plan(day)
+        except ValidationError as error:
+            raise forms.ValidationError(error.message_dict["date"], code="past") from None
         return day
 
 
@@ -171,7 +173,7 @@ class ReportForm(forms.Form):
     bin = forms.CharField(
         label=_("Bin reference"),
         max_length=60,
-        help_text=_("Printed on the sticker on the bin, for example B-0012."),
+        help_text=_("Printed on the sticker on the bin, for example BIN-0012."),
         error_messages={"required": _("Give the bin's reference: it is printed on its sticker.")},
         widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
     )

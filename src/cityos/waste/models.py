@@ -7,17 +7,58 @@ holds ``compaction_factor`` times its body volume), weights kilograms.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from cityos.core.accounts.models import Language
 from cityos.core.storage import private_storage
+
+# The same limits the API's schemas put on these fields, so a form and the API refuse alike.
+LONGITUDE = [MinValueValidator(-180), MaxValueValidator(180)]
+LATITUDE = [MinValueValidator(-90), MaxValueValidator(90)]
+
+
+def between(low: float, high: float) -> list[MinValueValidator | MaxValueValidator]:
+    return [MinValueValidator(low), MaxValueValidator(high)]
+
+
+# What a plan could not do (``Plan.problems``) and why it left a bin out (``Omission.reason``):
+# stored as codes and said in the language of whoever reads the plan, not of whoever built it.
+PROBLEM_MESSAGES: dict[str, Callable[[int], str]] = {
+    "bin_without_location": lambda n: gettext("%(n)d bin(s) have no location and cannot be routed.") % {"n": n},
+    "vehicle_too_small": lambda n: gettext("%(n)d bin(s) hold more than the largest vehicle can take.") % {"n": n},
+    "window_unreachable": lambda n: gettext("%(n)d bin(s) can only be reached outside every shift.") % {"n": n},
+    "no_vehicle": lambda n: gettext("There is no vehicle in service: %(n)d bin(s) cannot be collected.") % {"n": n},
+    "shift_over": lambda n: (
+        ngettext(
+            "No vehicle has shift time left today: %(n)d bin waits for the next plan.",
+            "No vehicle has shift time left today: %(n)d bins wait for the next plan.",
+            n,
+        )
+        % {"n": n}
+    ),
+    "fleet_too_small": lambda n: (
+        gettext("The fleet's capacity and shifts cannot take every bin that must be collected: %(n)d left out.")
+        % {"n": n}
+    ),
+}
+REASON_MESSAGES: dict[str, Callable[[], str]] = {
+    "no_location": lambda: gettext("No location"),
+    "too_big": lambda: gettext("Larger than any vehicle"),
+    "time_window": lambda: gettext("Access window outside every shift"),
+    "no_vehicle": lambda: gettext("No vehicle in service"),
+    "shift_over": lambda: gettext("No shift time left today"),
+    "fleet_full": lambda: gettext("No room left in the fleet's shifts"),
+    "not_worth_it": lambda: gettext("Not full enough to be worth the detour"),
+}
 
 
 def parse_weekdays(text: str) -> tuple[int, ...]:
@@ -55,8 +96,8 @@ class Depot(models.Model):
     """Where vehicles start and end their shift."""
 
     name = models.CharField(_("name"), max_length=200)
-    longitude = models.FloatField(_("longitude"))
-    latitude = models.FloatField(_("latitude"))
+    longitude = models.FloatField(_("longitude"), validators=LONGITUDE)
+    latitude = models.FloatField(_("latitude"), validators=LATITUDE)
     address = models.CharField(_("address"), max_length=300, blank=True)
 
     class Meta:
@@ -72,10 +113,10 @@ class DisposalSite(models.Model):
     """Where a full vehicle tips its load (a transfer station, recycling centre or landfill)."""
 
     name = models.CharField(_("name"), max_length=200)
-    longitude = models.FloatField(_("longitude"))
-    latitude = models.FloatField(_("latitude"))
+    longitude = models.FloatField(_("longitude"), validators=LONGITUDE)
+    latitude = models.FloatField(_("latitude"), validators=LATITUDE)
     address = models.CharField(_("address"), max_length=300, blank=True)
-    unload_minutes = models.PositiveIntegerField(_("minutes to unload"), default=15)
+    unload_minutes = models.PositiveIntegerField(_("minutes to unload"), default=15, validators=between(0, 240))
     opens_at = models.TimeField(_("opens at"), null=True, blank=True)
     closes_at = models.TimeField(_("closes at"), null=True, blank=True)
 
@@ -86,6 +127,13 @@ class DisposalSite(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        # Opening hours are within one day; a site open through the night has none (both empty).
+        if self.opens_at and self.closes_at and self.opens_at >= self.closes_at:
+            raise ValidationError(
+                {"closes_at": _("The site must close after it opens (for a site open all night, leave both empty).")}
+            )
 
 
 class Bin(models.Model):
@@ -98,21 +146,22 @@ class Bin(models.Model):
 
     ref = models.SlugField(_("reference"), max_length=60, unique=True)
     kind = models.CharField(_("kind"), max_length=20, choices=BinKind.choices, default=BinKind.GENERAL)
-    volume_litres = models.PositiveIntegerField(_("volume (litres)"))
+    volume_litres = models.PositiveIntegerField(_("volume (litres)"), validators=between(10, 40_000))
     compaction_factor = models.FloatField(
         _("compaction factor"),
         default=1.0,
+        validators=between(1, 20),
         help_text=_("How many litres of loose waste a litre of bin holds (1 = none)."),
     )
-    longitude = models.FloatField(_("longitude"), null=True, blank=True)
-    latitude = models.FloatField(_("latitude"), null=True, blank=True)
+    longitude = models.FloatField(_("longitude"), null=True, blank=True, validators=LONGITUDE)
+    latitude = models.FloatField(_("latitude"), null=True, blank=True, validators=LATITUDE)
     address = models.CharField(_("address"), max_length=300, blank=True)
     district = models.ForeignKey(
         "geo.District", verbose_name=_("district"), null=True, blank=True, on_delete=models.SET_NULL
     )
     access_from = models.TimeField(_("accessible from"), null=True, blank=True)
     access_until = models.TimeField(_("accessible until"), null=True, blank=True)
-    service_minutes = models.FloatField(_("minutes to empty"), default=2.0)
+    service_minutes = models.FloatField(_("minutes to empty"), default=2.0, validators=between(0, 60))
     # Weekdays (0 = Monday) of the area's fixed round, e.g. "1" or "0,3"; blank: no round.
     round_weekdays = models.CharField(_("fixed round weekdays"), max_length=13, blank=True)
     thing_id = models.PositiveBigIntegerField(_("sensor thing id"), null=True, blank=True, unique=True)
@@ -188,14 +237,18 @@ class Vehicle(models.Model):
     registration = models.CharField(_("registration"), max_length=20, blank=True)
     depot = models.ForeignKey(Depot, verbose_name=_("depot"), on_delete=models.PROTECT, related_name="vehicles")
     volume_litres = models.PositiveIntegerField(
-        _("capacity (litres)"), help_text=_("Loose litres it takes before it must tip, after its own compaction.")
+        _("capacity (litres)"),
+        help_text=_("Loose litres it takes before it must tip, after its own compaction."),
+        validators=between(100, 200_000),
     )
-    weight_kg = models.PositiveIntegerField(_("payload (kg)"))
+    weight_kg = models.PositiveIntegerField(_("payload (kg)"), validators=between(100, 40_000))
     shift_start = models.TimeField(_("shift starts"))
     shift_end = models.TimeField(_("shift ends"))
-    break_minutes = models.PositiveIntegerField(_("crew break (minutes)"), default=30)
-    break_after_minutes = models.PositiveIntegerField(_("break after (minutes of work)"), default=240)
-    co2_kg_per_km = models.FloatField(_("CO₂ (kg per km)"), default=1.2)
+    break_minutes = models.PositiveIntegerField(_("crew break (minutes)"), default=30, validators=between(0, 240))
+    break_after_minutes = models.PositiveIntegerField(
+        _("break after (minutes of work)"), default=240, validators=between(0, 720)
+    )
+    co2_kg_per_km = models.FloatField(_("CO₂ (kg per km)"), default=1.2, validators=between(0, 10))
     is_active = models.BooleanField(_("in service"), default=True)
 
     class Meta:
@@ -253,6 +306,15 @@ class Plan(models.Model):
     @property
     def distance_km(self) -> float:
         return self.distance_m / 1000
+
+    def problem_list(self) -> list[dict[str, object]]:
+        """The plan's problems (code, count), each with its message in the active language."""
+        said = []
+        for problem in self.problems:
+            code, count = problem.get("code", ""), int(problem.get("count", 0))
+            message = PROBLEM_MESSAGES[code](count) if code in PROBLEM_MESSAGES else str(problem.get("message", ""))
+            said.append({"code": code, "count": count, "message": message})
+        return said
 
 
 class RouteStatus(models.TextChoices):
@@ -312,8 +374,8 @@ class Stop(models.Model):
     sequence = models.PositiveIntegerField(_("order"))
     kind = models.CharField(_("kind"), max_length=20, choices=StopKind.choices)
     bin = models.ForeignKey(Bin, null=True, blank=True, on_delete=models.PROTECT, related_name="stops")
-    longitude = models.FloatField(_("longitude"))
-    latitude = models.FloatField(_("latitude"))
+    longitude = models.FloatField(_("longitude"), validators=LONGITUDE)
+    latitude = models.FloatField(_("latitude"), validators=LATITUDE)
     label = models.CharField(_("label"), max_length=200, blank=True)
     eta = models.DateTimeField(_("expected at"))
     required = models.BooleanField(_("must be collected"), default=False)
@@ -363,6 +425,7 @@ class Omission(models.Model):
     bin = models.ForeignKey(Bin, on_delete=models.CASCADE, related_name="+")
     required = models.BooleanField(_("was required"), default=False)
     reason = models.CharField(_("reason"), max_length=40)
+    # For "crew_missed", the crew's MissedReason; else empty (older plans: the reason in words).
     detail = models.CharField(_("detail"), max_length=300, blank=True)
 
     class Meta:
@@ -370,6 +433,16 @@ class Omission(models.Model):
 
     def __str__(self) -> str:
         return f"{self.plan_id} {self.bin_id} {self.reason}"
+
+    @property
+    def explanation(self) -> str:
+        """Why the bin was left out, in the active language."""
+        if self.reason == "crew_missed" and self.detail in MissedReason.values:
+            label = MissedReason(self.detail).label
+            return gettext("The crew could not collect it: %(reason)s") % {"reason": label}
+        if self.reason in REASON_MESSAGES:
+            return REASON_MESSAGES[self.reason]()
+        return self.detail
 
 
 class ComparisonStatus(models.TextChoices):

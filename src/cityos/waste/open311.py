@@ -33,7 +33,7 @@ KEYWORDS = ("bin", "litter", "rubbish", "trash", "waste")
 BIN_ATTRIBUTE = Open311Attribute(
     "bin",
     gettext_lazy("The bin's reference, printed on its sticker"),
-    datatype_description=gettext_lazy("For example B-0012. Leave it out to report the bin nearest to lat and long."),
+    datatype_description=gettext_lazy("For example BIN-0012. Leave it out to report the bin nearest to lat and long."),
 )
 SERVICE_PROBLEMS = {
     "waste-bin-full": ReportProblem.FULL,

@@ -22,7 +22,7 @@ from django.core.files.base import ContentFile
 from django.core.validators import ProhibitNullCharactersValidator, URLValidator
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from cityos.core.accounts.models import Language, User
@@ -53,6 +53,7 @@ from cityos.waste.models import (
     Comparison,
     ComparisonFailure,
     ComparisonStatus,
+    Depot,
     DisposalSite,
     FillReading,
     MissedReason,
@@ -149,6 +150,9 @@ def save_bin(data: Mapping[str, Any], *, bin: Bin | None = None) -> Bin:
 
 
 def save_vehicle(data: Mapping[str, Any], *, vehicle: Vehicle | None = None) -> Vehicle:
+    # Said of the field the caller gave (the model would name its relation, "depot").
+    if "depot_id" in data and not Depot.objects.filter(pk=data["depot_id"]).exists():
+        raise _invalid("depot_id", _("There is no depot %(id)s.") % {"id": data["depot_id"]}, "unknown_depot")
     target = vehicle or Vehicle()
     for name in VEHICLE_FIELDS:
         if name in data:
@@ -432,11 +436,19 @@ def build_plan(
 PLAN_JOB_ABANDONED_AFTER = timedelta(minutes=10)  # a plan's solve takes at most 90 s
 
 
+def check_day_to_plan(day: date) -> None:
+    """A person plans today or a day to come: a past day's plan would only be a wrong record of
+    what the crews did (``build_plan`` itself takes any day, for simulations and tests)."""
+    if day < timezone.localdate():
+        raise _invalid("date", _("Plan today or a day to come."), "past")
+
+
 def request_plan(day: date, *, user: User | None, seconds: float, language: str = "") -> PlanJob:
     """Ask for ``day``'s plan to be built by a job (:func:`complete_plan_job`), for a page or a
     client that would rather poll than hold a request open for the solve. What the plan would
     refuse at once (no disposal site) is refused here. While a job for ``day`` is still running,
     that job is returned: a second click, or a second planner, waits for the same plan."""
+    check_day_to_plan(day)
     _disposal()
     running = PlanJob.objects.filter(date=day, status=PlanJobStatus.RUNNING).order_by("-pk").first()
     if running is not None and plan_job(running.pk).status == PlanJobStatus.RUNNING:
@@ -529,25 +541,6 @@ def _disposal_window(site: DisposalSite, day: date, origin: datetime) -> tuple[i
     )
 
 
-PROBLEM_MESSAGES = {
-    "bin_without_location": lambda n: _("%(n)d bin(s) have no location and cannot be routed.") % {"n": n},
-    "vehicle_too_small": lambda n: _("%(n)d bin(s) hold more than the largest vehicle can take.") % {"n": n},
-    "window_unreachable": lambda n: _("%(n)d bin(s) can only be reached outside every shift.") % {"n": n},
-    "no_vehicle": lambda n: _("There is no vehicle in service: %(n)d bin(s) cannot be collected.") % {"n": n},
-    "fleet_too_small": lambda n: (
-        _("The fleet's capacity and shifts cannot take every bin that must be collected: %(n)d left out.") % {"n": n}
-    ),
-}
-REASON_MESSAGES = {
-    "no_location": lambda: _("No location"),
-    "too_big": lambda: _("Larger than any vehicle"),
-    "time_window": lambda: _("Access window outside every shift"),
-    "no_vehicle": lambda: _("No vehicle in service"),
-    "fleet_full": lambda: _("No room left in the fleet's shifts"),
-    "not_worth_it": lambda: _("Not full enough to be worth the detour"),
-}
-
-
 def _store(
     day: date,
     origin: datetime,
@@ -574,10 +567,7 @@ def _store(
             solver_seconds=round(result.seconds, 2),
             feasible=result.feasible,
             distance_m=result.distance_m,
-            problems=[
-                {"code": p.code, "count": p.count, "message": str(PROBLEM_MESSAGES[p.code](p.count))}
-                for p in result.problems
-            ],
+            problems=[{"code": p.code, "count": p.count} for p in result.problems],
             bins_planned=sum(1 for r in result.routes for v in r.visits if v.kind == "bin"),
         )
         stops = []
@@ -624,7 +614,6 @@ def _store(
                 bin=bins[o.key],
                 required=o.required,
                 reason=o.reason,
-                detail=str(REASON_MESSAGES[o.reason]()),
             )
             for o in result.omitted
             if o.key in bins and (o.required or o.reason != "not_worth_it")
@@ -680,7 +669,7 @@ def mark_collected(stop: Stop, *, user: User | None, fill: float | None = None, 
         raise _invalid("fill", _("A fill level is between 0 and 150%."), "fill_range")
     when = at or timezone.now()
     with transaction.atomic():
-        bin = _hold_stop(stop, _("Only a bin stop can be marked collected."))
+        bin = _hold_stop(stop, _("Only a bin stop can be marked collected."), when)
         if stop.collected:
             raise _invalid("stop", _("This bin is already marked collected."), "already_collected")
         stop.collected = True
@@ -714,7 +703,7 @@ def mark_missed(stop: Stop, *, user: User | None, reason: str, note: str = "", a
         raise ValidationError({"note": [problem]})
     when = at or timezone.now()
     with transaction.atomic():
-        bin = _hold_stop(stop, _("Only a bin stop can be reported not collected."))
+        bin = _hold_stop(stop, _("Only a bin stop can be reported not collected."), when)
         if stop.collected:
             raise _invalid("stop", _("This bin is already marked collected."), "already_collected")
         if stop.missed_reason:
@@ -728,16 +717,28 @@ def mark_missed(stop: Stop, *, user: User | None, reason: str, note: str = "", a
     return stop
 
 
-def _hold_stop(stop: Stop, not_a_bin: str) -> Bin:
+def _hold_stop(stop: Stop, not_a_bin: str, when: datetime) -> Bin:
     """Lock ``stop``'s route and read ``stop`` afresh (two crew phones may act on one route at
-    once: each then sees the other's work, and the route's status counts both); its bin."""
-    route = Route.objects.select_for_update().get(pk=stop.route_id)
+    once: each then sees the other's work, and the route's status counts both); its bin. Only
+    the plan the crews follow takes their work, and only on its day (``when``)."""
+    route = Route.objects.select_for_update().select_related("plan").get(pk=stop.route_id)
     stop.refresh_from_db()
     stop.route = route
     if stop.kind != StopKind.BIN or stop.bin is None:
         raise _invalid("stop", not_a_bin, "not_a_bin")
     if route.status == RouteStatus.BROKEN_DOWN:
         raise _invalid("stop", _("This vehicle broke down; the stop was re-planned."), "broken_down")
+    plan = route.plan
+    if plan.status == PlanStatus.SUPERSEDED or selectors.current_plan(plan.date) != plan:
+        raise _invalid(
+            "stop", _("This plan is no longer the one crews follow: open the current plan's crew page."), "superseded"
+        )
+    if timezone.localdate(when) != plan.date:
+        raise _invalid(
+            "at",
+            _("This plan is for %(day)s: its bins are marked on that day.") % {"day": formats.date_format(plan.date)},
+            "wrong_day",
+        )
     return stop.bin
 
 
@@ -765,6 +766,12 @@ def report_breakdown(
     plan = route.plan
     if plan.status == PlanStatus.SUPERSEDED:
         raise _invalid("route", _("This plan was replaced; report the breakdown on the current plan."), "superseded")
+    if selectors.current_plan(plan.date) != plan:
+        raise _invalid(
+            "route",
+            _("The crews follow the published plan for this day, not this draft: report the breakdown there."),
+            "not_current",
+        )
     moment = at or timezone.now()
     day = plan.date
     if day < timezone.localdate(moment):
@@ -792,9 +799,11 @@ def report_breakdown(
     broken = set(plan.routes.filter(status=RouteStatus.BROKEN_DOWN).values_list("vehicle_id", flat=True))
     routes_by_vehicle = {r.vehicle_id: r for r in plan.routes.all()}
     remaining_fleet = Vehicle.objects.filter(is_active=True).exclude(pk__in={route.vehicle_id, *broken})
+    shifts_over = 0
     for vehicle in remaining_fleet.select_related("depot"):
         truck = _truck(vehicle, day, origin)
         if max(truck.start_s, start_s) >= truck.end_s:
+            shifts_over += 1
             continue  # its shift is over: it can take nothing more today
         other = routes_by_vehicle.get(vehicle.pk)
         if other is None:  # not out today: it can leave the depot now
@@ -844,6 +853,8 @@ def report_breakdown(
         seconds=seconds or min(conf.solver_seconds(), 10.0),
         patience=patience,
     )
+    if not trucks and shifts_over:  # vehicles are in service, but their day is done
+        result = _shifts_over(result)
     with transaction.atomic():
         Route.objects.filter(pk=route.pk).update(status=RouteStatus.BROKEN_DOWN)
         for driven in plan.routes.prefetch_related("stops"):
@@ -855,12 +866,15 @@ def report_breakdown(
                 bin=stop.bin,
                 required=stop.required,
                 reason="crew_missed",
-                detail=_("The crew could not collect it: %(reason)s") % {"reason": stop.get_missed_reason_display()},
+                detail=stop.missed_reason,
             )
             for stop in missed
             if stop.bin is not None
         )
-        Plan.objects.filter(pk=plan.pk).update(status=PlanStatus.SUPERSEDED)
+        # The day's other published plan too, if any (the re-plan is what crews follow now).
+        Plan.objects.filter(date=day).filter(Q(pk=plan.pk) | Q(status=PlanStatus.PUBLISHED)).update(
+            status=PlanStatus.SUPERSEDED
+        )
         replan.status = PlanStatus.PUBLISHED
         replan.save(update_fields=["status"])
         publish(RouteBrokenDown(route_id=route.pk, vehicle_id=route.vehicle_id, replan_id=replan.pk))
@@ -868,6 +882,14 @@ def report_breakdown(
 
 
 REQUIRED_IF_MISSED = 0  # required stops carry the solver's own must-collect prize
+
+
+def _shifts_over(result: PlanResult) -> PlanResult:
+    """``result`` of a re-plan with no vehicle left, told as what it is: the vehicles in service
+    have no shift time left today (not that there are none)."""
+    omitted = [replace(o, reason="shift_over") if o.reason == "no_vehicle" else o for o in result.omitted]
+    problems = [replace(p, code="shift_over") if p.code == "no_vehicle" else p for p in result.problems]
+    return replace(result, omitted=omitted, problems=problems)
 
 
 def driven_so_far_m(route: Route, travel: TravelModel) -> float:

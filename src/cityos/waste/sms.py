@@ -3,7 +3,7 @@ reference from its sticker and, optionally, what is wrong (FULL or DAMAGED; 滿 
 ROTO; full when left out) to the city's SMS number. The reply gives the report number, or what
 to fix, in the keyword's language (the sender's account language for the English keyword).
 
-The gateway posts {"from": phone, "text": "BIN B-0012 FULL"} to ``/waste/hooks/sms/`` with the
+The gateway posts {"from": phone, "text": "BIN BIN-0012 FULL"} to ``/waste/hooks/sms/`` with the
 gateway token, as for core's STOP/START hook and epi's RISK, and sends the answer's ``reply``
 back by SMS. The sender's number and the reply's language are kept with the report, to text
 the resident once the bin is emptied; the number is cleared then (or by the retention job).
@@ -85,7 +85,7 @@ def parse(text: str) -> BinQuery | None:
 
 def _how(query: BinQuery) -> str:
     return _(
-        "Text %(keyword)s, the bin's reference from its sticker and FULL or DAMAGED, e.g. %(keyword)s B-0012 FULL."
+        "Text %(keyword)s, the bin's reference from its sticker and FULL or DAMAGED, e.g. %(keyword)s BIN-0012 FULL."
     ) % {"keyword": query.keyword}
 
 

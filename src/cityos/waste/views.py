@@ -175,7 +175,7 @@ def bin_sticker(request: HttpRequest, bin_id: int) -> HttpResponse:
     target = get_object_or_404(Bin, pk=bin_id)
     url = _public_url(reverse("waste:bin-report", args=[target.ref]))
     response = HttpResponse(sticker_pdf(target, url), content_type="application/pdf")
-    response["Content-Disposition"] = content_disposition_header(False, f"sticker-{target.ref}.pdf")
+    response["Content-Disposition"] = content_disposition_header(False, f"sticker-{target.ref}.pdf") or "inline"
     return response
 
 
@@ -349,9 +349,8 @@ def route_sheet(request: HttpRequest, route_id: int) -> HttpResponse:
     route = get_object_or_404(Route.objects.select_related("plan", "vehicle"), pk=route_id)
     response = HttpResponse(route_sheet_pdf(route), content_type="application/pdf")
     # Vehicle names are free text: RFC 6266 quoting, and filename* for non-ASCII names.
-    response["Content-Disposition"] = content_disposition_header(
-        False, f"route-{route.plan.date.isoformat()}-{route.vehicle.name}.pdf"
-    )
+    name = f"route-{route.plan.date.isoformat()}-{route.vehicle.name}.pdf"
+    response["Content-Disposition"] = content_disposition_header(False, name) or "inline"
     return response
 
 

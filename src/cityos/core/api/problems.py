@@ -218,6 +218,9 @@ def translate_pydantic_error(error: Mapping[str, Any]) -> str:
         expected = _QUOTED_OR.sub(r"\1, \2", str(_ctx(error, "expected") or ""))
         return _("Choose one of: %(choices)s.") % {"choices": expected} if expected else _("Choose a listed value.")
     if kind == "string_pattern_mismatch":
+        # The pattern is what the schema publishes (OpenAPI "pattern"): a client can match it.
+        if pattern := _ctx(error, "pattern"):
+            return _("Use the expected format: %(pattern)s") % {"pattern": pattern}
         return _("Use the expected format.")
     return original or _("This value is not valid.")
 

@@ -328,3 +328,24 @@ def test_the_openapi_document_offers_prefer_respond_async_for_plans(client):
         post["responses"]["202"]["content"]["application/json"]["schema"]["$ref"] == "#/components/schemas/PlanJobOut"
     )
     assert post["responses"]["201"]["content"]["application/json"]["schema"]["$ref"].endswith("/PlanDetailOut")
+
+
+def test_the_api_refuses_what_a_form_refuses_and_names_the_field_it_was_given(planned, staff_client):
+    _, operator = staff_client(Role.OPERATOR)
+    yesterday = timezone.localdate() - timedelta(days=1)
+
+    past = operator.post(f"{API}/plans", {"date": str(yesterday)}, content_type="application/json")
+    assert past.status_code == 422 and past.json()["errors"][0]["field"] == "body.date"
+    assert "Plan today or a day to come." in past.json()["errors"][0]["message"]
+    vehicle = {"name": "T9", "depot_id": 999, "volume_litres": 9000, "weight_kg": 5000}
+    unknown = operator.post(
+        f"{API}/vehicles", {**vehicle, "shift_start": "06:00", "shift_end": "14:00"}, content_type="application/json"
+    )
+    assert unknown.status_code == 422 and [e["field"] for e in unknown.json()["errors"]] == ["body.depot_id"]
+    bad_ref = operator.post(
+        f"{API}/bins",
+        {"ref": "bin 1!", "volume_litres": 240, "longitude": 1, "latitude": 2},
+        content_type="application/json",
+    )
+    assert bad_ref.json()["errors"][0]["message"] == "Use the expected format: ^[-a-zA-Z0-9_]+$"
+    assert Plan.objects.filter(date=yesterday).count() == 0

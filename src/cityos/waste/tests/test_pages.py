@@ -281,6 +281,34 @@ def test_fleet_pages(staff_client, plan):
     assert bad.status_code == 200 and "error-summary" in bad.content.decode()
 
 
+def test_fleet_forms_refuse_what_the_planner_could_not_use(staff_client, plan):
+    from cityos.waste.models import Depot, DisposalSite
+
+    _, operator = staff_client(Role.OPERATOR)
+    sites = DisposalSite.objects.count()
+    overnight = {"name": "Night tip", "longitude": 1, "latitude": 2, "unload_minutes": 15}
+    refused = operator.post(reverse("waste:site-new"), {**overnight, "opens_at": "18:00", "closes_at": "06:00"})
+    assert "The site must close after it opens" in refused.content.decode()
+    nowhere = operator.post(reverse("waste:depot-new"), {"name": "Nowhere", "longitude": -500, "latitude": 999})
+    said = nowhere.content.decode()
+    assert "greater than or equal to -180" in said and "less than or equal to 90" in said
+    vehicle = {
+        "name": "T9",
+        "depot": plan.routes.first().vehicle.depot_id,
+        "volume_litres": 1000,
+        "weight_kg": 1000,
+        "shift_start": "06:00",
+        "shift_end": "14:00",
+        "break_minutes": 99_999,
+        "break_after_minutes": 240,
+        "co2_kg_per_km": -5,
+    }
+    negative = operator.post(reverse("waste:vehicle-new"), vehicle).content.decode()
+    assert "greater than or equal to 0" in negative and "less than or equal to 240" in negative
+    assert (DisposalSite.objects.count(), Depot.objects.filter(name="Nowhere").exists()) == (sites, False)
+    assert not Vehicle.objects.filter(name="T9").exists()
+
+
 def test_the_operations_centre_tile_shows_todays_progress_risks_and_reports(staff_client, plan):
     from cityos.waste.models import Bin
 

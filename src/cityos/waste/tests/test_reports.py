@@ -337,7 +337,7 @@ def test_a_reported_full_bin_must_be_collected_and_its_report_resolves_when_coll
     stop = Stop.objects.select_related("route", "bin").get(route__plan=after, bin=quiet, kind=StopKind.BIN)
     assert stop.required and stop.predicted_fill == 100
 
-    services.mark_collected(stop, user=StaffFactory(roles=[Role.SERVICE_AGENT]))
+    services.mark_collected(stop, user=StaffFactory(roles=[Role.SERVICE_AGENT]), at=end + timedelta(hours=3))
     report.refresh_from_db()
     damaged.refresh_from_db()
     assert report.resolution == ReportResolution.COLLECTED and report.resolved_at == stop.collected_at
@@ -403,7 +403,7 @@ def test_a_text_reports_the_bin_and_replies_with_the_number_in_the_senders_langu
 def test_a_text_says_what_to_fix(gateway):
     BinFactory(ref="B-0012")
     help_ = _text(gateway, "BIN")
-    assert help_["action"] == "bin_help" and "e.g. BIN B-0012 FULL" in help_["reply"]
+    assert help_["action"] == "bin_help" and "e.g. BIN BIN-0012 FULL" in help_["reply"]
     unknown = _text(gateway, "BIN B-9999")
     assert unknown["action"] == "refused"
     assert unknown["reply"].startswith("We do not know the bin “B-9999”.")
@@ -662,8 +662,8 @@ def test_a_report_repeated_after_the_collection_stays_open():
     history(target, end, 2, lambda t: 0.05, start_fill=5, empty_at=10_000)
     plan = services.build_plan(day, seconds=0.3, now=end)
     stop = Stop.objects.get(route__plan=plan, bin=target, kind=StopKind.BIN)
-    emptied_at = timezone.now() - timedelta(minutes=30)  # recorded late: before the repeat below
-    services.report_bin("B-0012", "full")
+    emptied_at = end + timedelta(hours=3)  # recorded late: before the repeat below
+    services.report_bin("B-0012", "full", at=emptied_at + timedelta(minutes=30))
     services.mark_collected(stop, user=StaffFactory(roles=[Role.SERVICE_AGENT]), at=emptied_at)
     report.refresh_from_db()
     assert report.is_open and report.count == 2  # "full again" after the emptying is not lost

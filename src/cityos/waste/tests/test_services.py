@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from cityos.core.accounts.models import Role
 from cityos.core.accounts.tests.factories import StaffFactory
@@ -23,6 +23,7 @@ from cityos.waste.models import (
     ComparisonStatus,
     MissedReason,
     Omission,
+    Plan,
     PlanStatus,
     ReportChannel,
     ReportProblem,
@@ -107,7 +108,7 @@ def test_a_bin_without_location_is_named_in_what_the_plan_left_out(city, day):
     assert omission.reason == "no_location" and omission.required
     assert not plan.feasible
     assert [p["code"] for p in plan.problems] == ["bin_without_location"]
-    assert "no location" in plan.problems[0]["message"]
+    assert "no location" in plan.problem_list()[0]["message"]
     assert plan.bins_planned >= 6  # the rest is still planned
 
 
@@ -145,11 +146,11 @@ def test_crews_mark_bins_collected_and_the_route_finishes(city, day):
     assert route_stops[0].collected and route_stops[0].fill_at_pickup == 92
     assert route_stops[0].route.__class__.objects.get(pk=route_stops[0].route_id).status == RouteStatus.UNDERWAY
     with pytest.raises(ValidationError):
-        services.mark_collected(route_stops[0], user=crew)
+        services.mark_collected(route_stops[0], user=crew, at=at(day, 10))
     with pytest.raises(ValidationError):
-        services.mark_collected(route_stops[1], user=crew, fill=300)
+        services.mark_collected(route_stops[1], user=crew, fill=300, at=at(day, 10))
     for stop in route_stops[1:]:
-        services.mark_collected(stop, user=crew)
+        services.mark_collected(stop, user=crew, at=at(day, 10))
     assert stops[0].route.__class__.objects.get(pk=stops[0].route_id).status == RouteStatus.DONE
     # The bin has no sensor: the crew's readings become its history (full, then empty).
     assert list(route_stops[0].bin.readings.order_by("-at").values_list("percent", flat=True)[:2]) == [0, 92]
@@ -175,7 +176,7 @@ def test_a_crew_reports_a_bin_it_could_not_collect_and_the_route_still_finishes(
     assert received == [StopMissed(stop_id=first.pk, bin_id=first.bin_id, route_id=route.pk, reason="blocked")]
     # Once the others are collected the route is done: the missed bin waits for a later plan.
     for stop in rest:
-        services.mark_collected(stop, user=crew)
+        services.mark_collected(stop, user=crew, at=at(day, 10))
     route.refresh_from_db()
     assert route.status == RouteStatus.DONE
     assert services.selectors.progress(plan) == {"total": len(rest) + 1, "collected": len(rest), "missed": 1}
@@ -189,19 +190,19 @@ def test_a_bin_reported_not_collected_is_refused_twice_or_when_already_collected
     plan = services.build_plan(day, seconds=0.3, now=at(day, 5))
     first, second = list(Stop.objects.filter(route__plan=plan, kind=StopKind.BIN).select_related("route", "bin"))[:2]
     depot = Stop.objects.filter(route__plan=plan, kind=StopKind.DEPOT).select_related("route").first()
-    services.mark_collected(first, user=None)
+    services.mark_collected(first, user=None, at=at(day, 10))
     with pytest.raises(ValidationError) as collected:
-        services.mark_missed(first, user=None, reason=MissedReason.BLOCKED)
+        services.mark_missed(first, user=None, reason=MissedReason.BLOCKED, at=at(day, 10))
     assert collected.value.error_dict["stop"][0].code == "already_collected"
     with pytest.raises(ValidationError) as no_reason:
-        services.mark_missed(second, user=None, reason="aliens")
+        services.mark_missed(second, user=None, reason="aliens", at=at(day, 10))
     assert no_reason.value.error_dict["reason"][0].code == "invalid_reason"
     with pytest.raises(ValidationError) as not_a_bin:
-        services.mark_missed(depot, user=None, reason=MissedReason.OTHER)
+        services.mark_missed(depot, user=None, reason=MissedReason.OTHER, at=at(day, 10))
     assert not_a_bin.value.error_dict["stop"][0].code == "not_a_bin"
-    services.mark_missed(second, user=None, reason=MissedReason.NOT_FOUND)
+    services.mark_missed(second, user=None, reason=MissedReason.NOT_FOUND, at=at(day, 10))
     with pytest.raises(ValidationError) as twice:
-        services.mark_missed(second, user=None, reason=MissedReason.OTHER)
+        services.mark_missed(second, user=None, reason=MissedReason.OTHER, at=at(day, 10))
     assert twice.value.error_dict["stop"][0].code == "already_missed"
     second.refresh_from_db()
     assert second.missed_reason == MissedReason.NOT_FOUND
@@ -233,20 +234,22 @@ def test_a_breakdown_leaves_the_stops_the_crew_could_not_collect_for_a_later_pla
     taken = set(Stop.objects.filter(route__plan=replan, kind=StopKind.BIN).values_list("bin_id", flat=True))
     assert blocked.bin_id not in taken and taken
     left = replan.omissions.get(bin=blocked.bin)
-    assert (left.reason, left.detail) == (
+    assert (left.reason, left.explanation) == (
         "crew_missed",
         "The crew could not collect it: Access blocked (parked car, works)",
     )
+    with translation.override("zh-hant"):  # said in the reader's language, not the re-planner's
+        assert left.explanation.startswith("清運人員無法")
 
 
 def test_two_crews_acting_on_one_stop_get_a_refusal_not_a_server_error(city, day):
     plan = services.build_plan(day, seconds=0.3, now=at(day, 5))
     stop = Stop.objects.filter(route__plan=plan, kind=StopKind.BIN).select_related("route", "bin").first()
     other_phone = Stop.objects.select_related("route", "bin").get(pk=stop.pk)  # loaded before either acts
-    services.mark_collected(stop, user=None)
+    services.mark_collected(stop, user=None, at=at(day, 10))
 
     with pytest.raises(ValidationError) as refused:
-        services.mark_missed(other_phone, user=None, reason=MissedReason.DAMAGED)
+        services.mark_missed(other_phone, user=None, reason=MissedReason.DAMAGED, at=at(day, 10))
 
     assert refused.value.error_dict["stop"][0].code == "already_collected"
     assert not BinReport.objects.exists()
@@ -257,10 +260,10 @@ def test_a_crew_note_is_kept_and_a_bin_out_of_service_is_still_reported_not_coll
     stop = Stop.objects.filter(route__plan=plan, kind=StopKind.BIN).select_related("route", "bin").first()
     Bin.objects.filter(pk=stop.bin_id).update(is_active=False)  # taken out of service after planning
     with pytest.raises(ValidationError) as long_note:
-        services.mark_missed(stop, user=None, reason=MissedReason.OTHER, note="x" * 501)
+        services.mark_missed(stop, user=None, reason=MissedReason.OTHER, note="x" * 501, at=at(day, 10))
     assert long_note.value.error_dict["note"][0].code == "note_too_long"
 
-    services.mark_missed(stop, user=None, reason=MissedReason.DAMAGED, note=" Wheel off ")
+    services.mark_missed(stop, user=None, reason=MissedReason.DAMAGED, note=" Wheel off ", at=at(day, 10))
 
     stop.refresh_from_db()
     assert (stop.missed_reason, stop.missed_note) == (MissedReason.DAMAGED, "Wheel off")
@@ -295,6 +298,39 @@ def test_a_breakdown_after_every_shift_has_ended_leaves_the_stops_out_instead_of
 
     assert not Stop.objects.filter(route__plan=replan, kind=StopKind.BIN).exists()
     assert set(replan.omissions.values_list("bin_id", flat=True)) == left
+    # The other truck is in service: what is missing is shift time, and the plan says so.
+    assert {o.reason for o in replan.omissions.all()} == {"shift_over"}
+    (problem,) = replan.problem_list()
+    assert problem["message"] == f"No vehicle has shift time left today: {len(left)} bins wait for the next plan."
+
+
+def test_only_the_plan_the_crews_follow_takes_a_breakdown_and_the_re_plan_is_then_the_only_one(city, day):
+    published = services.publish_plan(services.build_plan(day, seconds=0.3, now=at(day, 5)))
+    draft = services.build_plan(day, seconds=0.3, now=at(day, 6))  # a later draft beside it
+
+    with pytest.raises(ValidationError) as refused:
+        services.report_breakdown(draft.routes.first(), user=None, at=at(day, 9), seconds=0.3)
+    assert refused.value.error_dict["route"][0].code == "not_current"
+
+    replan = services.report_breakdown(published.routes.first(), user=None, at=at(day, 9), seconds=0.3)
+    assert list(Plan.objects.filter(date=day, status=PlanStatus.PUBLISHED)) == [replan]
+
+
+def test_crews_mark_only_the_current_plan_and_only_on_its_day(city, day):
+    old = services.publish_plan(services.build_plan(day, seconds=0.3, now=at(day, 5)))
+    stop = Stop.objects.filter(route__plan=old, kind=StopKind.BIN).select_related("route", "bin").first()
+
+    with pytest.raises(ValidationError) as early:
+        services.mark_collected(stop, user=None, at=at(day - timedelta(days=1), 10))
+    assert early.value.error_dict["at"][0].code == "wrong_day"
+    with pytest.raises(ValidationError):
+        services.mark_missed(stop, user=None, reason=MissedReason.BLOCKED, at=at(day + timedelta(days=3), 10))
+
+    services.publish_plan(services.build_plan(day, seconds=0.3, now=at(day, 6)))  # replaces it
+    with pytest.raises(ValidationError) as replaced:
+        services.mark_collected(stop, user=None, at=at(day, 10))
+    assert replaced.value.error_dict["stop"][0].code == "superseded"
+    assert not Stop.objects.filter(collected=True).exists() and not Stop.objects.exclude(missed_reason="").exists()
 
 
 def test_a_breakdown_cannot_be_reported_on_a_plan_whose_day_is_over(city, day):
