@@ -109,6 +109,19 @@ def plans_being_built() -> QuerySet[PlanJob]:
     return PlanJob.objects.filter(status=PlanJobStatus.RUNNING).order_by("date", "pk")
 
 
+def replacing_plan(plan: Plan) -> Plan | None:
+    """For a replaced plan, the plan crews follow that day now (None if ``plan`` is current)."""
+    if plan.status != PlanStatus.SUPERSEDED:
+        return None
+    return current_plan(plan.date)
+
+
+def replacing_route(route: Route) -> Route | None:
+    """For a route of a replaced plan, the same vehicle's route on the plan crews follow now."""
+    plan = replacing_plan(route.plan)
+    return plan.routes.filter(vehicle_id=route.vehicle_id).first() if plan is not None else None
+
+
 def current_plan(day: date) -> Plan | None:
     """The plan crews follow on ``day``: the newest published one, else the newest draft."""
     plans = Plan.objects.filter(date=day).exclude(status=PlanStatus.SUPERSEDED)

@@ -21,7 +21,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.validators import ProhibitNullCharactersValidator, URLValidator
 from django.db import IntegrityError, models, transaction
-from django.db.models import Q
+from django.db.models import Avg, Q
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
@@ -76,7 +76,7 @@ from cityos.waste.models import (
 )
 from cityos.waste.photos import Photo
 from cityos.waste.planning import Policy, decide, typical_visit_metres
-from cityos.waste.routing import Job, PlanResult, Site, TravelModel, Truck, solve_plan
+from cityos.waste.routing import Job, PlanResult, Site, TravelModel, Truck, haversine_m, solve_plan
 
 logger = logging.getLogger(__name__)
 
@@ -367,10 +367,26 @@ def _job(bin: Bin, fill: float, required: bool, prize: int, day: date, origin: d
 
 
 def _disposal() -> DisposalSite:
-    site = DisposalSite.objects.first()
-    if site is None:
+    """The disposal site a plan tips at. The solver routes to one site; of several, the one
+    nearest the bins in service and the vehicles' depots (the drive there and on home), so a
+    far site named first is not used by accident."""
+    sites = list(DisposalSite.objects.all())
+    if not sites:
         raise _invalid("disposal_site", _("Add a disposal site before planning."), "no_disposal_site")
-    return site
+    centres = [
+        (c["lon"], c["lat"])
+        for c in (
+            Bin.objects.filter(is_active=True, longitude__isnull=False, latitude__isnull=False).aggregate(
+                lon=Avg("longitude"), lat=Avg("latitude")
+            ),
+            Depot.objects.filter(vehicles__is_active=True).aggregate(lon=Avg("longitude"), lat=Avg("latitude")),
+        )
+        if c["lon"] is not None
+    ]
+    if len(sites) == 1 or not centres:
+        return sites[0]
+    distance = haversine_m([(s.longitude, s.latitude) for s in sites] + centres)
+    return min(sites, key=lambda s: sum(distance[sites.index(s)][len(sites) :]))
 
 
 def build_plan(

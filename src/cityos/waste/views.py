@@ -261,7 +261,13 @@ def plans(request: HttpRequest) -> HttpResponse:
                 return redirect("waste:plan-job", job_id=job.pk)
     page = Paginator(selectors.plans(), 30).get_page(request.GET.get("page"))
     today = selectors.current_plan(timezone.localdate())
-    context = {"form": form, "page": page, "today": today, "building": selectors.plans_being_built()}
+    context = {
+        "form": form,
+        "page": page,
+        "today": today,
+        "building": selectors.plans_being_built(),
+        "can_plan": services.holds_planner(request.user),  # crews see the plans, not the planner's tools
+    }
     return render(request, "waste/plans.html", context)
 
 
@@ -305,6 +311,11 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
         "totals": selectors.plan_totals(plan),
         "geojson_url": reverse("waste:plan-geojson", args=[plan.pk]),
         "can_plan": services.holds_planner(request.user),
+        # A breakdown changes the plan the crews follow, today or on a day to come.
+        "can_re_plan": plan.date >= timezone.localdate() and selectors.current_plan(plan.date) == plan,
+        "replaced_by": selectors.replacing_plan(plan),
+        # Planned all the same (an extra day), but said: the next plan counts on the shift days.
+        "off_shift_day": bool(services.shift_days()) and plan.date.weekday() not in services.shift_days(),
     }
     if request.headers.get("HX-Request"):
         return render(request, "waste/_progress.html", context)
@@ -387,6 +398,7 @@ def crew(request: HttpRequest, route_id: int) -> HttpResponse:
     reported = selectors.open_reports_by_bin(s.bin_id for s in stops if s.bin_id is not None)
     for stop in stops:
         stop.open_reports = reported.get(stop.bin_id, []) if stop.bin_id is not None else []  # type: ignore[attr-defined]
+    problem = request.session.pop(CREW_PROBLEM, None) or {}
     return render(
         request,
         "waste/crew.html",
@@ -400,6 +412,9 @@ def crew(request: HttpRequest, route_id: int) -> HttpResponse:
             "form": CollectedForm(),
             "missed_form": MissedForm(),
             "superseded": route.plan.status == PlanStatus.SUPERSEDED,
+            "new_route": selectors.replacing_route(route),
+            "problem_stop": problem.get("stop"),
+            "problem": problem.get("text", ""),
         },
     )
 
@@ -435,20 +450,31 @@ def _crew_action(
     act: Callable[[Stop, User | None, dict[str, Any]], object],
     done: str,
 ) -> HttpResponse:
-    """A crew's action on one stop of its phone page: the form checked, the service called, what
-    happened said at the top, and the page shown again at that stop."""
+    """A crew's action on one stop of its phone page: the form checked, the service called, and
+    the page shown again at that stop. Done is said at the top; what went wrong is said at the
+    stop itself (kept in the session for the next page), where the phone's screen is."""
     stop = get_object_or_404(Stop.objects.select_related("route", "bin"), pk=stop_id)
     form = form_class(request.POST)
+    problem = ""
     if not form.is_valid():
-        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        problem = " ".join(
+            f"{form.fields[name].label}: {e}" if name in form.fields else str(e)
+            for name, errors in form.errors.items()
+            for e in errors
+        )
     else:
         try:
             act(stop, _user(request), form.cleaned_data)
         except ValidationError as error:
-            messages.error(request, _errors(error))
+            problem = _errors(error)
         else:
             messages.success(request, done % {"ref": stop.bin.ref if stop.bin else ""})
+    if problem:
+        request.session[CREW_PROBLEM] = {"stop": stop.pk, "text": problem}
     return redirect(reverse("waste:crew", args=[stop.route_id]) + f"#stop-{stop.pk}")
+
+
+CREW_PROBLEM = "waste.crew_problem"  # session key: the refusal to show at its stop
 
 
 # --- Results --------------------------------------------------------------------------------

@@ -88,7 +88,8 @@ def test_planning_a_day_from_the_page_shows_the_plan_with_its_map_and_sheets(sta
     response = operator.get(asked.url)
     assert response.status_code == 302 and response.url == polled["HX-Redirect"]
     html = operator.get(response.url).content.decode()
-    assert "waste-plan-map" in html and "Route sheet (PDF)" in html and "broke down: re-plan" in html
+    assert "waste-plan-map" in html and "Route sheet (PDF)" in html
+    assert "broke down: re-plan" not in html  # a draft beside the published plan: crews do not follow it
     route = plan.routes.first()
     pdf = operator.get(reverse("waste:route-sheet", args=[route.pk]))
     assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
@@ -107,7 +108,12 @@ def test_the_crew_marks_bins_collected_on_the_phone_page(staff_client, plan):
     html = crew.get(reverse("waste:crew", args=[route.pk])).content.decode()
     assert f"stop-{stop.pk}" in html and "How full was it" in html
     bad = crew.post(reverse("waste:stop-collected", args=[stop.pk]), {"fill": "500"}, follow=True)
-    assert not Stop.objects.get(pk=stop.pk).collected and "150" in bad.content.decode()
+    assert not Stop.objects.get(pk=stop.pk).collected
+    # Said at the stop, where the phone's screen is after the page comes back, naming bin and field.
+    said = bad.content.decode().split(f'id="stop-{stop.pk}"')[1].split("</li>")[0]
+    assert f'role="alert" id="stop-problem-{stop.pk}">Not saved for {stop.bin.ref}: How full was it (%)?' in said
+    assert "150" in said
+    assert "stop-problem" not in crew.get(reverse("waste:crew", args=[route.pk])).content.decode()  # said once
     crew.post(reverse("waste:stop-collected", args=[stop.pk]), {"fill": "88"})
     stop.refresh_from_db()
     assert stop.collected and stop.fill_at_pickup == 88
@@ -157,11 +163,20 @@ def test_the_crew_sees_what_residents_reported_at_a_bin_but_not_who_or_their_not
 def test_a_supervisor_reports_a_breakdown_from_the_plan_page(staff_client, plan):
     _, operator = staff_client(Role.OPERATOR)
     route = plan.routes.first()
+    page = operator.get(reverse("waste:plan", args=[plan.pk])).content.decode()
+    # Behind a box that says what it does (and keeps open and focused while the table refreshes).
+    assert f'<details id="route-{route.pk}-breakdown" hx-preserve="true">' in page
+    assert "cannot be undone" in page and f"Re-plan without {route.vehicle.name}" in page
     response = operator.post(reverse("waste:route-breakdown", args=[route.pk]))
     replan = Plan.objects.exclude(pk=plan.pk).get()
     assert response.url == reverse("waste:plan", args=[replan.pk])
     again = operator.post(reverse("waste:route-breakdown", args=[route.pk]), follow=True)
     assert "already reported" in again.content.decode()
+    old = operator.get(reverse("waste:plan", args=[plan.pk])).content.decode()
+    assert f'crews now follow <a href="{reverse("waste:plan", args=[replan.pk])}">the current plan</a>' in old
+    assert "-breakdown" not in old  # a replaced plan takes no breakdown
+    _, crew = staff_client(Role.SERVICE_AGENT)
+    assert "Ask your supervisor" in crew.get(reverse("waste:crew", args=[route.pk])).content.decode()
 
 
 def test_results_page_starts_a_simulation_shows_its_progress_then_its_results(
@@ -446,3 +461,23 @@ def test_a_route_sheet_prints_chinese_and_any_vehicle_name(staff_client, plan, c
     assert not [r for r in caplog.records if "missing" in r.getMessage()]  # no glyph left blank
     assert sheet["Content-Disposition"].startswith("inline; filename*=utf-8''route-")
     assert "%E5%9E%83%E5%9C%BE%E8%BB%8A.pdf" in sheet["Content-Disposition"]  # 垃圾車, quoted
+
+
+def test_a_crew_sees_the_plans_but_not_the_planners_tools(staff_client, plan):
+    _, crew = staff_client(Role.SERVICE_AGENT)
+    html = crew.get(reverse("waste:plans")).content.decode()
+    assert reverse("waste:plan", args=[plan.pk]) in html
+    assert "Plan a day" not in html and reverse("waste:fleet") not in html and reverse("waste:results") not in html
+    _, operator = staff_client(Role.OPERATOR)
+    planner = operator.get(reverse("waste:plans")).content.decode()
+    assert "Plan a day" in planner and reverse("waste:fleet") in planner
+
+
+def test_a_plan_on_a_day_the_fleet_does_not_work_says_so(staff_client, plan):
+    _, operator = staff_client(Role.OPERATOR)
+    sunday = plan.date + timedelta(days=(6 - plan.date.weekday()) or 7)
+    extra = services.build_plan(sunday, seconds=0.3)
+    html = operator.get(reverse("waste:plan", args=[extra.pk])).content.decode()
+    assert "Sunday is not one of the fleet's shift days" in html
+    if plan.date.weekday() != 6:  # today's plan, on a shift day
+        assert "shift days" not in operator.get(reverse("waste:plan", args=[plan.pk])).content.decode()

@@ -501,3 +501,15 @@ def test_a_simulation_that_crashes_or_cannot_be_queued_frees_the_slot(monkeypatc
     unqueued.refresh_from_db()
     assert (unqueued.status, unqueued.error) == (ComparisonStatus.FAILED, "crashed")
     assert services.request_comparison(days=7, seed=3).status == ComparisonStatus.RUNNING
+
+
+def test_of_several_disposal_sites_a_plan_tips_at_the_nearest_not_the_first_named(city, day):
+    from cityos.waste.models import DisposalSite
+
+    near = DisposalSite.objects.get()
+    DisposalSite.objects.create(name="Aardvark Landfill", longitude=near.longitude + 1, latitude=near.latitude)
+
+    plan = services.build_plan(day, seconds=0.3, now=at(day, 5))
+
+    tips = set(Stop.objects.filter(route__plan=plan, kind=StopKind.DISPOSAL).values_list("label", flat=True))
+    assert tips == {near.name} and plan.bins_planned > 0
