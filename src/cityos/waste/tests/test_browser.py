@@ -194,3 +194,19 @@ def test_a_planner_watches_the_plan_being_built_and_it_opens_when_ready(page, tr
     page.wait_for_url(re.compile(r"/waste/plans/\d+/$"), timeout=20_000)  # polled, then sent on
     expect(page.get_by_text("The plan is ready.")).to_be_visible()
     assert Plan.objects.count() == 2
+
+
+def test_the_plan_page_keeps_keyboard_focus_and_an_open_breakdown_box_when_it_refreshes(page, city, sign_in_browser):
+    sign_in_browser(page, StaffFactory(roles=[Role.OPERATOR]))
+    url = f"/waste/plans/{city.pk}/"
+    page.goto(url)
+    route = city.routes.first()
+    page.locator(f"#route-{route.pk}-breakdown summary").press("Enter")  # opened by keyboard
+    page.focus(f"#route-{route.pk}-sheet")
+
+    # What the 30-second poll does, at once.
+    page.evaluate("url => htmx.ajax('GET', url, {target: '#plan-progress', swap: 'innerHTML'})", url)
+
+    assert page.evaluate("document.activeElement.id") == f"route-{route.pk}-sheet"
+    assert page.evaluate(f"document.getElementById('route-{route.pk}-breakdown').open")
+    assert_accessible(page, "plan with its breakdown box open")
