@@ -214,7 +214,7 @@ def _sent_alert(venues: list[Venue], officer: User | None) -> ExposureAlert | No
     visit = {
         "venue_code": venue.short_code,
         "start": start.isoformat(),
-        "end": (start + timedelta(hours=1)).isoformat(),
+        "end": min(start + timedelta(hours=1), timezone.now()).isoformat(),  # a case's visit is over
     }
     (alert,) = services.propose_exposure_alert(CASE_REF, [visit], proposed_by=officer)
     return services.send_exposure_alert(alert, officer)

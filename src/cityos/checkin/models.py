@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from cityos.core.accounts.models import Language
+
 
 class VenueKind(models.TextChoices):
     SHOP = "shop", _("Shop")
@@ -176,3 +178,8 @@ class ExposureMatch(models.Model):
 
     def __str__(self) -> str:
         return f"exposure match #{self.pk}"
+
+    @property
+    def language_name(self) -> str:
+        """The language the person is told in, by its own name (繁體中文), as staff see it."""
+        return str(dict(Language.choices).get(self.language, self.language))

@@ -37,6 +37,7 @@ from cityos.core.audit.services import record_access, record_bulk_access
 from cityos.core.geo.models import District
 from cityos.core.notifications.webhooks import inbound_sms_fields, problem
 from cityos.core.ratelimit import over_hourly_limit
+from cityos.core.spreadsheet import safe_cell
 
 
 def _user(request: HttpRequest) -> User | None:
@@ -237,8 +238,10 @@ def ops_venues(request: HttpRequest) -> HttpResponse:
         writer = csv.writer(response)
         writer.writerow(VENUE_EXPORT)
         for venue in found:
+            # Venues are registered by anyone: a name or address must not run as a formula.
             writer.writerow(
-                [
+                safe_cell(value)
+                for value in [
                     venue.pk,
                     venue.name,
                     venue.kind,
@@ -325,12 +328,16 @@ def ops_alert(request: HttpRequest, alert_id: int) -> HttpResponse:
     assert user is not None
     if request.method == "POST":
         try:
-            if request.POST.get("action") == "dismiss":
+            # Sending tells people they were exposed: only a post that says "send" does it.
+            action = request.POST.get("action")
+            if action == "dismiss":
                 services.dismiss_exposure_alert(alert, user)
                 messages.success(request, _("The alert was dismissed; nobody was told."))
-            else:
+            elif action == "send":
                 alert = services.send_exposure_alert(alert, user)
                 messages.success(request, _("The alert was sent."))
+            else:
+                messages.error(request, _("Choose to send the alert or to dismiss it."))
         except ValidationError as error:
             messages.error(request, error.messages[0])
         return redirect("checkin:ops-alert", alert_id=alert.pk)

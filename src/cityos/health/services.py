@@ -113,6 +113,13 @@ def _clean_visits(visits: Sequence[VisitIn | Mapping[str, Any]]) -> tuple[list[V
             errors.setdefault(prefix + "end", []).append(_("The visit ends before it starts. Check the times."))
         if visit.start > now:
             errors.setdefault(prefix + "start", []).append(_("The visit starts in the future. Check the date."))
+        elif visit.end > now + checkin_services.CLOCK_SKEW:
+            # Exposure alerts match a visit that is over (checkin.services.clean_visits).
+            errors.setdefault(prefix + "end", []).append(_("The visit ends in the future. Give the time it ended."))
+        elif visit.end - visit.start > checkin_services.MAX_VISIT_LENGTH:
+            errors.setdefault(prefix + "end", []).append(
+                _("The visit lasts more than a day: give each day at the place as its own visit.")
+            )
         cleaned.append(visit)
     return cleaned, errors
 

@@ -89,6 +89,13 @@ def test_a_resident_registers_a_venue_by_api(client, resident):
     assert odd.status_code == 422 and odd.json()["errors"]
 
 
+def test_a_refused_reissue_says_who_may_reissue(client, venue, resident):
+    client.force_login(resident)  # not the venue's owner
+    refused = client.post(f"{API}/venues/{venue.pk}/reissue")
+    assert refused.status_code == 403
+    assert refused.json()["detail"] == "Only the venue's owner or city staff can reissue its poster."
+
+
 def test_the_venue_list_is_for_staff_and_exports_csv(client, staff_client, venue, resident):
     client.force_login(resident)
     assert client.get(f"{API}/venues").status_code == 403

@@ -163,6 +163,19 @@ def test_a_stranger_texting_the_code_is_checked_in_anonymously_by_number(venue):
     assert services.sms_check_in("+14155550999", venue.short_code).action == "already_checked_in"
 
 
+def test_a_stranger_is_answered_in_the_language_of_the_keyword_they_texted(venue):
+    spanish = services.sms_check_in("+14155550998", f"ENTRAR {venue.short_code}")
+    chinese = services.sms_check_in("+14155550997", f"登記{venue.short_code}")  # no space after Chinese
+    assert (spanish.action, spanish.language) == ("checked_in", "es")
+    assert (chinese.action, chinese.language) == ("checked_in", "zh-hant")
+    assert CheckIn.objects.get(pk=chinese.check_in_id).language == "zh-hant"  # and so would an exposure text be
+
+
+def test_a_code_typed_as_read_off_the_poster_is_found(venue):
+    spaced = f"{venue.short_code[:3]} {venue.short_code[3:].lower()}."
+    assert services.sms_check_in("+14155550996", spaced).action == "checked_in"
+
+
 def test_an_unknown_code_or_sender_checks_nobody_in(venue):
     assert services.sms_check_in("+14155550999", "ZZZZZZ").action == "unknown_code"
     assert services.sms_check_in("+14155550999", "hello there friend").action == "unknown_code"

@@ -197,6 +197,8 @@ def test_only_health_officers_propose_and_send(templates, officer, venue, start,
         ([{"venue_code": "{code}", "start": "yesterday", "end": "today"}], "time"),
         ([{"venue_code": "{code}", "start": "2026-01-01T11:00", "end": "2026-01-01T10:00"}], "ends_before_start"),
         ([{"venue_code": "{code}", "start": "2999-01-01T10:00", "end": "2999-01-01T11:00"}], "future"),
+        ([{"venue_code": "{code}", "start": "2026-01-01T10:00", "end": "2199-12-31T00:00"}], "future"),
+        ([{"venue_code": "{code}", "start": "2026-01-01T10:00", "end": "2026-01-03T10:00"}], "too_long"),
     ],
 )
 def test_bad_visits_are_refused_and_nothing_is_proposed(officer, venue, visits, code):

@@ -34,6 +34,20 @@ def test_every_row_becomes_a_venue_with_its_own_poster_code(operator):
     assert len({v.short_code for v in Venue.objects.all()}) == 2
 
 
+def test_a_header_written_with_spaces_after_the_commas_reads_every_column(operator):
+    header = "name, kind, address, district, contact_email, contact_phone\n"
+    csv = header + "Harbour Market, shop, 1 Quay St, harbour, m@example.org,\n"
+    report = services.import_venues(csv, operator)
+    assert report.saved and report.ok, [i.errors for i in report.items]
+    market = Venue.objects.get(name="Harbour Market")
+    assert (market.kind, market.address, market.district.code, market.contact_email) == (
+        "shop",
+        "1 Quay St",
+        "harbour",
+        "m@example.org",
+    )
+
+
 def test_one_bad_row_saves_nothing_and_the_report_says_which_and_why(operator):
     rows = ["Good Shop,shop,2 High St,,good@example.org,", "No Contact,shop,,,,", "Lost,shop,,nowhere,a@example.org,"]
     csv = HEADER + "\n".join(rows) + "\n"

@@ -156,6 +156,11 @@ def test_staff_list_and_export_venues(staff_client, venue):
     assert "Harbour Market" in export.content.decode()
     empty = client.get(reverse("checkin:ops-venues") + "?q=nothing&format=csv").content.decode()
     assert "Harbour Market" not in empty
+    # Anyone may register a venue: what they typed opens in a spreadsheet as text, never a formula.
+    venue.address = '=HYPERLINK("http://x")'
+    venue.save()
+    planted = client.get(reverse("checkin:ops-venues") + "?q=harbour&format=csv").content.decode()
+    assert '"\'=HYPERLINK(""http://x"")"' in planted
 
 
 def test_staff_register_a_venue_for_a_business(staff_client):
@@ -202,6 +207,17 @@ def test_a_health_officer_dismisses_an_alert(templates, staff_client, venue):
     )
     client.post(reverse("checkin:ops-alert", args=[alert.pk]), {"action": "dismiss"})
     assert ExposureAlert.objects.get().state == AlertState.DISMISSED
+
+
+def test_a_post_that_does_not_say_send_sends_nothing(templates, staff_client, venue):
+    _officer, client = staff_client(Role.HEALTH_OFFICER)
+    start = timezone.now() - timedelta(days=1)
+    (alert,) = services.propose_exposure_alert(
+        "CASE-9", [{"venue_code": venue.short_code, "start": start, "end": start + timedelta(hours=1)}]
+    )
+    page = client.post(reverse("checkin:ops-alert", args=[alert.pk]), {}, follow=True).content.decode()
+    assert ExposureAlert.objects.get().state == AlertState.PROPOSED
+    assert "Choose to send the alert or to dismiss it." in page
 
 
 # --- SMS webhook ------------------------------------------------------------------------

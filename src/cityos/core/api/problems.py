@@ -325,7 +325,8 @@ def _on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 
 
 def _on_permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
-    return problem_response(request, 403, _("You do not have permission to do this."))
+    # A service's refusal says who may do it ("Only the venue's owner or city staff…"): kept.
+    return problem_response(request, 403, str(exc) or _("You do not have permission to do this."))
 
 
 def _on_out_of_range(request: HttpRequest, exc: Exception) -> HttpResponse:

@@ -3,11 +3,12 @@ publishes the venue visits for exposure alerts, and contacts who fall ill link t
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from unittest import mock
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 
 from cityos.checkin import services as checkin_services
 from cityos.core.accounts.models import Role
@@ -46,6 +47,24 @@ def test_a_visit_that_ends_before_it_starts_is_refused_and_nothing_is_saved(offi
         )
     assert refused.value.message_dict == {"visits.1.end": ["The visit ends before it starts. Check the times."]}
     assert not Case.objects.exists() and not CaseVisit.objects.exists()
+
+
+def test_a_visit_still_going_on_or_longer_than_a_day_is_refused(officer):
+    now = timezone.now()
+    with pytest.raises(ValidationError) as refused:
+        services.record_case(
+            officer,
+            name="Mei Chen",
+            visits=[
+                {"place": "Harbour Market", "start": now - timedelta(hours=1), "end": now + timedelta(hours=3)},
+                {"place": "Pier 4 Ferry", "start": now - timedelta(days=3), "end": now - timedelta(days=1)},
+            ],
+        )
+    assert refused.value.message_dict == {
+        "visits.0.end": ["The visit ends in the future. Give the time it ended."],
+        "visits.1.end": ["The visit lasts more than a day: give each day at the place as its own visit."],
+    }
+    assert not Case.objects.exists()
 
 
 # The arguments are built when each case runs, not when the suite is collected: a run that crosses
