@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cityos.core.accounts.models import Role
-from cityos.core.web.management.commands.demo import use_served_base_url
+from cityos.core.web.management.commands.serve import use_served_base_url
 from cityos.waste import demo
 from cityos.waste.tests.factories import BinFactory
 

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import ipaddress
-import os
 import random
 import time
 from typing import Any
 
-from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
 from cityos.core.registry import DemoContext, building_demo, registry
+from cityos.core.web.management.commands.serve import use_served_base_url
 
 
 class Command(BaseCommand):
@@ -48,28 +46,6 @@ class Command(BaseCommand):
         self.stdout.write("Staff sign in with a second factor: add the TOTP key to an authenticator app,")
         self.stdout.write("or print the current code with `cityos totp-code <username>`.")
         self.stdout.write("")
-
-
-def use_served_base_url(host: str, port: int) -> str:
-    """Absolute links (the bins' QR stickers, messages, API ``next`` links) point at the address
-    the demo is served at, unless ``CITYOS_BASE_URL`` is set in the environment. The settings read
-    the variable once, at start-up, so both are set: this process (and the web worker gunicorn
-    forks from it) reads the setting, a subprocess the variable."""
-    if os.environ.get("CITYOS_BASE_URL"):
-        return str(settings.CITYOS_BASE_URL)
-    if _unspecified(host):  # served on every interface: this machine's own address is one of them
-        host = "127.0.0.1"
-    url = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
-    os.environ["CITYOS_BASE_URL"] = url
-    settings.CITYOS_BASE_URL = url
-    return url
-
-
-def _unspecified(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_unspecified
-    except ValueError:  # a name, such as localhost
-        return not host
 
 
 def build_demo_city(*, seed: int, residents: int, say: Any) -> list[tuple[str, str, str]]:

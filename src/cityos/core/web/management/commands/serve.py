@@ -7,7 +7,9 @@ the ASGI application with uvicorn instead, for streaming responses held open a l
 
 from __future__ import annotations
 
+import ipaddress
 import logging
+import os
 from typing import Any
 
 from django.conf import settings
@@ -41,6 +43,28 @@ class CityServer(BaseApplication):  # type: ignore[misc]
         return application
 
 
+def use_served_base_url(host: str, port: int) -> str:
+    """Absolute links (the bins' QR stickers, messages, API ``next`` links) point at the address
+    CityOS is served at (``serve``, ``demo``), unless ``CITYOS_BASE_URL`` is set in the
+    environment. The settings read the variable once, at start-up, so both are set: this process
+    (and the web workers gunicorn forks from it) reads the setting, a subprocess the variable."""
+    if os.environ.get("CITYOS_BASE_URL"):
+        return str(settings.CITYOS_BASE_URL)
+    if _unspecified(host):  # served on every interface: this machine's own address is one of them
+        host = "127.0.0.1"
+    url = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+    os.environ["CITYOS_BASE_URL"] = url
+    settings.CITYOS_BASE_URL = url
+    return url
+
+
+def _unspecified(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_unspecified
+    except ValueError:  # a name, such as localhost
+        return not host
+
+
 class Command(BaseCommand):
     help = "Serve CityOS over HTTP. --jobs also runs the scheduler and job workers in this process."
 
@@ -58,6 +82,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        use_served_base_url(options["host"], options["port"])
         log_level = (options.get("log_level") or settings.LOG_LEVEL).lower()
         logging.getLogger().setLevel(log_level.upper())
         workers = 1 if options["jobs"] else options["workers"]
