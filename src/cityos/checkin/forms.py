@@ -22,13 +22,29 @@ class VenueForm(forms.Form):
     )
     contact_phone = forms.CharField(label=_("Contact phone"), max_length=30, required=False)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, contact_required: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Staff register a venue for a business with no account here: it is told by email or phone.
+        self.contact_required = contact_required
+        if contact_required:
+            for name in ("contact_email", "contact_phone"):
+                self.fields[name].help_text = _("Give an email address, a phone number, or both.")
         self.fields["district"].queryset = District.objects.order_by("name")  # type: ignore[attr-defined]
         self.fields["name"].widget.attrs["autocomplete"] = "organization"
         self.fields["address"].widget.attrs["autocomplete"] = "street-address"
         self.fields["contact_email"].widget.attrs["autocomplete"] = "email"
         self.fields["contact_phone"].widget.attrs.update({"autocomplete": "tel", "inputmode": "tel"})
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        # Said with the form's other problems, not only once they are fixed (the service checks too).
+        missing = not data.get("contact_email") and not data.get("contact_phone")
+        if self.contact_required and missing and "contact_email" not in self.errors:
+            self.add_error(
+                "contact_email",
+                _("Give an email address or a phone number so the venue can be told about an exposure."),
+            )
+        return data
 
 
 class VenueImportForm(forms.Form):

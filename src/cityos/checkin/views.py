@@ -265,7 +265,7 @@ def ops_register_venue(request: HttpRequest) -> HttpResponse:
     """Staff register a venue for a business; its contact email or phone hears of exposures."""
     user = _user(request)
     assert user is not None
-    form = VenueForm(request.POST or None)
+    form = VenueForm(request.POST or None, contact_required=True)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

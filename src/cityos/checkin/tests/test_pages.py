@@ -172,6 +172,14 @@ def test_staff_register_a_venue_for_a_business(staff_client):
     assert Venue.objects.get().owner is None
 
 
+def test_staff_hear_every_problem_of_a_venue_at_once_the_missing_contact_too(staff_client):
+    _user, client = staff_client(Role.OPERATOR)
+    page = client.post(reverse("checkin:ops-register"), {"name": "", "kind": "nope"}).content.decode()
+    assert "Give an email address or a phone number so the venue can be told" in page
+    assert "This field is required." in page  # the name, in the same answer
+    assert "Give an email address, a phone number, or both." in page  # said before anything is sent
+
+
 def test_residents_and_non_health_staff_cannot_open_alerts(client, staff_client, resident):
     client.force_login(resident)
     assert client.get(reverse("checkin:ops-alerts")).status_code == 403
