@@ -12,11 +12,17 @@ from cityos.core.web.pdf import PrintedPage
 
 
 def poster_pdf(venue: Venue, checkin_url: str) -> bytes:
+    return poster_page(venue, checkin_url).output()
+
+
+def poster_page(venue: Venue, checkin_url: str) -> PrintedPage:
+    """The poster laid out; ``body_end`` is where its text ends, above the footer. A long name or
+    address (200 and 300 characters are allowed) is set smaller, so the QR code stays on the page."""
     page = PrintedPage("A4", title=f"{venue.name}: check in")
     line = page.line
-    line(venue.name, settings.LANGUAGE_CODE, 28, 13)
+    page.fitted_line(venue.name, settings.LANGUAGE_CODE, (28, 22, 16, 12), max_lines=2)
     if venue.address:
-        line(venue.address, settings.LANGUAGE_CODE, 12, 7)
+        page.fitted_line(venue.address, settings.LANGUAGE_CODE, (12, 10, 8), max_lines=2)
     page.pdf.ln(4)
     for code, _name in settings.LANGUAGES:
         with translation.override(code):
@@ -43,6 +49,7 @@ def poster_pdf(venue: Venue, checkin_url: str) -> bytes:
                 9,
                 5,
             )
+    page.body_end = page.pdf.get_y()
     page.pdf.set_y(-15)
     with translation.override(settings.LANGUAGE_CODE):
         footer = _("Poster %(version)d · SMS code %(code)s") % {
@@ -50,7 +57,7 @@ def poster_pdf(venue: Venue, checkin_url: str) -> bytes:
             "code": venue.short_code,
         }
     line(footer, settings.LANGUAGE_CODE, 8, 5)
-    return page.output()
+    return page
 
 
 def _retention_days() -> int:

@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from cityos.checkin import services
 from cityos.checkin.models import Venue
-from cityos.checkin.poster import poster_pdf
+from cityos.checkin.poster import poster_page, poster_pdf
 from cityos.checkin.tests.factories import VenueFactory
 from cityos.core.accounts.models import Role
 from cityos.core.accounts.tests.factories import ResidentFactory, StaffFactory
@@ -125,6 +125,16 @@ def test_the_poster_is_an_a4_pdf():
     pdf = poster_pdf(venue, "https://city.example/checkin/v/abc/")
     assert pdf.startswith(b"%PDF")
     assert b"/MediaBox [0 0 595.28 841.89]" in pdf or b"595.28" in pdf
+
+
+def test_a_poster_of_the_longest_name_and_address_allowed_keeps_everything_on_the_page():
+    name, address = ("Harbour Market Traders' Association " * 6)[:200], ("Pier 4, Quay Street " * 15)[:300]
+    venue = VenueFactory(name=name, address=address)
+
+    page = poster_page(venue, "https://city.example/checkin/v/abc/")
+
+    assert page.body_end <= page.pdf.h - 15  # above the footer: the QR code and every line printed
+    assert page.pdf.pages_count == 1
 
 
 def test_venues_are_found_by_sms_code_or_any_signed_code_for_tracing(resident):

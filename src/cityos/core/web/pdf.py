@@ -9,6 +9,7 @@ the PDF core font with the text reduced to Latin-1.
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from pathlib import Path
 
 import segno
@@ -63,6 +64,7 @@ class PrintedPage:
         self.pdf.set_title(title)
         self.pdf.add_page()
         self.latin, self.cjk = first_font(LATIN_FONTS), first_font(CJK_FONTS)
+        self.body_end = 0.0  # where a layout's text ends (mm from the top), for it to check
         if self.latin:
             self.pdf.add_font("latin", fname=self.latin)
         if self.cjk:
@@ -70,16 +72,36 @@ class PrintedPage:
 
     def line(self, text: str, language: str, size: float, height: float) -> None:
         """A centred line (wrapped if long) in ``language``; left out if no font can print it."""
+        printable = self._set_font(text, language, size)
+        if printable is not None:
+            self.pdf.multi_cell(0, height, printable, align="C", new_x="LMARGIN", new_y="NEXT")
+
+    def fitted_line(self, text: str, language: str, sizes: Sequence[float], *, max_lines: int) -> None:
+        """A centred line at the largest of ``sizes`` that wraps to at most ``max_lines`` lines (else
+        the smallest), so that a long name does not push what follows off the page."""
+        chosen = sizes[-1]
+        for size in sizes:
+            printable = self._set_font(text, language, size)
+            if printable is None:
+                return
+            lines = self.pdf.multi_cell(0, size * 0.5, printable, dry_run=True, output="LINES")
+            if len(lines) <= max_lines:
+                chosen = size
+                break
+        self.line(text, language, chosen, chosen * 0.5)
+
+    def _set_font(self, text: str, language: str, size: float) -> str | None:
+        """Set the font ``text`` in ``language`` needs; the text as it can be printed, or None."""
         if language.startswith("zh") or _has_cjk(text):
             if not self.cjk:
-                return
+                return None
             self.pdf.set_font("cjk", size=size)
-        elif self.latin:
+            return text
+        if self.latin:
             self.pdf.set_font("latin", size=size)
-        else:
-            self.pdf.set_font("helvetica", size=size)
-            text = text.encode("latin-1", "replace").decode("latin-1")
-        self.pdf.multi_cell(0, height, text, align="C", new_x="LMARGIN", new_y="NEXT")
+            return text
+        self.pdf.set_font("helvetica", size=size)
+        return text.encode("latin-1", "replace").decode("latin-1")
 
     def qr_code(self, data: str, size: float, *, gap: float = 4) -> None:
         """A QR code of ``data``, ``size`` mm square, centred below what is already there."""
