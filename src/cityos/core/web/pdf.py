@@ -85,7 +85,7 @@ class PrintedPage:
             if printable is None:
                 return
             lines = self.pdf.multi_cell(0, size * 0.5, printable, dry_run=True, output="LINES")
-            if len(lines) <= max_lines:
+            if isinstance(lines, list) and len(lines) <= max_lines:
                 chosen = size
                 break
         self.line(text, language, chosen, chosen * 0.5)
