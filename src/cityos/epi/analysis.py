@@ -32,6 +32,20 @@ def suppress(value: float | int | None, threshold: int) -> float | int | None:
     return None if 0 < value < threshold else value
 
 
+def published(values: np.ndarray, threshold: int) -> np.ndarray:
+    """``values`` as the public may know them: a count shown as "fewer than N" (1 .. N-1) stands
+    at the middle of that range. Sums, averages and shares are built from these, so none gives a
+    hidden count away (an exact 7-day average, differenced with the day before's, would)."""
+    values = np.asarray(values, dtype=float)
+    hidden = (values > 0) & (values < threshold)
+    return np.where(hidden, threshold / 2, values)
+
+
+def hidden(value: float, threshold: int) -> bool:
+    """Whether a count is shown only as "fewer than N"."""
+    return 0 < value < threshold
+
+
 def incidence_per_100k(cases_7d: int, population: int | None) -> float | None:
     if not population:
         return None

@@ -143,13 +143,17 @@ def _hospital(
             continue
         last = int(reported[-1])
         capacity, today = int(total[last]), int(occupied[last])
+        # A hidden count stays hidden in its share and in where its forecast starts.
+        today_shown = float(analysis.published(np.array([today]), threshold)[0])
         out["resources"].append(
             {
                 "resource": resource,
                 "date": (start + datetime.timedelta(days=last)).isoformat(),
                 "total": capacity,
                 "occupied": analysis.suppress(today, threshold),
-                "share": round(100 * today / capacity, 1) if capacity else None,
+                "share": round(100 * today / capacity, 1)
+                if capacity and not analysis.hidden(today, threshold)
+                else None,
             }
         )
         # Days without a report are filled from the day before, so the fit sees a full series.
@@ -166,7 +170,7 @@ def _hospital(
             "length_of_stay": model.length_of_stay,
         }
         forecasts[resource] = {
-            band: analysis.forecast_occupancy(model, city_cases, today, city_forecast[band])
+            band: analysis.forecast_occupancy(model, city_cases, today_shown, city_forecast[band])
             for band in ("median", "lower", "upper")
         }
         crossing = analysis.first_crossing(forecasts[resource]["median"], capacity)
@@ -265,18 +269,20 @@ def refresh_dashboard(as_of: datetime.date | None = None, *, seed: int | None = 
         local, imported = selectors.case_matrix(districts, start, as_of)
         total = local + imported
         city = total.sum(axis=0)
+        # What the public sees of each day; the sums and averages below are built from it.
+        city_shown = analysis.published(city, threshold)
         dates = selectors.days_between(start, as_of)
         shown = slice(max(0, len(dates) - SHOWN_DAYS), len(dates))
         data["cases"] = [
             {
                 "date": d.isoformat(),
                 "cases": analysis.suppress(int(n), threshold),
-                "average_7d": round(float(city[max(0, i - 6) : i + 1].mean()), 1),
+                "average_7d": round(float(city_shown[max(0, i - 6) : i + 1].mean()), 1),
             }
             for i, (d, n) in enumerate(zip(dates, city, strict=True))
         ][shown]
-        data["cases_7d"] = analysis.suppress(int(city[-7:].sum()), threshold)
-        data["cases_previous_7d"] = analysis.suppress(int(city[-14:-7].sum()), threshold)
+        data["cases_7d"] = analysis.suppress(round(float(city_shown[-7:].sum())), threshold)
+        data["cases_previous_7d"] = analysis.suppress(round(float(city_shown[-14:-7].sum())), threshold)
         data["trend"] = analysis.trend(int(city[-7:].sum()), int(city[-14:-7].sum()))
         tests, positives = selectors.lab_series(start, as_of)
         data["tests"] = [
@@ -284,13 +290,19 @@ def refresh_dashboard(as_of: datetime.date | None = None, *, seed: int | None = 
                 "date": d.isoformat(),
                 "tests": analysis.suppress(int(t), threshold),
                 "positives": analysis.suppress(int(p), threshold),
-                "positivity": round(100 * p / t, 1) if t >= threshold else None,
+                # Not of a hidden count: tests x positivity would give it back.
+                "positivity": round(100 * p / t, 1) if t >= threshold and not analysis.hidden(p, threshold) else None,
             }
             for d, t, p in zip(dates, tests, positives, strict=True)
         ][shown]
-        tests_7d, positives_7d = int(tests[-7:].sum()), int(positives[-7:].sum())
-        data["tests_7d"] = analysis.suppress(tests_7d, threshold)
-        data["positivity_7d"] = round(100 * positives_7d / tests_7d, 1) if tests_7d >= threshold else None
+        tests_7d = float(analysis.published(tests, threshold)[-7:].sum())
+        positives_7d = float(analysis.published(positives, threshold)[-7:].sum())
+        data["tests_7d"] = analysis.suppress(round(tests_7d), threshold)
+        data["positivity_7d"] = (
+            round(100 * positives_7d / tests_7d, 1)
+            if tests_7d >= threshold and not analysis.hidden(positives_7d, threshold)
+            else None
+        )
         data["districts"], data["rt"], data["forecast"], data["rt_series"] = [], None, [], []
         city_forecast = {band: np.zeros(HORIZON) for band in ("median", "lower", "upper")}
         if ran is not None:
@@ -328,12 +340,19 @@ def refresh_dashboard(as_of: datetime.date | None = None, *, seed: int | None = 
             data["rt"] = latest if latest and latest["date"] == as_of.isoformat() else None
             if data["rt"] is None:  # too few cases for Rt: no forecast to show either
                 data["forecast"] = []
-        data["accuracy"] = _accuracy(as_of, {d: float(n) for d, n in zip(dates, city, strict=True)})
+        # Over ACCURACY_DAYS, which reach further back than the history the models are fitted on.
+        since = min(start, as_of - datetime.timedelta(days=ACCURACY_DAYS))
+        past_local, past_imported = selectors.case_matrix(districts, since, as_of)
+        past = (past_local + past_imported).sum(axis=0)
+        data["accuracy"] = _accuracy(
+            as_of, {d: float(n) for d, n in zip(selectors.days_between(since, as_of), past, strict=True)}
+        )
         data["hospital"] = _hospital(as_of, start, city, city_forecast)
         _send_capacity_alerts(as_of, data["hospital"]["crossings"])
         data["alerts"] = [
             {"resource": a.resource, "date": a.crossing_date.isoformat(), "sent": a.sent}
-            for a in CapacityAlert.objects.filter(crossing_date__gt=as_of).order_by("crossing_date")[:10]
+            # Of this data's forecast only: an earlier day's alert is superseded by it.
+            for a in CapacityAlert.objects.filter(issue_date=as_of, crossing_date__gt=as_of).order_by("crossing_date")
         ]
         snapshot, _created = DashboardSnapshot.objects.update_or_create(
             key="public", defaults={"computed_at": timezone.now(), "data": data}

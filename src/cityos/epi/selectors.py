@@ -6,7 +6,7 @@ import datetime
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 from django.conf import settings
@@ -68,20 +68,40 @@ HOSPITAL_FIELDS = (
 )
 
 
+# A hospital that misses a day's report counts with its last one for up to this many days, so a
+# late report does not look like beds closing (and raise a false capacity alert).
+REPORT_CARRIED_DAYS = 7
+
+
 def hospital_series(start: datetime.date, end: datetime.date) -> dict[str, np.ndarray]:
-    """City-wide sums of every hospital report field per day (days without reports are NaN)."""
+    """City-wide sums of every hospital report field per day, each hospital counted with its
+    latest report of the last ``REPORT_CARRIED_DAYS`` days (NaN: no hospital had reported)."""
     days = (end - start).days + 1
-    series = {name: np.full(days, np.nan) for name in HOSPITAL_FIELDS}
-    rows = (
-        HospitalReport.objects.filter(date__gte=start, date__lte=end)
-        .values("date")
-        .annotate(**{f"sum_{name}": Sum(name) for name in HOSPITAL_FIELDS})
+    lead = REPORT_CARRIED_DAYS  # reports from before ``start`` carry into its first days
+    per_hospital: dict[int, np.ndarray] = {}
+    rows = HospitalReport.objects.filter(date__gte=start - datetime.timedelta(days=lead), date__lte=end).values_list(
+        "hospital_id", "date", *HOSPITAL_FIELDS
     )
-    for row in rows:
-        sums = cast(dict[str, Any], row)
-        for name in HOSPITAL_FIELDS:
-            series[name][(sums["date"] - start).days] = sums[f"sum_{name}"]
-    return series
+    for hospital_id, day, *values in rows:
+        table = per_hospital.setdefault(hospital_id, np.full((days + lead, len(HOSPITAL_FIELDS)), np.nan))
+        table[(day - start).days + lead] = values
+    total = np.full((days, len(HOSPITAL_FIELDS)), np.nan)
+    for table in per_hospital.values():
+        carried = _carried_forward(table, REPORT_CARRIED_DAYS)[lead:]
+        total = np.where(np.isnan(carried), total, np.nan_to_num(total) + carried)
+    return {name: total[:, i] for i, name in enumerate(HOSPITAL_FIELDS)}
+
+
+def _carried_forward(table: np.ndarray, limit: int) -> np.ndarray:
+    """Each row without a report takes the last report's values, at most ``limit`` days on."""
+    out = np.copy(table)
+    last: int | None = None
+    for i in range(len(out)):
+        if not np.isnan(out[i, 0]):
+            last = i
+        elif last is not None and i - last <= limit:
+            out[i] = out[last]
+    return out
 
 
 def forecasts_due(
@@ -95,8 +115,10 @@ def forecasts_due(
     )
 
 
-def dashboard_cache_key(language: str | None) -> str:
-    return f"epi:dashboard:{language or settings.LANGUAGE_CODE}"
+def dashboard_cache_key(language: str | None, stamp: str) -> str:
+    """The cached dashboard body's key: per language and per snapshot (``DashboardVersion.stamp``),
+    so a refresh made by another process, with no shared cache to clear, is never served old."""
+    return f"epi:dashboard:{language or settings.LANGUAGE_CODE}:{stamp}"
 
 
 @dataclass(frozen=True)
@@ -129,7 +151,8 @@ def forget_dashboard() -> None:
     """Drop the cached dashboard in every language (after a refresh)."""
     global _version_memo
     _version_memo = None
-    cache.delete_many([dashboard_cache_key(code) for code, _name in settings.LANGUAGES])
+    stamp = dashboard_version().stamp
+    cache.delete_many([dashboard_cache_key(code, stamp) for code, _name in settings.LANGUAGES])
 
 
 def snapshot() -> DashboardSnapshot | None:

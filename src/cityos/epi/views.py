@@ -214,7 +214,7 @@ def _dashboard_context() -> dict[str, Any]:
 def dashboard_body(language: str) -> str:
     """The dashboard's main part in ``language``, rendered once per snapshot and cached: the hourly
     job renders it again right after a refresh (see tasks.refresh_dashboard)."""
-    key = selectors.dashboard_cache_key(language)
+    key = selectors.dashboard_cache_key(language, selectors.dashboard_version().stamp)
     body: str | None = cache.get(key)
     if body is None:
         with translation.override(language):

@@ -72,4 +72,20 @@ def test_the_hourly_job_renders_the_pages_again_in_every_language(settings, refr
     cache.clear()
     tasks.refresh_dashboard.call()
     for code, _name in settings.LANGUAGES:
-        assert cache.get(selectors.dashboard_cache_key(code))
+        assert cache.get(selectors.dashboard_cache_key(code, selectors.dashboard_version().stamp))
+
+
+def test_a_refresh_by_another_process_shows_once_its_version_is_read(client, refreshed, monkeypatch):
+    from django.utils import timezone
+
+    from cityos.epi.models import DashboardSnapshot
+
+    assert "2031-01-15" not in client.get("/epi/").content.decode()  # cached in this process
+    # The worker, in another process with no cache shared with this one, stores a newer snapshot.
+    data = {**refreshed.data, "as_of": "2031-01-15"}
+    DashboardSnapshot.objects.filter(pk=refreshed.pk).update(data=data, computed_at=timezone.now())
+    monkeypatch.setattr(selectors, "_version_memo", None)  # VERSION_TTL_SECONDS later
+
+    page = client.get("/epi/").content.decode()
+
+    assert "2031-01-15" in page

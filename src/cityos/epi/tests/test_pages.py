@@ -44,10 +44,12 @@ def test_the_dashboard_shows_figures_charts_and_sites(client, refreshed):
     assert response.status_code == 200
     assert page.count('role="img"') == 6  # cases, forecast, Rt, tests, hospital, district map
     assert page.count("<title id=") == 6 and page.count("<desc id=") == 6
-    assert f"Rt</dt><dd>{refreshed.data['rt']['mean']}" in page.replace("Reproduction number ", "")
+    assert f"Rt</dt><dd>{refreshed.data['rt']['mean']:.2f}" in page.replace("Reproduction number ", "")
     assert "Harbour testing tent" in page
     assert "/api/v1/epi/risk" in page  # the map's district layer is the risk layer
     assert 'data-layers="districts,places"' in page
+    # The small district has too few cases for Rt: said so, never "None (None-None)".
+    assert "None" not in page and "too few cases for an estimate" in page
 
 
 def test_the_dashboard_is_listed_in_the_portal_nav():
@@ -148,7 +150,8 @@ def test_the_tile_shows_city_rt_and_the_highest_risk_districts(refreshed, staff_
     assert registry.tiles["epi"].url_name == "epi:tile"
     _user, operator = staff_client(Role.OPERATOR)
     page = operator.get("/epi/tile/").content.decode()
-    assert str(refreshed.data["rt"]["mean"]) in page and "Big" in page
+    assert f"{refreshed.data['rt']['mean']:.2f}" in page and "Big" in page
+    assert "None" not in page  # a district without an estimate shows none
 
 
 def test_the_tile_is_for_staff(client, resident):

@@ -73,6 +73,85 @@ def test_small_counts_are_suppressed_in_the_public_figures(city):
     assert small["rt"] is None  # too few cases in the window for an estimate
 
 
+def test_no_published_figure_gives_a_hidden_count_back(city):
+    from cityos.epi.models import CaseCount, HospitalReport, LabResult
+
+    big, small = city
+    last = as_of()
+    LabResult.objects.create(district=small, date=last, tests=237, positives=4)  # the day's only tests
+    HospitalReport.objects.filter(date=last).update(ventilators_total=11, ventilators_occupied=4)
+    CaseCount.objects.filter(district=big, date=last).update(local=0)
+    CaseCount.objects.filter(district=small, date=last).update(local=1)  # the city's day: 1, hidden
+
+    data = refresh.refresh_dashboard(last, seed=1).data
+
+    day = data["tests"][-1]
+    assert (day["tests"], day["positives"], day["positivity"]) == (237, None, None)  # 237 x 1.7% = 4
+    assert data["positivity_7d"] is None
+    ventilators = next(r for r in data["hospital"]["resources"] if r["resource"] == "ventilators")
+    assert (ventilators["occupied"], ventilators["share"]) == (None, None)  # 36.4% of 11 = 4
+    cases = data["cases"]
+    assert cases[-1]["cases"] is None
+    # The day before's average and this one's differ by what a hidden day is counted as (2.5), not
+    # by the day's 1 (each average is rounded to 0.1, so a step is known to within 0.7).
+    week_before = next(r["cases"] for r in cases if r["date"] == (last - datetime.timedelta(days=7)).isoformat())
+    step = 7 * (cases[-1]["average_7d"] - cases[-2]["average_7d"])
+    assert step == pytest.approx(2.5 - week_before, abs=0.71) and step != pytest.approx(1 - week_before, abs=0.71)
+
+
+def test_only_the_current_forecasts_alerts_are_listed(city):
+    yesterday = as_of() - datetime.timedelta(days=1)
+    CapacityAlert.objects.create(  # yesterday's forecast: superseded by today's
+        resource="ventilators",
+        issue_date=yesterday,
+        crossing_date=as_of() + datetime.timedelta(days=13),
+        capacity=3,
+        forecast=4,
+    )
+
+    data = refresh.refresh_dashboard(as_of(), seed=1).data
+
+    listed = {(a["resource"], a["date"]) for a in data["alerts"]}
+    current = CapacityAlert.objects.filter(issue_date=as_of())
+    assert listed == {(a.resource, a.crossing_date.isoformat()) for a in current} and listed
+
+
+def test_accuracy_counts_forecasts_older_than_the_history_the_models_see(city, settings):
+    settings.CITYOS_EPI_HISTORY_DAYS = "30"
+    target = as_of() - datetime.timedelta(days=40)
+    Forecast.objects.create(
+        area="",
+        issue_date=target - datetime.timedelta(days=1),
+        horizon=1,
+        target_date=target,
+        mean=50,
+        median=50,
+        lower=40,
+        q25=45,
+        q75=55,
+        upper=60,
+    )
+
+    data = refresh.refresh_dashboard(as_of(), seed=1).data
+
+    first = next(row for row in data["accuracy"] if row["horizon"] == 1)
+    assert first["n"] == 1  # 40 days back: within the year the panel covers
+
+
+def test_a_hospital_that_misses_a_days_report_counts_with_its_last_one(city):
+    from cityos.epi.models import HospitalReport
+
+    other = hospital("Harbour Hospital")
+    hospital_days(other, START, [10] * (DAYS - 1), total=20)  # no report on the last day
+    general = HospitalReport.objects.exclude(hospital=other).get(date=as_of())
+
+    data = refresh.refresh_dashboard(as_of(), seed=1).data
+
+    beds = next(r for r in data["hospital"]["resources"] if r["resource"] == "beds")
+    assert beds["date"] == as_of().isoformat()
+    assert (beds["total"], beds["occupied"]) == (general.beds_total + 20, general.beds_occupied + 10)
+
+
 def test_accuracy_compares_past_forecasts_with_what_happened(city):
     earlier = as_of() - datetime.timedelta(days=14)
     refresh.refresh_dashboard(earlier, seed=1)
