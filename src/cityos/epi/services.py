@@ -284,6 +284,8 @@ def import_csv(kind_key: str, source: bytes | str, *, by: Any, dry_run: bool = F
         except UnicodeDecodeError:
             report.file_errors.append(_("The file is not UTF-8 text; save it as UTF-8 and try again."))
             return report
+    # Text pasted from a file saved as "CSV UTF-8" keeps the byte-order mark the bytes path drops.
+    source = source.removeprefix("\ufeff")
     # newline="" lets the csv module handle quoted line breaks and \r\n itself.
     reader = csv.DictReader(io.StringIO(source, newline=""))
     try:
@@ -296,7 +298,9 @@ def import_csv(kind_key: str, source: bytes | str, *, by: Any, dry_run: bool = F
 def _import_rows(
     kind_key: str, kind: Any, reader: csv.DictReader[str], report: ImportReport, *, by: Any, dry_run: bool
 ) -> ImportReport:
-    columns = [c.strip() for c in (reader.fieldnames or [])]
+    # Headers as people write them ("District", " date"): matched trimmed and in lower case.
+    reader.fieldnames = [c.strip().lower() for c in (reader.fieldnames or [])]
+    columns = list(reader.fieldnames)
     missing = [c for c in csv_columns(kind_key) if c not in columns and not (kind.key == "cases" and c == "imported")]
     if missing:
         report.file_errors.append(

@@ -55,7 +55,18 @@ DOWNLOADS: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "hospital-forecast": (
         "hospital.forecast",
-        ("date", "beds_median", "beds_lower", "beds_upper", "icu_median", "icu_lower", "icu_upper"),
+        (
+            "date",
+            "beds_median",
+            "beds_lower",
+            "beds_upper",
+            "icu_median",
+            "icu_lower",
+            "icu_upper",
+            "ventilators_median",
+            "ventilators_lower",
+            "ventilators_upper",
+        ),
     ),
     "districts": (
         "districts",
@@ -202,6 +213,20 @@ def _dashboard_context() -> dict[str, Any]:
         ],
         "crossings": [
             {**c, "label": resources.get(k, k)} for k, c in data.get("hospital", {}).get("crossings", {}).items()
+        ],
+        # The hospital chart's figures, as its table: the days shown, then the forecast.
+        "hospital_rows": [
+            {"date": r["date"], "occupied": r.get("beds_occupied")}
+            for r in data.get("hospital", {}).get("series", [])[-HOSPITAL_HISTORY_DAYS:]
+        ]
+        + [
+            {
+                "date": r["date"],
+                "median": r.get("beds_median"),
+                "lower": r.get("beds_lower"),
+                "upper": r.get("beds_upper"),
+            }
+            for r in data.get("hospital", {}).get("forecast", [])
         ],
         "testing_sites": [
             {"pk": p.pk, "name": geo_selectors.localized_name(p.name, p.names), "address": p.address}

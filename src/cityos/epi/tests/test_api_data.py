@@ -108,3 +108,5 @@ def test_the_public_figures_and_the_risk_layer(client):
     assert client.get("/api/v1/epi/dashboard").json()["cases_7d"] == 212
     forecasts = client.get("/api/v1/epi/forecasts?area=big").json()
     assert [f["horizon"] for f in forecasts] == list(range(1, 15))
+    nowhere = client.get("/api/v1/epi/forecasts?area=nowhere")
+    assert nowhere.status_code == 422 and "There is no district nowhere" in nowhere.json()["detail"]

@@ -37,6 +37,16 @@ def test_a_good_file_is_saved_with_a_report_per_row(officer):
     assert report.summary() == "Saved: 2 new, 1 changed, 0 unchanged."
 
 
+def test_text_from_a_csv_utf8_file_with_a_capitalised_header_is_read(officer):
+    district("harbour")
+    text = "\ufeffDistrict, Date ,Local\nharbour,2026-03-01,7\n"  # Excel's "CSV UTF-8", pasted
+
+    report = services.import_csv("cases", text, by=officer)
+
+    assert report.saved and report.ok, report.file_errors
+    assert CaseCount.objects.get(district__code="harbour").local == 7
+
+
 def test_one_refused_row_saves_nothing_and_says_why(officer):
     district("old-town")
     text = "district,date,local,imported\nold-town,2026-03-01,4,1\natlantis,2026-03-01,2,0\nold-town,2026-03-02,-3,0\n"

@@ -44,6 +44,8 @@ def test_the_dashboard_shows_figures_charts_and_sites(client, refreshed):
     assert response.status_code == 200
     assert page.count('role="img"') == 6  # cases, forecast, Rt, tests, hospital, district map
     assert page.count("<title id=") == 6 and page.count("<desc id=") == 6
+    # Every line chart can be read as a table (the map has the district table).
+    assert page.count("Show as a table") == 5 and "<caption>Hospital beds occupied</caption>" in page
     assert f"Rt</dt><dd>{refreshed.data['rt']['mean']:.2f}" in page.replace("Reproduction number ", "")
     assert "Harbour testing tent" in page
     assert "/api/v1/epi/risk" in page  # the map's district layer is the risk layer
