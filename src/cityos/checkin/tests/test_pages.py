@@ -130,6 +130,9 @@ def test_a_resident_registers_a_venue_and_downloads_its_poster(client, resident)
     assert venue.owner == resident
     poster = client.get(reverse("checkin:poster", args=[venue.pk]))
     assert poster["Content-Type"] == "application/pdf" and poster.content.startswith(b"%PDF")
+    page = client.get(reverse("checkin:venue", args=[venue.pk])).content.decode()
+    # Irreversible, so behind a box that says what it does before the button that does it.
+    assert "stops working at once" in page and "Reissue the poster now" in page
     client.post(reverse("checkin:reissue", args=[venue.pk]))
     venue.refresh_from_db()
     assert venue.poster_version == 2
