@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from cityos.checkin.models import AlertState, VenueKind
+from cityos.core.geo.forms import DistrictChoiceField
 from cityos.core.geo.models import District
 from cityos.core.web.fields import DayField
 
@@ -14,7 +15,7 @@ class VenueForm(forms.Form):
     name = forms.CharField(label=_("Venue name"), max_length=200)
     kind = forms.ChoiceField(label=_("Kind of place"), choices=VenueKind.choices, initial=VenueKind.OTHER)
     address = forms.CharField(label=_("Address"), max_length=300, required=False)
-    district = forms.ModelChoiceField(label=_("District"), queryset=District.objects.none(), required=False)
+    district = DistrictChoiceField(label=_("District"), queryset=District.objects.none(), required=False)
     contact_email = forms.EmailField(
         label=_("Contact email"),
         required=False,
@@ -97,7 +98,7 @@ class AlertFilterForm(forms.Form):
 class ActivityFilterForm(forms.Form):
     """The staff activity page's filters; dates are local days, both included."""
 
-    district = forms.ModelChoiceField(
+    district = DistrictChoiceField(
         label=_("District"), queryset=District.objects.none(), required=False, empty_label=_("All districts")
     )
     start = DayField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))

@@ -7,6 +7,7 @@ from typing import Any, cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from cityos.core.geo.forms import DistrictChoiceField
 from cityos.core.geo.models import District, Place, PlaceKind
 from cityos.core.web.fields import DayField
 from cityos.epi.selectors import REPORT_SORTS
@@ -19,14 +20,14 @@ def _count(label: Any) -> forms.IntegerField:
 
 
 class CaseCountForm(forms.Form):
-    district = forms.ModelChoiceField(District.objects.order_by("name"), label=_("District"), to_field_name="code")
+    district = DistrictChoiceField(District.objects.order_by("name"), label=_("District"), to_field_name="code")
     date = DayField(label=_("Day"), widget=DATE_WIDGET)
     local = _count(_("Local cases"))
     imported = _count(_("Imported cases"))
 
 
 class LabResultForm(forms.Form):
-    district = forms.ModelChoiceField(District.objects.order_by("name"), label=_("District"), to_field_name="code")
+    district = DistrictChoiceField(District.objects.order_by("name"), label=_("District"), to_field_name="code")
     date = DayField(label=_("Day"), widget=DATE_WIDGET)
     tests = _count(_("Tests done"))
     positives = _count(_("Positive tests"))
@@ -91,7 +92,7 @@ class ReportListForm(forms.Form):
         required=False,
         choices=[("cases", _("Case counts")), ("lab", _("Lab results")), ("hospital", _("Hospital reports"))],
     )
-    district = forms.ModelChoiceField(
+    district = DistrictChoiceField(
         District.objects.order_by("name"), label=_("District"), to_field_name="code", required=False
     )
     hospital = forms.ModelChoiceField(

@@ -15,6 +15,13 @@ from cityos.core.geo.selectors import PLACE_SORTS, localized_name
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
 
+class DistrictChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    """A district chosen by its name in the reader's language (繁體中文 readers see 中西區)."""
+
+    def label_from_instance(self, obj: District) -> str:  # type: ignore[override]
+        return obj.display_name
+
+
 def _district_choices() -> list[tuple[str, str | Promise]]:
     districts = District.objects.order_by("name").values_list("code", "name", "names")
     return [("", _("All districts")), *((code, localized_name(name, names)) for code, name, names in districts)]

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 
@@ -24,6 +25,11 @@ class District(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def display_name(self) -> str:
+        """Its name in the active language, else its main name (as ``selectors.localized_name``)."""
+        return (self.names or {}).get((get_language() or "").lower()) or self.name
 
 
 class PlaceKind(models.TextChoices):
