@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from cityos.core.api.auth import api_auth, require_roles
-from cityos.core.api.problems import ApiProblem
+from cityos.core.api.problems import ApiProblem, validation_problem
 from cityos.core.api.schemas import Day
 from cityos.core.geo.models import District
 from cityos.epi import conf, forecast, rt, selectors, services
@@ -442,13 +442,12 @@ class StoredForecastOut(Schema):
 
 
 @router.get("/forecasts", response=list[StoredForecastOut], summary="Stored 14-day case forecasts")
-def stored_forecasts(request: HttpRequest, filters: Query[ForecastFilters]) -> list[Forecast]:
+def stored_forecasts(request: HttpRequest, filters: Query[ForecastFilters]) -> list[Forecast] | HttpResponse:
     """The forecasts the hourly job made for an area (the city by default), one row per day ahead."""
     if filters.area and not District.objects.filter(code=filters.area).exists():
-        raise ApiProblem(
-            422,
-            _("There is no district %(code)s: give a district code, or none for the city.") % {"code": filters.area},
-        )
+        message = _("There is no district %(code)s: give a district code, or none for the city.")
+        error = {"field": "query.area", "message": message % {"code": filters.area}, "code": "unknown_district"}
+        return validation_problem(request, [error])
     rows = Forecast.objects.filter(area=filters.area)
     issue_date = filters.issue_date or rows.order_by("-issue_date").values_list("issue_date", flat=True).first()
     if issue_date is None:

@@ -109,4 +109,11 @@ def test_the_public_figures_and_the_risk_layer(client):
     forecasts = client.get("/api/v1/epi/forecasts?area=big").json()
     assert [f["horizon"] for f in forecasts] == list(range(1, 15))
     nowhere = client.get("/api/v1/epi/forecasts?area=nowhere")
-    assert nowhere.status_code == 422 and "There is no district nowhere" in nowhere.json()["detail"]
+    assert nowhere.status_code == 422
+    assert nowhere.json()["errors"] == [
+        {
+            "field": "query.area",
+            "message": "There is no district nowhere: give a district code, or none for the city.",
+            "code": "unknown_district",
+        }
+    ]
