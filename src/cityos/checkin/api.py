@@ -8,7 +8,7 @@ health officer. Errors are RFC 9457 problems; a service's refusal is a 422 namin
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import ClassVar, Literal
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -40,6 +40,19 @@ class VenueIn(Schema):
     district_id: int | None = None
 
 
+class VenuePatchIn(Schema):
+    """Only the fields sent change; ``null`` empties an optional one (address, district, contacts)."""
+
+    name: str | None = Field(None, min_length=1, max_length=200)
+    kind: VenueKind | None = None
+    address: str | None = Field(None, max_length=300)
+    contact_email: str | None = Field(
+        None, max_length=254, description="Told of exposures when there is no owner account"
+    )
+    contact_phone: str | None = Field(None, max_length=30, description="Without an extension: it is sent text messages")
+    district_id: int | None = Field(None, description="null: no district")
+
+
 class VenueOut(Schema):
     id: int
     name: str
@@ -51,6 +64,9 @@ class VenueOut(Schema):
     is_active: bool
     checkin_url: str = Field(..., description="The URL in the poster's QR code (signed; changes on reissue)")
     poster_url: str
+
+    # No owner, no contact: listing venues is no read of personal data (audit_staff_read).
+    shows_personal: ClassVar[frozenset[str]] = frozenset()
 
     @staticmethod
     def resolve_district(venue: Venue) -> str | None:
@@ -230,8 +246,25 @@ def import_venues(request: HttpRequest, payload: VenueImportIn) -> Status:
 @csv_export(VenueOut, filename="venues")
 @paginate
 def list_venues(request: HttpRequest, filters: Query[VenueFilters]) -> object:
+    """Name, kind, address, district, SMS code and poster of each venue; no contact or owner,
+    so reading the list is not a read of personal data."""
     require_roles(request, *conf.VENUE_ROLES)
     return selectors.venues(filters.q, active=filters.active)
+
+
+@router.patch("/venues/{venue_id}", response=VenueOut, auth=api_auth, summary="Change a venue's details")
+def update_venue(request: HttpRequest, venue_id: int, payload: VenuePatchIn) -> Venue:
+    """The venue's owner, or an operator or health officer, changes its name, kind, address,
+    district or contacts; only the fields sent change, and its posters keep working.
+    Refused (422): the rules of registering (a bad email, a phone number with an extension, an
+    unknown district...), and a venue without an owner left with neither email nor phone."""
+    user = require_user(request)
+    venue = get_object_or_404(Venue, pk=venue_id)
+    changes = payload.model_dump(exclude_unset=True)
+    for name, value in changes.items():
+        if value is None and name != "district_id":
+            changes[name] = ""  # a required field sent as null is then refused by name
+    return services.update_venue(venue, user, **changes)
 
 
 @router.post("/venues/{venue_id}/reissue", response=VenueOut, auth=api_auth, summary="Reissue a venue's poster")

@@ -41,3 +41,12 @@ class ExposureAlertSent(Event):
     alert_id: int
     venue_id: int
     notified_count: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class VenueChanged(Event):
+    """A venue's details were edited; ``fields`` names what changed (contacts named, never their values)."""
+
+    name = "checkin.venue_changed"
+    venue_id: int
+    fields: list[str] = field(default_factory=list)

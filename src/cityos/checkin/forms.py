@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from cityos.checkin.models import AlertState, VenueKind
+from cityos.core.accounts.phones import normalise_phone
 from cityos.core.geo.forms import DistrictChoiceField
 from cityos.core.geo.models import District
 from cityos.core.web.fields import DayField
@@ -36,11 +37,18 @@ class VenueForm(forms.Form):
         self.fields["contact_email"].widget.attrs["autocomplete"] = "email"
         self.fields["contact_phone"].widget.attrs.update({"autocomplete": "tel", "inputmode": "tel"})
 
+    def clean_contact_phone(self) -> str:
+        # Checked here too, so a bad number is said with the form's other problems.
+        raw = (self.cleaned_data.get("contact_phone") or "").strip()
+        if raw:
+            normalise_phone(raw)  # its ValidationError says what is wrong, extension or digits
+        return raw
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         # Said with the form's other problems, not only once they are fixed (the service checks too).
         missing = not data.get("contact_email") and not data.get("contact_phone")
-        if self.contact_required and missing and "contact_email" not in self.errors:
+        if self.contact_required and missing and not {"contact_email", "contact_phone"} & set(self.errors):
             self.add_error(
                 "contact_email",
                 _("Give an email address or a phone number so the venue can be told about an exposure."),

@@ -30,7 +30,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from cityos.checkin import conf, selectors
-from cityos.checkin.events import CaseVisitsConfirmed, ExposureAlertProposed, ExposureAlertSent
+from cityos.checkin.events import CaseVisitsConfirmed, ExposureAlertProposed, ExposureAlertSent, VenueChanged
 from cityos.checkin.models import (
     AlertState,
     CheckIn,
@@ -161,6 +161,12 @@ def parse_contact(raw: str) -> Contact:
     try:
         return Contact(normalise_phone(raw), ContactChannel.SMS)
     except ValidationError as error:
+        if error.code == "extension":
+            raise _invalid(
+                "contact",
+                _("Give a phone number without an extension (text messages cannot reach one), or an email address."),
+                "extension",
+            ) from error
         raise _invalid(
             "contact", _("Enter a valid phone number, e.g. +1 415 555 0100, or an email address."), "invalid"
         ) from error
@@ -195,6 +201,62 @@ def _may_manage(user: User | None, venue: Venue) -> bool:
     return (venue.owner_id is not None and venue.owner_id == user.pk) or holds_any_role(user, conf.VENUE_ROLES)
 
 
+VENUE_FIELDS = ("name", "kind", "address", "district_id", "contact_email", "contact_phone")
+
+
+def _clean_venue(values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, list[ValidationError]]]:
+    """The given venue fields (any of ``VENUE_FIELDS``) cleaned, and each one's problems."""
+    cleaned: dict[str, Any] = {}
+    errors: dict[str, list[ValidationError]] = {}
+
+    def refuse(field: str, message: str, code: str) -> None:
+        errors.setdefault(field, []).append(ValidationError(message, code=code))
+
+    if "name" in values:
+        name = cleaned["name"] = (values["name"] or "").strip()
+        if not name:
+            refuse("name", _("Give the venue's name."), "required")
+        elif len(name) > 200:
+            refuse("name", _("Keep the name under 200 characters."), "too_long")
+    if "kind" in values:
+        cleaned["kind"] = values["kind"]
+        if values["kind"] not in VenueKind.values:
+            refuse("kind", _("Choose one of the listed kinds."), "invalid")
+    if "address" in values:
+        address = cleaned["address"] = (values["address"] or "").strip()
+        if len(address) > 300:
+            refuse("address", _("Keep the address under 300 characters."), "too_long")
+    if "contact_email" in values:
+        email = cleaned["contact_email"] = (values["contact_email"] or "").strip().lower()
+        if email:
+            try:
+                validate_email(email)
+            except ValidationError:
+                refuse("contact_email", _("Enter a valid email address, e.g. name@example.org."), "invalid")
+    if "contact_phone" in values:
+        phone = cleaned["contact_phone"] = (values["contact_phone"] or "").strip()
+        if phone:
+            try:
+                cleaned["contact_phone"] = normalise_phone(phone)
+            except ValidationError as error:
+                if error.code == "extension":
+                    refuse("contact_phone", error.messages[0], "extension")
+                else:
+                    refuse("contact_phone", _("Enter a valid phone number, e.g. +1 415 555 0100."), "invalid")
+    if "district_id" in values:
+        district_id = cleaned["district_id"] = values["district_id"]
+        if district_id is not None and not District.objects.filter(pk=district_id).exists():
+            refuse("district_id", _("There is no such district. Choose one from the list."), "invalid_district")
+    return cleaned, errors
+
+
+def _contact_missing() -> ValidationError:
+    return ValidationError(
+        _("Give an email address or a phone number so the venue can be told about an exposure."),
+        code="required",
+    )
+
+
 def register_venue(
     registered_by: User,
     *,
@@ -208,63 +270,61 @@ def register_venue(
 ) -> Venue:
     """Register a venue. A resident becomes its owner; staff register it for someone else,
     who is then reached through the contact email or phone."""
-    errors: dict[str, list[ValidationError]] = {}
-    name = (name or "").strip()
-    if not name:
-        errors.setdefault("name", []).append(ValidationError(_("Give the venue's name."), code="required"))
-    elif len(name) > 200:
-        errors.setdefault("name", []).append(ValidationError(_("Keep the name under 200 characters."), code="too_long"))
-    if kind not in VenueKind.values:
-        errors.setdefault("kind", []).append(ValidationError(_("Choose one of the listed kinds."), code="invalid"))
-    address = (address or "").strip()
-    if len(address) > 300:
-        errors.setdefault("address", []).append(
-            ValidationError(_("Keep the address under 300 characters."), code="too_long")
-        )
-    contact_email = (contact_email or "").strip().lower()
-    if contact_email:
-        try:
-            validate_email(contact_email)
-        except ValidationError:
-            errors.setdefault("contact_email", []).append(
-                ValidationError(_("Enter a valid email address, e.g. name@example.org."), code="invalid")
-            )
-    contact_phone = (contact_phone or "").strip()
-    if contact_phone:
-        try:
-            contact_phone = normalise_phone(contact_phone)
-        except ValidationError:
-            errors.setdefault("contact_phone", []).append(
-                ValidationError(_("Enter a valid phone number, e.g. +1 415 555 0100."), code="invalid")
-            )
-    if district_id is not None and not District.objects.filter(pk=district_id).exists():
-        errors.setdefault("district_id", []).append(
-            ValidationError(_("There is no such district. Choose one from the list."), code="invalid_district")
-        )
+    cleaned, errors = _clean_venue(
+        {
+            "name": name,
+            "kind": kind,
+            "address": address,
+            "contact_email": contact_email,
+            "contact_phone": contact_phone,
+            "district_id": district_id,
+        }
+    )
     is_staff_registration = holds_any_role(registered_by, conf.VENUE_ROLES)
     if not is_staff_registration:
         owner = registered_by
-    if owner is None and not contact_email and not contact_phone:
-        errors.setdefault("contact_email", []).append(
-            ValidationError(
-                _("Give an email address or a phone number so the venue can be told about an exposure."),
-                code="required",
-            )
-        )
+    if owner is None and not cleaned["contact_email"] and not cleaned["contact_phone"]:
+        errors.setdefault("contact_email", []).append(_contact_missing())
     if errors:
         raise ValidationError(errors)  # type: ignore[arg-type]
     with transaction.atomic():
         return Venue.objects.create(
-            name=name,
-            kind=kind,
-            address=address,
-            contact_email=contact_email,
-            contact_phone=contact_phone,
-            district_id=district_id,
+            **cleaned,
             owner=owner,
             registered_by=registered_by,
             short_code=_new_short_code(),
         )
+
+
+def update_venue(venue: Venue, by: User, **changes: Any) -> Venue:
+    """Change a venue's details: only the fields given (any of ``VENUE_FIELDS``), with the rules
+    of registering. A venue without an owner keeps an email or a phone to be told of exposures.
+
+    The poster and its SMS code stay valid (they carry the venue's id, not its name). The change
+    is audited by the audit log (contact values named, not copied); ``VenueChanged`` goes out on
+    commit when anything changed.
+    """
+    if not _may_manage(by, venue):
+        raise PermissionDenied(_("Only the venue's owner or city staff can change this venue."))
+    unknown = set(changes) - set(VENUE_FIELDS)
+    if unknown:
+        raise TypeError(f"update_venue() got unexpected fields: {', '.join(sorted(unknown))}")
+    cleaned, errors = _clean_venue(changes)
+    if errors:
+        raise ValidationError(errors)  # type: ignore[arg-type]
+    with transaction.atomic():
+        locked = Venue.objects.select_for_update().get(pk=venue.pk)
+        email = cleaned.get("contact_email", locked.contact_email)
+        phone = cleaned.get("contact_phone", locked.contact_phone)
+        if locked.owner_id is None and not email and not phone:
+            raise ValidationError({"contact_email": [_contact_missing()]})
+        changed = sorted(f for f, value in cleaned.items() if getattr(locked, f) != value)
+        if changed:
+            for field in changed:
+                setattr(locked, field, cleaned[field])
+            locked.save(update_fields=[*changed, "updated_at"])
+            publish(VenueChanged(venue_id=locked.pk, fields=changed))
+    return locked
 
 
 def reissue_poster(venue: Venue, by: User) -> Venue:
@@ -502,7 +562,19 @@ def check_in_for_token(token: str) -> CheckIn:
 
 def check_out(token: str, *, at: datetime | None = None) -> CheckIn:
     """Record when the visitor left; checking out twice keeps the first time."""
-    found = check_in_for_token(token)
+    return _check_out(check_in_for_token(token), at)
+
+
+def check_out_mine(person: User, check_in_id: int, *, at: datetime | None = None) -> CheckIn:
+    """A signed-in resident checks out of one of their own visits (from "My visits"), with the
+    rules of ``check_out``; another person's visit is not found."""
+    found = CheckIn.objects.select_related("venue").filter(pk=check_in_id, person=person).first()
+    if found is None:
+        raise _invalid("check_in", _("This visit is not one of yours, or it is no longer kept."), "not_found")
+    return _check_out(found, at)
+
+
+def _check_out(found: CheckIn, at: datetime | None) -> CheckIn:
     now = timezone.now()
     when = at or now
     if when > now + conf.CLOCK_SKEW:
@@ -512,8 +584,19 @@ def check_out(token: str, *, at: datetime | None = None) -> CheckIn:
     if found.checked_out_at is not None:
         return found
     with transaction.atomic():
-        found.checked_out_at = when
-        found.save(update_fields=["checked_out_at"])
+        # Locked and read again, so of two check-outs at once the first time is kept too.
+        locked = CheckIn.objects.select_for_update(of=("self",)).filter(pk=found.pk).first()
+        if locked is None:  # deleted by retention meanwhile
+            raise _invalid(
+                "token",
+                _("This visit is no longer kept: check-ins are deleted after %(days)d days.")
+                % {"days": conf.retention_days()},
+                "gone",
+            )
+        if locked.checked_out_at is None:
+            locked.checked_out_at = when
+            locked.save(update_fields=["checked_out_at"])
+        found.checked_out_at = locked.checked_out_at
     return found
 
 

@@ -50,10 +50,15 @@ def checkin_url(venue: Venue) -> str:
     return settings.CITYOS_BASE_URL.rstrip("/") + path
 
 
+# The services' names of fields that a form calls otherwise.
+FORM_FIELDS = {"district_id": "district"}
+
+
 def _apply_errors(form: forms.Form, error: ValidationError) -> None:
     for field, errors in error.message_dict.items():
+        name = FORM_FIELDS.get(field, field)
         for message in errors:
-            form.add_error(field if field in form.fields else None, message)
+            form.add_error(name if name in form.fields else None, message)
 
 
 # --- Check-in from the poster ------------------------------------------------------------
@@ -131,13 +136,34 @@ def check_out(request: HttpRequest) -> HttpResponse:
 def my_visits(request: HttpRequest) -> HttpResponse:
     """Signed-in residents see their visits kept by the city; everyone sees the diary on this device."""
     person = _user(request)
-    visits = selectors.check_ins_of(person)[:200] if person else []
+    visits = list(selectors.check_ins_of(person)[:200]) if person else []
     venues = selectors.venues_of(person) if person else []
+    # A visit can be checked out of while it may still be going on; a later check-out would not
+    # be believed (see selectors.LONGEST_STAY), so older visits offer none.
+    since = timezone.now() - selectors.LONGEST_STAY
+    open_ids = {v.pk for v in visits if v.checked_out_at is None and v.checked_in_at >= since}
     return render(
         request,
         "checkin/visits.html",
-        {"visits": visits, "venues": venues, "retention_days": conf.retention_days()},
+        {"visits": visits, "open_ids": open_ids, "venues": venues, "retention_days": conf.retention_days()},
     )
+
+
+@login_required
+@require_POST
+def my_check_out(request: HttpRequest, check_in_id: int) -> HttpResponse:
+    """A signed-in resident checks out of an open visit from "My visits"."""
+    person = _user(request)
+    assert person is not None
+    try:
+        visit = services.check_out_mine(person, check_in_id)
+    except ValidationError as error:
+        if "not_found" in services.error_codes(error):
+            raise Http404 from error
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, _("You checked out of %(venue)s.") % {"venue": visit.venue.name})
+    return redirect("checkin:visits")
 
 
 # --- Venues ------------------------------------------------------------------------------
@@ -168,7 +194,13 @@ def register_venue(request: HttpRequest) -> HttpResponse:
     return render(request, "checkin/register.html", {"form": form}, status=400 if form.errors else 200)
 
 
-def _managed_venue(request: HttpRequest, venue_id: int) -> Venue:
+# The personal data of a venue that its pages show: its contacts (the owner is never shown).
+CONTACT_FIELDS = ("contact_email", "contact_phone")
+
+
+def _managed_venue(request: HttpRequest, venue_id: int, *, shown: tuple[str, ...] = ()) -> Venue:
+    """The venue, for its owner or for verified staff of the venue roles. A staff read of the
+    personal fields a page ``shown`` is audited, naming exactly those the venue has."""
     user = _user(request)
     venue = get_object_or_404(Venue.objects.select_related("district"), pk=venue_id)
     if user is None or not (venue.owner_id == user.pk or holds_any_role(user, conf.VENUE_ROLES)):
@@ -176,14 +208,56 @@ def _managed_venue(request: HttpRequest, venue_id: int) -> Venue:
     if venue.owner_id != user.pk:
         if not user.is_verified():  # type: ignore[attr-defined]
             raise PermissionDenied
-        record_access(venue)
+        read = [name for name in shown if getattr(venue, name)]
+        if read:
+            record_access(venue, read)
     return venue
 
 
 @login_required
 def venue_detail(request: HttpRequest, venue_id: int) -> HttpResponse:
-    venue = _managed_venue(request, venue_id)
+    venue = _managed_venue(request, venue_id, shown=CONTACT_FIELDS)
     return render(request, "checkin/venue.html", {"venue": venue, "checkin_url": checkin_url(venue)})
+
+
+@login_required
+def edit_venue(request: HttpRequest, venue_id: int) -> HttpResponse:
+    """The owner or staff change a venue's name, kind, address, district and contacts; its
+    posters keep working. A venue without an owner keeps an email or a phone."""
+    # The form is filled with the stored contacts only when it is first shown.
+    venue = _managed_venue(request, venue_id, shown=CONTACT_FIELDS if request.method != "POST" else ())
+    user = _user(request)
+    assert user is not None
+    initial = {
+        "name": venue.name,
+        "kind": venue.kind,
+        "address": venue.address,
+        "district": venue.district,
+        "contact_email": venue.contact_email,
+        "contact_phone": venue.contact_phone,
+    }
+    form = VenueForm(request.POST or None, initial=initial, contact_required=venue.owner_id is None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.update_venue(
+                venue,
+                user,
+                name=data["name"],
+                kind=data["kind"],
+                address=data["address"],
+                contact_email=data["contact_email"],
+                contact_phone=data["contact_phone"],
+                district_id=data["district"].pk if data["district"] else None,
+            )
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("The venue's details are saved. Its posters keep working."))
+            return redirect("checkin:venue", venue_id=venue.pk)
+    return render(
+        request, "checkin/venue_edit.html", {"form": form, "venue": venue}, status=400 if form.errors else 200
+    )
 
 
 @login_required

@@ -8,11 +8,13 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from cityos.checkin import api as checkin_api
 from cityos.checkin import services
 from cityos.checkin.models import CheckIn, ExposureAlert
 from cityos.checkin.tests.factories import VenueFactory, visit
 from cityos.core.accounts.models import Role
 from cityos.core.accounts.tests.factories import ResidentFactory
+from cityos.core.audit.models import AuditEntry
 from cityos.core.notifications.models import Message
 
 pytestmark = pytest.mark.django_db
@@ -104,6 +106,79 @@ def test_the_venue_list_is_for_staff_and_exports_csv(client, staff_client, venue
     csv = staff.get(f"{API}/venues?format=csv")
     assert csv["Content-Type"].startswith("text/csv")
     assert "Harbour Market" in b"".join(csv.streaming_content).decode()
+
+
+def test_the_venue_list_audits_no_personal_field_as_it_returns_none(staff_client, venue):
+    _user, staff = staff_client(Role.OPERATOR)
+    listed = staff.get(f"{API}/venues").json()["results"][0]
+    assert not {"owner", "owner_id", "contact_email", "contact_phone"} & set(listed)
+    b"".join(staff.get(f"{API}/venues?format=csv").streaming_content)
+    assert not AuditEntry.objects.filter(object_type="checkin.Venue", action__in=["read", "export"]).exists()
+
+
+def test_a_personal_field_the_venue_list_says_it_shows_is_audited_by_name(staff_client, venue, monkeypatch):
+    monkeypatch.setattr(checkin_api.VenueOut, "shows_personal", frozenset({"contact_email"}))
+    _user, staff = staff_client(Role.OPERATOR)
+    staff.get(f"{API}/venues")
+    entry = AuditEntry.objects.get(object_type="checkin.Venue", action="read")
+    assert entry.fields == ["contact_email"] and entry.changes["ids"] == [str(venue.pk)]
+    b"".join(staff.get(f"{API}/venues?format=csv").streaming_content)
+    assert AuditEntry.objects.get(object_type="checkin.Venue", action="export").fields == ["contact_email"]
+
+
+def test_staff_change_a_venue_by_patch_only_the_fields_sent(staff_client, venue):
+    _user, staff = staff_client(Role.OPERATOR)
+    response = staff.patch(
+        f"{API}/venues/{venue.pk}", {"name": "Harbour Hall", "address": None}, content_type="application/json"
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert body["name"] == "Harbour Hall" and body["address"] == ""
+    assert body["checkin_url"].endswith(f"/checkin/v/{services.venue_code(venue)}/")  # the poster still works
+    venue.refresh_from_db()
+    assert venue.kind == "shop" and venue.contact_email.startswith("venue")  # not sent, not changed
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"contact_phone": "+1 415 555 0100 ext. 89"}, "body.contact_phone"),
+        ({"contact_email": "nope"}, "body.contact_email"),
+        ({"name": None}, "body.name"),
+        ({"name": ""}, "body.name"),
+        ({"kind": "castle"}, "body.kind"),
+        ({"district_id": 0}, "body.district_id"),
+        ({"contact_email": None, "contact_phone": None}, "body.contact_email"),
+    ],
+)
+def test_a_bad_patch_is_a_validation_problem_naming_the_field(staff_client, venue, payload, field):
+    _user, staff = staff_client(Role.HEALTH_OFFICER)
+    response = staff.patch(f"{API}/venues/{venue.pk}", payload, content_type="application/json")
+    assert response.status_code == 422
+    assert response["Content-Type"].startswith("application/problem+json")
+    problem = response.json()
+    assert problem["type"] == "urn:cityos:problem:validation-error"
+    assert [e["field"] for e in problem["errors"]] == [field]
+    venue.refresh_from_db()
+    assert venue.name == "Harbour Market" and venue.contact_email
+
+
+def test_only_the_owner_or_venue_staff_patch_a_venue(client, resident, venue):
+    payload = {"name": "Taken"}
+    assert Client().patch(f"{API}/venues/{venue.pk}", payload, content_type="application/json").status_code == 401
+    client.force_login(resident)
+    refused = client.patch(f"{API}/venues/{venue.pk}", payload, content_type="application/json")
+    assert refused.status_code == 403
+    assert refused.json()["detail"] == "Only the venue's owner or city staff can change this venue."
+    assert client.patch(f"{API}/venues/0", payload, content_type="application/json").status_code == 404
+    own = VenueFactory(owner=resident)
+    assert client.patch(f"{API}/venues/{own.pk}", payload, content_type="application/json").status_code == 200
+
+
+def test_the_patch_is_documented_with_its_validation_problem(client):
+    operation = client.get("/api/v1/openapi.json").json()["paths"][f"{API}/venues/{{venue_id}}"]["patch"]
+    assert operation["tags"] == ["check-in"]
+    assert "application/problem+json" in operation["responses"]["422"]["content"]
 
 
 def test_a_health_officer_proposes_and_sends_an_alert(templates, staff_client, venue):

@@ -77,6 +77,30 @@ def test_check_in_from_the_poster_url_then_receive_the_exposure_alert(page, sign
     page.wait_for_url("**/checkin/ops/activity/?**")
     assert page.get_by_role("heading", level=1).inner_text() == "Check-in activity"
 
+    # Staff change the venue's details from its page; the poster keeps working.
+    page.goto(f"/checkin/venues/{venue.pk}/")
+    page.get_by_role("link", name="Change the venue's details").click()
+    assert page.get_by_label("Contact email").input_value() == "owner@tea.example.org"
+    assert_accessible(page, "venue edit page")
+    page.get_by_label("Contact phone").fill("+1 415 555 0100 ext. 89")
+    page.get_by_role("button", name="Save the changes").click()
+    assert "without an extension" in page.locator(".error-summary").inner_text()
+    assert_accessible(page, "venue edit page with an error")
+    page.get_by_label("Venue name").fill("Lotus Tea Room")
+    page.get_by_label("Contact phone").fill("")
+    page.get_by_role("button", name="Save the changes").click()
+    page.wait_for_selector("text=The venue's details are saved.")
+    assert page.get_by_role("heading", level=1).inner_text() == "Lotus Tea Room"
+
+    # Rosa checks out from her visits, by keyboard.
+    sign_in_browser(page, rosa)
+    page.goto("/checkin/")
+    assert_accessible(page, "my visits page with an open visit")
+    page.get_by_role("button", name="Check out").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_selector("text=You checked out of Lotus Tea Room.")
+    assert CheckIn.objects.get(person=rosa).checked_out_at is not None
+
     message = Message.objects.get(recipient=rosa)
     assert message.template_key == services.TEMPLATE_EXPOSED
     assert message.language == "es"

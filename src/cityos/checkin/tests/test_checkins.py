@@ -92,6 +92,13 @@ def test_an_anonymous_check_in_needs_a_usable_contact(code, contact, code_):
     assert services.error_codes(error) == {code_}
 
 
+@pytest.mark.parametrize("contact", ["+1 415 555 0100 ext. 89", "+1 415 555 0100 x89", "415-555-0100 extension 89"])
+def test_a_phone_number_with_an_extension_is_refused_as_texts_cannot_reach_it(code, contact):
+    error = refused(code=code, contact=contact)
+    assert services.error_codes(error) == {"extension"}
+    assert "without an extension" in error.message_dict["contact"][0]
+
+
 def test_checking_in_twice_within_half_an_hour_says_you_are_already_checked_in(resident, code):
     services.check_in(code, person=resident)
     error = refused(code=code, person=resident)
@@ -124,6 +131,18 @@ def test_checking_out_records_the_time_once(code):
     left = services.check_out(token)
     assert left.checked_out_at is not None
     assert services.check_out(token).checked_out_at == left.checked_out_at
+
+
+def test_a_resident_checks_out_of_their_own_visit_and_only_their_own(resident, code):
+    mine = services.check_in(code, person=resident, at=timezone.now() - timedelta(minutes=40))
+    left = services.check_out_mine(resident, mine.pk)
+    assert left.checked_out_at is not None
+    assert services.check_out_mine(resident, mine.pk).checked_out_at == left.checked_out_at  # the first time kept
+    theirs = services.check_in(code, person=ResidentFactory())
+    with pytest.raises(ValidationError) as error:
+        services.check_out_mine(resident, theirs.pk)
+    assert services.error_codes(error.value) == {"not_found"}
+    assert CheckIn.objects.get(pk=theirs.pk).checked_out_at is None
 
 
 @pytest.mark.parametrize("token", ["", "12", "12:forged"])

@@ -15,6 +15,7 @@ from cityos.checkin.tests.factories import VenueFactory, visit
 from cityos.core.accounts.models import Role
 from cityos.core.accounts.tests.factories import ResidentFactory
 from cityos.core.audit.models import AuditAction, AuditEntry
+from cityos.core.geo.tests.factories import DistrictFactory
 from cityos.core.notifications.models import Message
 
 pytestmark = pytest.mark.django_db
@@ -120,6 +121,41 @@ def test_my_visits_lists_only_my_own_check_ins(client, venue, resident):
     assert 'id="diary"' in html
 
 
+def test_a_resident_checks_out_of_an_open_visit_from_my_visits(client, venue, resident):
+    mine = visit(venue, timezone.now() - timedelta(minutes=30), person=resident)
+    visit(VenueFactory(name="Old Haunt"), timezone.now() - timedelta(days=2), person=resident)  # long over
+    client.force_login(resident)
+    html = client.get(reverse("checkin:visits")).content.decode()
+    assert html.count('action="/checkin/visits/') == 1  # only the visit that may still be going on
+    assert reverse("checkin:my-checkout", args=[mine.pk]) in html
+    assert client.get(reverse("checkin:my-checkout", args=[mine.pk])).status_code == 405
+    done = client.post(reverse("checkin:my-checkout", args=[mine.pk]), follow=True)
+    assert "You checked out of Harbour Market." in done.content.decode()
+    assert done.redirect_chain[-1][0] == reverse("checkin:visits")
+    mine.refresh_from_db()
+    assert mine.checked_out_at is not None
+    assert reverse("checkin:my-checkout", args=[mine.pk]) not in done.content.decode()
+
+
+def test_nobody_checks_out_of_another_residents_visit(client, venue, resident):
+    theirs = visit(venue, timezone.now() - timedelta(minutes=30), person=ResidentFactory())
+    client.force_login(resident)
+    assert client.post(reverse("checkin:my-checkout", args=[theirs.pk])).status_code == 404
+    theirs.refresh_from_db()
+    assert theirs.checked_out_at is None
+    anonymous = Client().post(reverse("checkin:my-checkout", args=[theirs.pk]))
+    assert anonymous.status_code == 302 and "sign-in" in anonymous.url
+
+
+def test_checking_out_from_my_visits_needs_the_csrf_token(venue, resident):
+    mine = visit(venue, timezone.now() - timedelta(minutes=30), person=resident)
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(resident)
+    assert browser.post(reverse("checkin:my-checkout", args=[mine.pk])).status_code == 403
+    mine.refresh_from_db()
+    assert mine.checked_out_at is None
+
+
 def test_a_resident_registers_a_venue_and_downloads_its_poster(client, resident):
     client.force_login(resident)
     bad = client.post(reverse("checkin:register"), {"name": "", "kind": "shop"})
@@ -181,6 +217,73 @@ def test_staff_hear_every_problem_of_a_venue_at_once_the_missing_contact_too(sta
     assert "Give an email address or a phone number so the venue can be told" in page
     assert "This field is required." in page  # the name, in the same answer
     assert "Give an email address, a phone number, or both." in page  # said before anything is sent
+
+
+def test_a_phone_with_an_extension_is_refused_next_to_the_field_with_the_other_problems(staff_client):
+    _user, client = staff_client(Role.OPERATOR)
+    response = client.post(reverse("checkin:ops-register"), {"name": "", "contact_phone": "+1 415 555 0100 x89"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Give a phone number without an extension: text messages cannot reach an extension." in page
+    assert "This field is required." in page
+    assert "so the venue can be told" not in page  # a phone was given, only a wrong one
+    assert not Venue.objects.exists()
+
+
+def test_staff_change_a_venue_from_its_page_and_the_read_of_its_contacts_is_audited(staff_client):
+    district = DistrictFactory(name="Harbourside")
+    venue = VenueFactory(name="Ferry", contact_email="ferry@example.org", contact_phone="")
+    _user, client = staff_client(Role.OPERATOR)
+    page = client.get(reverse("checkin:venue", args=[venue.pk])).content.decode()
+    assert reverse("checkin:edit", args=[venue.pk]) in page and "ferry@example.org" in page
+    read = AuditEntry.objects.filter(action=AuditAction.READ, object_type="checkin.Venue").latest("pk")
+    assert read.fields == ["contact_email"]  # what the page shows: the venue has no phone, no owner shown
+    form = client.get(reverse("checkin:edit", args=[venue.pk]))
+    assert form.status_code == 200 and 'value="ferry@example.org"' in form.content.decode()
+    response = client.post(
+        reverse("checkin:edit", args=[venue.pk]),
+        {
+            "name": "Ferry Terminal",
+            "kind": "transport",
+            "address": "Pier 1",
+            "district": district.pk,
+            "contact_email": "ferry@example.org",
+            "contact_phone": "+1 415 555 0199",
+        },
+        follow=True,
+    )
+    assert response.redirect_chain[-1][0] == reverse("checkin:venue", args=[venue.pk])
+    assert "The venue&#x27;s details are saved." in response.content.decode()
+    venue.refresh_from_db()
+    assert (venue.name, venue.district, venue.contact_phone) == ("Ferry Terminal", district, "+14155550199")
+
+
+def test_a_bad_change_is_shown_next_to_its_field_and_nothing_is_saved(staff_client):
+    venue = VenueFactory(name="Ferry", contact_email="ferry@example.org")
+    _user, client = staff_client(Role.HEALTH_OFFICER)
+    response = client.post(
+        reverse("checkin:edit", args=[venue.pk]),
+        {"name": "Ferry", "kind": "shop", "contact_email": "", "contact_phone": "+1 415 555 0100 ext. 89"},
+    )
+    assert response.status_code == 400
+    assert "without an extension" in response.content.decode()
+    assert Venue.objects.get().contact_email == "ferry@example.org"
+    emptied = client.post(reverse("checkin:edit", args=[venue.pk]), {"name": "Ferry", "kind": "shop"})
+    assert emptied.status_code == 400  # a venue without an owner keeps a way to be told
+    assert "so the venue can be told about an exposure" in emptied.content.decode()
+
+
+def test_the_owner_edits_their_venue_and_other_residents_cannot(client, resident):
+    venue = VenueFactory(owner=resident, name="Corner Shop", contact_email="")
+    client.force_login(resident)
+    response = client.post(reverse("checkin:edit", args=[venue.pk]), {"name": "Corner Café", "kind": "food"})
+    assert response.status_code == 302
+    assert Venue.objects.get().name == "Corner Café"
+    assert not AuditEntry.objects.filter(action=AuditAction.READ).exists()  # their own venue
+    client.force_login(ResidentFactory())
+    assert client.get(reverse("checkin:edit", args=[venue.pk])).status_code == 404
+    assert client.post(reverse("checkin:edit", args=[venue.pk]), {"name": "Mine", "kind": "food"}).status_code == 404
+    assert Venue.objects.get().name == "Corner Café"
 
 
 def test_residents_and_non_health_staff_cannot_open_alerts(client, staff_client, resident):

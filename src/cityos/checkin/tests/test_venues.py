@@ -7,11 +7,14 @@ from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from cityos.checkin import services
+from cityos.checkin.events import VenueChanged
 from cityos.checkin.models import Venue
 from cityos.checkin.poster import poster_page, poster_pdf
 from cityos.checkin.tests.factories import VenueFactory
 from cityos.core.accounts.models import Role
 from cityos.core.accounts.tests.factories import ResidentFactory, StaffFactory
+from cityos.core.audit.models import AuditAction, AuditEntry
+from cityos.core.geo.tests.factories import DistrictFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -44,6 +47,9 @@ def test_staff_register_a_venue_for_a_business_reached_by_its_contact():
         ({"name": "Shop", "kind": "castle"}, "kind", "invalid"),
         ({"name": "Shop", "contact_email": "not-an-email"}, "contact_email", "invalid"),
         ({"name": "Shop", "contact_phone": "12"}, "contact_phone", "invalid"),
+        ({"name": "Shop", "contact_phone": "+1 415 555 0100 ext. 89"}, "contact_phone", "extension"),
+        ({"name": "Shop", "contact_phone": "+1 415 555 0100 x89"}, "contact_phone", "extension"),
+        ({"name": "Shop", "district_id": 0}, "district_id", "invalid_district"),
     ],
 )
 def test_bad_venue_details_are_refused_field_by_field(resident, fields, field, code):
@@ -145,3 +151,86 @@ def test_venues_are_found_by_sms_code_or_any_signed_code_for_tracing(resident):
     assert services.venue_for_reference(old_code) == venue
     assert services.venue_for_reference("nope") is None
     assert services.venue_for_reference("1.1:forged") is None
+
+
+# --- Editing a venue ------------------------------------------------------------------------
+
+
+def test_staff_change_a_venues_details_and_its_posters_keep_working(monkeypatch):
+    published: list[object] = []
+    monkeypatch.setattr(services, "publish", published.append)
+    operator = StaffFactory(roles=[Role.OPERATOR])
+    venue = services.register_venue(operator, name="Ferry", contact_email="ferry@example.org")
+    code = services.venue_code(venue)
+    district = DistrictFactory()
+    changed = services.update_venue(
+        venue,
+        operator,
+        name=" Ferry Terminal ",
+        kind="transport",
+        address="Pier 1",
+        district_id=district.pk,
+        contact_phone="+1 415 555 0199",
+    )
+    assert (changed.name, changed.kind, changed.address) == ("Ferry Terminal", "transport", "Pier 1")
+    assert changed.district == district
+    assert changed.contact_phone == "+14155550199" and changed.contact_email == "ferry@example.org"  # kept
+    assert published == [
+        VenueChanged(venue_id=venue.pk, fields=["address", "contact_phone", "district_id", "kind", "name"])
+    ]
+    assert services.venue_for_code(code) == changed  # same poster, same SMS code
+    assert changed.short_code == venue.short_code and changed.poster_version == 1
+
+
+def test_changing_contacts_is_audited_without_copying_them():
+    operator = StaffFactory(roles=[Role.OPERATOR])
+    venue = VenueFactory(contact_email="old@example.org")
+    services.update_venue(venue, operator, contact_email="new@example.org", contact_phone="+1 415 555 0199")
+    entry = AuditEntry.objects.filter(action=AuditAction.UPDATE, object_type="checkin.Venue").latest("pk")
+    assert set(entry.fields) >= {"contact_email", "contact_phone"}
+    assert "new@example.org" not in str(entry.changes) and "old@example.org" not in str(entry.changes)
+
+
+def test_the_owner_changes_their_venue_and_nobody_else_does(resident):
+    venue = services.register_venue(resident, name="Corner Shop")
+    assert services.update_venue(venue, resident, name="Corner Shop & Café").name == "Corner Shop & Café"
+    with pytest.raises(PermissionDenied):
+        services.update_venue(venue, ResidentFactory(), name="Mine now")
+    assert Venue.objects.get().name == "Corner Shop & Café"
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "code"),
+    [
+        ({"name": ""}, "name", "required"),
+        ({"kind": "castle"}, "kind", "invalid"),
+        ({"address": "x" * 301}, "address", "too_long"),
+        ({"contact_email": "nope"}, "contact_email", "invalid"),
+        ({"contact_phone": "+1 415 555 0100 ext. 89"}, "contact_phone", "extension"),
+        ({"district_id": 0}, "district_id", "invalid_district"),
+        ({"contact_email": ""}, "contact_email", "required"),  # no owner: it must stay reachable
+    ],
+)
+def test_bad_changes_are_refused_field_by_field_and_nothing_is_saved(fields, field, code):
+    operator = StaffFactory(roles=[Role.OPERATOR])
+    venue = VenueFactory(name="Ferry", contact_email="ferry@example.org")
+    with pytest.raises(ValidationError) as refused:
+        services.update_venue(venue, operator, **{"name": "Renamed", **fields})
+    assert field in refused.value.message_dict
+    assert code in codes(refused.value)
+    venue.refresh_from_db()
+    assert (venue.name, venue.contact_email) == ("Ferry", "ferry@example.org")
+
+
+def test_an_owned_venue_may_drop_its_contacts():
+    owner = ResidentFactory()
+    venue = VenueFactory(owner=owner, contact_email="shop@example.org")
+    assert services.update_venue(venue, owner, contact_email="").contact_email == ""
+
+
+def test_nothing_changed_sends_no_event(monkeypatch):
+    published: list[object] = []
+    monkeypatch.setattr(services, "publish", published.append)
+    venue = VenueFactory(name="Ferry")
+    services.update_venue(venue, StaffFactory(roles=[Role.OPERATOR]), name="Ferry")
+    assert published == []

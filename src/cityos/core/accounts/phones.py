@@ -13,11 +13,19 @@ def default_region() -> str:
 
 
 def normalise_phone(raw: str) -> str:
-    """Return ``raw`` in E.164, or raise ValidationError saying what is wrong."""
+    """Return ``raw`` in E.164, or raise ValidationError saying what is wrong.
+
+    An extension ("ext. 89", "x89") is refused: the library reads it and E.164 drops it, so the
+    number kept would not be the one given, and a text message cannot reach an extension."""
     try:
         number = phonenumbers.parse(raw, default_region())
     except phonenumbers.NumberParseException as error:
         raise ValidationError(_("Enter a phone number such as +1 415 555 0100."), code="invalid_phone") from error
+    if number.extension:
+        raise ValidationError(
+            _("Give a phone number without an extension: text messages cannot reach an extension."),
+            code="extension",
+        )
     if not phonenumbers.is_valid_number(number):
         raise ValidationError(
             _("This is not a valid phone number. Check the digits and the country code."), code="invalid_phone"

@@ -59,8 +59,24 @@ def _page_url(request: HttpRequest, offset: int, limit: int) -> str:
     return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
 
 
-def audit_staff_read(request: HttpRequest, rows: Iterable[Any], *, action: str = AuditAction.READ) -> None:
-    """Record a staff member's read of listed rows when their model holds declared personal data."""
+# The response schema of the list being answered, set by ``csv_export`` (which is given it).
+LISTED_SCHEMA_ATTR = "_cityos_listed_schema"
+
+
+def audit_staff_read(
+    request: HttpRequest,
+    rows: Iterable[Any],
+    *,
+    action: str = AuditAction.READ,
+    schema: type[BaseModel] | None = None,
+) -> None:
+    """Record a staff member's read of listed rows when their model holds declared personal data.
+
+    Every declared personal field is named, unless the list's response ``schema`` (or the one
+    ``csv_export`` noted on the request) says which of them it shows in ``shows_personal``: a
+    schema with no resolver over personal data can declare ``frozenset()`` and its list is no read
+    of personal data. Declared, not inferred from field names, so a renamed or computed field is
+    never missed."""
     user = getattr(request, "user", None)
     rows = list(rows)
     if not rows or user is None or not user.is_authenticated or not user.is_staff:
@@ -69,6 +85,9 @@ def audit_staff_read(request: HttpRequest, rows: Iterable[Any], *, action: str =
     if not isinstance(first, Model):
         return
     fields = registry.personal_fields(first._meta.label)
+    shown: frozenset[str] | None = getattr(schema or getattr(request, LISTED_SCHEMA_ATTR, None), "shows_personal", None)
+    if shown is not None:
+        fields = tuple(field for field in fields if field in shown)
     if fields:
         record_bulk_access(type(first), [row.pk for row in rows], fields, action=action, description=request.path)
 
@@ -180,6 +199,7 @@ def csv_export(schema: type[BaseModel], *, filename: str) -> Callable[[Callable[
         @wraps(view)
         def wrapper(request: HttpRequest, **kwargs: Any) -> Any:
             export: ExportFormat | None = kwargs.pop("export_format", None)
+            setattr(request, LISTED_SCHEMA_ATTR, schema)  # for the page's audit (audit_staff_read)
             if export is None or export.format != "csv":
                 return view(request, **kwargs)
             kwargs.pop("ninja_pagination", None)
@@ -187,7 +207,7 @@ def csv_export(schema: type[BaseModel], *, filename: str) -> Callable[[Callable[
             if isinstance(items, QuerySet):
                 items = items[:CSV_MAX_ROWS]
             rows = list(items)[:CSV_MAX_ROWS]
-            audit_staff_read(request, rows, action=AuditAction.EXPORT)
+            audit_staff_read(request, rows, action=AuditAction.EXPORT, schema=schema)
             return csv_response(schema, rows, filename)
 
         _keep_resolved_signature(wrapper, view)

@@ -10,6 +10,7 @@ from django.test import override_settings
 
 from cityos.core.accounts.models import Role
 from cityos.core.accounts.tests.factories import StaffFactory
+from cityos.core.api.routers import accounts as accounts_router
 from cityos.core.api.tests.conftest import assert_problem
 from cityos.core.audit.models import AuditEntry
 
@@ -83,6 +84,18 @@ def test_staff_reads_of_personal_data_in_a_list_are_audited(make_token, token_cl
     assert entry.actor_id == admin.pk and entry.channel == "api"
     assert sorted(entry.changes["ids"]) == sorted(str(r["id"]) for r in page["results"])
     assert "email" in entry.fields
+
+
+def test_a_list_whose_schema_says_which_personal_fields_it_shows_audits_only_those(
+    make_token, token_client, monkeypatch
+):
+    monkeypatch.setattr(accounts_router.StaffOut, "shows_personal", frozenset({"email"}), raising=False)
+    admin = StaffFactory(roles=[Role.ADMINISTRATOR])
+    client = token_client(make_token(owner=admin).secret)
+    client.get("/api/v1/accounts/staff")
+    assert AuditEntry.objects.get(action="read", object_type="accounts.User").fields == ["email"]
+    b"".join(client.get("/api/v1/accounts/staff", {"format": "csv"}).streaming_content)
+    assert AuditEntry.objects.get(action="export", object_type="accounts.User").fields == ["email"]
 
 
 def test_any_list_exports_as_csv_with_its_filters(make_token, token_client):
