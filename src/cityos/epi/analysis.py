@@ -41,6 +41,11 @@ def published(values: np.ndarray, threshold: int) -> np.ndarray:
     return np.where(hidden, threshold / 2, values)
 
 
+def published_value(count: float, threshold: int) -> float:
+    """One count as the public may know it (see ``published``): a hidden count is threshold/2."""
+    return threshold / 2 if hidden(count, threshold) else float(count)
+
+
 def hidden(value: float, threshold: int) -> bool:
     """Whether a count is shown only as "fewer than N"."""
     return 0 < value < threshold
@@ -58,8 +63,11 @@ def risk_level(incidence: float | None) -> str:
     return RISK_LEVELS[int(np.searchsorted(RISK_THRESHOLDS, incidence, side="right"))]
 
 
-def trend(last_7d: int, previous_7d: int) -> str:
-    """Rising or falling when the last week differs from the one before by more than 10%."""
+def trend(last_7d: float, previous_7d: float) -> str:
+    """Rising or falling when the last week differs from the one before by more than 10%.
+
+    Give it the weeks as published (``published``/``published_value``), never exact sums: a
+    category computed from an exact count could give a hidden one back."""
     if last_7d > 1.1 * previous_7d and last_7d - previous_7d >= 2:
         return "rising"
     if last_7d < 0.9 * previous_7d and previous_7d - last_7d >= 2:

@@ -15,19 +15,38 @@ from cityos.epi.selectors import REPORT_SORTS
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"})
 
 
+def _choose(message: Any) -> dict[str, Any]:
+    """Error messages of a list field: what to do, instead of Django's "Select a valid choice"."""
+    return {"required": message, "invalid_choice": message}
+
+
+CHOOSE_DISTRICT = _("Choose a district from the list.")
+CHOOSE_HOSPITAL = _("Choose a hospital from the list.")
+
+
 def _count(label: Any) -> forms.IntegerField:
     return forms.IntegerField(label=label, min_value=0, max_value=10_000_000)
 
 
 class CaseCountForm(forms.Form):
-    district = DistrictChoiceField(District.objects.order_by("name"), label=_("District"), to_field_name="code")
+    district = DistrictChoiceField(
+        District.objects.order_by("name"),
+        label=_("District"),
+        to_field_name="code",
+        error_messages=_choose(CHOOSE_DISTRICT),
+    )
     date = DayField(label=_("Day"), widget=DATE_WIDGET)
     local = _count(_("Local cases"))
     imported = _count(_("Imported cases"))
 
 
 class LabResultForm(forms.Form):
-    district = DistrictChoiceField(District.objects.order_by("name"), label=_("District"), to_field_name="code")
+    district = DistrictChoiceField(
+        District.objects.order_by("name"),
+        label=_("District"),
+        to_field_name="code",
+        error_messages=_choose(CHOOSE_DISTRICT),
+    )
     date = DayField(label=_("Day"), widget=DATE_WIDGET)
     tests = _count(_("Tests done"))
     positives = _count(_("Positive tests"))
@@ -35,7 +54,9 @@ class LabResultForm(forms.Form):
 
 class HospitalReportForm(forms.Form):
     hospital = forms.ModelChoiceField(
-        Place.objects.filter(kind=PlaceKind.HOSPITAL).order_by("name"), label=_("Hospital")
+        Place.objects.filter(kind=PlaceKind.HOSPITAL).order_by("name"),
+        label=_("Hospital"),
+        error_messages=_choose(CHOOSE_HOSPITAL),
     )
     date = DayField(label=_("Day"), widget=DATE_WIDGET)
     beds_total = _count(_("Beds"))
@@ -63,6 +84,7 @@ class ImportForm(forms.Form):
                 ),
             ),
         ],
+        error_messages=_choose(_("Choose from the list what the file holds.")),
     )
     file = forms.FileField(label=_("CSV file (UTF-8, with a header row)"))
     dry_run = forms.BooleanField(label=_("Check only, save nothing"), required=False)
@@ -91,17 +113,27 @@ class ReportListForm(forms.Form):
         label=_("Reports"),
         required=False,
         choices=[("cases", _("Case counts")), ("lab", _("Lab results")), ("hospital", _("Hospital reports"))],
+        error_messages=_choose(_("Choose a report kind from the list.")),
     )
     district = DistrictChoiceField(
-        District.objects.order_by("name"), label=_("District"), to_field_name="code", required=False
+        District.objects.order_by("name"),
+        label=_("District"),
+        to_field_name="code",
+        required=False,
+        error_messages=_choose(CHOOSE_DISTRICT),
     )
     hospital = forms.ModelChoiceField(
-        Place.objects.filter(kind=PlaceKind.HOSPITAL).order_by("name"), label=_("Hospital"), required=False
+        Place.objects.filter(kind=PlaceKind.HOSPITAL).order_by("name"),
+        label=_("Hospital"),
+        required=False,
+        error_messages=_choose(CHOOSE_HOSPITAL),
     )
     date_from = DayField(label=_("From"), required=False, widget=DATE_WIDGET)
     date_to = DayField(label=_("To"), required=False, widget=DATE_WIDGET)
     q = forms.CharField(label=_("Search district or hospital"), required=False, max_length=100)
-    sort = forms.ChoiceField(label=_("Sort by"), required=False)
+    sort = forms.ChoiceField(
+        label=_("Sort by"), required=False, error_messages=_choose(_("Choose a sort order from the list."))
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -144,7 +144,7 @@ def _hospital(
         last = int(reported[-1])
         capacity, today = int(total[last]), int(occupied[last])
         # A hidden count stays hidden in its share and in where its forecast starts.
-        today_shown = float(analysis.published(np.array([today]), threshold)[0])
+        today_shown = analysis.published_value(today, threshold)
         out["resources"].append(
             {
                 "resource": resource,
@@ -246,7 +246,10 @@ def _district_rows(
                 "population": district.population,
                 "cases_7d": shown,
                 "incidence": None if shown is None else incidence,
-                "trend": analysis.trend(last_7d, previous_7d),
+                # Of the weekly sums as published, so that it gives no hidden sum back.
+                "trend": analysis.trend(
+                    analysis.published_value(last_7d, threshold), analysis.published_value(previous_7d, threshold)
+                ),
                 "rt": round(float(estimate.mean[s, last]), 2) if informative[s] else None,
                 "rt_lower": round(float(estimate.quantiles[s, last, index[0.025]]), 2) if informative[s] else None,
                 "rt_upper": round(float(estimate.quantiles[s, last, index[0.975]]), 2) if informative[s] else None,
@@ -283,7 +286,9 @@ def refresh_dashboard(as_of: datetime.date | None = None, *, seed: int | None = 
         ][shown]
         data["cases_7d"] = analysis.suppress(round(float(city_shown[-7:].sum())), threshold)
         data["cases_previous_7d"] = analysis.suppress(round(float(city_shown[-14:-7].sum())), threshold)
-        data["trend"] = analysis.trend(int(city[-7:].sum()), int(city[-14:-7].sum()))
+        # Of the published days, as the sums above: exact sums would let the category give a
+        # hidden day back.
+        data["trend"] = analysis.trend(float(city_shown[-7:].sum()), float(city_shown[-14:-7].sum()))
         tests, positives = selectors.lab_series(start, as_of)
         data["tests"] = [
             {

@@ -13,6 +13,12 @@ def test_counts_from_1_to_below_the_threshold_are_suppressed(value, shown):
     assert analysis.suppress(value, 5) == shown
 
 
+@pytest.mark.parametrize(("count", "shown"), [(0, 0.0), (1, 2.5), (4, 2.5), (5, 5.0), (120, 120.0)])
+def test_a_count_as_published_stands_at_the_middle_of_the_hidden_range(count, shown):
+    assert analysis.published_value(count, 5) == shown
+    assert analysis.published_value(count, 5) == analysis.published(np.array([count]), 5)[0]
+
+
 @pytest.mark.parametrize(
     ("incidence", "level"),
     [

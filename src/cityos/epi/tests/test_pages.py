@@ -136,6 +136,19 @@ def test_a_health_officer_enters_cases_by_form(staff_client):
     assert response.status_code == 302 and CaseCount.objects.get().local == 3
 
 
+def test_a_report_for_no_district_or_hospital_says_to_choose_one_from_the_list(staff_client):
+    _user, officer = staff_client(Role.HEALTH_OFFICER)
+    cases = officer.post(
+        "/epi/manage/", {"kind": "cases", "cases-district": "atlantis", "cases-date": "2026-03-01", "cases-local": 3}
+    ).content.decode()
+    hospital_report = officer.post("/epi/manage/", {"kind": "hospital", "hospital-hospital": "x"}).content.decode()
+    upload = officer.post("/epi/manage/import/", {"kind": "people"}).content.decode()
+    assert "Choose a district from the list." in cases
+    assert "Choose a hospital from the list." in hospital_report
+    assert "Choose from the list what the file holds." in upload
+    assert not any("Select a valid choice" in page for page in (cases, hospital_report, upload))
+
+
 def test_a_csv_upload_shows_the_report_row_by_row(staff_client):
     district("old-town")
     _user, officer = staff_client(Role.HEALTH_OFFICER)

@@ -99,6 +99,22 @@ def test_no_published_figure_gives_a_hidden_count_back(city):
     assert step == pytest.approx(2.5 - week_before, abs=0.71) and step != pytest.approx(1 - week_before, abs=0.71)
 
 
+@pytest.mark.parametrize(("previous_week", "last_week"), [(4, 1), (1, 4)])
+def test_the_trend_is_of_published_counts_so_a_hidden_count_does_not_change_it(db, previous_week, last_week):
+    # One district, so its weekly sums and the city's days are the same small counts. Exactly,
+    # 4 then 1 is falling and 1 then 4 rising; as published, both are "<5" then "<5".
+    only = district("only", 3_000)
+    counts = [3] * (DAYS - 14) + [previous_week] + [0] * 6 + [0] * 6 + [last_week]
+    daily_cases(only, START, counts)
+
+    data = refresh.refresh_dashboard(as_of(), seed=1).data
+
+    assert data["cases_7d"] is None and data["cases_previous_7d"] is None
+    assert data["trend"] == "stable"
+    (row,) = data["districts"]
+    assert row["cases_7d"] is None and row["trend"] == "stable"
+
+
 def test_only_the_current_forecasts_alerts_are_listed(city):
     yesterday = as_of() - datetime.timedelta(days=1)
     CapacityAlert.objects.create(  # yesterday's forecast: superseded by today's

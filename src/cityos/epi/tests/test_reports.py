@@ -112,14 +112,14 @@ def test_the_list_is_paged(officer, stored):
 @pytest.mark.parametrize(
     ("params", "field", "message"),
     [
-        ({"kind": "people"}, "kind", "Select a valid choice"),
-        ({"district": "atlantis"}, "district", "Select a valid choice"),
-        ({"kind": "hospital", "hospital": "999999"}, "hospital", "Select a valid choice"),
-        ({"hospital": "x"}, "hospital", "Select a valid choice"),
+        ({"kind": "people"}, "kind", "Choose a report kind from the list."),
+        ({"district": "atlantis"}, "district", "Choose a district from the list."),
+        ({"kind": "hospital", "hospital": "999999"}, "hospital", "Choose a hospital from the list."),
+        ({"hospital": "x"}, "hospital", "Choose a hospital from the list."),
         ({"date_from": "2026-13-01"}, "date_from", "Enter a valid date"),
         ({"date_to": "yesterday"}, "date_to", "Enter a valid date"),
         ({"date_from": "2026-03-05", "date_to": "2026-03-01"}, "date_to", "is before the start date 2026-03-05"),
-        ({"sort": "name"}, "sort", "Select a valid choice"),
+        ({"sort": "name"}, "sort", "Choose a sort order from the list."),
         ({"kind": "hospital", "sort": "local"}, "sort", "cannot be sorted by “local”"),
         ({"q": "x" * 101}, "q", "at most 100 characters"),
     ],
@@ -130,6 +130,13 @@ def test_each_bad_filter_value_is_named(officer, stored, params, field, message)
     assert response.status_code == 400
     assert message in page
     assert f'href="#id_{field}"' in page  # the error summary links to the field
+
+
+def test_a_bad_choice_is_named_in_the_readers_language_not_in_djangos_generic_words(officer, stored):
+    for params in ({"kind": "people"}, {"district": "atlantis"}, {"hospital": "x"}, {"sort": "name"}):
+        assert "Select a valid choice" not in officer.get(URL, params).content.decode()
+    page = officer.get(URL, {"district": "atlantis"}, HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "Elige un distrito de la lista." in page
 
 
 def test_filtering_by_hospital_needs_hospital_reports(officer, stored):
