@@ -203,6 +203,9 @@ CITYOS_SIGNUP_LIMIT_PER_HOUR = int(env("CITYOS_SIGNUP_LIMIT_PER_HOUR", "20"))
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hant", _("Traditional Chinese")), ("es", _("Spanish"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# The project's own date formats per language (cityos/formats/<locale>/formats.py), e.g.
+# WEEKDAY_MONTH_DAY_FORMAT: "Fri 27 Nov", "11月27日 星期五", "vie 27 nov".
+FORMAT_MODULE_PATH = ["cityos.formats"]
 USE_I18N = True
 USE_TZ = True
 # Storage is UTC; pages show the city's zone.

@@ -1,21 +1,25 @@
-"""How the waste pages word what they show: forecast dates a reader can place in the calendar,
+"""How the waste pages word what they show: dates in each language's own order, forecast dates a
+reader can place in the calendar,
 an open interval explained rather than a bare "?", an example reference shaped like the ones on
 the stickers, counts with their plurals, and links that point where the demo is served."""
 
 from __future__ import annotations
 
+import importlib
 import re
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
+from django.template import Context, Template
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from cityos.core.accounts.models import Role
 from cityos.core.web.management.commands.serve import use_served_base_url
 from cityos.waste import demo
-from cityos.waste.tests.factories import BinFactory
+from cityos.waste.models import Plan
+from cityos.waste.tests.factories import BinFactory, published_plan
 
 pytestmark = pytest.mark.django_db
 DASH = "\u2013"  # the en dash between an interval's bounds
@@ -38,6 +42,46 @@ def weeks_apart_bin():
 def open_ended_bin():
     """The slow end of the interval does not reach full within the forecast's horizon."""
     return BinFactory(ref="BIN-0013", full_at=at(11, 29, 11, 18), full_at_early=at(11, 28, 6), full_at_late=None)
+
+
+FRIDAY = date(2025, 11, 28)
+# A plan's day as each language writes it: English and Spanish weekday first, Chinese month and
+# day first and the weekday after (not "星期五 28 十一月").
+PLAN_DAY = {"en": "Fri 28 Nov", "zh-hant": "11月28日 星期五", "es": "vie 28 nov"}
+PLAN_DAY_WITH_YEAR = {"en": "Fri 28 Nov 2025", "zh-hant": "2025年11月28日 星期五", "es": "vie 28 nov 2025"}
+OUR_FORMATS = ("WEEKDAY_MONTH_DAY_FORMAT", "WEEKDAY_DATE_FORMAT", "LONG_WEEKDAY_DATE_FORMAT", "SHORT_MONTH_DATE_FORMAT")
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hant", "es"])
+def test_a_day_is_written_in_each_languages_own_order(language):
+    page = Template('{{ day|date:"WEEKDAY_MONTH_DAY_FORMAT" }}|{{ day|date:"WEEKDAY_DATE_FORMAT" }}')
+    with translation.override(language):
+        short, with_year = page.render(Context({"day": FRIDAY})).split("|")
+    assert (short, with_year) == (PLAN_DAY[language], PLAN_DAY_WITH_YEAR[language])
+
+
+@pytest.mark.parametrize("locale", ["en", "zh_Hant", "es"])
+def test_every_language_defines_every_date_format_the_pages_use(locale):
+    # A name missing from a language would be read as a format string: "WEEKDAY..." letter by letter.
+    module = importlib.import_module(f"cityos.formats.{locale}.formats")
+    assert all(isinstance(getattr(module, name, None), str) for name in OUR_FORMATS)
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hant", "es"])
+def test_the_plans_results_and_crew_pages_date_a_plan_in_the_readers_language(staff_client, language):
+    plan = published_plan()
+    Plan.objects.filter(pk=plan.pk).update(date=FRIDAY)
+    _, operator = staff_client(Role.OPERATOR)
+    _, crew = staff_client(Role.SERVICE_AGENT)
+    plans = operator.get(reverse("waste:plans"), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    results = operator.get(reverse("waste:results"), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    route = plan.routes.first()
+    crew_page = crew.get(reverse("waste:crew", args=[route.pk]), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+
+    assert f"{PLAN_DAY_WITH_YEAR[language]} #{plan.pk}</a>" in plans
+    assert f">{PLAN_DAY[language]}</a></td>" in results
+    assert re.search(rf"<h1>[^<]*{PLAN_DAY[language]}</h1>", crew_page)
+    assert not any("十一月" in page for page in (plans, results, crew_page))
 
 
 def forecast_cell(html: str, ref: str) -> str:
