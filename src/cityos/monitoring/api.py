@@ -420,7 +420,15 @@ class WorkOrderOut(Schema):
     address: str
     district: str | None
     risk_score: int
-    reason: str
+    reason: str = Field(
+        ...,
+        description="Why it was opened, in the request's language (Accept-Language); "
+        "orders without a reason code give the text they were opened with.",
+    )
+    reason_code: str | None = Field(
+        ...,
+        description="What kind of reason: 'damp' (the damp-and-mould check), or null for a reason given as text.",
+    )
     status: str
     scheduled_for: datetime.date | None
     note: str
@@ -433,6 +441,14 @@ class WorkOrderOut(Schema):
     @staticmethod
     def resolve_district(obj: WorkOrder) -> str | None:
         return obj.district.code if obj.district else None
+
+    @staticmethod
+    def resolve_reason(obj: WorkOrder) -> str:
+        return obj.reason_display
+
+    @staticmethod
+    def resolve_reason_code(obj: WorkOrder) -> str | None:
+        return obj.reason_code or None
 
     @staticmethod
     def resolve_created_by(obj: WorkOrder) -> str:
@@ -468,17 +484,37 @@ def get_work_order(request: HttpRequest, order_id: int) -> WorkOrder:
 
 
 class WorkOrderUpdateIn(Schema):
-    status: WorkOrderStatus
-    scheduled_for: Day | None = Field(None, description="The visit date; needed to schedule.")
-    note: str = Field("", max_length=services.MAX_NOTE, description="Needed to cancel.")
+    """A partial update: only the fields sent change (at least one is needed)."""
+
+    status: WorkOrderStatus | None = Field(
+        None, description="The new status; left out (or null), the status stays. Done and cancelled are final."
+    )
+    scheduled_for: Day | None = Field(
+        None, description="The visit date, needed to schedule; null clears it; left out, the date stays."
+    )
+    note: str | None = Field(
+        None,
+        max_length=services.MAX_NOTE,
+        description="Added to the order's history and shown as its latest note; needed to cancel.",
+    )
 
 
-@router.patch("/work-orders/{order_id}", response=WorkOrderOut, auth=api_auth, summary="Update a work order")
+@router.patch(
+    "/work-orders/{order_id}",
+    response=WorkOrderOut,
+    auth=api_auth,
+    summary="Update a work order (only the fields sent)",
+)
 def update_work_order(request: HttpRequest, order_id: int, payload: WorkOrderUpdateIn) -> WorkOrder:
     user = require_roles(request, *conf.HOUSING_ROLES)
     order = get_object_or_404(WorkOrder, pk=order_id)
+    sent = payload.model_dump(exclude_unset=True)
     return services.update_work_order(
-        order, user=user, status=payload.status, scheduled_for=payload.scheduled_for, note=payload.note
+        order,
+        user=user,
+        status=sent.get("status"),
+        scheduled_for=sent.get("scheduled_for", services.KEEP),
+        note=sent.get("note"),
     )
 
 

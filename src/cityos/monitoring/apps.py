@@ -18,7 +18,12 @@ class MonitoringConfig(CityAppConfig):
     verbose_name = _("City monitoring")
 
     def register(self, registry: Registry) -> None:
-        from cityos.monitoring import api, conf, demo, tasks
+        from cityos.monitoring import api, conf, demo, selectors, tasks
+        from cityos.sensing import services as sensing
+
+        # A home's sensor reads the rooms people live in: the SensorThings API shows its Thing,
+        # place and readings only to the staff whose sensing role covers it, and audits them.
+        sensing.declare_private_kind(selectors.HOME_KIND)
 
         for key, label, url_name, order in (
             ("monitoring-parking", _("Parking"), "monitoring:parking", 80),

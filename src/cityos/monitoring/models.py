@@ -6,8 +6,12 @@ referred to here by its id (``thing_id``) and the housing reference it carries.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
+from django.utils.formats import number_format
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -58,6 +62,31 @@ class WorkOrderStatus(models.TextChoices):
 ACTIVE_STATUSES = (WorkOrderStatus.OPEN, WorkOrderStatus.SCHEDULED)
 
 
+class ReasonCode(models.TextChoices):
+    """Why a work order was opened: a code with its numbers, so it reads in each reader's language."""
+
+    DAMP = "damp", _("Damp and mould risk")
+
+
+def _number(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return "—"
+    return number_format(value) if isinstance(value, float) and not value.is_integer() else str(int(value))
+
+
+def reason_text(code: str, params: dict[str, Any]) -> str:
+    """The reason in the active language; "" for an unknown code."""
+    if code == ReasonCode.DAMP:
+        return gettext(
+            "Relative humidity at or above %(rh)s%% for %(humid)s of %(hours)s hours; dew point within "
+            "%(margin)s °C of the air for %(condensing)s hours (mean %(mean_rh)s%% RH, %(mean_t)s °C)."
+        ) % {
+            key: _number(params.get(key))
+            for key in ("rh", "humid", "hours", "margin", "condensing", "mean_rh", "mean_t")
+        }
+    return ""
+
+
 class WorkOrder(models.Model):
     """A maintenance visit for damp and mould in one home."""
 
@@ -68,7 +97,12 @@ class WorkOrder(models.Model):
         "geo.District", verbose_name=_("district"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     risk_score = models.PositiveSmallIntegerField(_("risk score"))
+    # The reason as English text (searched, and shown as it is when there is no code: orders from
+    # before codes, or written by other systems); with a code, pages and the API render it from
+    # the code and its numbers in the reader's language (``reason_display``).
     reason = models.TextField(_("reason"))
+    reason_code = models.CharField(_("reason code"), max_length=30, choices=ReasonCode.choices, blank=True)
+    reason_params = models.JSONField(_("reason numbers"), default=dict, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=WorkOrderStatus.choices, default=WorkOrderStatus.OPEN)
     scheduled_for = models.DateField(_("visit date"), null=True, blank=True)
     note = models.TextField(_("note"), blank=True)
@@ -107,6 +141,11 @@ class WorkOrder(models.Model):
 
     def __str__(self) -> str:
         return f"WO-{self.pk} {self.home_ref}"
+
+    @property
+    def reason_display(self) -> str:
+        """Why it was opened, in the active language (the stored text when there is no code)."""
+        return reason_text(self.reason_code, self.reason_params or {}) or self.reason
 
 
 class WorkOrderChange(models.Model):

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from enum import Enum
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from cityos.core.accounts.models import User
@@ -18,7 +20,15 @@ from cityos.core.events import publish
 from cityos.core.geo.models import District
 from cityos.monitoring import conf, meanings, selectors
 from cityos.monitoring.events import HomesAssessed, WorkOrderOpened, WorkOrderUpdated
-from cityos.monitoring.models import ACTIVE_STATUSES, HomeRisk, WorkOrder, WorkOrderChange, WorkOrderStatus
+from cityos.monitoring.models import (
+    ACTIVE_STATUSES,
+    HomeRisk,
+    ReasonCode,
+    WorkOrder,
+    WorkOrderChange,
+    WorkOrderStatus,
+    reason_text,
+)
 from cityos.sensing import selectors as sensing
 
 # Which status may follow which: done and cancelled are final.
@@ -31,16 +41,14 @@ TRANSITIONS: dict[str, set[str]] = {
 MAX_NOTE = 2000
 
 
-def risk_reason(risk: HomeRisk | meanings.DampRisk) -> str:
-    """Why a home is at risk, in the staff member's language."""
-    return _(
-        "Relative humidity at or above %(rh)s%% for %(humid)s of %(hours)s hours; dew point within "
-        "%(margin)s °C of the air for %(condensing)s hours (mean %(mean_rh)s%% RH, %(mean_t)s °C)."
-    ) % {
-        "rh": f"{conf.damp_rh():g}",
+def risk_reason(risk: HomeRisk | meanings.DampRisk) -> tuple[str, dict[str, Any]]:
+    """Why a home is at risk: a reason code and its numbers, rendered in each reader's language
+    (``WorkOrder.reason_display``)."""
+    return ReasonCode.DAMP, {
+        "rh": conf.damp_rh(),
         "humid": risk.humid_hours,
         "hours": risk.hours,
-        "margin": f"{conf.damp_dew_margin():g}",
+        "margin": conf.damp_dew_margin(),
         "condensing": risk.condensation_hours,
         "mean_rh": risk.mean_rh,
         "mean_t": risk.mean_temperature,
@@ -111,6 +119,9 @@ def open_work_orders(*, user: User | None = None) -> list[WorkOrder]:
     busy = selectors.active_order_homes()
     opened = []
     for risk in HomeRisk.objects.filter(score__gte=threshold).exclude(thing_id__in=busy).order_by("-score", "pk"):
+        code, params = risk_reason(risk)
+        with translation.override("en"):  # the stored text is English, whoever ran the check
+            english_reason = reason_text(code, params)
         try:
             with transaction.atomic():
                 order = WorkOrder.objects.create(
@@ -119,7 +130,9 @@ def open_work_orders(*, user: User | None = None) -> list[WorkOrder]:
                     address=risk.address,
                     district_id=risk.district_id,
                     risk_score=risk.score,
-                    reason=risk_reason(risk),
+                    reason=english_reason,
+                    reason_code=code,
+                    reason_params=params,
                     created_by=user,
                     updated_by=user,
                 )
@@ -139,19 +152,54 @@ def run_damp_check(now: datetime | None = None, *, user: User | None = None) -> 
     return Assessment(homes=homes, at_risk=at_risk, opened=opened)
 
 
+class Keep(Enum):
+    """A field left out of an update: it keeps its value (``KEEP``)."""
+
+    KEEP = "keep"
+
+
+KEEP = Keep.KEEP
+
+
 def update_work_order(
     order: WorkOrder,
     *,
     user: User,
-    status: str,
-    scheduled_for: date | None = None,
-    note: str = "",
+    status: str | None = None,
+    scheduled_for: date | Keep | None = KEEP,
+    note: str | None = None,
 ) -> WorkOrder:
-    """Move a work order on (open -> scheduled -> done, or cancelled), with who and when."""
+    """Move a work order on (open -> scheduled -> done, or cancelled), date its visit or note
+    something, with who and when. Only what is given changes: ``status`` None keeps the status,
+    ``scheduled_for`` KEEP keeps the date (None clears it), and a note (empty: none) is added to
+    the history and shown as the order's latest. Checked against the order as locked, so two
+    updates at once cannot both pass on a status that one of them changed; all or nothing."""
     if not holds_any_role(user, conf.HOUSING_ROLES):
         raise PermissionDenied(_("Only housing staff may update work orders."))
-    errors: dict[str, list[str]] = {}
     note = (note or "").strip()
+    if status is None and scheduled_for is KEEP and not note:
+        raise ValidationError(_("Give a new status, a visit date or a note."), code="empty")
+    with transaction.atomic():
+        locked = WorkOrder.objects.select_for_update().get(pk=order.pk)
+        new_status = locked.status if status is None else status
+        new_date = locked.scheduled_for if scheduled_for is KEEP else scheduled_for
+        _check_update(locked, new_status, new_date, note, dated=status is not None or scheduled_for is not KEEP)
+        if new_status != locked.status:
+            locked.closed_at = timezone.now() if new_status not in ACTIVE_STATUSES else None
+        locked.status = new_status
+        locked.scheduled_for = new_date
+        if note:
+            locked.note = note
+        locked.updated_by = user
+        locked.save()
+        WorkOrderChange.objects.create(work_order=locked, status=new_status, note=note, by=user)
+        publish(WorkOrderUpdated(work_order_id=locked.pk, status=new_status))
+    return locked
+
+
+def _check_update(order: WorkOrder, status: str, scheduled_for: date | None, note: str, *, dated: bool) -> None:
+    """Raises the update's problems, by field, against the order's current state."""
+    errors: dict[str, list[str]] = {}
     if status not in WorkOrderStatus.values:
         errors["status"] = [_("Choose open, scheduled, done or cancelled.")]
     elif status != order.status and status not in TRANSITIONS[order.status]:
@@ -159,26 +207,18 @@ def update_work_order(
             _("A work order that is %(current)s cannot become %(new)s.")
             % {"current": order.get_status_display(), "new": WorkOrderStatus(status).label}
         ]
-    if status == WorkOrderStatus.SCHEDULED and scheduled_for is None:
+    # ``dated``: the status or the date is being changed (a note alone leaves them as they are).
+    if dated and status == WorkOrderStatus.SCHEDULED and scheduled_for is None:
         errors["scheduled_for"] = [_("Give the date of the visit.")]
-    if scheduled_for is not None and scheduled_for < timezone.localdate() - timedelta(days=365):
+    if (
+        scheduled_for is not None
+        and scheduled_for != order.scheduled_for
+        and scheduled_for < timezone.localdate() - timedelta(days=365)
+    ):
         errors["scheduled_for"] = [_("The visit date is more than a year ago.")]
     if len(note) > MAX_NOTE:
         errors["note"] = [_("Keep the note under %(max)s characters.") % {"max": MAX_NOTE}]
-    if status == WorkOrderStatus.CANCELLED and not note:
+    if status == WorkOrderStatus.CANCELLED and status != order.status and not note:
         errors["note"] = [_("Say why the work order is cancelled.")]
     if errors:
         raise ValidationError(errors)
-    with transaction.atomic():
-        locked = WorkOrder.objects.select_for_update().get(pk=order.pk)
-        locked.status = status
-        if scheduled_for is not None or status == WorkOrderStatus.SCHEDULED:
-            locked.scheduled_for = scheduled_for
-        if note:
-            locked.note = note
-        locked.updated_by = user
-        locked.closed_at = timezone.now() if status not in ACTIVE_STATUSES else None
-        locked.save()
-        WorkOrderChange.objects.create(work_order=locked, status=status, note=note, by=user)
-        publish(WorkOrderUpdated(work_order_id=locked.pk, status=status))
-    return locked

@@ -341,7 +341,7 @@ def _order_rows(found: QuerySet[WorkOrder]) -> Iterable[list[Any]]:
             o.risk_score,
             o.status,
             o.scheduled_for or "",
-            o.reason,
+            o.reason_display,
             o.created_at.isoformat(),
             o.created_by.username if o.created_by else "job",
             o.updated_at.isoformat(),
@@ -407,11 +407,14 @@ def work_order(request: HttpRequest, pk: int) -> HttpResponse:
     form = WorkOrderForm(request.POST or None, order=order)
     if request.method == "POST" and form.is_valid():
         try:
+            status = form.cleaned_data["status"]
+            day = form.cleaned_data["scheduled_for"]
             services.update_work_order(
                 order,
                 user=request.user,  # type: ignore[arg-type]
-                status=form.cleaned_data["status"],
-                scheduled_for=form.cleaned_data["scheduled_for"],
+                status=status,
+                # An empty date keeps the order's, unless it is being scheduled (then one is needed).
+                scheduled_for=day if day or status == WorkOrderStatus.SCHEDULED else services.KEEP,
                 note=form.cleaned_data["note"],
             )
         except ValidationError as error:

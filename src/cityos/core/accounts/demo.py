@@ -15,13 +15,13 @@ from cityos.core.registry import DemoContext
 
 DEMO_PASSWORD = "cityos-demo-2026"  # noqa: S105 - printed by `cityos demo`; demo data only
 
-DEPARTMENTS = [
-    ("operations", "City Operations"),
-    ("health", "Public Health"),
-    ("social", "Social Services"),
-    ("service-desk", "Resident Services"),
-    ("data", "Open Data Office"),
-    ("it", "Digital Services"),
+DEPARTMENTS = [  # code, name, translated names
+    ("operations", "City Operations", {"zh-hant": "城市營運處", "es": "Operaciones Municipales"}),
+    ("health", "Public Health", {"zh-hant": "公共衛生處", "es": "Salud Pública"}),
+    ("social", "Social Services", {"zh-hant": "社會服務處", "es": "Servicios Sociales"}),
+    ("service-desk", "Resident Services", {"zh-hant": "市民服務處", "es": "Atención Ciudadana"}),
+    ("data", "Open Data Office", {"zh-hant": "開放資料辦公室", "es": "Oficina de Datos Abiertos"}),
+    ("it", "Digital Services", {"zh-hant": "數位服務處", "es": "Servicios Digitales"}),
 ]
 
 STAFF = [  # username, first, last, role, department code
@@ -52,7 +52,8 @@ def demo_totp_key(username: str) -> bytes:
 
 def build(ctx: DemoContext) -> None:
     departments = {
-        code: Department.objects.get_or_create(code=code, defaults={"name": name})[0] for code, name in DEPARTMENTS
+        code: Department.objects.get_or_create(code=code, defaults={"name": name, "names": names})[0]
+        for code, name, names in DEPARTMENTS
     }
     district_ids: list[int] = ctx.data.get("district_ids", [])
     for username, first, last, role, dept in STAFF:

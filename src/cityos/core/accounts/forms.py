@@ -6,7 +6,15 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
-from cityos.core.accounts.models import Language
+from cityos.core.accounts.models import Department, Language
+from cityos.core.geo.forms import DistrictChoiceField
+
+
+class DepartmentChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    """A department chosen by its name in the reader's language (as ``DistrictChoiceField``)."""
+
+    def label_from_instance(self, obj: Department) -> str:  # type: ignore[override]
+        return obj.display_name
 
 
 class SignUpForm(forms.Form):
@@ -62,16 +70,14 @@ class TokenForm(forms.Form):
 
 class ResidentSearchForm(forms.Form):
     q = forms.CharField(label=_("Name, email or phone"), required=False, max_length=100)
-    district: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
-        label=_("District"), required=False, queryset=None, empty_label=_("Any")
-    )
+    district = DistrictChoiceField(label=_("District"), required=False, queryset=None, empty_label=_("Any"))
     language = forms.ChoiceField(label=_("Language"), required=False, choices=[("", _("Any")), *Language.choices])
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         from cityos.core.geo.models import District
 
         super().__init__(*args, **kwargs)
-        self.fields["district"].queryset = District.objects.all()  # type: ignore[attr-defined]
+        self.fields["district"].queryset = District.objects.order_by("name")  # type: ignore[attr-defined]
 
 
 class AccessReasonForm(forms.Form):

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 
@@ -21,8 +22,12 @@ class Language(models.TextChoices):
 
 
 class Department(models.Model):
+    """A department of the city; its names are data, translated like a district's."""
+
     code = models.SlugField(_("code"), max_length=50, unique=True)
     name = models.CharField(_("name"), max_length=200)
+    # Names in other languages, e.g. {"zh-hant": "...", "es": "..."} (as ``geo.District.names``).
+    names = models.JSONField(_("translated names"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("department")
@@ -31,6 +36,11 @@ class Department(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def display_name(self) -> str:
+        """Its name in the active language, else its main name (as ``District.display_name``)."""
+        return (self.names or {}).get((get_language() or "").lower()) or self.name
 
 
 class CityUserManager(UserManager["User"]):

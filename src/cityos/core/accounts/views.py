@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from typing import Any
 from urllib.parse import urlencode
 
@@ -20,7 +21,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from cityos.core.accounts import services
 from cityos.core.accounts.forms import SignInForm, SignUpForm, TokenForm
-from cityos.core.accounts.models import User
+from cityos.core.accounts.models import Language, User
 from cityos.core.ratelimit import over_hourly_limit
 
 
@@ -55,12 +56,35 @@ def _too_many_sign_ups(request: HttpRequest) -> bool:
     return over_hourly_limit(request, "sign-up", settings.CITYOS_SIGNUP_LIMIT_PER_HOUR)
 
 
+# A language picked with the switcher before signing in, during this visit: kept in the session
+# with when it was picked; a choice older than a visit's length is forgotten.
+LANGUAGE_CHOSEN_KEY = "language_chosen"
+VISIT_SECONDS = 2 * 60 * 60
+
+
+def remember_language_choice(request: HttpRequest, language: str) -> None:
+    """The switcher, for a visitor not signed in: the sign-in keeps this choice."""
+    if language in Language.values:
+        request.session[LANGUAGE_CHOSEN_KEY] = {"language": language, "at": time.time()}
+
+
+def _language_chosen(request: HttpRequest) -> str | None:
+    """The language picked during this visit before signing in (and forget it), if any."""
+    chosen = request.session.pop(LANGUAGE_CHOSEN_KEY, None)
+    if not isinstance(chosen, dict) or not isinstance(chosen.get("at"), int | float):
+        return None
+    if time.time() - chosen["at"] > VISIT_SECONDS or chosen.get("language") not in Language.values:
+        return None
+    return str(chosen["language"])
+
+
 class SignInView(LoginView):
     template_name = "accounts/sign_in.html"
     authentication_form = SignInForm
     redirect_authenticated_user = True
 
     def form_valid(self, form: Any) -> HttpResponse:
+        chosen = _language_chosen(self.request)
         response = super().form_valid(form)
         user: User = form.get_user()
         if user.is_staff:
@@ -68,7 +92,15 @@ class SignInView(LoginView):
             # Staff land in the operations centre unless they were on their way somewhere else.
             target = self.get_redirect_url() or "/ops/"
             response = redirect(f"/accounts/verify/?{urlencode({'next': target})}")
-        response.set_cookie("django_language", user.language, samesite="Lax")
+        # A language picked with the switcher on the way in, during this visit, wins over the
+        # account's saved one, through the second factor too: the person just said what they
+        # read. It is also saved on the account, as picking it once signed in is, so messages
+        # follow it. Without such a choice the saved language applies (a browser's language or
+        # an old cookie is no choice).
+        if chosen and chosen != user.language:
+            services.set_language(user, chosen)
+        language = chosen or user.language
+        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, samesite="Lax")
         return response
 
 

@@ -13,6 +13,7 @@ from django_tasks_db.models import DBTaskResult
 from cityos.core.accounts import services as accounts
 from cityos.core.accounts.models import Language
 from cityos.core.accounts.permissions import holds_any_role, staff_required
+from cityos.core.accounts.views import remember_language_choice
 from cityos.core.registry import registry
 
 
@@ -64,4 +65,6 @@ def set_language(request: HttpRequest) -> HttpResponse:
     user = request.user
     if user.is_authenticated and language in Language.values and language != user.language:  # type: ignore[union-attr]
         accounts.set_language(user, language)  # type: ignore[arg-type]
+    elif not user.is_authenticated:
+        remember_language_choice(request, language)  # kept when they sign in
     return response

@@ -127,3 +127,41 @@ def test_the_session_key_changes_when_the_second_factor_is_passed(client):
     assert client.post("/accounts/verify/", {"otp_token": current_code(device)}).status_code == 302
     assert client.session.session_key != before
     assert client.get(reverse("web:ops")).status_code == 200
+
+
+def test_a_language_picked_on_the_sign_in_page_carries_through_the_second_factor_and_is_saved(client):
+    staff = StaffFactory(roles=[Role.OPERATOR], language="en")
+    client.post(reverse("web:set-language"), {"language": "es", "next": reverse("accounts:sign-in")})
+    assert "Iniciar sesión" in client.get(reverse("accounts:sign-in")).content.decode()
+
+    response = client.post(reverse("accounts:sign-in"), {"username": staff.username, "password": TEST_PASSWORD})
+    assert response.cookies["django_language"].value == "es"
+    second_factor = client.get(response["Location"])
+    assert second_factor.wsgi_request.LANGUAGE_CODE == "es"
+    assert '<html lang="es"' in second_factor.content.decode()
+    staff.refresh_from_db()
+    assert staff.language == "es"  # messages now follow it too
+
+
+def test_without_a_pick_on_the_way_in_the_accounts_saved_language_applies(client):
+    resident = ResidentFactory(email="mei@example.org", language="zh-hant")
+    response = client.post(
+        reverse("accounts:sign-in"),
+        {"username": "mei@example.org", "password": TEST_PASSWORD},
+        HTTP_ACCEPT_LANGUAGE="es",  # the browser's language is no choice
+    )
+    assert response.cookies["django_language"].value == "zh-hant"
+    resident.refresh_from_db()
+    assert resident.language == "zh-hant"
+
+
+def test_a_pick_from_an_earlier_visit_is_not_kept(client, monkeypatch):
+    from cityos.core.accounts import views
+
+    resident = ResidentFactory(email="old@example.org", language="en")
+    client.post(reverse("web:set-language"), {"language": "es", "next": "/"})
+    monkeypatch.setattr(views, "VISIT_SECONDS", -1)  # the pick is older than a visit
+    response = client.post(reverse("accounts:sign-in"), {"username": "old@example.org", "password": TEST_PASSWORD})
+    assert response.cookies["django_language"].value == "en"
+    resident.refresh_from_db()
+    assert resident.language == "en"
