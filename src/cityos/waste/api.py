@@ -12,13 +12,15 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Annotated, Any, Literal
 
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.errors import Throttled
+from ninja.files import UploadedFile
 from pydantic import WithJsonSchema, field_validator
 
 from cityos.core.api.auth import api_auth, require_roles
@@ -27,7 +29,7 @@ from cityos.core.api.problems import PROBLEM_CONTENT_TYPE, ApiProblem
 from cityos.core.api.schemas import Day, Moment
 from cityos.core.audit.services import record_access
 from cityos.core.ratelimit import over_hourly_limit
-from cityos.waste import conf, geo, selectors, services
+from cityos.waste import conf, geo, photos, selectors, services
 from cityos.waste.models import (
     MEDIA_URL_MAX_LENGTH,
     NOTE_MAX_LENGTH,
@@ -193,10 +195,17 @@ class StopOut(Schema):
     missed_reason: MissedReason | None = Field(None, description="Why the crew could not empty it (null: not reported)")
     missed_note: str = ""
     missed_at: datetime | None = None
+    has_photo: bool = Field(
+        False, description="True: the crew attached a photo of what it saw (planners see it on the web)"
+    )
 
     @staticmethod
     def resolve_missed_reason(stop: Stop) -> str | None:
         return stop.missed_reason or None
+
+    @staticmethod
+    def resolve_has_photo(stop: Stop) -> bool:
+        return bool(stop.missed_photo)
 
     @staticmethod
     def resolve_bin_ref(stop: Stop) -> str | None:
@@ -539,6 +548,39 @@ def missed(request: HttpRequest, stop_id: int, payload: MissedIn) -> Stop:
     user = require_roles(request, *conf.CREW_ROLES)
     stop = get_object_or_404(Stop.objects.select_related("route", "bin"), pk=stop_id)
     return services.mark_missed(stop, user=user, reason=payload.reason, note=payload.note, at=payload.at)
+
+
+CREW_PHOTO = File(
+    None,
+    description=f"Optional: a photo of what the crew saw (JPEG, PNG, WebP or GIF, at most "
+    f"{photos.MAX_BYTES // (1024 * 1024)} MB)",
+)
+
+
+@router.post(
+    "/stops/{stop_id}/missed-with-photo",
+    response=StopOut,
+    auth=api_auth,
+    summary="Report that a bin could not be collected, with a photo",
+)
+def missed_with_photo(
+    request: HttpRequest,
+    stop_id: int,
+    payload: Form[MissedIn],
+    photo: UploadedFile | None = CREW_PHOTO,
+) -> Stop:
+    """``/missed`` as a ``multipart/form-data`` form that may carry a photo from the phone's camera.
+    It is re-encoded without its metadata (GPS position, camera, time), shown to planners only
+    (`has_photo` says one is kept) and deleted after CITYOS_WASTE_REPORT_PHONE_DAYS. An image that
+    cannot be taken (too large, not a photo, too many pixels) is refused (422 on ``photo``), and
+    nothing is saved."""
+    user = require_roles(request, *conf.CREW_ROLES)
+    stop = get_object_or_404(Stop.objects.select_related("route", "bin"), pk=stop_id)
+    try:
+        cleaned = photos.prepare(photo, size=photo.size) if photo is not None else None
+    except ValidationError as error:
+        raise ValidationError({"photo": error.error_list}) from None
+    return services.mark_missed(stop, user=user, reason=payload.reason, note=payload.note, photo=cleaned, at=payload.at)
 
 
 # --- Results ---------------------------------------------------------------------------------

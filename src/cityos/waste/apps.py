@@ -53,6 +53,8 @@ class WasteConfig(CityAppConfig):
         )
         registry.declare_personal_data(PersonalData("waste.BinReport", ("phone", "note", "photo", "media_url")))
         registry.declare_personal_data(PersonalData("waste.ReportFollower", ("phone",)))
+        # A crew's photo of a bin it could not collect may show a number plate or a person.
+        registry.declare_personal_data(PersonalData("waste.Stop", ("missed_photo",)))
         registry.add_api_router(ApiRouter("waste", router, tags=("waste",)))
         registry.add_open311_provider(
             Open311Provider(
@@ -82,7 +84,7 @@ class WasteConfig(CityAppConfig):
                 "waste.report_phones",
                 tasks.clear_old_report_phones,
                 timedelta(days=1),
-                _("Remove residents' phone numbers from old bin reports"),
+                _("Remove residents' phone numbers and old photos from bin reports and stops"),
             )
         )
         registry.add_tile(

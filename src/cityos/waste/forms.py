@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils.dates import WEEKDAYS
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from cityos.core.accounts.phones import normalise_phone
 from cityos.core.web.fields import DayField
@@ -24,6 +25,17 @@ from cityos.waste.models import (
     Vehicle,
 )
 from cityos.waste.services import check_day_to_plan, reportable_bin
+
+
+class PhotoClean:
+    """A form's optional ``photo``, checked and re-encoded by ``photos.prepare`` (a bad image is
+    refused on the field with its reason, in the reader's language)."""
+
+    cleaned_data: dict[str, Any]
+
+    def clean_photo(self) -> photos.Photo | None:
+        upload = self.cleaned_data.get("photo")
+        return photos.prepare(upload, size=upload.size) if upload else None
 
 
 class BinFilterForm(forms.Form):
@@ -137,7 +149,7 @@ class CollectedForm(forms.Form):
     )
 
 
-class MissedForm(forms.Form):
+class MissedForm(PhotoClean, forms.Form):
     reason = forms.ChoiceField(label=_("Why not?"), choices=MissedReason.choices)
     note = forms.CharField(
         label=_("What did you see? (optional)"),
@@ -145,6 +157,18 @@ class MissedForm(forms.Form):
         max_length=NOTE_MAX_LENGTH,
         help_text=_("Kept with the stop; a damaged bin is passed on for repair with it."),
     )
+    # The crew page's input opens the phone's rear camera (``capture="environment"``).
+    photo = forms.FileField(label=_("Photo (optional)"), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Read at call time: the retention setting may change while the server runs.
+        days = conf.report_phone_days()
+        self.fields["photo"].help_text = ngettext(
+            "JPEG, PNG, WebP or GIF, at most %(mb)d MB. Only planners see it; it is deleted after %(days)d day.",
+            "JPEG, PNG, WebP or GIF, at most %(mb)d MB. Only planners see it; it is deleted after %(days)d days.",
+            days,
+        ) % {"mb": photos.MAX_BYTES // (1024 * 1024), "days": days}
 
 
 class ComparisonForm(forms.Form):
@@ -167,7 +191,7 @@ class ComparisonForm(forms.Form):
         self.fields["plan_days"].initial = sorted(working_days)
 
 
-class ReportForm(forms.Form):
+class ReportForm(PhotoClean, forms.Form):
     """A resident's report of a bin (public, no sign-in); the service checks the bin."""
 
     bin = forms.CharField(
@@ -214,10 +238,6 @@ class ReportForm(forms.Form):
     def clean_phone(self) -> str:
         raw: str = self.cleaned_data.get("phone", "").strip()
         return normalise_phone(raw) if raw else ""
-
-    def clean_photo(self) -> photos.Photo | None:
-        upload = self.cleaned_data.get("photo")
-        return photos.prepare(upload, size=upload.size) if upload else None
 
     def clean_bin(self) -> str:
         # Checked here too, so a resident sees every mistake at once, not one per try.

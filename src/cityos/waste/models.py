@@ -352,6 +352,11 @@ class Route(models.Model):
         return self.distance_m / 1000
 
 
+# Photos in core's private storage: residents' (bin reports) and crews' (bins not collected).
+PHOTO_DIR = "waste/reports"
+STOP_PHOTO_DIR = "waste/stops"
+
+
 class StopKind(models.TextChoices):
     BIN = "bin", _("Empty bin")
     DISPOSAL = "disposal", _("Tip at disposal site")
@@ -395,6 +400,12 @@ class Stop(models.Model):
     missed_at = models.DateTimeField(_("reported not collected at"), null=True, blank=True)
     missed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # A photo of what the crew saw (re-encoded by ``photos.prepare``, without metadata; planners
+    # only, each view audited). It may show a number plate or a person: cleared with the other
+    # missed fields, and by the daily retention job with residents' photos.
+    missed_photo = models.FileField(
+        _("photo of what the crew saw"), storage=private_storage, upload_to=f"{STOP_PHOTO_DIR}/%Y/%m/", blank=True
     )
 
     class Meta:
@@ -566,7 +577,6 @@ class ReportResolution(models.TextChoices):
     DISMISSED = "dismissed", _("Dismissed")
 
 
-PHOTO_DIR = "waste/reports"  # in core's private storage
 MEDIA_URL_MAX_LENGTH = 500
 # Numbers texted about one report besides its first: bounds what one report can cost in texts.
 FOLLOWERS_MAX = 20

@@ -1,7 +1,8 @@
-"""A resident's photo of a bin, made safe to keep: re-encoded by Pillow as a JPEG at most
-``MAX_SIDE`` pixels wide, turned upright, with every piece of metadata (the phone's GPS position,
-its make, the time) left behind. Only planners see it (``views.report_photo``, audited); the
-retention job deletes it with the report's note.
+"""A photo of a bin, a resident's (with a report) or a crew's (of a bin it could not collect),
+made safe to keep: re-encoded by Pillow as a JPEG at most ``MAX_SIDE`` pixels wide, turned
+upright, with every piece of metadata (the phone's GPS position, its make, the time) left behind.
+Only planners see it (``views.report_photo``, ``views.stop_photo``, audited); the retention job
+deletes it after ``CITYOS_WASTE_REPORT_PHONE_DAYS``.
 
 Decoding untrusted images costs memory and time, so: only the formats a phone sends are parsed,
 an image over ``MAX_PIXELS`` is refused before it is decoded, a JPEG is decoded at a reduced scale

@@ -140,6 +140,16 @@ def stops(route: Route) -> QuerySet[Stop]:
     return route.stops.select_related("bin").order_by("sequence")
 
 
+def missed_stops(plan: Plan) -> QuerySet[Stop]:
+    """The bins of ``plan`` its crews could not collect, in the order they said so."""
+    return (
+        Stop.objects.filter(route__plan=plan, kind=StopKind.BIN)
+        .exclude(missed_reason="")
+        .select_related("bin", "route__vehicle")
+        .order_by("missed_at", "pk")
+    )
+
+
 def progress(plan: Plan) -> dict[str, int]:
     counts = Stop.objects.filter(route__plan=plan, kind=StopKind.BIN).aggregate(
         total=Count("pk"),

@@ -10,7 +10,8 @@ import ipaddress
 import logging
 import math
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -22,6 +23,7 @@ from django.core.files.base import ContentFile
 from django.core.validators import ProhibitNullCharactersValidator, URLValidator
 from django.db import IntegrityError, models, transaction
 from django.db.models import Avg, Q
+from django.db.models.fields.files import FieldFile
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
@@ -48,6 +50,7 @@ from cityos.waste.models import (
     MEDIA_URL_MAX_LENGTH,
     NOTE_MAX_LENGTH,
     PHOTO_DIR,
+    STOP_PHOTO_DIR,
     Bin,
     BinReport,
     Comparison,
@@ -673,14 +676,15 @@ def publish_plan(plan: Plan) -> Plan:
     return plan
 
 
-MISSED_FIELDS = ("missed_reason", "missed_note", "missed_at", "missed_by")
+MISSED_FIELDS = ("missed_reason", "missed_note", "missed_at", "missed_by", "missed_photo")
 
 
 def mark_collected(stop: Stop, *, user: User | None, fill: float | None = None, at: datetime | None = None) -> Stop:
     """A crew emptied the bin of ``stop``; ``fill`` is what they saw (else the sensor's last value).
 
     Residents' open "full" reports of the bin made before then are resolved as collected. A bin
-    reported not collected earlier (a car was in the way) may still be collected once it can."""
+    reported not collected earlier (a car was in the way) may still be collected once it can: what
+    was reported goes, its photo too (the file once this commits)."""
     if fill is not None and not 0 <= fill <= 150:
         raise _invalid("fill", _("A fill level is between 0 and 150%."), "fill_range")
     when = at or timezone.now()
@@ -692,7 +696,9 @@ def mark_collected(stop: Stop, *, user: User | None, fill: float | None = None, 
         stop.collected_at = when
         stop.collected_by = user
         stop.fill_at_pickup = fill if fill is not None else bin.last_fill
+        old_photo = stop.missed_photo.name or ""
         stop.missed_reason, stop.missed_note, stop.missed_at, stop.missed_by = "", "", None, None
+        stop.missed_photo.name = ""
         stop.save(update_fields=["collected", "collected_at", "collected_by", "fill_at_pickup", *MISSED_FIELDS])
         if bin.datastream_id is None:
             if fill is not None:
@@ -702,29 +708,43 @@ def mark_collected(stop: Stop, *, user: User | None, fill: float | None = None, 
         # A report repeated after the collection (full again) stays open.
         _close_reports(bin, ReportResolution.COLLECTED, when, problem=ReportProblem.FULL)
         _update_route_status(stop.route)
+        if old_photo:
+            transaction.on_commit(lambda: _delete_files([old_photo]))
         publish(StopCollected(stop_id=stop.pk, bin_id=bin.pk, route_id=stop.route.pk))
     return stop
 
 
-def mark_missed(stop: Stop, *, user: User | None, reason: str, note: str = "", at: datetime | None = None) -> Stop:
+def mark_missed(
+    stop: Stop,
+    *,
+    user: User | None,
+    reason: str,
+    note: str = "",
+    photo: Photo | None = None,
+    at: datetime | None = None,
+) -> Stop:
     """A crew came to the bin of ``stop`` but could not empty it, for ``reason`` (a
-    :class:`MissedReason`), with what they saw (``note``). The stop counts as dealt with on the
+    :class:`MissedReason`), with what they saw (``note``, and an optional ``photo`` made safe by
+    ``photos.prepare``, kept in private storage for planners). The stop counts as dealt with on the
     route's progress; the bin's readings still show it full, so the next plan takes it again when
     it must. A damaged bin in service is also filed as a damaged-bin report (channel ``crew``,
-    with the note), so that it is repaired."""
+    with the note), so that it is repaired. Nothing is half-saved: a photo written for a mark
+    that is refused or fails is deleted."""
     if reason not in MissedReason.values:
         raise _invalid("reason", _("Choose why the bin could not be collected."), "invalid_reason")
     text = note.strip()
     if (problem := _note_problem(text)) is not None:
         raise ValidationError({"note": [problem]})
     when = at or timezone.now()
-    with transaction.atomic():
+    with _new_photo_files() as stored, transaction.atomic():
         bin = _hold_stop(stop, _("Only a bin stop can be reported not collected."), when)
         if stop.collected:
             raise _invalid("stop", _("This bin is already marked collected."), "already_collected")
         if stop.missed_reason:
             raise _invalid("stop", _("This bin is already reported not collected."), "already_missed")
         stop.missed_reason, stop.missed_note, stop.missed_at, stop.missed_by = reason, text, when, user
+        if photo is not None:
+            _keep_photo(stop.missed_photo, photo, stored)
         stop.save(update_fields=list(MISSED_FIELDS))
         if reason == MissedReason.DAMAGED and bin.is_active:
             report_bin(bin.ref, ReportProblem.DAMAGED, note=text, channel=ReportChannel.CREW, at=when)
@@ -1052,57 +1072,48 @@ def report_bin(
     # Only a full bin gets news (that it was emptied), so only then is a number worth keeping.
     number = number if problem == ReportProblem.FULL else ""
     when = at or timezone.now()
-    stored: list[str] = []
-    try:
-        with transaction.atomic():
-            # Reports of a bin, their resolutions and its collections take the bin's lock in turn, so
-            # two residents reporting at once share one open report and none is added to a closed one.
-            locked = Bin.objects.select_for_update().get(pk=target.pk)
-            if not locked.is_active:
-                raise ValidationError({"bin": _out_of_service(locked)})
-            report = BinReport.objects.filter(bin=target, problem=problem, resolved_at__isnull=True).first()
-            repeated = report is not None
-            followed = False
-            if report is not None:
-                report.count += 1
-                report.last_reported_at = when
-                if text and not report.note:
-                    report.note = text
-                # A later number follows the report with its own time, so retention ages it from
-                # when this resident reported, not from the report's first.
-                if number and number != report.phone:
-                    followed = _follow(report, number, language, when)
-                if link and not report.media_url:
-                    report.media_url = link
-                fields = ["count", "last_reported_at", "note", "media_url"]
-            else:
-                report = BinReport(
-                    bin=target,
-                    problem=problem,
-                    note=text,
-                    channel=channel,
-                    phone=number,
-                    language=language if number else "",
-                    media_url=link,
-                    created_at=when,
-                    last_reported_at=when,
-                )
-                fields = []
-            if photo is not None and not report.photo:
-                report.photo.save(f"{uuid.uuid4().hex}.jpg", ContentFile(photo.jpeg), save=False)
-                stored.append(report.photo.name or "")
-                fields.append("photo")
-            if report.pk is None:
-                report.save()
-            else:
-                report.save(update_fields=fields)
-            publish(
-                BinReported(report_id=report.pk, bin_id=target.pk, problem=problem, repeated=repeated, channel=channel)
+    with _new_photo_files() as stored, transaction.atomic():
+        # Reports of a bin, their resolutions and its collections take the bin's lock in turn, so
+        # two residents reporting at once share one open report and none is added to a closed one.
+        locked = Bin.objects.select_for_update().get(pk=target.pk)
+        if not locked.is_active:
+            raise ValidationError({"bin": _out_of_service(locked)})
+        report = BinReport.objects.filter(bin=target, problem=problem, resolved_at__isnull=True).first()
+        repeated = report is not None
+        followed = False
+        if report is not None:
+            report.count += 1
+            report.last_reported_at = when
+            if text and not report.note:
+                report.note = text
+            # A later number follows the report with its own time, so retention ages it from
+            # when this resident reported, not from the report's first.
+            if number and number != report.phone:
+                followed = _follow(report, number, language, when)
+            if link and not report.media_url:
+                report.media_url = link
+            fields = ["count", "last_reported_at", "note", "media_url"]
+        else:
+            report = BinReport(
+                bin=target,
+                problem=problem,
+                note=text,
+                channel=channel,
+                phone=number,
+                language=language if number else "",
+                media_url=link,
+                created_at=when,
+                last_reported_at=when,
             )
-    except BaseException:
-        # Nothing half-saved: a photo written for a report that was not stored goes too.
-        _delete_files(stored)
-        raise
+            fields = []
+        if photo is not None and not report.photo:
+            _keep_photo(report.photo, photo, stored)
+            fields.append("photo")
+        if report.pk is None:
+            report.save()
+        else:
+            report.save(update_fields=fields)
+        publish(BinReported(report_id=report.pk, bin_id=target.pk, problem=problem, repeated=repeated, channel=channel))
     return ReportOutcome(report, repeated, texted=bool(number) and (report.phone == number or followed))
 
 
@@ -1209,42 +1220,66 @@ def clear_report_phones(now: datetime | None = None) -> int:
                 forgotten,
                 f"Phone numbers of {forgotten} residents following bin reports for more than {days} days removed",
             )
-    with transaction.atomic():
-        # Locked as read, so a repeat cannot add a photo between reading the names and clearing.
-        old = list(
-            BinReport.objects.select_for_update()
-            .filter(created_at__lt=cutoff)
-            .exclude(phone="", note="", photo="", media_url="")
-            .values_list("pk", "photo")
-        )
-        files = [name for _pk, name in old if name]
-        cleared = BinReport.objects.filter(pk__in=[pk for pk, _name in old]).update(
-            phone="", note="", photo="", media_url=""
-        )
-        if cleared:
-            record_retention(
-                "waste.BinReport",
-                cleared,
-                f"Phone numbers, notes and photos of {cleared} bin reports older than {days} days removed",
-            )
-        transaction.on_commit(lambda: _delete_files(files))
+    cleared = _clear_old(
+        BinReport.objects.filter(created_at__lt=cutoff),
+        {"phone": "", "note": "", "photo": "", "media_url": ""},
+        "photo",
+        f"Phone numbers, notes and photos of {{n}} bin reports older than {days} days removed",
+    )
     return cleared + forgotten
 
 
+def clear_crew_photos(now: datetime | None = None) -> int:
+    """Retention: delete the photos crews took of bins they could not collect (a parked car's may
+    show its number plate, or a person) once older than CITYOS_WASTE_REPORT_PHONE_DAYS, like
+    residents' photos; the files once that commits. The stop keeps why and the crew's note.
+    Returns the stops cleared."""
+    days = conf.report_phone_days()
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    return _clear_old(
+        Stop.objects.filter(missed_at__lt=cutoff),
+        {"missed_photo": ""},
+        "missed_photo",
+        f"Photos of {{n}} bins crews could not collect, older than {days} days, removed",
+    )
+
+
+def _clear_old(rows: models.QuerySet[Any], blank: Mapping[str, str], photo: str, description: str) -> int:
+    """Blank the fields ``blank`` names in ``rows`` (personal data past its retention), with a
+    ``retention`` audit entry (``description``, ``{n}`` the rows cleared), in one transaction; the
+    files their ``photo`` field named are deleted once it commits."""
+    with transaction.atomic():
+        # Locked as read, so a repeat cannot add a photo between reading the names and clearing.
+        old = list(rows.select_for_update().exclude(**blank).values_list("pk", photo))
+        files = [name for _pk, name in old if name]
+        cleared = rows.model._default_manager.filter(pk__in=[pk for pk, _name in old]).update(**blank)
+        if cleared:
+            record_retention(rows.model._meta.label, cleared, description.format(n=cleared))
+        transaction.on_commit(lambda: _delete_files(files))
+    return cleared
+
+
 ORPHAN_GRACE = timedelta(days=1)
+# Where photos are kept, and the field of the rows that name them.
+PHOTO_FOLDERS: tuple[tuple[str, type[models.Model], str], ...] = (
+    (PHOTO_DIR, BinReport, "photo"),
+    (STOP_PHOTO_DIR, Stop, "missed_photo"),
+)
 
 
 def sweep_orphan_photos(now: datetime | None = None) -> int:
-    """Delete photo files that no report names, older than a day: left by a worker killed between
-    writing a photo and committing its report (the day spares an upload still in flight)."""
+    """Delete photo files (residents' and crews') that no report or stop names, older than a day:
+    left by a worker killed between writing a photo and committing its row, or by a plan deleted
+    with its stops (the day spares an upload still in flight)."""
     storage = private_storage()
-    root = Path(storage.path(PHOTO_DIR))
-    if not root.is_dir():
-        return 0
-    named = set(BinReport.objects.exclude(photo="").values_list("photo", flat=True))
+    named: set[str] = set()
+    for _folder, model, field_name in PHOTO_FOLDERS:
+        named.update(model._default_manager.exclude(**{field_name: ""}).values_list(field_name, flat=True))
     cutoff = ((now or timezone.now()) - ORPHAN_GRACE).timestamp()
     orphans = [
         name
+        for folder, _model, _field in PHOTO_FOLDERS
+        if (root := Path(storage.path(folder))).is_dir()
         for file in root.rglob("*")
         if file.is_file()
         and (name := file.relative_to(storage.location).as_posix()) not in named
@@ -1252,8 +1287,27 @@ def sweep_orphan_photos(now: datetime | None = None) -> int:
     ]
     _delete_files(orphans)
     if orphans:
-        logger.warning("Deleted %d bin report photos that no report named", len(orphans))
+        logger.warning("Deleted %d photos that no bin report or stop named", len(orphans))
     return len(orphans)
+
+
+@contextmanager
+def _new_photo_files() -> Iterator[list[str]]:
+    """The names of the photo files a write keeps (see :func:`_keep_photo`): deleted if the write
+    fails or is refused, so nothing is half-saved. Wraps the write's transaction."""
+    stored: list[str] = []
+    try:
+        yield stored
+    except BaseException:
+        _delete_files(stored)
+        raise
+
+
+def _keep_photo(field: FieldFile, photo: Photo, stored: list[str]) -> None:
+    """Write a cleaned photo to ``field``'s private storage under a new random name (never one
+    from the phone), noting it in ``stored`` (from :func:`_new_photo_files`)."""
+    field.save(f"{uuid.uuid4().hex}.jpg", ContentFile(photo.jpeg), save=False)
+    stored.append(field.name or "")
 
 
 def _delete_files(names: Sequence[str]) -> None:
@@ -1262,7 +1316,7 @@ def _delete_files(names: Sequence[str]) -> None:
         try:
             storage.delete(name)
         except OSError:  # logged and left for an operator: no row names the file any more
-            logger.exception("Bin report photo %s could not be deleted", name)
+            logger.exception("Photo %s could not be deleted", name)
 
 
 # --- Simulation -------------------------------------------------------------------------------

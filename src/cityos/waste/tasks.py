@@ -1,6 +1,6 @@
 """Periodic jobs: hourly forecasts, tomorrow's plan once the planning hour has passed, and the
-retention of residents' phone numbers in bin reports; and the jobs pages and the API ask for (a
-simulation, a plan)."""
+retention of residents' phone numbers, notes and photos in bin reports and of crews' photos; and
+the jobs pages and the API ask for (a simulation, a plan)."""
 
 from __future__ import annotations
 
@@ -43,10 +43,12 @@ def plan_tomorrow() -> int | None:
 @task()
 def clear_old_report_phones() -> int:
     """Periodic: remove residents' phone numbers, notes and photos from bin reports past
-    CITYOS_WASTE_REPORT_PHONE_DAYS, and the numbers of residents following them (audited), and
-    photo files that no report names."""
+    CITYOS_WASTE_REPORT_PHONE_DAYS, and the numbers of residents following them, and crews'
+    photos of bins they could not collect as old (each audited); then photo files that no report
+    or stop names. Returns the reports, followers and stops cleared."""
     with acting_as(JOB_ACTOR):
         cleared = services.clear_report_phones()
+        cleared += services.clear_crew_photos()
     services.sweep_orphan_photos()
     return cleared
 

@@ -16,6 +16,7 @@ urlpatterns = [
     path("crew/<int:route_id>/", views.crew, name="crew"),
     path("stops/<int:stop_id>/collected/", views.stop_collected, name="stop-collected"),
     path("stops/<int:stop_id>/missed/", views.stop_missed, name="stop-missed"),
+    path("stops/<int:stop_id>/photo.jpg", views.stop_photo, name="stop-photo"),
     path("bins/", views.bins, name="bins"),
     path("bins/new/", views.bin_new, name="bin-new"),
     path("bins/<int:bin_id>/", views.bin_detail, name="bin"),

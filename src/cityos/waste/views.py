@@ -16,6 +16,7 @@ from django.contrib import messages
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db import models
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -308,6 +309,7 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
         "routes": selectors.routes(plan),
         "progress": selectors.progress(plan),
         "omissions": plan.omissions.select_related("bin"),
+        "missed_stops": selectors.missed_stops(plan),
         "totals": selectors.plan_totals(plan),
         "geojson_url": reverse("waste:plan-geojson", args=[plan.pk]),
         "can_plan": services.holds_planner(request.user),
@@ -438,7 +440,9 @@ def stop_missed(request: HttpRequest, stop_id: int) -> HttpResponse:
         request,
         stop_id,
         MissedForm,
-        lambda stop, user, data: services.mark_missed(stop, user=user, reason=data["reason"], note=data["note"]),
+        lambda stop, user, data: services.mark_missed(
+            stop, user=user, reason=data["reason"], note=data["note"], photo=data.get("photo")
+        ),
         _("Bin %(ref)s reported not collected."),
     )
 
@@ -454,7 +458,7 @@ def _crew_action(
     the page shown again at that stop. Done is said at the top; what went wrong is said at the
     stop itself (kept in the session for the next page), where the phone's screen is."""
     stop = get_object_or_404(Stop.objects.select_related("route", "bin"), pk=stop_id)
-    form = form_class(request.POST)
+    form = form_class(request.POST, request.FILES)
     problem = ""
     if not form.is_valid():
         problem = " ".join(
@@ -462,6 +466,9 @@ def _crew_action(
             for name, errors in form.errors.items()
             for e in errors
         )
+        if request.FILES.get("photo") and "photo" not in form.errors:
+            # A browser never refills a file field: say so where the crew will look.
+            problem += " " + _("Choose the photo again: it is not kept while other answers need fixing.")
     else:
         try:
             act(stop, _user(request), form.cleaned_data)
@@ -692,15 +699,30 @@ def _audit_shown(request: HttpRequest, shown: list[BinReport], action: str) -> N
 def report_photo(request: HttpRequest, report_id: int) -> FileResponse:
     """A resident's photo (re-encoded, without metadata), for planners only; each view is audited."""
     target = get_object_or_404(BinReport, pk=report_id)
-    if not target.photo:
+    return _private_photo(target, "photo", f"bin-report-{target.pk}.jpg")
+
+
+@staff_required(*conf.PLANNER_ROLES)
+def stop_photo(request: HttpRequest, stop_id: int) -> FileResponse:
+    """A crew's photo of a bin it could not collect (re-encoded, without metadata), for planners
+    only; each view is audited."""
+    target = get_object_or_404(Stop, pk=stop_id)
+    return _private_photo(target, "missed_photo", f"stop-{target.pk}.jpg")
+
+
+def _private_photo(target: models.Model, field_name: str, filename: str) -> FileResponse:
+    """The photo ``target``'s ``field_name`` names in private storage (404 if none), with the
+    read in the audit trail; never kept by the browser's cache."""
+    photo = getattr(target, field_name)
+    if not photo:
         raise Http404
     try:
-        handle = target.photo.open("rb")
+        handle = photo.open("rb")
     except FileNotFoundError as error:
         raise Http404 from error
-    record_access(target, ["photo"])
+    record_access(target, [field_name])
     response = FileResponse(handle, content_type="image/jpeg")
-    response["Content-Disposition"] = f'inline; filename="bin-report-{target.pk}.jpg"'
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
     response["Cache-Control"] = "private, no-store"
     return response
 

@@ -1,6 +1,6 @@
-"""The waste pages in a browser: plans with their map, the crew's page by keyboard, the results
-with the 30-day comparison, bins, and a resident's report on a phone by keyboard; axe finds no
-WCAG 2.2 A/AA violation on any of them."""
+"""The waste pages in a browser: plans with their map, the crew's page by keyboard (with a photo
+of a bin it could not collect), the results with the 30-day comparison, bins, and a resident's
+report on a phone by keyboard; axe finds no WCAG 2.2 A/AA violation on any of them."""
 
 from __future__ import annotations
 
@@ -96,19 +96,32 @@ def test_a_crew_marks_a_bin_collected_by_keyboard(page, crew_page):
     assert Plan.objects.count() == 1
 
 
-def test_a_crew_reports_a_blocked_bin_by_keyboard(page, crew_page):
+def test_a_crew_reports_a_blocked_bin_with_a_photo_by_keyboard(page, crew_page, sign_in_browser, private_media):
+    from cityos.waste.tests.test_photos import camera_jpeg
+
     stop = crew_page
     summary = page.get_by_text(f"Could not collect {stop.bin.ref}?")
     summary.focus()
     page.keyboard.press("Enter")  # a <summary> opens by keyboard
     assert_accessible(page, "crew's route with the not-collected form open")
     page.locator(f"#reason-{stop.pk}").select_option("blocked")
+    photo = page.locator(f"#photo-{stop.pk}")
+    assert photo.get_attribute("capture") == "environment"  # a phone opens its rear camera
+    photo.set_input_files(files=[{"name": "car.jpg", "mimeType": "image/jpeg", "buffer": camera_jpeg(800, 600)}])
     page.get_by_role("button", name=f"Report {stop.bin.ref} not collected").press("Enter")
     page.wait_for_url(f"**/waste/crew/{stop.route_id}/**")
     assert f"Bin {stop.bin.ref} reported not collected." in page.locator("body").inner_text()
+    assert "Photo attached" in page.locator(f"#stop-{stop.pk}").inner_text()
     assert_accessible(page, "crew's route after a bin could not be collected")
     stop.refresh_from_db()
-    assert stop.missed_reason == "blocked" and not stop.collected
+    assert stop.missed_reason == "blocked" and not stop.collected and stop.missed_photo
+    # The supervisor opens the photo from the plan page.
+    sign_in_browser(page, StaffFactory(roles=[Role.OPERATOR]))
+    page.goto(f"/waste/plans/{stop.route.plan_id}/")
+    assert_accessible(page, "plan with a bin not collected and its photo")
+    page.get_by_role("link", name=f"Photo of what the crew saw at {stop.bin.ref}").press("Enter")
+    page.wait_for_url(f"**/waste/stops/{stop.pk}/photo.jpg")
+    assert page.evaluate("document.images[0].naturalWidth") == 800
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
-"""Photos with residents' reports: made safe to keep (re-encoded, without the phone's metadata),
-shown only to planners with every view audited, never half-saved, deleted by the retention job;
-and the photo links that Open311 apps and API clients send."""
+"""Photos with residents' reports and with crews' reports of bins they could not collect: made
+safe to keep (re-encoded, without the phone's metadata), shown only to planners with every view
+audited, never half-saved, deleted by the retention job; and the photo links that Open311 apps
+and API clients send."""
 
 from __future__ import annotations
 
@@ -22,8 +23,8 @@ from PIL import Image
 from cityos.core.accounts.models import Role
 from cityos.core.audit.models import AuditEntry
 from cityos.waste import photos, services, tasks
-from cityos.waste.models import BinReport
-from cityos.waste.tests.factories import BinFactory
+from cityos.waste.models import BinReport, Stop, StopKind
+from cityos.waste.tests.factories import BinFactory, published_plan
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1/waste"
@@ -277,3 +278,180 @@ def test_api_clients_send_a_photo_link_and_planners_read_it_audited(client, staf
     # A look-alike name in another script is shown as what it is.
     spoof = services.report_bin("B-0012", "other", media_url="https://\u0430pple.com/p.jpg").report
     assert spoof.media_host == "xn--pple-43d.com"
+
+
+# --- Crews' photos of bins they could not collect ----------------------------------------------
+
+
+@pytest.fixture
+def stop(db) -> Stop:
+    """The first bin of today's published plan, on the route a crew follows."""
+    plan = published_plan()
+    return (
+        Stop.objects.filter(route__plan=plan, kind=StopKind.BIN).select_related("bin").order_by("route", "sequence")[0]
+    )
+
+
+def missed_with_photo(stop: Stop, **kwargs: object) -> Stop:
+    picture = photos.prepare(io.BytesIO(camera_jpeg(400, 300)))
+    return services.mark_missed(stop, user=None, reason="blocked", photo=picture, **kwargs)
+
+
+def test_a_crew_attaches_a_photo_of_a_blocked_bin_and_only_planners_see_it_audited(
+    client, staff_client, stop, private_media
+):
+    crew_page = reverse("waste:crew", args=[stop.route_id])
+    _, crew = staff_client(Role.SERVICE_AGENT)
+    html = crew.get(crew_page).content.decode()
+    form = html[html.index(f'action="{reverse("waste:stop-missed", args=[stop.pk])}"') :].split("</form>")[0]
+    assert 'enctype="multipart/form-data"' in form
+    assert f'<label for="photo-{stop.pk}">Photo (optional)</label>' in form
+    assert 'type="file" accept="image/*" capture="environment"' in form  # the phone's rear camera opens
+    assert "Only planners see it; it is deleted after 30 days." in form
+    upload = SimpleUploadedFile("IMG_0042.jpg", camera_jpeg(), content_type="image/jpeg")
+    done = crew.post(
+        reverse("waste:stop-missed", args=[stop.pk]), {"reason": "blocked", "note": "Van in the bay", "photo": upload}
+    )
+    assert done.status_code == 302
+    stop.refresh_from_db()
+    [kept] = stored_files(private_media)
+    assert stop.missed_reason == "blocked" and stop.missed_photo.name.startswith("waste/stops/")
+    assert "IMG_0042" not in stop.missed_photo.name and stat.S_IMODE(kept.stat().st_mode) == 0o600
+    assert not Image.open(kept).getexif() and b"Jane Doe" not in kept.read_bytes()
+    # The crew sees that a photo went with it, on its page and on the plan's; not the photo.
+    item = crew.get(crew_page).content.decode().split(f'id="stop-{stop.pk}"')[1].split("</li>")[0]
+    assert "Van in the bay · Photo attached" in item
+    photo_url = reverse("waste:stop-photo", args=[stop.pk])
+    plan_page = reverse("waste:plan", args=[stop.route.plan_id])
+    crews_plan = crew.get(plan_page).content.decode()
+    assert "Bins the crews could not collect" in crews_plan and "Photo attached" in crews_plan
+    assert photo_url not in crews_plan
+    assert crew.get(photo_url).status_code == 403
+    assert client.get(photo_url).status_code == 302  # sign in first
+    # A planner opens it from the plan page; each view is in the audit trail.
+    _, planner = staff_client(Role.OPERATOR)
+    listed = planner.get(plan_page).content.decode()
+    ref = stop.bin.ref
+    assert f'href="{photo_url}" aria-label="Photo of what the crew saw at {ref}">Photo</a>' in listed
+    assert not AuditEntry.objects.filter(fields=["missed_photo"]).exists()  # a link is not the photo
+    shown = planner.get(photo_url)
+    assert shown.status_code == 200 and shown["Content-Type"] == "image/jpeg"
+    assert shown["Cache-Control"] == "private, no-store"
+    assert b"".join(shown.streaming_content) == kept.read_bytes()
+    entry = AuditEntry.objects.get(fields=["missed_photo"])
+    assert (entry.object_type, entry.object_id, entry.action) == ("waste.Stop", str(stop.pk), "read")
+    other = Stop.objects.filter(route__plan_id=stop.route.plan_id, kind=StopKind.BIN).exclude(pk=stop.pk).first()
+    assert planner.get(reverse("waste:stop-photo", args=[other.pk])).status_code == 404  # no photo
+
+
+def test_a_bad_image_is_refused_at_the_stop_in_the_crews_language_and_nothing_is_saved(
+    staff_client, stop, private_media
+):
+    _, crew = staff_client(Role.SERVICE_AGENT)
+    upload = SimpleUploadedFile("bin.jpg", b"MZ\x90\x00 not an image", content_type="image/jpeg")
+    refused = crew.post(
+        reverse("waste:stop-missed", args=[stop.pk]),
+        {"reason": "blocked", "photo": upload},
+        headers={"accept-language": "es"},
+        follow=True,
+    )
+    said = refused.content.decode().split(f'id="stop-{stop.pk}"')[1].split("</li>")[0]
+    assert f'role="alert" id="stop-problem-{stop.pk}">' in said
+    assert "Envía la foto como imagen JPEG, PNG, WebP o GIF." in said
+    stop.refresh_from_db()
+    assert not stop.missed_reason and not stop.missed_photo and stored_files(private_media) == []
+    # A good photo with another mistake: the crew is told to take it again (it is not kept).
+    good = SimpleUploadedFile("bin.jpg", camera_jpeg(40, 30), content_type="image/jpeg")
+    again = crew.post(reverse("waste:stop-missed", args=[stop.pk]), {"reason": "aliens", "photo": good}, follow=True)
+    assert "Choose the photo again: it is not kept while other answers need fixing." in again.content.decode()
+    stop.refresh_from_db()
+    assert not stop.missed_reason and stored_files(private_media) == []
+
+
+def test_a_mark_that_is_refused_or_fails_leaves_no_photo_behind(monkeypatch, stop, private_media):
+    services.mark_collected(stop, user=None)
+    with pytest.raises(ValidationError):
+        missed_with_photo(stop)  # already collected
+    assert stored_files(private_media) == []
+    other = Stop.objects.filter(route=stop.route, kind=StopKind.BIN).exclude(pk=stop.pk).first()
+
+    def broken(event: object) -> None:
+        raise RuntimeError("the event bus is down")
+
+    monkeypatch.setattr(services, "publish", broken)
+    with pytest.raises(RuntimeError):
+        missed_with_photo(other)
+    other.refresh_from_db()
+    assert not other.missed_reason and not other.missed_photo and stored_files(private_media) == []
+
+
+def test_a_bin_collected_after_all_loses_the_photo_of_why_it_was_not(
+    stop, private_media, django_capture_on_commit_callbacks
+):
+    missed_with_photo(stop)
+    assert len(stored_files(private_media)) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        services.mark_collected(stop, user=None)  # the car moved
+    stop.refresh_from_db()
+    assert stop.collected and not stop.missed_reason and not stop.missed_photo
+    assert stored_files(private_media) == []
+
+
+def test_the_retention_job_deletes_crews_photos_as_old_as_residents_ones(
+    settings, stop, private_media, django_capture_on_commit_callbacks
+):
+    settings.CITYOS_WASTE_REPORT_PHONE_DAYS = "30"
+    old = missed_with_photo(stop, note="Red van")
+    recent = missed_with_photo(Stop.objects.filter(route=stop.route, kind=StopKind.BIN).exclude(pk=stop.pk).first())
+    Stop.objects.filter(pk=old.pk).update(missed_at=timezone.now() - timedelta(days=31))
+    assert len(stored_files(private_media)) == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.clear_old_report_phones.call() == 1
+    old.refresh_from_db()
+    recent.refresh_from_db()
+    assert not old.missed_photo and (old.missed_reason, old.missed_note) == ("blocked", "Red van")
+    assert recent.missed_photo and [p.name for p in stored_files(private_media)] == [
+        Path(recent.missed_photo.name).name
+    ]
+    entry = AuditEntry.objects.get(action="retention", object_type="waste.Stop")
+    assert "Photos of 1 bins crews could not collect, older than 30 days, removed" in entry.object_repr
+
+
+def test_the_orphan_sweep_keeps_the_photos_stops_name_and_removes_stray_ones(stop, private_media):
+    BinFactory(ref="B-0012")
+    report = services.report_bin("B-0012", "full", photo=photos.prepare(io.BytesIO(camera_jpeg(80, 60)))).report
+    missed = missed_with_photo(stop)
+    stray = private_media / "waste" / "stops" / "2026" / "11" / "stray.jpg"
+    stray.parent.mkdir(parents=True, exist_ok=True)
+    stray.write_bytes(b"left by a killed worker")
+    now = timezone.now()
+    two_days_ago = (now - timedelta(days=2)).timestamp()
+    for file in (stray, private_media / report.photo.name, private_media / missed.missed_photo.name):
+        os.utime(file, (two_days_ago, two_days_ago))
+    assert services.sweep_orphan_photos(now) == 1
+    assert not stray.exists()
+    assert (private_media / report.photo.name).exists() and (private_media / missed.missed_photo.name).exists()
+
+
+def test_api_crews_send_a_photo_with_a_bin_not_collected_as_a_multipart_form(staff_client, stop, private_media):
+    _, crew = staff_client(Role.SERVICE_AGENT)
+    url = f"{API}/stops/{stop.pk}/missed-with-photo"
+    bad = crew.post(url, {"reason": "blocked", "photo": SimpleUploadedFile("x.jpg", b"not an image")})
+    assert bad.status_code == 422 and bad["Content-Type"].startswith("application/problem+json")
+    assert [(e["field"], e["code"]) for e in bad.json()["errors"]] == [("body.photo", "photo_unreadable")]
+    assert not Stop.objects.get(pk=stop.pk).missed_reason and stored_files(private_media) == []
+    upload = SimpleUploadedFile("IMG_0042.jpg", camera_jpeg(), content_type="image/jpeg")
+    made = crew.post(url, {"reason": "damaged", "note": "Lid torn off", "photo": upload})
+    assert made.status_code == 200, made.content
+    body = made.json()
+    assert (body["missed_reason"], body["missed_note"], body["has_photo"]) == ("damaged", "Lid torn off", True)
+    [kept] = stored_files(private_media)
+    assert not Image.open(kept).getexif()
+    [read] = [s for s in crew.get(f"{API}/routes/{stop.route_id}").json()["stops"] if s["id"] == stop.pk]
+    assert read["has_photo"] is True
+    # Without a photo it is the JSON action's twin; both need a crew's role.
+    other = Stop.objects.filter(route=stop.route, kind=StopKind.BIN).exclude(pk=stop.pk).first()
+    plain = crew.post(f"{API}/stops/{other.pk}/missed-with-photo", {"reason": "not_found"})
+    assert plain.status_code == 200 and plain.json()["has_photo"] is False
+    _, clerk = staff_client(Role.CASEWORKER)
+    assert clerk.post(url, {"reason": "blocked"}).status_code == 403
