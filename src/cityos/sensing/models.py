@@ -44,6 +44,11 @@ class Thing(models.Model):
     # Kind of device ("water-quality", "parking-bay"...), copied from properties.kind by services,
     # so that rules, filters and the city services select things by a plain indexed column.
     kind = models.CharField(max_length=50, blank=True, db_index=True)
+    # Private: it watches a home or a person, so its readings, place and properties are personal
+    # data. Only staff whose sensing role covers it read it (and each read is audited); to anyone
+    # else it and whatever only it leads to do not exist (cityos.sensing.sta.privacy). Kept by
+    # services: properties.private is true, or its kind was declared private (declare_private_kind).
+    private = models.BooleanField(default=False, db_index=True)
     # Device health, kept by ingest: when anything was last heard from the device.
     last_seen_at = models.DateTimeField(null=True, blank=True)
     # Who owns it: staff of this department manage it; empty means any sensing staff.

@@ -145,6 +145,31 @@ def thing_kind(properties: Any) -> str:
     return str(kind).strip()[: Thing._meta.get_field("kind").max_length] if kind not in (None, "") else ""
 
 
+# Kinds of thing that watch people (a home's rooms...): every Thing of one is private, whatever
+# its properties say. Declared at start-up by the module that knows why (monitoring declares
+# "home-climate"); a Thing of another kind is private when its properties.private is true.
+_PRIVATE_KINDS: set[str] = set()
+
+
+def declare_private_kind(kind: str) -> None:
+    """Every Thing of ``kind`` is private: staff whose sensing role covers it read it, audited;
+    nobody else sees it, its place, datastreams or observations (cityos.sensing.sta.privacy)."""
+    _PRIVATE_KINDS.add(kind)
+
+
+def private_kinds() -> frozenset[str]:
+    return frozenset(_PRIVATE_KINDS)
+
+
+def thing_private(properties: Any, kind: str, *, current: bool = False) -> bool:
+    """Whether a Thing with these properties is private: its kind was declared private, or
+    properties.private says so (a true or false; without it, a Thing stays as it was)."""
+    flag = properties.get("private") if isinstance(properties, dict) else None
+    if flag is not None and not isinstance(flag, bool):
+        raise StaError(f"properties.private must be true or false, not {flag!r}.")
+    return kind in _PRIVATE_KINDS or (flag if flag is not None else current)
+
+
 def _finite(value: float) -> float:
     if value - value != 0:  # inf - inf and nan - nan are nan; a finite number gives 0
         raise StaError("result must be a finite number")
@@ -346,8 +371,13 @@ def _create(type_name: str, data: dict[str, Any], user: User | None, parent: Par
     if type_name == "Thing":
         department_id, district_id = _owner(values.get("properties"), user)
         require_write(user, department_id)
+        kind = thing_kind(values.get("properties"))
         obj = Thing.objects.create(
-            **values, kind=thing_kind(values.get("properties")), department_id=department_id, district_id=district_id
+            **values,
+            kind=kind,
+            private=thing_private(values.get("properties"), kind),
+            department_id=department_id,
+            district_id=district_id,
         )
         locations = _locations(data, user)
         if "Locations" in parent.links:  # POST /Locations(1)/Things
@@ -1055,6 +1085,7 @@ def update_entity(type_name: str, pk: int, data: Any, *, user: User | None, repl
             named = values.get("properties") or {}
             if type_name == "Thing" and "properties" in values:
                 obj.kind = thing_kind(values["properties"])  # type: ignore[attr-defined]
+                obj.private = thing_private(values["properties"], obj.kind, current=obj.private)  # type: ignore[attr-defined]
             if type_name == "Thing" and ("department" in named or "district" in named):
                 department_id, district_id = _owner(named, user)
                 if "department" in named and department_id != obj.department_id:  # type: ignore[attr-defined]

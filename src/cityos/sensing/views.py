@@ -1,7 +1,8 @@
 """Exports of a datastream's observations over a time range, as CSV or GeoJSON.
 
 Streamed, so a year of one-second data leaves memory flat. Reads follow the SensorThings
-API's rule (public unless CITYOS_STA_PUBLIC_READ is false).
+API's rules: public unless CITYOS_STA_PUBLIC_READ is false, and a private Thing's datastream
+(a home's) only for the staff whose role covers it, each export audited.
 """
 
 from __future__ import annotations
@@ -15,11 +16,15 @@ from django.http import HttpRequest, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.views.decorators.http import require_GET
 
+from cityos.core.audit.context import acting_as
+from cityos.core.audit.models import AuditAction
+from cityos.core.audit.services import record_access
 from cityos.sensing import conf, selectors
 from cityos.sensing.services import parse_time
 from cityos.sensing.sta.errors import NotFound, StaError, Unauthorized
+from cityos.sensing.sta.privacy import Visibility
 from cityos.sensing.sta.schema import format_time
-from cityos.sensing.sta.views import caller, error_response
+from cityos.sensing.sta.views import actor_of, caller, error_response
 
 
 class _Echo:
@@ -77,16 +82,21 @@ def _geojson(datastream_id: int, rows: Iterator[dict[str, Any]]) -> Iterator[str
 def export_observations(request: HttpRequest, pk: str, fmt: str) -> HttpResponseBase:
     """``/sensing/datastreams/<id>/observations.csv?from=...&to=...`` (or ``.geojson``)."""
     try:
-        if caller(request) is None and not conf.public_reads():
+        user = caller(request)
+        if user is None and not conf.public_reads():
             raise Unauthorized("Reading sensing data needs a signed-in session or an API token.")
         datastream = selectors.datastream(int(pk))
-        if datastream is None:
+        visibility = Visibility.of(user)
+        if datastream is None or not visibility.sees("Datastream", datastream.pk):
             raise NotFound(f"There is no Datastream with @iot.id {pk}.")
         start, end = _time_param(request, "from"), _time_param(request, "to")
         if start and end and end <= start:
             raise StaError("to must be after from.")
     except StaError as error:
         return error_response(error)
+    if datastream.thing.private:  # a home's readings, exported by staff whose role covers it
+        with acting_as(actor_of(request, user)):
+            record_access(datastream, ("observations",), action=AuditAction.EXPORT)
     rows = selectors.observation_rows(int(pk), start, end)
     filename = f"datastream-{pk}-observations.{fmt}"
     if fmt == "csv":

@@ -3,8 +3,9 @@
 `cityos serve --jobs` starts it on 127.0.0.1:1884 when CITYOS_MQTT_URL is empty (see
 :func:`start_services`). Clients log in with any username and an API token as password, or as
 the platform itself (client.PLATFORM_USERNAME). A token may publish observations only to the
-datastreams its owner may write to, and, when it has publish grants, only to those. In
-production Mosquitto does this with password and ACL files (see the docs).
+datastreams its owner may write to, and, when it has publish grants, only to those. Nobody but
+the platform subscribes to, or receives, what devices publish on a private Thing's datastreams
+(a home's readings). In production Mosquitto does this with password and ACL files (see the docs).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import asyncio
 import hmac
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -91,6 +93,40 @@ def may_publish(principal: Principal, topic: str) -> bool:
     return topic == CREATE_OBSERVATIONS_TOPIC and principal.granted is None and bool(principal.writable)
 
 
+PRIVATE_CHECK_SECONDS = 60.0  # how long the broker trusts what it read of a datastream's privacy
+
+
+def _private_in_pool(datastream_id: int) -> bool:
+    from cityos.sensing.models import Datastream
+
+    try:
+        return Datastream.objects.filter(pk=datastream_id, thing__private=True).exists()
+    finally:
+        connections.close_all()
+
+
+class PrivateStreams:
+    """Whether a datastream belongs to a private Thing, read again at most once a minute each."""
+
+    def __init__(self) -> None:
+        self._known: dict[int, tuple[bool, float]] = {}
+
+    async def private(self, topic: str) -> bool:
+        match = DATASTREAM_TOPIC.match(topic)
+        if match is None:
+            return False
+        datastream_id = int(match.group(1))
+        known = self._known.get(datastream_id)
+        if known is not None and time.monotonic() - known[1] < PRIVATE_CHECK_SECONDS:
+            return known[0]
+        private = await asyncio.to_thread(_private_in_pool, datastream_id)
+        self._known[datastream_id] = (private, time.monotonic())
+        return private
+
+
+private_streams = PrivateStreams()
+
+
 class CityAuthPlugin(BaseAuthPlugin):
     """Logs clients in with an API token (as password) or the platform's credentials."""
 
@@ -105,7 +141,8 @@ class CityAuthPlugin(BaseAuthPlugin):
 
 
 class CityTopicPlugin(BaseTopicPlugin):
-    """Enforces publish rights and grants; anyone logged in may subscribe to the v1.1 topics."""
+    """Enforces publish rights and grants; anyone logged in may subscribe to the v1.1 topics,
+    but only the platform to a private Thing's datastream or receive what is published there."""
 
     @dataclass
     class Config:
@@ -119,7 +156,9 @@ class CityTopicPlugin(BaseTopicPlugin):
             return False
         if action == Action.PUBLISH:
             return may_publish(principal, topic)
-        return principal.platform or topic.startswith("v1.1/")
+        if principal.platform:
+            return True
+        return topic.startswith("v1.1/") and not await private_streams.private(topic)
 
 
 def broker_config(host: str, port: int) -> dict[str, Any]:

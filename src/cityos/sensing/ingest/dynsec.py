@@ -4,7 +4,8 @@ With ``CITYOS_MQTT_DYNSEC=true`` (and Mosquitto's ``mosquitto_dynamic_security``
 the platform's MQTT user holding its admin role), each device token with publish grants is a
 Mosquitto client: username the token's prefix, password the token itself, and a role
 ``cityos-token-<id>`` that may publish only to ``v1.1/Datastreams(<id>)/Observations`` of its
-grants and read the public ``v1.1/`` topics. So Mosquitto refuses what the token may not do, as
+grants and read the server's ``v1.1/`` topics (not what other devices publish on datastreams' own
+topics, which may be a private home's readings). So Mosquitto refuses what the token may not do, as
 the embedded broker does, without hand-written ACL files.
 
 - Issuing a token creates its client inside the issuing transaction: if the broker refuses,
@@ -55,14 +56,24 @@ def role_name(token_id: int) -> str:
     return f"{ROLE_PREFIX}{token_id}"
 
 
+ACL_KEYS = ("acltype", "topic", "allow", "priority")
+
+
 def role_acls(datastream_ids: Iterable[int]) -> list[dict[str, Any]]:
-    """Publish to the granted datastreams' observation topics; read the public v1.1/ topics."""
+    """Publish to the granted datastreams' observation topics; read the server's v1.1/ topics.
+
+    Not what devices publish on datastreams' own topics (``v1.1/Datastreams(<id>)/Observations``):
+    that may be a home's readings (a private Thing's). The server's own topics
+    (``v1.1/Observations``, ``v1.1/Things``...) leave private Things out.
+    """
     acls: list[dict[str, Any]] = [
-        {"acltype": "publishClientSend", "topic": f"v1.1/Datastreams({pk})/Observations", "allow": True}
+        {"acltype": "publishClientSend", "topic": f"v1.1/Datastreams({pk})/Observations", "allow": True, "priority": 0}
         for pk in sorted(set(datastream_ids))
     ]
-    acls.append({"acltype": "subscribePattern", "topic": "v1.1/#", "allow": True})
-    acls.append({"acltype": "publishClientReceive", "topic": "v1.1/#", "allow": True})
+    acls.append({"acltype": "subscribePattern", "topic": "v1.1/#", "allow": True, "priority": 0})
+    acls.append({"acltype": "publishClientReceive", "topic": "v1.1/#", "allow": True, "priority": 0})
+    # Checked first (a higher priority): no delivery from any datastream's topic.
+    acls.append({"acltype": "publishClientReceive", "topic": "v1.1/+/Observations", "allow": False, "priority": 1})
     return acls
 
 
@@ -211,7 +222,7 @@ def reconcile(*, url: str | None = None) -> Reconciled:
                 commands.append({"command": "deleteRole", "rolename": name})
                 continue
             wanted = role_acls(grants[token.pk])
-            have = [{k: acl.get(k) for k in ("acltype", "topic", "allow")} for acl in role.get("acls", [])]
+            have = [{k: acl.get(k, 0 if k == "priority" else None) for k in ACL_KEYS} for acl in role.get("acls", [])]
             if sorted(have, key=orjson.dumps) != sorted(wanted, key=orjson.dumps):
                 commands.extend(
                     {"command": "removeRoleACL", "rolename": name, "acltype": acl["acltype"], "topic": acl["topic"]}

@@ -6,6 +6,9 @@ on their entity set (``v1.1/Things``...) and, when changed, on ``v1.1/Things(<id
 only hand ids to a queue: one background thread per process reads and publishes them, so a
 slow or absent broker never slows or breaks a write. When the queue is full (the broker cannot
 keep up), notifications are dropped, as QoS 0 allows.
+
+Private Things (those that watch people's homes) and what only they lead to are never published:
+anyone logged in to the broker may subscribe, and nobody's reading can be audited there.
 """
 
 from __future__ import annotations
@@ -109,6 +112,7 @@ class EntityPublisher:
     def _publish(self, client: Any, kind: str, value: Any) -> None:
         from cityos.sensing.models import Observation
         from cityos.sensing.sta.options import Options
+        from cityos.sensing.sta.privacy import private_entity
         from cityos.sensing.sta.render import Renderer
         from cityos.sensing.sta.schema import ENTITY_TYPES
 
@@ -118,7 +122,8 @@ class EntityPublisher:
             observation_type = ENTITY_TYPES["Observation"]
             renderer, options = Renderer(base), Options(observation_type)
             for start in range(0, len(value), 2000):
-                for observation in Observation.objects.filter(pk__in=value[start : start + 2000]).order_by("pk"):
+                chunk = Observation.objects.filter(pk__in=value[start : start + 2000])
+                for observation in chunk.exclude(datastream__thing__private=True).order_by("pk"):
                     payload = orjson.dumps(renderer.entity(observation_type, observation, options))
                     client.publish(f"v1.1/Datastreams({observation.datastream_id})/Observations", payload, qos=0)
                     client.publish("v1.1/Observations", payload, qos=0)
@@ -126,7 +131,7 @@ class EntityPublisher:
             return
         entity_type_name, pk, change = value
         entity_type = ENTITY_TYPES.get(entity_type_name)
-        if entity_type is None or change == "deleted":
+        if entity_type is None or change == "deleted" or private_entity(entity_type_name, pk):
             return
         body = entity_json(entity_type_name, pk, base)
         if body is None:

@@ -8,7 +8,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from cityos.core.accounts.forms import DepartmentChoiceField
 from cityos.core.accounts.models import Department
+from cityos.core.geo.forms import DistrictChoiceField
 from cityos.core.geo.models import District
 from cityos.sensing.labels import kind_label, property_label
 from cityos.sensing.models import AlertRule, AlertState, Comparison, Datastream, ObservedProperty, RuleKind, Severity
@@ -20,19 +22,26 @@ ANY = [("", _("Any"))]
 class FilterForm(forms.Form):
     """District, department, kind of sensor (and state) for the map, alerts and health pages."""
 
-    district = forms.ChoiceField(label=_("District"), required=False)
-    department = forms.ChoiceField(label=_("Department"), required=False)
+    # Chosen by code, listed by their names in the reader's language.
+    district = DistrictChoiceField(
+        District.objects.order_by("name"),
+        label=_("District"),
+        required=False,
+        to_field_name="code",
+        empty_label=_("Any"),
+    )
+    department = DepartmentChoiceField(
+        Department.objects.order_by("name"),
+        label=_("Department"),
+        required=False,
+        to_field_name="code",
+        empty_label=_("Any"),
+    )
     kind = forms.ChoiceField(label=_("Kind of sensor"), required=False)
     state = forms.ChoiceField(label=_("State"), required=False)
 
     def __init__(self, *args: Any, states: list[tuple[str, Any]] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["district"].choices = ANY + [  # type: ignore[attr-defined]
-            (d.code, str(d)) for d in District.objects.order_by("name")
-        ]
-        self.fields["department"].choices = ANY + [  # type: ignore[attr-defined]
-            (d.code, d.name) for d in Department.objects.order_by("name")
-        ]
         self.fields["kind"].choices = ANY + [(k, kind_label(k)) for k in selectors.kinds()]  # type: ignore[attr-defined]
         if states is None:
             del self.fields["state"]
@@ -40,9 +49,14 @@ class FilterForm(forms.Form):
             self.fields["state"].choices = ANY + states  # type: ignore[attr-defined]
 
     def filters(self) -> dict[str, str]:
+        """Each filter as a string: districts and departments by code, "" when not chosen."""
         if not self.is_valid():
             return {name: "" for name in self.fields}
-        return {name: self.cleaned_data.get(name) or "" for name in self.fields}
+        values = {name: self.cleaned_data.get(name) or "" for name in self.fields}
+        for name in ("district", "department"):
+            chosen = self.cleaned_data.get(name)
+            values[name] = chosen.code if chosen else ""
+        return values
 
 
 class AlertFilterForm(FilterForm):

@@ -121,7 +121,7 @@ def recipients(alert: Alert, level: int) -> set[int]:
 def _context(alert: Alert, person: User) -> dict[str, Any]:
     language = person.language or "en"
     with override(language):
-        place = ", ".join(str(p) for p in (alert.thing.district, alert.thing.department) if p is not None)
+        place = ", ".join(p.display_name for p in (alert.thing.district, alert.thing.department) if p is not None)
         return {
             "severity": str(alert.get_severity_display()),
             "thing": alert.thing.name[:200],

@@ -142,9 +142,10 @@ def thing_rows(
                 id=thing.pk,
                 name=thing.name,
                 kind=thing.kind,
-                department=thing.department.name if thing.department else "",
+                # Names in the reader's language; codes for filters and exports.
+                department=thing.department.display_name if thing.department else "",
                 department_code=thing.department.code if thing.department else "",
-                district=str(thing.district) if thing.district else "",
+                district=thing.district.display_name if thing.district else "",
                 district_code=thing.district.code if thing.district else "",
                 last_seen_at=last_seen,
                 battery=thing.battery,  # type: ignore[attr-defined]

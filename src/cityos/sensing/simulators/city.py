@@ -27,6 +27,14 @@ DEPARTMENTS = {
     "housing": "Housing",
     "waste": "Waste and Recycling",
 }
+# Their names in the other languages (a department's names are data, like a district's).
+DEPARTMENT_NAMES = {
+    "water": {"zh-hant": "水務處", "es": "Servicios de Agua"},
+    "environment": {"zh-hant": "環境保護處", "es": "Medio Ambiente"},
+    "transport": {"zh-hant": "交通處", "es": "Transporte"},
+    "housing": {"zh-hant": "住宅處", "es": "Vivienda"},
+    "waste": {"zh-hant": "廢棄物與回收處", "es": "Residuos y Reciclaje"},
+}
 OWNER = {
     "water-quality": "water",
     "air-quality": "environment",
@@ -289,7 +297,8 @@ def plan_city(rng: random.Random, areas: list[Area], now: datetime, *, scale: fl
                 lat,
                 area.code if area else None,
                 Profile("home-climate", seed(), params, fault, "", since, silent_since=silent, installed_at=installed),
-                {"home_ref": home_ref, "address": address, "tenure": "council"},
+                # A tenant's home: private in the SensorThings API (staff in scope only, audited).
+                {"home_ref": home_ref, "address": address, "tenure": "council", "private": True},
             )
         )
 

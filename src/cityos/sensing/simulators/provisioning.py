@@ -15,7 +15,9 @@ PROVISIONER = "sensor-network"  # the account that registers (and reconfigures) 
 def ensure_departments() -> dict[str, Department]:
     """The departments that own the demo's devices (the core demo makes only the core ones)."""
     return {
-        code: Department.objects.get_or_create(code=code, defaults={"name": name})[0]
+        code: Department.objects.get_or_create(
+            code=code, defaults={"name": name, "names": city.DEPARTMENT_NAMES.get(code, {})}
+        )[0]
         for code, name in city.DEPARTMENTS.items()
     }
 

@@ -15,7 +15,7 @@ from typing import Any
 import shapely
 from django.db import models
 from django.db.models import F, Q, Value
-from django.db.models.fields.json import KT
+from django.db.models.fields.json import KT, KeyTextTransform
 from django.db.models.functions import (
     Cast,
     Ceil,
@@ -48,11 +48,13 @@ from django.db.models.lookups import (
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
+from cityos.sensing.sta import geo_functions
 from cityos.sensing.sta.errors import StaError
 from cityos.sensing.sta.filter import BinOp, Call, Literal, Negate, Node, Not, Path
 from cityos.sensing.sta.schema import ENTITY_TYPES, EntityType
 
 MIN_DATETIME = "0001-01-01T00:00:00Z"
+MAX_INTEGER = 2**63 - 1  # a whole-number literal beyond a 64-bit column cannot be sent to the database
 
 
 @dataclass
@@ -62,6 +64,7 @@ class Typed:
     field: str = ""  # the Django path, for json/result/geometry references
     model: type[models.Model] | None = None  # geometry: the model that holds it
     label: str = ""  # a whole JSON property as the request named it, e.g. Thing/properties
+    column: str = ""  # a JSON member: the Django path of its JSON column, e.g. datastream__thing__properties
 
 
 LOOKUPS = {"eq": Exact, "gt": GreaterThan, "ge": GreaterThanOrEqual, "lt": LessThan, "le": LessThanOrEqual}
@@ -102,12 +105,22 @@ class Compiler:
             return Q(*conditions, _connector=Q.AND if op == "and" else Q.OR)
         if isinstance(node, Not):
             return ~self.condition(node.operand)
+        from cityos.sensing.sta.privacy import through_visible  # here: privacy imports the options
+
+        limited = through_visible(self, node)  # a link that may lead to private Things the reader may not see
+        if limited is not None:
+            return limited
         if isinstance(node, BinOp) and node.op in ("eq", "ne", "gt", "ge", "lt", "le"):
+            measured = geo_functions.comparison(self, node)  # geo.distance/geo.length, evaluated in Python
+            if measured is not None:
+                return measured
             return self.comparison(node.op, self.value(node.left), self.value(node.right))
         if isinstance(node, Call) and node.name in ("substringof", "startswith", "endswith"):
             return Q(self.string_match(node))
         if isinstance(node, Call) and node.name in GEO_PREDICATES:
             return self.spatial(node)
+        if isinstance(node, Call) and node.name == "st_relate":
+            return geo_functions.relate(self, node)
         if isinstance(node, Literal) and node.kind == "bool":
             return Q(pk__isnull=False) if node.value else Q(pk__isnull=True)
         typed = self.value(node)
@@ -184,6 +197,11 @@ class Compiler:
         raise StaError(f"$filter: a condition cannot be used as a value: {describe(node)}")
 
     def literal(self, node: Literal) -> Typed:
+        if node.kind == "number" and isinstance(node.value, int) and not -MAX_INTEGER - 1 <= node.value <= MAX_INTEGER:
+            raise StaError(
+                f"$filter: the number {node.value} is too large; whole numbers go up to {MAX_INTEGER} "
+                "(write it with a decimal point, e.g. 1.0e20, to compare as a decimal)"
+            )
         if node.kind == "number":
             field: models.Field[Any, Any] = (
                 models.FloatField() if isinstance(node.value, float) else models.BigIntegerField()
@@ -247,7 +265,7 @@ class Compiler:
                 raise StaError(f"$filter: {name} has no members; only JSON properties such as properties/... do")
             if len(parts) - 1 > MAX_JSON_DEPTH:  # Django builds one nested lookup per member
                 raise StaError(f"$filter: {name} is followed by more than {MAX_JSON_DEPTH} members")
-            return Typed(None, "json", field=prefix + "__".join([prop.field, *parts[1:]]))
+            return Typed(None, "json", field=prefix + "__".join([prop.field, *parts[1:]]), column=prefix + prop.field)
         path = prefix + prop.field
         kind = {"id": "number", "interval": "datetime", "string": "string", "datetime": "datetime"}.get(prop.kind)
         if kind:
@@ -299,6 +317,8 @@ class Compiler:
         if name in ("round", "floor", "ceiling"):
             rounding: Any = {"round": Round, "floor": Floor, "ceiling": Ceil}[name]
             return Typed(rounding(self.number(args[0])), "number")
+        if name in geo_functions.MEASURES:
+            raise geo_functions.only_in_comparisons(name)
         raise StaError(f"$filter: the function {name}() is not supported here")
 
     def interval_columns(self, node: Node) -> tuple[str, str] | None:
@@ -327,10 +347,7 @@ class Compiler:
             raise StaError(
                 f"$filter: {node.name}() compares a location property with a literal such as geography'POINT(1 2)'"
             )
-        try:
-            literal = shapely.from_wkt(second.expr.value)
-        except shapely.errors.ShapelyError as error:
-            raise StaError(f"$filter: the geography literal is not valid WKT ({error})") from None
+        literal = geo_functions.literal_geometry(second.expr.value)  # WKT, or EWKT with SRID=4326
         assert first.model is not None
         ids = matching_ids(first.model, first.field.rsplit("__", 1)[-1], literal, predicate)
         owner = first.field.rsplit("__", 1)[0] + "__pk" if "__" in first.field else "pk"
@@ -369,7 +386,18 @@ def member_text(typed: Typed) -> Any:
     """A member of a JSON property (properties/name) as text; a whole JSON object has none."""
     if typed.expr is not None:
         raise StaError(f"$filter: {typed.label} is a JSON object; use one of its members, such as properties/name")
-    return KT(typed.field)
+    return json_member(typed)
+
+
+def json_member(typed: Typed) -> Any:
+    """A JSON member as text. Django's KT("a__b__c") reads column a with keys b and c, so a
+    column reached through links (Datastream/Thing/properties/kind) is followed by its path."""
+    if not typed.column:
+        return KT(typed.field)
+    member: Any = typed.column
+    for key in typed.field[len(typed.column) + 2 :].split("__"):
+        member = KeyTextTransform(key, member)
+    return member
 
 
 def as_date_if_compared_with_one(typed: Typed, other: Typed) -> Typed:
@@ -415,5 +443,5 @@ def compile_order(entity_type: EntityType, node: Node) -> Any:
             raise StaError(
                 f"$orderby: {describe(node)} is a JSON object; order by one of its members, such as properties/name"
             )
-        return KT(typed.field)
+        return json_member(typed)
     return typed.expr

@@ -14,7 +14,7 @@ from cityos.sensing.sta.errors import StaError
 from cityos.sensing.sta.filter import parse
 from cityos.sensing.sta.schema import ENTITY_TYPES, EntityType
 
-KNOWN = {"$filter", "$expand", "$select", "$orderby", "$top", "$skip", "$count"}
+KNOWN = {"$filter", "$expand", "$select", "$orderby", "$top", "$skip", "$count", "$resultFormat"}
 
 
 @dataclass
@@ -28,6 +28,8 @@ class Options:
     count: bool = False
     select: set[str] | None = None
     expand: dict[str, Options] = field(default_factory=dict)
+    result_format: str = ""  # "dataArray" (OGC 18-088, 14.3; sta/result_format.py), or "" for entities
+    given: dict[str, str] = field(default_factory=dict)  # the options as written, for a nested nextLink
 
     def apply(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         """Filter and order (not page) ``queryset``."""
@@ -69,9 +71,14 @@ def split_top_level(text: str, separator: str) -> list[str]:
     return parts
 
 
-def _whole_number(name: str, text: str) -> int:
+LARGEST_SKIP = 2**62  # $skip plus a page must still fit a database's 64-bit integer
+
+
+def _whole_number(name: str, text: str, largest: int | None = None) -> int:
     if not text.strip().isdigit():
         raise StaError(f"{name} must be a whole number of zero or more, not {text!r}")
+    if largest is not None and int(text) > largest:
+        raise StaError(f"{name} must be at most {largest}, not {text.strip()}")
     return int(text)
 
 
@@ -82,6 +89,7 @@ def parse_options(entity_type: EntityType, params: Mapping[str, str], *, depth: 
     for name in params:
         if name.startswith("$") and name not in KNOWN:
             raise StaError(f"unknown query option {name!r}; known: {', '.join(sorted(KNOWN))}")
+    options.given = {name: params[name] for name in params if name.startswith("$")}
     if "$filter" in params:
         options.condition, options.crosses_many = compile_filter(entity_type, parse(params["$filter"]))
     if "$orderby" in params:
@@ -97,11 +105,17 @@ def parse_options(entity_type: EntityType, params: Mapping[str, str], *, depth: 
     if "$top" in params:
         options.top = _whole_number("$top", params["$top"])
     if "$skip" in params:
-        options.skip = _whole_number("$skip", params["$skip"])
+        options.skip = _whole_number("$skip", params["$skip"], largest=LARGEST_SKIP)
     if "$count" in params:
         if params["$count"] not in ("true", "false"):
             raise StaError("$count must be true or false")
         options.count = params["$count"] == "true"
+    if "$resultFormat" in params:
+        if depth > 0:
+            raise StaError("$resultFormat applies to the whole response; it cannot be given inside $expand")
+        if params["$resultFormat"].lower() != "dataarray":
+            raise StaError(f"$resultFormat: the only format is dataArray, not {params['$resultFormat']!r}")
+        options.result_format = "dataArray"
     if "$select" in params:
         options.select = set()
         for name in (n.strip() for n in params["$select"].split(",")):

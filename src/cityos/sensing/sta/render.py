@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from django.db.models import QuerySet
 
@@ -42,8 +42,7 @@ class Renderer:
                     if count is not None:
                         out[f"{name}@iot.count"] = count
                     if more:
-                        query = urlencode({"$top": nested.page_size(), "$skip": nested.skip + nested.page_size()})
-                        out[f"{name}@iot.nextLink"] = f"{link}/{name}?{query}"
+                        out[f"{name}@iot.nextLink"] = f"{link}/{name}?{self.next_query(nested)}"
                 else:
                     item = getattr(obj, nav.accessor)
                     out[name] = self.entity(related_type, item, nested) if item is not None else None
@@ -52,8 +51,17 @@ class Renderer:
         return out
 
     @staticmethod
+    def next_query(options: Options) -> str:
+        """The query of the next page: the options as given ($filter, $orderby...), the next $skip."""
+        params = {name: value for name, value in options.given.items() if name not in ("$top", "$skip")}
+        params.update({"$top": str(options.page_size()), "$skip": str(options.skip + options.page_size())})
+        return urlencode(params, safe="$()/',", quote_via=quote)
+
+    @staticmethod
     def page(queryset: QuerySet[Any], options: Options) -> tuple[list[Any], bool, int | None]:
         size = options.page_size()
         count = queryset.count() if options.count else None
+        if size == 0:  # $top=0 asks for the count alone: no rows, and no next page to link to
+            return [], False, count
         rows = list(queryset[options.skip : options.skip + size + 1])
         return rows[:size], len(rows) > size, count

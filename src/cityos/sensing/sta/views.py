@@ -10,7 +10,7 @@ import base64
 import json
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
@@ -26,12 +26,15 @@ from cityos.core.accounts.permissions import is_staff_member
 from cityos.core.api import scopes
 from cityos.core.api.selectors import token_for_secret
 from cityos.core.api.services import note_token_used
+from cityos.core.audit.context import Actor, acting_as, current_actor
 from cityos.sensing import conf, services
 from cityos.sensing.models import PublishGrant
 from cityos.sensing.sta.dataarray import create_from_data_array
 from cityos.sensing.sta.errors import Forbidden, NotFound, StaError, Unauthorized
 from cityos.sensing.sta.options import Options, parse_options
+from cityos.sensing.sta.privacy import Visibility, reading
 from cityos.sensing.sta.render import Renderer
+from cityos.sensing.sta.result_format import data_array_response
 from cityos.sensing.sta.schema import BY_PLURAL, ENTITY_TYPES, EntityType, Nav, property_value
 
 logger = logging.getLogger(__name__)
@@ -81,6 +84,7 @@ def caller(request: HttpRequest) -> User | None:
             needed = scopes.needed_scope(SCOPE_MODULE, request.method or "GET")
             raise Forbidden(f"This token lacks the scope '{needed}'.")
         note_token_used(token)
+        setattr(request, VIA_ATTRIBUTE, token.name)
         if request.method not in scopes.SAFE_METHODS:  # grants limit writes only: reads skip the query
             grants = set(PublishGrant.objects.filter(token=token).values_list("datastream_id", flat=True))
             setattr(request, GRANTS_ATTRIBUTE, grants or None)
@@ -96,6 +100,17 @@ def caller(request: HttpRequest) -> User | None:
 
 
 GRANTS_ATTRIBUTE = "sensing_publish_grants"
+VIA_ATTRIBUTE = "sensing_via"  # the name of the API token the caller used
+
+
+def actor_of(request: HttpRequest, user: User | None) -> Actor:
+    """The audit actor of an API request: the token's owner "via token <name>", or the person."""
+    actor = current_actor()
+    if user is None:
+        return actor
+    token_name = getattr(request, VIA_ATTRIBUTE, None)
+    label = f"{user.get_username()} via token {token_name}" if token_name else user.get_username()
+    return replace(actor, user_id=user.pk, label=label, channel="api")
 
 
 def publish_limit(request: HttpRequest) -> set[int] | None:
@@ -129,16 +144,29 @@ def _inverse(nav: Nav) -> str:
     return next(name for name, back in target.navs.items() if back.accessor == nav.lookup)
 
 
-def resolve(path: str) -> Target:
+MAX_ID = 2**63 - 1  # the largest id a database column holds
+
+
+def _entity_id(text: str, entity_type: EntityType) -> int:
+    pk = int(text.strip("'"))
+    if pk > MAX_ID:
+        raise NotFound(f"There is no {entity_type.name} with @iot.id {pk}.")
+    return pk
+
+
+def resolve(path: str, visibility: Visibility | None = None) -> Target:
+    """What ``path`` names, of what ``visibility``'s reader may see (404 for the rest)."""
     segments = [s for s in path.strip("/").split("/") if s]
     first = SEGMENT.match(segments[0]) if segments else None
     if first is None or first["name"] not in BY_PLURAL:
         raise NotFound(f"There is no resource {segments[0] if segments else ''!r}; see the service root for them.")
     entity_type = BY_PLURAL[first["name"]]
     queryset: QuerySet[Any] = entity_type.model._default_manager.all()
+    if visibility is not None:
+        queryset = visibility.restrict(entity_type.name, queryset)
     target = Target(entity_type, queryset, single=False)
     if first["id"]:
-        target.entity_id = int(first["id"].strip("'"))
+        target.entity_id = _entity_id(first["id"], entity_type)
         target.queryset, target.single = queryset.filter(pk=target.entity_id), True
     for position, segment in enumerate(segments[1:], start=1):
         last = position == len(segments) - 1
@@ -165,11 +193,13 @@ def resolve(path: str) -> Target:
             if parent is None:
                 raise NotFound(f"There is no {target.entity_type.name} with @iot.id {target.entity_id}.")
             related = nav_type.model._default_manager.filter(**{nav.lookup: parent.pk})
+            if visibility is not None:
+                related = visibility.restrict(nav_type.name, related)
             target = Target(nav_type, related, single=not nav.many, links={_inverse(nav): parent})
             if match["id"]:
                 if not nav.many:
                     raise StaError(f"{name} is a single entity; it takes no id.")
-                target.entity_id = int(match["id"].strip("'"))
+                target.entity_id = _entity_id(match["id"], nav_type)
                 target.queryset, target.single = related.filter(pk=target.entity_id), True
         elif name in target.entity_type.props and target.single and not match["id"]:
             target.property = name
@@ -185,15 +215,32 @@ def next_link(request: HttpRequest, options: Options) -> str:
     return request.build_absolute_uri(request.path) + "?" + params.urlencode(safe="$()/',")
 
 
-def read(request: HttpRequest, target: Target) -> HttpResponse:
-    renderer = Renderer(base_url(request))
+def read(request: HttpRequest, target: Target, visibility: Visibility | None = None) -> HttpResponse:
+    """The answer to a GET; the private entities it shows are noted in ``visibility`` (for the audit)."""
+    visibility = visibility or Visibility()
+    renderer = visibility.renderer(base_url(request))
     options = parse_options(target.entity_type, request.GET)
+    visibility.restrict_expands(options)
+    if options.result_format:  # $resultFormat=dataArray: Observations as tables per Datastream
+        if visibility.audits and not (target.single or target.ref):
+            end = options.skip + options.page_size()
+            shown = options.apply(target.queryset).values_list("pk", flat=True)[options.skip : end]
+            visibility.note_rows(target.entity_type, list(shown), sorted(options.select or target.entity_type.props))
+        return data_array_response(
+            target.entity_type,
+            target.queryset,
+            options,
+            base=renderer.base,
+            collection=not (target.single or target.ref),
+            next_link=lambda: next_link(request, options),
+        )
     if target.single:
         obj = target.queryset.first()
         if obj is None:
             raise NotFound(f"There is no such {target.entity_type.name}.")
         if target.property:
             value = property_value(target.entity_type, target.property, obj)
+            visibility.note(target.entity_type, obj, {target.property: value})
             if target.raw_value:
                 text = value if isinstance(value, str) else json.dumps(value)
                 return HttpResponse(text, content_type="text/plain; charset=utf-8")
@@ -280,30 +327,41 @@ def service_root(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _answer(request: HttpRequest, path: str, user: User | None) -> HttpResponse:
+    if path.strip("/") == "CreateObservations":
+        if request.method != "POST":
+            raise StaError("CreateObservations takes a POST.", code=405)
+        if user is None:
+            raise Unauthorized("Sign in as staff, or send an API token as 'Authorization: Bearer <token>'.")
+        links = create_from_data_array(
+            json_body(request), user=user, base=base_url(request), only_datastreams=publish_limit(request)
+        )
+        return HttpResponse(orjson.dumps(links), status=201, content_type="application/json")
+    if request.method in ("GET", "HEAD") and user is None and not conf.public_reads():
+        raise Unauthorized("Reading this API needs a signed-in session or an API token.")
+    visibility = Visibility.of(user)  # private Things: hidden from those their roles do not cover
+    with reading(visibility):
+        target = resolve(path, visibility)
+        if request.method in ("GET", "HEAD"):
+            with transaction.atomic():  # a query the database refuses rolls back only itself
+                response = read(request, target, visibility)
+            visibility.record(f"SensorThings API {request.method} {request.get_full_path()}")
+            return response
+        if request.method in ("POST", "PATCH", "PUT", "DELETE"):
+            return write(request, target, user)
+    raise StaError(f"The method {request.method} is not supported.", code=405)
+
+
 @csrf_exempt
 def resource(request: HttpRequest, path: str) -> HttpResponse:
     try:
         user = caller(request)
-        if path.strip("/") == "CreateObservations":
-            if request.method != "POST":
-                raise StaError("CreateObservations takes a POST.", code=405)
-            if user is None:
-                raise Unauthorized("Sign in as staff, or send an API token as 'Authorization: Bearer <token>'.")
-            links = create_from_data_array(
-                json_body(request), user=user, base=base_url(request), only_datastreams=publish_limit(request)
-            )
-            return HttpResponse(orjson.dumps(links), status=201, content_type="application/json")
-        target = resolve(path)
-        if request.method in ("GET", "HEAD"):
-            if user is None and not conf.public_reads():
-                raise Unauthorized("Reading this API needs a signed-in session or an API token.")
-            with transaction.atomic():  # a query the database refuses rolls back only itself
-                return read(request, target)
-        if request.method in ("POST", "PATCH", "PUT", "DELETE"):
-            return write(request, target, user)
-        raise StaError(f"The method {request.method} is not supported.", code=405)
+        with acting_as(actor_of(request, user)):
+            return _answer(request, path, user)
     except StaError as error:
         return error_response(error)
+    except OverflowError:  # a number no database column holds, which no check before caught
+        return error_response(StaError(f"A number in this request is beyond what the database holds ({MAX_ID})."))
     except DatabaseError:
         # The database's own words name tables and values: they go to the log, not the client.
         logger.warning("SensorThings request the database refused: %s %s", request.method, request.path, exc_info=True)

@@ -213,11 +213,50 @@ def test_nested_expand_with_its_own_options(client: Client, network: list[Thing]
     (datastream,) = station_1["Datastreams"]
     assert datastream["Observations"] == [{"result": 14.0}, {"result": 13.0}]
     assert datastream["Observations@iot.count"] == 5
-    assert datastream["Observations@iot.nextLink"].endswith("/Observations?%24top=2&%24skip=2")
+    # The next page keeps the nested options: the same order, count and selection, 2 further on.
+    assert datastream["Observations@iot.nextLink"].endswith(
+        "/Observations?$orderby=phenomenonTime%20desc&$count=true&$select=result&$top=2&$skip=2"
+    )
     assert "Observations@iot.navigationLink" not in datastream
     assert things[0]["Datastreams"] == []  # "Far station" fails the nested filter
     path_expand = get(client, f"/Observations({Observation.objects.first().pk})", **{"$expand": "Datastream/Thing"})  # type: ignore[union-attr]
     assert path_expand.json()["Datastream"]["Thing"]["name"] == "Station 1"
+
+
+def test_a_nested_next_link_keeps_the_nested_options(client: Client, network: list[Thing]) -> None:
+    datastream = network[0].datastreams.get()
+    expand = "Observations($filter=result gt 10.5;$orderby=phenomenonTime desc;$top=2;$select=result,id)"
+    body = get(client, f"/Datastreams({datastream.pk})", **{"$expand": expand}).json()
+    assert [o["result"] for o in body["Observations"]] == [14.0, 13.0]
+    link = body["Observations@iot.nextLink"]
+    assert link == (
+        f"http://testserver{STA}/Datastreams({datastream.pk})/Observations"
+        "?$filter=result%20gt%2010.5&$orderby=phenomenonTime%20desc&$select=result,id&$top=2&$skip=2"
+    )
+    following = client.get(link)  # the link as given: the rest of the same list
+    assert [o["result"] for o in values(following)] == [12.0, 11.0]
+    assert set(values(following)[0]) == {"result", "@iot.id", "@iot.selfLink"}
+    assert "@iot.nextLink" not in following.json()
+
+
+def test_json_members_are_read_through_links(client: Client, network: list[Thing]) -> None:
+    """Datastream/Thing/properties/kind is the Thing's properties' kind, not a key "thing" of
+    the Datastream's own JSON (Django's KT() reads paths so)."""
+    every = {o.pk for o in Observation.objects.all()}
+    found = values(get(client, "/Observations", **{"$filter": "Datastream/Thing/properties/kind eq 'water-quality'"}))
+    assert {o["@iot.id"] for o in found} == every
+    assert values(get(client, "/Datastreams", **{"$filter": "length(Thing/properties/kind) eq 13"}))
+    ordered = values(get(client, "/Datastreams", **{"$orderby": "Thing/properties/kind,id", "$select": "id"}))
+    assert len(ordered) == 3
+
+
+def test_top_zero_counts_without_a_next_link(client: Client, network: list[Thing]) -> None:
+    body = get(client, "/Observations", **{"$top": "0", "$count": "true"}).json()
+    assert body == {"@iot.count": 10, "value": []}
+    thing = get(client, f"/Things({network[0].pk})", **{"$expand": "Datastreams/Observations($top=0;$count=true)"})
+    (datastream,) = thing.json()["Datastreams"]
+    assert datastream["Observations"] == [] and datastream["Observations@iot.count"] == 5
+    assert "Observations@iot.nextLink" not in datastream
 
 
 @pytest.mark.parametrize(
@@ -253,6 +292,13 @@ def test_nested_expand_with_its_own_options(client: Client, network: list[Thing]
         ),
         ("/Datastreams", {"$orderby": "Thing/properties desc"}, 400, "order by one of its members"),
         ("/Things", {"$frobnicate": "1"}, 400, "unknown query option '$frobnicate'"),
+        # Whole numbers beyond a 64-bit column: named, never a server error.
+        ("/Things", {"$filter": "id eq 99999999999999999999999"}, 400, "number 99999999999999999999999 is too large"),
+        ("/Things", {"$filter": "length(name) gt 99999999999999999999"}, 400, "the number 99999999999999999999 is"),
+        ("/Things", {"$orderby": "id add 99999999999999999999"}, 400, "$orderby: the number 99999999999999999999"),
+        ("/Things", {"$skip": "99999999999999999999"}, 400, "$skip must be at most"),
+        ("/Things(99999999999999999999)", {}, 404, "There is no Thing with @iot.id 99999999999999999999"),
+        ("/Things(1)/Datastreams(99999999999999999999)", {}, 404, "There is no Datastream with @iot.id"),
     ],
 )
 def test_bad_reads_get_sensorthings_errors(

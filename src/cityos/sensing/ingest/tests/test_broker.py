@@ -5,16 +5,20 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from cityos.core.accounts.models import User
 from cityos.core.api.services import issue_token
+from cityos.sensing import services
+from cityos.sensing.ingest import broker as broker_module
 from cityos.sensing.ingest.broker import EmbeddedBroker, may_publish, principal_for
 from cityos.sensing.ingest.client import PLATFORM_USERNAME, connect, new_client, platform_client, platform_password
 from cityos.sensing.ingest.tests.conftest import free_port, wait_for
 from cityos.sensing.ingest.worker import IngestWorker
 from cityos.sensing.models import Datastream, Observation, PublishGrant
+from cityos.sensing.tests.conftest import thing_payload
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -67,6 +71,42 @@ def test_a_granted_token_cannot_publish_elsewhere_on_the_embedded_broker(
         device.disconnect()
         worker.stop()
         thread.join(10)
+
+
+def test_nobody_but_the_platform_gets_what_devices_publish_on_a_private_things_datastreams(
+    broker: str, temperature: Datastream, operator: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A home's readings, published by its device, reach the ingest worker (the platform) only:
+    a token's subscription to the topic is refused, and a wildcard one does not receive them."""
+    monkeypatch.setattr(broker_module, "private_streams", broker_module.PrivateStreams())
+    payload = thing_payload("Tenant's meter")
+    payload["properties"]["private"] = True
+    home = services.create_entity("Thing", payload, user=operator)
+    private_topic = f"v1.1/Datastreams({home.datastreams.get().pk})/Observations"  # type: ignore[attr-defined]
+    public_topic = f"v1.1/Datastreams({temperature.pk})/Observations"
+    secret = issue_token(name="listener", owner=operator, scopes=["write"], created_by=operator).secret
+    listener = new_client("listener", url=broker.replace("//", f"//listener:{secret}@"))
+    received: list[str] = []
+    granted: list[list[Any]] = []
+    listener.on_message = lambda _c, _u, message: received.append(message.topic)
+    listener.on_subscribe = lambda _c, _u, _mid, codes, *_rest: granted.append(list(codes))
+    connect(listener, url=broker)
+    platform = platform_client("platform-publisher", url=broker)
+    try:
+        listener.subscribe(private_topic, qos=0)
+        wait_for(lambda: granted)
+        assert [getattr(code, "value", code) for code in granted[0]] == [0x80]  # refused
+        listener.subscribe("v1.1/#", qos=0)
+        wait_for(lambda: len(granted) == 2)
+        platform.publish(private_topic, b'{"result": 21.7}', qos=1).wait_for_publish(5)
+        platform.publish(public_topic, b'{"result": 12.5}', qos=1).wait_for_publish(5)
+        wait_for(lambda: public_topic in received)
+        time.sleep(0.3)
+        assert received == [public_topic]
+    finally:
+        for client in (listener, platform):
+            client.loop_stop()
+            client.disconnect()
 
 
 def test_wrong_credentials_are_refused(broker: str) -> None:

@@ -171,3 +171,49 @@ def test_a_broker_that_refuses_leaves_no_token_behind(
     with pytest.raises(dynsec.BrokerError, match="refused the connection"):
         services.issue_device_token(name="Gauge 6", datastream_ids=[temperature.pk], by=operator)
     assert not operator.api_tokens.filter(name="Gauge 6").exists()
+
+
+def test_a_device_reads_the_servers_topics_but_not_what_devices_publish_on_datastreams(
+    dynsec_broker: str, operator: User, temperature: Datastream, door: Datastream
+) -> None:
+    """A datastream's own topic may carry a home's readings straight from its device: another
+    device's token may subscribe to v1.1/# but gets only what the server publishes."""
+    gauge = services.issue_device_token(name="Gauge", datastream_ids=[temperature.pk], by=operator)
+    nosy = services.issue_device_token(name="Nosy", datastream_ids=[door.pk], by=operator)
+    publisher = Device(dynsec_broker, gauge.issued.token.prefix, gauge.issued.secret)
+    listener = Device(dynsec_broker, nosy.issued.token.prefix, nosy.issued.secret)
+    with dynsec.Control(dynsec_broker) as control:  # the platform publishes under v1.1/, as the docs set it up
+        control.run(
+            [
+                {
+                    "command": "createRole",
+                    "rolename": "platform",
+                    "acls": [{"acltype": "publishClientSend", "topic": "v1.1/#", "allow": True}],
+                },
+                {
+                    "command": "createClient",
+                    "username": "web",
+                    "password": "web-secret",
+                    "roles": [{"rolename": "platform"}],
+                },
+            ]
+        )
+    platform = Device(dynsec_broker, "web", "web-secret")
+    received: list[str] = []
+    subscribed = threading.Event()
+    listener.client.on_message = lambda _c, _u, message: received.append(message.topic)
+    listener.client.on_subscribe = lambda *_args: subscribed.set()
+    try:
+        assert publisher.connect() and listener.connect() and platform.connect()
+        listener.client.subscribe("v1.1/#", qos=1)
+        assert subscribed.wait(10)
+        assert not publisher.publish(topic(temperature)).is_failure  # accepted, not passed on
+        assert not platform.publish("v1.1/Observations").is_failure
+        deadline = time.monotonic() + 5
+        while "v1.1/Observations" not in received and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.2)
+        assert received == ["v1.1/Observations"]
+    finally:
+        for device in (publisher, listener, platform):
+            device.close()
