@@ -314,4 +314,5 @@ def things_map(request: HttpRequest, filters: Query[MapFilters]) -> HttpResponse
 
     user = require_roles(request, *SENSING_ROLES)
     rows = selectors.thing_rows(user, **filters.dict())
+    services.audit_private_rows(rows, request.get_full_path())
     return HttpResponse(json.dumps(selectors.geojson(rows)), content_type="application/geo+json")

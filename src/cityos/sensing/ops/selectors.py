@@ -51,6 +51,7 @@ class ThingRow:
     state: str
     longitude: float | None
     latitude: float | None
+    private: bool = False  # a home's sensor (Thing.private): showing it is audited
 
     @property
     def state_label(self) -> str:
@@ -153,6 +154,7 @@ def thing_rows(
                 state=row_state,
                 longitude=point[0] if point else None,
                 latitude=point[1] if point else None,
+                private=thing.private,
             )
         )
     return rows

@@ -23,6 +23,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from cityos.core.accounts.models import User
+from cityos.core.audit.models import AuditAction
+from cityos.core.audit.services import record_access, record_bulk_access
 from cityos.core.events import publish
 from cityos.sensing.models import (
     Alert,
@@ -35,6 +37,7 @@ from cityos.sensing.models import (
     RuleKind,
     RuleState,
     Severity,
+    Thing,
 )
 from cityos.sensing.ops import conf, rules, scope, texts
 from cityos.sensing.ops.events import AlertChanged, AlertOpened, RulesChanged
@@ -489,3 +492,23 @@ def check_rules(now: datetime | None = None) -> CheckResult:
 
 def summary(result: CheckResult) -> dict[str, Any]:
     return {"opened": result.opened, "resolved": result.resolved, "escalated": result.escalated}
+
+
+# --- Private things shown to staff -----------------------------------------------------------
+# What staff see of a private Thing (a home's sensor): its name (the home), its place and, on a
+# chart, its readings. Shown only to staff whose scope covers it, and recorded, as the
+# SensorThings API records it (sensing.sta.privacy).
+PRIVATE_ROW_FIELDS = ("name", "locations")
+
+
+def audit_private_rows(rows: Iterable[Any], where: str, *, action: str = AuditAction.READ) -> None:
+    """Record the private things among ``rows`` (``selectors.ThingRow``) a page or export showed."""
+    shown = sorted({row.id for row in rows if row.private})
+    if shown:
+        record_bulk_access(Thing, shown, PRIVATE_ROW_FIELDS, action=action, description=where[:200])
+
+
+def audit_private_readings(datastream: Datastream) -> None:
+    """Record a chart of a private thing's readings."""
+    if datastream.thing.private:
+        record_access(datastream.thing, ("datastreams", "observations"))

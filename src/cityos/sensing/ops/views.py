@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from cityos.core.accounts.permissions import staff_required
+from cityos.core.audit.models import AuditAction
 from cityos.sensing.models import Alert
 from cityos.sensing.ops import charts, conf, scope, selectors, services, texts
 from cityos.sensing.ops.forms import AlertFilterForm, FilterForm, RuleForm
@@ -62,6 +63,7 @@ def ops_map(request: HttpRequest) -> HttpResponse:
     form = FilterForm(request.GET or None, states=THING_STATES)
     filters = form.filters()
     rows = _thing_rows(request, filters)
+    services.audit_private_rows(rows, request.get_full_path())
     counts = {key: 0 for key, _label in THING_STATES}
     for row in rows:
         counts[row.state] += 1
@@ -338,7 +340,8 @@ RANGE_LABELS = {
 
 @staff_required(*SENSING_ROLES)
 def datastream_chart(request: HttpRequest, pk: int) -> HttpResponse:
-    datastream = get_object_or_404(selectors.visible_datastreams(request.user), pk=pk)
+    datastream = get_object_or_404(selectors.visible_datastreams(request.user).select_related("thing"), pk=pk)
+    services.audit_private_readings(datastream)
     key = request.GET.get("range", "1d")
     if key not in RANGES:
         key = "1d"
@@ -442,6 +445,7 @@ def health(request: HttpRequest) -> HttpResponse:
         sort = "battery"
     rows = selectors.sort_rows(rows, sort)
     if request.GET.get("format") == "csv":
+        services.audit_private_rows(rows, request.get_full_path(), action=AuditAction.EXPORT)
         return _health_csv(rows)
     query = _filter_query(request, "district", "department", "kind", "state")
     columns = []
@@ -458,6 +462,7 @@ def health(request: HttpRequest) -> HttpResponse:
             }
         )
     page = Paginator(rows, 100).get_page(request.GET.get("page"))
+    services.audit_private_rows(page.object_list, request.get_full_path())
     return render(
         request,
         "sensing/ops/health.html",

@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from cityos.conftest import verified_client
 from cityos.core.accounts.models import Role
-from cityos.sensing.models import Alert, AlertRule, AlertState, Comparison, RuleKind
+from cityos.core.audit.models import AuditEntry
+from cityos.sensing.models import Alert, AlertRule, AlertState, Comparison, RuleKind, Thing
 from cityos.sensing.ops import rules, views
 from cityos.sensing.ops.tests.conftest import staff
 
@@ -234,3 +235,25 @@ def test_the_alert_list_and_tile_look_up_the_users_scope_once_not_per_alert(stat
     assert {name: queries(name) for name in one} == one
     tile = client.get(reverse("sensing:ops-tile")).context["counts"]
     assert sum(tile.values()) == 4 and tile[alert.severity] == 4
+
+
+def test_a_home_sensor_shown_to_staff_on_the_map_health_list_csv_and_chart_is_audited(station, operator):
+    Thing.objects.filter(pk=station.pk).update(private=True, name="Home H-0001, Flat 11")
+    client = verified_client(operator)
+    client.get(reverse("sensing:ops-map"))
+    client.get(reverse("sensing:ops-health"))
+    client.get(reverse("sensing:ops-health"), {"format": "csv"})
+    client.get(reverse("api:sensing_things_map"))
+    datastream = station.datastreams.get(observed_property__name="turbidity")
+    client.get(reverse("sensing:ops-chart", args=[datastream.pk]))
+    entries = AuditEntry.objects.filter(object_type="sensing.Thing", actor=operator)
+    assert [e.action for e in entries.order_by("pk")] == ["read", "read", "export", "read", "read"]
+    assert all(str(station.pk) in e.object_id for e in entries)
+
+
+def test_ordinary_sensors_on_the_operations_pages_are_no_read_of_personal_data(station, operator):
+    client = verified_client(operator)
+    client.get(reverse("sensing:ops-map"))
+    client.get(reverse("sensing:ops-health"))
+    client.get(reverse("sensing:ops-chart", args=[station.datastreams.first().pk]))
+    assert not AuditEntry.objects.filter(object_type="sensing.Thing", action__in=["read", "export"]).exists()
