@@ -6,7 +6,6 @@ Each write validates first, then changes the database in one transaction; events
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import hashlib
 import hmac
@@ -926,12 +925,12 @@ def on_case_visits_confirmed(event: CaseVisitsConfirmed) -> None:
     officer = User.objects.filter(pk=event.confirmed_by_user_id).first()
     if officer is not None and not holds_any_role(officer, conf.HEALTH_ROLES):
         officer = None
-    # A concurrent delivery of the same event may have proposed them first.
-    with contextlib.suppress(IntegrityError):
-        try:
-            propose_exposure_alert(event.case_ref, event.visits, proposed_by=officer)
-        except ValidationError as error:  # the health app checks visits alike; said, not raised
-            logger.warning("case visits not proposed", extra={"case": event.case_ref, "why": error.messages})
+    try:
+        propose_exposure_alert(event.case_ref, event.visits, proposed_by=officer)
+    except IntegrityError:
+        pass  # a concurrent delivery of the same event proposed them first
+    except ValidationError as error:  # the health app checks visits alike; said, not raised
+        logger.warning("case visits not proposed", extra={"case": event.case_ref, "why": error.messages})
 
 
 def venue_codes(venues: Iterable[Venue]) -> dict[int, str]:
