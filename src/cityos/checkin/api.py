@@ -11,11 +11,14 @@ from datetime import datetime
 from typing import ClassVar, Literal
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import ConfigDict
 
 from cityos.checkin import conf, selectors, services
 from cityos.checkin.models import AlertState, CheckIn, ExposureAlert, Venue, VenueKind
@@ -42,6 +45,8 @@ class VenueIn(Schema):
 
 class VenuePatchIn(Schema):
     """Only the fields sent change; ``null`` empties an optional one (address, district, contacts)."""
+
+    model_config = ConfigDict(extra="forbid")  # a misspelt field is refused, not ignored
 
     name: str | None = Field(None, min_length=1, max_length=200)
     kind: VenueKind | None = None
@@ -252,7 +257,38 @@ def list_venues(request: HttpRequest, filters: Query[VenueFilters]) -> object:
     return selectors.venues(filters.q, active=filters.active)
 
 
-@router.patch("/venues/{venue_id}", response=VenueOut, auth=api_auth, summary="Change a venue's details")
+class VenueDetailOut(VenueOut):
+    contact_email: str = Field(..., description="Told of exposures when there is no owner account")
+    contact_phone: str = Field(..., description="E.164; texted about exposures when there is no owner account")
+
+    shows_personal: ClassVar[frozenset[str]] = frozenset({"contact_email", "contact_phone"})
+
+
+def _managed_venue(request: HttpRequest, venue_id: int) -> tuple[Venue, User]:
+    """The venue, for its owner or the staff who manage venues (403 with the reason otherwise)."""
+    user = require_user(request)
+    venue = get_object_or_404(Venue.objects.select_related("district"), pk=venue_id)
+    if not services.may_manage(user, venue):
+        raise PermissionDenied(_("Only the venue's owner, an operator or a health officer can see its details."))
+    return venue, user
+
+
+def _audit_contacts(venue: Venue, user: User) -> None:
+    """A staff read of the venue's contacts (the owner reading their own is not one)."""
+    read = [name for name in VenueDetailOut.shows_personal if getattr(venue, name)]
+    if venue.owner_id != user.pk and read:
+        record_access(venue, sorted(read))
+
+
+@router.get("/venues/{venue_id}", response=VenueDetailOut, auth=api_auth, summary="A venue, with its contacts")
+def get_venue(request: HttpRequest, venue_id: int) -> Venue:
+    """For its owner, or an operator or health officer; a staff read of its contacts is audited."""
+    venue, user = _managed_venue(request, venue_id)
+    _audit_contacts(venue, user)
+    return venue
+
+
+@router.patch("/venues/{venue_id}", response=VenueDetailOut, auth=api_auth, summary="Change a venue's details")
 def update_venue(request: HttpRequest, venue_id: int, payload: VenuePatchIn) -> Venue:
     """The venue's owner, or an operator or health officer, changes its name, kind, address,
     district or contacts; only the fields sent change, and its posters keep working.
@@ -264,7 +300,9 @@ def update_venue(request: HttpRequest, venue_id: int, payload: VenuePatchIn) -> 
     for name, value in changes.items():
         if value is None and name != "district_id":
             changes[name] = ""  # a required field sent as null is then refused by name
-    return services.update_venue(venue, user, **changes)
+    changed = services.update_venue(venue, user, **changes)
+    _audit_contacts(changed, user)  # the answer shows them
+    return changed
 
 
 @router.post("/venues/{venue_id}/reissue", response=VenueOut, auth=api_auth, summary="Reissue a venue's poster")

@@ -194,7 +194,8 @@ def contact_digest(address: str) -> str:
 # --- Venues ------------------------------------------------------------------------------
 
 
-def _may_manage(user: User | None, venue: Venue) -> bool:
+def may_manage(user: User | None, venue: Venue) -> bool:
+    """The venue's owner, or staff of the venue roles (an operator, a health officer)."""
     if user is None:
         return False
     return (venue.owner_id is not None and venue.owner_id == user.pk) or holds_any_role(user, conf.VENUE_ROLES)
@@ -303,8 +304,8 @@ def update_venue(venue: Venue, by: User, **changes: Any) -> Venue:
     is audited by the audit log (contact values named, not copied); ``VenueChanged`` goes out on
     commit when anything changed.
     """
-    if not _may_manage(by, venue):
-        raise PermissionDenied(_("Only the venue's owner or city staff can change this venue."))
+    if not may_manage(by, venue):
+        raise PermissionDenied(_("Only the venue's owner, an operator or a health officer can change this venue."))
     unknown = set(changes) - set(VENUE_FIELDS)
     if unknown:
         raise TypeError(f"update_venue() got unexpected fields: {', '.join(sorted(unknown))}")
@@ -328,8 +329,8 @@ def update_venue(venue: Venue, by: User, **changes: Any) -> Venue:
 
 def reissue_poster(venue: Venue, by: User) -> Venue:
     """A new poster (and SMS code); every earlier poster of the venue stops working."""
-    if not _may_manage(by, venue):
-        raise PermissionDenied(_("Only the venue's owner or city staff can reissue its poster."))
+    if not may_manage(by, venue):
+        raise PermissionDenied(_("Only the venue's owner, an operator or a health officer can reissue its poster."))
     with transaction.atomic():
         locked = Venue.objects.select_for_update().get(pk=venue.pk)
         locked.poster_version += 1
@@ -340,8 +341,8 @@ def reissue_poster(venue: Venue, by: User) -> Venue:
 
 def set_venue_active(venue: Venue, by: User, *, active: bool) -> Venue:
     """Close a venue to check-ins (every poster fails) or open it again."""
-    if not _may_manage(by, venue):
-        raise PermissionDenied(_("Only the venue's owner or city staff can change this venue."))
+    if not may_manage(by, venue):
+        raise PermissionDenied(_("Only the venue's owner, an operator or a health officer can change this venue."))
     with transaction.atomic():
         venue.is_active = active
         venue.save(update_fields=["is_active", "updated_at"])

@@ -247,7 +247,12 @@ def _lookup(type_name: str, pk: Any) -> models.Model:
     if isinstance(pk, bool) or not isinstance(pk, int | str) or not str(pk).isdigit():
         raise StaError(f"@iot.id of a {type_name} must be a whole number, not {pk!r}")
     obj = entity_type.model._default_manager.filter(pk=int(pk)).first()
-    if obj is None:
+    # A private Thing's entities the writer may not see are not there for them: a link to one
+    # would confirm it exists, and could make its Location or feature (a home) public.
+    from cityos.sensing.sta.privacy import current_visibility  # the STA layer; imported late
+
+    visibility = current_visibility()
+    if obj is None or (visibility is not None and not visibility.sees(type_name, obj.pk)):
         raise StaError(f"There is no {type_name} with @iot.id {pk}.")
     return obj
 

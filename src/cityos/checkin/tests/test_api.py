@@ -95,7 +95,7 @@ def test_a_refused_reissue_says_who_may_reissue(client, venue, resident):
     client.force_login(resident)  # not the venue's owner
     refused = client.post(f"{API}/venues/{venue.pk}/reissue")
     assert refused.status_code == 403
-    assert refused.json()["detail"] == "Only the venue's owner or city staff can reissue its poster."
+    assert refused.json()["detail"] == "Only the venue's owner, an operator or a health officer can reissue its poster."
 
 
 def test_the_venue_list_is_for_staff_and_exports_csv(client, staff_client, venue, resident):
@@ -169,7 +169,7 @@ def test_only_the_owner_or_venue_staff_patch_a_venue(client, resident, venue):
     client.force_login(resident)
     refused = client.patch(f"{API}/venues/{venue.pk}", payload, content_type="application/json")
     assert refused.status_code == 403
-    assert refused.json()["detail"] == "Only the venue's owner or city staff can change this venue."
+    assert refused.json()["detail"] == "Only the venue's owner, an operator or a health officer can change this venue."
     assert client.patch(f"{API}/venues/0", payload, content_type="application/json").status_code == 404
     own = VenueFactory(owner=resident)
     assert client.patch(f"{API}/venues/{own.pk}", payload, content_type="application/json").status_code == 200
@@ -227,3 +227,27 @@ def test_alerts_are_for_health_officers_only(staff_client, role):
         f"{API}/alerts", {"case_ref": "x", "visits": []}, content_type="application/json"
     ).status_code in (403, 422)
     assert Client().get(f"{API}/alerts").status_code == 401
+
+
+def test_the_owner_and_venue_staff_read_a_venue_with_its_contacts_staff_reads_audited(staff_client, venue):
+    _user, staff = staff_client(Role.OPERATOR)
+    body = staff.get(f"{API}/venues/{venue.pk}").json()
+    assert body["name"] == venue.name and body["contact_email"] == venue.contact_email
+    entry = AuditEntry.objects.get(object_type="checkin.Venue", action="read")
+    assert entry.object_id == str(venue.pk) and "contact_email" in entry.fields
+
+
+def test_staff_without_a_venue_role_are_told_who_may_read_a_venue(staff_client, venue):
+    _user, caseworker = staff_client(Role.CASEWORKER)
+    refused = caseworker.get(f"{API}/venues/{venue.pk}")
+    assert refused.status_code == 403 and "an operator or a health officer" in refused.json()["detail"]
+    assert not AuditEntry.objects.filter(object_type="checkin.Venue", action="read").exists()
+
+
+def test_a_patch_naming_an_unknown_field_is_refused_not_ignored(staff_client, venue):
+    _user, staff = staff_client(Role.OPERATOR)
+    refused = staff.patch(f"{API}/venues/{venue.pk}", {"nmae": "Harbour Hall"}, content_type="application/json")
+    assert refused.status_code == 422
+    assert any(error["field"].endswith("nmae") for error in refused.json()["errors"])
+    venue.refresh_from_db()
+    assert venue.name != "Harbour Hall"

@@ -25,6 +25,7 @@ _OPEN_PREFIXES = (
     "/metrics",
     "/api/",
     "/open311/",  # reads no session: a signed-in browser is any caller there (core.api.open311)
+    "/sta/",  # SensorThings: such a session reads as anonymous and is refused writes, in JSON
 )
 
 

@@ -206,6 +206,11 @@ def reading(visibility: Visibility) -> Iterator[Visibility]:
         _reading.reset(token)
 
 
+def current_visibility() -> Visibility | None:
+    """The reader (or writer) of the SensorThings request being answered, if any."""
+    return _reading.get()
+
+
 def _paths(node: Node) -> Iterator[Path]:
     if isinstance(node, Path):
         yield node
@@ -294,6 +299,7 @@ __all__ = [
     "CROSSING",
     "NotingRenderer",
     "Visibility",
+    "current_visibility",
     "only_through",
     "private_entity",
     "reading",

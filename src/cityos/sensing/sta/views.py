@@ -93,7 +93,11 @@ def caller(request: HttpRequest) -> User | None:
     if user is None or not user.is_authenticated:
         return None
     if user.is_staff and not user.is_verified():  # type: ignore[attr-defined]
-        return None
+        # Between password and second factor a staff session counts for nothing: reads are an
+        # anonymous reader's, writes are refused in this API's own format (not the 2FA page).
+        if request.method in scopes.SAFE_METHODS:
+            return None
+        raise Unauthorized("Finish signing in with your second factor (/accounts/verify/), or send an API token.")
     if request.method not in scopes.SAFE_METHODS and check_csrf(request) is not None:
         raise Forbidden("The CSRF token is missing or wrong. Send the X-CSRFToken header.")
     return user  # type: ignore[return-value]
@@ -333,9 +337,10 @@ def _answer(request: HttpRequest, path: str, user: User | None) -> HttpResponse:
             raise StaError("CreateObservations takes a POST.", code=405)
         if user is None:
             raise Unauthorized("Sign in as staff, or send an API token as 'Authorization: Bearer <token>'.")
-        links = create_from_data_array(
-            json_body(request), user=user, base=base_url(request), only_datastreams=publish_limit(request)
-        )
+        with reading(Visibility.of(user)):  # a private datastream the writer may not see is not there
+            links = create_from_data_array(
+                json_body(request), user=user, base=base_url(request), only_datastreams=publish_limit(request)
+            )
         return HttpResponse(orjson.dumps(links), status=201, content_type="application/json")
     if request.method in ("GET", "HEAD") and user is None and not conf.public_reads():
         raise Unauthorized("Reading this API needs a signed-in session or an API token.")

@@ -290,6 +290,48 @@ def test_staff_outside_its_scope_cannot_write_through_a_private_thing(home: Thin
     assert response.status_code == 404
 
 
+def test_a_writer_outside_its_scope_cannot_link_to_a_homes_place_feature_or_datastream(
+    client: Client, home: Thing, station: Thing, writer: Client
+) -> None:
+    """A link by @iot.id to what the writer may not see is to nothing (as an unknown id is): a new
+    Thing standing at the home, or an observation of the home's feature, would make the home's
+    place public; a refusal that differed from an unknown id's would confirm the home exists."""
+    place = home.locations.get()
+    stream = home.datastreams.first()
+    observation = Observation.objects.filter(datastream=stream).first()
+    assert observation is not None
+    feature = observation.feature_of_interest_id
+    payload = thing_payload("Squatter", Locations=[{"@iot.id": place.pk}])
+    linked = post(writer, "/Things", payload)
+    assert linked.status_code == 400 and f"There is no Location with @iot.id {place.pk}" in linked.json()["message"]
+    public_stream = station.datastreams.get()
+    observed = post(
+        writer,
+        "/Observations",
+        {
+            "result": 1,
+            "phenomenonTime": "2026-11-27T10:00:00Z",
+            "Datastream": {"@iot.id": public_stream.pk},
+            "FeatureOfInterest": {"@iot.id": feature},
+        },
+    )
+    assert observed.status_code == 400 and "There is no FeatureOfInterest" in observed.json()["message"]
+    into_home = post(
+        writer,
+        "/Observations",
+        {"result": 1, "phenomenonTime": "2026-11-27T10:00:00Z", "Datastream": {"@iot.id": stream.pk}},
+    )
+    unknown = post(
+        writer,
+        "/Observations",
+        {"result": 1, "phenomenonTime": "2026-11-27T10:00:00Z", "Datastream": {"@iot.id": 999999}},
+    )
+    assert into_home.status_code == unknown.status_code == 400
+    assert into_home.json()["message"] == unknown.json()["message"].replace("999999", str(stream.pk))
+    assert get(client, f"/Locations({place.pk})").status_code == 404
+    assert get(client, f"/FeaturesOfInterest({feature})").status_code == 404
+
+
 def test_exports_of_a_home_datastream_are_for_covering_staff_only_and_audited(
     client: Client, home: Thing, housing_operator: User, writer: Client
 ) -> None:

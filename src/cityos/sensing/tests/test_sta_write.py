@@ -359,12 +359,16 @@ def test_staff_of_another_department_cannot_touch_this_ones_things(
     assert patch(admin, f"/Things({thing.pk})", {"name": "renamed"}).status_code == 200
 
 
-def test_staff_session_without_second_factor_cannot_write(operator: User) -> None:
+def test_staff_session_without_second_factor_cannot_write_and_reads_as_anonymous(
+    operator: User, make_station: Callable[..., Thing]
+) -> None:
     client = Client()
     client.force_login(operator, backend="cityos.core.accounts.backends.EmailOrPhoneBackend")
-    response = post(client, "/Things", thing_payload())
-    assert response.status_code == 302 and response["Location"].startswith("/accounts/verify/")  # the platform's rule
-    assert not Thing.objects.exists()
+    response = post(client, "/Things", thing_payload("Another"))
+    assert response.status_code == 401 and "second factor" in response.json()["message"]  # JSON, not the 2FA page
+    assert Thing.objects.count() == 0
+    make_station()
+    assert get(client, "/Things").json()["value"][0]["name"] == "Station 1"
 
 
 def test_session_writes_need_the_csrf_token(operator: User) -> None:
