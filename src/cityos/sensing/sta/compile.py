@@ -433,6 +433,12 @@ def compile_filter(entity_type: EntityType, node: Node) -> tuple[Q, bool]:
 
 def compile_order(entity_type: EntityType, node: Node) -> Any:
     compiler = Compiler(entity_type)
+    if geo_functions.is_measure(node):  # geo.distance/geo.length: measured in Python, see geo_functions
+        assert isinstance(node, Call)
+        key = geo_functions.order(compiler, node)
+        if compiler.crosses_many:
+            raise StaError("$orderby: a property reached through a list of entities cannot order results")
+        return key
     typed = compiler.value(node)
     if compiler.crosses_many:
         raise StaError("$orderby: a property reached through a list of entities cannot order results")

@@ -17,6 +17,15 @@ is about 111 km; a degree of longitude shrinks with the cosine of the latitude.
 A measure compares with a number: ``geo.distance(location, geography'POINT(-73.9 40.7)') lt 0.01``
 (either side, the number may be arithmetic on literals, such as ``500 div 111320``). A row without
 a geometry, or with one that cannot be read, has no measure and matches no comparison.
+
+A measure on its own also orders results, as FROST does:
+``$orderby=geo.distance(location, geography'POINT(-73.9 40.7)')`` lists the nearest first (``desc``
+the farthest), other keys may follow, and ties are broken by id, so ``$top``/``$skip`` pages and
+nextLinks are stable. The measures of the rows being ordered (after ``$filter``) are computed in
+Python and handed to the database as a CASE on the id; rows without a measure sort as if farthest
+(last ascending, first descending, as PostgreSQL sorts NULL). At most :data:`ORDER_LIMIT` rows can
+be ordered this way: a larger set is refused with 400, to be narrowed with a ``$filter`` (such as
+``geo.distance(...) lt 0.1``) first.
 """
 
 from __future__ import annotations
@@ -25,11 +34,13 @@ import math
 import operator
 import re
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import shapely
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, Q, QuerySet, Value, When
+from django.db.models.expressions import OrderBy
 from shapely.geometry.base import BaseGeometry
 
 from cityos.sensing.sta.errors import StaError
@@ -67,6 +78,9 @@ ARITHMETIC: dict[str, Callable[[float, float], float]] = {
 _SRID = re.compile(r"^\s*SRID\s*=\s*(\d+)\s*;", re.IGNORECASE)
 WGS84 = "4326"
 _PATTERN = re.compile(r"^[TF*012]{9}$")
+# The most rows one $orderby on a measure orders (two query parameters each: SQLite takes 32,766).
+ORDER_LIMIT = 5000
+_LEAF = 64  # CASE branches per leaf of the id search tree (see _by_id)
 
 
 def literal_geometry(text: object) -> BaseGeometry:
@@ -99,7 +113,8 @@ def only_in_comparisons(name: str) -> StaError:
     """A measure used anywhere but directly in a comparison with a number."""
     return StaError(
         f"$filter: {name}() can only be compared with a number, as in {EXAMPLES[name]} "
-        "(arithmetic with literals around it is fine); it cannot order results or be another function's argument"
+        "(arithmetic with literals around it is fine), or order results on its own, as in "
+        f"$orderby={EXAMPLES[name].rsplit(' ', 2)[0]} desc; it cannot be another function's argument"
     )
 
 
@@ -304,6 +319,62 @@ def relate(compiler: Compiler, node: Call) -> Q:
             ids.append(pk)
     owner = a.field.rsplit("__", 1)[0] + "__pk" if "__" in a.field else "pk"
     return Q(**{f"{owner}__in": ids})
+
+
+@dataclass(frozen=True)
+class MeasureOrder:
+    """An ``$orderby`` key on ``geo.distance``/``geo.length``, measured per row by shapely."""
+
+    measure: Measure
+    descending: bool = False
+
+    def asc(self) -> MeasureOrder:
+        return replace(self, descending=False)
+
+    def desc(self) -> MeasureOrder:
+        return replace(self, descending=True)
+
+    def expression(self, queryset: QuerySet[Any]) -> OrderBy | None:
+        """The key for the rows of ``queryset`` (filtered, not paged); None for a measure of
+        literals, the same for every row."""
+        if self.measure.constant:
+            return None
+        field = self.measure.field
+        rows = list(
+            queryset.exclude(**{f"{field}__isnull": True}).order_by().values_list("pk", field)[: ORDER_LIMIT + 1]
+        )
+        if len(rows) > ORDER_LIMIT:
+            raise StaError(
+                f"$orderby: {self.measure.name}() can order at most {ORDER_LIMIT} entities with a location; "
+                f"narrow them with a $filter first, such as {EXAMPLES[self.measure.name]}"
+            )
+        values: dict[int, float] = {}
+        for pk, geojson in rows:
+            geometry = _geometry_of(geojson)
+            value = None if geometry is None else self.measure.of(geometry)
+            if value is not None and math.isfinite(value):
+                values[pk] = value
+        key = _by_id(sorted(values.items()))
+        return key.desc(nulls_first=True) if self.descending else key.asc(nulls_last=True)
+
+
+def _by_id(values: list[tuple[int, float]]) -> Any:
+    """``CASE`` giving each id (ascending) its value, NULL for the others: a tree on the id, so a
+    row is matched in a few comparisons rather than one per ordered row."""
+    if len(values) <= _LEAF:
+        branches = [When(pk=pk, then=Value(value)) for pk, value in values]
+        return Case(*branches, default=Value(None), output_field=models.FloatField())
+    middle = len(values) // 2
+    return Case(
+        When(pk__lt=values[middle][0], then=_by_id(values[:middle])),
+        default=_by_id(values[middle:]),
+        output_field=models.FloatField(),
+    )
+
+
+def order(compiler: Compiler, node: Call) -> MeasureOrder:
+    """``$orderby`` on a measure of a row's geometry (or of literals: the same for every row)."""
+    return MeasureOrder(Measure(compiler, node))
 
 
 def describe(node: Node) -> str:

@@ -12,8 +12,10 @@ from cityos.sensing import conf
 from cityos.sensing.sta.compile import compile_filter, compile_order
 from cityos.sensing.sta.errors import StaError
 from cityos.sensing.sta.filter import parse
+from cityos.sensing.sta.geo_functions import MeasureOrder
 from cityos.sensing.sta.schema import ENTITY_TYPES, EntityType
 
+DATA_ARRAY_LINK = "FeatureOfInterest/id"  # a dataArray component (OGC 18-088, 14.3), not a property
 KNOWN = {"$filter", "$expand", "$select", "$orderby", "$top", "$skip", "$count", "$resultFormat"}
 
 
@@ -27,6 +29,7 @@ class Options:
     skip: int = 0
     count: bool = False
     select: set[str] | None = None
+    select_order: list[str] = field(default_factory=list)  # $select's names as written (dataArray components)
     expand: dict[str, Options] = field(default_factory=dict)
     result_format: str = ""  # "dataArray" (OGC 18-088, 14.3; sta/result_format.py), or "" for entities
     given: dict[str, str] = field(default_factory=dict)  # the options as written, for a nested nextLink
@@ -40,7 +43,8 @@ class Options:
                 queryset = queryset.filter(pk__in=matching)
             else:
                 queryset = queryset.filter(self.condition)
-        return queryset.order_by(*self.order, "pk")
+        keys = [key.expression(queryset) if isinstance(key, MeasureOrder) else key for key in self.order]
+        return queryset.order_by(*(key for key in keys if key is not None), "pk")
 
     def page_size(self) -> int:
         return min(self.top if self.top is not None else conf.default_top(), conf.max_top())
@@ -121,8 +125,12 @@ def parse_options(entity_type: EntityType, params: Mapping[str, str], *, depth: 
         for name in (n.strip() for n in params["$select"].split(",")):
             if name == "@iot.id":
                 name = "id"
-            if name not in entity_type.props and name not in entity_type.navs:
+            if name == DATA_ARRAY_LINK and not options.result_format:
+                raise StaError(f"$select: {name} is a column of $resultFormat=dataArray, not an entity property")
+            if name not in entity_type.props and name not in entity_type.navs and name != DATA_ARRAY_LINK:
                 raise StaError(f"$select: {entity_type.name} has no property {name!r}")
+            if name not in options.select:
+                options.select_order.append(name)
             options.select.add(name)
     if "$expand" in params:
         for item in split_top_level(params["$expand"], ","):

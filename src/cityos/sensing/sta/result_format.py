@@ -11,8 +11,9 @@ the page meets them::
                 "dataArray": [[1, "2005-08-05T12:21:13Z", null, 20], ...]}],
      "@iot.nextLink": "...?$resultFormat=dataArray&$top=3&$skip=3"}
 
-``components`` are the Observation's properties (``$select`` picks some), in the standard's
-order; each row holds their values in that order, as the entity JSON would. It is the shape
+``components`` are the Observation's properties in the standard's order, or those ``$select``
+names in the order it names them (as FROST keeps them), which may include ``FeatureOfInterest/id``;
+each row holds their values in that order, as the entity JSON would. It is the shape
 ``POST /CreateObservations`` reads (:mod:`cityos.sensing.sta.dataarray`).
 """
 
@@ -26,7 +27,7 @@ from django.db.models import QuerySet
 from django.http import HttpResponse, JsonResponse
 
 from cityos.sensing.sta.errors import StaError
-from cityos.sensing.sta.options import Options
+from cityos.sensing.sta.options import DATA_ARRAY_LINK, Options
 from cityos.sensing.sta.render import Renderer
 from cityos.sensing.sta.schema import EntityType, property_value
 
@@ -34,16 +35,24 @@ COMPONENTS = ("id", "phenomenonTime", "resultTime", "result", "resultQuality", "
 
 
 def components(options: Options) -> list[str]:
-    """The columns: every property, or those ``$select`` names (never a navigation link)."""
+    """The columns: every property, or those ``$select`` names in its order (no navigation link
+    but ``FeatureOfInterest/id``)."""
     if options.select is None:
         return list(COMPONENTS)
-    links = sorted(options.select - set(COMPONENTS))
+    links = sorted(options.select - {*COMPONENTS, DATA_ARRAY_LINK})
     if links:
         raise StaError(
-            f"$select: a dataArray has a column per Observation property ({', '.join(COMPONENTS)}), "
-            f"not {', '.join(links)}; each group already links its Datastream"
+            f"$select: a dataArray has a column per Observation property ({', '.join(COMPONENTS)}) "
+            f"and {DATA_ARRAY_LINK}, not {', '.join(links)}; each group already links its Datastream"
         )
-    return [name for name in COMPONENTS if name in options.select]
+    return list(options.select_order)
+
+
+def cell(entity_type: EntityType, name: str, observation: Any) -> Any:
+    """One component's value in an Observation's row."""
+    if name == DATA_ARRAY_LINK:
+        return observation.feature_of_interest_id
+    return property_value(entity_type, name, observation)
 
 
 def data_array_response(
@@ -69,7 +78,7 @@ def data_array_response(
     page, more, count = Renderer.page(options.apply(queryset), options)
     groups: dict[int, list[list[Any]]] = {}  # datastream id -> rows, in the order the page meets them
     for observation in page:
-        row = [property_value(entity_type, name, observation) for name in columns]
+        row = [cell(entity_type, name, observation) for name in columns]
         groups.setdefault(observation.datastream_id, []).append(row)
     body: dict[str, Any] = {}
     if count is not None:

@@ -66,12 +66,37 @@ def test_select_chooses_the_components_and_orderby_orders_rows_across_groups(
         client, "/Observations", **{"$select": "result,phenomenonTime", "$orderby": "phenomenonTime desc", "$top": "4"}
     )
     # Both stations start at T0: the newest four are 14 and 13 of station 1, 12 of both.
-    assert [group["components"] for group in body["value"]] == [["phenomenonTime", "result"]] * 2
+    assert [group["components"] for group in body["value"]] == [["result", "phenomenonTime"]] * 2
     first, second = body["value"]
     assert first["Datastream@iot.navigationLink"].endswith(f"({datastream_of(stations[0])})")
-    assert [row[1] for row in first["dataArray"]] == [14.0, 13.0, 12.0]
-    assert second["dataArray"] == [["2026-03-01T02:00:00Z", 12.0]]
+    assert [row[0] for row in first["dataArray"]] == [14.0, 13.0, 12.0]
+    assert second["dataArray"] == [[12.0, "2026-03-01T02:00:00Z"]]
     assert read(client, "/Observations", **{"$select": "@iot.id", "$top": "1"})["value"][0]["components"] == ["id"]
+
+
+def test_components_keep_the_order_select_gives_them_as_frost_does(client: Client, stations: list[Thing]) -> None:
+    body = read(
+        client, "/Observations", **{"$select": "result,id,phenomenonTime,result", "$orderby": "id", "$top": "1"}
+    )
+    [group] = body["value"]
+    observation = Observation.objects.order_by("pk").first()
+    assert observation is not None
+    assert group["components"] == ["result", "id", "phenomenonTime"]
+    assert group["dataArray"] == [[10.0, observation.pk, "2026-03-01T00:00:00Z"]]
+
+
+def test_select_may_name_the_feature_of_interest_id_as_the_standard_lists_it(
+    client: Client, stations: list[Thing]
+) -> None:
+    body = read(client, "/Observations", **{"$select": "FeatureOfInterest/id,id,result", "$orderby": "id"})
+    rows = [row for group in body["value"] for row in group["dataArray"]]
+    assert body["value"][0]["components"] == ["FeatureOfInterest/id", "id", "result"]
+    expected = dict(Observation.objects.values_list("pk", "feature_of_interest_id"))
+    assert len(rows) == len(expected) == 8
+    assert all(row[0] == expected[row[1]] and row[0] is not None for row in rows)
+    entities = get(client, "/Observations", **{"$select": "FeatureOfInterest/id"})
+    assert entities.status_code == 400
+    assert "FeatureOfInterest/id is a column of $resultFormat=dataArray" in entities.json()["message"]
 
 
 def test_filter_applies_and_an_empty_page_has_no_groups(client: Client, stations: list[Thing]) -> None:
@@ -116,6 +141,7 @@ def test_what_is_read_as_a_data_array_can_be_written_back(
         ("/Observations", {"$expand": "Datastream"}, "cannot be combined with $expand"),
         ("/Things", {}, "is for Observations"),
         ("/Observations", {"$select": "result,Datastream"}, "not Datastream"),
+        ("/Observations", {"$select": "result,FeatureOfInterest"}, "and FeatureOfInterest/id, not FeatureOfInterest"),
         ("/Observations/$ref", {}, "not one entity, property or $ref"),
         ("/Observations", {"$resultFormat": "csv"}, "the only format is dataArray, not 'csv'"),
         ("/Things", {"$resultFormat": "", "$expand": "Datastreams($resultFormat=dataArray)"}, "the only format"),

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from cityos.core.accounts.models import User
 from cityos.sensing import services
-from cityos.sensing.models import ObservationType
+from cityos.sensing.models import Location, ObservationType
+from cityos.sensing.sta import geo_functions
 from cityos.sensing.sta.compile import compile_filter
 from cityos.sensing.sta.errors import StaError
 from cityos.sensing.sta.filter import BinOp, Call, Literal, Negate, Node, Not, Path
@@ -212,9 +213,15 @@ def test_the_standard_example_distance_in_degrees(client: Client, operator: User
         ("/Locations", {"$filter": "geo.length(location) lt 1e308 mul 10 mod 2"}, "has no value"),
         (
             "/Locations",
-            {"$orderby": "geo.distance(location, geography'POINT(0 0)')"},
-            "$orderby: geo.distance() can only be compared",
+            {"$orderby": "geo.distance(location, geography'POINT(0 0)') mul 2"},
+            "$orderby: geo.distance() can only be compared with a number",
         ),
+        (
+            "/Things",
+            {"$orderby": "geo.distance(Locations/location, geography'POINT(0 0)')"},
+            "$orderby: a property reached through a list of entities cannot order results",
+        ),
+        ("/Locations", {"$orderby": "geo.distance(location, geography'POINT(0')"}, "$orderby: the geography literal"),
         (
             "/Locations",
             {"$filter": "geo.distance(location, location) lt 1"},
@@ -279,3 +286,71 @@ def test_any_tree_with_geospatial_functions_compiles_or_is_refused_with_a_reason
         compile_filter(ENTITY_TYPES["Observation"], tree)
     except StaError as error:
         assert error.code == 400 and error.message
+
+
+# --- $orderby on a measure (as FROST orders with PostGIS) ------------------------------------
+# From POINT(8 51): Location 0 is on it, 1 and 7 are 1 away, 4 is √2, 2 is 2, 6 is √8, 3 is 3
+# and 5 is √10.
+NEAREST_FIRST = [0, 1, 7, 4, 2, 6, 3, 5]
+FROM = "geo.distance(location, geography'POINT(8 51)')"
+
+
+def ordered(client: Client, path: str, **params: str) -> list[int]:
+    response = get(client, path, **{"$top": "100", **params})
+    assert response.status_code == 200, response.content
+    if path == "/Observations":
+        return [int(entity["result"]) for entity in response.json()["value"]]
+    return [int(entity["name"].rsplit(" ", 1)[1]) for entity in response.json()["value"]]
+
+
+@pytest.mark.parametrize("leaf", [64, 1])  # 1: every row is found through the CASE's id tree
+def test_orderby_distance_lists_the_nearest_first_and_breaks_ties_by_id(
+    client: Client, frost: None, monkeypatch: pytest.MonkeyPatch, leaf: int
+) -> None:
+    monkeypatch.setattr(geo_functions, "_LEAF", leaf)
+    assert ordered(client, "/Locations", **{"$orderby": FROM}) == NEAREST_FIRST
+    assert ordered(client, "/Locations", **{"$orderby": f"{FROM} asc"}) == NEAREST_FIRST
+    assert ordered(client, "/Locations", **{"$orderby": f"{FROM} desc"}) == [5, 3, 6, 2, 4, 1, 7, 0]
+
+
+def test_orderby_distance_takes_further_keys_and_a_filter(client: Client, frost: None) -> None:
+    assert ordered(client, "/Locations", **{"$orderby": f"{FROM},name desc"}) == [0, 7, 1, 4, 2, 6, 3, 5]
+    assert ordered(client, "/Locations", **{"$orderby": f"{FROM} desc", "$filter": f"{FROM} le 2"}) == [2, 4, 1, 7, 0]
+    assert ordered(client, "/Locations", **{"$orderby": "geo.length(location) desc"})[:3] == [7, 6, 5]
+
+
+def test_orderby_distance_pages_through_every_row_once_by_next_links(client: Client, frost: None) -> None:
+    response = get(client, "/Locations", **{"$orderby": FROM, "$top": "3"})
+    seen: list[int] = []
+    while True:
+        assert response.status_code == 200, response.content
+        body = response.json()
+        seen += [int(entity["name"].rsplit(" ", 1)[1]) for entity in body["value"]]
+        if "@iot.nextLink" not in body:
+            break
+        response = client.get(body["@iot.nextLink"])
+    assert seen == NEAREST_FIRST
+
+
+def test_orderby_distance_of_a_linked_feature_and_inside_expand(client: Client, frost: None) -> None:
+    feature = "geo.distance(FeatureOfInterest/feature, geography'POINT(8 51)')"
+    assert ordered(client, "/Observations", **{"$orderby": feature}) == [0, 1, 4, 2, 3]
+    nested = f"Observations($orderby={feature} desc)"
+    response = get(client, "/Datastreams", **{"$filter": "name eq 'DS 1'", "$expand": nested})
+    assert [observation["result"] for observation in response.json()["value"][0]["Observations"]] == [1, 0]
+
+
+def test_a_row_without_a_readable_geometry_sorts_as_the_farthest(client: Client, frost: None) -> None:
+    Location.objects.filter(name="Location 0").update(location={"type": "Nothing"})
+    assert ordered(client, "/Locations", **{"$orderby": FROM}) == [*NEAREST_FIRST[1:], 0]
+    assert ordered(client, "/Locations", **{"$orderby": f"{FROM} desc"}) == [0, 5, 3, 6, 2, 4, 1, 7]
+
+
+def test_orderby_distance_of_too_many_rows_is_refused_until_a_filter_narrows_them(
+    client: Client, frost: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(geo_functions, "ORDER_LIMIT", 3)
+    response = get(client, "/Locations", **{"$orderby": FROM})
+    assert response.status_code == 400
+    assert "can order at most 3 entities with a location; narrow them with a $filter" in response.json()["message"]
+    assert ordered(client, "/Locations", **{"$orderby": FROM, "$filter": f"{FROM} lt 1.2"}) == [0, 1, 7]
