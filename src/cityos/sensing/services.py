@@ -603,13 +603,20 @@ def _store_observations(
     are stored (the dataArray extension's contract).
     """
     _hold(Datastream, {item.datastream_id for item in items})  # a deleted datastream then reads as unknown
-    datastreams = Datastream.objects.select_related("thing").in_bulk({item.datastream_id for item in items})
+    # Through the SensorThings API, a private Thing's datastreams and features the writer may not
+    # see are unknown to them, as its links by @iot.id are (_lookup).
+    from cityos.sensing.sta.privacy import current_visibility  # the STA layer; imported late
+
+    visibility = current_visibility()
+    streams = Datastream.objects.select_related("thing").filter(pk__in={item.datastream_id for item in items})
+    datastreams = (streams if visibility is None else visibility.restrict("Datastream", streams)).in_bulk()
     features: dict[int, int | None] = {}
-    known_features: set[int] = set(
-        FeatureOfInterest.objects.filter(
-            pk__in={i.feature_of_interest_id for i in items if i.feature_of_interest_id}
-        ).values_list("pk", flat=True)
+    named_features = FeatureOfInterest.objects.filter(
+        pk__in={i.feature_of_interest_id for i in items if i.feature_of_interest_id}
     )
+    if visibility is not None:
+        named_features = visibility.restrict("FeatureOfInterest", named_features)
+    known_features: set[int] = set(named_features.values_list("pk", flat=True))
     # A request naming an unknown datastream, or one the writer may not touch, is refused whole.
     unknown = sorted({item.datastream_id for item in items} - set(datastreams))
     if unknown:

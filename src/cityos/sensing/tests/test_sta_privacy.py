@@ -332,6 +332,30 @@ def test_a_writer_outside_its_scope_cannot_link_to_a_homes_place_feature_or_data
     assert get(client, f"/FeaturesOfInterest({feature})").status_code == 404
 
 
+def test_create_observations_knows_no_home_datastream_or_feature_outside_the_writers_scope(
+    home: Thing, station: Thing, writer: Client
+) -> None:
+    """The dataArray write answers a home's datastream as it answers an unknown one, and a row
+    naming the home's feature is an error in its place, as an unknown feature's is."""
+    stream = home.datastreams.first()
+    feature = Observation.objects.filter(datastream=stream).values_list("feature_of_interest_id", flat=True).first()
+
+    def rows(datastream_id: int, components: list[str], data: list[list[Any]]) -> Any:
+        body = [{"Datastream": {"@iot.id": datastream_id}, "components": components, "dataArray": data}]
+        return post(writer, "/CreateObservations", body)
+
+    into_home = rows(stream.pk, ["phenomenonTime", "result"], [["2026-11-27T10:00:00Z", 1]])
+    unknown = rows(999999, ["phenomenonTime", "result"], [["2026-11-27T10:00:00Z", 1]])
+    assert into_home.status_code == unknown.status_code == 400
+    assert into_home.json()["message"] == unknown.json()["message"].replace("999999", str(stream.pk))
+    public = station.datastreams.get()
+    linked = rows(
+        public.pk, ["phenomenonTime", "result", "FeatureOfInterest/id"], [["2026-11-27T10:00:00Z", 1, feature]]
+    )
+    assert linked.json() == ["error"]
+    assert not Observation.objects.filter(datastream=public, feature_of_interest_id=feature).exists()
+
+
 def test_exports_of_a_home_datastream_are_for_covering_staff_only_and_audited(
     client: Client, home: Thing, housing_operator: User, writer: Client
 ) -> None:
