@@ -37,6 +37,18 @@ class VenueForm(forms.Form):
         self.fields["contact_email"].widget.attrs["autocomplete"] = "email"
         self.fields["contact_phone"].widget.attrs.update({"autocomplete": "tel", "inputmode": "tel"})
 
+    def venue_values(self) -> dict[str, Any]:
+        """The cleaned fields as ``services.register_venue`` and ``update_venue`` take them."""
+        data = self.cleaned_data
+        return {
+            "name": data["name"],
+            "kind": data["kind"],
+            "address": data["address"],
+            "contact_email": data["contact_email"],
+            "contact_phone": data["contact_phone"],
+            "district_id": data["district"].pk if data["district"] else None,
+        }
+
     def clean_contact_phone(self) -> str:
         # Checked here too, so a bad number is said with the form's other problems.
         raw = (self.cleaned_data.get("contact_phone") or "").strip()

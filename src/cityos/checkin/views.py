@@ -32,7 +32,7 @@ from cityos.checkin.forms import (
 from cityos.checkin.models import AlertState, ExposureAlert, Venue
 from cityos.checkin.poster import poster_pdf
 from cityos.core.accounts.models import User
-from cityos.core.accounts.permissions import holds_any_role, staff_required
+from cityos.core.accounts.permissions import staff_required
 from cityos.core.audit.services import record_access, record_bulk_access
 from cityos.core.geo.models import District
 from cityos.core.notifications.webhooks import inbound_sms_fields, problem
@@ -175,17 +175,8 @@ def register_venue(request: HttpRequest) -> HttpResponse:
     assert user is not None
     form = VenueForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
         try:
-            venue = services.register_venue(
-                user,
-                name=data["name"],
-                kind=data["kind"],
-                address=data["address"],
-                contact_email=data["contact_email"],
-                contact_phone=data["contact_phone"],
-                district_id=data["district"].pk if data["district"] else None,
-            )
+            venue = services.register_venue(user, **form.venue_values())
         except ValidationError as error:
             _apply_errors(form, error)
         else:
@@ -203,7 +194,7 @@ def _managed_venue(request: HttpRequest, venue_id: int, *, shown: tuple[str, ...
     personal fields a page ``shown`` is audited, naming exactly those the venue has."""
     user = _user(request)
     venue = get_object_or_404(Venue.objects.select_related("district"), pk=venue_id)
-    if user is None or not (venue.owner_id == user.pk or holds_any_role(user, conf.VENUE_ROLES)):
+    if user is None or not services.may_manage(user, venue):
         raise Http404
     if venue.owner_id != user.pk:
         if not user.is_verified():  # type: ignore[attr-defined]
@@ -238,18 +229,8 @@ def edit_venue(request: HttpRequest, venue_id: int) -> HttpResponse:
     }
     form = VenueForm(request.POST or None, initial=initial, contact_required=venue.owner_id is None)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
         try:
-            services.update_venue(
-                venue,
-                user,
-                name=data["name"],
-                kind=data["kind"],
-                address=data["address"],
-                contact_email=data["contact_email"],
-                contact_phone=data["contact_phone"],
-                district_id=data["district"].pk if data["district"] else None,
-            )
+            services.update_venue(venue, user, **form.venue_values())
         except ValidationError as error:
             _apply_errors(form, error)
         else:
@@ -341,17 +322,8 @@ def ops_register_venue(request: HttpRequest) -> HttpResponse:
     assert user is not None
     form = VenueForm(request.POST or None, contact_required=True)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
         try:
-            venue = services.register_venue(
-                user,
-                name=data["name"],
-                kind=data["kind"],
-                address=data["address"],
-                contact_email=data["contact_email"],
-                contact_phone=data["contact_phone"],
-                district_id=data["district"].pk if data["district"] else None,
-            )
+            venue = services.register_venue(user, **form.venue_values())
         except ValidationError as error:
             _apply_errors(form, error)
         else:
