@@ -11,9 +11,11 @@ import importlib.util
 
 from django.apps import apps
 from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import URLPattern, URLResolver, include, path
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
+from django.urls import URLPattern, URLResolver, include, path, re_path
+from django.views.static import serve
 
 from cityos.core.api.site import api, api_docs
 from cityos.modules import domain_apps
@@ -45,4 +47,13 @@ urlpatterns = [
     path("api/docs", api_docs, name="api-docs"),
     path("", include("django_prometheus.urls")),
 ]
-urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+
+# MEDIA_ROOT holds only public files (voice clips a phone gateway fetches; private files live in
+# PRIVATE_MEDIA_ROOT), so the app serves it itself, not only in debug: a deployment works without a
+# proxy rule, and a proxy that serves /media/ first simply takes the load off.
+def public_media(request: HttpRequest, path: str) -> HttpResponseBase:
+    return serve(request, path, document_root=str(settings.MEDIA_ROOT))
+
+
+urlpatterns.append(re_path(rf"^{settings.MEDIA_URL.lstrip('/')}(?P<path>.*)$", public_media))

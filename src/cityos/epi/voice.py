@@ -149,4 +149,5 @@ def inbound_voice(request: HttpRequest) -> HttpResponse:
     action, text, gather = spoken_answer(caller, digits, language)
     response = HttpResponse(markup(text, language, gather=gather), content_type="application/xml; charset=utf-8")
     response["X-CityOS-Action"] = action
+    response["Content-Language"] = language  # what the call speaks, not the request's language
     return response

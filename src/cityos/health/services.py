@@ -402,6 +402,18 @@ SMS_WORDS: dict[str, str] = {
     "接觸": "contact",
 }
 OK_WORDS = {"ok", "bien", "好", "沒事"}
+SPANISH_WORDS = {"fiebre", "tos", "aire", "olfato", "garganta", "cansancio", "viaje", "contacto", "bien"}
+
+
+def sms_language(text: str) -> str | None:
+    """The language an SMS was written in, from its words (None: English words, or none known), to
+    answer a sender CityOS does not know in their own language."""
+    words = [w for w in re.split(r"[\s,;.\uff0c\u3001\u3002]+", (text or "").strip().casefold()) if w]
+    if any(ord(char) >= 0x2E80 for word in words for char in word):
+        return "zh-hant"
+    if any(word in SPANISH_WORDS for word in words):
+        return "es"
+    return None
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -403,11 +404,24 @@ def inbound_sms(request: HttpRequest) -> JsonResponse:
     except ValidationError:
         return problem(400, _("The sender is not a phone number."), {"from": [_("Give the sender's phone number.")]})
     person = User.objects.residents().filter(phone=sender).first()
+    text = str(data.get("text") or data.get("body") or "")
     if person is None:
-        return problem(404, _("No resident has this phone number."), {"from": [_("Sign up with this number first.")]})
+        # Answered in the words' language, so the sender learns what to do (the gateway texts `reply`).
+        with translation.override(services.sms_language(text) or settings.LANGUAGE_CODE):
+            return problem(
+                404,
+                _("No resident has this phone number."),
+                {"from": [_("Sign up with this number first.")]},
+                action="refused",
+                reply=_("This number is not signed up with the city. Sign up at %(url)s or call %(phone)s.")
+                % {
+                    "url": str(settings.CITYOS_BASE_URL).rstrip("/") + reverse("accounts:sign-up"),
+                    "phone": settings.CITYOS_HELP_PHONE,
+                },
+            )
     with translation.override(person.language):
         try:
-            parsed = services.parse_sms(str(data.get("text") or data.get("body") or ""))
+            parsed = services.parse_sms(text)
         except ValidationError as error:
             return JsonResponse({"action": "refused", "reply": " ".join(error.messages)}, status=400)
         declaration = services.declare(

@@ -34,10 +34,12 @@ def gateway_payload(request: HttpRequest) -> dict[str, Any]:
     return {k.lower(): v for k, v in request.POST.items()}
 
 
-def problem(status: int, detail: str, errors: dict[str, list[str]] | None = None) -> JsonResponse:
+def problem(status: int, detail: str, errors: dict[str, list[str]] | None = None, **extra: Any) -> JsonResponse:
+    """An RFC 9457 problem; ``extra`` members (such as the ``reply`` a gateway texts back) are added."""
     body: dict[str, Any] = {"type": "about:blank", "status": status, "title": detail, "detail": detail}
     if errors:
         body["errors"] = [{"field": f, "message": m} for f, ms in errors.items() for m in ms]
+    body.update(extra)
     return JsonResponse(body, status=status, content_type="application/problem+json")
 
 

@@ -85,6 +85,15 @@ def test_an_account_callers_language_wins(gateway, refreshed, monkeypatch):
     assert spoken[0][1] == "zh-hant" and "港區" in spoken[0][0]
 
 
+def test_the_reply_says_which_language_the_call_speaks(gateway, refreshed, monkeypatch):
+    ResidentFactory(phone="+14155550179", language="zh-hant")
+    monkeypatch.setattr(voice, "speech_url", lambda text, language: "http://x/a.wav")
+
+    response = gateway.post(URL, {"from": "+14155550179"}, content_type="application/json", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response["Content-Language"] == "zh-hant"
+
+
 def test_without_espeak_the_gateway_is_asked_to_say_the_text(gateway, refreshed, monkeypatch):
     from cityos.core.notifications.transports import PermanentError
 

@@ -110,6 +110,26 @@ def test_an_sms_in_quarantine_counts_as_the_check_in(client, person, officer, ga
 
 
 @pytest.mark.parametrize(
+    ("body", "reply_starts"),
+    [
+        ("FEVER COUGH", "This number is not signed up with the city."),
+        ("發燒 咳嗽", "這個號碼尚未"),
+        ("FIEBRE TOS", "Este número no está registrado"),
+    ],
+)
+def test_a_text_from_an_unknown_number_is_told_how_to_sign_up_in_its_words_language(
+    client, gateway, body, reply_starts
+):
+    response = client.post("/health/hooks/sms/", {"From": "+12125550187", "Body": body}, **gateway)
+
+    assert response.status_code == 404
+    assert response.json()["action"] == "refused"
+    assert response.json()["reply"].startswith(reply_starts)
+    assert "/accounts/sign-up/" in response.json()["reply"]
+    assert not Declaration.objects.exists()
+
+
+@pytest.mark.parametrize(
     ("data", "headers", "status"),
     [
         ({"From": "+12125550142", "Body": "OK"}, {}, 401),
