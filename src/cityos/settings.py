@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "axes",
+    "corsheaders",
     "django_prometheus",
     "ninja",
     "django_tasks",
@@ -99,6 +100,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # CORS for the open APIs only (CORS_URLS_REGEX); before anything that may answer a preflight.
+    "corsheaders.middleware.CorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -281,6 +284,30 @@ NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_LIMIT = 500
 CITYOS_API_RATE_ANON = env("CITYOS_API_RATE_ANON", "120/m")
 CITYOS_API_RATE_CLIENT = env("CITYOS_API_RATE_CLIENT", "1200/m")
+
+# --- CORS: browser apps on other sites may call the open APIs, never the pages -------------
+# Any origin ("*") or CITYOS_CORS_ORIGINS' comma-separated list (empty: none). Never with
+# credentials: a cookie never crosses origins, so another site's page cannot act as a signed-in
+# person; third-party apps send a token in Authorization. Session writes still need CSRF.
+CITYOS_CORS_ORIGINS = [o.strip() for o in env("CITYOS_CORS_ORIGINS", "*").split(",") if o.strip()]
+CORS_URLS_REGEX = r"^/(api/v1|sta|open311/v2)/"
+CORS_ALLOW_ALL_ORIGINS = CITYOS_CORS_ORIGINS == ["*"]
+CORS_ALLOWED_ORIGINS = [] if CORS_ALLOW_ALL_ORIGINS else CITYOS_CORS_ORIGINS
+CORS_ALLOW_CREDENTIALS = False
+# No X-CSRFToken: without cookies a cross-origin caller has no session for it to protect.
+CORS_ALLOW_HEADERS = ["accept", "accept-language", "authorization", "content-type", "prefer", "x-audit-reason"]
+CORS_EXPOSE_HEADERS = [
+    "Content-Disposition",
+    "Link",
+    "Location",
+    "Preference-Applied",
+    "Retry-After",
+    "WWW-Authenticate",
+    "X-RateLimit-Limit",
+    "X-RateLimit-Remaining",
+    "X-RateLimit-Reset",
+]
+CORS_PREFLIGHT_MAX_AGE = 86400  # browsers cap it lower (Chromium: 2 hours)
 
 # --- Privacy -----------------------------------------------------------------------------
 CITYOS_SMALL_COUNT_THRESHOLD = int(env("CITYOS_SMALL_COUNT_THRESHOLD", "5"))

@@ -11,12 +11,10 @@ from datetime import datetime
 from typing import ClassVar, Literal
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import translation
-from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
@@ -264,28 +262,14 @@ class VenueDetailOut(VenueOut):
     shows_personal: ClassVar[frozenset[str]] = frozenset({"contact_email", "contact_phone"})
 
 
-def _managed_venue(request: HttpRequest, venue_id: int) -> tuple[Venue, User]:
-    """The venue, for its owner or the staff who manage venues (403 with the reason otherwise)."""
-    user = require_user(request)
-    venue = get_object_or_404(Venue.objects.select_related("district"), pk=venue_id)
-    if not services.may_manage(user, venue):
-        raise PermissionDenied(_("Only the venue's owner, an operator or a health officer can see its details."))
-    return venue, user
-
-
-def _audit_contacts(venue: Venue, user: User) -> None:
-    """A staff read of the venue's contacts (the owner reading their own is not one)."""
-    read = [name for name in VenueDetailOut.shows_personal if getattr(venue, name)]
-    if venue.owner_id != user.pk and read:
-        record_access(venue, sorted(read))
-
-
 @router.get("/venues/{venue_id}", response=VenueDetailOut, auth=api_auth, summary="A venue, with its contacts")
 def get_venue(request: HttpRequest, venue_id: int) -> Venue:
-    """For its owner, or an operator or health officer; a staff read of its contacts is audited."""
-    venue, user = _managed_venue(request, venue_id)
-    _audit_contacts(venue, user)
-    return venue
+    """For its owner, or an operator or health officer; a staff read of its contacts is audited.
+    Anyone else: 403 with the reason."""
+    try:
+        return services.managed_venue(require_user(request), venue_id, shown=VenueDetailOut.shows_personal)
+    except Venue.DoesNotExist:
+        raise Http404 from None
 
 
 @router.patch("/venues/{venue_id}", response=VenueDetailOut, auth=api_auth, summary="Change a venue's details")
@@ -301,7 +285,7 @@ def update_venue(request: HttpRequest, venue_id: int, payload: VenuePatchIn) -> 
         if value is None and name != "district_id":
             changes[name] = ""  # a required field sent as null is then refused by name
     changed = services.update_venue(venue, user, **changes)
-    _audit_contacts(changed, user)  # the answer shows them
+    services.audit_contact_read(changed, user, VenueDetailOut.shows_personal)  # the answer shows them
     return changed
 
 
@@ -347,7 +331,7 @@ def my_check_ins(request: HttpRequest) -> object:
 @router.get("/alerts", response=list[ExposureAlertOut], auth=api_auth, summary="Exposure alerts")
 @paginate
 def list_alerts(request: HttpRequest, filters: Query[ExposureAlertFilters]) -> object:
-    require_roles(request, *conf.HEALTH_ROLES)
+    require_roles(request, *conf.ALERT_ROLES)
     return selectors.alerts(filters.state, filters.q)
 
 
@@ -355,7 +339,7 @@ def list_alerts(request: HttpRequest, filters: Query[ExposureAlertFilters]) -> o
     "/alerts", response={201: list[ExposureAlertOut]}, auth=api_auth, summary="Propose alerts from a case's visits"
 )
 def propose_alerts(request: HttpRequest, payload: ProposeIn) -> Status:
-    officer = require_roles(request, *conf.HEALTH_ROLES)
+    officer = require_roles(request, *conf.ALERT_ROLES)
     alerts = services.propose_exposure_alert(
         payload.case_ref,
         [{"venue_code": v.venue_code, "start": v.start, "end": v.end} for v in payload.visits],
@@ -367,7 +351,7 @@ def propose_alerts(request: HttpRequest, payload: ProposeIn) -> Status:
 
 @router.get("/alerts/{alert_id}", response=ExposureAlertOut, auth=api_auth, summary="One exposure alert")
 def get_alert(request: HttpRequest, alert_id: int) -> ExposureAlert:
-    require_roles(request, *conf.HEALTH_ROLES)
+    require_roles(request, *conf.ALERT_ROLES)
     alert = get_object_or_404(ExposureAlert.objects.select_related("venue"), pk=alert_id)
     record_access(alert, ["case_ref", "matches"])
     return alert
@@ -375,6 +359,6 @@ def get_alert(request: HttpRequest, alert_id: int) -> ExposureAlert:
 
 @router.post("/alerts/{alert_id}/send", response=ExposureAlertOut, auth=api_auth, summary="Send a proposed alert")
 def send_alert(request: HttpRequest, alert_id: int) -> ExposureAlert:
-    officer = require_roles(request, *conf.HEALTH_ROLES)
+    officer = require_roles(request, *conf.ALERT_ROLES)
     alert = get_object_or_404(ExposureAlert, pk=alert_id)
     return services.send_exposure_alert(alert, officer)

@@ -5,7 +5,16 @@ from datetime import timedelta
 from django.utils.translation import gettext_lazy as _
 
 from cityos.core.domain import CityAppConfig
-from cityos.core.registry import ApiRouter, DemoStep, MessageKind, NavItem, PeriodicJob, PersonalData, Registry
+from cityos.core.registry import (
+    ApiRouter,
+    DemoStep,
+    DepartmentScope,
+    MessageKind,
+    NavItem,
+    PeriodicJob,
+    PersonalData,
+    Registry,
+)
 
 
 class CheckinConfig(CityAppConfig):
@@ -21,6 +30,12 @@ class CheckinConfig(CityAppConfig):
         from cityos.checkin.api import router
         from cityos.checkin.events import CaseVisitsConfirmed
 
+        registry.add_department_scope(
+            DepartmentScope("checkin", "CITYOS_CHECKIN_DEPARTMENT", default="health,operations")
+        )
+        registry.add_department_scope(
+            DepartmentScope("checkin-alerts", "CITYOS_CHECKIN_ALERTS_DEPARTMENT", default="health")
+        )
         registry.add_nav(NavItem("checkin", _("My visits"), "checkin:visits", area="portal", order=40))
         registry.add_nav(
             NavItem("checkin-venues", _("Venues"), "checkin:ops-venues", area="ops", order=60, roles=conf.VENUE_ROLES)
@@ -32,7 +47,7 @@ class CheckinConfig(CityAppConfig):
                 "checkin:ops-alerts",
                 area="ops",
                 order=61,
-                roles=conf.HEALTH_ROLES,
+                roles=conf.ALERT_ROLES,
             )
         )
         registry.add_nav(
@@ -42,7 +57,7 @@ class CheckinConfig(CityAppConfig):
                 "checkin:ops-activity",
                 area="ops",
                 order=62,
-                roles=conf.HEALTH_ROLES,
+                roles=conf.ALERT_ROLES,
             )
         )
         registry.add_api_router(ApiRouter("checkin", router, tags=("check-in",)))

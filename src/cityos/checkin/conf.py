@@ -12,11 +12,15 @@ from datetime import timedelta
 from django.conf import settings
 
 from cityos.core.conf import module_setting
+from cityos.core.registry import module_roles
 
-# Staff roles that see venues' check-ins, propose and send exposure alerts (administrators pass too).
-HEALTH_ROLES = ("health_officer",)
-# Staff roles that may register venues on an owner's behalf and list venues.
-VENUE_ROLES = ("operator", "health_officer")
+# Each list counts for roles of its departments or of no department; administrators pass too.
+# Staff roles that see venues' check-ins, propose and send exposure alerts: health data (case
+# references, visit times), so public health's alone (CITYOS_CHECKIN_ALERTS_DEPARTMENT, "health").
+ALERT_ROLES = module_roles("checkin-alerts", "health_officer")
+# Staff roles that may register venues on an owner's behalf and list venues: public health and the
+# operations centre that registers them (CITYOS_CHECKIN_DEPARTMENT, default "health,operations").
+VENUE_ROLES = module_roles("checkin", "operator", "health_officer")
 
 
 def retention_days() -> int:

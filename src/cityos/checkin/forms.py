@@ -9,13 +9,13 @@ from cityos.checkin.models import AlertState, VenueKind
 from cityos.core.accounts.phones import normalise_phone
 from cityos.core.geo.forms import DistrictChoiceField
 from cityos.core.geo.models import District
-from cityos.core.web.fields import DayField
+from cityos.core.web.fields import DayField, TextField
 
 
 class VenueForm(forms.Form):
-    name = forms.CharField(label=_("Venue name"), max_length=200)
+    name = TextField(label=_("Venue name"), max_length=200)
     kind = forms.ChoiceField(label=_("Kind of place"), choices=VenueKind.choices, initial=VenueKind.OTHER)
-    address = forms.CharField(label=_("Address"), max_length=300, required=False)
+    address = TextField(label=_("Address"), max_length=300, required=False)
     district = DistrictChoiceField(label=_("District"), queryset=District.objects.none(), required=False)
     contact_email = forms.EmailField(
         label=_("Contact email"),

@@ -43,9 +43,11 @@ from cityos.checkin.models import (
 from cityos.core.accounts.models import Language, User
 from cityos.core.accounts.permissions import holds_any_role
 from cityos.core.accounts.phones import normalise_phone
+from cityos.core.audit.services import record_access
 from cityos.core.events import publish
 from cityos.core.geo.models import District
 from cityos.core.geo.services import ImportAction, ImportReport, ItemReport
+from cityos.core.inputs import clean_text
 
 VENUE_SALT = "cityos.checkin.venue"
 CHECKOUT_SALT = "cityos.checkin.checkout"
@@ -201,6 +203,39 @@ def may_manage(user: User | None, venue: Venue) -> bool:
     return (venue.owner_id is not None and venue.owner_id == user.pk) or holds_any_role(user, conf.VENUE_ROLES)
 
 
+# The personal data of a venue that its page and the API show: its contacts (never its owner).
+CONTACT_FIELDS = ("contact_email", "contact_phone")
+
+
+class NotVenueManager(PermissionDenied):
+    """Neither the venue's owner nor staff of the venue roles (``may_manage``)."""
+
+
+def managed_venue(by: User | None, venue_id: int, *, shown: Iterable[str] = ()) -> Venue:
+    """The venue ``venue_id`` for someone who manages it, with their read of the contact fields
+    a page or answer ``shown`` audited (``audit_contact_read``).
+
+    Raises ``Venue.DoesNotExist`` when there is no such venue and ``NotVenueManager`` (a
+    ``PermissionDenied``) when ``by`` may not manage it; each door answers them its own way
+    (the pages 404 for both, so a venue's existence is not told; the API 404 and 403)."""
+    venue = Venue.objects.select_related("district").get(pk=venue_id)
+    if not may_manage(by, venue):
+        raise NotVenueManager(_("Only the venue's owner, an operator or a health officer can see its details."))
+    assert by is not None  # may_manage refuses no one else
+    audit_contact_read(venue, by, shown)
+    return venue
+
+
+def audit_contact_read(venue: Venue, by: User, shown: Iterable[str] = CONTACT_FIELDS) -> None:
+    """Record a staff read of the venue's contacts ``shown``, naming those it has; the owner
+    reading their own is no read of someone else's data."""
+    if venue.owner_id == by.pk:
+        return
+    read = sorted(name for name in shown if getattr(venue, name))
+    if read:
+        record_access(venue, read)
+
+
 VENUE_FIELDS = ("name", "kind", "address", "district_id", "contact_email", "contact_phone")
 
 
@@ -213,7 +248,7 @@ def _clean_venue(values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, l
         errors.setdefault(field, []).append(ValidationError(message, code=code))
 
     if "name" in values:
-        name = cleaned["name"] = (values["name"] or "").strip()
+        name = cleaned["name"] = clean_text(values["name"] or "").strip()
         if not name:
             refuse("name", _("Give the venue's name."), "required")
         elif len(name) > 200:
@@ -223,7 +258,7 @@ def _clean_venue(values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, l
         if values["kind"] not in VenueKind.values:
             refuse("kind", _("Choose one of the listed kinds."), "invalid")
     if "address" in values:
-        address = cleaned["address"] = (values["address"] or "").strip()
+        address = cleaned["address"] = clean_text(values["address"] or "").strip()
         if len(address) > 300:
             refuse("address", _("Keep the address under 300 characters."), "too_long")
     if "contact_email" in values:
@@ -762,7 +797,7 @@ def clean_visits(visits: Sequence[Mapping[str, Any]]) -> list[Visit]:
 
 
 def _require_health_role(user: User | None) -> None:
-    if user is not None and not holds_any_role(user, conf.HEALTH_ROLES):
+    if user is not None and not holds_any_role(user, conf.ALERT_ROLES):
         raise PermissionDenied(_("Only health officers can work with exposure alerts."))
 
 
@@ -924,7 +959,7 @@ def dismiss_exposure_alert(alert: ExposureAlert, by: User) -> ExposureAlert:
 def on_case_visits_confirmed(event: CaseVisitsConfirmed) -> None:
     """The health app confirmed a case's visits: propose alerts for the health officer to review."""
     officer = User.objects.filter(pk=event.confirmed_by_user_id).first()
-    if officer is not None and not holds_any_role(officer, conf.HEALTH_ROLES):
+    if officer is not None and not holds_any_role(officer, conf.ALERT_ROLES):
         officer = None
     try:
         propose_exposure_alert(event.case_ref, event.visits, proposed_by=officer)
@@ -981,7 +1016,7 @@ def import_venues(source: bytes | str, by: User, *, dry_run: bool = False) -> Im
     districts = {d.code: d.pk for d in District.objects.all()}
     with transaction.atomic():
         for number, row in enumerate(rows, start=1):
-            values = {k: (row.get(k) or "").strip() for k in VENUE_COLUMNS}
+            values = {k: clean_text(row.get(k) or "").strip() for k in VENUE_COLUMNS}
             item = ItemReport(number=number, key=values["district"], label=values["name"])
             report.items.append(item)
             kind = values["kind"] or VenueKind.OTHER

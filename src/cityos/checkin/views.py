@@ -185,29 +185,22 @@ def register_venue(request: HttpRequest) -> HttpResponse:
     return render(request, "checkin/register.html", {"form": form}, status=400 if form.errors else 200)
 
 
-# The personal data of a venue that its pages show: its contacts (the owner is never shown).
-CONTACT_FIELDS = ("contact_email", "contact_phone")
-
-
 def _managed_venue(request: HttpRequest, venue_id: int, *, shown: tuple[str, ...] = ()) -> Venue:
-    """The venue, for its owner or for verified staff of the venue roles. A staff read of the
-    personal fields a page ``shown`` is audited, naming exactly those the venue has."""
+    """The venue, for its owner or for verified staff of the venue roles (404 for anyone else,
+    so a venue's existence is not told). A staff read of the contacts a page ``shown`` is audited."""
     user = _user(request)
-    venue = get_object_or_404(Venue.objects.select_related("district"), pk=venue_id)
-    if user is None or not services.may_manage(user, venue):
-        raise Http404
-    if venue.owner_id != user.pk:
-        if not user.is_verified():  # type: ignore[attr-defined]
-            raise PermissionDenied
-        read = [name for name in shown if getattr(venue, name)]
-        if read:
-            record_access(venue, read)
-    return venue
+    # Staff before their second factor: the middleware sends them to it first; here as well.
+    if user is not None and user.is_staff and not user.is_verified():  # type: ignore[attr-defined]
+        raise PermissionDenied
+    try:
+        return services.managed_venue(user, venue_id, shown=shown)
+    except (Venue.DoesNotExist, services.NotVenueManager):
+        raise Http404 from None
 
 
 @login_required
 def venue_detail(request: HttpRequest, venue_id: int) -> HttpResponse:
-    venue = _managed_venue(request, venue_id, shown=CONTACT_FIELDS)
+    venue = _managed_venue(request, venue_id, shown=services.CONTACT_FIELDS)
     return render(request, "checkin/venue.html", {"venue": venue, "checkin_url": checkin_url(venue)})
 
 
@@ -216,7 +209,7 @@ def edit_venue(request: HttpRequest, venue_id: int) -> HttpResponse:
     """The owner or staff change a venue's name, kind, address, district and contacts; its
     posters keep working. A venue without an owner keeps an email or a phone."""
     # The form is filled with the stored contacts only when it is first shown.
-    venue = _managed_venue(request, venue_id, shown=CONTACT_FIELDS if request.method != "POST" else ())
+    venue = _managed_venue(request, venue_id, shown=services.CONTACT_FIELDS if request.method != "POST" else ())
     user = _user(request)
     assert user is not None
     initial = {
@@ -350,7 +343,7 @@ def ops_import_venues(request: HttpRequest) -> HttpResponse:
     return render(request, "checkin/ops_import.html", {"form": form, "report": report}, status=status)
 
 
-@staff_required(*conf.HEALTH_ROLES)
+@staff_required(*conf.ALERT_ROLES)
 def ops_alerts(request: HttpRequest) -> HttpResponse:
     form = AlertFilterForm(request.GET or None)
     state, search = "", ""
@@ -367,7 +360,7 @@ def ops_alerts(request: HttpRequest) -> HttpResponse:
     )
 
 
-@staff_required(*conf.HEALTH_ROLES)
+@staff_required(*conf.ALERT_ROLES)
 def ops_alert(request: HttpRequest, alert_id: int) -> HttpResponse:
     alert = get_object_or_404(ExposureAlert.objects.select_related("venue", "proposed_by", "sent_by"), pk=alert_id)
     user = _user(request)
@@ -401,7 +394,7 @@ def ops_alert(request: HttpRequest, alert_id: int) -> HttpResponse:
     )
 
 
-@staff_required(*conf.HEALTH_ROLES)
+@staff_required(*conf.ALERT_ROLES)
 def ops_activity(request: HttpRequest) -> HttpResponse:
     """Check-ins per day and, per district and venue, check-ins and exposures: counts only."""
     form, start, end, district = _activity_filters(request)
@@ -440,7 +433,7 @@ def ops_activity(request: HttpRequest) -> HttpResponse:
     )
 
 
-@staff_required(*conf.HEALTH_ROLES)
+@staff_required(*conf.ALERT_ROLES)
 def ops_activity_map(request: HttpRequest) -> HttpResponse:
     """The districts as GeoJSON, each with its check-ins, exposures and fill for the page's map."""
     _form, start, end, district = _activity_filters(request)

@@ -1,13 +1,26 @@
 """Input that Python or PostgreSQL cannot hold, found before it reaches a query: NUL characters
-(PostgreSQL text cannot store them) in decoded JSON and in query strings."""
+(PostgreSQL text cannot store them) in decoded JSON and in query strings. And the cleaning of
+free text people type (:func:`clean_text`), which the forms' ``TextField`` and the API's ``Text``
+apply."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.http import HttpRequest
 
 JSON_NUL_ESCAPE = b"\\u0000"  # how JSON writes a NUL character: a body without it has none
+
+# The bidi embedding, override and isolate controls (U+202A-U+202E, U+2066-U+2069). A name holding
+# one reverses or reorders the text shown after it (the words of a page's sentence around it), and
+# no one types them meaning to. The marks U+200E and U+200F change no other text: they are kept.
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def clean_text(value: str) -> str:
+    """Free text as typed (a name, an address, a note), without the bidi controls."""
+    return BIDI_CONTROLS.sub("", value)
 
 
 def nul_path(value: Any, path: str = "") -> str | None:

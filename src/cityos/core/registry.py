@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from django.utils.functional import Promise
 
+from cityos.core.conf import module_codes
+
 if TYPE_CHECKING:
     import random
 
@@ -219,6 +221,58 @@ class MessageKind:
     label: str | Promise
 
 
+# A department scope's setting set to this: staff of every department do the module's work.
+EVERY_DEPARTMENT = "*"
+
+
+@dataclass(frozen=True)
+class DepartmentScope:
+    """The departments whose staff do one module's work (docs/platform.md, "People and roles").
+
+    The module's role lists, made with :func:`module_roles` and this ``key``, then count a staff
+    role only when it names no department or one of these; administrators always count. The
+    codes come from ``setting`` (a Django setting, comma-separated or a list, or an environment
+    variable), else ``default``; only ``*`` means every department. A setting that is present but
+    names no code means no department: only roles of no department and administrators count.
+    """
+
+    key: str
+    setting: str
+    default: str
+
+    def department_codes(self) -> frozenset[str] | None:
+        """The departments' codes (empty: none); None: every department."""
+        codes = module_codes(self.setting, self.default)
+        return None if EVERY_DEPARTMENT in codes else codes
+
+
+class ModuleRole(str):
+    """A role name ("operator") that counts only within one module's department scope.
+
+    A plain string to everything else, so role lists stay tuples of names that views, the API,
+    services, menus and tiles check alike (``holds_any_role``); the module's key rides along.
+    """
+
+    module: str
+
+    def __new__(cls, role: str, module: str) -> ModuleRole:
+        made = super().__new__(cls, role)
+        made.module = module
+        return made
+
+    def __getnewargs__(self) -> tuple[str, str]:  # type: ignore[override]
+        return (str(self), self.module)
+
+    def __repr__(self) -> str:
+        return f"ModuleRole({str(self)!r}, {self.module!r})"
+
+
+def module_roles(module: str, *roles: str) -> tuple[str, ...]:
+    """``roles`` as they count in ``module``, whose departments its app declares with
+    ``registry.add_department_scope(DepartmentScope(module, ...))``."""
+    return tuple(ModuleRole(role, module) for role in roles)
+
+
 @dataclass(frozen=True)
 class EventSubscription:
     event_name: str
@@ -238,6 +292,7 @@ class Registry:
         self.background_services: dict[str, BackgroundService] = {}
         self.open311: dict[str, Open311Provider] = {}
         self.message_kinds: dict[str, MessageKind] = {}
+        self.department_scopes: dict[str, DepartmentScope] = {}
 
     @staticmethod
     def _add(table: dict[str, Any], key: str, item: Any) -> None:
@@ -268,6 +323,9 @@ class Registry:
 
     def add_message_kind(self, kind: MessageKind) -> None:
         self._add(self.message_kinds, kind.key, kind)
+
+    def add_department_scope(self, scope: DepartmentScope) -> None:
+        self._add(self.department_scopes, scope.key, scope)
 
     def add_background_service(self, name: str, start: Callable[[], None]) -> None:
         self._add(self.background_services, name, BackgroundService(name, start))

@@ -5,7 +5,16 @@ from datetime import timedelta
 from django.utils.translation import gettext_lazy as _
 
 from cityos.core.domain import CityAppConfig
-from cityos.core.registry import ApiRouter, DashboardTile, DemoStep, MessageKind, NavItem, PeriodicJob, Registry
+from cityos.core.registry import (
+    ApiRouter,
+    DashboardTile,
+    DemoStep,
+    DepartmentScope,
+    MessageKind,
+    NavItem,
+    PeriodicJob,
+    Registry,
+)
 
 
 class EpiConfig(CityAppConfig):
@@ -23,6 +32,7 @@ class EpiConfig(CityAppConfig):
         from cityos.epi.api import router
         from cityos.health.events import CaseConfirmed
 
+        registry.add_department_scope(DepartmentScope("epi", "CITYOS_EPI_DEPARTMENT", default="health"))
         # Cases confirmed by the health module are counted per district and day, after commit.
         subscribe(CaseConfirmed)(subscribers.count_confirmed_case)
 

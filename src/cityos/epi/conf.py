@@ -11,9 +11,11 @@
 from __future__ import annotations
 
 from cityos.core.conf import module_setting
+from cityos.core.registry import module_roles
 
-# Who enters case counts, lab results and hospital reports (administrators always pass).
-WRITE_ROLES = ("health_officer",)
+# Who enters case counts, lab results and hospital reports (administrators always pass): health
+# officers of the health department (CITYOS_EPI_DEPARTMENT, default "health") or of none.
+WRITE_ROLES = module_roles("epi", "health_officer")
 CAPACITY_ALERT_TEMPLATE = "epi_capacity_alert"
 
 

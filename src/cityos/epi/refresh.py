@@ -190,8 +190,8 @@ def _hospital(
 
 
 def _send_capacity_alerts(as_of: datetime.date, crossings: dict[str, dict[str, Any]]) -> None:
-    """To health officers (administrators included): at most one alert per resource and day of
-    data, so the hourly reruns on the same data do not repeat it."""
+    """To the health officers of epi's departments (CITYOS_EPI_DEPARTMENT) or of none: at most one
+    alert per resource and day of data, so the hourly reruns on the same data do not repeat it."""
     for resource, crossing in crossings.items():
         alert, created = CapacityAlert.objects.get_or_create(
             resource=resource,
@@ -208,7 +208,8 @@ def _send_capacity_alerts(as_of: datetime.date, crossings: dict[str, dict[str, A
         try:
             with transaction.atomic():
                 notifications.send_to_segment(
-                    Segment(audience=Audience.STAFF, roles=("health_officer",)),
+                    # The health officers of the departments that do epi's work (or of none).
+                    Segment(audience=Audience.STAFF, roles=conf.WRITE_ROLES),
                     conf.CAPACITY_ALERT_TEMPLATE,
                     {
                         "resource": resource,

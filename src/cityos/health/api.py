@@ -1,20 +1,25 @@
 """/api/v1/health/: cases, contacts and follow-ups for health officers; a resident's own
 declarations and quarantine check-in.
 
-Staff reads carry a ``reason`` (kept in the audit log with the read, as on the pages).
+Staff reads carry a ``reason`` (kept in the audit log with the read, as on the pages). The
+officers' lists page (``limit``/``offset``, ``next`` links, a total ``count``) and export every
+row with ``format=csv``; each page or export is audited once per record type it shows.
 Every operation needs a token or a session; services' ValidationErrors become 422 problems.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Annotated, Any, Literal, TypeVar
+from functools import wraps
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 from django.core.exceptions import ValidationError
-from django.db.models import Model, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.db.models import Model, Prefetch, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,9 +28,11 @@ from ninja.responses import Status
 
 from cityos.core.accounts.models import User
 from cityos.core.api.auth import api_auth, require_roles, require_user
+from cityos.core.api.pagination import CSV_MAX_ROWS, csv_export, paginate
 from cityos.core.api.problems import TYPE_VALIDATION, ApiProblem, status_title
-from cityos.core.api.schemas import Day, Moment
+from cityos.core.api.schemas import CLEAN_TEXT, Day, Moment
 from cityos.core.audit.context import with_reason
+from cityos.core.audit.models import AuditAction
 from cityos.core.audit.services import record_access, record_bulk_access
 from cityos.health import conf, fhir, godata, selectors, services
 from cityos.health.forms import find_resident
@@ -38,11 +45,14 @@ M = TypeVar("M", bound=Model)
 MAX_ID = 2**63 - 1
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL
+# Typed text is kept without the bidi controls (CLEAN_TEXT), as the pages' forms keep it.
 Reason = Annotated[
-    str, Field(min_length=5, max_length=300, pattern=NO_NUL, description="Why you need the data; audited")
+    str,
+    Field(min_length=5, max_length=300, pattern=NO_NUL, description="Why you need the data; audited"),
+    CLEAN_TEXT,
 ]
-ShortText = Annotated[str, Field(max_length=200, pattern=NO_NUL)]
-LongText = Annotated[str, Field(max_length=10_000, pattern=NO_NUL)]
+ShortText = Annotated[str, Field(max_length=200, pattern=NO_NUL), CLEAN_TEXT]
+LongText = Annotated[str, Field(max_length=10_000, pattern=NO_NUL), CLEAN_TEXT]
 SymptomName = Literal["fever", "cough", "breath", "taste_smell", "sore_throat", "fatigue"]
 ClassificationName = Literal["suspected", "probable", "confirmed"]
 LabResultName = Literal["pending", "positive", "negative", "not_tested"]
@@ -94,10 +104,16 @@ SortParam = Annotated[
 ]
 
 
+def _stable(found: QuerySet[M]) -> QuerySet[M]:
+    """``found`` in its own order with the primary key last: pages then never repeat or skip a row."""
+    order = list(found.query.order_by) or list(found.model._meta.ordering or ())
+    return found.order_by(*order, "pk")
+
+
 def _sorted(found: QuerySet[M], sort: str, allowed: Mapping[str, Sequence[str]]) -> QuerySet[M]:
-    """The list in the asked order, or a 422 problem that lists every accepted value."""
+    """The list in the asked order (ties by primary key), or a 422 problem that lists every accepted value."""
     if not sort:
-        return found
+        return _stable(found)
     column = sort.removeprefix("-")
     if column not in allowed:
         accepted = [option for name in allowed for option in (name, f"-{name}")]
@@ -115,6 +131,50 @@ def _sorted(found: QuerySet[M], sort: str, allowed: Mapping[str, Sequence[str]])
             ],
         )
     return sorted_by(found, Sort(column=column, descending=sort.startswith("-")), allowed)
+
+
+@dataclass(frozen=True)
+class AlsoShown:
+    """Personal data of another model that a list's items show (a follow-up's contact's name)."""
+
+    model: type[Model]
+    via: str  # the listed row's attribute holding that record's id
+    fields: tuple[str, ...]
+
+
+def _read_with_reason(also_shown: AlsoShown) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Runs an officers' list operation (a page, or with ``format=csv`` the export) under its ``reason``.
+
+    Core's paginate and csv_export audit the listed rows once per page or export (the fields the
+    item schema's ``shows_personal`` names); run under the reason, that entry carries it. What an
+    entry on the listed model cannot say, the other records the items show, is recorded here, as
+    one entry too. Put it above ``@csv_export``."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        listed = inspect.unwrap(view)  # the operation's own function: the whole list, unpaged
+
+        @wraps(view)
+        def wrapper(request: HttpRequest, **kwargs: Any) -> Any:
+            with with_reason(kwargs["reason"]):
+                answer = view(request, **kwargs)
+                if isinstance(answer, HttpResponseBase):  # the CSV: every row, as csv_export took them
+                    params = {k: v for k, v in kwargs.items() if k not in ("export_format", "ninja_pagination")}
+                    rows = listed(request, **params).prefetch_related(None)
+                    ids = list(rows.values_list(also_shown.via, flat=True)[:CSV_MAX_ROWS])
+                    action = AuditAction.EXPORT
+                else:
+                    ids = [getattr(row, also_shown.via) for row in answer["results"]]
+                    action = AuditAction.READ
+                if ids:
+                    unique = list(dict.fromkeys(ids))  # a resident flagged on several days is one read
+                    record_bulk_access(
+                        also_shown.model, unique, also_shown.fields, action=action, description=request.path
+                    )
+            return answer
+
+        return wrapper
+
+    return decorate
 
 
 # --- Schemas -----------------------------------------------------------------------------------
@@ -231,6 +291,9 @@ class FollowUpOut(Schema):
     status: str
     symptoms: list[str]
     notes: str
+
+    # The follow-up's own; the contact's name is recorded by the list (AlsoShown).
+    shows_personal: ClassVar[frozenset[str]] = frozenset({"status", "symptoms", "notes"})
 
     @staticmethod
     def resolve_contact_name(follow_up: FollowUp) -> str:
@@ -463,14 +526,16 @@ def contact_becomes_case(request: HttpRequest, contact_id: Id) -> Status[Case]:
     return Status(201, services.contact_becomes_case(officer, get_object_or_404(Contact, pk=contact_id)))
 
 
-@router.get("/follow-ups", response=list[FollowUpOut], summary="Follow-ups due on a day (default today)")
-def follow_ups(request: HttpRequest, reason: Reason, day: Day | None = None, sort: SortParam = "") -> list[FollowUp]:
+@router.get("/follow-ups", response=list[FollowUpOut], summary="Follow-ups due on a day (default today), paged")
+@_read_with_reason(AlsoShown(Contact, "contact_id", ("name",)))
+@csv_export(FollowUpOut, filename="follow-ups")
+@paginate
+def follow_ups(request: HttpRequest, reason: Reason, day: Day | None = None, sort: SortParam = "") -> object:
+    """Every follow-up due on the day, by contact name unless sorted, a page at a time (follow
+    ``next``) or all of them with ``format=csv``. Each page or export is audited with the reason:
+    the follow-ups shown and their contacts' names."""
     _officer(request)
-    due = list(_sorted(selectors.follow_ups_due(day), sort, FOLLOW_UP_SORTS))
-    with with_reason(reason):
-        if due:
-            record_bulk_access(Contact, [f.contact_id for f in due], ("name",), description=request.path)
-    return due
+    return _sorted(selectors.follow_ups_due(day), sort, FOLLOW_UP_SORTS)
 
 
 @router.post("/follow-ups/{follow_up_id}", response=FollowUpOut, summary="Record a follow-up")
@@ -492,35 +557,43 @@ class FlaggedDeclarationOut(Schema):
     case_refs: list[str] = Field(..., description="Cases the records hold for this resident")
     contact_of: list[str] = Field(..., description="Cases this resident is listed as a contact of")
 
+    # The declaration's own; the resident's name is recorded by the list (AlsoShown).
+    shows_personal: ClassVar[frozenset[str]] = frozenset({"symptoms", "flag_reason"})
+
+    @staticmethod
+    def resolve_person_name(declaration: Declaration) -> str:
+        return declaration.person.display_name
+
+    @staticmethod
+    def resolve_case_refs(declaration: Declaration) -> list[str]:
+        return [case.ref for case in declaration.person.health_cases.all()]
+
+    @staticmethod
+    def resolve_contact_of(declaration: Declaration) -> list[str]:
+        return [contact.case.ref for contact in declaration.person.health_contacts.all()]
+
 
 @router.get(
     "/declarations/flagged",
     response=list[FlaggedDeclarationOut],
-    summary="Flagged declarations of the last 14 days, joined with cases and contacts (health officers)",
+    summary="Flagged declarations of the last 14 days, joined with cases and contacts (health officers), paged",
 )
-def flagged_declarations(request: HttpRequest, reason: Reason, sort: SortParam = "") -> list[dict[str, object]]:
+@_read_with_reason(AlsoShown(User, "person_id", ("first_name", "last_name", "email", "phone")))
+@csv_export(FlaggedDeclarationOut, filename="flagged-declarations")
+@paginate
+def flagged_declarations(request: HttpRequest, reason: Reason, sort: SortParam = "") -> object:
+    """Every flagged declaration of the last 14 days, newest first unless sorted, a page at a time
+    (follow ``next``) or all of them with ``format=csv``. Each page or export is audited with the
+    reason: the declarations shown and their residents' names (a name falls back to the
+    resident's email or phone)."""
     _officer(request)
     since = timezone.localdate() - timedelta(days=14)
-    found = list(_sorted(selectors.flagged_declarations(since=since), sort, FLAGGED_SORTS)[:1000])
-    links = selectors.links_for_people({d.person_id for d in found})
-    with with_reason(reason):
-        if found:
-            record_bulk_access(
-                Declaration, [d.pk for d in found], ("person", "symptoms", "flag_reason"), description=request.path
-            )
-    return [
-        {
-            "id": d.pk,
-            "person_id": d.person_id,
-            "person_name": d.person.display_name,
-            "day": d.day,
-            "symptoms": d.symptoms,
-            "flag_reason": d.flag_reason,
-            "case_refs": [c.ref for c in links[d.person_id].cases],
-            "contact_of": [c.case.ref for c in links[d.person_id].contacts],
-        }
-        for d in found
-    ]
+    found = selectors.flagged_declarations(since=since).prefetch_related(
+        # What the records hold of each resident, for case_refs and contact_of: two queries a page.
+        "person__health_cases",
+        Prefetch("person__health_contacts", queryset=Contact.objects.select_related("case")),
+    )
+    return _sorted(found, sort, FLAGGED_SORTS)
 
 
 class QuarantineIn(Schema):
@@ -547,6 +620,9 @@ class TaskOut(Schema):
     person_id: int
     resolved_at: datetime | None
 
+    # Residents appear by id only and a task holds no declared personal data: no read to audit.
+    shows_personal: ClassVar[frozenset[str]] = frozenset()
+
     @staticmethod
     def resolve_person_id(task: HealthTask) -> int:
         return task.quarantine.person_id
@@ -570,10 +646,14 @@ def start_quarantine(request: HttpRequest, payload: QuarantineIn) -> Status[Quar
     return Status(201, quarantine)
 
 
-@router.get("/tasks", response=list[TaskOut], summary="Open quarantine tasks (health officers)")
-def open_tasks(request: HttpRequest, sort: SortParam = "") -> list[HealthTask]:
+@router.get("/tasks", response=list[TaskOut], summary="Open quarantine tasks (health officers), paged")
+@csv_export(TaskOut, filename="health-tasks")
+@paginate
+def open_tasks(request: HttpRequest, sort: SortParam = "") -> object:
+    """Every open task, newest first unless sorted, a page at a time (follow ``next``) or all of
+    them with ``format=csv``."""
     _officer(request)
-    return list(_sorted(selectors.open_tasks(), sort, TASK_SORTS)[:1000])
+    return _sorted(selectors.open_tasks(), sort, TASK_SORTS)
 
 
 @router.post("/tasks/{task_id}/resolve", response=TaskOut, summary="Mark a task resolved")

@@ -5,7 +5,16 @@ from datetime import timedelta
 from django.utils.translation import gettext_lazy as _
 
 from cityos.core.domain import CityAppConfig
-from cityos.core.registry import ApiRouter, DashboardTile, DemoStep, NavItem, PeriodicJob, PersonalData, Registry
+from cityos.core.registry import (
+    ApiRouter,
+    DashboardTile,
+    DemoStep,
+    DepartmentScope,
+    NavItem,
+    PeriodicJob,
+    PersonalData,
+    Registry,
+)
 
 
 class HealthConfig(CityAppConfig):
@@ -19,6 +28,7 @@ class HealthConfig(CityAppConfig):
     def register(self, registry: Registry) -> None:
         from cityos.health import api, conf, demo, tasks
 
+        registry.add_department_scope(DepartmentScope("health", "CITYOS_HEALTH_DEPARTMENT", default="health"))
         roles = conf.HEALTH_ROLES
         registry.add_nav(NavItem("my-health", _("My health"), "health:me", area="portal", order=60))
         for key, label, url_name, order in (

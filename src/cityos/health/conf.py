@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from cityos.core.accounts.models import Role
 from cityos.core.conf import module_setting
+from cityos.core.registry import module_roles
 
-HEALTH_ROLES: tuple[str, ...] = (Role.HEALTH_OFFICER,)
+# Health officers of the health department (CITYOS_HEALTH_DEPARTMENT, default "health") or of
+# no department; administrators pass too.
+HEALTH_ROLES: tuple[str, ...] = module_roles("health", Role.HEALTH_OFFICER)
 
 
 def follow_up_days() -> int:

@@ -5,11 +5,19 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms import formset_factory
+from django.forms.formsets import (
+    INITIAL_FORM_COUNT,
+    MAX_NUM_FORM_COUNT,
+    MIN_NUM_FORM_COUNT,
+    TOTAL_FORM_COUNT,
+    ManagementForm,
+)
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from cityos.core.accounts.models import User
-from cityos.core.accounts.phones import looks_like_phone, normalise_phone
-from cityos.core.web.fields import DayField, MomentField
+from cityos.core.accounts.phones import looks_like_phone, normalise_email_or_phone, normalise_phone
+from cityos.core.web.fields import DayField, MomentField, TextField
 from cityos.health.models import Classification, FollowUpStatus, LabResult, Relationship, Symptom
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -44,24 +52,36 @@ class AccountField(forms.CharField):
         return find_resident(super().clean(value) or "")
 
 
+class EmailOrPhoneField(TextField):
+    """An email address or a phone number, kept lower-cased or in E.164 (as residents' own)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("label", _("Phone or email"))
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("max_length", 200)
+        super().__init__(**kwargs)
+        self.widget.attrs.setdefault("autocomplete", "off")  # another person's, not the officer's
+
+    def clean(self, value: Any) -> str:
+        return normalise_email_or_phone(super().clean(value) or "")
+
+
 class CaseForm(forms.Form):
     account = AccountField()
-    name = forms.CharField(label=_("Name"), max_length=200, required=False)
-    contact_details = forms.CharField(label=_("Phone or email"), max_length=200, required=False)
+    name = TextField(label=_("Name"), max_length=200, required=False)
+    contact_details = EmailOrPhoneField()
     classification = forms.ChoiceField(label=_("Classification"), choices=Classification.choices)
     lab_result = forms.ChoiceField(label=_("Lab result"), choices=LabResult.choices)
     lab_date = DayField(label=_("Lab result date"), required=False, widget=DATE)
     onset_date = DayField(label=_("Symptom onset date"), required=False, widget=DATE)
-    interview_notes = forms.CharField(
-        label=_("Interview notes"), required=False, widget=forms.Textarea(attrs={"rows": 4})
-    )
+    interview_notes = TextField(label=_("Interview notes"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
 
 
 class VisitForm(forms.Form):
     venue_code = forms.CharField(
         label=_("Venue code"), max_length=100, required=False, help_text=_("The code printed on the venue's poster.")
     )
-    place = forms.CharField(label=_("Place, in words"), max_length=200, required=False)
+    place = TextField(label=_("Place, in words"), max_length=200, required=False)
     start = MomentField(label=_("From"), widget=DATETIME)
     end = MomentField(label=_("Until"), widget=DATETIME)
 
@@ -75,13 +95,54 @@ class VisitForm(forms.Form):
         return data
 
 
-VisitFormSet = formset_factory(VisitForm, extra=2, max_num=20)
+MAX_VISITS = 20  # on the new case form; more are added from the case's page
+
+
+class BaseVisitFormSet(forms.BaseFormSet):  # type: ignore[type-arg]
+    """The visits of a new case. A count of rows over ``MAX_VISITS`` (only a tampered page sends
+    one) is refused with a message, and no more rows than that are built or shown again."""
+
+    default_error_messages = {
+        "too_many_forms": ngettext_lazy(
+            "Give at most %(num)d visit here; add more from the case's page once it is saved.",
+            "Give at most %(num)d visits here; add more from the case's page once it is saved.",
+            "num",
+        ),
+    }
+
+    @property
+    def shown_management_form(self) -> ManagementForm:
+        """The management form the page sends back: the count of the rows it shows, not a
+        refused count, so sending the page again as it is works."""
+        form = self.management_form
+        if not self.is_bound or not form.is_valid():
+            return form
+        sent: int = form.cleaned_data[TOTAL_FORM_COUNT] or 0
+        if sent <= (self.absolute_max or sent):
+            return form
+        counts = {
+            TOTAL_FORM_COUNT: self.total_form_count(),
+            INITIAL_FORM_COUNT: self.initial_form_count(),
+            MIN_NUM_FORM_COUNT: self.min_num,
+            MAX_NUM_FORM_COUNT: self.max_num,
+        }
+        return ManagementForm(auto_id=self.auto_id, prefix=self.prefix, initial=counts, renderer=form.renderer)
+
+
+VisitFormSet = formset_factory(
+    VisitForm,
+    formset=BaseVisitFormSet,
+    extra=2,
+    max_num=MAX_VISITS,
+    absolute_max=MAX_VISITS,
+    validate_max=True,
+)
 
 
 class ContactForm(forms.Form):
     account = AccountField()
-    name = forms.CharField(label=_("Name"), max_length=200, required=False)
-    contact_details = forms.CharField(label=_("Phone or email"), max_length=200, required=False)
+    name = TextField(label=_("Name"), max_length=200, required=False)
+    contact_details = EmailOrPhoneField()
     relationship = forms.ChoiceField(label=_("Relationship"), choices=Relationship.choices)
     last_exposure = DayField(label=_("Last exposure date"), widget=DATE)
 
@@ -102,7 +163,7 @@ class FollowUpForm(forms.Form):
         widget=forms.RadioSelect,
     )
     symptoms = SymptomsField()
-    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    notes = TextField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class DeclarationForm(forms.Form):

@@ -23,8 +23,10 @@ from cityos.checkin import services as checkin_services
 from cityos.checkin.events import CaseVisitsConfirmed
 from cityos.core.accounts.models import User
 from cityos.core.accounts.permissions import holds_any_role
+from cityos.core.accounts.phones import normalise_email_or_phone
 from cityos.core.audit.services import record_retention
 from cityos.core.events import publish
+from cityos.core.inputs import clean_text
 from cityos.health import conf
 from cityos.health.events import CaseConfirmed
 from cityos.health.models import (
@@ -67,6 +69,15 @@ def _choice(errors: dict[str, list[str]], field: str, value: str, choices: Itera
         errors.setdefault(field, []).append(_("Pick one of the choices offered."))
 
 
+def _contact_details(errors: dict[str, list[str]], raw: str) -> str:
+    """An email address or a phone number in E.164 (as residents' own are kept), or ""."""
+    try:
+        return normalise_email_or_phone(clean_text(raw or ""))
+    except ValidationError as error:
+        errors.setdefault("contact_details", []).extend(error.messages)
+        return ""
+
+
 def _clean_symptoms(errors: dict[str, list[str]], symptoms: Iterable[str]) -> list[str]:
     cleaned = sorted(set(symptoms))
     if any(s not in Symptom.values for s in cleaned):
@@ -100,7 +111,7 @@ def _clean_visits(visits: Sequence[VisitIn | Mapping[str, Any]]) -> tuple[list[V
             start=_aware(visit.start),
             end=_aware(visit.end),
             venue_code=(visit.venue_code or "").strip(),
-            place=(visit.place or "").strip(),
+            place=clean_text(visit.place or "").strip(),
         )
         prefix = f"visits.{index}."
         if visit.venue_code and checkin_services.venue_for_reference(visit.venue_code) is None:
@@ -172,9 +183,12 @@ def record_case(
     """Record a case with the places it visited; nothing is saved if anything is wrong."""
     officer = require_health_role(officer)
     errors: dict[str, list[str]] = {}
-    name = (name or "").strip() or (person.display_name if person else "")
+    name = clean_text(name or "").strip() or (person.display_name if person else "")
     if not name:
         errors["name"] = [_("Give the person's name or pick their resident account.")]
+    if source_contact is None or contact_details != source_contact.contact_details:
+        # (A contact's own, copied as it was recorded, may predate this check: it is kept.)
+        contact_details = _contact_details(errors, contact_details)
     _choice(errors, "classification", classification, Classification.values)
     _choice(errors, "lab_result", lab_result, LabResult.values)
     _not_in_future(errors, "lab_date", lab_date)
@@ -190,12 +204,12 @@ def record_case(
             ref=_new_ref(),
             person=person,
             name=name[:200],
-            contact_details=contact_details.strip()[:200],
+            contact_details=contact_details[:200],
             classification=classification,
             lab_result=lab_result,
             lab_date=lab_date,
             onset_date=onset_date,
-            interview_notes=interview_notes,
+            interview_notes=clean_text(interview_notes),
             source_contact=source_contact,
             created_by=officer,
         )
@@ -269,9 +283,10 @@ def add_contact(
     """List a contact of ``case`` and schedule a daily follow-up until the end of the period."""
     officer = require_health_role(officer)
     errors: dict[str, list[str]] = {}
-    name = (name or "").strip() or (person.display_name if person else "")
+    name = clean_text(name or "").strip() or (person.display_name if person else "")
     if not name:
         errors["name"] = [_("Give the person's name or pick their resident account.")]
+    contact_details = _contact_details(errors, contact_details)
     _choice(errors, "relationship", relationship, Relationship.values)
     if last_exposure is None:
         errors["last_exposure"] = [_("Give the date of the last exposure.")]
@@ -285,7 +300,7 @@ def add_contact(
             case=case,
             person=person,
             name=name[:200],
-            contact_details=contact_details.strip()[:200],
+            contact_details=contact_details[:200],
             relationship=relationship,
             last_exposure=last_exposure,
         )
@@ -311,7 +326,7 @@ def record_follow_up(
     with transaction.atomic():
         follow_up.status = status
         follow_up.symptoms = cleaned
-        follow_up.notes = notes
+        follow_up.notes = clean_text(notes)
         follow_up.recorded_by = officer
         follow_up.recorded_at = timezone.now()
         follow_up.save()

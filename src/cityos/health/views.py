@@ -8,11 +8,16 @@ quarantine.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.forms import Form
+from django.forms import BaseFormSet, Form
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -58,6 +63,21 @@ def _errors_to_form(form: Form, error: ValidationError) -> None:
         form.add_error(field if field in form.fields else None, field_errors)
 
 
+VISIT_ERROR = re.compile(r"visits\.(\d+)\.(\w+)")
+
+
+def _errors_to_case_forms(form: Form, visits: BaseFormSet[Any], rows: list[int], error: ValidationError) -> None:
+    """The service's errors next to their fields: ``visits.N.start`` is the field of the N-th
+    visit sent, which is the row ``rows[N]`` of the formset (empty rows are not sent)."""
+    for key, messages_ in error.message_dict.items():
+        found = VISIT_ERROR.fullmatch(key)
+        if found and int(found[1]) < len(rows):
+            visit = visits.forms[rows[int(found[1])]]
+            visit.add_error(found[2] if found[2] in visit.fields else None, messages_)
+        else:
+            form.add_error(key if key in form.fields else None, messages_)
+
+
 # --- Cases --------------------------------------------------------------------------------------
 
 
@@ -65,9 +85,12 @@ def _errors_to_form(form: Form, error: ValidationError) -> None:
 def case_create(request: HttpRequest) -> HttpResponse:
     form = CaseForm(request.POST or None)
     visits = VisitFormSet(request.POST or None, prefix="visits")
-    if request.method == "POST" and form.is_valid() and visits.is_valid():
+    # Both checked, so the visits' mistakes are said with the case's.
+    valid = request.method == "POST" and all([form.is_valid(), visits.is_valid()])
+    if valid:
         data = form.cleaned_data
-        visit_rows = [v for v in visits.cleaned_data if v.get("start")]
+        rows = [index for index, visit in enumerate(visits.cleaned_data) if visit.get("start")]
+        visit_rows = [visits.cleaned_data[index] for index in rows]
         try:
             case = services.record_case(
                 _user(request),
@@ -82,12 +105,13 @@ def case_create(request: HttpRequest) -> HttpResponse:
                 visits=visit_rows,
             )
         except ValidationError as error:
-            _errors_to_form(form, error)
+            _errors_to_case_forms(form, visits, rows, error)
         else:
             remember(request, f"case:{case.pk}", _("Recorded this case"))
             messages.success(request, _("Case %(ref)s recorded.") % {"ref": case.ref})
             return redirect("health:case", pk=case.pk)
-    return render(request, "health/case_form.html", {"form": form, "visits": visits})
+    status = 422 if request.method == "POST" else 200
+    return render(request, "health/case_form.html", {"form": form, "visits": visits}, status=status)
 
 
 def _render_case(
@@ -130,12 +154,38 @@ def _case_with_reason(request: HttpRequest, pk: int) -> tuple[Case, str]:
     case = get_object_or_404(Case, pk=pk)
     reason = reason_for(request, f"case:{case.pk}")
     if not reason:
-        raise PermissionDenied
+        raise PermissionDenied  # the views ask first (_under_case_reason); this only guards
     return case, reason
+
+
+CaseView = Callable[[HttpRequest, int], HttpResponse]
+
+
+def _reason_first(request: HttpRequest, page: str, pk: int) -> HttpResponse:
+    messages.warning(
+        request,
+        _("Give your reason for opening this case first: it is asked again after 30 minutes. Nothing was saved."),
+    )
+    return redirect(page, pk=pk)
+
+
+def _under_case_reason(view: CaseView) -> CaseView:
+    """An action on a case, done only under the reason given for the case; else back to the
+    case's page, which asks for it, saying why (not a 403 that blames the officer's role)."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, pk: int) -> HttpResponse:
+        if not reason_for(request, f"case:{pk}"):
+            get_object_or_404(Case, pk=pk)
+            return _reason_first(request, "health:case", pk)
+        return view(request, pk)
+
+    return wrapped
 
 
 @require_POST
 @staff_required(*HEALTH_ROLES)
+@_under_case_reason
 def case_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     case, reason = _case_with_reason(request, pk)
     with with_reason(reason):
@@ -150,6 +200,7 @@ def case_confirm(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @staff_required(*HEALTH_ROLES)
+@_under_case_reason
 def visit_add(request: HttpRequest, pk: int) -> HttpResponse:
     case, reason = _case_with_reason(request, pk)
     form = VisitForm(request.POST, prefix="visit")
@@ -167,6 +218,7 @@ def visit_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @staff_required(*HEALTH_ROLES)
+@_under_case_reason
 def contact_add(request: HttpRequest, pk: int) -> HttpResponse:
     case, reason = _case_with_reason(request, pk)
     form = ContactForm(request.POST, prefix="contact")
@@ -197,7 +249,13 @@ def contact_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_required(*HEALTH_ROLES)
 def case_chain_svg(request: HttpRequest, pk: int) -> HttpResponse:
-    case, reason = _case_with_reason(request, pk)
+    """The picture on the case's page; opened on its own before a reason is given, it asks for one
+    as the case's page does, then shows the picture."""
+    case = get_object_or_404(Case, pk=pk)
+    asked = ask_reason(request, f"case:{case.pk}", case.ref)
+    if asked:
+        return asked
+    reason = reason_for(request, f"case:{case.pk}")
     with with_reason(reason):
         record_access(case, ("ref",))
     return HttpResponse(chain.render_svg(selectors.chain_of(case), highlight=case.pk), content_type="image/svg+xml")
@@ -228,7 +286,7 @@ def contact_become_case(request: HttpRequest, pk: int) -> HttpResponse:
     contact = get_object_or_404(Contact, pk=pk)
     reason = reason_for(request, f"case:{contact.case_id}")
     if not reason:
-        raise PermissionDenied
+        return _reason_first(request, "health:contact", contact.pk)  # its page asks for the case's reason
     with with_reason(reason):
         try:
             case = services.contact_becomes_case(_user(request), contact)

@@ -2,6 +2,9 @@
 mean, and predator-trap catches (anyone may read them: no personal data); damp-and-mould risk
 of council homes and their maintenance work orders (housing staff only, reads audited).
 
+Every list pages (``limit``/``offset`` in, ``{count, next, previous, results}`` out, in a stable
+order); the GeoJSON collections stay whole, for the maps to draw every point.
+
 Errors are problem+json: type errors from the schemas, service rules (a status that cannot
 follow the current one, a scheduled visit without a date) as field errors of a 422.
 """
@@ -9,9 +12,10 @@ follow the current one, a scheduled visit without a date) as field errors of a 4
 from __future__ import annotations
 
 import datetime
-from typing import Any, Literal
+import json
+from typing import Any, ClassVar, Literal
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,6 +31,35 @@ from cityos.monitoring.models import HomeRisk, RiskLevel, WorkOrder, WorkOrderSt
 
 router = Router()
 MAX_TRAP_DAYS = 366
+GEOJSON = "application/geo+json"  # RFC 7946
+
+
+class MonitoringPoint(Schema):
+    type: Literal["Point"]
+    coordinates: list[float] = Field(..., description="[longitude, latitude], EPSG:4326")
+
+
+class MonitoringFeature(Schema):
+    type: Literal["Feature"]
+    geometry: MonitoringPoint
+    properties: dict[str, Any] = Field(
+        ..., description="name, kind_label (a line of status text), open_now (true: good or free) and the values"
+    )
+
+
+class MonitoringFeatureCollection(Schema):
+    type: Literal["FeatureCollection"]
+    features: list[MonitoringFeature]
+
+
+# The body is GeoJSON's own media type, not plain JSON: say so in OpenAPI.
+AS_GEOJSON = {
+    "responses": {200: {"content": {GEOJSON: {"schema": {"$ref": "#/components/schemas/MonitoringFeatureCollection"}}}}}
+}
+
+
+def _geojson(collection: dict[str, Any]) -> HttpResponse:
+    return HttpResponse(json.dumps(collection, ensure_ascii=False), content_type=GEOJSON)
 
 
 def _district_codes() -> dict[int, selectors.DistrictInfo]:
@@ -47,6 +80,9 @@ class CarParkOut(Schema):
     longitude: float | None
     latitude: float | None
 
+    # Public data: no personal data to audit (audit_staff_read).
+    shows_personal: ClassVar[frozenset[str]] = frozenset()
+
 
 def _car_park_out(park: selectors.CarPark, districts: dict[int, selectors.DistrictInfo]) -> CarParkOut:
     info = districts.get(park.district_id) if park.district_id else None
@@ -65,15 +101,20 @@ def _car_park_out(park: selectors.CarPark, districts: dict[int, selectors.Distri
     )
 
 
-@router.get("/parking", response=list[CarParkOut], summary="Car parks with free bays")
+@router.get("/parking", response=list[CarParkOut], summary="Car parks with free bays, paged")
+@paginate
 def list_car_parks(request: HttpRequest) -> list[CarParkOut]:
+    """By name, ties by id, a page at a time (follow ``next``)."""
     districts = _district_codes()
-    return [_car_park_out(p, districts) for p in selectors.car_parks()]
+    parks = sorted(selectors.car_parks(), key=lambda p: (p.name.casefold(), p.id))
+    return [_car_park_out(p, districts) for p in parks]
 
 
-@router.get("/parking/geojson", response=dict[str, Any], summary="Car parks as GeoJSON")
-def car_parks_geojson(request: HttpRequest) -> dict[str, Any]:
-    return geojson.car_parks(selectors.car_parks())
+@router.get(
+    "/parking/geojson", response=MonitoringFeatureCollection, summary="Car parks as GeoJSON", openapi_extra=AS_GEOJSON
+)
+def car_parks_geojson(request: HttpRequest) -> HttpResponse:
+    return _geojson(geojson.car_parks(selectors.car_parks()))
 
 
 @router.get("/parking/{park_id}", response=CarParkOut, summary="One car park")
@@ -118,6 +159,9 @@ class WaterDistrictOut(Schema):
     status_label: str
     stations: list[WaterStationOut]
 
+    # Public data: no personal data to audit (audit_staff_read).
+    shows_personal: ClassVar[frozenset[str]] = frozenset()
+
 
 def _water_station_out(station: selectors.WaterStation) -> WaterStationOut:
     labels = meanings.status_labels()
@@ -146,8 +190,15 @@ def _water_station_out(station: selectors.WaterStation) -> WaterStationOut:
     )
 
 
-@router.get("/water", response=list[WaterDistrictOut], summary="Water quality per district")
+def _by_district_name(rows: list[selectors.DistrictStatus]) -> list[selectors.DistrictStatus]:
+    """Districts by name (stations with no district last), ties by district id: stable pages."""
+    return sorted(rows, key=lambda r: (r.district_id is None, r.name.casefold(), r.district_id or 0))
+
+
+@router.get("/water", response=list[WaterDistrictOut], summary="Water quality per district, paged")
+@paginate
 def water_quality(request: HttpRequest) -> list[WaterDistrictOut]:
+    """Districts by name, each with its stations, a page of districts at a time (follow ``next``)."""
     labels = meanings.status_labels()
     return [
         WaterDistrictOut(
@@ -157,7 +208,7 @@ def water_quality(request: HttpRequest) -> list[WaterDistrictOut]:
             status_label=str(labels[row.status]),
             stations=[_water_station_out(s) for s in row.stations],
         )
-        for row in selectors.water_districts()
+        for row in _by_district_name(selectors.water_districts())
     ]
 
 
@@ -176,9 +227,14 @@ class GuidelineOut(Schema):
     why: str
     bands: list[BandOut]
 
+    # Public data: no personal data to audit (audit_staff_read).
+    shows_personal: ClassVar[frozenset[str]] = frozenset()
 
-@router.get("/water/guidelines", response=list[GuidelineOut], summary="How water readings are rated")
+
+@router.get("/water/guidelines", response=list[GuidelineOut], summary="How water readings are rated, paged")
+@paginate
 def water_guidelines(request: HttpRequest) -> list[GuidelineOut]:
+    """One per measure, in a fixed order; a page holds them all unless ``limit`` is smaller."""
     return [
         GuidelineOut(
             measure=m.key,
@@ -220,6 +276,9 @@ class AirDistrictOut(Schema):
     aqi: AqiOut | None = Field(..., description="The district's worst station.")
     stations: list[AirStationOut]
 
+    # Public data: no personal data to audit (audit_staff_read).
+    shows_personal: ClassVar[frozenset[str]] = frozenset()
+
 
 def _aqi_out(aqi: meanings.Aqi | None) -> AqiOut | None:
     if aqi is None:
@@ -248,10 +307,12 @@ def _air_station_out(station: selectors.AirStation) -> AirStationOut:
     )
 
 
-@router.get("/air", response=list[AirDistrictOut], summary="Air quality per district and station")
+@router.get("/air", response=list[AirDistrictOut], summary="Air quality per district and station, paged")
+@paginate
 def air_quality(request: HttpRequest) -> list[AirDistrictOut]:
+    """Districts by name, each with its stations, a page of districts at a time (follow ``next``)."""
     rows = []
-    for row in selectors.air_districts():
+    for row in _by_district_name(selectors.air_districts()):
         worst = max((s for s in row.stations if s.aqi), key=lambda s: s.aqi.index, default=None)
         rows.append(
             AirDistrictOut(
@@ -264,14 +325,24 @@ def air_quality(request: HttpRequest) -> list[AirDistrictOut]:
     return rows
 
 
-@router.get("/air/geojson", response=dict[str, Any], summary="Air-quality stations as GeoJSON")
-def air_geojson(request: HttpRequest) -> dict[str, Any]:
-    return geojson.air_stations(selectors.air_stations())
+@router.get(
+    "/air/geojson",
+    response=MonitoringFeatureCollection,
+    summary="Air-quality stations as GeoJSON",
+    openapi_extra=AS_GEOJSON,
+)
+def air_geojson(request: HttpRequest) -> HttpResponse:
+    return _geojson(geojson.air_stations(selectors.air_stations()))
 
 
-@router.get("/water/geojson", response=dict[str, Any], summary="Water-quality stations as GeoJSON")
-def water_geojson(request: HttpRequest) -> dict[str, Any]:
-    return geojson.water_stations(selectors.water_stations())
+@router.get(
+    "/water/geojson",
+    response=MonitoringFeatureCollection,
+    summary="Water-quality stations as GeoJSON",
+    openapi_extra=AS_GEOJSON,
+)
+def water_geojson(request: HttpRequest) -> HttpResponse:
+    return _geojson(geojson.water_stations(selectors.water_stations()))
 
 
 # --- traps ---------------------------------------------------------------------------------
@@ -286,14 +357,20 @@ class TrapOut(Schema):
     last_catch: datetime.datetime | None
     species: dict[str, int]
 
+    # Public data: no personal data to audit (audit_staff_read).
+    shows_personal: ClassVar[frozenset[str]] = frozenset()
+
 
 class TrapFilters(Schema):
     days: int = Field(30, ge=1, le=MAX_TRAP_DAYS, description="Count catches over this many days.")
 
 
-@router.get("/traps", response=list[TrapOut], summary="Predator traps and their recent catches")
+@router.get("/traps", response=list[TrapOut], summary="Predator traps and their recent catches, paged")
+@paginate
 def list_traps(request: HttpRequest, filters: Query[TrapFilters]) -> list[TrapOut]:
+    """By trap line and name, ties by id, a page at a time (follow ``next``)."""
     districts = _district_codes()
+    traps = sorted(selectors.traps(days=filters.days), key=lambda t: (t.trap_line.casefold(), t.name.casefold(), t.id))
     return [
         TrapOut(
             id=t.id,
@@ -306,13 +383,18 @@ def list_traps(request: HttpRequest, filters: Query[TrapFilters]) -> list[TrapOu
             last_catch=t.last_catch,
             species=t.species,
         )
-        for t in selectors.traps(days=filters.days)
+        for t in traps
     ]
 
 
-@router.get("/traps/geojson", response=dict[str, Any], summary="Predator traps as GeoJSON")
-def traps_geojson(request: HttpRequest, filters: Query[TrapFilters]) -> dict[str, Any]:
-    return geojson.traps(selectors.traps(days=filters.days))
+@router.get(
+    "/traps/geojson",
+    response=MonitoringFeatureCollection,
+    summary="Predator traps as GeoJSON",
+    openapi_extra=AS_GEOJSON,
+)
+def traps_geojson(request: HttpRequest, filters: Query[TrapFilters]) -> HttpResponse:
+    return _geojson(geojson.traps(selectors.traps(days=filters.days)))
 
 
 class TrapEventOut(Schema):

@@ -5,7 +5,16 @@ from datetime import timedelta
 from django.utils.translation import gettext_lazy as _
 
 from cityos.core.domain import CityAppConfig
-from cityos.core.registry import ApiRouter, DashboardTile, DemoStep, NavItem, PeriodicJob, PersonalData, Registry
+from cityos.core.registry import (
+    ApiRouter,
+    DashboardTile,
+    DemoStep,
+    DepartmentScope,
+    NavItem,
+    PeriodicJob,
+    PersonalData,
+    Registry,
+)
 
 
 class MonitoringConfig(CityAppConfig):
@@ -21,6 +30,9 @@ class MonitoringConfig(CityAppConfig):
         from cityos.monitoring import api, conf, demo, selectors, tasks
         from cityos.sensing import services as sensing
 
+        registry.add_department_scope(
+            DepartmentScope("monitoring", "CITYOS_MONITORING_DEPARTMENT", default="environment,housing,social")
+        )
         # A home's sensor reads the rooms people live in: the SensorThings API shows its Thing,
         # place and readings only to the staff whose sensing role covers it, and audits them.
         sensing.declare_private_kind(selectors.HOME_KIND)

@@ -19,11 +19,14 @@
 from __future__ import annotations
 
 from cityos.core.conf import module_setting
+from cityos.core.registry import module_roles
 
+# Both lists count for roles of the departments whose staff work with homes and traps
+# (CITYOS_MONITORING_DEPARTMENT, default "environment,housing,social") or of no department.
 # Housing staff who see tenants' homes and their work orders (administrators always pass).
-HOUSING_ROLES = ("caseworker",)
+HOUSING_ROLES = module_roles("monitoring", "caseworker")
 # Staff who manage predator-trap data and exports.
-TRAP_ROLES = ("operator", "caseworker")
+TRAP_ROLES = module_roles("monitoring", "operator", "caseworker")
 
 
 def parking_stale_minutes() -> int:

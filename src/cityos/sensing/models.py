@@ -252,6 +252,10 @@ class DeadLetter(models.Model):
     replayed_at = models.DateTimeField(null=True, blank=True)
     replayed_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     replay_outcome = models.TextField(blank=True)
+    # The datastream the message was for, when its topic or body names one (no link: it may not
+    # exist, or be deleted since). A private Thing's dead letters are shown only to the staff
+    # who see its datastream (ingest.selectors.visible_dead_letters).
+    datastream_id = models.BigIntegerField(null=True, blank=True, db_index=True)
 
     def __str__(self) -> str:
         return f"{self.topic}: {self.reason[:60]}"

@@ -242,6 +242,16 @@ def _is_reference(data: Mapping[str, Any]) -> bool:
     return "@iot.id" in data
 
 
+def _writer_visibility(user: User | None, *, system: bool = False) -> Any:
+    """What of private Things the writer sees (a ``sta.privacy.Visibility``); None: everything
+    (the platform itself). Set by the SensorThings API for its request, else found here."""
+    from cityos.sensing.sta.privacy import Visibility, current_visibility  # the STA layer; imported late
+
+    if system:
+        return None
+    return current_visibility() or Visibility.of(user)
+
+
 def _lookup(type_name: str, pk: Any) -> models.Model:
     entity_type = ENTITY_TYPES[type_name]
     if isinstance(pk, bool) or not isinstance(pk, int | str) or not str(pk).isdigit():
@@ -603,11 +613,11 @@ def _store_observations(
     are stored (the dataArray extension's contract).
     """
     _hold(Datastream, {item.datastream_id for item in items})  # a deleted datastream then reads as unknown
-    # Through the SensorThings API, a private Thing's datastreams and features the writer may not
-    # see are unknown to them, as its links by @iot.id are (_lookup).
-    from cityos.sensing.sta.privacy import current_visibility  # the STA layer; imported late
-
-    visibility = current_visibility()
+    # A private Thing's datastreams and features the writer may not see are unknown to them, as
+    # its links by @iot.id are (_lookup): "another department" would confirm that a home exists.
+    # The SensorThings API sets the writer's visibility; other callers (a dead letter's replay)
+    # get the same one here. Only the platform itself (MQTT ingest, simulators) sees everything.
+    visibility = _writer_visibility(user, system=system)
     streams = Datastream.objects.select_related("thing").filter(pk__in={item.datastream_id for item in items})
     datastreams = (streams if visibility is None else visibility.restrict("Datastream", streams)).in_bulk()
     features: dict[int, int | None] = {}
@@ -1087,7 +1097,7 @@ def update_entity(type_name: str, pk: int, data: Any, *, user: User | None, repl
         obj = _with_owner(type_name, pk)
         require_write(user, owning_department_id(type_name, obj))
         if type_name == "Observation":
-            _update_observation(obj, data, replace=replace)  # type: ignore[arg-type]
+            _update_observation(obj, data, user=user, replace=replace)  # type: ignore[arg-type]
         else:
             values = _values(entity_type, data, partial=not replace)
             for name, value in values.items():
@@ -1127,7 +1137,7 @@ def update_entity(type_name: str, pk: int, data: Any, *, user: User | None, repl
         return obj
 
 
-def _update_observation(obj: Observation, data: dict[str, Any], *, replace: bool) -> None:
+def _update_observation(obj: Observation, data: dict[str, Any], *, user: User | None, replace: bool) -> None:
     merged: dict[str, Any] = (
         {}
         if replace
@@ -1144,6 +1154,8 @@ def _update_observation(obj: Observation, data: dict[str, Any], *, replace: bool
         datastream_id = _lookup("Datastream", reference.get("@iot.id")).pk
     new = observation_from_json(merged, datastream_id, None)
     datastream = Datastream.objects.select_related("thing").get(pk=datastream_id)
+    if datastream_id != old_datastream:  # moved: the writer must write to where it goes, too
+        require_write(user, datastream.thing.department_id)
     obj.result_number = check_result(new.result, datastream.observation_type, datastream_id)
     obj.result = new.result
     obj.datastream = datastream

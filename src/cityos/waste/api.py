@@ -18,9 +18,10 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
-from ninja import Field, File, Form, Query, Router, Schema, Status
+from ninja import Field, NinjaAPI, Query, Router, Schema, Status
 from ninja.errors import Throttled
-from ninja.files import UploadedFile
+from ninja.params.models import Body as BodyParam
+from ninja.params.models import BodyModel
 from pydantic import WithJsonSchema, field_validator
 
 from cityos.core.api.auth import api_auth, require_roles
@@ -536,51 +537,123 @@ def collected(request: HttpRequest, stop_id: int, payload: CollectedIn) -> Stop:
     return services.mark_collected(stop, user=user, fill=payload.fill, at=payload.at)
 
 
+# One operation takes the crew's report as JSON or as a form that may carry a photo. ninja 1.7
+# reads a body parameter from JSON only (``request.body``) and a ``Form`` parameter from form
+# fields only, so _JsonOrFormModel chooses by Content-Type. A form is never read through
+# ``request.body``: Django streams a multipart body into ``request.POST`` and ``FILES`` (a
+# session's CSRF check may already have), after which ``request.body`` raises, and a 10 MB photo
+# would be held in memory whole.
+FORM_CONTENT_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+
+
+class _JsonOrFormModel(BodyModel):
+    @classmethod
+    def get_request_data(
+        cls, request: HttpRequest, api: NinjaAPI, path_params: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        if request.content_type not in FORM_CONTENT_TYPES:
+            return super().get_request_data(request, api, path_params)
+        # An empty field is one not filled in (a form's blank ``at`` is "now", not a bad time).
+        fields = {key: value for key, value in request.POST.items() if value != ""}
+        name = getattr(cls, "__read_from_single_attr__", None)
+        return {name: fields} if name else fields
+
+
+class JsonOrForm(BodyParam):  # type: ignore[misc]
+    """A body parameter read from JSON or from form fields; the view reads files itself."""
+
+    _model = _JsonOrFormModel
+
+    @classmethod
+    def _param_source(cls) -> str:
+        return "body"  # in OpenAPI and in error locations (``body.reason``) alike for both
+
+
+def _missed_form_schema() -> dict[str, Any]:
+    """MissedIn's fields as multipart form fields, with the optional photo file."""
+    schema = MissedIn.model_json_schema(ref_template="#/components/schemas/{model}")
+    schema.pop("$defs", None)  # MissedReason is a component already (MissedIn's, StopOut's)
+    schema["title"] = "MissedForm"
+    schema["properties"]["photo"] = {
+        "type": "string",
+        "format": "binary",
+        "description": f"Optional: a photo of what the crew saw (JPEG, PNG, WebP or GIF, at most "
+        f"{photos.MAX_BYTES // (1024 * 1024)} MB). Re-encoded without its metadata (GPS position, "
+        "camera, time), shown to planners only and deleted after CITYOS_WASTE_REPORT_PHONE_DAYS",
+    }
+    return schema
+
+
+# Merged into the JSON body ninja documents from MissedIn: the same operation's form.
+MISSED_FORM = {
+    "requestBody": {
+        "content": {
+            "multipart/form-data": {
+                "schema": _missed_form_schema(),
+                "encoding": {"photo": {"contentType": photos.ACCEPT.replace(",", ", ")}},
+            }
+        }
+    }
+}
+MissedBody = Annotated[MissedIn, JsonOrForm(...)]
+
+
 @router.post(
     "/stops/{stop_id}/missed",
     response=StopOut,
     auth=api_auth,
-    summary="Report that a bin could not be collected",
+    summary="Report that a bin could not be collected (JSON, or a form with a photo)",
+    openapi_extra=MISSED_FORM,
 )
-def missed(request: HttpRequest, stop_id: int, payload: MissedIn) -> Stop:
+def missed(request: HttpRequest, stop_id: int, payload: MissedBody) -> Stop:
     """The crew came but could not empty the bin. It counts as dealt with on the route; the next
-    plan takes it again when it must. A damaged bin is also filed as a damaged-bin report."""
-    user = require_roles(request, *conf.CREW_ROLES)
-    stop = get_object_or_404(Stop.objects.select_related("route", "bin"), pk=stop_id)
-    return services.mark_missed(stop, user=user, reason=payload.reason, note=payload.note, at=payload.at)
+    plan takes it again when it must. A damaged bin is also filed as a damaged-bin report, with
+    the note and the photo.
 
-
-CREW_PHOTO = File(
-    None,
-    description=f"Optional: a photo of what the crew saw (JPEG, PNG, WebP or GIF, at most "
-    f"{photos.MAX_BYTES // (1024 * 1024)} MB)",
-)
+    Send `application/json`, or `multipart/form-data` with the same fields and an optional `photo`
+    from the phone's camera. The photo is re-encoded without its metadata, shown to planners only
+    (`has_photo` says one is kept) and deleted after CITYOS_WASTE_REPORT_PHONE_DAYS. A bad reason
+    or an image that cannot be taken (too large, not a photo, too many pixels) is a 422 naming
+    the field (`body.reason`, `body.photo`), and nothing is saved."""
+    return _mark_missed(request, stop_id, payload)
 
 
 @router.post(
     "/stops/{stop_id}/missed-with-photo",
     response=StopOut,
     auth=api_auth,
-    summary="Report that a bin could not be collected, with a photo",
+    summary="Report that a bin could not be collected, with a photo (deprecated: use /missed)",
+    deprecated=True,
+    openapi_extra=MISSED_FORM,
 )
-def missed_with_photo(
-    request: HttpRequest,
-    stop_id: int,
-    payload: Form[MissedIn],
-    photo: UploadedFile | None = CREW_PHOTO,
-) -> Stop:
-    """``/missed`` as a ``multipart/form-data`` form that may carry a photo from the phone's camera.
-    It is re-encoded without its metadata (GPS position, camera, time), shown to planners only
-    (`has_photo` says one is kept) and deleted after CITYOS_WASTE_REPORT_PHONE_DAYS. An image that
-    cannot be taken (too large, not a photo, too many pixels) is refused (422 on ``photo``), and
-    nothing is saved."""
+def missed_with_photo(request: HttpRequest, stop_id: int, payload: MissedBody) -> Stop:
+    """The same as `POST /stops/{stop_id}/missed`, which now takes the form and its photo too;
+    kept for the clients written before it did."""
+    return _mark_missed(request, stop_id, payload)
+
+
+def _mark_missed(request: HttpRequest, stop_id: int, payload: MissedIn) -> Stop:
     user = require_roles(request, *conf.CREW_ROLES)
     stop = get_object_or_404(Stop.objects.select_related("route", "bin"), pk=stop_id)
+    return services.mark_missed(
+        stop, user=user, reason=payload.reason, note=payload.note, photo=_crew_photo(request), at=payload.at
+    )
+
+
+def _crew_photo(request: HttpRequest) -> photos.Photo | None:
+    """The form's photo, checked and re-encoded (a 422 on ``photo`` if it cannot be taken); None
+    without one, and always for JSON (a photo is sent as a file, never inside JSON)."""
+    if request.content_type not in FORM_CONTENT_TYPES:
+        return None
+    upload = request.FILES.get("photo")
     try:
-        cleaned = photos.prepare(photo, size=photo.size) if photo is not None else None
+        if upload is None:
+            if "photo" in request.POST:  # text where a file belongs: refused, not quietly dropped
+                raise photos.unreadable()
+            return None
+        return photos.prepare(upload, size=upload.size)
     except ValidationError as error:
         raise ValidationError({"photo": error.error_list}) from None
-    return services.mark_missed(stop, user=user, reason=payload.reason, note=payload.note, photo=cleaned, at=payload.at)
 
 
 # --- Results ---------------------------------------------------------------------------------
@@ -703,7 +776,13 @@ def get_comparison(request: HttpRequest, comparison_id: int) -> Comparison:
 
 
 class ReportIn(Schema):
-    bin: str = Field(..., max_length=60, description="The bin's reference, printed on its sticker")
+    bin: str = Field(
+        ...,
+        max_length=60,
+        description="The bin's reference, printed on its sticker, as the resident typed it: case, spaces, "
+        "dashes, a full stop, full-width characters and leading zeros do not matter, and the number alone "
+        "names the one bin with that number (two such bins: refused)",
+    )
     problem: ReportProblem
     note: str = Field("", max_length=NOTE_MAX_LENGTH)
     phone: str = Field(

@@ -9,6 +9,7 @@ from cityos.core.registry import (
     ApiRouter,
     DashboardTile,
     DemoStep,
+    DepartmentScope,
     MessageKind,
     NavItem,
     Open311Provider,
@@ -30,6 +31,7 @@ class WasteConfig(CityAppConfig):
         from cityos.waste import conf, demo, open311, services, tasks
         from cityos.waste.api import router
 
+        registry.add_department_scope(DepartmentScope("waste", "CITYOS_WASTE_DEPARTMENT", default="waste"))
         registry.add_nav(
             NavItem("waste-plans", _("Waste collection"), "waste:plans", area="ops", order=70, roles=conf.CREW_ROLES)
         )

@@ -5,10 +5,12 @@ from __future__ import annotations
 from functools import lru_cache
 
 from cityos.core.conf import module_setting
+from cityos.core.registry import module_roles
 
-# Staff who plan collections and manage bins; crews see and mark their routes.
-PLANNER_ROLES = ("operator",)
-CREW_ROLES = ("operator", "service_agent")
+# Staff who plan collections and manage bins; crews see and mark their routes. Both count for
+# roles of the waste department (CITYOS_WASTE_DEPARTMENT, default "waste") or of no department.
+PLANNER_ROLES = module_roles("waste", "operator")
+CREW_ROLES = module_roles("waste", "operator", "service_agent")
 # Simulations on the results page and through the API weigh policies, not routes: short solves.
 COMPARISON_SOLVER_SECONDS = 0.3
 # The longest solve a page or API request may ask for: with the forecasts and saving it must end

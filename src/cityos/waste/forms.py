@@ -240,10 +240,9 @@ class ReportForm(PhotoClean, forms.Form):
         return normalise_phone(raw) if raw else ""
 
     def clean_bin(self) -> str:
-        # Checked here too, so a resident sees every mistake at once, not one per try.
-        ref: str = self.cleaned_data["bin"]
-        reportable_bin(ref)
-        return ref
+        # Checked here too, so a resident sees every mistake at once, not one per try; the
+        # bin's stored reference goes on, however the resident typed it.
+        return reportable_bin(self.cleaned_data["bin"]).ref
 
 
 class ReportFilterForm(forms.Form):

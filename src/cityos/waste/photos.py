@@ -53,8 +53,11 @@ def prepare(upload: IO[bytes], *, size: int | None = None) -> Photo:
             rgb = _decode(data)
         except ValidationError:
             raise
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+            # Pillow refuses (or, by a warnings filter, raises on) a huge image before _decode sees its size.
+            raise too_many_pixels(MAX_PIXELS if data.startswith(b"\xff\xd8") else MAX_PIXELS_OTHER) from error
         except Exception as error:  # Pillow raises many kinds on a damaged or hostile file
-            raise _unreadable() from error
+            raise unreadable() from error
     # Pillow writes what ``info`` still carries (a JPEG comment, the ICC profile): none of it is kept.
     rgb.info.clear()
     out = io.BytesIO()
@@ -66,10 +69,7 @@ def _decode(data: bytes) -> Image.Image:
     with Image.open(io.BytesIO(data), formats=FORMATS) as image:
         most = MAX_PIXELS if image.format == "JPEG" else MAX_PIXELS_OTHER
         if image.width * image.height > most:
-            raise ValidationError(
-                _("The photo may have at most %(mp)d megapixels.") % {"mp": most // 1_000_000},
-                code="photo_too_many_pixels",
-            )
+            raise too_many_pixels(most)
         if image.format == "JPEG":
             image.draft("RGB", (MAX_SIDE, MAX_SIDE))  # decode at 1/2, 1/4 or 1/8 scale when it can
         image.load()
@@ -89,6 +89,13 @@ def _decode(data: bytes) -> Image.Image:
     return rgb
 
 
+def too_many_pixels(most: int) -> ValidationError:
+    """The refusal of an image of over ``most`` pixels (a JPEG's limit or the other formats')."""
+    return ValidationError(
+        _("The photo may have at most %(mp)d megapixels.") % {"mp": most // 1_000_000}, code="photo_too_many_pixels"
+    )
+
+
 def too_big() -> ValidationError:
     """The refusal of a photo over ``MAX_BYTES`` (also the form's answer to a body too large to read)."""
     return ValidationError(
@@ -96,5 +103,6 @@ def too_big() -> ValidationError:
     )
 
 
-def _unreadable() -> ValidationError:
+def unreadable() -> ValidationError:
+    """The refusal of anything but an image we read (also of text sent where a photo file belongs)."""
     return ValidationError(_("Send a photo as a JPEG, PNG, WebP or GIF image."), code="photo_unreadable")

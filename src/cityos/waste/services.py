@@ -12,6 +12,7 @@ import math
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -34,7 +35,7 @@ from cityos.core.events import publish
 from cityos.core.notifications import services as notifications
 from cityos.core.storage import private_storage
 from cityos.sensing import selectors as sensing
-from cityos.waste import conf, forecast, selectors
+from cityos.waste import conf, forecast, refs, selectors
 from cityos.waste.events import (
     BinChanged,
     BinReported,
@@ -728,8 +729,10 @@ def mark_missed(
     ``photos.prepare``, kept in private storage for planners). The stop counts as dealt with on the
     route's progress; the bin's readings still show it full, so the next plan takes it again when
     it must. A damaged bin in service is also filed as a damaged-bin report (channel ``crew``,
-    with the note), so that it is repaired. Nothing is half-saved: a photo written for a mark
-    that is refused or fails is deleted."""
+    with the note and a copy of the photo: the report and the stop each own their file, so
+    either may be deleted, by retention or a later collection, without the other's going
+    missing), so that it is repaired. Nothing is half-saved: the mark, the report and their
+    photo files are one write, and a file written for a mark that is refused or fails is deleted."""
     if reason not in MissedReason.values:
         raise _invalid("reason", _("Choose why the bin could not be collected."), "invalid_reason")
     text = note.strip()
@@ -747,7 +750,7 @@ def mark_missed(
             _keep_photo(stop.missed_photo, photo, stored)
         stop.save(update_fields=list(MISSED_FIELDS))
         if reason == MissedReason.DAMAGED and bin.is_active:
-            report_bin(bin.ref, ReportProblem.DAMAGED, note=text, channel=ReportChannel.CREW, at=when)
+            report_bin(bin.ref, ReportProblem.DAMAGED, note=text, channel=ReportChannel.CREW, photo=photo, at=when)
         _update_route_status(stop.route)
         publish(StopMissed(stop_id=stop.pk, bin_id=bin.pk, route_id=stop.route.pk, reason=reason))
     return stop
@@ -966,20 +969,64 @@ def _note_problem(text: str) -> ValidationError | None:
     return None
 
 
-def reportable_bin(ref: str) -> Bin:
-    """The active bin with reference ``ref`` (any case), or a ValidationError saying what to fix."""
-    cleaned = (ref or "").strip()
+def find_bin(typed: str) -> Bin:
+    """The bin a resident means by the reference ``typed``, in or out of service: the one whose
+    stored reference has the same canonical form (:func:`cityos.waste.refs.canonical`: case,
+    spaces, dashes, full stops, full-width characters and leading zeros do not matter), or, for
+    a number alone, the one reference that is letters and then that number.
+
+    Never a guess: a ValidationError when nothing was typed (``required``), no bin matches
+    (``unknown_bin``), or more than one does (``ambiguous_bin``: "0012" where the city has
+    BIN-0012 and BIN-S012, unless one is exactly what was typed)."""
+    cleaned = " ".join((typed or "").split())
     if not cleaned:
         raise ValidationError(_("Give the bin's reference: it is printed on its sticker."), code="required")
-    target = Bin.objects.filter(ref__iexact=cleaned).first()
-    if target is None:
+    key = refs.canonical(cleaned)
+    found: list[str] = []
+    if key:
+        known = list(Bin.objects.filter(ref__icontains=refs.anchor(key)).values_list("ref", flat=True))
+        found = refs.same(key, known)
+        if len(found) > 1 and cleaned in found:
+            found = [cleaned]
+        if not found and key.isdigit():
+            found = refs.numbered(key, known)
+    if len(found) > 1:
+        first, second = sorted(found)[:2]
+        raise ValidationError(
+            _(
+                "“%(ref)s” matches more than one bin, such as %(first)s and %(second)s. "
+                "Give the whole reference printed on its sticker."
+            )
+            % {"ref": cleaned[:60], "first": first, "second": second},
+            code="ambiguous_bin",
+        )
+    if not found:
         raise ValidationError(
             _("We do not know the bin “%(ref)s”. Check the reference printed on its sticker.") % {"ref": cleaned[:60]},
             code="unknown_bin",
         )
-    if not target.is_active:
-        raise _out_of_service(target)
-    return target
+    return Bin.objects.get(ref=found[0])
+
+
+def reportable_bin(ref: str, *also: str) -> Bin:
+    """The active bin a resident means by ``ref`` (see :func:`find_bin`), or a ValidationError
+    saying what to fix. When no bin matches ``ref``, each reading in ``also`` is tried in turn
+    (the SMS parser's reading without a repeated keyword); if none matches either, the refusal
+    is ``ref``'s."""
+    unknown: ValidationError | None = None
+    for typed in (ref, *also):
+        try:
+            target = find_bin(typed)
+        except ValidationError as error:
+            if error.code != "unknown_bin":
+                raise
+            unknown = unknown or error
+            continue
+        if not target.is_active:
+            raise _out_of_service(target)
+        return target
+    assert unknown is not None
+    raise unknown
 
 
 _PHOTO_LINK = URLValidator(schemes=["https"])
@@ -1029,7 +1076,8 @@ def report_bin(
     """A resident reports bin ``ref`` full, damaged or otherwise wrong, with an optional photo
     (made safe by ``photos.prepare``) or the web address of one (an Open311 app's ``media_url``).
 
-    Refused with a message on the field: no or an unknown reference, a bin out of service, no
+    The reference is read as :func:`find_bin` reads it. Refused with a message on the field: no
+    or an unknown reference, one that matches more than one bin, a bin out of service, no
     or an unknown problem, a note over 500 characters, a phone number that is not one, a photo
     address that is not https on a public host. A repeat of an open report (same bin and problem) adds to
     its count (and a note or photo it lacked, and its number as a follower) and returns it
@@ -1291,16 +1339,30 @@ def sweep_orphan_photos(now: datetime | None = None) -> int:
     return len(orphans)
 
 
+# The photo files written by the outermost write under way (see _new_photo_files).
+_writing_photos: ContextVar[list[str] | None] = ContextVar("waste_writing_photos", default=None)
+
+
 @contextmanager
 def _new_photo_files() -> Iterator[list[str]]:
     """The names of the photo files a write keeps (see :func:`_keep_photo`): deleted if the write
-    fails or is refused, so nothing is half-saved. Wraps the write's transaction."""
-    stored: list[str] = []
+    fails or is refused, so nothing is half-saved. Wraps the write's transaction. A write inside
+    another (a crew's damaged-bin report inside its mark) adds to the outer one's list: its files
+    are deleted if it fails, and also if the outer write fails after it returned, when its rows
+    are rolled back with the outer transaction."""
+    outer = _writing_photos.get()
+    stored: list[str] = [] if outer is None else outer
+    token = _writing_photos.set(stored) if outer is None else None
+    first = len(stored)
     try:
         yield stored
     except BaseException:
-        _delete_files(stored)
+        _delete_files(stored[first:])
+        del stored[first:]
         raise
+    finally:
+        if token is not None:
+            _writing_photos.reset(token)
 
 
 def _keep_photo(field: FieldFile, photo: Photo, stored: list[str]) -> None:

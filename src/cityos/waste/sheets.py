@@ -1,8 +1,11 @@
 """The printable route sheet (A4 PDF) a crew takes on its shift.
 
-Printed in the system's Unicode fonts, Chinese through a CJK fallback font
-(:func:`cityos.core.web.pdf.add_text_fonts`), else in the PDF core font with text reduced to
-Latin-1.
+Printed with :func:`cityos.core.web.pdf.add_text_fonts`: the Noto fonts that ship as pinned
+Python packages (Latin, Greek, Cyrillic, Devanagari, Thai, Arabic), so a sheet prints the same
+on any machine, with each script's font a fallback for the characters the first lacks. Chinese
+needs the server's CJK font (Debian's ``fonts-noto-cjk`` or ``fonts-wqy-microhei``), as no CJK
+font package is of a reasonable size; system fonts also stand in for a missing package. With
+no Unicode font at all, the sheet is in the PDF core font with text reduced to Latin-1.
 """
 
 from __future__ import annotations

@@ -11,6 +11,8 @@ the resident once the bin is emptied; the number is cleared then (or by the rete
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -20,7 +22,7 @@ from django.utils.translation import gettext as _
 from cityos.core.accounts.models import Language
 from cityos.core.notifications.rendering import join_sentences
 from cityos.core.notifications.webhooks import sms_keyword_endpoint
-from cityos.waste import services
+from cityos.waste import refs, services
 from cityos.waste.models import ReportChannel, ReportProblem
 
 ZH = Language.TRADITIONAL_CHINESE.value
@@ -54,6 +56,11 @@ PROBLEMS: dict[str, str] = {
     "danado": ReportProblem.DAMAGED,
 }
 MAX_QUERY = 100
+# Where a run of Chinese characters meets other text ("B-0012滿"): a word boundary, as a space is.
+_CJK_EDGE = re.compile(
+    r"(?<=[\u2e80-\u9fff\uf900-\ufaff])(?=[^\s\u2e80-\u9fff\uf900-\ufaff])|"
+    r"(?<=[^\s\u2e80-\u9fff\uf900-\ufaff])(?=[\u2e80-\u9fff\uf900-\ufaff])"
+)
 
 
 @dataclass(frozen=True)
@@ -63,11 +70,24 @@ class BinQuery:
     ref: str  # "" when the resident sent the keyword alone
     problem: str  # a ReportProblem value, or "" when the word was not understood
     word: str  # the problem word as written ("" when left out)
+    # The reference without the keyword the resident repeated before it ("0041" where ``ref`` is
+    # "bin 0041"), tried when ``ref`` names no bin; "" when the keyword was not repeated.
+    bare: str = ""
+
+
+def _problem(word: str) -> str:
+    return PROBLEMS.get(word.casefold().strip(",.;:!?"), "")
 
 
 def parse(text: str) -> BinQuery | None:
-    """The BIN keyword, the bin's reference and the problem, or None when it is not a bin report."""
-    cleaned = " ".join((text or "").split()).strip(".!?。\uff01\uff1f")
+    """The BIN keyword, the bin's reference and the problem, or None when it is not a bin report.
+
+    Text from a CJK input method is read as NFKC (full-width letters, digits and spaces become
+    ASCII). The reference is the words after the keyword (the keyword may be repeated, as in
+    "BIN bin 0041 full") up to the problem word: it ends at a word of ``PROBLEMS``, a word in
+    another script, or a word without a digit after one with digits ("BIN 0041 smelly": the
+    reference is 0041, the problem "smelly", not understood)."""
+    cleaned = " ".join(unicodedata.normalize("NFKC", text or "").split()).strip(".!?。")
     folded = cleaned.casefold()
     for keyword, language in KEYWORDS.items():
         if (
@@ -75,11 +95,26 @@ def parse(text: str) -> BinQuery | None:
             or folded.startswith(keyword + " ")
             or (not keyword.isascii() and folded.startswith(keyword))
         ):
-            rest = cleaned[len(keyword) :].strip()[:MAX_QUERY].split(" ")
-            ref = rest[0] if rest and rest[0] else ""
-            word = " ".join(rest[1:]).strip()
-            problem = PROBLEMS.get(word.casefold(), "") if word else ReportProblem.FULL
-            return BinQuery(keyword=cleaned[: len(keyword)], language=language, ref=ref, problem=problem, word=word)
+            words = _CJK_EDGE.sub(" ", cleaned[len(keyword) :].strip()[:MAX_QUERY]).split()
+            repeated = 0
+            while repeated < len(words) and words[repeated].casefold() in KEYWORDS:
+                repeated += 1
+            end, digits = repeated, False
+            while end < len(words):
+                word = words[end]
+                has_digit = any(c.isdigit() for c in word)
+                if _problem(word) or refs.foreign(word) or (digits and not has_digit):
+                    break
+                digits = digits or has_digit
+                end += 1
+            ref = " ".join(words[repeated:end])
+            bare = ""
+            # A repeated keyword in ASCII may be the reference's own start ("BIN 0041" for BIN-0041).
+            if ref and repeated and not any(refs.foreign(w) for w in words[:repeated]):
+                ref, bare = " ".join(words[:end]), ref
+            word = " ".join(words[end:])
+            problem = _problem(word) if word else ReportProblem.FULL
+            return BinQuery(cleaned[: len(keyword)], language, ref, problem, word, bare)
     return None
 
 
@@ -99,14 +134,15 @@ def answer(query: BinQuery, language: str, sender: str = "") -> tuple[str, str]:
                 _("We did not understand “%(word)s”.") % {"word": query.word}, _how(query)
             )
         try:
+            ref = services.reportable_bin(query.ref, *([query.bare] if query.bare else [])).ref
             outcome = services.report_bin(
-                query.ref, query.problem, channel=ReportChannel.SMS, phone=sender, language=language
+                ref, query.problem, channel=ReportChannel.SMS, phone=sender, language=language
             )
         except ValidationError as error:
-            errors = error.message_dict
+            errors = error.message_dict if hasattr(error, "error_dict") else {"bin": error.messages}
             # A sender number the city cannot use for a reply does not stop the report.
             if set(errors) == {"phone"}:
-                outcome = services.report_bin(query.ref, query.problem, channel=ReportChannel.SMS)
+                outcome = services.report_bin(ref, query.problem, channel=ReportChannel.SMS)
             else:
                 messages = [m for field in ("bin", "problem") for m in errors.get(field, [])]
                 return "refused", join_sentences(*messages, _how(query))

@@ -234,3 +234,37 @@ def test_nothing_changed_sends_no_event(monkeypatch):
     venue = VenueFactory(name="Ferry")
     services.update_venue(venue, StaffFactory(roles=[Role.OPERATOR]), name="Ferry")
     assert published == []
+
+
+# --- The venue someone manages, for its page and the API -------------------------------------
+
+
+def contact_reads(venue: Venue) -> list[list[str]]:
+    reads = AuditEntry.objects.filter(action=AuditAction.READ, object_type="checkin.Venue", object_id=str(venue.pk))
+    return [entry.fields for entry in reads.order_by("pk")]
+
+
+def test_staff_get_a_venue_they_manage_with_the_contacts_shown_audited_by_name():
+    operator = StaffFactory(roles=[Role.OPERATOR])
+    venue = VenueFactory(contact_email="ferry@example.org", contact_phone="")
+    assert services.managed_venue(operator, venue.pk, shown=services.CONTACT_FIELDS) == venue
+    assert contact_reads(venue) == [["contact_email"]]  # the phone it does not have was not read
+    services.managed_venue(operator, venue.pk)  # a page that shows no contact
+    assert contact_reads(venue) == [["contact_email"]]
+
+
+def test_the_owner_gets_their_venue_and_reading_its_contacts_is_no_audited_read(resident):
+    venue = VenueFactory(owner=resident, contact_phone="+14155550199")
+    assert services.managed_venue(resident, venue.pk, shown=services.CONTACT_FIELDS) == venue
+    assert contact_reads(venue) == []
+
+
+def test_anyone_else_is_refused_the_venue_and_nothing_is_audited():
+    venue = VenueFactory()
+    caseworker = StaffFactory(roles=[Role.CASEWORKER])
+    for outsider in (None, ResidentFactory(), caseworker):
+        with pytest.raises(services.NotVenueManager):
+            services.managed_venue(outsider, venue.pk, shown=services.CONTACT_FIELDS)
+    with pytest.raises(Venue.DoesNotExist):
+        services.managed_venue(StaffFactory(roles=[Role.OPERATOR]), venue.pk + 1000, shown=services.CONTACT_FIELDS)
+    assert contact_reads(venue) == []

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+from django.core import checks
 from django.utils.translation import gettext_lazy as _
 
 from cityos.core.domain import CityAppConfig
-from cityos.core.registry import DashboardTile, DemoStep, NavItem, PersonalData, Registry
+from cityos.core.registry import DashboardTile, DemoStep, DepartmentScope, NavItem, PersonalData, Registry
 
 
 class AccountsConfig(CityAppConfig):
@@ -16,13 +17,19 @@ class AccountsConfig(CityAppConfig):
 
     def register(self, registry: Registry) -> None:
         from cityos.core.accounts import demo
+        from cityos.core.accounts.checks import check_department_scopes
+        from cityos.core.accounts.staff_views import PEOPLE_ROLES
 
         registry.declare_personal_data(
             PersonalData("accounts.User", ("email", "phone", "first_name", "last_name", "district"))
         )
         registry.add_demo_step(DemoStep("accounts", demo.build, order=20))
-        staff_roles = ("service_agent", "caseworker", "health_officer")
-        registry.add_nav(NavItem("people", _("Residents"), "accounts:people", area="ops", order=900, roles=staff_roles))
+        # People search counts every department's people-facing roles unless the city narrows it.
+        registry.add_department_scope(DepartmentScope("people", "CITYOS_PEOPLE_DEPARTMENT", default="*"))
+        registry.add_nav(
+            NavItem("people", _("Residents"), "accounts:people", area="ops", order=900, roles=PEOPLE_ROLES)
+        )
         registry.add_tile(
             DashboardTile("people", _("Residents"), "accounts:tile-people", order=800, refresh_seconds=60)
         )
+        checks.register(check_department_scopes)

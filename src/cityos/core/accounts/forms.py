@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cityos.core.accounts.models import Department, Language
 from cityos.core.geo.forms import DistrictChoiceField
+from cityos.core.web.fields import TextField
 
 
 class DepartmentChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
@@ -20,7 +21,7 @@ class DepartmentChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
 class SignUpForm(forms.Form):
     """Residents give an email address or a phone number (or both), and pick a language."""
 
-    first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
+    first_name = TextField(label=_("First name"), max_length=150, required=False)
     email = forms.CharField(
         label=_("Email"),
         required=False,
@@ -83,7 +84,7 @@ class ResidentSearchForm(forms.Form):
 class AccessReasonForm(forms.Form):
     """Staff say why before personal data is shown; the reason is written to the audit log."""
 
-    reason = forms.CharField(
+    reason = TextField(
         label=_("Why do you need this person's details?"),
         min_length=5,
         max_length=300,
@@ -98,8 +99,8 @@ class AccessReasonForm(forms.Form):
 class ResidentUpdateForm(forms.Form):
     """What staff may change on a resident's behalf (e.g. on the phone)."""
 
-    first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
-    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
+    first_name = TextField(label=_("First name"), max_length=150, required=False)
+    last_name = TextField(label=_("Last name"), max_length=150, required=False)
     email = forms.CharField(label=_("Email"), max_length=254, required=False)
     phone = forms.CharField(label=_("Phone number"), max_length=30, required=False)
     language = forms.ChoiceField(label=_("Language"), choices=Language.choices)

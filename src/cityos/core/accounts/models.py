@@ -102,6 +102,16 @@ class User(AbstractUser):
             self._role_names = cached
         return cached
 
+    def role_departments(self) -> set[tuple[str, str | None]]:
+        """Each staff role held with its department's code (None: every department), read once."""
+        if not self.is_staff:
+            return set()
+        cached: set[tuple[str, str | None]] | None = getattr(self, "_role_departments", None)
+        if cached is None:
+            cached = set(self.staff_roles.values_list("role", "department__code"))
+            self._role_departments = cached
+        return cached
+
     def has_role(self, role: str, *, department: Department | None = None, district_id: int | None = None) -> bool:
         """True when the person holds ``role`` (or is an administrator) within the given scope.
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from cityos.core.accounts.models import User
+from cityos.core.accounts.phones import phone_digits
 
 
 def search_residents(
@@ -21,7 +22,7 @@ def search_residents(
         residents = residents.filter(district_id__in=within_districts)
     q = q.strip()
     if q:
-        digits = "".join(ch for ch in q if ch.isdigit())
+        digits = phone_digits(q)  # full-width digits find a number too
         match = Q(first_name__icontains=q) | Q(last_name__icontains=q) | Q(email__icontains=q)
         if len(digits) >= 4:
             match |= Q(phone__contains=digits)

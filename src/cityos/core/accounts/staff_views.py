@@ -22,8 +22,10 @@ from cityos.core.accounts.models import Role, User
 from cityos.core.accounts.permissions import districts_in_scope, staff_required
 from cityos.core.audit.context import with_reason
 from cityos.core.audit.services import record_access, record_bulk_access
+from cityos.core.registry import module_roles
 
-PEOPLE_ROLES = (Role.SERVICE_AGENT, Role.CASEWORKER, Role.HEALTH_OFFICER)
+# Roles of every department by default; a city narrows them with CITYOS_PEOPLE_DEPARTMENT.
+PEOPLE_ROLES = module_roles("people", Role.SERVICE_AGENT, Role.CASEWORKER, Role.HEALTH_OFFICER)
 REASON_TTL_SECONDS = 30 * 60
 # What the list shows of each resident unmasked (contacts are masked, so not read).
 LISTED_FIELDS = ("first_name", "last_name", "district")

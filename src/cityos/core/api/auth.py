@@ -32,7 +32,7 @@ from ninja.security.apikey import APIKeyCookie
 from ninja.utils import check_csrf
 
 from cityos.core.accounts.models import User
-from cityos.core.accounts.permissions import holds_any_role, is_staff_member
+from cityos.core.accounts.permissions import department_refusal, holds_any_role, is_staff_member
 from cityos.core.api import scopes
 from cityos.core.api.models import ApiToken
 from cityos.core.api.problems import (
@@ -163,12 +163,15 @@ def require_user(request: HttpRequest) -> User:
 def require_roles(request: HttpRequest, *roles: str) -> User:
     """A staff member holding one of ``roles`` (administrators pass; no roles: any staff).
 
-    Raises a 401 problem without credentials and a 403 problem without the role.
+    Raises a 401 problem without credentials and a 403 problem without the role (saying so when
+    the role is held, but for a department the module does not count).
     """
     user = require_user(request)
     if not holds_any_role(user, roles):
         if roles:
-            detail = _("This needs one of these staff roles: %(roles)s.") % {"roles": ", ".join(roles)}
+            detail = department_refusal(user, roles) or _("This needs one of these staff roles: %(roles)s.") % {
+                "roles": ", ".join(roles)
+            }
         else:
             detail = _("This is for city staff only.")
         raise ApiProblem(403, detail, type=TYPE_MISSING_ROLE)

@@ -18,6 +18,9 @@ and answers ``{"count", "next", "previous", "results"}``. ``paginate`` here is n
 
 When staff read a page (or an export) of a model that declares personal data in the
 registry, the read is written to the audit log with the ids shown: routers need not do it.
+The entry names the personal fields the list's item schema says it shows (``shows_personal``):
+the schema of the operation's ``response=list[...]`` for a page, the one given to
+``csv_export`` for an export.
 """
 
 from __future__ import annotations
@@ -27,15 +30,18 @@ import csv
 import inspect
 from collections.abc import Callable, Iterable, Iterator
 from functools import wraps
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from django.conf import settings
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
 from ninja import Field, Query, Schema
+from ninja.constants import NOT_SET
+from ninja.operation import Operation
 from ninja.pagination import PaginationBase
 from ninja.pagination import paginate as ninja_paginate
-from ninja.utils import contribute_operation_args
+from ninja.signature.details import is_collection_type
+from ninja.utils import contribute_operation_args, contribute_operation_callback
 from pydantic import BaseModel
 
 from cityos.core.audit.models import AuditAction
@@ -59,10 +65,6 @@ def _page_url(request: HttpRequest, offset: int, limit: int) -> str:
     return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
 
 
-# The response schema of the list being answered, set by ``csv_export`` (which is given it).
-LISTED_SCHEMA_ATTR = "_cityos_listed_schema"
-
-
 def audit_staff_read(
     request: HttpRequest,
     rows: Iterable[Any],
@@ -72,11 +74,10 @@ def audit_staff_read(
 ) -> None:
     """Record a staff member's read of listed rows when their model holds declared personal data.
 
-    Every declared personal field is named, unless the list's response ``schema`` (or the one
-    ``csv_export`` noted on the request) says which of them it shows in ``shows_personal``: a
-    schema with no resolver over personal data can declare ``frozenset()`` and its list is no read
-    of personal data. Declared, not inferred from field names, so a renamed or computed field is
-    never missed."""
+    Every declared personal field is named, unless the ``schema`` of one listed item says which
+    of them it shows in ``shows_personal``: a schema with no resolver over personal data can
+    declare ``frozenset()`` and its list is no read of personal data. Declared, not inferred from
+    field names, so a renamed or computed field is never missed."""
     user = getattr(request, "user", None)
     rows = list(rows)
     if not rows or user is None or not user.is_authenticated or not user.is_staff:
@@ -85,15 +86,42 @@ def audit_staff_read(
     if not isinstance(first, Model):
         return
     fields = registry.personal_fields(first._meta.label)
-    shown: frozenset[str] | None = getattr(schema or getattr(request, LISTED_SCHEMA_ATTR, None), "shows_personal", None)
+    shown: frozenset[str] | None = getattr(schema, "shows_personal", None)
     if shown is not None:
         fields = tuple(field for field in fields if field in shown)
     if fields:
         record_bulk_access(type(first), [row.pk for row in rows], fields, action=action, description=request.path)
 
 
+class ListedSchema:
+    """The schema of one item of a list operation, learnt when ninja builds the operation.
+
+    ninja makes the paginator before any operation exists, and the operation is what knows the
+    response (``response=list[PlaceOut]``); ``paginate`` hands the paginator one of these and has
+    the operation fill it in (an operation callback, ninja's hook for decorators)."""
+
+    def __init__(self) -> None:
+        self.schema: type[BaseModel] | None = None
+
+    def learn(self, operation: Operation) -> None:
+        # Must run before ninja's own callback, which swaps ``list[Item]`` for the page schema.
+        for model in operation.response_models.values():
+            if model is None or model is NOT_SET:
+                continue
+            declared = model.__annotations__["response"]
+            if is_collection_type(declared):
+                self.schema = get_args(declared)[0]
+                return
+
+
 class LimitOffsetNextPagination(PaginationBase):
     """``?limit=&offset=`` in, ``{count, next, previous, results}`` out."""
+
+    def __init__(self, *, listed: ListedSchema | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        # Without one (ninja's own ``@paginate``, ``RouterPaginated``) every declared personal
+        # field of a page is named in its audit entry.
+        self.listed = listed or ListedSchema()
 
     class Input(Schema):
         limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="How many results (at most the maximum).")
@@ -111,7 +139,7 @@ class LimitOffsetNextPagination(PaginationBase):
         limit, offset = pagination.limit, pagination.offset
         count = self._items_count(queryset)
         page = list(queryset[offset : offset + limit])
-        audit_staff_read(request, page)
+        audit_staff_read(request, page, schema=self.listed.schema)
         return {
             "count": count,
             "next": _page_url(request, offset + limit, limit) if offset + limit < count else None,
@@ -136,7 +164,12 @@ def paginate(func_or_class: Any = None, **paginator_params: Any) -> Any:
     using ``from __future__ import annotations``. Use as ``@paginate`` or ``@paginate(Class)``."""
 
     def decorate(view: Callable[..., Any], pagination_class: Any) -> Callable[..., Any]:
-        paginated: Callable[..., Any] = ninja_paginate(pagination_class, **paginator_params)(view)
+        params = dict(paginator_params)
+        if isinstance(pagination_class, type) and issubclass(pagination_class, LimitOffsetNextPagination):
+            params["listed"] = listed = ListedSchema()
+            # On ``view``, whose callbacks ninja's wrapper shares and extends: so this one runs first.
+            contribute_operation_callback(view, listed.learn)
+        paginated: Callable[..., Any] = ninja_paginate(pagination_class, **params)(view)
         _keep_resolved_signature(paginated, view)
         return paginated
 
@@ -199,7 +232,6 @@ def csv_export(schema: type[BaseModel], *, filename: str) -> Callable[[Callable[
         @wraps(view)
         def wrapper(request: HttpRequest, **kwargs: Any) -> Any:
             export: ExportFormat | None = kwargs.pop("export_format", None)
-            setattr(request, LISTED_SCHEMA_ATTR, schema)  # for the page's audit (audit_staff_read)
             if export is None or export.format != "csv":
                 return view(request, **kwargs)
             kwargs.pop("ninja_pagination", None)

@@ -18,12 +18,13 @@ from collections.abc import Callable, Iterable, Mapping
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFieldsSent
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import ProhibitNullCharactersValidator
 from django.db import DataError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, RawPostDataException
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from ninja.errors import AuthenticationError, HttpError, Throttled
@@ -344,6 +345,25 @@ def _on_too_big(request: HttpRequest, exc: Exception) -> HttpResponse:
     return problem_response(request, 413, _("The request is larger than this server accepts."))
 
 
+def _on_bad_multipart(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
+    # A form body Django cannot parse (no boundary, cut off): read by a session's CSRF check or an
+    # operation that takes a form, before any schema sees it. The client's doing, never a 500.
+    return problem_response(
+        request,
+        400,
+        _("The request body could not be read. Send the fields form-encoded (%(type)s).")
+        % {"type": "multipart/form-data"},
+    )
+
+
+def _on_body_already_read(request: HttpRequest, exc: RawPostDataException) -> HttpResponse:
+    # A session's CSRF check read a form body (multipart) before a JSON operation could: the
+    # client sent a form where JSON is expected.
+    return problem_response(
+        request, 400, _("The request body could not be read. Send JSON with Content-Type: application/json.")
+    )
+
+
 def _on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
     logger.exception("API request failed", extra={"path": request.path, "method": request.method})
     return server_error(request)
@@ -365,6 +385,9 @@ HANDLERS: list[tuple[type[Exception], Callable[[HttpRequest, Any], HttpResponse]
     (PermissionDenied, _on_permission_denied),
     (RequestDataTooBig, _on_too_big),
     (TooManyFieldsSent, _on_too_big),
+    (TooManyFilesSent, _on_too_big),
+    (MultiPartParserError, _on_bad_multipart),
+    (RawPostDataException, _on_body_already_read),
     (OverflowError, _on_out_of_range),
     (DataError, _on_out_of_range),
     (Exception, _on_unexpected),

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from ninja import Schema
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
+from cityos.core.inputs import clean_text
 from cityos.core.web.fields import OUT_OF_RANGE, day_in_range
 
 
@@ -61,3 +62,16 @@ def _moment_in_range(value: datetime) -> datetime:
 
 Day = Annotated[date, AfterValidator(_day_in_range)]
 Moment = Annotated[datetime, AfterValidator(_moment_in_range)]
+
+
+def _clean_text(value: Any) -> Any:
+    return clean_text(value) if isinstance(value, str) else value  # anything else: str's own error
+
+
+# Free text people type (a name, an address, a note), without the bidi controls, as the forms'
+# TextField; cleaned before its lengths and pattern are checked. With constraints, the marker comes
+# after them: ``Annotated[str, Field(max_length=200), CLEAN_TEXT]`` (``| None`` for an optional
+# one). Before them, or with a ``Field`` on an optional ``Text``, pydantic checks the lengths as a
+# list's (error "too_long", not "string_too_long"), and the API's codes and messages change.
+CLEAN_TEXT = BeforeValidator(_clean_text)
+Text = Annotated[str, CLEAN_TEXT]

@@ -59,7 +59,13 @@ all), `urn:cityos:problem:validation-error`, `urn:cityos:problem:rate-limited`,
 `urn:cityos:problem:csrf-failed`, `urn:cityos:problem:missing-role`.
 
 **Lists** take `limit` and `offset` and answer `{count, next, previous, results}` with absolute
-links; many also take `format=csv`.
+links; many also take `format=csv`. A paged GeoJSON list (`geo/places`) takes the same `limit`
+and `offset` and stays a FeatureCollection with OGC API - Features' `numberMatched`,
+`numberReturned` and `links` (`rel` `next`/`prev`, also in a `Link` header).
+
+**Cross-origin.** Browser apps on other sites may call this API (and `/sta/`, `/open311/v2/`)
+from any origin the city allows, without credentials: a cookie never counts across origins, so
+send a token in `Authorization`.
 
 **Rate limits** are per client (address, token or person); responses carry `X-RateLimit-Limit`,
 `X-RateLimit-Remaining` and `X-RateLimit-Reset`; a 429 carries `Retry-After`.

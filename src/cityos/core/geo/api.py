@@ -1,5 +1,10 @@
 """/api/v1/geo: districts and public places as GeoJSON (application/geo+json), CSV on request.
 
+The places list pages like every list (``limit`` 1 to the maximum, ``offset``; anything else is
+a 422) yet stays a FeatureCollection, with OGC API - Features' members: ``numberMatched``,
+``numberReturned`` and ``links`` (``next``/``prev``, absolute), the same links in a ``Link``
+header. Its CSV holds every match (up to ``CITYOS_API_CSV_MAX_ROWS``), as other lists' exports.
+
 Errors (401, 403, 404, 422) are documented and rendered by the API layer (RFC 9457 problems).
 Reads are public. Writes need an operator or administrator: a browser session after the second
 factor, or a machine token of such a person.
@@ -11,7 +16,7 @@ import json
 from typing import Any, Literal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
@@ -20,12 +25,14 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from cityos.core.accounts.permissions import holds_any_role
 from cityos.core.api.auth import api_auth, require_roles
+from cityos.core.api.pagination import CSV_MAX_ROWS, LimitOffsetNextPagination
 from cityos.core.geo import h3cells, selectors, services
+from cityos.core.geo.conf import PLACE_ROLES
 from cityos.core.geo.models import Place, PlaceKind
 
 router = Router()
 WRITE_AUTH = api_auth
-WRITE_ROLES = ("operator", "administrator")
+WRITE_ROLES = PLACE_ROLES
 
 
 # --- Schemas -------------------------------------------------------------------------------
@@ -44,6 +51,7 @@ class AreaGeometry(Schema):
 class PlaceProperties(Schema):
     id: int
     name: str = Field(..., description="In the request's language when a translation exists")
+    names: dict[str, str] = Field(..., description='Every name by language, e.g. {"en": "…", "es": "…"}')
     kind: PlaceKind
     kind_label: str
     address: str
@@ -67,9 +75,19 @@ class PlaceFeature(Schema):
     properties: PlaceProperties
 
 
+class PageLink(Schema):
+    href: str = Field(..., description="Absolute URL of the page")
+    rel: Literal["next", "prev"]
+    type: Literal["application/geo+json"]
+
+
 class PlaceCollection(Schema):
     type: Literal["FeatureCollection"]
     features: list[PlaceFeature]
+    # OGC API - Features' names, hence camelCase.
+    numberMatched: int = Field(..., description="Places matching the filters, on all pages")
+    numberReturned: int = Field(..., description="Places on this page")
+    links: list[PageLink] = Field(..., description="The next and previous pages, when there are")
 
 
 class DistrictProperties(Schema):
@@ -169,6 +187,22 @@ def _documented_as(schema_name: str, *, csv: bool = False, status: int = 200) ->
     return {"responses": {status: {"content": content}}}
 
 
+def _page_links(request: HttpRequest, count: int, *, offset: int, limit: int) -> list[dict[str, str]]:
+    """The ``next`` and ``prev`` pages of a GeoJSON list, absolute, with the request's filters."""
+
+    def url(to: int) -> str:
+        query: QueryDict = request.GET.copy()
+        query["limit"], query["offset"] = str(limit), str(to)
+        return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+
+    links = []
+    if offset + limit < count:
+        links.append({"href": url(offset + limit), "rel": "next", "type": selectors.GEOJSON_CONTENT_TYPE})
+    if offset > 0 and count:
+        links.append({"href": url(max(0, offset - limit)), "rel": "prev", "type": selectors.GEOJSON_CONTENT_TYPE})
+    return links
+
+
 def _require_writer(request: HttpRequest) -> None:
     require_roles(request, *WRITE_ROLES)
 
@@ -248,8 +282,11 @@ def district_cells(request: HttpRequest, code: str, resolution: int = Query(8, g
     summary="Public places as GeoJSON (or CSV)",
     openapi_extra=_documented_as("PlaceCollection", csv=True),
 )
-def list_places(request: HttpRequest, filters: Query[PlaceFilters]) -> HttpResponse:
-    """Active public places, filtered by kind, district, bounding box and "open now"."""
+def list_places(
+    request: HttpRequest, filters: Query[PlaceFilters], page: Query[LimitOffsetNextPagination.Input]
+) -> HttpResponse | StreamingHttpResponse:
+    """Active public places, filtered by kind, district, bounding box and "open now", a page at a
+    time: follow the ``next`` link (in ``links`` and the ``Link`` header) for the rest."""
     bbox = None
     if filters.bbox:
         try:
@@ -269,12 +306,19 @@ def list_places(request: HttpRequest, filters: Query[PlaceFilters]) -> HttpRespo
             ) from None
     found = selectors.places(kinds=filters.kind, district=filters.district, bbox=bbox, search=filters.q or "")
     now = timezone.now()
-    items = selectors.filter_open_now(found, filters.open_now, now)
     if filters.format == "csv":
-        response = StreamingHttpResponse(selectors.places_csv_rows(items, now), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="places.csv"'
-        return response  # type: ignore[return-value]
-    return _geojson(selectors.places_feature_collection(items, now))
+        _count, items = selectors.page_of_places(found, filters.open_now, offset=0, limit=CSV_MAX_ROWS, at=now)
+        export = StreamingHttpResponse(selectors.places_csv_rows(items, now), content_type="text/csv; charset=utf-8")
+        export["Content-Disposition"] = 'attachment; filename="places.csv"'
+        return export
+    count, items = selectors.page_of_places(found, filters.open_now, offset=page.offset, limit=page.limit, at=now)
+    links = _page_links(request, count, offset=page.offset, limit=page.limit)
+    collection = selectors.places_feature_collection(items, now)
+    collection.update(numberMatched=count, numberReturned=len(items), links=links)
+    response = _geojson(collection)
+    if links:
+        response["Link"] = ", ".join(f'<{link["href"]}>; rel="{link["rel"]}"' for link in links)
+    return response
 
 
 @router.get(

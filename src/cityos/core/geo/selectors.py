@@ -18,6 +18,7 @@ from django.utils.translation import get_language
 
 from cityos.core.geo.models import District, Place
 from cityos.core.geo.opening_hours import describe, is_open
+from cityos.core.spreadsheet import in_request_language
 
 GEOJSON_CONTENT_TYPE = "application/geo+json"
 
@@ -133,10 +134,27 @@ def filter_open_now(items: Iterable[Place], open_now: bool | None, at: datetime.
     return [p for p in items if (is_open(p.opening_hours, moment) is True) == open_now]
 
 
+def page_of_places(
+    found: QuerySet[Place], open_now: bool | None, *, offset: int, limit: int, at: datetime.datetime | None = None
+) -> tuple[int, list[Place]]:
+    """How many places match, and the ``limit`` of them after ``offset``. Only without "open
+    now" (decided here, hours being JSON) can the database count and slice them."""
+    if open_now is None:
+        return found.count(), list(found[offset : offset + limit])
+    matching = filter_open_now(found, open_now, at)
+    return len(matching), matching[offset : offset + limit]
+
+
+def all_names(place: Place) -> dict[str, str]:
+    """Every name of a place by language, its main name under the site's own language."""
+    return {settings.LANGUAGE_CODE: place.name, **(place.names or {})}
+
+
 def place_properties(place: Place, at: datetime.datetime | None = None) -> dict[str, Any]:
     return {
         "id": place.pk,
         "name": localized_name(place.name, place.names),
+        "names": all_names(place),
         "kind": place.kind,
         "kind_label": str(place.get_kind_display()),
         "address": place.address,
@@ -168,28 +186,24 @@ def places_feature_collection(items: Iterable[Place], at: datetime.datetime | No
     return {"type": "FeatureCollection", "features": [place_feature(p, moment) for p in items]}
 
 
-CSV_COLUMNS = [
-    "id",
-    "kind",
-    "kind_label",
-    "name",
-    "address",
-    "lat",
-    "lon",
-    "district",
-    "h3_cell",
-    "phone",
-    "website",
-    "is_active",
-    "opening_hours",
-    "opening_hours_text",
-    "open_now",
-]
+def csv_columns() -> list[str]:
+    """The export's header: ``name`` in the request's language (as in GeoJSON), then every name
+    by language (``name_en``, ``name_es``…), so a file exported in any language imports back
+    with its names intact."""
+    names = [f"name_{code}" for code, _label in settings.LANGUAGES]
+    rest = ["address", "lat", "lon", "district", "h3_cell", "phone", "website", "is_active", "opening_hours"]
+    return ["id", "kind", "kind_label", "name", *names, *rest, "opening_hours_text", "open_now"]
 
 
 def places_csv_rows(items: Iterable[Place], at: datetime.datetime | None = None) -> Iterator[str]:
-    """CSV lines (header first) that :func:`cityos.core.geo.services.import_places` reads back."""
-    moment = at or timezone.now()
+    """CSV lines (header first) that :func:`cityos.core.geo.services.import_places` reads back.
+
+    Written in the language active now, even when streamed after the view has returned."""
+    return in_request_language(_places_csv_lines(items, at or timezone.now()))
+
+
+def _places_csv_lines(items: Iterable[Place], moment: datetime.datetime) -> Iterator[str]:
+    languages = [code for code, _label in settings.LANGUAGES]
     buffer = io.StringIO()
     writer = csv.writer(buffer)
 
@@ -199,16 +213,18 @@ def places_csv_rows(items: Iterable[Place], at: datetime.datetime | None = None)
         buffer.truncate()
         return line
 
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(csv_columns())
     yield flush()
     for place in items:
         open_now = is_open(place.opening_hours, moment)
+        names = all_names(place)
         writer.writerow(
             [
                 place.pk,
                 place.kind,
                 place.get_kind_display(),
-                place.name,
+                localized_name(place.name, place.names),
+                *(names.get(code, "") for code in languages),
                 place.address,
                 place.lat,
                 place.lon,

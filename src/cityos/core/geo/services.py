@@ -614,11 +614,14 @@ def _place_row_from_csv(row: Mapping[str, str | None]) -> tuple[str, dict[str, A
     errors: list[str] = []
     data: dict[str, Any] = {}
     names: dict[str, str] = {}
+    main_name = ""
     for column, raw in row.items():
         value = (raw or "").strip()
         if column in (None, "id") or column in EXPORT_ONLY_COLUMNS:
             continue
-        if column.startswith("name_"):
+        if column == f"name_{settings.LANGUAGE_CODE}":
+            main_name = value
+        elif column.startswith("name_"):
             names[column.removeprefix("name_")] = value
         elif column == "opening_hours":
             try:
@@ -631,6 +634,9 @@ def _place_row_from_csv(row: Mapping[str, str | None]) -> tuple[str, dict[str, A
             data[column] = value
     if names:
         data["names"] = names
+    if main_name:
+        # The export's ``name`` is in the language it was downloaded in; this one is the main name.
+        data["name"] = main_name
     return (row.get("id") or "").strip(), data, errors
 
 
@@ -643,6 +649,14 @@ def _place_row_from_feature(feature: Any) -> tuple[str, dict[str, Any], list[str
         return "", {}, [_("properties: expected an object with kind and name.")]
     errors: list[str] = []
     data: dict[str, Any] = {k: v for k, v in properties.items() if k in PLACE_FIELDS and k not in ("lat", "lon")}
+    names = data.get("names")
+    if isinstance(names, dict) and settings.LANGUAGE_CODE in names:
+        # As exported: ``name`` is in the language it was downloaded in, ``names`` holds them all.
+        names = dict(names)
+        main_name = names.pop(settings.LANGUAGE_CODE)
+        data["names"] = names
+        if main_name not in (None, ""):
+            data["name"] = main_name
     coordinates = geometry.get("coordinates") if isinstance(geometry, dict) else None
     if not isinstance(geometry, dict) or geometry.get("type") != "Point":
         errors.append(
@@ -663,7 +677,10 @@ def import_places(
     """Create places (or update them, by ``id``) from CSV or GeoJSON points; all or nothing.
 
     The CSV has a header row: kind, name, lat, lon, and optionally id, address, phone, website,
-    is_active, opening_hours (as JSON) and name_<language> columns, as the CSV export writes.
+    is_active, opening_hours (as JSON) and name_<language> columns, as the CSV export writes;
+    name_<the site's language> (name_en), when filled, is the main name rather than ``name``,
+    which the export writes in the language it was downloaded in. GeoJSON alike: ``names`` with
+    the site's language in it (as exported) gives the main name.
     """
     report = ImportReport(dry_run=dry_run)
     rows: list[tuple[str, dict[str, Any], list[str]]] = []

@@ -4,6 +4,7 @@ import json
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
@@ -13,11 +14,12 @@ from django.utils import timezone
 
 from cityos.core.accounts.permissions import holds_any_role, staff_required
 from cityos.core.geo import selectors
+from cityos.core.geo.conf import PLACE_ROLES
 from cityos.core.geo.forms import ManagePlacesForm, PlaceFilterForm
 from cityos.core.geo.models import Place
 from cityos.core.geo.opening_hours import describe, is_open, weekly_table
 
-MANAGE_ROLES = ("operator", "administrator")
+MANAGE_ROLES = PLACE_ROLES
 
 
 def _api_query(data: dict[str, Any]) -> str:
@@ -66,10 +68,12 @@ def places_map(request: HttpRequest) -> HttpResponse:
     form = PlaceFilterForm(request.GET or None)
     data, places = _filtered(form)
     query = _api_query(data)
+    # The map follows the API's next links; the largest page makes that one request in most cities.
+    page = urlencode({"limit": settings.NINJA_PAGINATION_MAX_LIMIT})
     context = {
         "form": form,
         "places": _with_hours(places),
-        "places_url": reverse("api:list_places") + (f"?{query}" if query else ""),
+        "places_url": reverse("api:list_places") + (f"?{query}&{page}" if query else f"?{page}"),
         "filtered": bool(query),
     }
     return render(request, "geo/places.html", context)

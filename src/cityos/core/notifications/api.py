@@ -154,8 +154,9 @@ def _preferences_out(user: User) -> PreferencesOut:
 @csv_export(MessageOut, filename="messages")
 @paginate
 def list_messages(request: HttpRequest, filters: Query[MessageFilters]) -> QuerySet[Any]:
-    _sender(request)
-    return selectors.search_messages(**{k: v for k, v in filters.dict().items() if v}).values(*MESSAGE_FIELDS)
+    reader = _sender(request)
+    found = selectors.search_messages(reader=reader, **{k: v for k, v in filters.dict().items() if v})
+    return found.values(*MESSAGE_FIELDS)
 
 
 @router.get("/broadcasts", response=list[BroadcastOut], summary="Broadcasts with counts by state (staff)")

@@ -9,6 +9,7 @@ from cityos.core.registry import (
     ApiRouter,
     DashboardTile,
     DemoStep,
+    DepartmentScope,
     MessageKind,
     NavItem,
     PeriodicJob,
@@ -28,6 +29,9 @@ class NotificationsConfig(CityAppConfig):
     def register(self, registry: Registry) -> None:
         from cityos.core.notifications import api, conf, demo, tasks
 
+        registry.add_department_scope(
+            DepartmentScope("messages", "CITYOS_MESSAGES_DEPARTMENT", default="operations,health")
+        )
         registry.add_nav(
             NavItem(
                 "message-preferences", _("Message preferences"), "notifications:preferences", area="portal", order=80

@@ -9,8 +9,14 @@ from datetime import timedelta
 
 from django.conf import settings
 
-# Staff roles that may compose messages to a segment and read the message list.
-MESSAGING_ROLES = ("operator", "health_officer", "caseworker", "service_agent", "administrator")
+from cityos.core.registry import module_roles
+
+# Staff roles that may compose messages to a segment and read the message list. A broadcast
+# speaks for the whole city, so these roles count only in the departments that speak for it
+# (CITYOS_MESSAGES_DEPARTMENT, default the operations centre's "operations" and "health", which
+# informs residents in an epidemic) or with no department; district-scoped staff reach their own
+# districts only (services.may_message).
+MESSAGING_ROLES = module_roles("messages", "operator", "health_officer", "caseworker", "service_agent", "administrator")
 
 DEFAULT_TRANSPORTS = {
     "email": "cityos.core.notifications.transports.EmailTransport",

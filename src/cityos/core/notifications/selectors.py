@@ -9,7 +9,9 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from cityos.core.accounts.models import User
+from cityos.core.accounts.models import StaffRole, User
+from cityos.core.accounts.permissions import districts_in_scope, owning_departments
+from cityos.core.notifications import conf
 from cityos.core.notifications.models import (
     DEFAULT_CHANNEL_ORDER,
     Audience,
@@ -51,11 +53,24 @@ class Segment:
         )
 
 
+def _roles_that_count(roles: tuple[str, ...]) -> QuerySet[StaffRole]:
+    """Staff roles that count as one of ``roles``: a module's role (``module_roles``) only when held
+    for no department or one of the module's (docs/platform.md, "Department scope")."""
+    wanted = Q(pk__in=[])
+    for role in roles:
+        owners = owning_departments(role)
+        if owners is None:
+            wanted |= Q(role=role)
+        else:
+            wanted |= Q(role=role) & (Q(department__isnull=True) | Q(department__code__in=owners))
+    return StaffRole.objects.filter(wanted)
+
+
 def segment_members(segment: Segment) -> QuerySet[User]:
-    """Active people in ``segment``; a role narrows to staff holding it (administrators included)."""
+    """Active people in ``segment``; a role narrows to staff holding it where it counts."""
     people = User.objects.filter(is_active=True)
     if segment.roles:
-        people = people.filter(is_staff=True, staff_roles__role__in=segment.roles)
+        people = people.filter(is_staff=True, staff_roles__in=_roles_that_count(segment.roles))
     elif segment.audience == Audience.RESIDENTS:
         people = people.filter(is_staff=False)
     elif segment.audience == Audience.STAFF:
@@ -106,8 +121,23 @@ def template_keys() -> list[str]:
     return list(MessageTemplate.objects.order_by("key").values_list("key", flat=True).distinct())
 
 
+def readable_messages(reader: User) -> QuerySet[Message]:
+    """The message log as ``reader`` may read it: everything for a city-wide messaging role; for
+    one narrowed to districts, messages to people who live in them and those the reader sent.
+
+    A message to someone of no district (staff, a bare address) is read city-wide only: nothing
+    ties it to a district, so no district's staff can be said to own it.
+    """
+    messages = Message.objects.all()
+    covered = districts_in_scope(reader, conf.MESSAGING_ROLES)
+    if covered is None:
+        return messages
+    return messages.filter(Q(recipient__district_id__in=covered) | Q(created_by=reader))
+
+
 def search_messages(
     *,
+    reader: User,
     state: str = "",
     channel: str = "",
     broadcast: int | None = None,
@@ -116,7 +146,7 @@ def search_messages(
     since: date | None = None,
     until: date | None = None,
 ) -> QuerySet[Message]:
-    messages = Message.objects.select_related("recipient", "broadcast")
+    messages = readable_messages(reader).select_related("recipient", "broadcast")
     if state:
         messages = messages.filter(state=state)
     if channel:

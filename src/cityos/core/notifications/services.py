@@ -345,7 +345,8 @@ def send_to_address(
 
 
 def may_message(user: User, district_ids: Iterable[int]) -> bool:
-    """Staff who compose: a city-wide messaging role, or one that covers every district named."""
+    """Staff who compose: a messaging role of no department or of one that speaks for the city
+    (``conf.MESSAGING_ROLES``), city-wide or covering every district named."""
     if not holds_any_role(user, conf.MESSAGING_ROLES):
         return False
     covered = districts_in_scope(user, conf.MESSAGING_ROLES)

@@ -84,12 +84,14 @@ def preferences(request: HttpRequest) -> HttpResponse:
 
 
 def _filtered(request: HttpRequest) -> tuple[MessageFilterForm, QuerySet[Message]]:
+    """The log's messages the signed-in sender may read (their districts'), as the form filters."""
     form = MessageFilterForm(request.GET or None)
+    reader = _signed_in_user(request)
     if form.is_bound and form.is_valid():
-        return form, selectors.search_messages(**{k: v for k, v in form.cleaned_data.items() if v})
+        return form, selectors.search_messages(reader=reader, **{k: v for k, v in form.cleaned_data.items() if v})
     if form.is_bound:
         return form, Message.objects.none()
-    return form, selectors.search_messages()
+    return form, selectors.search_messages(reader=reader)
 
 
 @staff_required(*conf.MESSAGING_ROLES)

@@ -9,8 +9,8 @@ import pytest
 from django.utils import translation
 
 from cityos.core.accounts.models import Role
-from cityos.core.accounts.tests.factories import StaffFactory
-from cityos.core.notifications.models import Broadcast, MessageTemplate
+from cityos.core.accounts.tests.factories import StaffFactory, staff_of
+from cityos.core.notifications.models import Broadcast, Message, MessageTemplate
 from cityos.core.registry import registry
 from cityos.epi import conf, refresh, tasks
 from cityos.epi.models import CapacityAlert, DashboardSnapshot, Forecast, RtValue
@@ -195,6 +195,19 @@ def test_a_forecast_crossing_capacity_alerts_health_officers_once(city):
     assert broadcast.context["date"] == crossing["date"]
     model = data["hospital"]["models"]["beds"]
     assert 1 <= model["length_of_stay"] <= 21 and 0 < model["admission_rate"] < 1
+
+
+def test_capacity_alerts_reach_only_the_health_officers_of_epis_departments(city):
+    # Epidemic data is the health department's (CITYOS_EPI_DEPARTMENT, default "health").
+    of_health, of_none = staff_of("health", Role.HEALTH_OFFICER), staff_of(None, Role.HEALTH_OFFICER)
+    of_social = staff_of("social", Role.HEALTH_OFFICER)
+    MessageTemplate.objects.create(key="epi_capacity_alert", language="en", body="{{ resource }} full on {{ date }}")
+
+    refresh.refresh_dashboard(as_of(), seed=1)
+
+    told = set(Message.objects.filter(template_key="epi_capacity_alert").values_list("recipient_id", flat=True))
+    assert told == {of_health.pk, of_none.pk}
+    assert of_social.pk not in told
 
 
 def test_without_a_template_the_alert_is_kept_unsent(city):

@@ -102,7 +102,7 @@ def test_contacts_and_follow_ups_through_the_api(officer_client, case):
         {"name": "Luis", "relationship": "household", "last_exposure": days_ago(1).isoformat()},
     )
     assert created.status_code == 201 and len(created.json()["follow_up_days"]) == 14
-    due = officer_client.get(f"{API}/follow-ups", {"reason": "Daily follow-up calls"}).json()
+    due = officer_client.get(f"{API}/follow-ups", {"reason": "Daily follow-up calls"}).json()["results"]
     assert [f["contact_name"] for f in due] == ["Luis"]
     recorded = post(officer_client, f"{API}/follow-ups/{due[0]['id']}", {"status": "well"})
     assert recorded.json()["status"] == "well"
@@ -146,7 +146,7 @@ def test_flagged_declarations_are_joined_with_the_case_records(officer_client, o
     services.declare(mei, symptoms=["breath"])
     services.declare(ResidentFactory(), symptoms=[])
     assert officer_client.get(f"{API}/declarations/flagged").status_code == 422  # no reason
-    flagged = officer_client.get(f"{API}/declarations/flagged", {"reason": "Test planning"}).json()
+    flagged = officer_client.get(f"{API}/declarations/flagged", {"reason": "Test planning"}).json()["results"]
     assert [(d["person_id"], d["flag_reason"], d["case_refs"]) for d in flagged] == [(mei.pk, "breath", [case.ref])]
     assert AuditEntry.objects.filter(object_type="health.Declaration", reason="Test planning").exists()
 
@@ -162,7 +162,7 @@ def test_quarantines_and_tasks_through_the_api(officer_client, person):
     created = post(officer_client, f"{API}/quarantines", payload)
     assert created.status_code == 201 and created.json()["person_id"] == person.pk
     services.raise_missed_check_ins()
-    tasks = officer_client.get(f"{API}/tasks").json()
+    tasks = officer_client.get(f"{API}/tasks").json()["results"]
     assert {t["kind"] for t in tasks} == {"missed"} and len(tasks) == 2
     resolved = post(officer_client, f"{API}/tasks/{tasks[0]['id']}/resolve", {})
     assert resolved.json()["resolved_at"] is not None

@@ -64,7 +64,7 @@ def test_bundle_parses_with_fhir_resources_and_carries_the_right_codes(
     (patient,) = _of(bundle, Patient)
     assert [(i.system, i.value) for i in patient.identifier] == [(fhir.CASE_SYSTEM, case.ref)]
     assert patient.name[0].family == "Chen" and patient.name[0].given == ["Mei"]
-    assert patient.telecom[0].system == "phone" and patient.telecom[0].value == "+1 212 555 0101"
+    assert patient.telecom[0].system == "phone" and patient.telecom[0].value == "+12125550101"  # kept in E.164
     patient_url = f"urn:uuid:{patient.id}"
 
     (condition,) = _of(bundle, Condition)

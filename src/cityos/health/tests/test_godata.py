@@ -31,7 +31,7 @@ def test_export_speaks_go_datas_field_names_and_is_audited(officer_client, offic
     assert mei["addresses"] == [
         {
             "typeId": "LNG_REFERENCE_DATA_CATEGORY_ADDRESS_TYPE_USUAL_PLACE_OF_RESIDENCE",
-            "phoneNumber": "+1 212 555 0101",
+            "phoneNumber": "+12125550101",  # recorded as "+1 212 555 0101", kept in E.164
         }
     ]
     assert mei["gender"] is None and mei["dob"] is None
@@ -79,6 +79,6 @@ def test_a_bundle_round_trips_and_bad_records_are_reported_one_by_one(officer_cl
     assert "No relationship links this contact" in refused["GD-K9"]
     imported = Case.objects.get()
     assert imported.name == "Mei Chen" and imported.onset_date == days_ago(3)
-    assert imported.contact_details == "+1 212 555 0101"
+    assert imported.contact_details == "+12125550101"
     luis = Contact.objects.get()
     assert luis.case == imported and luis.relationship == "household" and luis.last_exposure == days_ago(2)

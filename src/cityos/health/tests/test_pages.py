@@ -74,7 +74,7 @@ def test_recording_a_case_with_a_bad_visit_shows_the_error_and_saves_nothing(off
         "visits-0-end": at(2, 9).strftime("%Y-%m-%dT%H:%M"),
     }
     response = officer_client.post("/health/cases/new/", form)
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "The visit ends before it starts. Check the times." in response.content.decode()
     assert not Case.objects.exists()
 
@@ -101,8 +101,14 @@ def test_confirming_adding_contacts_and_visits_from_the_case_page(officer_client
     assert Case.objects.get(pk=case.pk).classification == "confirmed"
 
 
-def test_writes_on_a_case_need_the_reason_first(officer_client, case):
-    assert officer_client.post(f"/health/cases/{case.pk}/confirm/").status_code == 403
+def test_writes_on_a_case_need_the_reason_first_and_say_so(officer_client, case):
+    # E.g. the case's page left open past the reason's 30 minutes: back to the page that asks it.
+    response = officer_client.post(f"/health/cases/{case.pk}/confirm/", follow=True)
+    assert response.redirect_chain == [(f"/health/cases/{case.pk}/", 302)]
+    page = response.content.decode()
+    assert "Give your reason for opening this case first" in page and "Nothing was saved." in page
+    assert "Why do you need" in page and "Your role does not include" not in page
+    assert Case.objects.get(pk=case.pk).classification == "suspected"
 
 
 def test_the_follow_up_flow(officer_client, officer, contact):

@@ -46,7 +46,7 @@ def city(now):
 
 
 def test_parking_is_public_with_counts_and_geojson(city):
-    body = Client().get(f"{API}/parking").json()
+    body = Client().get(f"{API}/parking").json()["results"]
     assert body == [
         {
             "id": "harbour-cp",
@@ -70,13 +70,13 @@ def test_parking_is_public_with_counts_and_geojson(city):
 
 
 def test_water_says_what_the_values_mean_in_the_callers_language(city):
-    (row,) = Client().get(f"{API}/water").json()
+    (row,) = Client().get(f"{API}/water").json()["results"]
     assert (row["code"], row["status"], row["status_label"]) == ("harbour", "problem", "Problem")
     turbidity = next(r for r in row["stations"][0]["readings"] if r["measure"] == "turbidity")
     assert turbidity["status"] == "problem" and turbidity["meaning"] == "Cloudy: 5 NTU or more."
-    (row_es,) = Client().get(f"{API}/water", HTTP_ACCEPT_LANGUAGE="es").json()
+    (row_es,) = Client().get(f"{API}/water", HTTP_ACCEPT_LANGUAGE="es").json()["results"]
     assert row_es["name"] == "Puerto"
-    guidelines = Client().get(f"{API}/water/guidelines").json()
+    guidelines = Client().get(f"{API}/water/guidelines").json()["results"]
     assert [g["measure"] for g in guidelines] == ["pH", "turbidity", "chlorine", "conductivity"]
     assert guidelines[0]["bands"][2] == {
         "low": 6.5,
@@ -87,7 +87,7 @@ def test_water_says_what_the_values_mean_in_the_callers_language(city):
 
 
 def test_air_gives_the_index_category_and_advice(city):
-    (row,) = Client().get(f"{API}/air").json()
+    (row,) = Client().get(f"{API}/air").json()["results"]
     # PM2.5 20.0 µg/m³ over 24 h: (100-51)/(35.4-9.1)*(20.0-9.1)+51 = 71.3 -> 71, Moderate.
     assert row["aqi"]["index"] == 71 and row["aqi"]["category"] == "moderate"
     assert row["aqi"]["dominant"] == "pm25" and row["aqi"]["advice"]
@@ -95,7 +95,7 @@ def test_air_gives_the_index_category_and_advice(city):
 
 
 def test_traps_and_their_events(city, now):
-    (trap,) = Client().get(f"{API}/traps").json()
+    (trap,) = Client().get(f"{API}/traps").json()["results"]
     assert (trap["name"], trap["catches"], trap["species"]) == ("T1", 1, {"rat": 1})
     events = Client().get(f"{API}/traps/events").json()
     assert events["count"] == 1 and events["results"][0]["species"] == "rat"
@@ -167,3 +167,18 @@ def test_the_operations_are_in_the_openapi_schema():
     paths = Client().get("/api/v1/openapi.json").json()["paths"]
     for path in ("parking", "water", "water/guidelines", "air", "traps", "traps/events", "homes", "work-orders"):
         assert f"{API}/{path}" in paths
+
+
+@pytest.mark.parametrize("layer", ["parking", "air", "water", "traps"])
+def test_the_map_layers_are_geojson_by_media_type_and_in_openapi(city, layer):
+    response = Client().get(f"{API}/{layer}/geojson")
+    assert response.status_code == 200 and response["Content-Type"] == "application/geo+json"  # RFC 7946
+    body = response.json()
+    assert body["type"] == "FeatureCollection" and body["features"][0]["geometry"]["type"] == "Point"
+    answer = Client().get("/api/v1/openapi.json").json()["paths"][f"{API}/{layer}/geojson"]["get"]["responses"]["200"]
+    assert answer["content"]["application/geo+json"]["schema"]["$ref"].endswith("/MonitoringFeatureCollection")
+
+
+def test_a_map_layer_says_what_it_shows_in_the_callers_language(city):
+    response = Client().get(f"{API}/parking/geojson", HTTP_ACCEPT_LANGUAGE="es")
+    assert response.json()["features"][0]["properties"]["kind_label"] == "2 de 3 plazas libres"

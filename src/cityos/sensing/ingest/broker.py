@@ -2,8 +2,9 @@
 
 `cityos serve --jobs` starts it on 127.0.0.1:1884 when CITYOS_MQTT_URL is empty (see
 :func:`start_services`). Clients log in with any username and an API token as password, or as
-the platform itself (client.PLATFORM_USERNAME). A token may publish observations only to the
-datastreams its owner may write to, and, when it has publish grants, only to those. Nobody but
+the platform itself (client.PLATFORM_USERNAME). A token may publish observations only on the
+topics of datastreams its owner may write to (a private Thing's only when their role covers it),
+and, when it has publish grants, only to those; never on v1.1/CreateObservations. Nobody but
 the platform subscribes to, or receives, what devices publish on a private Thing's datastreams
 (a home's readings). In production Mosquitto does this with password and ACL files (see the docs).
 """
@@ -28,7 +29,7 @@ from django.db import close_old_connections, connections
 from cityos.sensing import conf as sensing_conf
 from cityos.sensing.ingest import client as mqtt_client
 from cityos.sensing.ingest import conf
-from cityos.sensing.ingest.store import CREATE_OBSERVATIONS_TOPIC, DATASTREAM_TOPIC
+from cityos.sensing.ingest.store import DATASTREAM_TOPIC
 
 logger = logging.getLogger(__name__)
 
@@ -54,15 +55,19 @@ def principal_for(username: str | None, password: str | None) -> Principal | Non
     from cityos.core.api.selectors import token_for_secret
     from cityos.sensing.models import Datastream, PublishGrant
     from cityos.sensing.services import can_write
+    from cityos.sensing.sta.privacy import Visibility
 
     try:
         token = token_for_secret(password)
         if token is None or not token.is_active:
             return None
         granted = frozenset(PublishGrant.objects.filter(token=token).values_list("datastream_id", flat=True))
+        # A private Thing's datastreams the owner may not see are not theirs to publish to, as
+        # over HTTP (where they do not exist for them), even in their own department.
+        streams = Visibility.of(token.owner).restrict("Datastream", Datastream.objects.all())
         writable = frozenset(
             pk
-            for pk, department_id in Datastream.objects.values_list("pk", "thing__department_id")
+            for pk, department_id in streams.values_list("pk", "thing__department_id")
             if can_write(token.owner, department_id)
         )
         return Principal(token_id=token.pk, granted=granted or None, writable=writable)
@@ -85,12 +90,12 @@ def may_publish(principal: Principal, topic: str) -> bool:
     match = DATASTREAM_TOPIC.match(topic)
     if match is not None:
         datastream_id = int(match.group(1))
-        if principal.granted is not None:
-            return datastream_id in principal.granted
-        return datastream_id in principal.writable
-    # A dataArray body names its datastreams inside, where the broker cannot look: only tokens
-    # without grants whose owner writes somewhere may use it; the worker still checks each row.
-    return topic == CREATE_OBSERVATIONS_TOPIC and principal.granted is None and bool(principal.writable)
+        # A grant counts while its owner may still write there (as over HTTP).
+        return datastream_id in principal.writable and (principal.granted is None or datastream_id in principal.granted)
+    # A dataArray body names its datastreams inside, where the broker cannot look, and the worker
+    # stores what reaches it as the platform's: from a token it could write to any datastream,
+    # a home's too. Tokens send dataArrays over HTTP (POST /CreateObservations), checked per row.
+    return False
 
 
 PRIVATE_CHECK_SECONDS = 60.0  # how long the broker trusts what it read of a datastream's privacy

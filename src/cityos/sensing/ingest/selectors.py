@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from cityos.core.accounts.models import User
 from cityos.core.api.models import ApiToken
-from cityos.sensing.models import DeadLetter, PublishGrant
+from cityos.sensing.models import Datastream, DeadLetter, PublishGrant
+from cityos.sensing.sta.privacy import Visibility, only_through
 
 
 @dataclass(frozen=True)
@@ -23,10 +25,21 @@ class DeadLetterFilter:
     replayed: str = ""  # "", "yes", "no"
 
 
-def dead_letters(filters: DeadLetterFilter | None = None) -> QuerySet[DeadLetter]:
-    """Dead letters, newest first, narrowed by ``filters``."""
+def visible_dead_letters(user: Any) -> QuerySet[DeadLetter]:
+    """The dead letters ``user`` may see: all but those of a private Thing's datastream their role
+    does not cover (a home's readings), which are not there for them, as on the SensorThings API."""
+    letters = DeadLetter.objects.all()
+    visibility = Visibility.of(user)
+    if not visibility.restricts:
+        return letters
+    hidden = Datastream.objects.filter(only_through("Datastream", visibility.hidden))
+    return letters.exclude(datastream_id__in=hidden.values("pk"))
+
+
+def dead_letters(user: Any, filters: DeadLetterFilter | None = None) -> QuerySet[DeadLetter]:
+    """The dead letters ``user`` may see, newest first, narrowed by ``filters``."""
     f = filters or DeadLetterFilter()
-    letters = DeadLetter.objects.select_related("replayed_by").order_by("-received_at", "-pk")
+    letters = visible_dead_letters(user).select_related("replayed_by").order_by("-received_at", "-pk")
     if f.reason:
         letters = letters.filter(reason__icontains=f.reason)
     if f.topic:

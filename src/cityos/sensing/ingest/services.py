@@ -12,18 +12,22 @@ from django.utils.translation import gettext as _
 from cityos.core.accounts.models import User
 from cityos.core.api.models import ApiToken
 from cityos.core.api.services import ApiTokenRevoked, IssuedToken, issue_token
-from cityos.sensing.ingest import dynsec, store
+from cityos.sensing.ingest import dynsec, selectors, store
 from cityos.sensing.models import Datastream, DeadLetter, PublishGrant
 from cityos.sensing.services import can_write
+from cityos.sensing.sta.privacy import Visibility
 
 
-def replay_dead_letters(letters: Iterable[DeadLetter], *, by: User) -> list[DeadLetter]:
-    """Replays each letter through the ingest path as ``by``; each gets replayed_at/by/outcome."""
+def replay_dead_letters(ids: Iterable[int], *, by: User) -> list[DeadLetter]:
+    """Replays each letter ``by`` may see through the ingest path as ``by``, in id order; each
+    gets replayed_at/by/outcome. A private Thing's letter they may not see is not there."""
+    letters = selectors.visible_dead_letters(by).filter(pk__in=list(ids)).order_by("pk")
     return [store.replay(letter, by=by) for letter in letters]
 
 
-def delete_dead_letters(ids: Iterable[int]) -> int:
-    deleted, _detail = DeadLetter.objects.filter(pk__in=list(ids)).delete()
+def delete_dead_letters(ids: Iterable[int], *, by: User) -> int:
+    """Deletes the letters among ``ids`` that ``by`` may see; returns how many."""
+    deleted, _detail = selectors.visible_dead_letters(by).filter(pk__in=list(ids)).delete()
     return deleted
 
 
@@ -43,7 +47,10 @@ def issue_device_token(*, name: str, datastream_ids: Iterable[int], by: User) ->
     wanted = sorted(set(datastream_ids))
     if not wanted:
         raise ValidationError({"datastreams": [_("Choose at least one datastream.")]})
-    found = Datastream.objects.select_related("thing").in_bulk(wanted)
+    # A private Thing's datastream that ``by`` may not see is missing to them, as it is on every
+    # SensorThings path: "another department owns it" would confirm that a home exists.
+    visible = Visibility.of(by).restrict("Datastream", Datastream.objects.select_related("thing"))
+    found = visible.in_bulk(wanted)
     missing = [pk for pk in wanted if pk not in found]
     if missing:
         raise ValidationError(

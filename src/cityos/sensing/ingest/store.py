@@ -381,6 +381,38 @@ def _store_pending(
     outcome.stored = len(stored)
 
 
+# A dataArray group's reference, found in any body, even one that is not valid JSON.
+NAMED_DATASTREAM = re.compile(rb'"Datastream"\s*:\s*\{\s*"@iot\.id"\s*:\s*(\d{1,18})\b')
+
+
+def named_datastreams(topic: str, payload: bytes) -> list[int]:
+    """The datastreams a message is for: its topic's, else those its dataArray groups name."""
+    datastream_id = _topic_datastream(topic)
+    if datastream_id is not None:
+        return [datastream_id]
+    named = {int(pk) for pk in NAMED_DATASTREAM.findall(payload)}
+    try:
+        body = orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        body = None
+    for group in body if isinstance(body, list) else []:
+        reference = group.get("Datastream") if isinstance(group, dict) else None
+        pk = reference.get("@iot.id") if isinstance(reference, dict) else None
+        if type(pk) is int and 0 < pk < 2**63:
+            named.add(pk)
+    return sorted(named)
+
+
+def letter_datastream(topic: str, payload: bytes) -> int | None:
+    """The datastream a dead letter is filed under (DeadLetter.datastream_id): of several, a
+    private Thing's, so that the letter is shown only to whom that one is."""
+    named = named_datastreams(topic, payload)
+    if len(named) > 1:
+        private = Datastream.objects.filter(pk__in=named, thing__private=True).order_by("pk")
+        return private.values_list("pk", flat=True).first() or named[0]
+    return named[0] if named else None
+
+
 def _dead_letters(rejected: Iterable[tuple[str, bytes, str]], now: datetime) -> list[DeadLetter]:
     return [
         DeadLetter(
@@ -389,6 +421,7 @@ def _dead_letters(rejected: Iterable[tuple[str, bytes, str]], now: datetime) -> 
             payload=payload.decode("utf-8", errors="replace").replace("\x00", "\ufffd"),
             reason=reason,
             received_at=now,
+            datastream_id=letter_datastream(topic, payload),
         )
         for topic, payload, reason in rejected
     ]

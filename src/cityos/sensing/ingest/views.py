@@ -20,7 +20,6 @@ from cityos.core.accounts.permissions import staff_required
 from cityos.sensing.ingest import dynsec, selectors, services
 from cityos.sensing.ingest.forms import DeadLetterFilterForm, DeviceTokenForm
 from cityos.sensing.ingest.registration import INGEST_ROLES
-from cityos.sensing.models import DeadLetter
 
 PAGE_SIZE = 50
 
@@ -32,7 +31,7 @@ def _filter_form(request: HttpRequest) -> DeadLetterFilterForm:
 @staff_required(*INGEST_ROLES)
 def dead_letters(request: HttpRequest) -> HttpResponse:
     form = _filter_form(request)
-    letters = selectors.dead_letters(form.filters())
+    letters = selectors.dead_letters(request.user, form.filters())
     page = Paginator(letters, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -56,7 +55,7 @@ class _Echo:
 
 @staff_required(*INGEST_ROLES)
 def dead_letters_csv(request: HttpRequest) -> StreamingHttpResponse:
-    letters = selectors.dead_letters(_filter_form(request).filters())
+    letters = selectors.dead_letters(request.user, _filter_form(request).filters())
     writer = csv.writer(_Echo())
     header = ["id", "received_at", "source", "topic", "reason", "payload", "replayed_at", "replay_outcome"]
 
@@ -106,15 +105,13 @@ def dead_letters_action(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("Select at least one dead letter."))
         return redirect(_back(request))
     if action == "delete":
-        count = services.delete_dead_letters(ids)
+        count = services.delete_dead_letters(ids, by=cast(User, request.user))
         messages.success(
             request,
             ngettext("Deleted %(count)d dead letter.", "Deleted %(count)d dead letters.", count) % {"count": count},
         )
     elif action == "replay":
-        letters = services.replay_dead_letters(
-            DeadLetter.objects.filter(pk__in=ids).order_by("pk"), by=cast(User, request.user)
-        )
+        letters = services.replay_dead_letters(ids, by=cast(User, request.user))
         stored = sum(1 for letter in letters if letter.replay_outcome.startswith("Stored"))
         messages.success(
             request,

@@ -125,7 +125,8 @@ def _water_operator(ctx: DemoContext) -> None:
 
 def _operations_centre_operator(ctx: DemoContext) -> None:
     """The demo's "operator" login watches every sensor department's feeds, as an operations
-    centre does; other modules still see it as an operator of its own department only."""
+    centre does; other modules count each of these roles by its department (waste planning,
+    through the waste department's)."""
     operator = User.objects.filter(username="operator", is_staff=True).first()
     if operator is None:
         return

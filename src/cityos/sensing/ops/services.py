@@ -501,11 +501,16 @@ def summary(result: CheckResult) -> dict[str, Any]:
 PRIVATE_ROW_FIELDS = ("name", "locations")
 
 
-def audit_private_rows(rows: Iterable[Any], where: str, *, action: str = AuditAction.READ) -> None:
-    """Record the private things among ``rows`` (``selectors.ThingRow``) a page or export showed."""
+def audit_private_rows(
+    rows: Iterable[Any], where: str, *, action: str = AuditAction.READ, dedupe: bool = False
+) -> None:
+    """Record the private things among ``rows`` (``selectors.ThingRow``) a page or export showed.
+
+    ``dedupe`` for the map, redrawn every 30 seconds: the same homes shown again to the same
+    person within ``CITYOS_AUDIT_DEDUPE_SECONDS`` are one entry (core.audit.services)."""
     shown = sorted({row.id for row in rows if row.private})
     if shown:
-        record_bulk_access(Thing, shown, PRIVATE_ROW_FIELDS, action=action, description=where[:200])
+        record_bulk_access(Thing, shown, PRIVATE_ROW_FIELDS, action=action, description=where[:200], dedupe=dedupe)
 
 
 def audit_private_readings(datastream: Datastream) -> None:

@@ -63,7 +63,7 @@ def ops_map(request: HttpRequest) -> HttpResponse:
     form = FilterForm(request.GET or None, states=THING_STATES)
     filters = form.filters()
     rows = _thing_rows(request, filters)
-    services.audit_private_rows(rows, request.get_full_path())
+    services.audit_private_rows(rows, request.get_full_path(), dedupe=True)  # a reload repeats the read
     counts = {key: 0 for key, _label in THING_STATES}
     for row in rows:
         counts[row.state] += 1

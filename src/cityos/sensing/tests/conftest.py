@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 import pytest
+from django.db.models import Max
 from django.test import Client
 
 from cityos.conftest import verified_client
@@ -15,7 +18,7 @@ from cityos.core.accounts.models import Department, Role, StaffRole, User
 from cityos.core.accounts.tests.factories import DepartmentFactory, StaffFactory
 from cityos.core.api.services import issue_token
 from cityos.sensing import services
-from cityos.sensing.models import ObservationType, Thing
+from cityos.sensing.models import Datastream, ObservationType, Thing
 
 STA = "/sta/v1.1"
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
@@ -95,6 +98,51 @@ def thing_payload(name: str = "Station 1", *, lon: float = 121.5, lat: float = 2
         ],
         **extra,
     }
+
+
+@dataclass(frozen=True)
+class Elsewhere:
+    """Datastreams of the housing department, where a water operator may not write: a council
+    home's (its Thing private) and a housing station's (not private); and an id naming nothing."""
+
+    home: Datastream
+    public: Datastream
+    missing: int
+    housing_operator: User
+
+    def each(self) -> list[tuple[str, int]]:
+        return [("home", self.home.pk), ("public", self.public.pk), ("missing", self.missing)]
+
+
+def housing_streams() -> Elsewhere:
+    housing = Department.objects.filter(code="housing").first() or DepartmentFactory(code="housing")
+    housing_operator = operator_of(housing)
+
+    def stream(name: str, *, private: bool) -> Datastream:
+        payload = thing_payload(name)
+        payload["properties"] = {"department": "housing", "kind": "room-climate", "private": private}
+        thing = cast(Thing, services.create_entity("Thing", payload, user=housing_operator))
+        assert thing.private is private
+        return thing.datastreams.get()
+
+    home, public = stream("Council home H-0042", private=True), stream("Housing depot", private=False)
+    missing = (Datastream.objects.aggregate(top=Max("pk"))["top"] or 0) + 1000  # no id is assumed
+    return Elsewhere(home, public, missing, housing_operator)
+
+
+def without_id(text: str, pk: int) -> str:
+    """``text`` with the id ``pk`` written as <id>: answers about different ids, compared."""
+    return re.sub(rf"(?<!\d){pk}(?!\d)", "<id>", text)
+
+
+def masked(body: Any, pk: int) -> Any:
+    """A JSON answer with the id ``pk`` written as <id> in its texts (not in the request's own
+    address, "instance", where /api/v1/ would read /api/v<id>/ for id 1)."""
+    if isinstance(body, dict):
+        return {key: value if key == "instance" else masked(value, pk) for key, value in body.items()}
+    if isinstance(body, list):
+        return [masked(value, pk) for value in body]
+    return without_id(body, pk) if isinstance(body, str) else body
 
 
 @pytest.fixture

@@ -223,3 +223,27 @@ def test_the_plan_page_keeps_keyboard_focus_and_an_open_breakdown_box_when_it_re
     assert page.evaluate("document.activeElement.id") == f"route-{route.pk}-sheet"
     assert page.evaluate(f"document.getElementById('route-{route.pk}-breakdown').open")
     assert_accessible(page, "plan with its breakdown box open")
+
+
+def test_a_resident_types_the_reference_as_they_can_and_the_problem_group_points_only_at_what_is_there(
+    page, transactional_db
+):
+    from cityos.waste.tests.factories import BinFactory
+    from cityos.waste.tests.test_references import full_width
+
+    BinFactory(ref="BIN-0012")
+    BinFactory(ref="BIN-S012")
+    page.goto("/waste/report/")
+    problem = page.get_by_role("group", name="What is wrong?")
+    assert problem.get_attribute("aria-describedby") is None  # no help and no error: nothing to point at
+    page.get_by_label("Bin reference").fill("0012")
+    page.get_by_role("button", name="Send the report").press("Enter")
+    page.wait_for_selector(".error-summary")
+    assert "matches more than one bin, such as BIN-0012 and BIN-S012" in page.locator("#id_bin_error").inner_text()
+    assert problem.get_attribute("aria-describedby") == "id_problem_error"
+    assert_accessible(page, "report form with a reference that could be two bins")
+    page.get_by_label("Bin reference").fill(full_width("BIN 0012"))  # typed with a CJK input method
+    page.get_by_label("Full or overflowing").check()
+    page.get_by_role("button", name="Send the report").press("Enter")
+    page.wait_for_selector("[role=status]")
+    assert BinReport.objects.get().bin.ref == "BIN-0012"

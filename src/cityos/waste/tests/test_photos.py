@@ -431,27 +431,3 @@ def test_the_orphan_sweep_keeps_the_photos_stops_name_and_removes_stray_ones(sto
     assert services.sweep_orphan_photos(now) == 1
     assert not stray.exists()
     assert (private_media / report.photo.name).exists() and (private_media / missed.missed_photo.name).exists()
-
-
-def test_api_crews_send_a_photo_with_a_bin_not_collected_as_a_multipart_form(staff_client, stop, private_media):
-    _, crew = staff_client(Role.SERVICE_AGENT)
-    url = f"{API}/stops/{stop.pk}/missed-with-photo"
-    bad = crew.post(url, {"reason": "blocked", "photo": SimpleUploadedFile("x.jpg", b"not an image")})
-    assert bad.status_code == 422 and bad["Content-Type"].startswith("application/problem+json")
-    assert [(e["field"], e["code"]) for e in bad.json()["errors"]] == [("body.photo", "photo_unreadable")]
-    assert not Stop.objects.get(pk=stop.pk).missed_reason and stored_files(private_media) == []
-    upload = SimpleUploadedFile("IMG_0042.jpg", camera_jpeg(), content_type="image/jpeg")
-    made = crew.post(url, {"reason": "damaged", "note": "Lid torn off", "photo": upload})
-    assert made.status_code == 200, made.content
-    body = made.json()
-    assert (body["missed_reason"], body["missed_note"], body["has_photo"]) == ("damaged", "Lid torn off", True)
-    [kept] = stored_files(private_media)
-    assert not Image.open(kept).getexif()
-    [read] = [s for s in crew.get(f"{API}/routes/{stop.route_id}").json()["stops"] if s["id"] == stop.pk]
-    assert read["has_photo"] is True
-    # Without a photo it is the JSON action's twin; both need a crew's role.
-    other = Stop.objects.filter(route=stop.route, kind=StopKind.BIN).exclude(pk=stop.pk).first()
-    plain = crew.post(f"{API}/stops/{other.pk}/missed-with-photo", {"reason": "not_found"})
-    assert plain.status_code == 200 and plain.json()["has_photo"] is False
-    _, clerk = staff_client(Role.CASEWORKER)
-    assert clerk.post(url, {"reason": "blocked"}).status_code == 403

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import factory
@@ -50,3 +51,14 @@ class StaffFactory(ResidentFactory):
     def totp(obj: User, create: bool, extracted: Any, **kwargs: Any) -> None:
         if create:
             TOTPDevice.objects.create(user=obj, name="test", confirmed=True)
+
+
+def staff_of(department: str | None, *roles: str, districts: Iterable[Any] = ()) -> User:
+    """Staff (with a confirmed TOTP device) holding ``roles`` for the department of that code
+    (None: every department) in ``districts`` (none: the whole city), e.g. the demo's water
+    operator: ``staff_of("water", Role.OPERATOR)``."""
+    user: User = StaffFactory()
+    scope = DepartmentFactory(code=department, name=department.title()) if department else None
+    for role in roles:
+        StaffRole.objects.create(user=user, role=role, department=scope).districts.set(list(districts))
+    return user

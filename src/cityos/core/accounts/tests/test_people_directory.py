@@ -1,5 +1,7 @@
 """Staff find residents and act on their behalf; contact details need a reason, and are audited."""
 
+# ruff: noqa: RUF001 - full-width digits and signs are what these tests type
+
 from __future__ import annotations
 
 import pytest
@@ -129,3 +131,9 @@ def test_the_list_runs_a_fixed_number_of_queries(staff_client, django_assert_max
     _agent, client = staff_client(Role.SERVICE_AGENT)
     with django_assert_max_num_queries(15):
         assert client.get("/accounts/people/", {"q": "many"}).status_code == 200
+
+
+def test_full_width_digits_find_a_resident_too(staff_client):
+    ResidentFactory(first_name="Rosa", email=None, phone="+85261234567")
+    _agent, client = staff_client(Role.SERVICE_AGENT)
+    assert "Rosa" in client.get("/accounts/people/", {"q": "６１２３ ４５６７"}).content.decode()

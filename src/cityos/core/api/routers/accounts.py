@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
@@ -12,7 +12,7 @@ from cityos.core.accounts.models import Language, Role, StaffRole, User
 from cityos.core.accounts.services import sign_up_resident
 from cityos.core.api.auth import api_auth, require_roles, require_user
 from cityos.core.api.pagination import LimitOffsetNextPagination, csv_export, paginate
-from cityos.core.api.schemas import Email
+from cityos.core.api.schemas import CLEAN_TEXT, Email
 from cityos.core.api.selectors import staff_with_roles
 from cityos.core.api.services import update_own_profile
 
@@ -22,6 +22,7 @@ LanguageCode = Literal["en", "zh-hant", "es"]
 RoleName = Literal["operator", "health_officer", "caseworker", "service_agent", "data_publisher", "administrator"]
 assert set(LanguageCode.__args__) == set(Language.values), "LanguageCode must list accounts.Language"  # type: ignore[attr-defined]
 assert set(RoleName.__args__) == set(Role.values), "RoleName must list accounts.Role"  # type: ignore[attr-defined]
+Name = Annotated[str, Field(max_length=150), CLEAN_TEXT]  # as typed, without the bidi controls
 
 
 class SignUpIn(Schema):
@@ -29,8 +30,8 @@ class SignUpIn(Schema):
     phone: str | None = Field(None, max_length=32, description="In international format, e.g. +1 415 555 0100.")
     password: str = Field(..., min_length=1, max_length=128)
     language: LanguageCode = "en"
-    first_name: str = Field("", max_length=150)
-    last_name: str = Field("", max_length=150)
+    first_name: Name = ""
+    last_name: Name = ""
 
 
 class MeOut(Schema):
@@ -50,8 +51,8 @@ class MeOut(Schema):
 
 class MePatch(Schema):
     language: LanguageCode | None = None
-    first_name: str | None = Field(None, max_length=150)
-    last_name: str | None = Field(None, max_length=150)
+    first_name: Name | None = None
+    last_name: Name | None = None
 
 
 class StaffRoleOut(Schema):

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import ClassVar
 
 import pytest
 from django.test import override_settings
+from ninja import Router, Schema
+from ninja.testing import TestClient
 
-from cityos.core.accounts.models import Role
+from cityos.core.accounts.models import Role, User
 from cityos.core.accounts.tests.factories import StaffFactory
+from cityos.core.api.pagination import paginate
 from cityos.core.api.routers import accounts as accounts_router
 from cityos.core.api.tests.conftest import assert_problem
 from cityos.core.audit.models import AuditEntry
@@ -124,3 +128,67 @@ def test_a_public_list_exports_as_csv(client):
     response = client.get(LANGUAGES, {"format": "csv"})
     lines = b"".join(response.streaming_content).decode().splitlines()
     assert lines[0] == "code,name,name_local" and len(lines) == 4
+
+
+# --- Which personal fields a page's audit names: the operation's own item schema says ----------
+
+
+class PersonOut(Schema):
+    """Declares nothing: shows, as far as the audit knows, every declared personal field."""
+
+    id: int
+    username: str
+
+
+class PersonWithEmailOut(PersonOut):
+    email: str
+
+    shows_personal: ClassVar[frozenset[str]] = frozenset({"email"})
+
+
+class PersonNameOnlyOut(PersonOut):
+    shows_personal: ClassVar[frozenset[str]] = frozenset()
+
+
+def _lists_without_csv_export() -> TestClient:
+    """Three paginated lists of people, none with ``csv_export``, differing only in item schema."""
+    router = Router()
+
+    @router.get("/plain", response=list[PersonOut])
+    @paginate
+    def plain(request):  # type: ignore[no-untyped-def]
+        return User.objects.order_by("pk")
+
+    @router.get("/email", response=list[PersonWithEmailOut])
+    @paginate
+    def with_email(request):  # type: ignore[no-untyped-def]
+        return User.objects.order_by("pk")
+
+    @router.get("/names", response={200: list[PersonNameOnlyOut]})
+    @paginate
+    def names(request):  # type: ignore[no-untyped-def]
+        return User.objects.order_by("pk")
+
+    return TestClient(router)
+
+
+def test_a_page_without_csv_export_names_only_the_personal_fields_its_item_schema_shows():
+    staff = StaffFactory(roles=[Role.ADMINISTRATOR])
+    page = _lists_without_csv_export().get("/email", user=staff).json()
+    entry = AuditEntry.objects.get(action="read", object_type="accounts.User")
+    assert entry.fields == ["email"]
+    assert entry.changes["ids"] == [str(row["id"]) for row in page["results"]]
+
+
+def test_a_page_whose_item_schema_shows_no_personal_field_is_no_read():
+    staff = StaffFactory(roles=[Role.ADMINISTRATOR])
+    page = _lists_without_csv_export().get("/names", user=staff).json()
+    assert page["count"] >= 1
+    assert not AuditEntry.objects.filter(action="read").exists()
+
+
+def test_a_page_whose_item_schema_declares_nothing_names_every_declared_personal_field():
+    staff = StaffFactory(roles=[Role.ADMINISTRATOR])
+    _lists_without_csv_export().get("/plain", user=staff)
+    entry = AuditEntry.objects.get(action="read", object_type="accounts.User")
+    assert entry.fields == ["email", "phone", "first_name", "last_name", "district"]

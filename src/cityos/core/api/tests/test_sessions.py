@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
+from django.test.client import BOUNDARY, encode_multipart
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from cityos.core.accounts.models import Role
 from cityos.core.accounts.tests.factories import StaffFactory
@@ -42,6 +44,25 @@ def test_a_session_change_with_the_csrf_token_is_accepted(browser, resident):
     assert response.status_code == 200, response.content
     resident.refresh_from_db()
     assert resident.language == "es"
+
+
+def test_a_session_posting_a_form_where_json_is_expected_is_told_to_send_json():
+    staff = StaffFactory(roles=[Role.OPERATOR])
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(staff)
+    session = client.session
+    session["otp_device_id"] = TOTPDevice.objects.create(user=staff, name="test", confirmed=True).persistent_id
+    session.save()
+    client.get("/")
+    # The session's CSRF check reads the form body before the operation can read it as JSON.
+    response = client.post(
+        "/api/v1/notifications/broadcasts",
+        encode_multipart(BOUNDARY, {"template": "x"}),
+        content_type=f"multipart/form-data; boundary={BOUNDARY}",
+        headers={"X-CSRFToken": client.cookies["csrftoken"].value},
+    )
+    body = assert_problem(response, 400)
+    assert "application/json" in body["detail"]
 
 
 def test_a_token_request_needs_no_csrf_token(make_token):

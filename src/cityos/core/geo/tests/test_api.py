@@ -233,3 +233,89 @@ def test_an_operators_machine_token_may_write_places(city):
     )
     assert response.status_code == 201, response.content
     assert Place.objects.filter(name="Free Wi-Fi").exists()
+
+
+# --- Paging: the places list pages like every list, and stays GeoJSON ---------------------
+
+
+def test_places_come_a_page_at_a_time_with_geojson_links_to_the_next(client, city):
+    first = client.get("/api/v1/geo/places?limit=2&kind=clinic&kind=library&kind=shelter")
+    assert first.status_code == 200 and first["Content-Type"] == GEOJSON
+    body = first.json()
+    assert body["type"] == "FeatureCollection" and names(first) == ["Clinic", "Library"]
+    assert (body["numberMatched"], body["numberReturned"]) == (3, 2)
+    (link,) = body["links"]
+    assert link["rel"] == "next" and link["type"] == GEOJSON
+    assert link["href"].startswith("http://testserver/api/v1/geo/places?")
+    assert "kind=library" in link["href"] and "offset=2" in link["href"]  # the filters are kept
+    assert first["Link"] == f'<{link["href"]}>; rel="next"'
+
+    last = client.get(link["href"])
+    assert names(last) == ["Shelter"]
+    assert [link["rel"] for link in last.json()["links"]] == ["prev"]
+    assert last["Link"].endswith('rel="prev"') and "offset=0" in last["Link"]
+
+
+def test_a_lone_page_has_no_links(client, city):
+    response = client.get("/api/v1/geo/places")
+    body = response.json()
+    assert body["numberReturned"] == body["numberMatched"] == 3 and body["links"] == []
+    assert "Link" not in response
+
+
+def test_paging_applies_after_the_open_now_filter(client, city):
+    body = client.get("/api/v1/geo/places?open_now=false&limit=1&offset=1").json()
+    assert [f["properties"]["name"] for f in body["features"]] == ["Shelter"]
+    assert (body["numberMatched"], body["numberReturned"]) == (2, 1)
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("limit=abc", "limit"),
+        ("limit=0", "limit"),
+        ("limit=501", "limit"),
+        ("offset=-1", "offset"),
+        ("offset=x", "offset"),
+    ],
+)
+def test_a_bad_limit_or_offset_is_a_422_naming_it_as_on_other_lists(client, city, query, field):
+    response = client.get(f"/api/v1/geo/places?{query}")
+    assert response.status_code == 422 and response["Content-Type"].startswith("application/problem+json")
+    assert field in error_fields(response), response.json()
+
+
+def test_the_csv_holds_every_match_not_one_page(client, city):
+    response = client.get("/api/v1/geo/places?format=csv&limit=1&offset=1")
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert [r["name"] for r in rows] == ["Clinic", "Library", "Shelter"]
+
+
+def test_the_openapi_document_shows_the_paging_of_places():
+    from cityos.core.api.site import openapi_document
+
+    operation = openapi_document()["paths"]["/api/v1/geo/places"]["get"]
+    limit = next(p for p in operation["parameters"] if p["name"] == "limit")
+    assert limit["schema"]["minimum"] == 1 and limit["schema"]["maximum"] == 500
+    assert any(p["name"] == "offset" for p in operation["parameters"])
+    schema = openapi_document()["components"]["schemas"]["PlaceCollection"]
+    assert {"numberMatched", "numberReturned", "links"} <= set(schema["required"])
+
+
+# --- Names in the request's language, in GeoJSON and CSV alike ----------------------------
+
+
+def test_the_csv_names_places_in_the_request_language_as_geojson_does(client, city):
+    Place.objects.filter(name="Clinic").update(names={"es": "Clínica", "zh-hant": "診所"})
+    geojson = client.get("/api/v1/geo/places?kind=clinic", HTTP_ACCEPT_LANGUAGE="es").json()
+    assert geojson["features"][0]["properties"]["name"] == "Clínica"
+    assert geojson["features"][0]["properties"]["names"] == {"en": "Clinic", "es": "Clínica", "zh-hant": "診所"}
+    response = client.get("/api/v1/geo/places?format=csv&kind=clinic", HTTP_ACCEPT_LANGUAGE="es")
+    (row,) = csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode()))
+    assert (row["name"], row["kind_label"]) == ("Clínica", "Clínica")
+    # Every name travels too, so the file imports back without the Spanish one becoming the main name.
+    assert (row["name_en"], row["name_es"], row["name_zh-hant"]) == ("Clinic", "Clínica", "診所")
+    # A place with no translation keeps its main name.
+    response = client.get("/api/v1/geo/places?format=csv&kind=library", HTTP_ACCEPT_LANGUAGE="es")
+    (row,) = csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode()))
+    assert (row["name"], row["kind_label"], row["name_es"]) == ("Library", "Biblioteca", "")

@@ -37,6 +37,14 @@ def test_filtering_by_keyboard_narrows_the_list_and_the_map(page, city):
     assert_accessible(page, "filtered places page")
 
 
+def test_the_map_follows_the_apis_next_links_to_draw_every_place(page, city, settings):
+    settings.NINJA_PAGINATION_MAX_LIMIT = 1  # the page asks for pages of one place
+    page.goto("/places/")
+    page.wait_for_selector("#places-map[data-loaded]", state="attached")
+    assert "limit=1" in page.locator("#places-map").get_attribute("data-places-url")
+    assert page.locator("#places-map path.leaflet-interactive").count() == 3  # one district, both places
+
+
 def test_the_maps_credit_to_leaflet_is_titled_in_the_page_language(page, city, live_server, settings):
     page.context.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": "es", "url": live_server.url}])
     page.goto("/places/")

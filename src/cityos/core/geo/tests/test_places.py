@@ -7,6 +7,7 @@ import json
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
+from django.utils import translation
 
 from cityos.core.geo import selectors
 from cityos.core.geo.h3cells import cell_for
@@ -120,6 +121,27 @@ def test_the_csv_export_imports_back_as_updates(west_and_east):
     report = import_places(exported, file_format="csv")
     assert report.saved and {i.action for i in report.items} == {ImportAction.UPDATE}
     assert Place.objects.count() == 2 and Place.objects.filter(name="Clinic N").exists()
+
+
+def test_an_export_downloaded_in_another_language_imports_back_with_the_same_names(west_and_east):
+    import_places(CSV, file_format="csv")
+    with translation.override("es"):
+        exported = "".join(selectors.places_csv_rows(Place.objects.order_by("pk")))
+        geojson = json.dumps(selectors.places_feature_collection(Place.objects.order_by("pk")))
+    assert "Clínica Norte" in exported.splitlines()[1].split(",")[3]  # ``name`` is the Spanish one
+    for source, file_format in ((exported, "csv"), (geojson, "geojson")):
+        report = import_places(source, file_format=file_format)
+        assert report.saved and {i.action for i in report.items} == {ImportAction.UPDATE}, report.items
+        clinic = Place.objects.get(kind=PlaceKind.CLINIC)
+        assert (clinic.name, clinic.names) == ("North Clinic", {"es": "Clínica Norte"})
+
+
+def test_a_csv_name_column_in_the_sites_language_is_the_main_name(west_and_east):
+    report = import_places(
+        "kind,name,name_en,name_es,lat,lon\nclinic,Clínica,Clinic,Clínica,0.005,0.005\n", file_format="csv"
+    )
+    assert report.saved, report.items[0].errors
+    assert Place.objects.get().name == "Clinic" and Place.objects.get().names == {"es": "Clínica"}
 
 
 def test_a_bad_csv_row_is_reported_by_number_and_nothing_is_saved():

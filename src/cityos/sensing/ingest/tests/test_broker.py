@@ -41,7 +41,9 @@ def test_principals_and_grants(temperature: Datastream, door: Datastream, operat
     only_door = principal_for("door", limited.secret)
     assert everywhere is not None and only_door is not None
     assert may_publish(everywhere, f"v1.1/Datastreams({temperature.pk})/Observations")
-    assert may_publish(everywhere, "v1.1/CreateObservations")
+    # The broker cannot read which datastreams a dataArray names, and the worker stores what
+    # reaches it as the platform's: tokens send dataArrays over HTTP, where each row is checked.
+    assert not may_publish(everywhere, "v1.1/CreateObservations")
     assert may_publish(only_door, f"v1.1/Datastreams({door.pk})/Observations")
     assert not may_publish(only_door, f"v1.1/Datastreams({temperature.pk})/Observations")
     assert not may_publish(only_door, "v1.1/CreateObservations")
@@ -69,6 +71,34 @@ def test_a_granted_token_cannot_publish_elsewhere_on_the_embedded_broker(
     finally:
         device.loop_stop()
         device.disconnect()
+        worker.stop()
+        thread.join(10)
+
+
+def test_a_token_cannot_publish_a_data_array_on_the_embedded_broker(
+    broker: str, temperature: Datastream, operator: User
+) -> None:
+    """Not even one naming its owner's own datastream: the rows could name any datastream (a
+    home's of another department too), and the worker could not tell whose they were."""
+    secret = issue_token(name="gateway", owner=operator, scopes=["write"], created_by=operator).secret
+    worker = IngestWorker("broker-array-test", url=broker, embedded=True)
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    device = connect(new_client("gateway", url=broker.replace("//", f"//gateway:{secret}@")), url=broker)
+    platform = platform_client("platform-array", url=broker)
+    body = b'[{"Datastream": {"@iot.id": %d}, "components": ["result"], "dataArray": [[1.5]]}]' % temperature.pk
+    try:
+        assert worker.ready.wait(10)
+        device.publish("v1.1/CreateObservations", body, qos=1).wait_for_publish(5)
+        time.sleep(0.5)
+        assert not Observation.objects.filter(datastream=temperature).exists()
+        platform.publish("v1.1/CreateObservations", body.replace(b"1.5", b"2.5"), qos=1).wait_for_publish(5)
+        wait_for(lambda: Observation.objects.filter(datastream=temperature).exists())
+        assert list(Observation.objects.values_list("result_number", flat=True)) == [2.5]
+    finally:
+        for client in (device, platform):
+            client.loop_stop()
+            client.disconnect()
         worker.stop()
         thread.join(10)
 

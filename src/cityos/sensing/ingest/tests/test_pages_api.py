@@ -97,7 +97,7 @@ def test_issue_a_device_token_limited_to_datastreams(temperature: Datastream, do
     assert body["datastream_ids"] == [door.pk] and body["token"]
     token = ApiToken.objects.get(pk=body["id"])
     assert list(PublishGrant.objects.filter(token=token).values_list("datastream_id", flat=True)) == [door.pk]
-    listed = client.get(f"{API}/device-tokens").json()
+    listed = client.get(f"{API}/device-tokens").json()["results"]
     assert listed[0]["datastream_ids"] == [door.pk]
     unknown = client.post(
         f"{API}/device-tokens",

@@ -251,6 +251,24 @@ def test_a_home_sensor_shown_to_staff_on_the_map_health_list_csv_and_chart_is_au
     assert all(str(station.pk) in e.object_id for e in entries)
 
 
+def test_the_map_redrawn_every_30_seconds_records_a_home_once_per_window(station, operator, settings):
+    settings.CITYOS_AUDIT_DEDUPE_SECONDS = 300
+    Thing.objects.filter(pk=station.pk).update(private=True, name="Home H-0001, Flat 11")
+    client = verified_client(operator)
+    client.get(reverse("sensing:ops-map"))
+    for _ in range(3):  # the page's redraws
+        client.get(reverse("api:sensing_things_map"))
+    client.get(reverse("sensing:ops-health"))  # a page the operator opens is a read of its own
+    client.get(reverse("sensing:ops-health"))
+    entries = AuditEntry.objects.filter(object_type="sensing.Thing", actor=operator).order_by("pk")
+    assert [(e.channel, e.object_repr.split("?")[0]) for e in entries] == [
+        ("web", reverse("sensing:ops-map")),
+        ("api", reverse("api:sensing_things_map")),
+        ("web", reverse("sensing:ops-health")),
+        ("web", reverse("sensing:ops-health")),
+    ]
+
+
 def test_ordinary_sensors_on_the_operations_pages_are_no_read_of_personal_data(station, operator):
     client = verified_client(operator)
     client.get(reverse("sensing:ops-map"))

@@ -42,6 +42,20 @@
     link.textContent = "Leaflet";
     return link.outerHTML;
   }
+  // GeoJSON, following a paged list's "next" links (the places API answers a page at a time,
+  // OGC API - Features style) so the map shows every feature; at most 100 pages.
+  function fetchGeoJSON(url, pagesLeft) {
+    return fetch(url, { headers: { Accept: "application/geo+json, application/json" } })
+      .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+      .then(function (data) {
+        var next = (data.links || []).filter(function (link) { return link.rel === "next"; })[0];
+        if (!next || !Array.isArray(data.features) || pagesLeft <= 1) { return data; }
+        return fetchGeoJSON(next.href, pagesLeft - 1).then(function (rest) {
+          data.features = data.features.concat(rest.features || []);
+          return data;
+        });
+      });
+  }
   function init(element) {
     if (element.dataset.ready) { return; }
     element.dataset.ready = "1";
@@ -63,8 +77,7 @@
     var jobs = layers.map(function (name) {
       var url = element.dataset[name + "Url"];
       if (!url) { return Promise.resolve(); }
-      return fetch(url, { headers: { Accept: "application/geo+json, application/json" } })
-        .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+      return fetchGeoJSON(url, 100)
         .then(function (data) {
           var layer = L.geoJSON(data, {
             // Areas only: a style here would also repaint the place markers drawn below.

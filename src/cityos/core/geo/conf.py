@@ -1,0 +1,12 @@
+"""Who manages the city's places: operators of the departments that keep them, and administrators.
+
+``CITYOS_PLACES_DEPARTMENT`` (comma-separated department codes, ``*`` for every department,
+default ``operations``) names those departments; an operator with no department counts too.
+"""
+
+from __future__ import annotations
+
+from cityos.core.registry import module_roles
+
+# Staff who manage places (withdrawn ones included), on the pages and through the API.
+PLACE_ROLES = module_roles("places", "operator", "administrator")
