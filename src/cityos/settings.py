@@ -7,6 +7,7 @@ production sets DATABASE_URL, CITYOS_CACHE_URL, CITYOS_SMTP_URL and friends
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import secrets
@@ -57,7 +58,15 @@ CITYOS_BASE_URL = env("CITYOS_BASE_URL", "http://127.0.0.1:8000")
 # Open311 jurisdiction ids this endpoint answers to (comma-separated; the base URL's host always):
 # a client that names another city is refused rather than served this one.
 CITYOS_OPEN311_JURISDICTIONS = env("CITYOS_OPEN311_JURISDICTIONS", "")
-# Behind a reverse proxy that sets X-Forwarded-For, the client address is taken from it.
+# The city's reverse proxies (CIDRs, comma-separated; none by default): X-Forwarded-For is read
+# only from them, its rightmost address that is not one of them being the client's
+# (cityos.core.proxies). Checked here, so a typo stops the start rather than every request.
+CITYOS_TRUSTED_PROXIES = [
+    str(ipaddress.ip_network(cidr.strip(), strict=False))
+    for cidr in env("CITYOS_TRUSTED_PROXIES").split(",")
+    if cidr.strip()
+]
+# Deprecated for CITYOS_TRUSTED_PROXIES: trusts whatever peer sent the request, one hop.
 CITYOS_TRUST_X_FORWARDED_FOR = env_bool("CITYOS_TRUST_X_FORWARDED_FOR")
 # Phone numbers typed without a country code are read as this region's (ISO 3166 code).
 CITYOS_PHONE_REGION = env("CITYOS_PHONE_REGION", "US")
@@ -199,8 +208,13 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "cityos.core.accounts.views.locked_out"
 AXES_VERBOSE = False
-# Residents' sign-ups per address per hour through the web form (the API has its own rate limit).
-CITYOS_SIGNUP_LIMIT_PER_HOUR = int(env("CITYOS_SIGNUP_LIMIT_PER_HOUR", "20"))
+# Sign-ups (web form and API together) per hour: from one anonymous address, generous because a
+# library or a carrier's NAT puts many residents behind one; and with one email address or phone
+# number, which catches a script spread over many addresses (cityos.core.ratelimit).
+CITYOS_SIGNUP_LIMIT_PER_HOUR = int(env("CITYOS_SIGNUP_LIMIT_PER_HOUR", "60"))
+CITYOS_SIGNUP_LIMIT_PER_CONTACT_PER_HOUR = int(env("CITYOS_SIGNUP_LIMIT_PER_CONTACT_PER_HOUR", "3"))
+# Sign-in lockouts (above) see the same client address as audit and the rate limits.
+AXES_CLIENT_IP_CALLABLE = "cityos.core.proxies.client_address"
 
 # --- Languages and time ------------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -282,8 +296,12 @@ CITYOS_RATE_LIMITS = {  # messages per minute per channel
 NINJA_PAGINATION_CLASS = "cityos.core.api.pagination.LimitOffsetNextPagination"
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_LIMIT = 500
+# Per anonymous address; per token or signed-in person; and per address for the portal's own
+# pages (same-origin, with the site's CSRF cookie): a budget of their own, not none
+# (cityos.core.api.throttling).
 CITYOS_API_RATE_ANON = env("CITYOS_API_RATE_ANON", "120/m")
 CITYOS_API_RATE_CLIENT = env("CITYOS_API_RATE_CLIENT", "1200/m")
+CITYOS_API_RATE_PORTAL = env("CITYOS_API_RATE_PORTAL", "600/m")
 
 # --- CORS: browser apps on other sites may call the open APIs, never the pages -------------
 # Any origin ("*") or CITYOS_CORS_ORIGINS' comma-separated list (empty: none). Never with

@@ -32,6 +32,9 @@ def domain_urlpatterns() -> list[URLPattern | URLResolver]:
     return patterns
 
 
+# A department refusal's 403 page says whose work it is, without the general advice (core.web.errors).
+handler403 = "cityos.core.web.errors.permission_denied"
+
 urlpatterns = [
     path("", include("cityos.core.web.urls")),
     path("accounts/", include("cityos.core.accounts.urls")),

@@ -230,7 +230,7 @@ class VenueImportOut(Schema):
 def import_venues(request: HttpRequest, payload: VenueImportIn) -> Status:
     """All rows or none: 201 when saved, 200 for a clean dry run, 422 with the report of every
     row when any row (or the file) is refused."""
-    user = require_roles(request, *conf.VENUE_ROLES)
+    user = require_roles(request, conf.VENUE_ROLES)
     report = services.import_venues(payload.csv, user, dry_run=payload.dry_run)
     body = VenueImportOut(
         saved=report.saved,
@@ -251,7 +251,7 @@ def import_venues(request: HttpRequest, payload: VenueImportIn) -> Status:
 def list_venues(request: HttpRequest, filters: Query[VenueFilters]) -> object:
     """Name, kind, address, district, SMS code and poster of each venue; no contact or owner,
     so reading the list is not a read of personal data."""
-    require_roles(request, *conf.VENUE_ROLES)
+    require_roles(request, conf.VENUE_ROLES)
     return selectors.venues(filters.q, active=filters.active)
 
 
@@ -331,7 +331,7 @@ def my_check_ins(request: HttpRequest) -> object:
 @router.get("/alerts", response=list[ExposureAlertOut], auth=api_auth, summary="Exposure alerts")
 @paginate
 def list_alerts(request: HttpRequest, filters: Query[ExposureAlertFilters]) -> object:
-    require_roles(request, *conf.ALERT_ROLES)
+    require_roles(request, conf.ALERT_ROLES)
     return selectors.alerts(filters.state, filters.q)
 
 
@@ -339,7 +339,7 @@ def list_alerts(request: HttpRequest, filters: Query[ExposureAlertFilters]) -> o
     "/alerts", response={201: list[ExposureAlertOut]}, auth=api_auth, summary="Propose alerts from a case's visits"
 )
 def propose_alerts(request: HttpRequest, payload: ProposeIn) -> Status:
-    officer = require_roles(request, *conf.ALERT_ROLES)
+    officer = require_roles(request, conf.ALERT_ROLES)
     alerts = services.propose_exposure_alert(
         payload.case_ref,
         [{"venue_code": v.venue_code, "start": v.start, "end": v.end} for v in payload.visits],
@@ -351,7 +351,7 @@ def propose_alerts(request: HttpRequest, payload: ProposeIn) -> Status:
 
 @router.get("/alerts/{alert_id}", response=ExposureAlertOut, auth=api_auth, summary="One exposure alert")
 def get_alert(request: HttpRequest, alert_id: int) -> ExposureAlert:
-    require_roles(request, *conf.ALERT_ROLES)
+    require_roles(request, conf.ALERT_ROLES)
     alert = get_object_or_404(ExposureAlert.objects.select_related("venue"), pk=alert_id)
     record_access(alert, ["case_ref", "matches"])
     return alert
@@ -359,6 +359,6 @@ def get_alert(request: HttpRequest, alert_id: int) -> ExposureAlert:
 
 @router.post("/alerts/{alert_id}/send", response=ExposureAlertOut, auth=api_auth, summary="Send a proposed alert")
 def send_alert(request: HttpRequest, alert_id: int) -> ExposureAlert:
-    officer = require_roles(request, *conf.ALERT_ROLES)
+    officer = require_roles(request, conf.ALERT_ROLES)
     alert = get_object_or_404(ExposureAlert, pk=alert_id)
     return services.send_exposure_alert(alert, officer)

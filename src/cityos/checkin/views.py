@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -36,7 +37,7 @@ from cityos.core.accounts.permissions import staff_required
 from cityos.core.audit.services import record_access, record_bulk_access
 from cityos.core.geo.models import District
 from cityos.core.notifications.webhooks import inbound_sms_fields, problem
-from cityos.core.ratelimit import over_hourly_limit
+from cityos.core.ratelimit import over_hourly_limit, retry_after
 from cityos.core.spreadsheet import safe_cell
 
 
@@ -74,9 +75,15 @@ def checkin_page(request: HttpRequest, code: str) -> HttpResponse:
     form = AnonymousCheckInForm(retention_days=conf.retention_days())
     refused = ""
     if request.method == "POST" and _too_many_check_ins(request):
-        reason = _("Too many check-ins were sent from this connection. Wait a few minutes and try again.")
+        wait = retry_after()
+        minutes = max(1, -(-wait // 60))
+        reason = ngettext(
+            "Too many check-ins were sent from this connection. Try again in %(minutes)d minute.",
+            "Too many check-ins were sent from this connection. Try again in %(minutes)d minutes.",
+            minutes,
+        ) % {"minutes": minutes}
         response = render(request, "checkin/refused.html", {"reason": reason}, status=429)
-        response["Retry-After"] = "600"
+        response["Retry-After"] = str(wait)
         return response
     if request.method == "POST":
         if person is None:
@@ -272,7 +279,7 @@ def venue_active(request: HttpRequest, venue_id: int) -> HttpResponse:
 VENUE_EXPORT = ["id", "name", "kind", "address", "district", "short_code", "poster_version", "is_active", "created_at"]
 
 
-@staff_required(*conf.VENUE_ROLES)
+@staff_required(conf.VENUE_ROLES)
 def ops_venues(request: HttpRequest) -> HttpResponse:
     form = VenueFilterForm(request.GET or None)
     search, active = "", None
@@ -308,7 +315,7 @@ def ops_venues(request: HttpRequest) -> HttpResponse:
     return render(request, "checkin/ops_venues.html", {"form": form, "page": page, "query": query.urlencode()})
 
 
-@staff_required(*conf.VENUE_ROLES)
+@staff_required(conf.VENUE_ROLES)
 def ops_register_venue(request: HttpRequest) -> HttpResponse:
     """Staff register a venue for a business; its contact email or phone hears of exposures."""
     user = _user(request)
@@ -325,7 +332,7 @@ def ops_register_venue(request: HttpRequest) -> HttpResponse:
     return render(request, "checkin/ops_register.html", {"form": form}, status=400 if form.errors else 200)
 
 
-@staff_required(*conf.VENUE_ROLES)
+@staff_required(conf.VENUE_ROLES)
 def ops_import_venues(request: HttpRequest) -> HttpResponse:
     """Staff register many venues at once from the city's business register (CSV)."""
     user = _user(request)
@@ -343,7 +350,7 @@ def ops_import_venues(request: HttpRequest) -> HttpResponse:
     return render(request, "checkin/ops_import.html", {"form": form, "report": report}, status=status)
 
 
-@staff_required(*conf.ALERT_ROLES)
+@staff_required(conf.ALERT_ROLES)
 def ops_alerts(request: HttpRequest) -> HttpResponse:
     form = AlertFilterForm(request.GET or None)
     state, search = "", ""
@@ -360,7 +367,7 @@ def ops_alerts(request: HttpRequest) -> HttpResponse:
     )
 
 
-@staff_required(*conf.ALERT_ROLES)
+@staff_required(conf.ALERT_ROLES)
 def ops_alert(request: HttpRequest, alert_id: int) -> HttpResponse:
     alert = get_object_or_404(ExposureAlert.objects.select_related("venue", "proposed_by", "sent_by"), pk=alert_id)
     user = _user(request)
@@ -394,7 +401,7 @@ def ops_alert(request: HttpRequest, alert_id: int) -> HttpResponse:
     )
 
 
-@staff_required(*conf.ALERT_ROLES)
+@staff_required(conf.ALERT_ROLES)
 def ops_activity(request: HttpRequest) -> HttpResponse:
     """Check-ins per day and, per district and venue, check-ins and exposures: counts only."""
     form, start, end, district = _activity_filters(request)
@@ -433,7 +440,7 @@ def ops_activity(request: HttpRequest) -> HttpResponse:
     )
 
 
-@staff_required(*conf.ALERT_ROLES)
+@staff_required(conf.ALERT_ROLES)
 def ops_activity_map(request: HttpRequest) -> HttpResponse:
     """The districts as GeoJSON, each with its check-ins, exposures and fill for the page's map."""
     _form, start, end, district = _activity_filters(request)

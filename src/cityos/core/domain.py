@@ -21,4 +21,5 @@ class CityAppConfig(AppConfig):
         """Override to add this app's entries to the registry."""
 
     def ready(self) -> None:
-        self.register(registry)
+        with registry.declaring(self.name):
+            self.register(registry)

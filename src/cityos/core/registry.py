@@ -6,11 +6,12 @@ core's pages, API, scheduler and demo builder pick a new module up without being
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 from django.utils.functional import Promise
 
@@ -25,6 +26,59 @@ Area = Literal["portal", "ops"]
 
 
 @dataclass(frozen=True)
+class ScopedRoles:
+    """Role names ("operator", ...) that count only within one module's department scope.
+
+    Made with :func:`module_roles` in an app's conf.py and passed whole to the checks
+    (``holds_any_role``, ``staff_required``, ``require_roles``, menus, tiles). A plain tuple of
+    names counts a role in every department; this keeps the module with the names, and cannot be
+    turned back into names by accident: it has no ``__iter__`` or ``__len__`` (``*roles`` and
+    ``tuple(roles)`` raise TypeError), and ``str()`` of it is no role's name, so a check handed it
+    as text matches nobody. Read the names with :func:`role_names` where they are only shown.
+    """
+
+    module: str
+    roles: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if not self.module:
+            raise ValueError("A module's roles need the module's key.")
+        if isinstance(self.roles, str) or not self.roles:
+            # No roles would mean "any staff", which is no scope at all.
+            raise ValueError(f"Give the {self.module!r} module's roles as names, at least one.")
+        if not all(isinstance(role, str) for role in self.roles):
+            raise TypeError(f"The {self.module!r} module's roles must be role names: {self.roles!r}")
+        # Role choices (enum members) become their plain values: equal, but simpler to compare.
+        object.__setattr__(self, "roles", tuple(dict.fromkeys(str(role) for role in self.roles)))
+
+
+# The roles a check asks for: a module's (ScopedRoles), or a plain tuple of names that count in
+# every department (administrator-only pages, core pages of no module, sensing's own scoping).
+Roles: TypeAlias = tuple[str, ...] | ScopedRoles
+
+
+def module_roles(module: str, *roles: str) -> ScopedRoles:
+    """``roles`` as they count in ``module``, whose departments its app declares with
+    ``registry.add_department_scope(DepartmentScope(module, ...))``."""
+    return ScopedRoles(module, roles)
+
+
+def role_names(roles: Roles) -> tuple[str, ...]:
+    """The names in ``roles``, to show or to filter rows by; never to check (that needs the module).
+
+    A bare string is refused: iterated, it would ask for roles named "o", "p", ...
+    """
+    if isinstance(roles, ScopedRoles):
+        return roles.roles
+    if not isinstance(roles, tuple | list) or any(not isinstance(role, str) for role in roles):
+        raise TypeError(
+            f"Roles are a tuple of role names or a module's roles (module_roles), not {roles!r}; "
+            "pass a module's roles whole, not unpacked or inside a tuple."
+        )
+    return tuple(roles)
+
+
+@dataclass(frozen=True)
 class NavItem:
     """A link in the residents' portal or the staff operations centre."""
 
@@ -34,7 +88,7 @@ class NavItem:
     area: Area
     order: int = 100
     # Staff roles that see the entry; empty means everyone who can open the area.
-    roles: tuple[str, ...] = ()
+    roles: Roles = ()
 
 
 @dataclass(frozen=True)
@@ -46,7 +100,7 @@ class DashboardTile:
     url_name: str
     order: int = 100
     refresh_seconds: int = 30
-    roles: tuple[str, ...] = ()
+    roles: Roles = ()
 
 
 @dataclass(frozen=True)
@@ -215,10 +269,13 @@ class MessageKind:
     """A message template an app sends, by key, with the name staff see for it in the message log.
 
     The texts themselves are the city's to edit (``MessageTemplate`` rows); the label says what
-    the message was for, e.g. "Bin emptied: resident told" for ``waste_report_collected``."""
+    the message was for, e.g. "Bin emptied: resident told" for ``waste_report_collected``.
+    ``secret``: the text holds a one-time code, so delivery empties it once it is sent or has
+    failed for good; the log keeps who, when and how, never the code."""
 
     key: str
     label: str | Promise
+    secret: bool = False
 
 
 # A department scope's setting set to this: staff of every department do the module's work.
@@ -246,33 +303,6 @@ class DepartmentScope:
         return None if EVERY_DEPARTMENT in codes else codes
 
 
-class ModuleRole(str):
-    """A role name ("operator") that counts only within one module's department scope.
-
-    A plain string to everything else, so role lists stay tuples of names that views, the API,
-    services, menus and tiles check alike (``holds_any_role``); the module's key rides along.
-    """
-
-    module: str
-
-    def __new__(cls, role: str, module: str) -> ModuleRole:
-        made = super().__new__(cls, role)
-        made.module = module
-        return made
-
-    def __getnewargs__(self) -> tuple[str, str]:  # type: ignore[override]
-        return (str(self), self.module)
-
-    def __repr__(self) -> str:
-        return f"ModuleRole({str(self)!r}, {self.module!r})"
-
-
-def module_roles(module: str, *roles: str) -> tuple[str, ...]:
-    """``roles`` as they count in ``module``, whose departments its app declares with
-    ``registry.add_department_scope(DepartmentScope(module, ...))``."""
-    return tuple(ModuleRole(role, module) for role in roles)
-
-
 @dataclass(frozen=True)
 class EventSubscription:
     event_name: str
@@ -293,6 +323,10 @@ class Registry:
         self.open311: dict[str, Open311Provider] = {}
         self.message_kinds: dict[str, MessageKind] = {}
         self.department_scopes: dict[str, DepartmentScope] = {}
+        # Which app declared each department scope (its name, "cityos.waste"): the system check
+        # holds that app's menus, tiles, pages and role constants to its scope (accounts.checks).
+        self.scope_apps: dict[str, str] = {}
+        self._declaring: str | None = None
 
     @staticmethod
     def _add(table: dict[str, Any], key: str, item: Any) -> None:
@@ -326,6 +360,17 @@ class Registry:
 
     def add_department_scope(self, scope: DepartmentScope) -> None:
         self._add(self.department_scopes, scope.key, scope)
+        if self._declaring is not None:
+            self.scope_apps[scope.key] = self._declaring
+
+    @contextmanager
+    def declaring(self, app_name: str) -> Iterator[None]:
+        """What is registered inside is ``app_name``'s (``CityAppConfig.ready``)."""
+        before, self._declaring = self._declaring, app_name
+        try:
+            yield
+        finally:
+            self._declaring = before
 
     def add_background_service(self, name: str, start: Callable[[], None]) -> None:
         self._add(self.background_services, name, BackgroundService(name, start))
@@ -350,6 +395,11 @@ class Registry:
         app declared (a city's own template, or one of a module since removed)."""
         kind = self.message_kinds.get(key)
         return str(kind.label) if kind else key
+
+    def message_is_secret(self, key: str) -> bool:
+        """Whether template ``key``'s text holds a one-time code (``MessageKind.secret``)."""
+        kind = self.message_kinds.get(key)
+        return bool(kind and kind.secret)
 
     def personal_fields(self, model_label: str) -> tuple[str, ...]:
         declaration = self.personal_data.get(model_label)

@@ -331,14 +331,14 @@ def _district_row(kind: str, row: Any) -> dict[str, Any]:
 @router.post("/cases", response={201: CaseCountOut}, auth=api_auth, summary="Report a district's cases for a day")
 def report_cases(request: HttpRequest, payload: CaseCountIn) -> Status:
     """Health officers: the day's new cases (replaces an earlier report of the same day)."""
-    user = require_roles(request, *conf.WRITE_ROLES)
+    user = require_roles(request, conf.WRITE_ROLES)
     return Status(201, _district_row("cases", services.save_report("cases", payload.dict(), by=user)))
 
 
 @router.post("/lab-results", response={201: LabResultOut}, auth=api_auth, summary="Report a district's tests for a day")
 def report_lab_results(request: HttpRequest, payload: LabResultIn) -> Status:
     """Health officers: tests done and positive (replaces an earlier report of the same day)."""
-    user = require_roles(request, *conf.WRITE_ROLES)
+    user = require_roles(request, conf.WRITE_ROLES)
     return Status(201, _district_row("lab", services.save_report("lab", payload.dict(), by=user)))
 
 
@@ -351,7 +351,7 @@ def report_lab_results(request: HttpRequest, payload: LabResultIn) -> Status:
 def report_hospital(request: HttpRequest, payload: HospitalReportIn) -> Status:
     """Health officers: beds, ICU beds and ventilators, total and occupied; occupied above the
     total is refused, naming the value."""
-    user = require_roles(request, *conf.WRITE_ROLES)
+    user = require_roles(request, conf.WRITE_ROLES)
     report = cast(HospitalReport, services.save_report("hospital", payload.dict(), by=user))
     fields = {f: getattr(report, f) for f in ("date", *services.KINDS["hospital"].counts)}
     return Status(201, {**fields, "hospital": report.hospital_id, "hospital_name": report.hospital.name})
@@ -362,7 +362,7 @@ def import_reports(
     request: HttpRequest, kind: Literal["cases", "lab", "hospital"], payload: CsvImportIn, dry_run: bool = False
 ) -> dict[str, Any]:
     """All or nothing: one refused row saves nothing; the report says row by row why."""
-    user = require_roles(request, *conf.WRITE_ROLES)
+    user = require_roles(request, conf.WRITE_ROLES)
     report = services.import_csv(kind, payload.csv, by=user, dry_run=dry_run)
     return {
         "saved": report.saved,

@@ -314,7 +314,7 @@ def download(request: HttpRequest, name: str) -> HttpResponse:
     return response
 
 
-@staff_required(*conf.WRITE_ROLES)
+@staff_required(conf.WRITE_ROLES)
 def manage(request: HttpRequest) -> HttpResponse:
     """Health officers enter one day's report, or upload a CSV file of many."""
     kind = request.POST.get("kind") if request.method == "POST" else None
@@ -338,7 +338,7 @@ def manage(request: HttpRequest) -> HttpResponse:
     )
 
 
-@staff_required(*conf.WRITE_ROLES)
+@staff_required(conf.WRITE_ROLES)
 def import_file(request: HttpRequest) -> HttpResponse:
     form = ImportForm(request.POST or None, request.FILES or None)
     report = None
@@ -385,7 +385,7 @@ def _report_row(kind: str, report: Any) -> list[Any]:
     return [key, report.date.isoformat(), *(getattr(report, c) for c in REPORT_COLUMNS[kind][2:])]
 
 
-@staff_required(*conf.WRITE_ROLES)
+@staff_required(conf.WRITE_ROLES)
 def reports(request: HttpRequest) -> HttpResponse:
     """Stored case counts, lab results and hospital reports: filtered, searched, sorted, paged
     and exported as CSV (``?export=csv``, every matching row)."""

@@ -3,23 +3,22 @@ declarations and quarantine check-in.
 
 Staff reads carry a ``reason`` (kept in the audit log with the read, as on the pages). The
 officers' lists page (``limit``/``offset``, ``next`` links, a total ``count``) and export every
-row with ``format=csv``; each page or export is audited once per record type it shows.
+row with ``format=csv``; each page or export is audited once per record type it shows, by core
+from the item schema's ``shows_personal`` and ``shows_related``.
 Every operation needs a token or a session; services' ValidationErrors become 422 problems.
 """
 
 from __future__ import annotations
 
-import inspect
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import wraps
 from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db.models import Model, Prefetch, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,11 +27,10 @@ from ninja.responses import Status
 
 from cityos.core.accounts.models import User
 from cityos.core.api.auth import api_auth, require_roles, require_user
-from cityos.core.api.pagination import CSV_MAX_ROWS, csv_export, paginate
+from cityos.core.api.pagination import Related, csv_export, paginate
 from cityos.core.api.problems import TYPE_VALIDATION, ApiProblem, status_title
 from cityos.core.api.schemas import CLEAN_TEXT, Day, Moment
 from cityos.core.audit.context import with_reason
-from cityos.core.audit.models import AuditAction
 from cityos.core.audit.services import record_access, record_bulk_access
 from cityos.health import conf, fhir, godata, selectors, services
 from cityos.health.forms import find_resident
@@ -60,7 +58,7 @@ RelationshipName = Literal["household", "work", "social", "healthcare", "venue",
 
 
 def _officer(request: HttpRequest) -> User:
-    return require_roles(request, *conf.HEALTH_ROLES)
+    return require_roles(request, conf.HEALTH_ROLES)
 
 
 def _person(account: str) -> User | None:
@@ -133,48 +131,17 @@ def _sorted(found: QuerySet[M], sort: str, allowed: Mapping[str, Sequence[str]])
     return sorted_by(found, Sort(column=column, descending=sort.startswith("-")), allowed)
 
 
-@dataclass(frozen=True)
-class AlsoShown:
-    """Personal data of another model that a list's items show (a follow-up's contact's name)."""
+def _under_reason(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Runs an officers' list operation (a page, or with ``format=csv`` the export) under its
+    ``reason``, so the entries core's paginate and csv_export write for it carry the reason.
+    Put it above ``@csv_export``."""
 
-    model: type[Model]
-    via: str  # the listed row's attribute holding that record's id
-    fields: tuple[str, ...]
+    @wraps(view)
+    def wrapper(request: HttpRequest, **kwargs: Any) -> Any:
+        with with_reason(kwargs["reason"]):
+            return view(request, **kwargs)
 
-
-def _read_with_reason(also_shown: AlsoShown) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Runs an officers' list operation (a page, or with ``format=csv`` the export) under its ``reason``.
-
-    Core's paginate and csv_export audit the listed rows once per page or export (the fields the
-    item schema's ``shows_personal`` names); run under the reason, that entry carries it. What an
-    entry on the listed model cannot say, the other records the items show, is recorded here, as
-    one entry too. Put it above ``@csv_export``."""
-
-    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
-        listed = inspect.unwrap(view)  # the operation's own function: the whole list, unpaged
-
-        @wraps(view)
-        def wrapper(request: HttpRequest, **kwargs: Any) -> Any:
-            with with_reason(kwargs["reason"]):
-                answer = view(request, **kwargs)
-                if isinstance(answer, HttpResponseBase):  # the CSV: every row, as csv_export took them
-                    params = {k: v for k, v in kwargs.items() if k not in ("export_format", "ninja_pagination")}
-                    rows = listed(request, **params).prefetch_related(None)
-                    ids = list(rows.values_list(also_shown.via, flat=True)[:CSV_MAX_ROWS])
-                    action = AuditAction.EXPORT
-                else:
-                    ids = [getattr(row, also_shown.via) for row in answer["results"]]
-                    action = AuditAction.READ
-                if ids:
-                    unique = list(dict.fromkeys(ids))  # a resident flagged on several days is one read
-                    record_bulk_access(
-                        also_shown.model, unique, also_shown.fields, action=action, description=request.path
-                    )
-            return answer
-
-        return wrapper
-
-    return decorate
+    return wrapper
 
 
 # --- Schemas -----------------------------------------------------------------------------------
@@ -292,8 +259,8 @@ class FollowUpOut(Schema):
     symptoms: list[str]
     notes: str
 
-    # The follow-up's own; the contact's name is recorded by the list (AlsoShown).
     shows_personal: ClassVar[frozenset[str]] = frozenset({"status", "symptoms", "notes"})
+    shows_related: ClassVar[Mapping[str, Related]] = {"contact_id": Related(Contact, ("name",))}
 
     @staticmethod
     def resolve_contact_name(follow_up: FollowUp) -> str:
@@ -527,7 +494,7 @@ def contact_becomes_case(request: HttpRequest, contact_id: Id) -> Status[Case]:
 
 
 @router.get("/follow-ups", response=list[FollowUpOut], summary="Follow-ups due on a day (default today), paged")
-@_read_with_reason(AlsoShown(Contact, "contact_id", ("name",)))
+@_under_reason
 @csv_export(FollowUpOut, filename="follow-ups")
 @paginate
 def follow_ups(request: HttpRequest, reason: Reason, day: Day | None = None, sort: SortParam = "") -> object:
@@ -557,8 +524,11 @@ class FlaggedDeclarationOut(Schema):
     case_refs: list[str] = Field(..., description="Cases the records hold for this resident")
     contact_of: list[str] = Field(..., description="Cases this resident is listed as a contact of")
 
-    # The declaration's own; the resident's name is recorded by the list (AlsoShown).
     shows_personal: ClassVar[frozenset[str]] = frozenset({"symptoms", "flag_reason"})
+    # A name falls back to the resident's email or phone: all four may be shown.
+    shows_related: ClassVar[Mapping[str, Related]] = {
+        "person_id": Related(User, ("first_name", "last_name", "email", "phone"))
+    }
 
     @staticmethod
     def resolve_person_name(declaration: Declaration) -> str:
@@ -578,7 +548,7 @@ class FlaggedDeclarationOut(Schema):
     response=list[FlaggedDeclarationOut],
     summary="Flagged declarations of the last 14 days, joined with cases and contacts (health officers), paged",
 )
-@_read_with_reason(AlsoShown(User, "person_id", ("first_name", "last_name", "email", "phone")))
+@_under_reason
 @csv_export(FlaggedDeclarationOut, filename="flagged-declarations")
 @paginate
 def flagged_declarations(request: HttpRequest, reason: Reason, sort: SortParam = "") -> object:
@@ -620,8 +590,10 @@ class TaskOut(Schema):
     person_id: int
     resolved_at: datetime | None
 
-    # Residents appear by id only and a task holds no declared personal data: no read to audit.
+    # A task holds no declared personal data of its own, but shows who is in quarantine (and
+    # missed a check-in): audited as the pages audit it, a read of each quarantine's person.
     shows_personal: ClassVar[frozenset[str]] = frozenset()
+    shows_related: ClassVar[Mapping[str, Related]] = {"quarantine_id": Related(Quarantine, ("person",))}
 
     @staticmethod
     def resolve_person_id(task: HealthTask) -> int:
@@ -647,11 +619,13 @@ def start_quarantine(request: HttpRequest, payload: QuarantineIn) -> Status[Quar
 
 
 @router.get("/tasks", response=list[TaskOut], summary="Open quarantine tasks (health officers), paged")
+@_under_reason
 @csv_export(TaskOut, filename="health-tasks")
 @paginate
-def open_tasks(request: HttpRequest, sort: SortParam = "") -> object:
+def open_tasks(request: HttpRequest, reason: Reason, sort: SortParam = "") -> object:
     """Every open task, newest first unless sorted, a page at a time (follow ``next``) or all of
-    them with ``format=csv``."""
+    them with ``format=csv``. Each page or export is audited with the reason: the quarantines
+    whose residents the tasks name."""
     _officer(request)
     return _sorted(selectors.open_tasks(), sort, TASK_SORTS)
 

@@ -8,7 +8,7 @@ from cityos.core.registry import module_roles
 
 # Health officers of the health department (CITYOS_HEALTH_DEPARTMENT, default "health") or of
 # no department; administrators pass too.
-HEALTH_ROLES: tuple[str, ...] = module_roles("health", Role.HEALTH_OFFICER)
+HEALTH_ROLES = module_roles("health", Role.HEALTH_OFFICER)
 
 
 def follow_up_days() -> int:

@@ -133,7 +133,7 @@ def _cases(request: HttpRequest) -> tuple[QuerySet[Case], Sort, str]:
     return found, sort, classification
 
 
-@staff_required(*HEALTH_ROLES)
+@staff_required(HEALTH_ROLES)
 @asks_reason("cases", gettext_lazy("the case list"))
 def case_list(request: HttpRequest) -> HttpResponse:
     found, sort, classification = _cases(request)
@@ -150,7 +150,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
     return render(request, "health/cases.html", context)
 
 
-@staff_required(*HEALTH_ROLES)
+@staff_required(HEALTH_ROLES)
 @reason_on_record("cases", "health:cases")
 def case_export(request: HttpRequest) -> HttpResponse:
     found = list(_cases(request)[0])
@@ -185,7 +185,7 @@ def _contacts(request: HttpRequest) -> tuple[QuerySet[Contact], Sort, str]:
     )
 
 
-@staff_required(*HEALTH_ROLES)
+@staff_required(HEALTH_ROLES)
 @asks_reason("contacts", gettext_lazy("the contact list"))
 def contact_list(request: HttpRequest) -> HttpResponse:
     found, sort, relationship = _contacts(request)
@@ -195,7 +195,7 @@ def contact_list(request: HttpRequest) -> HttpResponse:
     return render(request, "health/contacts.html", context)
 
 
-@staff_required(*HEALTH_ROLES)
+@staff_required(HEALTH_ROLES)
 @reason_on_record("contacts", "health:contacts")
 def contact_export(request: HttpRequest) -> HttpResponse:
     found = list(_contacts(request)[0])
@@ -222,7 +222,7 @@ def _follow_ups(request: HttpRequest) -> tuple[QuerySet[Any], Sort, date, bool]:
     return sorted_by(selectors.follow_ups_due(day, q=_q(request)), sort, FOLLOW_UP_SORTS), sort, day, bad_day
 
 
-@staff_required(*HEALTH_ROLES)
+@staff_required(HEALTH_ROLES)
 @asks_reason("follow-ups", gettext_lazy("today's follow-ups"))
 def follow_ups_due(request: HttpRequest) -> HttpResponse:
     found, sort, day, bad_day = _follow_ups(request)
@@ -234,7 +234,7 @@ def follow_ups_due(request: HttpRequest) -> HttpResponse:
     return render(request, "health/follow_ups.html", context)
 
 
-@staff_required(*HEALTH_ROLES)
+@staff_required(HEALTH_ROLES)
 @reason_on_record("follow-ups", "health:follow-ups")
 def follow_up_export(request: HttpRequest) -> HttpResponse:
     found = list(_follow_ups(request)[0])
@@ -255,7 +255,7 @@ def _declarations(request: HttpRequest) -> tuple[QuerySet[Declaration], Sort, st
     return sorted_by(found, sort, DECLARATION_SORTS), sort, reason
 
 
-@staff_required(*HEALTH_ROLES)
+@staff_required(HEALTH_ROLES)
 @asks_reason("declarations", gettext_lazy("flagged declarations"))
 def flagged_declarations(request: HttpRequest) -> HttpResponse:
     found, sort, why = _declarations(request)
@@ -267,7 +267,7 @@ def flagged_declarations(request: HttpRequest) -> HttpResponse:
     return render(request, "health/declarations.html", context)
 
 
-@staff_required(*HEALTH_ROLES)
+@staff_required(HEALTH_ROLES)
 @reason_on_record("declarations", "health:declarations")
 def declaration_export(request: HttpRequest) -> HttpResponse:
     found = list(_declarations(request)[0])
@@ -322,7 +322,7 @@ def quarantine_page_context(request: HttpRequest) -> dict[str, Any]:
     return {**lists, "page": page, "rows": _quarantine_rows(list(page)), "task_page": task_page}
 
 
-@staff_required(*HEALTH_ROLES)
+@staff_required(HEALTH_ROLES)
 @reason_on_record("quarantines", "health:quarantines")
 def quarantine_export(request: HttpRequest) -> HttpResponse:
     found = list(quarantines_and_tasks(request)["quarantines"].prefetch_related("check_ins"))
@@ -335,7 +335,7 @@ def quarantine_export(request: HttpRequest) -> HttpResponse:
     return csv_response("quarantines.csv", header, rows)
 
 
-@staff_required(*HEALTH_ROLES)
+@staff_required(HEALTH_ROLES)
 @reason_on_record("quarantines", "health:quarantines")
 def task_export(request: HttpRequest) -> HttpResponse:
     found: list[HealthTask] = list(quarantines_and_tasks(request)["tasks"])

@@ -81,7 +81,7 @@ def _errors_to_case_forms(form: Form, visits: BaseFormSet[Any], rows: list[int],
 # --- Cases --------------------------------------------------------------------------------------
 
 
-@staff_required(*HEALTH_ROLES)
+@staff_required(HEALTH_ROLES)
 def case_create(request: HttpRequest) -> HttpResponse:
     form = CaseForm(request.POST or None)
     visits = VisitFormSet(request.POST or None, prefix="visits")
@@ -143,7 +143,7 @@ def _render_case(
     return render(request, "health/case_detail.html", context, status=status)
 
 
-@staff_required(*HEALTH_ROLES)
+@staff_required(HEALTH_ROLES)
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     case = get_object_or_404(Case, pk=pk)
     asked = ask_reason(request, f"case:{case.pk}", case.ref)
@@ -184,7 +184,7 @@ def _under_case_reason(view: CaseView) -> CaseView:
 
 
 @require_POST
-@staff_required(*HEALTH_ROLES)
+@staff_required(HEALTH_ROLES)
 @_under_case_reason
 def case_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     case, reason = _case_with_reason(request, pk)
@@ -199,7 +199,7 @@ def case_confirm(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@staff_required(*HEALTH_ROLES)
+@staff_required(HEALTH_ROLES)
 @_under_case_reason
 def visit_add(request: HttpRequest, pk: int) -> HttpResponse:
     case, reason = _case_with_reason(request, pk)
@@ -217,7 +217,7 @@ def visit_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@staff_required(*HEALTH_ROLES)
+@staff_required(HEALTH_ROLES)
 @_under_case_reason
 def contact_add(request: HttpRequest, pk: int) -> HttpResponse:
     case, reason = _case_with_reason(request, pk)
@@ -247,7 +247,7 @@ def contact_add(request: HttpRequest, pk: int) -> HttpResponse:
     return _render_case(request, case, contact_form=form, status=422)
 
 
-@staff_required(*HEALTH_ROLES)
+@staff_required(HEALTH_ROLES)
 def case_chain_svg(request: HttpRequest, pk: int) -> HttpResponse:
     """The picture on the case's page; opened on its own before a reason is given, it asks for one
     as the case's page does, then shows the picture."""
@@ -264,7 +264,7 @@ def case_chain_svg(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Contacts and follow-up ----------------------------------------------------------------------
 
 
-@staff_required(*HEALTH_ROLES)
+@staff_required(HEALTH_ROLES)
 def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
     contact = get_object_or_404(Contact.objects.select_related("case"), pk=pk)
     asked = ask_reason(request, f"case:{contact.case_id}", contact.case.ref)
@@ -281,7 +281,7 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@staff_required(*HEALTH_ROLES)
+@staff_required(HEALTH_ROLES)
 def contact_become_case(request: HttpRequest, pk: int) -> HttpResponse:
     contact = get_object_or_404(Contact, pk=pk)
     reason = reason_for(request, f"case:{contact.case_id}")
@@ -302,7 +302,7 @@ def _case_key_of_follow_up(pk: int) -> str:
     return f"case:{FollowUp.objects.filter(pk=pk).values_list('contact__case_id', flat=True).first()}"
 
 
-@staff_required(*HEALTH_ROLES)
+@staff_required(HEALTH_ROLES)
 @asks_reason("follow-ups", gettext_lazy("today's follow-ups"), also=_case_key_of_follow_up)
 def follow_up_record(request: HttpRequest, pk: int) -> HttpResponse:
     """Opens under the reason given for the follow-up list or for the contact's case."""
@@ -330,7 +330,7 @@ def follow_up_record(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Declarations, quarantines and tasks (staff) --------------------------------------------------
 
 
-@staff_required(*HEALTH_ROLES)
+@staff_required(HEALTH_ROLES)
 @asks_reason("quarantines", gettext_lazy("quarantines"))
 def quarantine_list(request: HttpRequest) -> HttpResponse:
     reason = reason_for(request, "quarantines")
@@ -361,7 +361,7 @@ def quarantine_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@staff_required(*HEALTH_ROLES)
+@staff_required(HEALTH_ROLES)
 @reason_on_record("quarantines", "health:quarantines")
 def task_resolve(request: HttpRequest, pk: int) -> HttpResponse:
     task = get_object_or_404(HealthTask, pk=pk)
@@ -375,7 +375,7 @@ def task_resolve(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("health:quarantines")
 
 
-@staff_required(*HEALTH_ROLES)
+@staff_required(HEALTH_ROLES)
 def tile(request: HttpRequest) -> HttpResponse:
     return render(request, "health/tiles/health.html", {"counts": selectors.dashboard_counts()})
 

@@ -491,7 +491,7 @@ def _district_id(code: str) -> int | None:
 @csv_export(HomeRiskOut, filename="damp-risk")
 @paginate
 def list_homes(request: HttpRequest, filters: Query[HomeFilters]) -> Any:
-    require_roles(request, *conf.HOUSING_ROLES)
+    require_roles(request, conf.HOUSING_ROLES)
     return selectors.homes(q=filters.q, level=filters.level or "", district_id=_district_id(filters.district))
 
 
@@ -553,13 +553,13 @@ class WorkOrderFilters(Schema):
 @csv_export(WorkOrderOut, filename="work-orders")
 @paginate
 def list_work_orders(request: HttpRequest, filters: Query[WorkOrderFilters]) -> Any:
-    require_roles(request, *conf.HOUSING_ROLES)
+    require_roles(request, conf.HOUSING_ROLES)
     return selectors.work_orders(q=filters.q, status=filters.status or "", district_id=_district_id(filters.district))
 
 
 @router.get("/work-orders/{order_id}", response=WorkOrderOut, auth=api_auth, summary="One work order")
 def get_work_order(request: HttpRequest, order_id: int) -> WorkOrder:
-    require_roles(request, *conf.HOUSING_ROLES)
+    require_roles(request, conf.HOUSING_ROLES)
     order = get_object_or_404(selectors.work_orders(), pk=order_id)
     record_access(order)
     return order
@@ -588,7 +588,7 @@ class WorkOrderUpdateIn(Schema):
     summary="Update a work order (only the fields sent)",
 )
 def update_work_order(request: HttpRequest, order_id: int, payload: WorkOrderUpdateIn) -> WorkOrder:
-    user = require_roles(request, *conf.HOUSING_ROLES)
+    user = require_roles(request, conf.HOUSING_ROLES)
     order = get_object_or_404(WorkOrder, pk=order_id)
     sent = payload.model_dump(exclude_unset=True)
     return services.update_work_order(
@@ -608,6 +608,6 @@ class DampCheckOut(Schema):
 
 @router.post("/damp-check", response=DampCheckOut, auth=api_auth, summary="Run the damp-and-mould check now")
 def damp_check(request: HttpRequest) -> DampCheckOut:
-    user = require_roles(request, *conf.HOUSING_ROLES)
+    user = require_roles(request, conf.HOUSING_ROLES)
     done = services.run_damp_check(user=user)
     return DampCheckOut(homes=done.homes, at_risk=done.at_risk, opened=[o.pk for o in done.opened])

@@ -179,7 +179,7 @@ def _date_param(request: HttpRequest, name: str, default: datetime.date) -> tupl
     return (parsed, "") if parsed else (default, _("Give a date as YYYY-MM-DD."))
 
 
-@staff_required(*conf.TRAP_ROLES)
+@staff_required(conf.TRAP_ROLES)
 def trap_events(request: HttpRequest, export: str = "") -> HttpResponse:
     _check_export(export, ("csv", "geojson"))
     today = timezone.localdate()
@@ -260,7 +260,7 @@ HOME_SORTS: dict[str, tuple[str, ...]] = {
 }
 
 
-@staff_required(*conf.HOUSING_ROLES)
+@staff_required(conf.HOUSING_ROLES)
 def homes(request: HttpRequest, export: str = "") -> HttpResponse:
     _check_export(export, ("csv",))
     q = request.GET.get("q", "").strip()[:100]
@@ -349,7 +349,7 @@ def _order_rows(found: QuerySet[WorkOrder]) -> Iterable[list[Any]]:
         ]
 
 
-@staff_required(*conf.HOUSING_ROLES)
+@staff_required(conf.HOUSING_ROLES)
 def work_orders(request: HttpRequest, export: str = "") -> HttpResponse:
     _check_export(export, ("csv",))
     q = request.GET.get("q", "").strip()[:100]
@@ -401,7 +401,7 @@ def work_orders(request: HttpRequest, export: str = "") -> HttpResponse:
     )
 
 
-@staff_required(*conf.HOUSING_ROLES)
+@staff_required(conf.HOUSING_ROLES)
 def work_order(request: HttpRequest, pk: int) -> HttpResponse:
     order = get_object_or_404(selectors.work_orders(), pk=pk)
     form = WorkOrderForm(request.POST or None, order=order)
@@ -432,7 +432,7 @@ def work_order(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@staff_required(*conf.HOUSING_ROLES)
+@staff_required(conf.HOUSING_ROLES)
 def run_damp_check(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return redirect("monitoring:homes")

@@ -12,6 +12,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from cityos.sensing.sta.errors import StaError
 
 GEOMETRY_TYPES = (
@@ -27,15 +30,15 @@ GEOMETRY_TYPES = (
 # list of rings, each a list of positions.
 NESTING = {"Point": 0, "MultiPoint": 1, "LineString": 1, "MultiLineString": 2, "Polygon": 2, "MultiPolygon": 3}
 NESTED_LISTS = {
-    1: "a list of positions, such as [[121.5, 25.0], [121.6, 25.1]]",
-    2: "a list of lists of positions",
-    3: "a list of lists of lists of positions",
+    1: gettext_lazy("a list of positions, such as [[121.5, 25.0], [121.6, 25.1]]"),
+    2: gettext_lazy("a list of lists of positions"),
+    3: gettext_lazy("a list of lists of lists of positions"),
 }
 # GeometryCollections inside GeometryCollections (RFC 7946, 3.1.8 advises none); the limit keeps
 # the check and shapely clear of deep recursion.
 MAX_COLLECTION_DEPTH = 4
 EXAMPLE = '{"type": "Point", "coordinates": [121.5, 25.0]}'
-POSITION = "[longitude, latitude] or [longitude, latitude, altitude], in WGS 84 degrees"
+POSITION = gettext_lazy("[longitude, latitude] or [longitude, latitude, altitude], in WGS 84 degrees")
 
 
 def check_geojson(value: Any, name: str) -> None:
@@ -43,7 +46,10 @@ def check_geojson(value: Any, name: str) -> None:
     if isinstance(value, dict) and value.get("type") == "Feature":
         geometry = value.get("geometry")
         if geometry is None:
-            raise StaError(f"{name}.geometry is missing: a Feature here needs a geometry, such as {EXAMPLE}")
+            raise StaError(
+                _("%(name)s.geometry is missing: a Feature here needs a geometry, such as %(example)s")
+                % {"name": name, "example": EXAMPLE}
+            )
         _geometry(geometry, f"{name}.geometry", 0)
     else:
         _geometry(value, name, 0)
@@ -56,19 +62,28 @@ def _show(value: Any) -> str:
 
 def _geometry(value: Any, where: str, collections: int) -> None:
     if not isinstance(value, dict):
-        raise StaError(f"{where} must be a GeoJSON geometry or Feature, such as {EXAMPLE}")
+        raise StaError(
+            _("%(name)s must be a GeoJSON geometry or Feature, such as %(example)s")
+            % {"name": where, "example": EXAMPLE}
+        )
     kind = value.get("type")
     if kind not in GEOMETRY_TYPES:
         raise StaError(
-            f"{where} must be a GeoJSON geometry or Feature: its type must be one of {', '.join(GEOMETRY_TYPES)} "
-            f"(or Feature), spelt so, not {_show(kind)}"
+            _(
+                "%(name)s must be a GeoJSON geometry or Feature: its type must be one of %(types)s "
+                "(or Feature), spelt so, not %(value)s"
+            )
+            % {"name": where, "types": ", ".join(GEOMETRY_TYPES), "value": _show(kind)}
         )
     if kind == "GeometryCollection":
         members = value.get("geometries")
         if not isinstance(members, list) or not members:
-            raise StaError(f"{where}.geometries must be a list of one or more geometries")
+            raise StaError(_("%(name)s.geometries must be a list of one or more geometries") % {"name": where})
         if collections >= MAX_COLLECTION_DEPTH:
-            raise StaError(f"{where}: GeometryCollections may be nested at most {MAX_COLLECTION_DEPTH} deep")
+            raise StaError(
+                _("%(name)s: GeometryCollections may be nested at most %(depth)s deep")
+                % {"name": where, "depth": MAX_COLLECTION_DEPTH}
+            )
         for index, member in enumerate(members):
             _geometry(member, f"{where}.geometries[{index}]", collections + 1)
         return
@@ -84,7 +99,7 @@ def _geometry(value: Any, where: str, collections: int) -> None:
     elif kind == "MultiPolygon":
         _each(coordinates, where, _polygon)
     elif kind == "MultiPoint" and not coordinates:
-        raise StaError(f"{where} is empty: give at least one position")
+        raise StaError(_("%(name)s is empty: give at least one position") % {"name": where})
 
 
 def _nested(value: Any, where: str, depth: int) -> None:
@@ -93,51 +108,65 @@ def _nested(value: Any, where: str, depth: int) -> None:
         _position(value, where)
         return
     if not isinstance(value, list) or any(not isinstance(item, list) for item in value):
-        raise StaError(f"{where} must be {NESTED_LISTS[depth]}, not {_show(value)}")
+        raise StaError(
+            _("%(name)s must be %(expected)s, not %(value)s")
+            % {"name": where, "expected": NESTED_LISTS[depth], "value": _show(value)}
+        )
     for index, item in enumerate(value):
         _nested(item, f"{where}[{index}]", depth - 1)
 
 
 def _position(value: Any, where: str) -> None:
     if not isinstance(value, list) or not 2 <= len(value) <= 3:
-        raise StaError(f"{where} must be a position, {POSITION}, not {_show(value)}")
+        raise StaError(
+            _("%(name)s must be a position, %(position)s, not %(value)s")
+            % {"name": where, "position": POSITION, "value": _show(value)}
+        )
     for index, item in enumerate(value):
         if isinstance(item, bool) or not isinstance(item, int | float):
-            raise StaError(f"{where}[{index}] must be a number, not {_show(item)}")
+            raise StaError(
+                _("%(name)s must be a number, not %(value)s") % {"name": f"{where}[{index}]", "value": _show(item)}
+            )
         try:
             finite = math.isfinite(item)
         except OverflowError:  # an integer beyond any float
             finite = False
         if not finite:
-            raise StaError(f"{where}[{index}] must be a finite number, not {_show(item)}")
+            raise StaError(
+                _("%(name)s must be a finite number, not %(value)s")
+                % {"name": f"{where}[{index}]", "value": _show(item)}
+            )
     longitude, latitude = value[0], value[1]
     if not -180 <= longitude <= 180:
         raise StaError(
-            f"{where}[0]: the longitude {_show(longitude)} is not between -180 and 180 (a position is {POSITION})"
+            _("%(name)s: the longitude %(value)s is not between -180 and 180 (a position is %(position)s)")
+            % {"name": f"{where}[0]", "value": _show(longitude), "position": POSITION}
         )
     if not -90 <= latitude <= 90:
         raise StaError(
-            f"{where}[1]: the latitude {_show(latitude)} is not between -90 and 90 (a position is {POSITION})"
+            _("%(name)s: the latitude %(value)s is not between -90 and 90 (a position is %(position)s)")
+            % {"name": f"{where}[1]", "value": _show(latitude), "position": POSITION}
         )
 
 
 def _each(parts: list[Any], where: str, check_part: Any) -> None:
     if not parts:
-        raise StaError(f"{where} is empty: give at least one part")
+        raise StaError(_("%(name)s is empty: give at least one part") % {"name": where})
     for index, part in enumerate(parts):
         check_part(part, f"{where}[{index}]")
 
 
 def _line(positions: list[Any], where: str) -> None:
     if len(positions) < 2:
-        raise StaError(f"{where} must hold at least 2 positions: a line runs between two points")
+        raise StaError(_("%(name)s must hold at least 2 positions: a line runs between two points") % {"name": where})
 
 
 def _polygon(rings: list[Any], where: str) -> None:
     if not rings:
-        raise StaError(f"{where} is empty: a polygon needs its outer ring")
+        raise StaError(_("%(name)s is empty: a polygon needs its outer ring") % {"name": where})
     for index, ring in enumerate(rings):
         if len(ring) < 4 or ring[0] != ring[-1]:
             raise StaError(
-                f"{where}[{index}] is not a closed ring: it needs at least 4 positions, the last the same as the first"
+                _("%(name)s is not a closed ring: it needs at least 4 positions, the last the same as the first")
+                % {"name": f"{where}[{index}]"}
             )

@@ -18,6 +18,10 @@ import orjson
 from django.db import IntegrityError, connections, models, transaction
 from django.db.models import Max, Min
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.text import get_text_list
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext, pgettext_lazy
 
 from cityos.core.accounts.models import Department, Role, User
 from cityos.core.events import publish
@@ -60,7 +64,7 @@ def refuse_nul(body: bytes, data: Any) -> None:
     """Raise :class:`StaError` if the JSON ``data`` decoded from ``body`` holds a NUL character
     (the bytes are looked at first, so clean bodies cost one scan)."""
     if JSON_NUL_ESCAPE in body and nul_path(data) is not None:
-        raise StaError("Null characters (\\u0000) are not allowed.")
+        raise StaError(_("Null characters (\\u0000) are not allowed."))
 
 
 def parse_time(value: Any, name: str) -> datetime:
@@ -74,15 +78,24 @@ def parse_time(value: Any, name: str) -> datetime:
             if parsed.tzinfo is not None and FIRST_YEAR <= parsed.year <= LAST_YEAR:
                 return parsed
     if not isinstance(value, str):
-        raise StaError(f"{name} must be an ISO 8601 time in text, such as 2026-01-31T08:00:00Z")
+        raise StaError(_("%(name)s must be an ISO 8601 time in text, such as 2026-01-31T08:00:00Z") % {"name": name})
     try:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
-        raise StaError(f"{name} {value!r} is not an ISO 8601 time such as 2026-01-31T08:00:00Z") from None
+        raise StaError(
+            _("%(name)s %(value)s is not an ISO 8601 time such as 2026-01-31T08:00:00Z")
+            % {"name": name, "value": repr(value)}
+        ) from None
     if parsed.tzinfo is None:
-        raise StaError(f"{name} {value!r} has no time zone; add Z or an offset such as +08:00")
+        raise StaError(
+            _("%(name)s %(value)s has no time zone; add Z or an offset such as +08:00")
+            % {"name": name, "value": repr(value)}
+        )
     if not in_range(parsed):
-        raise StaError(f"{name} {value!r} is out of range: give a year from {FIRST_YEAR:04d} to {LAST_YEAR}")
+        raise StaError(
+            _("%(name)s %(value)s is out of range: give a year from %(first)s to %(last)s")
+            % {"name": name, "value": repr(value), "first": f"{FIRST_YEAR:04d}", "last": LAST_YEAR}
+        )
     return parsed
 
 
@@ -92,7 +105,7 @@ def parse_interval(value: Any, name: str) -> tuple[datetime, datetime | None]:
         start_text, end_text = value.split("/", 1)
         start, end = parse_time(start_text, name), parse_time(end_text, name)
         if end < start:
-            raise StaError(f"{name} ends before it starts")
+            raise StaError(_("%(name)s ends before it starts") % {"name": name})
         return start, end
     return parse_time(value, name), None
 
@@ -112,7 +125,10 @@ def check_geometry(value: Any, name: str) -> dict[str, Any]:
     StaError naming the member at fault (see :mod:`cityos.sensing.geojson`)."""
     check_geojson(value, name)
     if bounding_box(value) is None:  # well formed, yet shapely cannot read it
-        raise StaError(f'{name} must be a GeoJSON geometry or Feature, such as {{"type": "Point", ...}}')
+        raise StaError(
+            _("%(name)s must be a GeoJSON geometry or Feature, such as %(example)s")
+            % {"name": name, "example": '{"type": "Point", ...}'}
+        )
     assert isinstance(value, dict)
     return value
 
@@ -126,17 +142,33 @@ def check_result(value: Any, observation_type: str, datastream_id: int) -> float
     """Validates ``value`` for the datastream's observationType; returns its numeric copy."""
     is_number = isinstance(value, int | float) and not isinstance(value, bool)
     if is_number and not math.isfinite(value):
-        raise StaError("result must be a finite number")
-    expected = {
-        ObservationType.MEASUREMENT: ("a number", is_number),
-        ObservationType.COUNT: ("a whole number", isinstance(value, int) and not isinstance(value, bool)),
-        ObservationType.TRUTH: ("true or false", isinstance(value, bool)),
-        ObservationType.CATEGORY: ("text", isinstance(value, str)),
+        raise _not_finite()
+    fits = {
+        ObservationType.MEASUREMENT: is_number,
+        ObservationType.COUNT: isinstance(value, int) and not isinstance(value, bool),
+        ObservationType.TRUTH: isinstance(value, bool),
+        ObservationType.CATEGORY: isinstance(value, str),
     }.get(observation_type)  # type: ignore[call-overload]
-    if expected and not expected[1]:
+    if fits is False:
         kind = observation_type.rsplit("/", 1)[-1]
-        raise StaError(f"Datastream({datastream_id}) is {kind}: its result must be {expected[0]}, not {value!r}")
+        raise StaError(
+            _("Datastream(%(id)s) is %(kind)s: its result must be %(expected)s, not %(value)s")
+            % {"id": datastream_id, "kind": kind, "expected": EXPECTED_RESULTS[observation_type], "value": repr(value)}
+        )
     return float(value) if is_number else None
+
+
+# What each observationType's result must be, in check_result's message.
+EXPECTED_RESULTS: dict[str, Promise] = {
+    ObservationType.MEASUREMENT: pgettext_lazy("observation result", "a number"),
+    ObservationType.COUNT: pgettext_lazy("observation result", "a whole number"),
+    ObservationType.TRUTH: pgettext_lazy("observation result", "true or false"),
+    ObservationType.CATEGORY: pgettext_lazy("observation result", "text"),
+}
+
+
+def _not_finite() -> StaError:
+    return StaError(_("result must be a finite number"))
 
 
 def thing_kind(properties: Any) -> str:
@@ -166,13 +198,13 @@ def thing_private(properties: Any, kind: str, *, current: bool = False) -> bool:
     properties.private says so (a true or false; without it, a Thing stays as it was)."""
     flag = properties.get("private") if isinstance(properties, dict) else None
     if flag is not None and not isinstance(flag, bool):
-        raise StaError(f"properties.private must be true or false, not {flag!r}.")
+        raise StaError(_("properties.private must be true or false, not %(value)s.") % {"value": repr(flag)})
     return kind in _PRIVATE_KINDS or (flag if flag is not None else current)
 
 
 def _finite(value: float) -> float:
     if value - value != 0:  # inf - inf and nan - nan are nan; a finite number gives 0
-        raise StaError("result must be a finite number")
+        raise _not_finite()
     return value
 
 
@@ -214,7 +246,7 @@ def can_write(user: User | None, department_id: int | None) -> bool:
 
 def require_write(user: User | None, department_id: int | None) -> None:
     if not can_write(user, department_id):
-        raise Forbidden("Only operators or data publishers of the department that owns this thing may change it.")
+        raise Forbidden(_("Only operators or data publishers of the department that owns this thing may change it."))
 
 
 def owning_department_id(entity_type: str, obj: models.Model) -> int | None:
@@ -255,7 +287,9 @@ def _writer_visibility(user: User | None, *, system: bool = False) -> Any:
 def _lookup(type_name: str, pk: Any) -> models.Model:
     entity_type = ENTITY_TYPES[type_name]
     if isinstance(pk, bool) or not isinstance(pk, int | str) or not str(pk).isdigit():
-        raise StaError(f"@iot.id of a {type_name} must be a whole number, not {pk!r}")
+        raise StaError(
+            _("@iot.id of a %(type)s must be a whole number, not %(value)s") % {"type": type_name, "value": repr(pk)}
+        )
     obj = entity_type.model._default_manager.filter(pk=int(pk)).first()
     # A private Thing's entities the writer may not see are not there for them: a link to one
     # would confirm it exists, and could make its Location or feature (a home) public.
@@ -263,13 +297,17 @@ def _lookup(type_name: str, pk: Any) -> models.Model:
 
     visibility = current_visibility()
     if obj is None or (visibility is not None and not visibility.sees(type_name, obj.pk)):
-        raise StaError(f"There is no {type_name} with @iot.id {pk}.")
+        raise StaError(no_entity_message(type_name, pk))
     return obj
+
+
+def no_entity_message(type_name: str, pk: object) -> str:
+    return _("There is no %(type)s with @iot.id %(id)s.") % {"type": type_name, "id": pk}
 
 
 def _entity_data(data: Any, type_name: str) -> dict[str, Any]:
     if not isinstance(data, dict):
-        raise StaError(f"A {type_name} must be a JSON object.")
+        raise StaError(_("A %(type)s must be a JSON object.") % {"type": type_name})
     return data
 
 
@@ -282,10 +320,13 @@ def _values(entity_type: EntityType, data: dict[str, Any], *, partial: bool) -> 
         prop = entity_type.props.get(key)
         if prop is None or not prop.writable or prop.kind == "id":
             known = ", ".join(n for n, p in entity_type.props.items() if p.writable and p.kind != "id")
-            raise StaError(f"{entity_type.name} has no writable property {key!r} (it has {known}).")
+            raise StaError(
+                _("%(type)s has no writable property %(name)s (it has %(known)s).")
+                % {"type": entity_type.name, "name": repr(key), "known": known}
+            )
         if prop.kind == "string":
             if not isinstance(value, str):
-                raise StaError(f"{key} of a {entity_type.name} must be text.")
+                raise StaError(_("%(name)s of a %(type)s must be text.") % {"name": key, "type": entity_type.name})
             values[prop.field] = value
         elif prop.kind == "geometry":
             values[prop.field] = check_geometry(value, key)
@@ -295,17 +336,17 @@ def _values(entity_type: EntityType, data: dict[str, Any], *, partial: bool) -> 
             start, end = (None, None) if value is None else parse_interval(value, key)
             values[prop.field], values[prop.end_field] = start, end
         elif key == "properties" and value is not None and not isinstance(value, dict):
-            raise StaError(f"properties of a {entity_type.name} must be a JSON object.")
+            raise StaError(_("properties of a %(type)s must be a JSON object.") % {"type": entity_type.name})
         elif key == "unitOfMeasurement" and not isinstance(value, dict):
-            raise StaError("unitOfMeasurement must be an object with name, symbol and definition.")
+            raise StaError(_("unitOfMeasurement must be an object with name, symbol and definition."))
         else:
             values[prop.field] = value
     if not partial:
         for name, prop in entity_type.props.items():
             if prop.required and prop.kind != "result" and name not in data:
-                raise StaError(f"A {entity_type.name} needs {name}.")
+                raise StaError(_("A %(type)s needs %(name)s.") % {"type": entity_type.name, "name": name})
     if values.get("observation_type") is not None and values["observation_type"] not in ObservationType.values:
-        raise StaError("observationType must be one of: " + ", ".join(ObservationType.values))
+        raise StaError(_("observationType must be one of: %(types)s") % {"types": ", ".join(ObservationType.values)})
     return values
 
 
@@ -327,7 +368,7 @@ def _to_one(entity_type: EntityType, nav_name: str, data: dict[str, Any], user: 
 def _list(data: dict[str, Any], name: str) -> list[Any]:
     value = data.get(name, [])
     if not isinstance(value, list):
-        raise StaError(f"{name} must be a list of entities.")
+        raise StaError(_("%(name)s must be a list of entities.") % {"name": name})
     return value
 
 
@@ -338,7 +379,10 @@ def _owner(properties: Any, user: User | None) -> tuple[int | None, int | None]:
     if properties.get("department"):
         department = Department.objects.filter(code=str(properties["department"])).first()
         if department is None:
-            raise StaError(f"properties.department: there is no department with code {properties['department']!r}.")
+            raise StaError(
+                _("properties.department: there is no department with code %(code)s.")
+                % {"code": repr(properties["department"])}
+            )
         department_id = department.pk
     elif user is not None and user.is_authenticated:
         departments = {r.department_id for r in user.staff_roles.all() if r.role in (*WRITER_ROLES, Role.ADMINISTRATOR)}
@@ -348,7 +392,10 @@ def _owner(properties: Any, user: User | None) -> tuple[int | None, int | None]:
     if properties.get("district"):
         district = District.objects.filter(code=str(properties["district"])).first()
         if district is None:
-            raise StaError(f"properties.district: there is no district with code {properties['district']!r}.")
+            raise StaError(
+                _("properties.district: there is no district with code %(code)s.")
+                % {"code": repr(properties["district"])}
+            )
         district_id = district.pk
     return department_id, district_id
 
@@ -369,11 +416,17 @@ def _create(type_name: str, data: dict[str, Any], user: User | None, parent: Par
         if parent.only_datastreams is not None:
             for name in ("Datastream", "FeatureOfInterest"):
                 if name in data and not (isinstance(data[name], dict) and _is_reference(data[name])):
-                    raise Forbidden(f'This token may only publish Observations; link {name} by {{"@iot.id": ...}}.')
+                    raise Forbidden(
+                        _("This token may only publish Observations; link %(name)s by %(reference)s.")
+                        % {"name": name, "reference": '{"@iot.id": ...}'}
+                    )
         datastream = _to_one(entity_type, "Datastream", data, user, parent)
         foi = _to_one(entity_type, "FeatureOfInterest", data, user, parent)
         if datastream is None:
-            raise StaError('An Observation needs its Datastream, e.g. "Datastream": {"@iot.id": 1}.')
+            raise StaError(
+                _("An Observation needs its Datastream, e.g. %(example)s.")
+                % {"example": '"Datastream": {"@iot.id": 1}'}
+            )
         new = observation_from_json(data, datastream.pk, foi.pk if foi else None)
         (result,) = _store_observations([new], user, strict=True, only_datastreams=parent.only_datastreams)
         assert isinstance(result, int)
@@ -381,7 +434,10 @@ def _create(type_name: str, data: dict[str, Any], user: User | None, parent: Par
     values = _values(entity_type, data, partial=False)
     for nav_name, nav in entity_type.navs.items():
         if nav_name in data and not nav.many and not isinstance(data[nav_name], dict):
-            raise StaError(f'{nav_name} must be an entity object or {{"@iot.id": ...}}.')
+            raise StaError(
+                _("%(name)s must be an entity object or %(reference)s.")
+                % {"name": nav_name, "reference": '{"@iot.id": ...}'}
+            )
     obj: models.Model
     if type_name == "Thing":
         department_id, district_id = _owner(values.get("properties"), user)
@@ -418,7 +474,7 @@ def _create(type_name: str, data: dict[str, Any], user: User | None, parent: Par
     elif type_name == "HistoricalLocation":
         thing = _to_one(entity_type, "Thing", data, user, parent)
         if thing is None:
-            raise StaError("A HistoricalLocation needs its Thing.")
+            raise StaError(_("A HistoricalLocation needs its Thing."))
         require_write(user, thing.department_id)
         obj = HistoricalLocation.objects.create(thing=thing, **values)
         obj.locations.set(_locations(data, user))
@@ -428,7 +484,10 @@ def _create(type_name: str, data: dict[str, Any], user: User | None, parent: Par
         }
         missing = [name for name, linked in links.items() if linked is None]
         if missing:
-            raise StaError(f"A Datastream needs its {' and '.join(missing)}.")
+            raise StaError(
+                _("A Datastream needs its %(links)s.")
+                % {"links": get_text_list(missing, pgettext("the last of a list", "and"))}
+            )
         require_write(user, links["Thing"].department_id)
         obj = Datastream.objects.create(
             **values, thing=links["Thing"], sensor=links["Sensor"], observed_property=links["ObservedProperty"]
@@ -454,7 +513,7 @@ def _create(type_name: str, data: dict[str, Any], user: User | None, parent: Par
         for item in _list(data, "Observations"):
             _create("Observation", _entity_data(item, "Observation"), user, Parent({"FeatureOfInterest": obj}))
     else:  # pragma: no cover - every type is handled above
-        raise StaError(f"{type_name} cannot be created.")
+        raise StaError(_("%(type)s cannot be created.") % {"type": type_name})
     publish(EntityChanged(entity_type=type_name, id=obj.pk, change="created"))
     return obj
 
@@ -474,7 +533,7 @@ def create_entity(
     """
     data = _entity_data(data, type_name)
     if only_datastreams is not None and type_name != "Observation":
-        raise Forbidden("This token may only publish Observations to the datastreams it is granted.")
+        raise Forbidden(_("This token may only publish Observations to the datastreams it is granted."))
     with transaction.atomic():
         return _create(type_name, data, user, Parent(dict(links or {}), only_datastreams))
 
@@ -501,14 +560,14 @@ def observation_from_json(data: Mapping[str, Any], datastream_id: int, foi_id: i
     """Decodes an Observation's JSON members; raises :class:`StaError` on any bad member."""
     for key in data:
         if not key.startswith("@iot.") and key not in _OBSERVATION_MEMBERS:
-            raise StaError(f"Observation has no property {key!r}.")
+            raise StaError(_("Observation has no property %(name)s.") % {"name": repr(key)})
         if key == "id":
-            raise StaError("id is given by the server.")
+            raise StaError(_("id is given by the server."))
     if "result" not in data:
-        raise StaError("An Observation needs a result.")
+        raise StaError(_("An Observation needs a result."))
     parameters = data.get("parameters")
     if parameters is not None and not isinstance(parameters, dict):
-        raise StaError("parameters must be a JSON object.")
+        raise StaError(_("parameters must be a JSON object."))
     phenomenon = data.get("phenomenonTime")
     result_time = data.get("resultTime")
     valid = data.get("validTime")
@@ -630,18 +689,19 @@ def _store_observations(
     # A request naming an unknown datastream, or one the writer may not touch, is refused whole.
     unknown = sorted({item.datastream_id for item in items} - set(datastreams))
     if unknown:
-        raise StaError(f"There is no Datastream with @iot.id {', '.join(map(str, unknown))}.")
+        raise StaError(no_entity_message("Datastream", ", ".join(map(str, unknown))))
     if only_datastreams is not None:
         outside = sorted(set(datastreams) - only_datastreams)
         if outside:
             raise Forbidden(
-                f"This token may only publish to Datastream {', '.join(map(str, sorted(only_datastreams)))}, "
-                f"not {', '.join(map(str, outside))}."
+                _("This token may only publish to Datastream %(granted)s, not %(others)s.")
+                % {"granted": ", ".join(map(str, sorted(only_datastreams))), "others": ", ".join(map(str, outside))}
             )
     for datastream in datastreams.values():
         if not system and not can_write(user, datastream.thing.department_id):
             raise Forbidden(
-                f"You may not add observations to Datastream({datastream.pk}): it belongs to another department."
+                _("You may not add observations to Datastream(%(id)s): it belongs to another department.")
+                % {"id": datastream.pk}
             )
     now = timezone.now()
     outcomes: list[int | StaError] = []
@@ -663,11 +723,11 @@ def _store_observations(
                     foi_id = features[datastream_id] = _default_feature(datastreams[datastream_id].thing)
                 if foi_id is None:
                     raise StaError(
-                        f"Datastream({datastream_id})'s Thing has no Location, so the Observation needs a "
-                        "FeatureOfInterest."
+                        _("Datastream(%(id)s)'s Thing has no Location, so the Observation needs a FeatureOfInterest.")
+                        % {"id": datastream_id}
                     )
             elif foi_id not in known_features:
-                raise StaError(f"There is no FeatureOfInterest with @iot.id {foi_id}.")
+                raise StaError(no_entity_message("FeatureOfInterest", foi_id))
             start, end = item.phenomenon_time or (now, None)
             valid_start, valid_end = item.valid_time or (None, None)
         except StaError as error:
@@ -698,7 +758,7 @@ def _store_observations(
     if rows:
         features_used = {row.feature_of_interest_id for row in rows}
         if len(_hold(FeatureOfInterest, features_used)) < len(features_used):
-            raise StaError("A FeatureOfInterest of these observations was deleted meanwhile; send them again.")
+            raise StaError(_("A FeatureOfInterest of these observations was deleted meanwhile; send them again."))
         ids = insert_observation_rows(rows)
         for position, pk in zip(row_positions, ids, strict=True):
             outcomes[position] = pk
@@ -1085,7 +1145,7 @@ def _with_owner(type_name: str, pk: int) -> models.Model:
         queryset = queryset.select_related("datastream__thing")
     obj = queryset.filter(pk=pk).first()
     if obj is None:
-        raise NotFound(f"There is no {type_name} with @iot.id {pk}.")
+        raise NotFound(no_entity_message(type_name, pk))
     return obj
 
 
@@ -1119,7 +1179,10 @@ def update_entity(type_name: str, pk: int, data: Any, *, user: User | None, repl
                 if nav_name not in data:
                     continue
                 if nav.many and not (type_name == "Thing" and nav_name == "Locations"):
-                    raise StaError(f"{nav_name} cannot be changed through an update of a {type_name}.")
+                    raise StaError(
+                        _("%(name)s cannot be changed through an update of a %(type)s.")
+                        % {"name": nav_name, "type": type_name}
+                    )
                 if nav.many:
                     locations = _locations(data, user)
                     obj.locations.set(locations)  # type: ignore[attr-defined]
@@ -1127,7 +1190,10 @@ def update_entity(type_name: str, pk: int, data: Any, *, user: User | None, repl
                     continue
                 reference = _entity_data(data[nav_name], nav_name)
                 if not _is_reference(reference):
-                    raise StaError(f'An update links {nav_name} by {{"@iot.id": ...}} only.')
+                    raise StaError(
+                        _("An update links %(name)s by %(reference)s only.")
+                        % {"name": nav_name, "reference": '{"@iot.id": ...}'}
+                    )
                 target = _lookup(nav.target, reference["@iot.id"])
                 if isinstance(target, Thing):
                     require_write(user, target.department_id)

@@ -14,13 +14,14 @@ from typing import Any
 
 from django.http import HttpRequest, StreamingHttpResponse
 from django.http.response import HttpResponseBase
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from cityos.core.audit.context import acting_as
 from cityos.core.audit.models import AuditAction
 from cityos.core.audit.services import record_access
 from cityos.sensing import conf, selectors
-from cityos.sensing.services import parse_time
+from cityos.sensing.services import no_entity_message, parse_time
 from cityos.sensing.sta.errors import NotFound, StaError, Unauthorized
 from cityos.sensing.sta.privacy import Visibility
 from cityos.sensing.sta.schema import format_time
@@ -84,14 +85,14 @@ def export_observations(request: HttpRequest, pk: str, fmt: str) -> HttpResponse
     try:
         user = caller(request)
         if user is None and not conf.public_reads():
-            raise Unauthorized("Reading sensing data needs a signed-in session or an API token.")
+            raise Unauthorized(_("Reading sensing data needs a signed-in session or an API token."))
         datastream = selectors.datastream(int(pk))
         visibility = Visibility.of(user)
         if datastream is None or not visibility.sees("Datastream", datastream.pk):
-            raise NotFound(f"There is no Datastream with @iot.id {pk}.")
+            raise NotFound(no_entity_message("Datastream", pk))
         start, end = _time_param(request, "from"), _time_param(request, "to")
         if start and end and end <= start:
-            raise StaError("to must be after from.")
+            raise StaError(_("to must be after from."))
     except StaError as error:
         return error_response(error)
     if datastream.thing.private:  # a home's readings, exported by staff whose role covers it

@@ -18,19 +18,18 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
-from ninja import Field, NinjaAPI, Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import Throttled
-from ninja.params.models import Body as BodyParam
-from ninja.params.models import BodyModel
 from pydantic import WithJsonSchema, field_validator
 
 from cityos.core.api.auth import api_auth, require_roles
+from cityos.core.api.bodies import JsonOrForm, form_alternative, is_form
 from cityos.core.api.pagination import csv_export, paginate
 from cityos.core.api.problems import PROBLEM_CONTENT_TYPE, ApiProblem
-from cityos.core.api.schemas import Day, Moment
+from cityos.core.api.schemas import CLEAN_TEXT, Day, Moment
 from cityos.core.audit.services import record_access
-from cityos.core.ratelimit import over_hourly_limit
-from cityos.waste import conf, geo, photos, selectors, services
+from cityos.core.ratelimit import over_hourly_limit, retry_after
+from cityos.waste import conf, geo, limits, photos, selectors, services
 from cityos.waste.models import (
     MEDIA_URL_MAX_LENGTH,
     NOTE_MAX_LENGTH,
@@ -326,9 +325,13 @@ class CollectedIn(Schema):
     at: Moment | None = None
 
 
+# A note as typed, without the bidi controls (core's CLEAN_TEXT, as the pages' forms keep it).
+Note = Annotated[str, Field(max_length=NOTE_MAX_LENGTH), CLEAN_TEXT]
+
+
 class MissedIn(Schema):
     reason: MissedReason = Field(description="Why the bin could not be emptied")
-    note: str = Field("", max_length=NOTE_MAX_LENGTH, description="What the crew saw (kept on a damaged-bin report)")
+    note: Note = Field("", description="What the crew saw (kept on a damaged-bin report)")
     at: Moment | None = None
 
 
@@ -344,15 +347,37 @@ class BreakdownIn(Schema):
 @csv_export(BinOut, filename="bins")
 @paginate
 def list_bins(request: HttpRequest, filters: Query[BinFilters]) -> object:
-    require_roles(request, *conf.CREW_ROLES)
+    require_roles(request, conf.CREW_ROLES)
     return selectors.bins(
         q=filters.q, kind=filters.kind, district_id=filters.district_id, min_risk=filters.min_risk, order=filters.order
     )
 
 
-@router.get("/bins.geojson", auth=api_auth, summary="Bins as GeoJSON")
+# Sent as GeoJSON's own media type (RFC 7946), which OpenAPI says too.
+AS_GEOJSON = {
+    "responses": {
+        200: {
+            "description": "A GeoJSON FeatureCollection",
+            "content": {
+                "application/geo+json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["type", "features"],
+                        "properties": {
+                            "type": {"type": "string", "enum": ["FeatureCollection"]},
+                            "features": {"type": "array", "items": {"type": "object"}},
+                        },
+                    }
+                }
+            },
+        }
+    }
+}
+
+
+@router.get("/bins.geojson", auth=api_auth, summary="Bins as GeoJSON", openapi_extra=AS_GEOJSON)
 def bins_geojson(request: HttpRequest, filters: Query[BinFilters]) -> JsonResponse:
-    require_roles(request, *conf.CREW_ROLES)
+    require_roles(request, conf.CREW_ROLES)
     rows = selectors.bins(
         q=filters.q, kind=filters.kind, district_id=filters.district_id, min_risk=filters.min_risk, order=filters.order
     )
@@ -361,21 +386,21 @@ def bins_geojson(request: HttpRequest, filters: Query[BinFilters]) -> JsonRespon
 
 @router.post("/bins", response={201: BinOut}, auth=api_auth, summary="Add a bin")
 def create_bin(request: HttpRequest, payload: BinIn) -> Status:
-    require_roles(request, *conf.PLANNER_ROLES)
-    return Status(201, services.save_bin(payload.dict()))
+    user = require_roles(request, conf.PLANNER_ROLES)
+    return Status(201, services.save_bin(payload.dict(), user=user))
 
 
 @router.get("/bins/{bin_id}", response=BinOut, auth=api_auth, summary="One bin")
 def get_bin(request: HttpRequest, bin_id: int) -> Bin:
-    require_roles(request, *conf.CREW_ROLES)
+    require_roles(request, conf.CREW_ROLES)
     return get_object_or_404(Bin.objects.select_related("district"), pk=bin_id)
 
 
 @router.patch("/bins/{bin_id}", response=BinOut, auth=api_auth, summary="Change a bin")
 def patch_bin(request: HttpRequest, bin_id: int, payload: BinPatch) -> Bin:
-    require_roles(request, *conf.PLANNER_ROLES)
+    user = require_roles(request, conf.PLANNER_ROLES)
     target = get_object_or_404(Bin, pk=bin_id)
-    return services.save_bin(payload.dict(exclude_unset=True), bin=target)
+    return services.save_bin(payload.dict(exclude_unset=True), user=user, bin=target)
 
 
 # --- Vehicles -------------------------------------------------------------------------------
@@ -385,14 +410,14 @@ def patch_bin(request: HttpRequest, bin_id: int, payload: BinPatch) -> Bin:
 @csv_export(VehicleOut, filename="vehicles")
 @paginate
 def list_vehicles(request: HttpRequest) -> object:
-    require_roles(request, *conf.CREW_ROLES)
+    require_roles(request, conf.CREW_ROLES)
     return selectors.vehicles()
 
 
 @router.post("/vehicles", response={201: VehicleOut}, auth=api_auth, summary="Add a vehicle")
 def create_vehicle(request: HttpRequest, payload: VehicleIn) -> Status:
-    require_roles(request, *conf.PLANNER_ROLES)
-    return Status(201, services.save_vehicle(payload.dict()))
+    user = require_roles(request, conf.PLANNER_ROLES)
+    return Status(201, services.save_vehicle(payload.dict(), user=user))
 
 
 # --- Plans and routes ------------------------------------------------------------------------
@@ -402,7 +427,7 @@ def create_vehicle(request: HttpRequest, payload: VehicleIn) -> Status:
 @csv_export(PlanOut, filename="plans")
 @paginate
 def list_plans(request: HttpRequest, day: Day | None = None) -> object:
-    require_roles(request, *conf.CREW_ROLES)
+    require_roles(request, conf.CREW_ROLES)
     return selectors.plans(day=day)
 
 
@@ -448,7 +473,7 @@ def create_plan(request: HttpRequest, response: HttpResponse, payload: PlanIn) -
     which bins it left out and why (``left_out``). With ``Prefer: respond-async`` the answer is a
     202 at once with a ``Location`` to poll (``GET /plan-jobs/{id}``), for clients that will not
     hold a request open for the solve."""
-    user = require_roles(request, *conf.PLANNER_ROLES)
+    user = require_roles(request, conf.PLANNER_ROLES)
     seconds = payload.seconds or min(conf.solver_seconds(), conf.MAX_REQUEST_SOLVE_SECONDS)
     services.check_day_to_plan(payload.date)
     if _prefers_async(request):
@@ -475,7 +500,7 @@ def _prefers_async(request: HttpRequest) -> bool:
 def get_plan_job(request: HttpRequest, job_id: int) -> PlanJob:
     """``running`` until the plan is built (``done``, with ``plan_id``) or could not be
     (``failed``, with ``error``); one not heard from for ten minutes is failed."""
-    require_roles(request, *conf.PLANNER_ROLES)
+    require_roles(request, conf.PLANNER_ROLES)
     try:
         return services.plan_job(job_id)
     except PlanJob.DoesNotExist:
@@ -484,19 +509,21 @@ def get_plan_job(request: HttpRequest, job_id: int) -> PlanJob:
 
 @router.get("/plans/{plan_id}", response=PlanDetailOut, auth=api_auth, summary="A plan with its routes")
 def get_plan(request: HttpRequest, plan_id: int) -> Plan:
-    require_roles(request, *conf.CREW_ROLES)
+    require_roles(request, conf.CREW_ROLES)
     return get_object_or_404(Plan, pk=plan_id)
 
 
 @router.post("/plans/{plan_id}/publish", response=PlanOut, auth=api_auth, summary="Publish a plan to crews")
 def publish_plan(request: HttpRequest, plan_id: int) -> Plan:
-    require_roles(request, *conf.PLANNER_ROLES)
-    return services.publish_plan(get_object_or_404(Plan, pk=plan_id))
+    user = require_roles(request, conf.PLANNER_ROLES)
+    return services.publish_plan(get_object_or_404(Plan, pk=plan_id), user=user)
 
 
-@router.get("/plans/{plan_id}/routes.geojson", auth=api_auth, summary="A plan's routes as GeoJSON")
+@router.get(
+    "/plans/{plan_id}/routes.geojson", auth=api_auth, summary="A plan's routes as GeoJSON", openapi_extra=AS_GEOJSON
+)
 def plan_geojson(request: HttpRequest, plan_id: int) -> JsonResponse:
-    require_roles(request, *conf.CREW_ROLES)
+    require_roles(request, conf.CREW_ROLES)
     plan = get_object_or_404(Plan, pk=plan_id)
     routes = plan.routes.select_related("vehicle").prefetch_related("stops")
     return JsonResponse(geo.route_geojson(routes), content_type="application/geo+json")
@@ -504,13 +531,13 @@ def plan_geojson(request: HttpRequest, plan_id: int) -> JsonResponse:
 
 @router.get("/routes/{route_id}", response=RouteOut, auth=api_auth, summary="A route with its stops")
 def get_route(request: HttpRequest, route_id: int) -> Route:
-    require_roles(request, *conf.CREW_ROLES)
+    require_roles(request, conf.CREW_ROLES)
     return get_object_or_404(Route.objects.select_related("vehicle"), pk=route_id)
 
 
 @router.get("/routes/{route_id}/gpx", auth=api_auth, summary="A route as GPX 1.1")
 def route_gpx(request: HttpRequest, route_id: int) -> HttpResponse:
-    require_roles(request, *conf.CREW_ROLES)
+    require_roles(request, conf.CREW_ROLES)
     route = get_object_or_404(Route.objects.select_related("vehicle", "plan"), pk=route_id)
     response = HttpResponse(geo.route_gpx(route), content_type="application/gpx+xml")
     response["Content-Disposition"] = f'attachment; filename="route-{route.pk}.gpx"'
@@ -525,76 +552,32 @@ def route_gpx(request: HttpRequest, route_id: int) -> HttpResponse:
 )
 def breakdown(request: HttpRequest, route_id: int, payload: BreakdownIn) -> Status:
     """Re-solves every uncollected stop of the plan over the other vehicles, from where they are."""
-    user = require_roles(request, *conf.PLANNER_ROLES)
+    user = require_roles(request, conf.PLANNER_ROLES)
     route = get_object_or_404(Route, pk=route_id)
     return Status(201, services.report_breakdown(route, user=user, at=payload.at, seconds=payload.seconds))
 
 
 @router.post("/stops/{stop_id}/collected", response=StopOut, auth=api_auth, summary="Mark a bin collected")
 def collected(request: HttpRequest, stop_id: int, payload: CollectedIn) -> Stop:
-    user = require_roles(request, *conf.CREW_ROLES)
+    user = require_roles(request, conf.CREW_ROLES)
     stop = get_object_or_404(Stop.objects.select_related("route", "bin"), pk=stop_id)
     return services.mark_collected(stop, user=user, fill=payload.fill, at=payload.at)
 
 
-# One operation takes the crew's report as JSON or as a form that may carry a photo. ninja 1.7
-# reads a body parameter from JSON only (``request.body``) and a ``Form`` parameter from form
-# fields only, so _JsonOrFormModel chooses by Content-Type. A form is never read through
-# ``request.body``: Django streams a multipart body into ``request.POST`` and ``FILES`` (a
-# session's CSRF check may already have), after which ``request.body`` raises, and a 10 MB photo
-# would be held in memory whole.
-FORM_CONTENT_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
-
-
-class _JsonOrFormModel(BodyModel):
-    @classmethod
-    def get_request_data(
-        cls, request: HttpRequest, api: NinjaAPI, path_params: dict[str, Any]
-    ) -> dict[str, Any] | None:
-        if request.content_type not in FORM_CONTENT_TYPES:
-            return super().get_request_data(request, api, path_params)
-        # An empty field is one not filled in (a form's blank ``at`` is "now", not a bad time).
-        fields = {key: value for key, value in request.POST.items() if value != ""}
-        name = getattr(cls, "__read_from_single_attr__", None)
-        return {name: fields} if name else fields
-
-
-class JsonOrForm(BodyParam):  # type: ignore[misc]
-    """A body parameter read from JSON or from form fields; the view reads files itself."""
-
-    _model = _JsonOrFormModel
-
-    @classmethod
-    def _param_source(cls) -> str:
-        return "body"  # in OpenAPI and in error locations (``body.reason``) alike for both
-
-
-def _missed_form_schema() -> dict[str, Any]:
-    """MissedIn's fields as multipart form fields, with the optional photo file."""
-    schema = MissedIn.model_json_schema(ref_template="#/components/schemas/{model}")
-    schema.pop("$defs", None)  # MissedReason is a component already (MissedIn's, StopOut's)
-    schema["title"] = "MissedForm"
-    schema["properties"]["photo"] = {
-        "type": "string",
-        "format": "binary",
-        "description": f"Optional: a photo of what the crew saw (JPEG, PNG, WebP or GIF, at most "
-        f"{photos.MAX_BYTES // (1024 * 1024)} MB). Re-encoded without its metadata (GPS position, "
-        "camera, time), shown to planners only and deleted after CITYOS_WASTE_REPORT_PHONE_DAYS",
-    }
-    return schema
-
-
-# Merged into the JSON body ninja documents from MissedIn: the same operation's form.
-MISSED_FORM = {
-    "requestBody": {
-        "content": {
-            "multipart/form-data": {
-                "schema": _missed_form_schema(),
-                "encoding": {"photo": {"contentType": photos.ACCEPT.replace(",", ", ")}},
-            }
+# One operation takes the crew's report as JSON or as a form that may carry a photo (core's
+# JsonOrForm, which reads the form from request.POST; the photo is read here from FILES).
+MISSED_FORM = form_alternative(
+    MissedIn,
+    title="MissedForm",
+    files={
+        "photo": {
+            "description": f"Optional: a photo of what the crew saw (JPEG, PNG, WebP or GIF, at most "
+            f"{photos.MAX_BYTES // (1024 * 1024)} MB). Re-encoded without its metadata (GPS position, "
+            "camera, time), shown to planners only and deleted after CITYOS_WASTE_REPORT_PHONE_DAYS",
+            "contentType": photos.ACCEPT.replace(",", ", "),
         }
-    }
-}
+    },
+)
 MissedBody = Annotated[MissedIn, JsonOrForm(...)]
 
 
@@ -633,7 +616,7 @@ def missed_with_photo(request: HttpRequest, stop_id: int, payload: MissedBody) -
 
 
 def _mark_missed(request: HttpRequest, stop_id: int, payload: MissedIn) -> Stop:
-    user = require_roles(request, *conf.CREW_ROLES)
+    user = require_roles(request, conf.CREW_ROLES)
     stop = get_object_or_404(Stop.objects.select_related("route", "bin"), pk=stop_id)
     return services.mark_missed(
         stop, user=user, reason=payload.reason, note=payload.note, photo=_crew_photo(request), at=payload.at
@@ -643,7 +626,7 @@ def _mark_missed(request: HttpRequest, stop_id: int, payload: MissedIn) -> Stop:
 def _crew_photo(request: HttpRequest) -> photos.Photo | None:
     """The form's photo, checked and re-encoded (a 422 on ``photo`` if it cannot be taken); None
     without one, and always for JSON (a photo is sent as a file, never inside JSON)."""
-    if request.content_type not in FORM_CONTENT_TYPES:
+    if not is_form(request):
         return None
     upload = request.FILES.get("photo")
     try:
@@ -726,10 +709,14 @@ def request_comparison(request: HttpRequest, response: HttpResponse, payload: Co
     simulated weeks; it takes a minute or more. Poll ``GET /comparisons/{id}`` (the ``Location``)
     for its progress and results. One runs at a time: another gets 409 with the running one's
     ``Location``."""
-    require_roles(request, *conf.PLANNER_ROLES)
+    user = require_roles(request, conf.PLANNER_ROLES)
     try:
         comparison = services.request_comparison(
-            days=payload.days, seed=payload.seed, seconds=conf.COMPARISON_SOLVER_SECONDS, plan_days=payload.plan_days
+            user=user,
+            days=payload.days,
+            seed=payload.seed,
+            seconds=conf.COMPARISON_SOLVER_SECONDS,
+            plan_days=payload.plan_days,
         )
     except services.ComparisonRunning as busy:
         raise ApiProblem(
@@ -752,7 +739,7 @@ def _comparison_url(comparison_id: int) -> str:
     summary="The latest plan-versus-fixed-schedule simulation",
 )
 def latest_comparison(request: HttpRequest) -> object:
-    require_roles(request, *conf.PLANNER_ROLES)
+    require_roles(request, conf.PLANNER_ROLES)
     comparison = selectors.latest_comparison()
     if comparison is None:
         raise ApiProblem(404, _("No comparison has been run yet: run the simulation on the collection results page."))
@@ -767,7 +754,7 @@ def latest_comparison(request: HttpRequest) -> object:
     summary="A simulation: its progress, then its results",
 )
 def get_comparison(request: HttpRequest, comparison_id: int) -> Comparison:
-    require_roles(request, *conf.PLANNER_ROLES)
+    require_roles(request, conf.PLANNER_ROLES)
     services.give_up_silent_comparisons()
     return get_object_or_404(Comparison, pk=comparison_id)
 
@@ -784,7 +771,7 @@ class ReportIn(Schema):
         "names the one bin with that number (two such bins: refused)",
     )
     problem: ReportProblem
-    note: str = Field("", max_length=NOTE_MAX_LENGTH)
+    note: Note = ""
     phone: str = Field(
         "",
         max_length=32,
@@ -860,9 +847,11 @@ def create_report(request: HttpRequest, payload: ReportIn) -> Status:
     """No sign-in needed. Refused (422, naming the field): an unknown or out-of-service bin, a note
     over 500 characters, a phone number that is not one. A repeat of an open report of the same
     bin and problem adds to its count. A resident who gives a number is texted once the bin is
-    emptied. Counted per address against the same hourly limit as the web form (429 past it)."""
-    if over_hourly_limit(request, conf.REPORT_LIMIT_SCOPE, conf.report_limit_per_hour()):
-        raise Throttled(wait=3600)
+    emptied. Counted with the web form's reports, per client (address, person or token) and per
+    bin (429 past either, with Retry-After)."""
+    over_client = over_hourly_limit(request, conf.REPORT_LIMIT_SCOPE, conf.report_limit_per_hour())
+    if over_client or limits.bin_reported_enough(payload.bin):
+        raise Throttled(wait=retry_after())
     outcome = services.report_bin(
         payload.bin,
         payload.problem,
@@ -890,15 +879,15 @@ def create_report(request: HttpRequest, payload: ReportIn) -> Status:
 @csv_export(ReportOut, filename="bin-reports")
 @paginate
 def list_reports(request: HttpRequest, filters: Query[ReportFilters]) -> object:
-    require_roles(request, *conf.PLANNER_ROLES)
+    require_roles(request, conf.PLANNER_ROLES)
     return selectors.reports(status=filters.status, problem=filters.problem, bin_id=filters.bin_id)
 
 
 @router.post("/reports/{report_id}/resolve", response=ReportOut, auth=api_auth, summary="Resolve a bin report")
 def resolve_report(request: HttpRequest, report_id: int, payload: ResolveIn) -> BinReport:
-    require_roles(request, *conf.PLANNER_ROLES)
+    user = require_roles(request, conf.PLANNER_ROLES)
     report = get_object_or_404(BinReport.objects.select_related("bin"), pk=report_id)
-    resolved = services.resolve_report(report, payload.resolution)
+    resolved = services.resolve_report(report, payload.resolution, user=user)
     shown = [name for name in BinReport.SHOWN_IN_FULL if getattr(resolved, name)]
     if shown:  # the answer shows the resident's note or photo link: an audited read
         record_access(resolved, shown)

@@ -90,5 +90,14 @@ REPORT_LIMIT_SCOPE = "waste-report"
 
 
 def report_limit_per_hour() -> int:
-    """Reports one client address may send in an hour (form, API and Open311 together)."""
-    return int(module_setting("CITYOS_WASTE_REPORT_LIMIT_PER_HOUR", "30"))
+    """Reports one client may send in an hour (form, API and Open311 together): an anonymous
+    address, or a signed-in person or token wherever they are. Generous, as a library or a
+    carrier's NAT puts many residents behind one address; :func:`report_limit_per_bin_per_hour`
+    catches a script spread over many."""
+    return int(module_setting("CITYOS_WASTE_REPORT_LIMIT_PER_HOUR", "120"))
+
+
+def report_limit_per_bin_per_hour() -> int:
+    """Reports of one bin in an hour, from everyone together (form, API and Open311): past it the
+    city knows, and more would only inflate the bin's count."""
+    return int(module_setting("CITYOS_WASTE_REPORT_LIMIT_PER_BIN_PER_HOUR", "10"))

@@ -74,7 +74,7 @@ def build(ctx: DemoContext) -> None:
     _reports(ctx)
     today = timezone.localdate()
     plan = services.build_plan(today, seconds=2.0, now=timezone.make_aware(datetime.combine(today, time(5))))
-    services.publish_plan(plan)
+    services.publish_plan(plan, user=None)
     ctx.say(plan_summary(plan.bins_planned, plan.routes.count()))
     comparison = services.run_comparison(days=30, seed=ctx.rng.randrange(1000), seconds=0.05)
     saving = comparison.results.get("km_saving", 0)

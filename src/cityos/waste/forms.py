@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from cityos.core.accounts.phones import normalise_phone
-from cityos.core.web.fields import DayField
+from cityos.core.web.fields import DayField, TextField
 from cityos.waste import conf, photos
 from cityos.waste.models import (
     NOTE_MAX_LENGTH,
@@ -151,7 +151,7 @@ class CollectedForm(forms.Form):
 
 class MissedForm(PhotoClean, forms.Form):
     reason = forms.ChoiceField(label=_("Why not?"), choices=MissedReason.choices)
-    note = forms.CharField(
+    note = TextField(
         label=_("What did you see? (optional)"),
         required=False,
         max_length=NOTE_MAX_LENGTH,
@@ -207,7 +207,7 @@ class ReportForm(PhotoClean, forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": _("Choose what is wrong with the bin.")},
     )
-    note = forms.CharField(
+    note = TextField(
         label=_("Anything else we should know?"),
         required=False,
         max_length=NOTE_MAX_LENGTH,

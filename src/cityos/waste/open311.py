@@ -16,6 +16,8 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from cityos.core.api.open311 import Open311Error
+from cityos.core.ratelimit import retry_after
 from cityos.core.registry import (
     Open311Attribute,
     Open311Query,
@@ -24,7 +26,7 @@ from cityos.core.registry import (
     Open311Service,
     Open311Submission,
 )
-from cityos.waste import selectors, services
+from cityos.waste import limits, selectors, services
 from cityos.waste.models import NOTE_MAX_LENGTH, BinReport, ReportChannel, ReportProblem, ReportResolution
 
 NEAREST_BIN_METRES = 50.0
@@ -96,6 +98,8 @@ def submit(request: Open311Submission) -> Open311Receipt:
                 }
             )
         ref = nearest.ref
+    if limits.bin_reported_enough(ref):  # the client's own limit is the endpoint's (limit_scope)
+        raise Open311Error(429, [limits.reported_enough_message()], headers={"Retry-After": str(retry_after())})
     try:
         outcome = services.report_bin(
             ref,

@@ -29,9 +29,11 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from cityos.core.accounts.models import Language, User
+from cityos.core.accounts.permissions import holds_any_role, require_any_role
 from cityos.core.accounts.phones import normalise_phone
 from cityos.core.audit.services import record_retention
 from cityos.core.events import publish
+from cityos.core.inputs import clean_text
 from cityos.core.notifications import services as notifications
 from cityos.core.storage import private_storage
 from cityos.sensing import selectors as sensing
@@ -127,11 +129,28 @@ def _invalid(field_name: str, message: str, code: str) -> ValidationError:
     return ValidationError({field_name: [ValidationError(message, code=code)]})
 
 
+# --- Who may ----------------------------------------------------------------------------------
+
+
+def _require_planner(user: User | None) -> None:
+    """Staff writing here plan collections (``conf.PLANNER_ROLES``, of the waste department's or
+    of none); None is the platform itself (a job, the demo), as in every module's services."""
+    if user is not None:
+        require_any_role(user, conf.PLANNER_ROLES, _("Only waste collection planners may do this."))
+
+
+def _require_crew(user: User | None) -> None:
+    """Staff marking stops are of a crew or plan (``conf.CREW_ROLES``); None: the platform."""
+    if user is not None:
+        require_any_role(user, conf.CREW_ROLES, _("Only waste collection crews and planners may do this."))
+
+
 # --- Bins, vehicles --------------------------------------------------------------------------
 
 
-def save_bin(data: Mapping[str, Any], *, bin: Bin | None = None) -> Bin:
-    """Create or change a bin; refuses one without a location."""
+def save_bin(data: Mapping[str, Any], *, user: User | None, bin: Bin | None = None) -> Bin:
+    """Create or change a bin (a planner, or None: the platform); refuses one without a location."""
+    _require_planner(user)
     target = bin or Bin()
     for name in BIN_FIELDS:
         if name in data:
@@ -153,7 +172,9 @@ def save_bin(data: Mapping[str, Any], *, bin: Bin | None = None) -> Bin:
     return target
 
 
-def save_vehicle(data: Mapping[str, Any], *, vehicle: Vehicle | None = None) -> Vehicle:
+def save_vehicle(data: Mapping[str, Any], *, user: User | None, vehicle: Vehicle | None = None) -> Vehicle:
+    """Create or change a vehicle (a planner, or None: the platform)."""
+    _require_planner(user)
     # Said of the field the caller gave (the model would name its relation, "depot").
     if "depot_id" in data and not Depot.objects.filter(pk=data["depot_id"]).exists():
         raise _invalid("depot_id", _("There is no depot %(id)s.") % {"id": data["depot_id"]}, "unknown_depot")
@@ -402,7 +423,9 @@ def build_plan(
     now: datetime | None = None,
 ) -> Plan:
     """Choose and route the bins for ``day`` over the whole active fleet, and store the plan
-    (``seconds`` and ``patience``: see ``routing.solve_plan``)."""
+    (``seconds`` and ``patience``: see ``routing.solve_plan``). ``user``: the planner asking (None:
+    the platform, e.g. the nightly job and simulations)."""
+    _require_planner(user)
     disposal = _disposal()
     origin = _aware(day, time(0))
     start, end = shift_window(day)
@@ -468,6 +491,7 @@ def request_plan(day: date, *, user: User | None, seconds: float, language: str 
     client that would rather poll than hold a request open for the solve. What the plan would
     refuse at once (no disposal site) is refused here. While a job for ``day`` is still running,
     that job is returned: a second click, or a second planner, waits for the same plan."""
+    _require_planner(user)
     check_day_to_plan(day)
     _disposal()
     running = PlanJob.objects.filter(date=day, status=PlanJobStatus.RUNNING).order_by("-pk").first()
@@ -667,7 +691,9 @@ def _emptied_since(history: Sequence[tuple[datetime, float]], since: datetime) -
     return any(at > since and percent <= before[-1] - forecast.EMPTIED_DROP for at, percent in history)
 
 
-def publish_plan(plan: Plan) -> Plan:
+def publish_plan(plan: Plan, *, user: User | None) -> Plan:
+    """Make ``plan`` the one crews follow on its day (a planner, or None: the platform)."""
+    _require_planner(user)
     with transaction.atomic():
         Plan.objects.filter(date=plan.date, status=PlanStatus.PUBLISHED).exclude(pk=plan.pk).update(
             status=PlanStatus.SUPERSEDED
@@ -686,6 +712,7 @@ def mark_collected(stop: Stop, *, user: User | None, fill: float | None = None, 
     Residents' open "full" reports of the bin made before then are resolved as collected. A bin
     reported not collected earlier (a car was in the way) may still be collected once it can: what
     was reported goes, its photo too (the file once this commits)."""
+    _require_crew(user)
     if fill is not None and not 0 <= fill <= 150:
         raise _invalid("fill", _("A fill level is between 0 and 150%."), "fill_range")
     when = at or timezone.now()
@@ -733,9 +760,10 @@ def mark_missed(
     either may be deleted, by retention or a later collection, without the other's going
     missing), so that it is repaired. Nothing is half-saved: the mark, the report and their
     photo files are one write, and a file written for a mark that is refused or fails is deleted."""
+    _require_crew(user)
     if reason not in MissedReason.values:
         raise _invalid("reason", _("Choose why the bin could not be collected."), "invalid_reason")
-    text = note.strip()
+    text = clean_text(note).strip()  # every path alike: the page, the API, a test or a script
     if (problem := _note_problem(text)) is not None:
         raise ValidationError({"note": [problem]})
     when = at or timezone.now()
@@ -800,6 +828,7 @@ def report_breakdown(
 ) -> Plan:
     """``route``'s vehicle broke down: re-solve every uncollected stop of its plan over the
     remaining vehicles, each from where it is now with what it already carries."""
+    _require_planner(user)
     if route.status == RouteStatus.BROKEN_DOWN:
         raise _invalid("route", _("This vehicle is already reported broken down."), "already_broken")
     plan = route.plan
@@ -1092,7 +1121,7 @@ def report_bin(
         errors["problem"] = [ValidationError(_("Choose what is wrong with the bin."), code="required")]
     elif problem not in ReportProblem.values:
         errors["problem"] = [ValidationError(_("Choose full, damaged or something else."), code="invalid_problem")]
-    text = (note or "").strip()
+    text = clean_text(note or "").strip()  # the page, the API and Open311 alike
     if (note_problem := _note_problem(text)) is not None:
         errors["note"] = [note_problem]
     link = (media_url or "").strip()
@@ -1177,8 +1206,10 @@ def _follow(report: BinReport, number: str, language: str, when: datetime) -> bo
     return True
 
 
-def resolve_report(report: BinReport, resolution: str, *, at: datetime | None = None) -> BinReport:
-    """Staff close an open report: the bin was collected, or the report is dismissed."""
+def resolve_report(report: BinReport, resolution: str, *, user: User | None, at: datetime | None = None) -> BinReport:
+    """Staff close an open report: the bin was collected, or the report is dismissed (a planner,
+    or None: the platform)."""
+    _require_planner(user)
     if resolution not in ReportResolution.values:
         raise _invalid("resolution", _("Choose collected or dismissed."), "invalid_resolution")
     with transaction.atomic():
@@ -1461,11 +1492,18 @@ def _enqueue_simulation(comparison_id: int) -> None:
 
 
 def request_comparison(
-    *, days: int = 30, seed: int = 1, seconds: float = 0.5, plan_days: Iterable[int] | None = None
+    *,
+    user: User | None,
+    days: int = 30,
+    seed: int = 1,
+    seconds: float = 0.5,
+    plan_days: Iterable[int] | None = None,
 ) -> Comparison:
-    """Ask for a simulation of the city's bins under the fixed round and the plan; a job runs it
-    (:func:`complete_comparison`) and records its progress. One runs at a time
-    (:class:`ComparisonRunning`); one not heard from for ``COMPARISON_ABANDONED_AFTER`` is given up."""
+    """Ask for a simulation of the city's bins under the fixed round and the plan (a planner, or
+    None: the platform); a job runs it (:func:`complete_comparison`) and records its progress.
+    One runs at a time (:class:`ComparisonRunning`); one not heard from for
+    ``COMPARISON_ABANDONED_AFTER`` is given up."""
+    _require_planner(user)
     return _new_comparison(days, seed, seconds, plan_days, enqueue=True)
 
 
@@ -1598,6 +1636,4 @@ def _simulate(
 
 
 def holds_planner(user: object) -> bool:
-    from cityos.core.accounts.permissions import holds_any_role
-
     return holds_any_role(user, conf.PLANNER_ROLES)

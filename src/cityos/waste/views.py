@@ -31,9 +31,9 @@ from cityos.core.accounts.models import User
 from cityos.core.accounts.permissions import staff_required
 from cityos.core.audit.models import AuditAction
 from cityos.core.audit.services import record_access, record_bulk_access
-from cityos.core.ratelimit import over_hourly_limit
+from cityos.core.ratelimit import over_hourly_limit, retry_after
 from cityos.core.spreadsheet import safe_cell
-from cityos.waste import charts, conf, geo, photos, selectors, services
+from cityos.waste import charts, conf, geo, limits, photos, selectors, services
 from cityos.waste.forms import (
     BinFilterForm,
     BinForm,
@@ -79,7 +79,7 @@ def _errors(error: ValidationError) -> str:
 # --- Bins ------------------------------------------------------------------------------------
 
 
-@staff_required(*conf.PLANNER_ROLES)
+@staff_required(conf.PLANNER_ROLES)
 def bins(request: HttpRequest) -> HttpResponse:
     form = BinFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
@@ -134,14 +134,16 @@ def bins(request: HttpRequest) -> HttpResponse:
     )
 
 
-@staff_required(*conf.PLANNER_ROLES)
+@staff_required(conf.PLANNER_ROLES)
 def bin_detail(request: HttpRequest, bin_id: int) -> HttpResponse:
     target = get_object_or_404(Bin.objects.select_related("district"), pk=bin_id)
     form = BinForm(request.POST or None, instance=target)
     if request.method == "POST" and form.is_valid():
         try:
             services.save_bin(
-                {**form.cleaned_data, "district_id": getattr(form.cleaned_data.get("district"), "pk", None)}, bin=target
+                {**form.cleaned_data, "district_id": getattr(form.cleaned_data.get("district"), "pk", None)},
+                user=_user(request),
+                bin=target,
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -170,7 +172,7 @@ def _public_url(path: str) -> str:
     return settings.CITYOS_BASE_URL.rstrip("/") + path
 
 
-@staff_required(*conf.PLANNER_ROLES)
+@staff_required(conf.PLANNER_ROLES)
 def bin_sticker(request: HttpRequest, bin_id: int) -> HttpResponse:
     """The printable QR sticker for the bin: scan to report it, or text BIN <ref>."""
     target = get_object_or_404(Bin, pk=bin_id)
@@ -180,13 +182,14 @@ def bin_sticker(request: HttpRequest, bin_id: int) -> HttpResponse:
     return response
 
 
-@staff_required(*conf.PLANNER_ROLES)
+@staff_required(conf.PLANNER_ROLES)
 def bin_new(request: HttpRequest) -> HttpResponse:
     form = BinForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             made = services.save_bin(
-                {**form.cleaned_data, "district_id": getattr(form.cleaned_data.get("district"), "pk", None)}
+                {**form.cleaned_data, "district_id": getattr(form.cleaned_data.get("district"), "pk", None)},
+                user=_user(request),
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -198,7 +201,7 @@ def bin_new(request: HttpRequest) -> HttpResponse:
 # --- Fleet -----------------------------------------------------------------------------------
 
 
-@staff_required(*conf.PLANNER_ROLES)
+@staff_required(conf.PLANNER_ROLES)
 def fleet(request: HttpRequest) -> HttpResponse:
     return render(
         request,
@@ -215,7 +218,11 @@ def _model_form(request: HttpRequest, form_class: type, title: str, instance: ob
     form = form_class(request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid():
         if form_class is VehicleForm:
-            services.save_vehicle({**form.cleaned_data, "depot_id": form.cleaned_data["depot"].pk}, vehicle=instance)  # type: ignore[arg-type]
+            services.save_vehicle(
+                {**form.cleaned_data, "depot_id": form.cleaned_data["depot"].pk},
+                user=_user(request),
+                vehicle=instance,  # type: ignore[arg-type]
+            )
         else:
             form.save()
         messages.success(request, _("Saved."))
@@ -223,18 +230,18 @@ def _model_form(request: HttpRequest, form_class: type, title: str, instance: ob
     return render(request, "waste/form.html", {"form": form, "title": title})
 
 
-@staff_required(*conf.PLANNER_ROLES)
+@staff_required(conf.PLANNER_ROLES)
 def vehicle_form(request: HttpRequest, vehicle_id: int | None = None) -> HttpResponse:
     instance = get_object_or_404(Vehicle, pk=vehicle_id) if vehicle_id else None
     return _model_form(request, VehicleForm, _("Vehicle"), instance)
 
 
-@staff_required(*conf.PLANNER_ROLES)
+@staff_required(conf.PLANNER_ROLES)
 def depot_form(request: HttpRequest) -> HttpResponse:
     return _model_form(request, DepotForm, _("Add a depot"))
 
 
-@staff_required(*conf.PLANNER_ROLES)
+@staff_required(conf.PLANNER_ROLES)
 def site_form(request: HttpRequest) -> HttpResponse:
     return _model_form(request, DisposalSiteForm, _("Add a disposal site"))
 
@@ -242,7 +249,7 @@ def site_form(request: HttpRequest) -> HttpResponse:
 # --- Plans ------------------------------------------------------------------------------------
 
 
-@staff_required(*conf.CREW_ROLES)
+@staff_required(conf.CREW_ROLES)
 def plans(request: HttpRequest) -> HttpResponse:
     form = PlanForm(request.POST or None, initial={"date": timezone.localdate(), "seconds": 20})
     if request.method == "POST":
@@ -276,7 +283,7 @@ def plans(request: HttpRequest) -> HttpResponse:
 STOP_POLLING = 286
 
 
-@staff_required(*conf.CREW_ROLES)
+@staff_required(conf.CREW_ROLES)
 def plan_job(request: HttpRequest, job_id: int) -> HttpResponse:
     """A plan being built by a job (asked for on the plans page): its progress, polled by the
     page; once built, the plan itself."""
@@ -301,7 +308,7 @@ def plan_job(request: HttpRequest, job_id: int) -> HttpResponse:
     return render(request, "waste/plan_job.html", context)
 
 
-@staff_required(*conf.CREW_ROLES)
+@staff_required(conf.CREW_ROLES)
 def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
     plan = get_object_or_404(Plan, pk=plan_id)
     context = {
@@ -324,7 +331,7 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
     return render(request, "waste/plan.html", context)
 
 
-@staff_required(*conf.CREW_ROLES)
+@staff_required(conf.CREW_ROLES)
 def plan_geojson(request: HttpRequest, plan_id: int) -> JsonResponse:
     plan = get_object_or_404(Plan, pk=plan_id)
     routes = plan.routes.select_related("vehicle").prefetch_related("stops")
@@ -332,16 +339,16 @@ def plan_geojson(request: HttpRequest, plan_id: int) -> JsonResponse:
 
 
 @require_POST
-@staff_required(*conf.PLANNER_ROLES)
+@staff_required(conf.PLANNER_ROLES)
 def plan_publish(request: HttpRequest, plan_id: int) -> HttpResponse:
     plan = get_object_or_404(Plan, pk=plan_id)
-    services.publish_plan(plan)
+    services.publish_plan(plan, user=_user(request))
     messages.success(request, _("Plan published to the crews."))
     return redirect("waste:plan", plan_id=plan.pk)
 
 
 @require_POST
-@staff_required(*conf.PLANNER_ROLES)
+@staff_required(conf.PLANNER_ROLES)
 def route_breakdown(request: HttpRequest, route_id: int) -> HttpResponse:
     route = get_object_or_404(Route.objects.select_related("plan", "vehicle"), pk=route_id)
     try:
@@ -357,7 +364,7 @@ def route_breakdown(request: HttpRequest, route_id: int) -> HttpResponse:
     return redirect("waste:plan", plan_id=replan.pk)
 
 
-@staff_required(*conf.CREW_ROLES)
+@staff_required(conf.CREW_ROLES)
 def route_sheet(request: HttpRequest, route_id: int) -> HttpResponse:
     route = get_object_or_404(Route.objects.select_related("plan", "vehicle"), pk=route_id)
     response = HttpResponse(route_sheet_pdf(route), content_type="application/pdf")
@@ -367,7 +374,7 @@ def route_sheet(request: HttpRequest, route_id: int) -> HttpResponse:
     return response
 
 
-@staff_required(*conf.CREW_ROLES)
+@staff_required(conf.CREW_ROLES)
 def route_gpx(request: HttpRequest, route_id: int) -> HttpResponse:
     route = get_object_or_404(Route.objects.select_related("plan", "vehicle"), pk=route_id)
     response = HttpResponse(geo.route_gpx(route), content_type="application/gpx+xml")
@@ -378,7 +385,7 @@ def route_gpx(request: HttpRequest, route_id: int) -> HttpResponse:
 # --- Operations centre tile ------------------------------------------------------------------
 
 
-@staff_required(*conf.CREW_ROLES)
+@staff_required(conf.CREW_ROLES)
 def tile(request: HttpRequest) -> HttpResponse:
     context = selectors.at_a_glance(timezone.localdate())
     context["can_plan"] = services.holds_planner(request.user)
@@ -388,7 +395,7 @@ def tile(request: HttpRequest) -> HttpResponse:
 # --- Crew --------------------------------------------------------------------------------------
 
 
-@staff_required(*conf.CREW_ROLES)
+@staff_required(conf.CREW_ROLES)
 def crew(request: HttpRequest, route_id: int) -> HttpResponse:
     """Phone-first: the next bins in order, one big button each."""
     route = get_object_or_404(Route.objects.select_related("plan", "vehicle"), pk=route_id)
@@ -422,7 +429,7 @@ def crew(request: HttpRequest, route_id: int) -> HttpResponse:
 
 
 @require_POST
-@staff_required(*conf.CREW_ROLES)
+@staff_required(conf.CREW_ROLES)
 def stop_collected(request: HttpRequest, stop_id: int) -> HttpResponse:
     return _crew_action(
         request,
@@ -434,7 +441,7 @@ def stop_collected(request: HttpRequest, stop_id: int) -> HttpResponse:
 
 
 @require_POST
-@staff_required(*conf.CREW_ROLES)
+@staff_required(conf.CREW_ROLES)
 def stop_missed(request: HttpRequest, stop_id: int) -> HttpResponse:
     return _crew_action(
         request,
@@ -487,12 +494,13 @@ CREW_PROBLEM = "waste.crew_problem"  # session key: the refusal to show at its s
 # --- Results --------------------------------------------------------------------------------
 
 
-@staff_required(*conf.PLANNER_ROLES)
+@staff_required(conf.PLANNER_ROLES)
 def results(request: HttpRequest) -> HttpResponse:
     form = ComparisonForm(request.POST or None, working_days=services.shift_days() or range(7))
     if request.method == "POST" and form.is_valid():
         try:
             services.request_comparison(
+                user=_user(request),
                 days=form.cleaned_data["days"],
                 seed=form.cleaned_data["seed"],
                 seconds=conf.COMPARISON_SOLVER_SECONDS,
@@ -545,7 +553,7 @@ def results(request: HttpRequest) -> HttpResponse:
     )
 
 
-@staff_required(*conf.PLANNER_ROLES)
+@staff_required(conf.PLANNER_ROLES)
 def results_progress(request: HttpRequest) -> HttpResponse:
     """The running simulation's progress, polled by the results page; once it has ended, the
     page reloads to show its results (or why it failed)."""
@@ -572,6 +580,12 @@ def _too_many_reports(request: HttpRequest) -> bool:
     return over_hourly_limit(request, conf.REPORT_LIMIT_SCOPE, conf.report_limit_per_hour())
 
 
+def _with_retry_after(response: HttpResponse) -> HttpResponse:
+    if response.status_code == 429:
+        response["Retry-After"] = str(retry_after())
+    return response
+
+
 def _refused_before_reading(request: HttpRequest) -> tuple[int, str] | None:
     """A report refused on its size or the address's hourly limit: (status, message), else None."""
     try:
@@ -591,8 +605,11 @@ def report(request: HttpRequest, ref: str = "") -> HttpResponse:
     if refused is not None:
         # The body (perhaps a large photo) is never parsed for a request that is refused anyway.
         context = {"form": ReportForm(initial={"bin": ref}), "ref": ref, "refusal": refused[1]}
-        return render(request, "waste/report.html", context, status=refused[0])
+        return _with_retry_after(render(request, "waste/report.html", context, status=refused[0]))
     form = ReportForm(request.POST or None, request.FILES or None, initial={"bin": ref})
+    if request.method == "POST" and form.is_valid() and limits.bin_reported_enough(form.cleaned_data["bin"]):
+        context = {"form": form, "ref": ref, "refusal": limits.reported_enough_message()}
+        return _with_retry_after(render(request, "waste/report.html", context, status=429))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -695,14 +712,14 @@ def _audit_shown(request: HttpRequest, shown: list[BinReport], action: str) -> N
         record_bulk_access(BinReport, shown_ids, fields, action=action, description=request.path)
 
 
-@staff_required(*conf.PLANNER_ROLES)
+@staff_required(conf.PLANNER_ROLES)
 def report_photo(request: HttpRequest, report_id: int) -> FileResponse:
     """A resident's photo (re-encoded, without metadata), for planners only; each view is audited."""
     target = get_object_or_404(BinReport, pk=report_id)
     return _private_photo(target, "photo", f"bin-report-{target.pk}.jpg")
 
 
-@staff_required(*conf.PLANNER_ROLES)
+@staff_required(conf.PLANNER_ROLES)
 def stop_photo(request: HttpRequest, stop_id: int) -> FileResponse:
     """A crew's photo of a bin it could not collect (re-encoded, without metadata), for planners
     only; each view is audited."""
@@ -727,7 +744,7 @@ def _private_photo(target: models.Model, field_name: str, filename: str) -> File
     return response
 
 
-@staff_required(*conf.PLANNER_ROLES)
+@staff_required(conf.PLANNER_ROLES)
 def reports(request: HttpRequest) -> HttpResponse:
     """Residents' reports: open or resolved, by problem; CSV. Phone numbers are masked."""
     form = ReportFilterForm(request.GET or None, initial={"status": "open"})
@@ -751,11 +768,11 @@ def reports(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@staff_required(*conf.PLANNER_ROLES)
+@staff_required(conf.PLANNER_ROLES)
 def report_resolve(request: HttpRequest, report_id: int) -> HttpResponse:
     target = get_object_or_404(BinReport.objects.select_related("bin"), pk=report_id)
     try:
-        services.resolve_report(target, request.POST.get("resolution", ""))
+        services.resolve_report(target, request.POST.get("resolution", ""), user=_user(request))
     except ValidationError as error:
         messages.error(request, _errors(error))
     else:

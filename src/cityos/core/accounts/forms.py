@@ -6,7 +6,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
-from cityos.core.accounts.models import Department, Language
+from cityos.core.accounts.models import Department, Language, User
 from cityos.core.geo.forms import DistrictChoiceField
 from cityos.core.web.fields import TextField
 
@@ -104,3 +104,77 @@ class ResidentUpdateForm(forms.Form):
     email = forms.CharField(label=_("Email"), max_length=254, required=False)
     phone = forms.CharField(label=_("Phone number"), max_length=30, required=False)
     language = forms.ChoiceField(label=_("Language"), choices=Language.choices)
+
+
+class TelInput(forms.TextInput):
+    input_type = "tel"  # phones show their number pad
+
+
+class ContactDetailsForm(forms.Form):
+    """A person's own details (``/me/edit/``). The service checks the values; the form only
+    shows them. The phone field shows a new number still waiting for its code, so saving the
+    name alone leaves that number waiting."""
+
+    first_name = TextField(
+        label=_("First name"),
+        max_length=150,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+    )
+    last_name = TextField(
+        label=_("Last name"),
+        max_length=150,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
+    )
+    phone = forms.CharField(
+        label=_("Phone number"),
+        required=False,
+        max_length=30,
+        help_text=_(
+            "With the country code if you are not in the city, e.g. +1 415 555 0100. We text a code to a new "
+            "number: until you enter it, city texts go to the number you have now."
+        ),
+        widget=TelInput(attrs={"autocomplete": "tel"}),
+    )
+    email = forms.CharField(
+        label=_("Email"),
+        required=False,
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    language = forms.ChoiceField(
+        label=_("Language"),
+        choices=Language.choices,
+        help_text=_("The city's pages and messages to you use it."),
+        widget=forms.Select(attrs={"autocomplete": "language"}),
+    )
+    current_password = forms.CharField(
+        label=_("Current password"),
+        required=False,
+        strip=False,
+        max_length=128,
+        help_text=_("Needed to change your phone number or email address."),
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args: Any, user: User, pending_phone: str | None = None, **kwargs: Any) -> None:
+        kwargs["initial"] = {
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "phone": pending_phone or user.phone or "",
+            "email": user.email or "",
+            "language": user.language,
+        }
+        super().__init__(*args, **kwargs)
+        if not user.has_usable_password():
+            del self.fields["current_password"]  # nothing to ask for (see services.change_own_details)
+
+
+class PhoneCodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Code from the text message"),
+        max_length=20,
+        help_text=_("6 digits."),
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )

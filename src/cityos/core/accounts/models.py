@@ -160,3 +160,28 @@ class StaffRole(models.Model):
     def __str__(self) -> str:
         scope = self.department.name if self.department else _("all departments")
         return f"{self.get_role_display()} ({scope})"
+
+
+class PhoneConfirmation(models.Model):
+    """A new phone number a person asked to use, waiting for the code texted to it.
+
+    The account keeps its old number (and city texts go there) until the code is entered
+    (``services.confirm_phone``). One waits per person; asking again replaces it.
+    """
+
+    # Bookkeeping that holds a code's hash: kept out of the audit log. The account's own change,
+    # once confirmed, is logged like every change to it.
+    audit_log = False
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="phone_confirmation")
+    phone = models.CharField(_("phone number"), max_length=20)
+    code_hash = models.CharField(max_length=64)
+    sent_at = models.DateTimeField(_("code sent at"))
+    attempts = models.PositiveSmallIntegerField(_("wrong codes entered"), default=0)
+
+    class Meta:
+        verbose_name = _("phone number to confirm")
+        verbose_name_plural = _("phone numbers to confirm")
+
+    def __str__(self) -> str:
+        return self.phone

@@ -45,7 +45,7 @@ def _remember_reason(request: HttpRequest, person_id: int, reason: str) -> None:
     request.session["access_reasons"] = granted
 
 
-@staff_required(*PEOPLE_ROLES)
+@staff_required(PEOPLE_ROLES)
 def people(request: HttpRequest) -> HttpResponse:
     form = ResidentSearchForm(request.GET or None)
     residents = User.objects.none()
@@ -78,7 +78,7 @@ def people(request: HttpRequest) -> HttpResponse:
     return render(request, template, {"form": form, "page": page, "rows": rows})
 
 
-@staff_required(*PEOPLE_ROLES)
+@staff_required(PEOPLE_ROLES)
 def person(request: HttpRequest, pk: int) -> HttpResponse:
     in_scope = selectors.search_residents(within_districts=districts_in_scope(request.user, PEOPLE_ROLES))
     resident = get_object_or_404(in_scope, pk=pk)

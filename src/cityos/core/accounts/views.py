@@ -22,7 +22,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from cityos.core.accounts import services
 from cityos.core.accounts.forms import SignInForm, SignUpForm, TokenForm
 from cityos.core.accounts.models import Language, User
-from cityos.core.ratelimit import over_hourly_limit
+from cityos.core.ratelimit import Refusal, retry_after, sign_up_refusal
 
 
 def _safe_next(request: HttpRequest, default: str = "/") -> str:
@@ -35,7 +35,8 @@ def _safe_next(request: HttpRequest, default: str = "/") -> str:
 @require_http_methods(["GET", "POST"])
 def sign_up(request: HttpRequest) -> HttpResponse:
     form = SignUpForm(request.POST or None, initial={"language": request.LANGUAGE_CODE})
-    if request.method == "POST" and form.is_valid() and not _too_many_sign_ups(request):
+    refused = _sign_up_refusal(request, form.cleaned_data) if request.method == "POST" and form.is_valid() else None
+    if request.method == "POST" and form.is_valid() and not refused:
         try:
             user = services.sign_up_resident(**form.cleaned_data)
         except ValidationError as error:
@@ -47,13 +48,22 @@ def sign_up(request: HttpRequest) -> HttpResponse:
             response = redirect("web:me")
             response.set_cookie("django_language", user.language, samesite="Lax")
             return response
-    if request.method == "POST" and form.is_valid():
-        form.add_error(None, _("Too many accounts were created from this connection. Try again in an hour."))
-    return render(request, "accounts/sign_up.html", {"form": form}, status=429 if form.non_field_errors() else 200)
+    if refused:
+        form.add_error(None, refused)
+    page = render(request, "accounts/sign_up.html", {"form": form}, status=429 if refused else 200)
+    if refused:
+        page["Retry-After"] = str(retry_after())
+    return page
 
 
-def _too_many_sign_ups(request: HttpRequest) -> bool:
-    return over_hourly_limit(request, "sign-up", settings.CITYOS_SIGNUP_LIMIT_PER_HOUR)
+def _sign_up_refusal(request: HttpRequest, data: dict[str, Any]) -> str | None:
+    """Why this sign-up is refused for the hour (cityos.core.ratelimit), or None."""
+    refusal = sign_up_refusal(request, email=data.get("email", ""), phone=data.get("phone", ""))
+    if refusal is Refusal.CLIENT:
+        return _("Too many accounts were created from this connection. Try again in an hour.")
+    if refusal is Refusal.TARGET:
+        return _("Too many sign-ups were tried with this email address or phone number. Try again in an hour.")
+    return None
 
 
 # A language picked with the switcher before signing in, during this visit: kept in the session

@@ -32,7 +32,7 @@ from ninja.security.apikey import APIKeyCookie
 from ninja.utils import check_csrf
 
 from cityos.core.accounts.models import User
-from cityos.core.accounts.permissions import department_refusal, holds_any_role, is_staff_member
+from cityos.core.accounts.permissions import as_roles, department_refusal, holds_any_role, is_staff_member
 from cityos.core.api import scopes
 from cityos.core.api.models import ApiToken
 from cityos.core.api.problems import (
@@ -44,6 +44,7 @@ from cityos.core.api.problems import (
 )
 from cityos.core.api.selectors import token_for_secret
 from cityos.core.api.services import note_token_used
+from cityos.core.registry import Roles, role_names
 
 API_ROOT = "/api/v1/"
 
@@ -160,17 +161,21 @@ def require_user(request: HttpRequest) -> User:
     return user
 
 
-def require_roles(request: HttpRequest, *roles: str) -> User:
-    """A staff member holding one of ``roles`` (administrators pass; no roles: any staff).
+def require_roles(request: HttpRequest, *roles: str | Roles) -> User:
+    """A staff member holding one of ``roles`` (administrators pass; no roles: any staff): role
+    names, or one role list whole: a module's roles (``require_roles(request, conf.PLANNER_ROLES)``)
+    or a tuple of names.
 
-    Raises a 401 problem without credentials and a 403 problem without the role (saying so when
-    the role is held, but for a department the module does not count).
+    Raises a 401 problem without credentials and a 403 problem without the role: when the role is
+    held, but for a department the module does not count, the problem says whose work it is and
+    what to ask for, instead of naming the roles.
     """
     user = require_user(request)
-    if not holds_any_role(user, roles):
-        if roles:
-            detail = department_refusal(user, roles) or _("This needs one of these staff roles: %(roles)s.") % {
-                "roles": ", ".join(roles)
+    wanted = as_roles(roles)
+    if not holds_any_role(user, wanted):
+        if role_names(wanted):
+            detail = department_refusal(user, wanted) or _("This needs one of these staff roles: %(roles)s.") % {
+                "roles": ", ".join(role_names(wanted))
             }
         else:
             detail = _("This is for city staff only.")

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from cityos.core.accounts.models import User
 from cityos.core.api.scopes import scope_choices
 from cityos.core.api.selectors import token_owner_choices
-from cityos.core.web.fields import DayField
+from cityos.core.web.fields import DayField, TextField
 
 
 class StaffChoiceField(forms.ModelChoiceField):
@@ -20,7 +20,7 @@ class StaffChoiceField(forms.ModelChoiceField):
 
 
 class TokenForm(forms.Form):
-    name = forms.CharField(
+    name = TextField(
         label=_("Name"), max_length=100, help_text=_("What will use the token, e.g. 'Air sensors gateway'.")
     )
     owner = StaffChoiceField(

@@ -11,7 +11,8 @@ including a query or body Django will not parse (too many fields, too big, broke
 a method an address does not take (405, with ``Allow``) and an address that is not one of the
 standard's (404, in the format its extension names, JSON when it names none the server offers).
 Posting needs no key: like the city's own forms, submissions count against the domain's hourly
-limit per address. Descriptions residents wrote are not published in the public lists.
+limit per address. Descriptions residents wrote are not published in the public lists; they and
+addresses are kept without the bidi controls (``core.inputs.clean_text``), as the forms keep them.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 
 from cityos.core.audit.context import acting_as, current_actor
+from cityos.core.inputs import clean_text
 from cityos.core.ratelimit import over_hourly_limit
 from cityos.core.registry import (
     Open311Attribute,
@@ -395,12 +397,13 @@ def _submission(data: Mapping[str, str], service: Open311Service) -> Open311Subm
     except Open311Error as error:
         problems += error.descriptions
         lat = lon = None
-    address = (data.get("address_string") or "").strip()[:250]
+    # Free text residents typed is kept without the bidi controls, as the city's forms keep it.
+    address = clean_text(data.get("address_string") or "").strip()[:250]
     if (lat is None) != (lon is None):
         problems.append(_("Give both lat and long, or neither."))
     elif lat is None and not address and not problems:
         problems.append(_("Say where: give lat and long, or address_string."))
-    description = (data.get("description") or "").strip()
+    description = clean_text(data.get("description") or "").strip()
     if len(description) > MAX_DESCRIPTION:
         problems.append(
             _("The description may be at most %(max)d characters (it has %(n)d).")

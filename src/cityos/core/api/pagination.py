@@ -20,7 +20,15 @@ When staff read a page (or an export) of a model that declares personal data in 
 registry, the read is written to the audit log with the ids shown: routers need not do it.
 The entry names the personal fields the list's item schema says it shows (``shows_personal``):
 the schema of the operation's ``response=list[...]`` for a page, the one given to
-``csv_export`` for an export.
+``csv_export`` for an export. Personal data of other records that each item shows (a
+follow-up's contact's name) is declared on the same schema (``shows_related``) and audited
+from the same rows, in the same pass::
+
+    class FollowUpOut(Schema):
+        contact_id: int
+        contact_name: str
+        shows_personal: ClassVar[frozenset[str]] = frozenset({"status", "notes"})
+        shows_related: ClassVar[Mapping[str, Related]] = {"contact_id": Related(Contact, ("name",))}
 """
 
 from __future__ import annotations
@@ -28,8 +36,10 @@ from __future__ import annotations
 import contextlib
 import csv
 import inspect
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from functools import wraps
+from operator import attrgetter
 from typing import Any, Literal, get_args
 
 from django.conf import settings
@@ -65,6 +75,28 @@ def _page_url(request: HttpRequest, offset: int, limit: int) -> str:
     return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
 
 
+@dataclass(frozen=True)
+class Related:
+    """Personal data of another record that each listed item shows: that record's model and the
+    fields of it shown. Declared in an item schema's ``shows_related``, keyed by the item's
+    attribute that holds the record's id (a dotted path reaches through a relation the list's
+    query already joins, e.g. ``"quarantine.person_id"``)."""
+
+    model: type[Model]
+    fields: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        # ``("name")`` is a string, not a tuple: it would be audited letter by letter.
+        if isinstance(self.fields, str) or not self.fields:
+            raise TypeError(f"Related({self.model.__name__}, ...) needs a tuple of field names, e.g. ('name',).")
+
+
+def _related_ids(rows: list[Any], attribute: str) -> list[Any]:
+    """The ids ``attribute`` holds across ``rows``, each once, in the order first shown."""
+    value = attrgetter(attribute)
+    return list(dict.fromkeys(i for i in map(value, rows) if i is not None))
+
+
 def audit_staff_read(
     request: HttpRequest,
     rows: Iterable[Any],
@@ -72,25 +104,33 @@ def audit_staff_read(
     action: str = AuditAction.READ,
     schema: type[BaseModel] | None = None,
 ) -> None:
-    """Record a staff member's read of listed rows when their model holds declared personal data.
+    """Record a staff member's read of listed rows when they show declared personal data.
 
-    Every declared personal field is named, unless the ``schema`` of one listed item says which
-    of them it shows in ``shows_personal``: a schema with no resolver over personal data can
-    declare ``frozenset()`` and its list is no read of personal data. Declared, not inferred from
-    field names, so a renamed or computed field is never missed."""
+    Every declared personal field of the rows' model is named, unless the ``schema`` of one
+    listed item says which of them it shows in ``shows_personal``: a schema with no resolver over
+    personal data can declare ``frozenset()`` and its rows are no read of personal data.
+    Declared, not inferred from field names, so a renamed or computed field is never missed.
+
+    The records of other models that the items show (``shows_related``) are read from the same
+    rows, without another query. An audit entry holds one record type (the log is searched and
+    indexed by it), so the read writes one entry per kind of record shown: the listed rows', then
+    each related model's, with the same description, reason and action."""
     user = getattr(request, "user", None)
     rows = list(rows)
     if not rows or user is None or not user.is_authenticated or not user.is_staff:
         return
     first = rows[0]
-    if not isinstance(first, Model):
-        return
-    fields = registry.personal_fields(first._meta.label)
-    shown: frozenset[str] | None = getattr(schema, "shows_personal", None)
-    if shown is not None:
-        fields = tuple(field for field in fields if field in shown)
-    if fields:
-        record_bulk_access(type(first), [row.pk for row in rows], fields, action=action, description=request.path)
+    if isinstance(first, Model):
+        fields = registry.personal_fields(first._meta.label)
+        shown: frozenset[str] | None = getattr(schema, "shows_personal", None)
+        if shown is not None:
+            fields = tuple(field for field in fields if field in shown)
+        if fields:
+            record_bulk_access(type(first), [row.pk for row in rows], fields, action=action, description=request.path)
+    related: Mapping[str, Related] = getattr(schema, "shows_related", None) or {}
+    for attribute, shows in related.items():
+        if ids := _related_ids(rows, attribute):
+            record_bulk_access(shows.model, ids, shows.fields, action=action, description=request.path)
 
 
 class ListedSchema:

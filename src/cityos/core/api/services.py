@@ -1,4 +1,5 @@
-"""Every write of the API app: issuing and revoking tokens, and a resident's own profile."""
+"""Every write of the API app: issuing and revoking tokens (a person's own details are
+``accounts.services.change_own_details``)."""
 
 from __future__ import annotations
 
@@ -13,12 +14,12 @@ from django.utils.translation import gettext as _
 
 from cityos.core.accounts.models import User
 from cityos.core.accounts.permissions import is_staff_member
-from cityos.core.accounts.services import set_language
 from cityos.core.api.models import TOKEN_PREFIX, ApiToken, hash_token
 from cityos.core.api.scopes import valid_scopes
 from cityos.core.api.selectors import is_administrator
 from cityos.core.audit.context import with_reason
 from cityos.core.events import Event, publish
+from cityos.core.inputs import clean_text
 
 # last_used_at is bookkeeping: writing it once a minute is plenty and spares a write per request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -59,7 +60,7 @@ def issue_token(
 ) -> IssuedToken:
     """Create a token acting as ``owner``. Raises ValidationError with an entry per bad field."""
     errors: dict[str, list[ValidationError]] = {}
-    name = name.strip()
+    name = clean_text(name).strip()  # the pages, the API and device tokens alike
     if not name:
         errors.setdefault("name", []).append(
             ValidationError(_("Name the token after what will use it."), code="required")
@@ -129,22 +130,3 @@ def note_token_used(token: ApiToken) -> None:
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
-
-
-def update_own_profile(
-    user: User, *, language: str | None = None, first_name: str | None = None, last_name: str | None = None
-) -> User:
-    """A person changes their own language and name; all or nothing."""
-    with transaction.atomic():
-        if language is not None:
-            set_language(user, language)
-        changed = []
-        if first_name is not None:
-            user.first_name = first_name.strip()
-            changed.append("first_name")
-        if last_name is not None:
-            user.last_name = last_name.strip()
-            changed.append("last_name")
-        if changed:
-            user.save(update_fields=changed)
-    return user

@@ -81,6 +81,7 @@ _ERROR_RESPONSES: dict[str, Any] = {
         "content": {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
     },
 }
+GEOJSON_CONTENT_TYPE = "application/geo+json"  # RFC 7946
 _HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
 
@@ -216,6 +217,8 @@ class CityNinjaAPI(NinjaAPI):
                         # request ninja cannot read still gets the validation problem.
                         content = declared.setdefault("content", {})
                         content.setdefault(PROBLEM_CONTENT_TYPE, response["content"][PROBLEM_CONTENT_TYPE])
+                for answer in responses.values():
+                    _geojson_only(answer.get("content"))
                 if _exports_csv(operation) and "200" in responses:
                     responses["200"].setdefault("content", {}).setdefault("text/csv", {"schema": {"type": "string"}})
                 operation["responses"] = responses
@@ -223,6 +226,16 @@ class CityNinjaAPI(NinjaAPI):
                     # Optional authentication is an empty requirement in OpenAPI.
                     operation["security"] = [{} if optional in s else s for s in operation["security"]]
         return schema
+
+
+def _geojson_only(content: dict[str, Any] | None) -> None:
+    """A body documented as GeoJSON is answered as ``application/geo+json`` only: ninja also lists
+    the ``response=`` schema as ``application/json``, which those operations never send."""
+    if content and GEOJSON_CONTENT_TYPE in content and "application/json" in content:
+        plain = content.pop("application/json")
+        geojson = content[GEOJSON_CONTENT_TYPE]
+        if "schema" in plain:
+            geojson.setdefault("schema", plain["schema"])
 
 
 def _exports_csv(operation: dict[str, Any]) -> bool:

@@ -14,6 +14,7 @@ from cityos.core.accounts.permissions import staff_required
 from cityos.core.api.forms import RevokeForm, TokenForm
 from cityos.core.api.selectors import is_administrator, tokens_visible_to
 from cityos.core.api.services import issue_token, revoke_token
+from cityos.core.web.templatetags.bidi import isolate
 
 
 def _staff(request: HttpRequest) -> User:
@@ -66,6 +67,7 @@ def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
             for message in error.messages:
                 form.add_error("reason" if hasattr(error, "error_dict") else None, message)
         else:
-            messages.success(request, _("The token “%(name)s” is revoked.") % {"name": token.name})
+            # A message is plain text: the name between the Unicode isolates, as ``|isolate`` does.
+            messages.success(request, _("The token “%(name)s” is revoked.") % {"name": isolate(token.name)})
             return redirect("tokens:list")
     return render(request, "api/token_revoke.html", {"form": form, "token": token})

@@ -5,20 +5,12 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 
 from cityos.core.audit.context import Actor, acting_as
+from cityos.core.proxies import client_address
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    """The client's address: the socket's, or behind the city's proxy (CITYOS_TRUST_X_FORWARDED_FOR,
-    docs/deploy.md) the last X-Forwarded-For entry, the one that proxy appended. Earlier entries
-    come from the client and could be anything, e.g. a forged address to escape a rate limit."""
-    from django.conf import settings
-
-    if getattr(settings, "CITYOS_TRUST_X_FORWARDED_FOR", False):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        last = forwarded.rsplit(",", 1)[-1].strip()
-        if last:
-            return last
-    return request.META.get("REMOTE_ADDR")
+    """The client's address, also behind the city's trusted proxies (see :mod:`cityos.core.proxies`)."""
+    return client_address(request)
 
 
 class AuditContextMiddleware:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -10,9 +10,15 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 from django.utils.translation import gettext_lazy as _
 
+from cityos.core.accounts.models import User
 from cityos.core.geo import services
 from cityos.core.geo.forms import DistrictAdminForm, GeoJSONUploadForm, PlaceAdminForm
 from cityos.core.geo.models import District, Place
+
+
+def _staff(request: HttpRequest) -> User:
+    """The person at the back office, whom the services check (never None: that is the platform)."""
+    return cast(User, request.user)
 
 
 def _is_administrator(request: HttpRequest) -> bool:
@@ -40,6 +46,7 @@ class DistrictAdmin(admin.ModelAdmin):
         # Centroid, area and the places' districts follow the boundary.
         services.save_district(
             obj,
+            user=_staff(request),
             geometry=form.cleaned_data["geometry"],
             code=obj.code,
             name=obj.name,
@@ -66,7 +73,9 @@ class DistrictAdmin(admin.ModelAdmin):
             form = GeoJSONUploadForm(request.POST, request.FILES)
             if form.is_valid():
                 upload = form.cleaned_data["file"]
-                report = services.import_districts(upload.read(), dry_run=form.cleaned_data["dry_run"])
+                report = services.import_districts(
+                    upload.read(), user=_staff(request), dry_run=form.cleaned_data["dry_run"]
+                )
                 level = messages.SUCCESS if report.ok else messages.ERROR
                 self.message_user(request, report.summary(), level)
         else:
@@ -93,11 +102,11 @@ class PlaceAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Place, form: Any, change: bool) -> None:
         # The form's instance already holds the new values; the service validates them again,
         # computes the H3 cell and the district, and publishes the event.
-        services.update_place(obj, **{name: getattr(obj, name) for name in services.PLACE_FIELDS})
+        services.update_place(obj, user=_staff(request), **{name: getattr(obj, name) for name in services.PLACE_FIELDS})
 
     def delete_model(self, request: HttpRequest, obj: Place) -> None:
-        services.delete_place(obj)
+        services.delete_place(obj, user=_staff(request))
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Place]) -> None:
         for place in queryset:
-            services.delete_place(place)
+            services.delete_place(place, user=_staff(request))

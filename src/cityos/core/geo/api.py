@@ -23,6 +23,7 @@ from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
+from cityos.core.accounts.models import User
 from cityos.core.accounts.permissions import holds_any_role
 from cityos.core.api.auth import api_auth, require_roles
 from cityos.core.api.pagination import CSV_MAX_ROWS, LimitOffsetNextPagination
@@ -203,8 +204,8 @@ def _page_links(request: HttpRequest, count: int, *, offset: int, limit: int) ->
     return links
 
 
-def _require_writer(request: HttpRequest) -> None:
-    require_roles(request, *WRITE_ROLES)
+def _require_writer(request: HttpRequest) -> User:
+    return require_roles(request, WRITE_ROLES)
 
 
 def _field_errors(error: DjangoValidationError, location: tuple[str, ...]) -> NinjaValidationError:
@@ -339,11 +340,11 @@ def get_place(request: HttpRequest, place_id: int) -> HttpResponse:
     openapi_extra=_documented_as("PlaceFeature", status=201),
 )
 def create_place(request: HttpRequest, payload: PlaceIn) -> HttpResponse:
-    _require_writer(request)
+    user = _require_writer(request)
     data = payload.model_dump()
     data["opening_hours"] = _hours(payload.opening_hours)
     try:
-        place = services.create_place(**data)
+        place = services.create_place(user=user, **data)
     except DjangoValidationError as error:
         raise _field_errors(error, ("body",)) from None
     return _geojson(selectors.place_feature(place), status=201)
@@ -357,12 +358,12 @@ def create_place(request: HttpRequest, payload: PlaceIn) -> HttpResponse:
     openapi_extra=_documented_as("PlaceFeature"),
 )
 def replace_place(request: HttpRequest, place_id: int, payload: PlaceIn) -> HttpResponse:
-    _require_writer(request)
+    user = _require_writer(request)
     place = _place_or_404(request, place_id)
     data = payload.model_dump()
     data["opening_hours"] = _hours(payload.opening_hours)
     try:
-        place = services.update_place(place, **data)
+        place = services.update_place(place, user=user, **data)
     except DjangoValidationError as error:
         raise _field_errors(error, ("body",)) from None
     return _geojson(selectors.place_feature(place))
@@ -376,7 +377,7 @@ def replace_place(request: HttpRequest, place_id: int, payload: PlaceIn) -> Http
     openapi_extra=_documented_as("PlaceFeature"),
 )
 def patch_place(request: HttpRequest, place_id: int, payload: PlacePatch) -> HttpResponse:
-    _require_writer(request)
+    user = _require_writer(request)
     place = _place_or_404(request, place_id)
     changes = payload.model_dump(exclude_unset=True)
     if "opening_hours" in changes:
@@ -384,7 +385,7 @@ def patch_place(request: HttpRequest, place_id: int, payload: PlacePatch) -> Htt
     # An explicit null is "leave as is" for fields that cannot be empty.
     changes = {k: v for k, v in changes.items() if v is not None}
     try:
-        place = services.update_place(place, **changes)
+        place = services.update_place(place, user=user, **changes)
     except DjangoValidationError as error:
         raise _field_errors(error, ("body",)) from None
     return _geojson(selectors.place_feature(place))
@@ -397,6 +398,6 @@ def patch_place(request: HttpRequest, place_id: int, payload: PlacePatch) -> Htt
     summary="Delete a place (operators, administrators)",
 )
 def delete_place(request: HttpRequest, place_id: int) -> HttpResponse:
-    _require_writer(request)
-    services.delete_place(_place_or_404(request, place_id))
+    user = _require_writer(request)
+    services.delete_place(_place_or_404(request, place_id), user=user)
     return HttpResponse(status=204)

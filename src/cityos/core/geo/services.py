@@ -28,11 +28,15 @@ from django.utils.translation import gettext_lazy, ngettext
 from shapely.geometry import Point, mapping, shape
 from shapely.strtree import STRtree
 
+from cityos.core.accounts.models import User
+from cityos.core.accounts.permissions import require_any_role
 from cityos.core.events import publish
+from cityos.core.geo import conf
 from cityos.core.geo.events import DistrictsImported, PlaceChanged
 from cityos.core.geo.h3cells import PLACE_RESOLUTION, cell_for
 from cityos.core.geo.models import District, Place, PlaceKind
 from cityos.core.geo.opening_hours import validate_opening_hours
+from cityos.core.registry import Roles
 
 MAX_NAME_LENGTH = 200
 _CODE = re.compile(r"^[-a-zA-Z0-9_]{1,50}$")
@@ -344,14 +348,24 @@ def _district_changes(row: _DistrictRow) -> dict[str, Any]:
     return changes
 
 
+def _require(user: User | None, roles: Roles, otherwise: str) -> None:
+    """Staff writing here hold ``roles`` where they count; None is the platform itself (the
+    ``cityos import-*`` commands, run by the server's operator, and the demo), as in every
+    module's services."""
+    if user is not None:
+        require_any_role(user, roles, otherwise)
+
+
 def import_districts(
-    source: bytes | str, *, dry_run: bool = False, progress: ProgressCallback | None = None
+    source: bytes | str, *, user: User | None, dry_run: bool = False, progress: ProgressCallback | None = None
 ) -> ImportReport:
-    """Create or update districts (matched by code) from a GeoJSON FeatureCollection.
+    """Create or update districts (matched by code) from a GeoJSON FeatureCollection (an
+    administrator, or None: the platform).
 
     Properties a feature leaves out (translated names, population) keep their stored values.
     After a save, every place's district is recomputed, since boundaries may have moved.
     """
+    _require(user, conf.DISTRICT_ROLES, _("Only administrators may change districts."))
     report = ImportReport(dry_run=dry_run)
     data = _load_json(source, report)
     if report.file_errors:
@@ -410,8 +424,9 @@ def import_districts(
     return report
 
 
-def save_district(district: District, *, geometry: Any, **fields: Any) -> District:
-    """Save one district edited by hand (the back office), deriving centroid and area."""
+def save_district(district: District, *, user: User | None, geometry: Any, **fields: Any) -> District:
+    """Save one district edited by hand (the back office: an administrator), deriving centroid and area."""
+    _require(user, conf.DISTRICT_ROLES, _("Only administrators may change districts."))
     geom = clean_boundary(geometry)
     with transaction.atomic():
         for name, value in {**fields, **boundary_fields(geom)}.items():
@@ -567,6 +582,10 @@ def validate_place(data: Mapping[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
+def _require_place_keeper(user: User | None) -> None:
+    _require(user, conf.PLACE_ROLES, _("Only the staff who keep the city's places may change them."))
+
+
 def _save_place(place: Place, data: Mapping[str, Any], action: str, index: DistrictIndex | None = None) -> Place:
     cleaned = validate_place(data)
     with transaction.atomic():
@@ -580,18 +599,24 @@ def _save_place(place: Place, data: Mapping[str, Any], action: str, index: Distr
     return place
 
 
-def create_place(**fields: Any) -> Place:
-    """Add a public place; its H3 cell and district are computed from lat/lon."""
+def create_place(*, user: User | None, **fields: Any) -> Place:
+    """Add a public place (staff of ``conf.PLACE_ROLES``, or None: the platform); its H3 cell and
+    district are computed from lat/lon."""
+    _require_place_keeper(user)
     return _save_place(Place(), fields, "created")
 
 
-def update_place(place: Place, **changes: Any) -> Place:
-    """Change some of a place's fields; the rest keep their values."""
+def update_place(place: Place, *, user: User | None, **changes: Any) -> Place:
+    """Change some of a place's fields (staff of ``conf.PLACE_ROLES``, or None: the platform);
+    the rest keep their values."""
+    _require_place_keeper(user)
     current = {name: getattr(place, name) for name in PLACE_FIELDS}
     return _save_place(place, {**current, **changes}, "created" if place.pk is None else "updated")
 
 
-def delete_place(place: Place) -> None:
+def delete_place(place: Place, *, user: User | None) -> None:
+    """Remove a place (staff of ``conf.PLACE_ROLES``, or None: the platform)."""
+    _require_place_keeper(user)
     with transaction.atomic():
         event = PlaceChanged(
             place_id=place.pk,
@@ -672,9 +697,15 @@ def _place_row_from_feature(feature: Any) -> tuple[str, dict[str, Any], list[str
 
 
 def import_places(
-    source: bytes | str, *, file_format: PlaceFormat, dry_run: bool = False, progress: ProgressCallback | None = None
+    source: bytes | str,
+    *,
+    user: User | None,
+    file_format: PlaceFormat,
+    dry_run: bool = False,
+    progress: ProgressCallback | None = None,
 ) -> ImportReport:
-    """Create places (or update them, by ``id``) from CSV or GeoJSON points; all or nothing.
+    """Create places (or update them, by ``id``) from CSV or GeoJSON points; all or nothing
+    (staff of ``conf.PLACE_ROLES``, or None: the platform, e.g. ``cityos import-places``).
 
     The CSV has a header row: kind, name, lat, lon, and optionally id, address, phone, website,
     is_active, opening_hours (as JSON) and name_<language> columns, as the CSV export writes;
@@ -682,6 +713,7 @@ def import_places(
     which the export writes in the language it was downloaded in. GeoJSON alike: ``names`` with
     the site's language in it (as exported) gives the main name.
     """
+    _require_place_keeper(user)
     report = ImportReport(dry_run=dry_run)
     rows: list[tuple[str, dict[str, Any], list[str]]] = []
     if file_format == "csv":

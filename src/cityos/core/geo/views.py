@@ -93,7 +93,7 @@ def place_detail(request: HttpRequest, place_id: int) -> HttpResponse:
     return render(request, "geo/place_detail.html", context)
 
 
-@staff_required(*MANAGE_ROLES)
+@staff_required(MANAGE_ROLES)
 def manage(request: HttpRequest) -> HttpResponse:
     """Staff list of every place, withdrawn ones included, with search, sort and exports."""
     form = ManagePlacesForm(request.GET or None)
@@ -105,7 +105,7 @@ def manage(request: HttpRequest) -> HttpResponse:
     return render(request, template, {"form": form, "page": page, "query": query.urlencode()})
 
 
-@staff_required(*MANAGE_ROLES)
+@staff_required(MANAGE_ROLES)
 def manage_export(request: HttpRequest, file_format: str) -> HttpResponse | StreamingHttpResponse:
     form = ManagePlacesForm(request.GET or None)
     _data, places = _filtered(form)

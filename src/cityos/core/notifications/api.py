@@ -25,7 +25,7 @@ router = Router(auth=api_auth)
 
 
 def _sender(request: HttpRequest) -> User:
-    return require_roles(request, *conf.MESSAGING_ROLES)
+    return require_roles(request, conf.MESSAGING_ROLES)
 
 
 # --- Schemas -----------------------------------------------------------------------------

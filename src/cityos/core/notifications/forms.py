@@ -3,7 +3,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.urls import reverse
 from django.utils.functional import Promise
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from cityos.core.accounts.models import Language, Role, User
@@ -34,15 +36,20 @@ class PreferencesForm(forms.Form):
     def __init__(self, *args: Any, user: User, preference: Preference, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
+        self.missing: dict[str, str] = {}  # what a channel without an address needs
         for channel in Channel:
             address = address_for(user, channel)
             help_text: str | Promise
             if address:
                 help_text = _("Sent to %(address)s.") % {"address": address}
-            elif channel in PHONE_CHANNELS:
-                help_text = _("Add a phone number to your account to use this.")
             else:
-                help_text = _("Add an email address to your account to use this.")
+                self.missing[channel] = str(
+                    _("Add a phone number to your account to use this.")
+                    if channel in PHONE_CHANNELS
+                    else _("Add an email address to your account to use this.")
+                )
+                # A link to where it is added; the error, shown in the summary's own link, stays text.
+                help_text = format_html('<a href="{}">{}</a>', reverse("web:me-edit"), self.missing[channel])
             rank = preference.channels.index(channel) + 1 if channel in preference.channels else ""
             self.fields[f"rank_{channel}"] = forms.ChoiceField(
                 label=channel.label,
@@ -62,7 +69,7 @@ class PreferencesForm(forms.Form):
             if not rank:
                 continue
             if not address_for(self.user, channel):
-                self.add_error(f"rank_{channel}", self.fields[f"rank_{channel}"].help_text)
+                self.add_error(f"rank_{channel}", self.missing[channel])
             elif int(rank) in chosen:
                 self.add_error(
                     f"rank_{channel}",

@@ -22,7 +22,7 @@ from cityos.core.notifications.models import (
     MessageState,
     MessageTemplate,
 )
-from cityos.core.registry import registry
+from cityos.core.registry import Roles, ScopedRoles, registry, role_names
 
 
 @dataclass(frozen=True)
@@ -33,36 +33,39 @@ class Segment:
     audience: str = Audience.RESIDENTS
     district_ids: tuple[int, ...] = ()
     languages: tuple[str, ...] = ()
-    roles: tuple[str, ...] = ()
+    # Role names (staff of every department), or a module's roles (``module_roles``): its staff.
+    roles: Roles = ()
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        stored: dict[str, Any] = {
             "audience": self.audience,
             "district_ids": list(self.district_ids),
             "languages": list(self.languages),
-            "roles": list(self.roles),
+            "roles": list(role_names(self.roles)),
         }
+        if isinstance(self.roles, ScopedRoles):
+            stored["roles_module"] = self.roles.module
+        return stored
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Segment:
+        names = tuple(data.get("roles") or ())
+        module = data.get("roles_module")
         return cls(
             audience=data.get("audience", Audience.RESIDENTS),
             district_ids=tuple(data.get("district_ids") or ()),
             languages=tuple(data.get("languages") or ()),
-            roles=tuple(data.get("roles") or ()),
+            roles=ScopedRoles(module, names) if module and names else names,
         )
 
 
-def _roles_that_count(roles: tuple[str, ...]) -> QuerySet[StaffRole]:
-    """Staff roles that count as one of ``roles``: a module's role (``module_roles``) only when held
-    for no department or one of the module's (docs/platform.md, "Department scope")."""
-    wanted = Q(pk__in=[])
-    for role in roles:
-        owners = owning_departments(role)
-        if owners is None:
-            wanted |= Q(role=role)
-        else:
-            wanted |= Q(role=role) & (Q(department__isnull=True) | Q(department__code__in=owners))
+def _roles_that_count(roles: Roles) -> QuerySet[StaffRole]:
+    """Staff roles that count as one of ``roles``: a module's roles (``module_roles``) only when
+    held for no department or one of the module's (docs/platform.md, "Department scope")."""
+    wanted = Q(role__in=role_names(roles))
+    owners = owning_departments(roles)
+    if owners is not None:
+        wanted &= Q(department__isnull=True) | Q(department__code__in=owners)
     return StaffRole.objects.filter(wanted)
 
 

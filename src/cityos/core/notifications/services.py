@@ -49,6 +49,7 @@ from cityos.core.notifications.selectors import (
     segment_members,
 )
 from cityos.core.notifications.transports import PermanentError, TransientError, transport_for
+from cityos.core.registry import ScopedRoles, registry, role_names
 
 logger = logging.getLogger(__name__)
 
@@ -369,7 +370,7 @@ def _clean_segment(segment: Segment) -> Segment:
                 _("Unknown language: %(values)s.") % {"values": ", ".join(map(str, unknown_languages))}, code="invalid"
             )
         )
-    unknown_roles = [role for role in segment.roles if role not in Role.values]
+    unknown_roles = [role for role in role_names(segment.roles) if role not in Role.values]
     if unknown_roles:
         errors.setdefault("roles", []).append(
             ValidationError(
@@ -395,7 +396,8 @@ def _clean_segment(segment: Segment) -> Segment:
         audience=segment.audience,
         district_ids=tuple(district_ids),
         languages=tuple(dict.fromkeys(segment.languages)),
-        roles=tuple(dict.fromkeys(segment.roles)),
+        # A module's roles are kept whole (their names are already unique): they keep their scope.
+        roles=segment.roles if isinstance(segment.roles, ScopedRoles) else tuple(dict.fromkeys(segment.roles)),
     )
 
 
@@ -517,8 +519,19 @@ def deliver(message_id: int) -> str:
         message.sent_at = timezone.now()
         message.provider_message_id = provider_id[:200]
         message.next_attempt_at = None
-        message.save(update_fields=["state", "sent_at", "provider_message_id", "next_attempt_at", "audio"])
+        fields = ["state", "sent_at", "provider_message_id", "next_attempt_at", "audio"]
+        message.save(update_fields=fields + _forget_secret(message))
     return "sent"
+
+
+def _forget_secret(message: Message) -> list[str]:
+    """Empty a one-time code's text once it is out of our hands (sent, or failed for good): the
+    code works for minutes, the log is kept for months. The fields to save with it."""
+    if not registry.message_is_secret(message.template_key):
+        return []
+    message.body = ""
+    message.subject = ""
+    return ["body", "subject"]
 
 
 def _fail(message: Message, error: str) -> None:
@@ -527,7 +540,8 @@ def _fail(message: Message, error: str) -> None:
         message.failed_at = timezone.now()
         message.last_error = error[:2000]
         message.next_attempt_at = None
-        message.save(update_fields=["state", "failed_at", "last_error", "next_attempt_at", "audio"])
+        fields = ["state", "failed_at", "last_error", "next_attempt_at", "audio"]
+        message.save(update_fields=fields + _forget_secret(message))
         publish(MessageFailed(message_id=message.pk, channel=message.channel, error=error[:500]))
 
 

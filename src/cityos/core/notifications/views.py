@@ -94,7 +94,7 @@ def _filtered(request: HttpRequest) -> tuple[MessageFilterForm, QuerySet[Message
     return form, selectors.search_messages(reader=reader)
 
 
-@staff_required(*conf.MESSAGING_ROLES)
+@staff_required(conf.MESSAGING_ROLES)
 def message_list(request: HttpRequest) -> HttpResponse:
     form, found = _filtered(request)
     page = Paginator(found, 50).get_page(request.GET.get("page"))
@@ -116,7 +116,7 @@ class _Echo:
         return value
 
 
-@staff_required(*conf.MESSAGING_ROLES)
+@staff_required(conf.MESSAGING_ROLES)
 def export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     form, found = _filtered(request)
     if form.is_bound and not form.is_valid():
@@ -154,7 +154,7 @@ def export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
 _FORM_FIELD = {"channels": "channel", "district_ids": "districts", "segment": None, "context": "details"}
 
 
-@staff_required(*conf.MESSAGING_ROLES)
+@staff_required(conf.MESSAGING_ROLES)
 def compose(request: HttpRequest) -> HttpResponse:
     form = ComposeForm(request.POST or None)
     context: dict[str, Any] = {"form": form}
@@ -204,7 +204,7 @@ def compose(request: HttpRequest) -> HttpResponse:
     return render(request, "notifications/compose.html", context, status=400 if form.errors else 200)
 
 
-@staff_required(*conf.MESSAGING_ROLES)
+@staff_required(conf.MESSAGING_ROLES)
 def tile_today(request: HttpRequest) -> HttpResponse:
     counts = selectors.messages_today_by_state()
     rows = [(label, counts[value]) for value, label in MessageState.choices]

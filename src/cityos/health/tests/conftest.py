@@ -57,6 +57,21 @@ def reasoned(officer_client: Client) -> Callable[[str], Client]:
     return ask
 
 
+def case_form(**changes: str) -> dict[str, str]:
+    """The fields of the page that records a case (``/health/cases/new/``): a suspected case with
+    room for two visits and none filled in, with ``changes`` (e.g. ``**{"visits-0-place": ...}``)."""
+    form = {
+        "account": "",
+        "name": "Mei Chen",
+        "contact_details": "",
+        "classification": "suspected",
+        "lab_result": "pending",
+        "visits-TOTAL_FORMS": "2",
+        "visits-INITIAL_FORMS": "0",
+    }
+    return {**form, **changes}
+
+
 def at(days_ago: int, hour: int = 12) -> datetime:
     """``hour`` o'clock on the city's clock, ``days_ago`` days before today (the city's days)."""
     return timezone.make_aware(datetime.combine(timezone.localdate() - timedelta(days=days_ago), time(hour)))

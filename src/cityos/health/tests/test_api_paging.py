@@ -1,7 +1,8 @@
 """The officers' lists of the health API page like every list: ``limit``/``offset`` in,
 ``{count, next, previous, results}`` out, ``format=csv`` for all of it. None stops short (they
 used to stop at 1,000 rows), pages neither repeat nor skip a row, and each page or export is
-audited once per kind of record it shows, with the officer's reason."""
+audited once per kind of record it shows, with the officer's reason, from the rows it shows:
+the list's query runs once."""
 
 from __future__ import annotations
 
@@ -12,12 +13,12 @@ from typing import Any, cast
 import pytest
 from django.db import connection
 from django.db.models import QuerySet
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from cityos.core.accounts.models import User
 from cityos.core.accounts.tests.factories import ResidentFactory
+from cityos.core.api.tests.paging import BAD_PAGING, assert_bad_paging_refused, documented_page, every_page
 from cityos.core.audit.models import AuditEntry
 from cityos.health import services
 from cityos.health.models import Case, Contact, Declaration, FlagReason, FollowUp, HealthTask, Quarantine, TaskKind
@@ -37,18 +38,6 @@ def contacts_due_today(case: Case, names: list[str]) -> list[Contact]:
     return contacts
 
 
-def every_page(client: Client, url: str, params: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Each page's body and every result, following ``next`` from the first page."""
-    response = client.get(url, params)
-    assert response.status_code == 200, response.content
-    pages = [response.json()]
-    while pages[-1]["next"]:
-        response = client.get(pages[-1]["next"])
-        assert response.status_code == 200, response.content
-        pages.append(response.json())
-    return pages, [row for page in pages for row in page["results"]]
-
-
 def resident(**fields: Any) -> User:
     return cast(User, ResidentFactory(**fields))
 
@@ -61,6 +50,13 @@ def exported(response: Any) -> list[dict[str, str]]:
     assert response.status_code == 200, response.content
     assert response["Content-Type"].startswith("text/csv")
     return list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+
+
+def selects_from(captured: CaptureQueriesContext, table: str) -> list[str]:
+    """The SELECTs among ``captured`` that read ``table`` itself (not a join into it)."""
+    return [
+        q["sql"] for q in captured.captured_queries if q["sql"].startswith("SELECT") and f'FROM "{table}"' in q["sql"]
+    ]
 
 
 # --- follow-ups -------------------------------------------------------------------------------
@@ -109,15 +105,43 @@ def test_a_page_of_follow_ups_is_audited_once_with_the_reason(officer_client, ca
     assert names.reason == REASON and names.channel == "api"
 
 
-def test_follow_ups_export_every_row_as_csv_audited_as_one_export(officer_client, case):
+def test_each_page_of_follow_ups_names_only_the_follow_ups_and_contacts_it_shows(officer_client, case):
+    made = contacts_due_today(case, ["Ana", "Bo", "Chen"])
+    pages = [
+        officer_client.get(f"{API}/follow-ups", {"reason": REASON, "limit": 2, "offset": offset}).json()["results"]
+        for offset in (0, 2)
+    ]
+    follow_ups = [e.changes["ids"] for e in entries("health.FollowUp").order_by("pk")]
+    assert follow_ups == [[str(f["id"]) for f in page] for page in pages]
+    contacts = [e.changes["ids"] for e in entries("health.Contact").order_by("pk")]
+    assert contacts == [[str(c.pk) for c in made[:2]], [str(made[2].pk)]]
+
+
+def test_a_page_of_follow_ups_runs_the_list_query_once_and_writes_one_entry_per_kind(officer_client, case):
     contacts_due_today(case, ["Ana", "Bo", "Chen"])
-    rows = exported(officer_client.get(f"{API}/follow-ups", {"reason": REASON, "format": "csv", "limit": 1}))
+    with CaptureQueriesContext(connection) as captured:
+        officer_client.get(f"{API}/follow-ups", {"reason": REASON, "limit": 2})
+    # The count and the page: the contacts audited are read off the page's rows.
+    assert len(selects_from(captured, "health_followup")) == 2
+    inserts = [q["sql"] for q in captured.captured_queries if 'INSERT INTO "audit_auditentry"' in q["sql"]]
+    assert len(inserts) == 2 and AuditEntry.objects.filter(action="read").count() == 2
+
+
+def test_follow_ups_export_every_row_as_csv_audited_as_one_export(officer_client, case):
+    made = contacts_due_today(case, ["Ana", "Bo", "Chen"])
+    other_day = Contact.objects.create(case=case, name="Dev", relationship="work", last_exposure=days_ago(1))
+    FollowUp.objects.create(contact=other_day, day=days_ago(-1))  # tomorrow's: not exported today
+    with CaptureQueriesContext(connection) as captured:
+        response = officer_client.get(f"{API}/follow-ups", {"reason": REASON, "format": "csv", "limit": 1})
+        rows = exported(response)
     assert [r["contact_name"] for r in rows] == ["Ana", "Bo", "Chen"] and rows[0]["case_ref"] == case.ref
     follow_ups = entries("health.FollowUp", "export").get()
-    assert follow_ups.changes["count"] == 3 and follow_ups.reason == REASON
+    assert follow_ups.changes["ids"] == [r["id"] for r in rows] and follow_ups.reason == REASON
     contacts = entries("health.Contact", "export").get()
-    assert contacts.changes["count"] == 3 and contacts.reason == REASON
+    assert contacts.changes["ids"] == [str(c.pk) for c in made] and contacts.reason == REASON
     assert not entries("health.FollowUp").exists() and not entries("health.Contact").exists()
+    # One run of the list's query: the contacts audited are the exported rows' own.
+    assert len(selects_from(captured, "health_followup")) == 1
 
 
 def test_an_empty_day_is_an_empty_page_and_no_read(officer_client):
@@ -127,19 +151,13 @@ def test_an_empty_day_is_an_empty_page_and_no_read(officer_client):
 
 
 @pytest.mark.parametrize("url", ["/follow-ups", "/declarations/flagged", "/tasks"])
-@pytest.mark.parametrize(
-    ("query", "code"),
-    [({"limit": 0}, "greater_than_equal"), ({"limit": 501}, "less_than_equal"), ({"offset": -1}, "greater_than_equal")],
-)
+@pytest.mark.parametrize(("query", "code"), BAD_PAGING)
 def test_a_bad_limit_or_offset_is_a_422_naming_it(officer_client, url, query, code):
-    response = officer_client.get(f"{API}{url}", {"reason": REASON, **query})
-    assert response.status_code == 422 and response["Content-Type"].startswith("application/problem+json")
-    [error] = response.json()["errors"]
-    assert (error["field"], error["code"]) == (f"query.{next(iter(query))}", code)
+    assert_bad_paging_refused(officer_client.get(f"{API}{url}", {"reason": REASON, **query}), query, code)
     assert not AuditEntry.objects.filter(action="read").exists()
 
 
-@pytest.mark.parametrize("url", ["/follow-ups", "/declarations/flagged"])
+@pytest.mark.parametrize("url", ["/follow-ups", "/declarations/flagged", "/tasks"])
 def test_a_list_without_a_reason_is_refused_before_anything_is_read(officer_client, url):
     assert officer_client.get(f"{API}{url}", {"format": "csv"}).status_code == 422
     assert not AuditEntry.objects.filter(action__in=["read", "export"]).exists()
@@ -203,10 +221,13 @@ def test_flagged_declarations_export_as_csv(officer_client, case):
     Case.objects.filter(pk=case.pk).update(person=mei)
     flag(mei, 1)
     flag(mei, 2)
-    rows = exported(officer_client.get(f"{API}/declarations/flagged", {"reason": REASON, "format": "csv"}))
+    flag(resident(), 20)  # older than 14 days: neither exported nor audited
+    with CaptureQueriesContext(connection) as captured:
+        rows = exported(officer_client.get(f"{API}/declarations/flagged", {"reason": REASON, "format": "csv"}))
     assert [(r["person_name"], r["case_refs"]) for r in rows] == [("Mei Chen", case.ref)] * 2
-    assert entries("health.Declaration", "export").get().changes["count"] == 2
+    assert entries("health.Declaration", "export").get().changes["ids"] == [r["id"] for r in rows]
     assert entries("accounts.User", "export").get().changes["ids"] == [str(mei.pk)]
+    assert len(selects_from(captured, "health_declaration")) == 1
 
 
 # --- tasks ------------------------------------------------------------------------------------
@@ -222,15 +243,35 @@ def test_open_tasks_page_newest_first_ties_by_id_and_export_as_csv(officer_clien
         HealthTask(quarantine=quarantine, kind=TaskKind.MISSED_CHECK_IN, day=days_ago(n)) for n in range(1, 6)
     )
     HealthTask.objects.update(created_at=timezone.now())  # all made at once: the order is by id
-    pages, rows = every_page(officer_client, f"{API}/tasks", {"limit": 2})
+    pages, rows = every_page(officer_client, f"{API}/tasks", {"reason": REASON, "limit": 2})
     assert [len(p["results"]) for p in pages] == [2, 2, 1] and pages[0]["count"] == 5
     assert [t["id"] for t in rows] == sorted(t.pk for t in made)
-    _pages, by_day = every_page(officer_client, f"{API}/tasks", {"limit": 2, "sort": "day"})
+    _pages, by_day = every_page(officer_client, f"{API}/tasks", {"reason": REASON, "limit": 2, "sort": "day"})
     assert [t["day"] for t in by_day] == sorted(t["day"] for t in by_day)
-    csv_rows = exported(officer_client.get(f"{API}/tasks", {"format": "csv"}))
+    csv_rows = exported(officer_client.get(f"{API}/tasks", {"reason": REASON, "format": "csv"}))
     assert len(csv_rows) == 5 and csv_rows[0]["person_id"] == str(quarantine.person_id)
-    # A task names its resident by id only: no read of personal data to audit.
-    assert not AuditEntry.objects.filter(action__in=["read", "export"]).exists()
+
+
+def test_open_tasks_are_a_read_of_who_is_in_quarantine_audited_with_the_reason(officer_client, officer, quarantine):
+    # Who missed a check-in tells who is in quarantine: each page or export names the quarantines
+    # its tasks show, as the quarantine page does; the task holds no personal data of its own.
+    other = services.start_quarantine(officer, resident(), start_date=days_ago(5), home_lat=40.7, home_lon=-73.9)
+    for q, days in ((quarantine, 1), (quarantine, 2), (other, 1)):
+        HealthTask.objects.create(quarantine=q, kind=TaskKind.MISSED_CHECK_IN, day=days_ago(days))
+    HealthTask.objects.update(created_at=timezone.now())  # the order is by id
+    first = officer_client.get(f"{API}/tasks", {"reason": REASON, "limit": 2}).json()
+    assert {t["person_id"] for t in first["results"]} == {quarantine.person_id}
+    [read] = entries("health.Quarantine")
+    assert read.changes["ids"] == [str(quarantine.pk)] and read.fields == ["person"]
+    assert read.reason == REASON and read.channel == "api"
+    assert not entries("health.HealthTask").exists()
+    officer_client.get(f"{API}/tasks", {"reason": REASON, "limit": 2, "offset": 2})
+    assert entries("health.Quarantine").order_by("-pk")[0].changes["ids"] == [str(other.pk)]
+    with CaptureQueriesContext(connection) as captured:
+        exported(officer_client.get(f"{API}/tasks", {"reason": REASON, "format": "csv"}))
+    export = entries("health.Quarantine", "export").get()
+    assert export.changes["ids"] == [str(quarantine.pk), str(other.pk)] and export.reason == REASON
+    assert len(selects_from(captured, "health_healthtask")) == 1
 
 
 # --- OpenAPI ----------------------------------------------------------------------------------
@@ -245,10 +286,6 @@ def test_open_tasks_page_newest_first_ties_by_id_and_export_as_csv(officer_clien
     ],
 )
 def test_openapi_documents_the_paged_lists(client, path, item):
-    spec = client.get("/api/v1/openapi.json").json()
-    operation = spec["paths"][path]["get"]
-    assert {"limit", "offset", "format"} <= {p["name"] for p in operation["parameters"]}
-    page = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
-    properties = spec["components"]["schemas"][page]["properties"]
-    assert set(properties) == {"count", "next", "previous", "results"}
-    assert properties["results"]["items"]["$ref"].endswith(f"/{item}")
+    parameters, page, item_schema = documented_page(client, path)
+    assert {"reason", "limit", "offset", "format"} <= parameters
+    assert page == {"count", "next", "previous", "results"} and item_schema == item

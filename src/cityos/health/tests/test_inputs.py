@@ -14,24 +14,11 @@ from django.utils import translation
 from cityos.health import services
 from cityos.health.forms import MAX_VISITS
 from cityos.health.models import Case, Contact
-from cityos.health.tests.conftest import at, days_ago, give_reason
+from cityos.health.tests.conftest import at, case_form, days_ago, give_reason
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1/health"
 RLO, PDF = "\u202e", "\u202c"
-
-
-def case_form(**changes: str) -> dict[str, str]:
-    form = {
-        "account": "",
-        "name": "Mei Chen",
-        "contact_details": "",
-        "classification": "suspected",
-        "lab_result": "pending",
-        "visits-TOTAL_FORMS": "2",
-        "visits-INITIAL_FORMS": "0",
-    }
-    return {**form, **changes}
 
 
 def moment(days: int, hour: int) -> str:

@@ -11,7 +11,7 @@ from cityos.core.accounts.tests.factories import ResidentFactory, StaffFactory
 from cityos.core.audit.models import AuditEntry
 from cityos.health import services
 from cityos.health.models import Case, FollowUp, FollowUpStatus, HealthTask, Quarantine
-from cityos.health.tests.conftest import at, days_ago, give_reason
+from cityos.health.tests.conftest import at, case_form, days_ago, give_reason
 
 pytestmark = pytest.mark.django_db
 
@@ -61,18 +61,13 @@ def test_a_case_asks_for_a_reason_first_and_audits_the_read_with_it(officer_clie
 
 
 def test_recording_a_case_with_a_bad_visit_shows_the_error_and_saves_nothing(officer_client):
-    form = {
-        "account": "",
-        "name": "Mei Chen",
-        "contact_details": "",
-        "classification": "suspected",
-        "lab_result": "pending",
-        "visits-TOTAL_FORMS": "2",
-        "visits-INITIAL_FORMS": "0",
-        "visits-0-place": "Harbour Market",
-        "visits-0-start": at(2, 10).strftime("%Y-%m-%dT%H:%M"),
-        "visits-0-end": at(2, 9).strftime("%Y-%m-%dT%H:%M"),
-    }
+    form = case_form(
+        **{
+            "visits-0-place": "Harbour Market",
+            "visits-0-start": at(2, 10).strftime("%Y-%m-%dT%H:%M"),
+            "visits-0-end": at(2, 9).strftime("%Y-%m-%dT%H:%M"),
+        }
+    )
     response = officer_client.post("/health/cases/new/", form)
     assert response.status_code == 422
     assert "The visit ends before it starts. Check the times." in response.content.decode()

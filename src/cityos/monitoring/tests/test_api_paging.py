@@ -11,6 +11,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from cityos.core.api.tests.paging import BAD_PAGING, assert_bad_paging_refused, documented_page
+from cityos.core.api.tests.paging import every_page as every_page_of
 from cityos.monitoring.tests.factories import district, observe, thing
 
 pytestmark = pytest.mark.django_db
@@ -18,16 +20,8 @@ API = "/api/v1/monitoring"
 
 
 def every_page(url: str, params: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Each page's body and every result, following ``next`` from the first page."""
-    client = Client()
-    response = client.get(url, params)
-    assert response.status_code == 200, response.content
-    pages = [response.json()]
-    while pages[-1]["next"]:
-        response = client.get(pages[-1]["next"])
-        assert response.status_code == 200, response.content
-        pages.append(response.json())
-    return pages, [row for page in pages for row in page["results"]]
+    """Each page and every result of an open list, read anonymously."""
+    return every_page_of(Client(), url, params)
 
 
 @pytest.fixture
@@ -83,15 +77,9 @@ def test_the_guidelines_fit_one_page_and_page_when_asked():
 
 
 @pytest.mark.parametrize("path", ["parking", "water", "water/guidelines", "air", "traps"])
-@pytest.mark.parametrize(
-    ("query", "code"),
-    [({"limit": 0}, "greater_than_equal"), ({"limit": 501}, "less_than_equal"), ({"offset": -1}, "greater_than_equal")],
-)
+@pytest.mark.parametrize(("query", "code"), BAD_PAGING)
 def test_a_bad_limit_or_offset_is_a_422_naming_it(path, query, code):
-    response = Client().get(f"{API}/{path}", query)
-    assert response.status_code == 422 and response["Content-Type"].startswith("application/problem+json")
-    [error] = response.json()["errors"]
-    assert (error["field"], error["code"]) == (f"query.{next(iter(query))}", code)
+    assert_bad_paging_refused(Client().get(f"{API}/{path}", query), query, code)
 
 
 @pytest.mark.parametrize(
@@ -105,10 +93,6 @@ def test_a_bad_limit_or_offset_is_a_422_naming_it(path, query, code):
     ],
 )
 def test_openapi_documents_the_paged_lists(path, item):
-    spec = Client().get("/api/v1/openapi.json").json()
-    operation = spec["paths"][f"{API}/{path}"]["get"]
-    assert {"limit", "offset"} <= {p["name"] for p in operation["parameters"]}
-    page = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
-    properties = spec["components"]["schemas"][page]["properties"]
-    assert set(properties) == {"count", "next", "previous", "results"}
-    assert properties["results"]["items"]["$ref"].endswith(f"/{item}")
+    parameters, page, item_schema = documented_page(Client(), f"{API}/{path}")
+    assert {"limit", "offset"} <= parameters
+    assert page == {"count", "next", "previous", "results"} and item_schema == item

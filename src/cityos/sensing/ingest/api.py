@@ -7,7 +7,7 @@ to given datastreams). Operators only.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar, cast
+from typing import Annotated, ClassVar, cast
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
@@ -17,7 +17,7 @@ from ninja import Field, Query, Router, Schema
 from cityos.core.api.auth import api_auth, require_roles
 from cityos.core.api.pagination import paginate
 from cityos.core.api.problems import ApiProblem, django_validation_errors
-from cityos.core.api.schemas import Day
+from cityos.core.api.schemas import CLEAN_TEXT, Day
 from cityos.sensing.ingest import dynsec, selectors, services
 from cityos.sensing.ingest.registration import INGEST_ROLES
 from cityos.sensing.models import DeadLetter
@@ -59,7 +59,10 @@ class DeletedOut(Schema):
 
 
 class DeviceTokenIn(Schema):
-    name: str = Field(..., min_length=1, max_length=100, description="What uses it, e.g. 'River gauge 4'.")
+    # As typed, without the bidi controls (a name of only those is an empty one).
+    name: Annotated[str, Field(min_length=1, max_length=100), CLEAN_TEXT] = Field(
+        ..., description="What uses it, e.g. 'River gauge 4'."
+    )
     datastream_ids: list[int] = Field(..., min_length=1, max_length=1000)
 
 
@@ -85,7 +88,7 @@ class DeviceTokenRowOut(Schema):
 @router.get("/dead-letters", response=list[DeadLetterOut], summary="Messages that could not be stored")
 @paginate
 def list_dead_letters(request: HttpRequest, filters: Query[DeadLetterFilters]) -> object:
-    user = require_roles(request, *INGEST_ROLES)
+    user = require_roles(request, INGEST_ROLES)
     return selectors.dead_letters(
         user,
         selectors.DeadLetterFilter(
@@ -105,7 +108,7 @@ def list_dead_letters(request: HttpRequest, filters: Query[DeadLetterFilters]) -
     summary="Run dead letters through ingest again; each records when, by whom and the outcome",
 )
 def replay_dead_letters(request: HttpRequest, body: Selection) -> list[DeadLetter]:
-    user = require_roles(request, *INGEST_ROLES)
+    user = require_roles(request, INGEST_ROLES)
     # A private Thing's letter the operator may not see answers as a missing one.
     found = set(selectors.visible_dead_letters(user).filter(pk__in=body.ids).values_list("pk", flat=True))
     missing = sorted(set(body.ids) - found)
@@ -116,7 +119,7 @@ def replay_dead_letters(request: HttpRequest, body: Selection) -> list[DeadLette
 
 @router.post("/dead-letters/delete", response=DeletedOut, summary="Delete dead letters")
 def delete_dead_letters(request: HttpRequest, body: Selection) -> dict[str, int]:
-    user = require_roles(request, *INGEST_ROLES)
+    user = require_roles(request, INGEST_ROLES)
     return {"deleted": services.delete_dead_letters(body.ids, by=user)}
 
 
@@ -124,7 +127,7 @@ def delete_dead_letters(request: HttpRequest, body: Selection) -> dict[str, int]
 @paginate
 def list_device_tokens(request: HttpRequest) -> list[dict[str, object]]:
     """The tokens you may see, newest first (ties by id), a page at a time: follow ``next``."""
-    user = require_roles(request, *INGEST_ROLES)
+    user = require_roles(request, INGEST_ROLES)
     rows = sorted(selectors.device_tokens(user), key=lambda row: (row.token.created_at, row.token.pk), reverse=True)
     return [
         {
@@ -144,7 +147,7 @@ def list_device_tokens(request: HttpRequest) -> list[dict[str, object]]:
     summary="Issue a token that may publish only to the given datastreams (HTTP and MQTT)",
 )
 def issue_device_token(request: HttpRequest, body: DeviceTokenIn) -> tuple[int, dict[str, object]]:
-    user = require_roles(request, *INGEST_ROLES)
+    user = require_roles(request, INGEST_ROLES)
     try:
         device = services.issue_device_token(name=body.name, datastream_ids=body.datastream_ids, by=user)
     except ValidationError as error:

@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from cityos.core.web.fields import DayField
+from cityos.core.web.fields import DayField, TextField
 from cityos.sensing.ingest.selectors import DeadLetterFilter
 
 
@@ -38,7 +38,7 @@ class DeadLetterFilterForm(forms.Form):
 
 
 class DeviceTokenForm(forms.Form):
-    name = forms.CharField(
+    name = TextField(
         label=_("Name"),
         max_length=100,
         help_text=_("What will use the token, e.g. 'River gauge 4 gateway'."),

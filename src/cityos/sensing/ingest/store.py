@@ -19,8 +19,10 @@ from typing import Any, NamedTuple
 
 import orjson
 import psycopg
+from django.conf import settings
 from django.db import InterfaceError, OperationalError, ProgrammingError, connections, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from cityos.core.accounts.models import User
 from cityos.sensing import services
@@ -207,17 +209,19 @@ def _decode_members(members: list[Any], datastream_id: int, out: Decoded, whole:
 def _observation(member: Any, datastream_id: int) -> services.NewObservation:
     """Any Observation JSON a device may send on its datastream's topic, checked member by member."""
     if not isinstance(member, dict):
-        raise StaError('An Observation must be a JSON object such as {"result": 21.5}.')
+        raise StaError(_("An Observation must be a JSON object such as %(example)s.") % {"example": '{"result": 21.5}'})
     foi = member.get("FeatureOfInterest")
     foi_id = None
     if foi is not None:
         foi_id = foi.get("@iot.id") if isinstance(foi, dict) else None
         if isinstance(foi_id, bool) or not isinstance(foi_id, int):
-            raise StaError('FeatureOfInterest must be {"@iot.id": <number>}.')
+            raise StaError(_("FeatureOfInterest must be %(reference)s.") % {"reference": '{"@iot.id": <number>}'})
     data = {k: v for k, v in member.items() if k not in ("FeatureOfInterest", "Datastream")}
     datastream = member.get("Datastream")
     if datastream is not None and (not isinstance(datastream, dict) or datastream.get("@iot.id") != datastream_id):
-        raise StaError(f"The Observation names another Datastream than the topic's Datastream({datastream_id}).")
+        raise StaError(
+            _("The Observation names another Datastream than the topic's Datastream(%(id)s).") % {"id": datastream_id}
+        )
     return services.observation_from_json(data, datastream_id, foi_id)
 
 
@@ -328,7 +332,7 @@ def prune_receipts(now: datetime | None = None, hours: float | None = None) -> i
     from cityos.sensing.ingest import conf
 
     horizon = (now or timezone.now()) - timedelta(hours=conf.receipt_hours() if hours is None else hours)
-    deleted, _ = IngestReceipt.objects.filter(received_at__lt=horizon).delete()
+    deleted, _detail = IngestReceipt.objects.filter(received_at__lt=horizon).delete()
     return deleted
 
 
@@ -492,24 +496,26 @@ def replay(dead_letter: DeadLetter, *, by: User) -> DeadLetter:
     adding another one.
     """
     message = Message(dead_letter.topic, dead_letter.payload.encode())
-    result = decode(message)
-    outcome = BatchOutcome()
-    with transaction.atomic():
-        rejected = list(result.rejected)
-        if result.ignored:
-            rejected.append((message.topic, message.payload, "The message is an entity the server published."))
-        if not rejected:
-            _store_pending(Pending([result]), rejected, user=by, outcome=outcome)
-        dead_letter.replayed_at = timezone.now()
-        dead_letter.replayed_by = by
-        if rejected:
-            if outcome.observation_ids:  # partly stored: undo, so a later replay stores it whole
-                transaction.set_rollback(True)
-            dead_letter.replay_outcome = "; ".join(dict.fromkeys(reason for _t, _p, reason in rejected))
-        else:
-            dead_letter.replay_outcome = f"Stored {outcome.stored} observation(s): " + ", ".join(
-                str(pk) for pk in outcome.observation_ids[:20]
-            )
+    # The reasons are stored, as the worker stores them: in the site's language, not the replayer's.
+    with translation.override(settings.LANGUAGE_CODE):
+        result = decode(message)
+        outcome = BatchOutcome()
+        with transaction.atomic():
+            rejected = list(result.rejected)
+            if result.ignored:
+                rejected.append((message.topic, message.payload, "The message is an entity the server published."))
+            if not rejected:
+                _store_pending(Pending([result]), rejected, user=by, outcome=outcome)
+            dead_letter.replayed_at = timezone.now()
+            dead_letter.replayed_by = by
+            if rejected:
+                if outcome.observation_ids:  # partly stored: undo, so a later replay stores it whole
+                    transaction.set_rollback(True)
+                dead_letter.replay_outcome = "; ".join(dict.fromkeys(reason for _t, _p, reason in rejected))
+            else:
+                dead_letter.replay_outcome = f"Stored {outcome.stored} observation(s): " + ", ".join(
+                    str(pk) for pk in outcome.observation_ids[:20]
+                )
     DeadLetter.objects.filter(pk=dead_letter.pk).update(
         replayed_at=dead_letter.replayed_at, replayed_by=by, replay_outcome=dead_letter.replay_outcome
     )

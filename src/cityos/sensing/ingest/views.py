@@ -28,7 +28,7 @@ def _filter_form(request: HttpRequest) -> DeadLetterFilterForm:
     return DeadLetterFilterForm(request.GET or None)
 
 
-@staff_required(*INGEST_ROLES)
+@staff_required(INGEST_ROLES)
 def dead_letters(request: HttpRequest) -> HttpResponse:
     form = _filter_form(request)
     letters = selectors.dead_letters(request.user, form.filters())
@@ -53,7 +53,7 @@ class _Echo:
         return value
 
 
-@staff_required(*INGEST_ROLES)
+@staff_required(INGEST_ROLES)
 def dead_letters_csv(request: HttpRequest) -> StreamingHttpResponse:
     letters = selectors.dead_letters(request.user, _filter_form(request).filters())
     writer = csv.writer(_Echo())
@@ -94,7 +94,7 @@ def _back(request: HttpRequest) -> str:
 
 
 @require_POST
-@staff_required(*INGEST_ROLES)
+@staff_required(INGEST_ROLES)
 def dead_letters_action(request: HttpRequest) -> HttpResponse:
     ids = _selected(request)
     action = request.POST.get("action", "")
@@ -127,7 +127,7 @@ def dead_letters_action(request: HttpRequest) -> HttpResponse:
     return redirect(_back(request))
 
 
-@staff_required(*INGEST_ROLES)
+@staff_required(INGEST_ROLES)
 def grants(request: HttpRequest) -> HttpResponse:
     user = cast(User, request.user)
     form = DeviceTokenForm(request.POST or None)

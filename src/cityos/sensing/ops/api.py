@@ -225,7 +225,7 @@ def _rule_input(payload: RuleIn, user: User) -> services.RuleInput:
 @router.get("/rules", response=list[RuleOut], summary="Alert rules you may see")
 @paginate
 def list_rules(request: HttpRequest, filters: Query[RuleFilters]) -> object:
-    user = require_roles(request, *SENSING_ROLES)
+    user = require_roles(request, SENSING_ROLES)
     rules = selectors.visible_rules(user)
     if filters.kind:
         rules = rules.filter(kind=filters.kind)
@@ -240,13 +240,13 @@ def list_rules(request: HttpRequest, filters: Query[RuleFilters]) -> object:
 
 @router.post("/rules", response={201: RuleOut}, summary="Create an alert rule")
 def create_rule(request: HttpRequest, payload: RuleIn) -> Status:
-    user = require_roles(request, *SENSING_ROLES)
+    user = require_roles(request, SENSING_ROLES)
     data = _rule_input(payload, user)
     return Status(201, _allowed(lambda: services.create_rule(user, data)))
 
 
 def _rule(request: HttpRequest, rule_id: int) -> AlertRule:
-    user = require_roles(request, *SENSING_ROLES)
+    user = require_roles(request, SENSING_ROLES)
     return get_object_or_404(selectors.visible_rules(user), pk=rule_id)
 
 
@@ -275,12 +275,12 @@ def delete_rule(request: HttpRequest, rule_id: int) -> Status:
 @router.get("/alerts", response=list[AlertOut], summary="Alerts you may see, newest first")
 @paginate
 def list_alerts(request: HttpRequest, filters: Query[AlertFilters]) -> object:
-    user = require_roles(request, *SENSING_ROLES)
+    user = require_roles(request, SENSING_ROLES)
     return selectors.alerts(user, **filters.dict())
 
 
 def _alert(request: HttpRequest, alert_id: int) -> Alert:
-    user = require_roles(request, *SENSING_ROLES)
+    user = require_roles(request, SENSING_ROLES)
     return get_object_or_404(selectors.visible_alerts(user), pk=alert_id)
 
 
@@ -316,7 +316,7 @@ def resolve_alert(request: HttpRequest, alert_id: int) -> Alert:
 def things_map(request: HttpRequest, filters: Query[MapFilters]) -> HttpResponse:
     import json
 
-    user = require_roles(request, *SENSING_ROLES)
+    user = require_roles(request, SENSING_ROLES)
     rows = selectors.thing_rows(user, **filters.dict())
     # The map page redraws from here every 30 seconds: a repeat of the same read is one entry.
     services.audit_private_rows(rows, request.get_full_path(), dedupe=True)

@@ -58,7 +58,7 @@ def _params(request: HttpRequest, **changes: str) -> str:
 # --- Map -----------------------------------------------------------------------------------
 
 
-@staff_required(*SENSING_ROLES)
+@staff_required(SENSING_ROLES)
 def ops_map(request: HttpRequest) -> HttpResponse:
     form = FilterForm(request.GET or None, states=THING_STATES)
     filters = form.filters()
@@ -90,7 +90,7 @@ def _alert_page_filters(request: HttpRequest) -> tuple[AlertFilterForm, dict[str
     return form, form.filters()
 
 
-@staff_required(*SENSING_ROLES)
+@staff_required(SENSING_ROLES)
 def alert_feed(request: HttpRequest) -> HttpResponse:
     form, filters = _alert_page_filters(request)
     alerts = selectors.alerts(
@@ -140,7 +140,7 @@ def _row(alert: Alert, manage: scope.Scope) -> dict[str, Any]:
     }
 
 
-@staff_required(*SENSING_ROLES)
+@staff_required(SENSING_ROLES)
 def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
     alert = get_object_or_404(selectors.visible_alerts(request.user), pk=pk)
     return render(
@@ -178,13 +178,13 @@ def _alert_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 
 @require_POST
-@staff_required(*SENSING_ROLES)
+@staff_required(SENSING_ROLES)
 def alert_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     return _alert_action(request, pk, "acknowledge")
 
 
 @require_POST
-@staff_required(*SENSING_ROLES)
+@staff_required(SENSING_ROLES)
 def alert_resolve(request: HttpRequest, pk: int) -> HttpResponse:
     return _alert_action(request, pk, "resolve")
 
@@ -274,7 +274,7 @@ def alert_events(
         time.sleep(poll)
 
 
-@staff_required(*SENSING_ROLES)
+@staff_required(SENSING_ROLES)
 def alert_stream(request: HttpRequest) -> StreamingHttpResponse:
     since = _cursor_time(request.headers.get("Last-Event-ID")) or _cursor_time(request.GET.get("since"))
     form = AlertFilterForm(request.GET)
@@ -295,7 +295,7 @@ def alert_stream(request: HttpRequest) -> StreamingHttpResponse:
     return response
 
 
-@staff_required(*SENSING_ROLES)
+@staff_required(SENSING_ROLES)
 def tile(request: HttpRequest) -> HttpResponse:
     active = selectors.alerts(request.user, state="active")
     counts = dict.fromkeys(("critical", "warning", "info"), 0)
@@ -338,7 +338,7 @@ RANGE_LABELS = {
 }
 
 
-@staff_required(*SENSING_ROLES)
+@staff_required(SENSING_ROLES)
 def datastream_chart(request: HttpRequest, pk: int) -> HttpResponse:
     datastream = get_object_or_404(selectors.visible_datastreams(request.user).select_related("thing"), pk=pk)
     services.audit_private_readings(datastream)
@@ -429,7 +429,7 @@ SORT_LABELS = {
 }
 
 
-@staff_required(*SENSING_ROLES)
+@staff_required(SENSING_ROLES)
 def health(request: HttpRequest) -> HttpResponse:
     form = FilterForm(request.GET or None, states=THING_STATES)
     filters = form.filters()
@@ -505,7 +505,7 @@ def _health_csv(rows: list[selectors.ThingRow]) -> HttpResponse:
 # --- Rules ---------------------------------------------------------------------------------
 
 
-@staff_required(*SENSING_ROLES)
+@staff_required(SENSING_ROLES)
 def rule_list(request: HttpRequest) -> HttpResponse:
     rules = selectors.visible_rules(request.user)
     manage = _manage_scope(request)
@@ -521,7 +521,7 @@ def rule_list(request: HttpRequest) -> HttpResponse:
     return render(request, "sensing/ops/rules.html", {"rows": rows})
 
 
-@staff_required(*SENSING_ROLES)
+@staff_required(SENSING_ROLES)
 def rule_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     rule = get_object_or_404(selectors.visible_rules(request.user), pk=pk) if pk else None
     if rule is not None and not scope.can_manage_rule(request.user, datastream=rule.datastream):
@@ -547,7 +547,7 @@ def rule_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 
 
 @require_POST
-@staff_required(*SENSING_ROLES)
+@staff_required(SENSING_ROLES)
 def rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
     rule = get_object_or_404(selectors.visible_rules(request.user), pk=pk)
     name = rule.name

@@ -45,6 +45,8 @@ from django.db.models.lookups import (
     LessThanOrEqual,
     StartsWith,
 )
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
@@ -126,13 +128,13 @@ class Compiler:
         typed = self.value(node)
         if typed.kind in ("json", "result"):
             return Q(**{typed.field: True})
-        raise StaError(f"$filter: this part is not a condition (true or false): {describe(node)}")
+        raise StaError(_("$filter: this part is not a condition (true or false): %(part)s") % {"part": describe(node)})
 
     def comparison(self, op: str, left: Typed, right: Typed) -> Q:
         if right.kind == "null" or left.kind == "null":
             other = left if right.kind == "null" else right
             if op not in ("eq", "ne"):
-                raise StaError("$filter: null can only be compared with eq or ne")
+                raise StaError(_("$filter: null can only be compared with eq or ne"))
             expr = F(other.field) if other.field else other.expr
             condition = Q(IsNull(expr, True))
             return condition if op == "eq" else ~condition
@@ -141,13 +143,19 @@ class Compiler:
                 json_side.kind == "result" and other.kind == "string"
             ):
                 if not isinstance(other.expr, Value) or op not in ("eq", "ne"):
-                    raise StaError(f"$filter: {json_side.field} can only be compared with eq or ne and a literal")
+                    raise StaError(
+                        _("$filter: %(property)s can only be compared with eq or ne and a literal")
+                        % {"property": json_side.field}
+                    )
                 condition = Q(**{json_side.field: other.expr.value})
                 return condition if op == "eq" else ~condition
         left, right = self.coerce(left, right), self.coerce(right, left)
         left, right = as_date_if_compared_with_one(left, right), as_date_if_compared_with_one(right, left)
         if not compatible(left.kind, right.kind):
-            raise StaError(f"$filter: cannot compare a {left.kind} with a {right.kind}")
+            raise StaError(
+                _("$filter: cannot compare %(left)s with %(right)s")
+                % {"left": kind_label(left.kind), "right": kind_label(right.kind)}
+            )
         if op == "ne":
             return ~Q(Exact(left.expr, right.expr))
         return Q(LOOKUPS[op](left.expr, right.expr))
@@ -194,13 +202,16 @@ class Compiler:
             )
         if isinstance(node, Call):
             return self.function(node)
-        raise StaError(f"$filter: a condition cannot be used as a value: {describe(node)}")
+        raise StaError(_("$filter: a condition cannot be used as a value: %(part)s") % {"part": describe(node)})
 
     def literal(self, node: Literal) -> Typed:
         if node.kind == "number" and isinstance(node.value, int) and not -MAX_INTEGER - 1 <= node.value <= MAX_INTEGER:
             raise StaError(
-                f"$filter: the number {node.value} is too large; whole numbers go up to {MAX_INTEGER} "
-                "(write it with a decimal point, e.g. 1.0e20, to compare as a decimal)"
+                _(
+                    "$filter: the number %(number)s is too large; whole numbers go up to %(largest)s "
+                    "(write it with a decimal point, e.g. 1.0e20, to compare as a decimal)"
+                )
+                % {"number": node.value, "largest": MAX_INTEGER}
             )
         if node.kind == "number":
             field: models.Field[Any, Any] = (
@@ -224,7 +235,10 @@ class Compiler:
         if typed.kind in ("result", "json"):
             typed = self.coerce(typed, Typed(None, "number"))
         if typed.kind != "number":
-            raise StaError(f"$filter: arithmetic needs numbers, but {describe(node)} is a {typed.kind}")
+            raise StaError(
+                _("$filter: arithmetic needs numbers, but %(part)s is %(kind)s")
+                % {"part": describe(node), "kind": kind_label(typed.kind)}
+            )
         return typed.expr
 
     def text(self, node: Node) -> Any:
@@ -232,7 +246,9 @@ class Compiler:
         if typed.kind == "json":
             return member_text(typed)
         if typed.kind != "string":
-            raise StaError(f"$filter: {describe(node)} is a {typed.kind}, not text")
+            raise StaError(
+                _("$filter: %(part)s is %(kind)s, not text") % {"part": describe(node), "kind": kind_label(typed.kind)}
+            )
         return typed.expr
 
     def when(self, node: Node) -> Any:
@@ -240,7 +256,10 @@ class Compiler:
         if typed.kind == "json":
             return Cast(member_text(typed), models.DateTimeField())
         if typed.kind != "datetime":
-            raise StaError(f"$filter: {describe(node)} is a {typed.kind}, not a time")
+            raise StaError(
+                _("$filter: %(part)s is %(kind)s, not a time")
+                % {"part": describe(node), "kind": kind_label(typed.kind)}
+            )
         return typed.expr
 
     def path(self, node: Path) -> Typed:
@@ -252,19 +271,31 @@ class Compiler:
             prefix += nav.accessor + "__"
             entity_type = ENTITY_TYPES[nav.target]
         if not parts:
-            raise StaError(f"$filter: {'/'.join(node.parts)} is an entity, not a property; name one of its properties")
+            raise StaError(
+                _("$filter: %(path)s is an entity, not a property; name one of its properties")
+                % {"path": "/".join(node.parts)}
+            )
         name = parts[0]
         prop = entity_type.props.get(name)
         if name == "@iot.id":
             prop = entity_type.props["id"]
         if prop is None:
             known = ", ".join(sorted(entity_type.props))
-            raise StaError(f"$filter: {entity_type.name} has no property {name!r} (it has {known})")
+            raise StaError(
+                _("$filter: %(type)s has no property %(name)s (it has %(known)s)")
+                % {"type": entity_type.name, "name": repr(name), "known": known}
+            )
         if len(parts) > 1:
             if prop.kind not in ("json", "result"):
-                raise StaError(f"$filter: {name} has no members; only JSON properties such as properties/... do")
+                raise StaError(
+                    _("$filter: %(name)s has no members; only JSON properties such as properties/... do")
+                    % {"name": name}
+                )
             if len(parts) - 1 > MAX_JSON_DEPTH:  # Django builds one nested lookup per member
-                raise StaError(f"$filter: {name} is followed by more than {MAX_JSON_DEPTH} members")
+                raise StaError(
+                    _("$filter: %(name)s is followed by more than %(limit)s members")
+                    % {"name": name, "limit": MAX_JSON_DEPTH}
+                )
             return Typed(None, "json", field=prefix + "__".join([prop.field, *parts[1:]]), column=prefix + prop.field)
         path = prefix + prop.field
         kind = {"id": "number", "interval": "datetime", "string": "string", "datetime": "datetime"}.get(prop.kind)
@@ -310,7 +341,9 @@ class Compiler:
                 target = self.path(args[0]) if isinstance(args[0], Path) else None
                 prop = self.interval_columns(args[0]) if target else None
                 if prop is None:
-                    raise StaError(f"$filter: {name}() takes a time interval property such as phenomenonTime")
+                    raise StaError(
+                        _("$filter: %(name)s() takes a time interval property such as phenomenonTime") % {"name": name}
+                    )
                 return Typed(F(prop[0] if name == "mindatetime" else prop[1]), "datetime")
             limit = datetime(1, 1, 1, tzinfo=UTC) if name == "mindatetime" else datetime(9999, 12, 31, tzinfo=UTC)
             return Typed(Value(limit, output_field=models.DateTimeField()), "datetime")
@@ -319,7 +352,7 @@ class Compiler:
             return Typed(rounding(self.number(args[0])), "number")
         if name in geo_functions.MEASURES:
             raise geo_functions.only_in_comparisons(name)
-        raise StaError(f"$filter: the function {name}() is not supported here")
+        raise StaError(_("$filter: the function %(name)s() is not supported here") % {"name": name})
 
     def interval_columns(self, node: Node) -> tuple[str, str] | None:
         assert isinstance(node, Path)
@@ -345,7 +378,8 @@ class Compiler:
             predicate = GEO_PREDICATES[node.name]
         if first.kind != "geometry" or second.kind != "geography":
             raise StaError(
-                f"$filter: {node.name}() compares a location property with a literal such as geography'POINT(1 2)'"
+                _("$filter: %(name)s() compares a location property with a literal such as %(example)s")
+                % {"name": node.name, "example": "geography'POINT(1 2)'"}
             )
         literal = geo_functions.literal_geometry(second.expr.value)  # WKT, or EWKT with SRID=4326
         assert first.model is not None
@@ -385,7 +419,10 @@ def geometry_of(geojson: Any) -> BaseGeometry | None:
 def member_text(typed: Typed) -> Any:
     """A member of a JSON property (properties/name) as text; a whole JSON object has none."""
     if typed.expr is not None:
-        raise StaError(f"$filter: {typed.label} is a JSON object; use one of its members, such as properties/name")
+        raise StaError(
+            _("$filter: %(property)s is a JSON object; use one of its members, such as properties/name")
+            % {"property": typed.label}
+        )
     return json_member(typed)
 
 
@@ -417,6 +454,27 @@ def compatible(left: str, right: str) -> bool:
     return frozenset({left, right}) in pairs
 
 
+# The kinds of value a filter's parts have, as its messages name them ("cannot compare a string
+# with a number"): with the article, which each language places its own way.
+KIND_LABELS = {
+    "number": pgettext_lazy("filter value", "a number"),
+    "string": pgettext_lazy("filter value", "a string"),
+    "datetime": pgettext_lazy("filter value", "a datetime"),
+    "date": pgettext_lazy("filter value", "a date"),
+    "time": pgettext_lazy("filter value", "a time of day"),
+    "bool": pgettext_lazy("filter value", "a boolean"),
+    "null": pgettext_lazy("filter value", "null"),
+    "json": pgettext_lazy("filter value", "a JSON value"),
+    "result": pgettext_lazy("filter value", "a result"),
+    "geometry": pgettext_lazy("filter value", "a geometry"),
+    "geography": pgettext_lazy("filter value", "a geography literal"),
+}
+
+
+def kind_label(kind: str) -> str:
+    return str(KIND_LABELS.get(kind, kind))
+
+
 def describe(node: Node) -> str:
     """The part of a filter an error is about, shortened: it may be a chain of hundreds of terms."""
     from cityos.sensing.sta.filter import unparse
@@ -431,23 +489,28 @@ def compile_filter(entity_type: EntityType, node: Node) -> tuple[Q, bool]:
     return compiler.condition(node), compiler.crosses_many
 
 
+def _through_many() -> StaError:
+    return StaError(_("$orderby: a property reached through a list of entities cannot order results"))
+
+
 def compile_order(entity_type: EntityType, node: Node) -> Any:
     compiler = Compiler(entity_type)
     if geo_functions.is_measure(node):  # geo.distance/geo.length: measured in Python, see geo_functions
         assert isinstance(node, Call)
         key = geo_functions.order(compiler, node)
         if compiler.crosses_many:
-            raise StaError("$orderby: a property reached through a list of entities cannot order results")
+            raise _through_many()
         return key
     typed = compiler.value(node)
     if compiler.crosses_many:
-        raise StaError("$orderby: a property reached through a list of entities cannot order results")
+        raise _through_many()
     if typed.kind == "result":
         return F(typed.field.removesuffix("result") + "result_number")
     if typed.kind == "json" and typed.field:
         if typed.expr is not None:  # a whole JSON object, not one of its members
             raise StaError(
-                f"$orderby: {describe(node)} is a JSON object; order by one of its members, such as properties/name"
+                _("$orderby: %(part)s is a JSON object; order by one of its members, such as properties/name")
+                % {"part": describe(node)}
             )
         return json_member(typed)
     return typed.expr

@@ -6,6 +6,8 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from cityos.core.accounts.models import User
 from cityos.sensing import services
 from cityos.sensing.sta.errors import StaError
@@ -25,7 +27,7 @@ def _datastream_id(group: dict[str, Any], position: int) -> int:
     reference = group.get("Datastream")
     pk = reference.get("@iot.id") if isinstance(reference, dict) else None
     if isinstance(pk, bool) or not isinstance(pk, int):
-        raise StaError(f'item {position}: Datastream must be {{"@iot.id": <number>}}')
+        raise StaError(_('item %(position)s: Datastream must be {"@iot.id": <number>}') % {"position": position})
     return pk
 
 
@@ -45,7 +47,7 @@ def _rows(
     append = out.append
     for values in data_array:
         if type(values) is not list or len(values) != width:
-            append(StaError(f"a row must be a list of {width} values, one per component"))
+            append(StaError(_("a row must be a list of %(width)s values, one per component") % {"width": width}))
             continue
         if simple:
             text = values[at_time]  # type: ignore[index]
@@ -73,10 +75,10 @@ def _rows(
             )
             parameters = None if at_parameters is None else values[at_parameters]
             if parameters is not None and not isinstance(parameters, dict):
-                raise StaError("parameters must be a JSON object.")
+                raise StaError(_("parameters must be a JSON object."))
             foi = None if at_foi is None else values[at_foi]
             if foi is not None and (isinstance(foi, bool) or not isinstance(foi, int)):
-                raise StaError("FeatureOfInterest/id must be a number")
+                raise StaError(_("FeatureOfInterest/id must be a number"))
         except StaError as error:
             append(error)
             continue
@@ -98,30 +100,39 @@ def _rows(
 def decode(groups: Any) -> list[services.NewObservation | StaError]:
     """Rows as observations, or the reason a row cannot be read, in request order."""
     if not isinstance(groups, list):
-        raise StaError("CreateObservations takes a JSON list of {Datastream, components, dataArray} objects.")
+        raise StaError(_("CreateObservations takes a JSON list of {Datastream, components, dataArray} objects."))
     rows: list[services.NewObservation | StaError] = []
     for position, group in enumerate(groups):
         if not isinstance(group, dict):
-            raise StaError(f"item {position}: must be an object with Datastream, components and dataArray")
+            raise StaError(
+                _("item %(position)s: must be an object with Datastream, components and dataArray")
+                % {"position": position}
+            )
         if "MultiDatastream" in group:
-            raise StaError(f"item {position}: MultiDatastreams are not supported")
+            raise StaError(_("item %(position)s: MultiDatastreams are not supported") % {"position": position})
         datastream_id = _datastream_id(group, position)
         components = group.get("components")
         if not isinstance(components, list) or not all(isinstance(c, str) for c in components):
-            raise StaError(f"item {position}: components must be a list of names")
+            raise StaError(_("item %(position)s: components must be a list of names") % {"position": position})
         unknown = [c for c in components if c not in COMPONENTS]
         if unknown:
-            raise StaError(f"item {position}: unknown components {unknown}; known: {sorted(COMPONENTS)}")
+            raise StaError(
+                _("item %(position)s: unknown components %(unknown)s; known: %(known)s")
+                % {"position": position, "unknown": unknown, "known": sorted(COMPONENTS)}
+            )
         # Each component names one column of every row: a name given twice leaves it unclear
         # which column holds the value, so the request is refused whole, as for an unknown name.
         repeated = sorted(name for name, count in Counter(components).items() if count > 1)
         if repeated:
-            raise StaError(f"item {position}: components names {repeated} more than once; name each column once")
+            raise StaError(
+                _("item %(position)s: components names %(repeated)s more than once; name each column once")
+                % {"position": position, "repeated": repeated}
+            )
         if "result" not in components:
-            raise StaError(f"item {position}: components must include result")
+            raise StaError(_("item %(position)s: components must include result") % {"position": position})
         data_array = group.get("dataArray")
         if not isinstance(data_array, list):
-            raise StaError(f"item {position}: dataArray must be a list of rows")
+            raise StaError(_("item %(position)s: dataArray must be a list of rows") % {"position": position})
         width = len(components)
         rows.extend(_rows(datastream_id, components, data_array, width))
     return rows

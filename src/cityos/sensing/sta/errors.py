@@ -1,4 +1,8 @@
-"""SensorThings-style errors: ``{"code": 400, "type": "error", "message": "..."}``."""
+"""SensorThings-style errors: ``{"code": 400, "type": "error", "message": "..."}``.
+
+The message is translated where the error is raised (gettext), so it is in the request's
+language (LocaleMiddleware reads Accept-Language); the shape and codes stay the standard's.
+"""
 
 from __future__ import annotations
 

@@ -17,12 +17,19 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Union
 
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
 from cityos.sensing.sta.errors import StaError
 
 
 class FilterSyntaxError(StaError):
-    def __init__(self, message: str, position: int) -> None:
-        super().__init__(f"$filter: {message} at position {position + 1}")
+    """``problem`` is already translated; the position counts from 1, as people count."""
+
+    def __init__(self, problem: str, position: int) -> None:
+        super().__init__(
+            _("$filter: %(problem)s at position %(position)s") % {"problem": problem, "position": position + 1}
+        )
         self.position = position
 
 
@@ -137,21 +144,23 @@ class Token:
 def parse_datetime_literal(text: str, position: int) -> datetime:
     """An ISO 8601 instant; one without a time zone is refused rather than guessed."""
     if "T" in text and not re.search(r"(Z|[+-]\d{2}:?\d{2})$", text):
-        raise FilterSyntaxError(f"the time {text!r} has no time zone (add Z or an offset such as +08:00)", position)
+        raise FilterSyntaxError(
+            _("the time %(text)s has no time zone (add Z or an offset such as +08:00)") % {"text": repr(text)}, position
+        )
     candidate = text if "T" in text else text + "T00:00:00Z"
     try:
         return datetime.fromisoformat(candidate.replace("Z", "+00:00"))
     except ValueError:
-        raise FilterSyntaxError(f"{text!r} is not a valid date or time", position) from None
+        raise FilterSyntaxError(_("%(text)s is not a valid date or time") % {"text": repr(text)}, position) from None
 
 
 def parse_time_literal(text: str, position: int) -> time:
     """A time of day (13:05, 13:05:30.5), as time(phenomenonTime) gives it: in UTC."""
-    whole, _, fraction = text.partition(".")
+    whole, _point, fraction = text.partition(".")
     try:
         return time.fromisoformat(whole + ("." + fraction[:6].ljust(6, "0") if fraction else ""))
     except ValueError:
-        raise FilterSyntaxError(f"{text!r} is not a valid time of day", position) from None
+        raise FilterSyntaxError(_("%(text)s is not a valid time of day") % {"text": repr(text)}, position) from None
 
 
 def tokenize(text: str) -> list[Token]:
@@ -174,7 +183,7 @@ def tokenize(text: str) -> list[Token]:
             j, chars = i + 1, []
             while True:
                 if j >= n:
-                    raise FilterSyntaxError("a text in quotes is not closed", i)
+                    raise FilterSyntaxError(_("a text in quotes is not closed"), i)
                 if text[j] == "'":
                     if j + 1 < n and text[j + 1] == "'":
                         chars.append("'")
@@ -225,7 +234,7 @@ def tokenize(text: str) -> list[Token]:
                 tokens.append(Token("name", word, i))
             i = name.end()
             continue
-        raise FilterSyntaxError(f"unexpected character {ch!r}", i)
+        raise FilterSyntaxError(_("unexpected character %(character)s") % {"character": repr(ch)}, i)
     tokens.append(Token("end", "", n))
     return tokens
 
@@ -246,7 +255,8 @@ class Parser:
 
     def too_deep(self) -> None:
         raise FilterSyntaxError(
-            f"the expression is nested too deeply (at most {MAX_DEPTH} levels)", self.peek().position
+            _("the expression is nested too deeply (at most %(levels)s levels)") % {"levels": MAX_DEPTH},
+            self.peek().position,
         )
 
     def made(self, node: Node) -> Node:
@@ -271,7 +281,8 @@ class Parser:
         self.terms += 1
         if self.terms > MAX_TERMS:
             raise FilterSyntaxError(
-                f"the expression joins more than {MAX_TERMS} conditions with 'and'/'or' (the limit)",
+                _("the expression joins more than %(limit)s conditions with 'and'/'or' (the limit)")
+                % {"limit": MAX_TERMS},
                 self.peek().position,
             )
 
@@ -287,8 +298,11 @@ class Parser:
     def expect(self, kind: str, what: str) -> Token:
         token = self.peek()
         if token.kind != kind:
-            found = repr(token.text) if token.kind != "end" else "the end"
-            raise FilterSyntaxError(f"expected {what} but found {found}", token.position)
+            if token.kind == "end":
+                problem = _("expected %(expected)s but found the end") % {"expected": what}
+            else:
+                problem = _("expected %(expected)s but found %(found)s") % {"expected": what, "found": repr(token.text)}
+            raise FilterSyntaxError(problem, token.position)
         return self.take()
 
     def is_op(self, *ops: str) -> bool:
@@ -297,11 +311,11 @@ class Parser:
 
     def parse(self) -> Node:
         if self.peek().kind == "end":
-            raise FilterSyntaxError("the expression is empty", 0)
+            raise FilterSyntaxError(_("the expression is empty"), 0)
         node = self.expression()
         token = self.peek()
         if token.kind != "end":
-            raise FilterSyntaxError(f"unexpected {token.text!r}", token.position)
+            raise FilterSyntaxError(_("unexpected %(token)s") % {"token": repr(token.text)}, token.position)
         return node
 
     def expression(self) -> Node:
@@ -344,7 +358,7 @@ class Parser:
             op = self.take().text
             node = self.made(BinOp(op, node, self.additive()))
             if self.is_op(*COMPARISONS):
-                raise FilterSyntaxError("comparisons cannot be chained; join them with 'and'", self.peek().position)
+                raise FilterSyntaxError(_("comparisons cannot be chained; join them with 'and'"), self.peek().position)
         return node
 
     def additive(self) -> Node:
@@ -390,13 +404,19 @@ class Parser:
             if self.peek().kind == "(":
                 return self.call(token)
             return Path(tuple(token.text.split("/")))
-        found = repr(token.text) if token.kind != "end" else "the end"
-        raise FilterSyntaxError(f"expected a value, a property or a function but found {found}", token.position)
+        raise FilterSyntaxError(
+            _("expected a value, a property or a function but found the end")
+            if token.kind == "end"
+            else _("expected a value, a property or a function but found %(found)s") % {"found": repr(token.text)},
+            token.position,
+        )
 
     def call(self, name_token: Token) -> Node:
         name = name_token.text.lower()
         if name not in FUNCTIONS:
-            raise FilterSyntaxError(f"unknown function {name_token.text!r}", name_token.position)
+            raise FilterSyntaxError(
+                _("unknown function %(name)s") % {"name": repr(name_token.text)}, name_token.position
+            )
         self.expect("(", "'('")
         args: list[Node] = []
         if self.peek().kind != ")":
@@ -404,14 +424,16 @@ class Parser:
             while self.peek().kind == ",":
                 self.take()
                 args.append(self.expression())
-        self.expect(")", "')' or ','")
+        self.expect(")", _("%(one)s or %(other)s") % {"one": "')'", "other": "','"})
         fewest, most = FUNCTIONS[name]
         if not fewest <= len(args) <= most:
-            wanted = str(fewest) if fewest == most else f"{fewest} to {most}"
-            raise FilterSyntaxError(
-                f"{name}() takes {wanted} argument(s), not {len(args)}",
-                name_token.position,
-            )
+            wanted = str(fewest) if fewest == most else _("%(fewest)s to %(most)s") % {"fewest": fewest, "most": most}
+            problem = ngettext(
+                "%(name)s() takes %(wanted)s argument, not %(count)s",
+                "%(name)s() takes %(wanted)s arguments, not %(count)s",
+                most,
+            ) % {"name": name, "wanted": wanted, "count": len(args)}
+            raise FilterSyntaxError(problem, name_token.position)
         return self.made(Call(name, tuple(args)))
 
 

@@ -41,6 +41,8 @@ import shapely
 from django.db import models
 from django.db.models import Case, Q, QuerySet, Value, When
 from django.db.models.expressions import OrderBy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from shapely.geometry.base import BaseGeometry
 
 from cityos.sensing.sta.errors import StaError
@@ -54,10 +56,15 @@ EXAMPLES = {
     "geo.distance": "geo.distance(location, geography'POINT(-73.9 40.7)') lt 0.01",
     "geo.length": "geo.length(location) gt 1",
 }
-WHAT = {
-    "geo.distance": "between a location property and a literal such as geography'POINT(1 2)', or two literals",
-    "geo.length": "a location property such as location, or a literal such as geography'LINESTRING(0 0, 1 1)'",
+WHAT = {  # what each measure takes, in its message when given something else
+    "geo.distance": gettext_lazy(
+        "$filter: %(name)s() measures between a location property and a literal such as %(example)s, or two literals"
+    ),
+    "geo.length": gettext_lazy(
+        "$filter: %(name)s() measures a location property such as location, or a literal such as %(example)s"
+    ),
 }
+WHAT_EXAMPLES = {"geo.distance": "geography'POINT(1 2)'", "geo.length": "geography'LINESTRING(0 0, 1 1)'"}
 COMPARE: dict[str, Callable[[float, float], bool]] = {
     "eq": operator.eq,
     "ne": operator.ne,
@@ -90,13 +97,14 @@ def literal_geometry(text: object) -> BaseGeometry:
     if srid:
         if srid.group(1) != WGS84:
             raise StaError(
-                f"$filter: the geography literal is in SRID {srid.group(1)}; only SRID=4326 (WGS 84) is supported"
+                _("$filter: the geography literal is in SRID %(srid)s; only SRID=4326 (WGS 84) is supported")
+                % {"srid": srid.group(1)}
             )
         wkt = wkt[srid.end() :]
     try:
         return shapely.from_wkt(wkt)
     except shapely.errors.ShapelyError as error:
-        raise StaError(f"$filter: the geography literal is not valid WKT ({error})") from None
+        raise StaError(_("$filter: the geography literal is not valid WKT (%(error)s)") % {"error": error}) from None
 
 
 def linear_length(geometry: BaseGeometry) -> float:
@@ -112,9 +120,12 @@ def linear_length(geometry: BaseGeometry) -> float:
 def only_in_comparisons(name: str) -> StaError:
     """A measure used anywhere but directly in a comparison with a number."""
     return StaError(
-        f"$filter: {name}() can only be compared with a number, as in {EXAMPLES[name]} "
-        "(arithmetic with literals around it is fine), or order results on its own, as in "
-        f"$orderby={EXAMPLES[name].rsplit(' ', 2)[0]} desc; it cannot be another function's argument"
+        _(
+            "$filter: %(name)s() can only be compared with a number, as in %(example)s "
+            "(arithmetic with literals around it is fine), or order results on its own, as in "
+            "%(order)s; it cannot be another function's argument"
+        )
+        % {"name": name, "example": EXAMPLES[name], "order": f"$orderby={EXAMPLES[name].rsplit(' ', 2)[0]} desc"}
     )
 
 
@@ -137,11 +148,13 @@ def constant(compiler: Compiler, node: Node) -> float | None:
         if left is None or right is None:
             return None
         if node.op in ("div", "mod") and right == 0:
-            raise StaError("$filter: a number is divided by zero")
+            raise _divided_by_zero()
         try:
             return ARITHMETIC[node.op](left, right)
         except (ValueError, OverflowError):  # fmod of an infinity
-            raise StaError(f"$filter: {describe(node)} has no value (a number beyond the largest)") from None
+            raise StaError(
+                _("$filter: %(part)s has no value (a number beyond the largest)") % {"part": describe(node)}
+            ) from None
     if is_measure(node):
         assert isinstance(node, Call)
         measure = Measure(compiler, node)
@@ -164,7 +177,7 @@ class Measure:
             elif typed.kind == "geometry" and not self.field:
                 self.field, self.model = typed.field, typed.model
             else:
-                raise StaError(f"$filter: {node.name}() measures {WHAT[node.name]}")
+                raise StaError(str(WHAT[node.name]) % {"name": node.name, "example": WHAT_EXAMPLES[node.name]})
         self.literal = literals[0] if literals else None
         self.constant = not self.field
         self.value: float | None = None
@@ -243,7 +256,7 @@ def _scale(compiler: Compiler, node: Node, measured: Call) -> Callable[[float], 
         return lambda value: -inner(value)
     if isinstance(node, BinOp) and node.op in ARITHMETIC and any(m is measured for m in _measures_in(node)):
         if node.op in ("div", "mod") and constant(compiler, node.right) == 0:
-            raise StaError("$filter: a number is divided by zero")
+            raise _divided_by_zero()
         left, right = _scale(compiler, node.left, measured), _scale(compiler, node.right, measured)
         combine = ARITHMETIC[node.op]
         return lambda value: combine(left(value), right(value))
@@ -255,9 +268,16 @@ def _scale(compiler: Compiler, node: Node, measured: Call) -> Callable[[float], 
 
 def _not_a_number(name: str) -> StaError:
     return StaError(
-        f"$filter: {name}() can only be compared with a number made of literals (one measure of the row "
-        f"per comparison), as in {EXAMPLES[name]}"
+        _(
+            "$filter: %(name)s() can only be compared with a number made of literals (one measure of the row "
+            "per comparison), as in %(example)s"
+        )
+        % {"name": name, "example": EXAMPLES[name]}
     )
+
+
+def _divided_by_zero() -> StaError:
+    return StaError(_("$filter: a number is divided by zero"))
 
 
 def comparison(compiler: Compiler, node: BinOp) -> Q | None:
@@ -301,13 +321,19 @@ def relate(compiler: Compiler, node: Call) -> Q:
     pattern_typed = compiler.value(pattern_node)
     pattern = pattern_typed.expr.value if pattern_typed.kind == "string" else None
     if not isinstance(pattern, str) or not _PATTERN.match(pattern.upper()):
-        raise StaError("$filter: st_relate() takes a DE-9IM pattern of nine of T F * 0 1 2, such as 'T*F**F***'")
+        raise StaError(
+            _("$filter: st_relate() takes a DE-9IM pattern of nine of T F * 0 1 2, such as %(example)s")
+            % {"example": "'T*F**F***'"}
+        )
     pattern = pattern.upper()
     a, b = compiler.value(first), compiler.value(second)
     if a.kind == "geography" and b.kind == "geometry":
         a, b, pattern = b, a, transposed(pattern)
     if a.kind != "geometry" or b.kind != "geography":
-        raise StaError("$filter: st_relate() relates a location property and a literal such as geography'POINT(1 2)'")
+        raise StaError(
+            _("$filter: st_relate() relates a location property and a literal such as %(example)s")
+            % {"example": "geography'POINT(1 2)'"}
+        )
     literal = literal_geometry(b.expr.value)
     assert a.model is not None
     column = a.field.rsplit("__", 1)[-1]
@@ -345,8 +371,11 @@ class MeasureOrder:
         )
         if len(rows) > ORDER_LIMIT:
             raise StaError(
-                f"$orderby: {self.measure.name}() can order at most {ORDER_LIMIT} entities with a location; "
-                f"narrow them with a $filter first, such as {EXAMPLES[self.measure.name]}"
+                _(
+                    "$orderby: %(name)s() can order at most %(limit)s entities with a location; "
+                    "narrow them with a $filter first, such as %(example)s"
+                )
+                % {"name": self.measure.name, "limit": ORDER_LIMIT, "example": EXAMPLES[self.measure.name]}
             )
         values: dict[int, float] = {}
         for pk, geojson in rows:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from cityos.sensing import conf
 from cityos.sensing.sta.compile import compile_filter, compile_order
@@ -63,36 +64,45 @@ def split_top_level(text: str, separator: str) -> list[str]:
         elif not quoted and char == ")":
             depth -= 1
             if depth < 0:
-                raise StaError(f"unbalanced ')' in {text!r}")
+                raise StaError(_("unbalanced ')' in %(text)s") % {"text": repr(text)})
         if char == separator and depth == 0 and not quoted:
             parts.append("".join(current))
             current = []
             continue
         current.append(char)
     if depth != 0 or quoted:
-        raise StaError(f"unbalanced parentheses or quotes in {text!r}")
+        raise StaError(_("unbalanced parentheses or quotes in %(text)s") % {"text": repr(text)})
     parts.append("".join(current))
     return parts
 
 
+MAX_EXPAND_DEPTH = 5
 LARGEST_SKIP = 2**62  # $skip plus a page must still fit a database's 64-bit integer
 
 
 def _whole_number(name: str, text: str, largest: int | None = None) -> int:
     if not text.strip().isdigit():
-        raise StaError(f"{name} must be a whole number of zero or more, not {text!r}")
+        raise StaError(
+            _("%(option)s must be a whole number of zero or more, not %(text)s") % {"option": name, "text": repr(text)}
+        )
     if largest is not None and int(text) > largest:
-        raise StaError(f"{name} must be at most {largest}, not {text.strip()}")
+        raise StaError(
+            _("%(option)s must be at most %(largest)s, not %(text)s")
+            % {"option": name, "largest": largest, "text": text.strip()}
+        )
     return int(text)
 
 
 def parse_options(entity_type: EntityType, params: Mapping[str, str], *, depth: int = 0) -> Options:
-    if depth > 5:
-        raise StaError("$expand is nested too deeply (at most 5 levels)")
+    if depth > MAX_EXPAND_DEPTH:
+        raise StaError(_("$expand is nested too deeply (at most %(levels)s levels)") % {"levels": MAX_EXPAND_DEPTH})
     options = Options(entity_type)
     for name in params:
         if name.startswith("$") and name not in KNOWN:
-            raise StaError(f"unknown query option {name!r}; known: {', '.join(sorted(KNOWN))}")
+            raise StaError(
+                _("unknown query option %(name)s; known: %(known)s")
+                % {"name": repr(name), "known": ", ".join(sorted(KNOWN))}
+            )
     options.given = {name: params[name] for name in params if name.startswith("$")}
     if "$filter" in params:
         options.condition, options.crosses_many = compile_filter(entity_type, parse(params["$filter"]))
@@ -104,6 +114,7 @@ def parse_options(entity_type: EntityType, params: Mapping[str, str], *, depth: 
             try:
                 expression = compile_order(entity_type, parse(expression_text))
             except StaError as error:
+                # The compiler's messages name $filter (kept verbatim in every translation).
                 raise StaError(error.message.replace("$filter", "$orderby")) from None
             options.order.append(expression.desc() if descending else expression.asc())
     if "$top" in params:
@@ -112,13 +123,16 @@ def parse_options(entity_type: EntityType, params: Mapping[str, str], *, depth: 
         options.skip = _whole_number("$skip", params["$skip"], largest=LARGEST_SKIP)
     if "$count" in params:
         if params["$count"] not in ("true", "false"):
-            raise StaError("$count must be true or false")
+            raise StaError(_("$count must be true or false"))
         options.count = params["$count"] == "true"
     if "$resultFormat" in params:
         if depth > 0:
-            raise StaError("$resultFormat applies to the whole response; it cannot be given inside $expand")
+            raise StaError(_("$resultFormat applies to the whole response; it cannot be given inside $expand"))
         if params["$resultFormat"].lower() != "dataarray":
-            raise StaError(f"$resultFormat: the only format is dataArray, not {params['$resultFormat']!r}")
+            raise StaError(
+                _("$resultFormat: the only format is dataArray, not %(format)s")
+                % {"format": repr(params["$resultFormat"])}
+            )
         options.result_format = "dataArray"
     if "$select" in params:
         options.select = set()
@@ -126,9 +140,14 @@ def parse_options(entity_type: EntityType, params: Mapping[str, str], *, depth: 
             if name == "@iot.id":
                 name = "id"
             if name == DATA_ARRAY_LINK and not options.result_format:
-                raise StaError(f"$select: {name} is a column of $resultFormat=dataArray, not an entity property")
+                raise StaError(
+                    _("$select: %(name)s is a column of $resultFormat=dataArray, not an entity property")
+                    % {"name": name}
+                )
             if name not in entity_type.props and name not in entity_type.navs and name != DATA_ARRAY_LINK:
-                raise StaError(f"$select: {entity_type.name} has no property {name!r}")
+                raise StaError(
+                    _("$select: %(type)s has no property %(name)s") % {"type": entity_type.name, "name": repr(name)}
+                )
             if name not in options.select:
                 options.select_order.append(name)
             options.select.add(name)
@@ -140,16 +159,18 @@ def parse_options(entity_type: EntityType, params: Mapping[str, str], *, depth: 
 
 def _add_expand(options: Options, item: str, depth: int) -> None:
     if not item:
-        raise StaError("$expand has an empty item")
-    path, _, rest = item.partition("(")
+        raise StaError(_("$expand has an empty item"))
+    path, _paren, rest = item.partition("(")
     if rest and not rest.endswith(")"):
-        raise StaError(f"$expand: options of {path} must end with ')'")
+        raise StaError(_("$expand: options of %(path)s must end with ')'") % {"path": path})
     nested_params: dict[str, str] = {}
     if rest:
         for option in split_top_level(rest[:-1], ";"):
             key, equals, value = option.partition("=")
             if not equals:
-                raise StaError(f"$expand: {option!r} in {path}(...) is not name=value")
+                raise StaError(
+                    _("$expand: %(option)s in %(path)s(...) is not name=value") % {"option": repr(option), "path": path}
+                )
             nested_params[key.strip()] = value
     names = path.strip().split("/")
     current = options
@@ -157,7 +178,10 @@ def _add_expand(options: Options, item: str, depth: int) -> None:
         nav = current.entity_type.navs.get(name)
         if nav is None:
             known = ", ".join(current.entity_type.navs)
-            raise StaError(f"$expand: {current.entity_type.name} has no link {name!r} (it has {known})")
+            raise StaError(
+                _("$expand: %(type)s has no link %(name)s (it has %(known)s)")
+                % {"type": current.entity_type.name, "name": repr(name), "known": known}
+            )
         target = ENTITY_TYPES[nav.target]
         last = position == len(names) - 1
         if last and nested_params:

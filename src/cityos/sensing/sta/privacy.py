@@ -28,6 +28,7 @@ from typing import Any
 
 from django.db import models
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from cityos.core.audit.services import record_bulk_access
 from cityos.sensing.models import Datastream, HistoricalLocation, Location, Observation, Thing
@@ -269,8 +270,11 @@ def through_visible(compiler: Any, node: Node) -> Q | None:
     for path in paths:
         if path.parts[: first + 1] != head:
             raise StaError(
-                f"$filter: a condition through {'/'.join(head)} may compare only what that link leads to "
-                f"with literals, not with {'/'.join(path.parts)}"
+                _(
+                    "$filter: a condition through %(link)s may compare only what that link leads to "
+                    "with literals, not with %(other)s"
+                )
+                % {"link": "/".join(head), "other": "/".join(path.parts)}
             )
         if len(path.parts) == first + 1:
             return None  # the path names an entity, not a property: the compiler says so

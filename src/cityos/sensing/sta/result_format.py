@@ -25,6 +25,7 @@ from typing import Any
 import orjson
 from django.db.models import QuerySet
 from django.http import HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
 
 from cityos.sensing.sta.errors import StaError
 from cityos.sensing.sta.options import DATA_ARRAY_LINK, Options
@@ -42,8 +43,11 @@ def components(options: Options) -> list[str]:
     links = sorted(options.select - {*COMPONENTS, DATA_ARRAY_LINK})
     if links:
         raise StaError(
-            f"$select: a dataArray has a column per Observation property ({', '.join(COMPONENTS)}) "
-            f"and {DATA_ARRAY_LINK}, not {', '.join(links)}; each group already links its Datastream"
+            _(
+                "$select: a dataArray has a column per Observation property (%(properties)s) "
+                "and %(link)s, not %(names)s; each group already links its Datastream"
+            )
+            % {"properties": ", ".join(COMPONENTS), "link": DATA_ARRAY_LINK, "names": ", ".join(links)}
         )
     return list(options.select_order)
 
@@ -67,13 +71,15 @@ def data_array_response(
     """The page of ``queryset`` (Observations) as data arrays grouped per Datastream."""
     if entity_type.name != "Observation":
         raise StaError(
-            f"$resultFormat=dataArray is for Observations (/Observations, /Datastreams(1)/Observations), "
-            f"not {entity_type.plural}"
+            _("$resultFormat=dataArray is for Observations (/Observations, /Datastreams(1)/Observations), not %(type)s")
+            % {"type": entity_type.plural}
         )
     if not collection:
-        raise StaError("$resultFormat=dataArray reads a collection of Observations, not one entity, property or $ref")
+        raise StaError(
+            _("$resultFormat=dataArray reads a collection of Observations, not one entity, property or $ref")
+        )
     if options.expand:
-        raise StaError("$resultFormat=dataArray cannot be combined with $expand: its rows hold no related entities")
+        raise StaError(_("$resultFormat=dataArray cannot be combined with $expand: its rows hold no related entities"))
     columns = components(options)
     page, more, count = Renderer.page(options.apply(queryset), options)
     groups: dict[int, list[list[Any]]] = {}  # datastream id -> rows, in the order the page meets them

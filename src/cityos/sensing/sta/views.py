@@ -18,6 +18,7 @@ from django.db import DatabaseError, models, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from ninja.utils import check_csrf
 
@@ -57,6 +58,15 @@ def error_response(error: StaError) -> JsonResponse:
     return response
 
 
+def sign_in_needed() -> Unauthorized:
+    return Unauthorized(_("Sign in as staff, or send an API token as 'Authorization: Bearer <token>'."))
+
+
+def no_entity(type_name: str, pk: object) -> NotFound:
+    """The 404 of an id that names nothing (or nothing the reader may see)."""
+    return NotFound(services.no_entity_message(type_name, pk))
+
+
 def base_url(request: HttpRequest) -> str:
     return request.build_absolute_uri(reverse("sta-root")).rstrip("/")
 
@@ -75,14 +85,14 @@ def caller(request: HttpRequest) -> User | None:
         try:
             secret = base64.b64decode(header[6:].strip(), validate=True).decode().partition(":")[2]
         except (ValueError, UnicodeDecodeError):
-            raise Unauthorized("The Basic credentials are not valid base64 of 'name:token'.") from None
+            raise Unauthorized(_("The Basic credentials are not valid base64 of 'name:token'.")) from None
     if secret is not None:
         token = token_for_secret(secret)
         if token is None or not token.is_active or not is_staff_member(token.owner):
-            raise Unauthorized("This API token is not valid: it is unknown, expired or revoked.")
+            raise Unauthorized(_("This API token is not valid: it is unknown, expired or revoked."))
         if not scopes.allows(token.scopes, SCOPE_MODULE, request.method or "GET"):
             needed = scopes.needed_scope(SCOPE_MODULE, request.method or "GET")
-            raise Forbidden(f"This token lacks the scope '{needed}'.")
+            raise Forbidden(_("This token lacks the scope '%(scope)s'.") % {"scope": needed})
         note_token_used(token)
         setattr(request, VIA_ATTRIBUTE, token.name)
         if request.method not in scopes.SAFE_METHODS:  # grants limit writes only: reads skip the query
@@ -97,9 +107,9 @@ def caller(request: HttpRequest) -> User | None:
         # anonymous reader's, writes are refused in this API's own format (not the 2FA page).
         if request.method in scopes.SAFE_METHODS:
             return None
-        raise Unauthorized("Finish signing in with your second factor (/accounts/verify/), or send an API token.")
+        raise Unauthorized(_("Finish signing in with your second factor (/accounts/verify/), or send an API token."))
     if request.method not in scopes.SAFE_METHODS and check_csrf(request) is not None:
-        raise Forbidden("The CSRF token is missing or wrong. Send the X-CSRFToken header.")
+        raise Forbidden(_("The CSRF token is missing or wrong. Send the X-CSRFToken header."))
     return user  # type: ignore[return-value]
 
 
@@ -125,7 +135,10 @@ def publish_limit(request: HttpRequest) -> set[int] | None:
 
 def only_publishing(limit: set[int]) -> Forbidden:
     granted = ", ".join(f"Datastreams({pk})" for pk in sorted(limit))
-    return Forbidden(f"This token may only create Observations of {granted}; it may change nothing else.")
+    return Forbidden(
+        _("This token may only create Observations of %(datastreams)s; it may change nothing else.")
+        % {"datastreams": granted}
+    )
 
 
 @dataclass
@@ -154,7 +167,7 @@ MAX_ID = 2**63 - 1  # the largest id a database column holds
 def _entity_id(text: str, entity_type: EntityType) -> int:
     pk = int(text.strip("'"))
     if pk > MAX_ID:
-        raise NotFound(f"There is no {entity_type.name} with @iot.id {pk}.")
+        raise no_entity(entity_type.name, pk)
     return pk
 
 
@@ -163,7 +176,10 @@ def resolve(path: str, visibility: Visibility | None = None) -> Target:
     segments = [s for s in path.strip("/").split("/") if s]
     first = SEGMENT.match(segments[0]) if segments else None
     if first is None or first["name"] not in BY_PLURAL:
-        raise NotFound(f"There is no resource {segments[0] if segments else ''!r}; see the service root for them.")
+        raise NotFound(
+            _("There is no resource %(name)s; see the service root for them.")
+            % {"name": repr(segments[0] if segments else "")}
+        )
     entity_type = BY_PLURAL[first["name"]]
     queryset: QuerySet[Any] = entity_type.model._default_manager.all()
     if visibility is not None:
@@ -176,39 +192,44 @@ def resolve(path: str, visibility: Visibility | None = None) -> Target:
         last = position == len(segments) - 1
         if segment == "$ref":
             if not last or target.property:
-                raise StaError("$ref comes last, after an entity or a collection.")
+                raise StaError(_("$ref comes last, after an entity or a collection."))
             target.ref = True
             continue
         if segment == "$value":
             if not last or not target.property:
-                raise StaError("$value comes last, after a property.")
+                raise StaError(_("$value comes last, after a property."))
             target.raw_value = True
             continue
         match = SEGMENT.match(segment)
         if match is None or target.property:
-            raise NotFound(f"The path segment {segment!r} names nothing.")
+            raise NotFound(_("The path segment %(segment)s names nothing.") % {"segment": repr(segment)})
         name = match["name"]
         if name in target.entity_type.navs:
             if not target.single:
-                raise StaError(f"{name} can only follow one entity, e.g. {target.entity_type.plural}(1)/{name}.")
+                raise StaError(
+                    _("%(name)s can only follow one entity, e.g. %(example)s.")
+                    % {"name": name, "example": f"{target.entity_type.plural}(1)/{name}"}
+                )
             nav = target.entity_type.navs[name]
             nav_type = ENTITY_TYPES[nav.target]
             parent = target.queryset.first()
             if parent is None:
-                raise NotFound(f"There is no {target.entity_type.name} with @iot.id {target.entity_id}.")
+                raise no_entity(target.entity_type.name, target.entity_id)
             related = nav_type.model._default_manager.filter(**{nav.lookup: parent.pk})
             if visibility is not None:
                 related = visibility.restrict(nav_type.name, related)
             target = Target(nav_type, related, single=not nav.many, links={_inverse(nav): parent})
             if match["id"]:
                 if not nav.many:
-                    raise StaError(f"{name} is a single entity; it takes no id.")
+                    raise StaError(_("%(name)s is a single entity; it takes no id.") % {"name": name})
                 target.entity_id = _entity_id(match["id"], nav_type)
                 target.queryset, target.single = related.filter(pk=target.entity_id), True
         elif name in target.entity_type.props and target.single and not match["id"]:
             target.property = name
         else:
-            raise NotFound(f"{target.entity_type.name} has no property or link {name!r}.")
+            raise NotFound(
+                _("%(type)s has no property or link %(name)s.") % {"type": target.entity_type.name, "name": repr(name)}
+            )
     return target
 
 
@@ -241,7 +262,7 @@ def read(request: HttpRequest, target: Target, visibility: Visibility | None = N
     if target.single:
         obj = target.queryset.first()
         if obj is None:
-            raise NotFound(f"There is no such {target.entity_type.name}.")
+            raise NotFound(_("There is no such %(type)s.") % {"type": target.entity_type.name})
         if target.property:
             value = property_value(target.entity_type, target.property, obj)
             visibility.note(target.entity_type, obj, {target.property: value})
@@ -272,16 +293,16 @@ def json_body(request: HttpRequest) -> Any:
     try:
         data = orjson.loads(request.body or b"null")  # several times json's speed on large dataArrays
     except orjson.JSONDecodeError as error:
-        raise StaError(f"The body is not valid JSON: {error}") from None
+        raise StaError(_("The body is not valid JSON: %(error)s") % {"error": error}) from None
     services.refuse_nul(request.body, data)
     return data
 
 
 def write(request: HttpRequest, target: Target, user: User | None) -> HttpResponse:
     if user is None:
-        raise Unauthorized("Sign in as staff, or send an API token as 'Authorization: Bearer <token>'.")
+        raise sign_in_needed()
     if target.property or target.ref:
-        raise StaError("Change a property through its entity (PATCH the entity); $ref links are not writable here.")
+        raise StaError(_("Change a property through its entity (PATCH the entity); $ref links are not writable here."))
     method = request.method
     renderer = Renderer(base_url(request))
     limit = publish_limit(request)
@@ -289,7 +310,7 @@ def write(request: HttpRequest, target: Target, user: User | None) -> HttpRespon
         raise only_publishing(limit)
     if method == "POST":
         if target.single:
-            raise StaError("POST creates entities in a collection, e.g. /Things; to change one, use PATCH.")
+            raise StaError(_("POST creates entities in a collection, e.g. /Things; to change one, use PATCH."))
         obj = services.create_entity(
             target.entity_type.name, json_body(request), user=user, links=target.links, only_datastreams=limit
         )
@@ -301,15 +322,18 @@ def write(request: HttpRequest, target: Target, user: User | None) -> HttpRespon
         response["Location"] = renderer.self_link(target.entity_type, obj.pk)
         return response
     if not target.single:
-        raise StaError(f"{method} needs one entity, e.g. /{target.entity_type.plural}(1).")
+        raise StaError(
+            _("%(method)s needs one entity, e.g. %(example)s.")
+            % {"method": method, "example": f"/{target.entity_type.plural}(1)"}
+        )
     current = target.queryset.first()
     if current is None:
-        raise NotFound(f"There is no such {target.entity_type.name}.")
+        raise NotFound(_("There is no such %(type)s.") % {"type": target.entity_type.name})
     if method == "DELETE":
         services.delete_entity(target.entity_type.name, current.pk, user=user)
         return HttpResponse(status=200)
     if request.content_type == "application/json-patch+json":
-        raise StaError("JSON Patch is not supported; send the changed members as a JSON object.", code=415)
+        raise StaError(_("JSON Patch is not supported; send the changed members as a JSON object."), code=415)
     obj = services.update_entity(
         target.entity_type.name, current.pk, json_body(request), user=user, replace=method == "PUT"
     )
@@ -321,7 +345,7 @@ def write(request: HttpRequest, target: Target, user: User | None) -> HttpRespon
 @csrf_exempt
 def service_root(request: HttpRequest) -> HttpResponse:
     if request.method not in ("GET", "HEAD"):
-        return error_response(StaError("The service root is read-only.", code=405))
+        return error_response(StaError(_("The service root is read-only."), code=405))
     base = base_url(request)
     return JsonResponse(
         {
@@ -334,16 +358,16 @@ def service_root(request: HttpRequest) -> HttpResponse:
 def _answer(request: HttpRequest, path: str, user: User | None) -> HttpResponse:
     if path.strip("/") == "CreateObservations":
         if request.method != "POST":
-            raise StaError("CreateObservations takes a POST.", code=405)
+            raise StaError(_("CreateObservations takes a POST."), code=405)
         if user is None:
-            raise Unauthorized("Sign in as staff, or send an API token as 'Authorization: Bearer <token>'.")
+            raise sign_in_needed()
         with reading(Visibility.of(user)):  # a private datastream the writer may not see is not there
             links = create_from_data_array(
                 json_body(request), user=user, base=base_url(request), only_datastreams=publish_limit(request)
             )
         return HttpResponse(orjson.dumps(links), status=201, content_type="application/json")
     if request.method in ("GET", "HEAD") and user is None and not conf.public_reads():
-        raise Unauthorized("Reading this API needs a signed-in session or an API token.")
+        raise Unauthorized(_("Reading this API needs a signed-in session or an API token."))
     visibility = Visibility.of(user)  # private Things: hidden from those their roles do not cover
     with reading(visibility):
         target = resolve(path, visibility)
@@ -354,7 +378,7 @@ def _answer(request: HttpRequest, path: str, user: User | None) -> HttpResponse:
             return response
         if request.method in ("POST", "PATCH", "PUT", "DELETE"):
             return write(request, target, user)
-    raise StaError(f"The method {request.method} is not supported.", code=405)
+    raise StaError(_("The method %(method)s is not supported.") % {"method": request.method}, code=405)
 
 
 @csrf_exempt
@@ -366,8 +390,12 @@ def resource(request: HttpRequest, path: str) -> HttpResponse:
     except StaError as error:
         return error_response(error)
     except OverflowError:  # a number no database column holds, which no check before caught
-        return error_response(StaError(f"A number in this request is beyond what the database holds ({MAX_ID})."))
+        return error_response(
+            StaError(
+                _("A number in this request is beyond what the database holds (%(largest)s).") % {"largest": MAX_ID}
+            )
+        )
     except DatabaseError:
         # The database's own words name tables and values: they go to the log, not the client.
         logger.warning("SensorThings request the database refused: %s %s", request.method, request.path, exc_info=True)
-        return error_response(StaError("The database could not evaluate this request; check its values and filter."))
+        return error_response(StaError(_("The database could not evaluate this request; check its values and filter.")))

@@ -68,7 +68,7 @@ def test_literals_functions_and_paths() -> None:
         ("(result gt 1", "expected ')' but found the end at position 13"),
         ("result gt 1 gt 2", "comparisons cannot be chained"),
         ("frobnicate(name)", "unknown function 'frobnicate' at position 1"),
-        ("length(name, 2) eq 1", "length() takes 1 argument(s), not 2"),
+        ("length(name, 2) eq 1", "length() takes 1 argument, not 2"),
         ("phenomenonTime gt 2026-01-01T00:00:00", "has no time zone"),
         ("name eq #", "unexpected character '#' at position 9"),
         ("phenomenonTime gt 2026-13-45T00:00:00Z", "is not a valid date or time"),

@@ -266,7 +266,7 @@ def _bad_write_cases(datastream: Datastream) -> list[tuple[str, str, Any, str]]:
                 "unitOfMeasurement": CELSIUS,
                 "observationType": "http://www.opengis.net/def/observationType/OGC-OM/2.0/OM_Measurement",
             },
-            "A Datastream needs its Thing and Sensor and ObservedProperty",
+            "A Datastream needs its Thing, Sensor and ObservedProperty",
         ),
         ("POST", f"/Things({datastream.thing_id})", {"name": "x"}, "POST creates entities in a collection"),
         ("PATCH", "/Things", {"name": "x"}, "PATCH needs one entity"),

@@ -98,4 +98,4 @@ def published_plan() -> Any:
     end = timezone.make_aware(datetime.combine(day, time(5)))
     for i in range(4):
         history(BinFactory(), end, 2, lambda t: 1.0, start_fill=60 + i, empty_at=10_000)
-    return services.publish_plan(services.build_plan(day, seconds=0.3, now=end))
+    return services.publish_plan(services.build_plan(day, seconds=0.3, now=end), user=None)

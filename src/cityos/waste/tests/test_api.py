@@ -231,7 +231,7 @@ def test_a_plan_job_whose_worker_stopped_mid_solve_reads_as_failed_in_the_reques
     PlanJob.objects.update(started_at=late, updated_at=late)  # taken up, then never heard from
     polled = operator.get(started["Location"], headers={"Accept-Language": "zh-hant"}).json()
     assert polled["status"] == "failed"
-    assert polled["error"] == "El plan no se elaboró: su proceso se detuvo. Inténtelo de nuevo."
+    assert polled["error"] == "El plan no se elaboró: su proceso se detuvo. Inténtalo de nuevo."
 
 
 def test_a_plan_job_needs_a_planner_and_a_disposal_site_at_once(staff_client, planned):

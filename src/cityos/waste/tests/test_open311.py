@@ -102,7 +102,7 @@ def test_a_311_client_follows_its_request_until_the_bin_is_emptied(city):
     assert city["json"].get_service_requests(status="closed") == []
 
     report = BinReport.objects.get()
-    services.resolve_report(report, ReportResolution.COLLECTED)
+    services.resolve_report(report, ReportResolution.COLLECTED, user=None)
     closed = city["json"].get_service_requests(status="closed", service_code="waste-bin-full")
     assert [(r["service_request_id"], r["status"], r["status_notes"]) for r in closed] == [
         (made, "closed", "The bin was emptied.")

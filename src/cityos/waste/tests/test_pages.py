@@ -214,7 +214,7 @@ def test_results_page_starts_a_simulation_shows_its_progress_then_its_results(
 
 def test_the_running_simulation_shows_how_far_it_has_got(staff_client, plan):
     _, operator = staff_client(Role.OPERATOR)
-    services.request_comparison(days=7, seed=3)
+    services.request_comparison(days=7, seed=3, user=None)
     Comparison.objects.update(done_steps=9, steps=28)
     fragment = operator.get(reverse("waste:results-progress")).content.decode()
     assert "Simulating: 32% done" in fragment and '<progress id="simulation-bar" max="28" value="9">' in fragment
@@ -225,7 +225,7 @@ def test_the_running_simulation_shows_how_far_it_has_got(staff_client, plan):
 
 def test_a_simulation_whose_worker_stopped_is_given_up_and_can_be_run_again(staff_client, plan):
     _, operator = staff_client(Role.OPERATOR)
-    stuck = services.request_comparison(days=7, seed=3)
+    stuck = services.request_comparison(days=7, seed=3, user=None)
     Comparison.objects.filter(pk=stuck.pk).update(updated_at=timezone.now() - timedelta(minutes=11))
     response = operator.post(reverse("waste:results"), {"days": 7, "seed": 4, "plan_days": [0, 2, 4, 5]})
     assert response.status_code == 302
@@ -238,7 +238,7 @@ def test_a_simulation_whose_worker_stopped_is_given_up_and_can_be_run_again(staf
 
 def test_a_silent_simulation_is_given_up_when_the_page_polls_it(staff_client, plan):
     _, operator = staff_client(Role.OPERATOR)
-    stuck = services.request_comparison(days=7, seed=3)
+    stuck = services.request_comparison(days=7, seed=3, user=None)
     Comparison.objects.filter(pk=stuck.pk).update(updated_at=timezone.now() - timedelta(minutes=11))
     assert operator.get(reverse("waste:results-progress"))["HX-Refresh"] == "true"
     stuck.refresh_from_db()
@@ -247,7 +247,7 @@ def test_a_silent_simulation_is_given_up_when_the_page_polls_it(staff_client, pl
 
 def test_a_simulation_that_cannot_run_says_why(staff_client, plan):
     _, operator = staff_client(Role.OPERATOR)
-    requested = services.request_comparison(days=7, seed=3)
+    requested = services.request_comparison(days=7, seed=3, user=None)
     Vehicle.objects.update(is_active=False)  # the fleet went out of service meanwhile
     assert simulate_comparison.call(requested.pk) == "failed"
     html = operator.get(reverse("waste:results")).content.decode()

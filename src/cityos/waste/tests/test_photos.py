@@ -320,7 +320,7 @@ def test_a_crew_attaches_a_photo_of_a_blocked_bin_and_only_planners_see_it_audit
     assert not Image.open(kept).getexif() and b"Jane Doe" not in kept.read_bytes()
     # The crew sees that a photo went with it, on its page and on the plan's; not the photo.
     item = crew.get(crew_page).content.decode().split(f'id="stop-{stop.pk}"')[1].split("</li>")[0]
-    assert "Van in the bay · Photo attached" in item
+    assert "<bdi>Van in the bay</bdi> · Photo attached" in item
     photo_url = reverse("waste:stop-photo", args=[stop.pk])
     plan_page = reverse("waste:plan", args=[stop.route.plan_id])
     crews_plan = crew.get(plan_page).content.decode()

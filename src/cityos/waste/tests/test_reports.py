@@ -114,7 +114,7 @@ def test_a_repeat_adds_to_the_open_report_of_the_same_problem():
     assert list(first.followers.values_list("phone", flat=True)) == ["+12125550142"]  # texted too
     damaged = services.report_bin("B-0003", ReportProblem.DAMAGED)
     assert not damaged.repeated and damaged.report.pk != first.pk  # another problem: its own report
-    services.resolve_report(first, ReportResolution.DISMISSED)
+    services.resolve_report(first, ReportResolution.DISMISSED, user=None)
     assert not services.report_bin("B-0003", ReportProblem.FULL).repeated  # a resolved one is not reused
     assert BinReport.objects.count() == 3
 
@@ -123,13 +123,13 @@ def test_staff_resolve_a_report_once_with_a_known_resolution(received, django_ca
     BinFactory(ref="B-0004")
     report = services.report_bin("B-0004", ReportProblem.DAMAGED).report
     with pytest.raises(ValidationError) as unknown:
-        services.resolve_report(report, "fixed")
+        services.resolve_report(report, "fixed", user=None)
     assert refusal(unknown) == {"resolution": ["Choose collected or dismissed."]}
     with django_capture_on_commit_callbacks(execute=True):
-        services.resolve_report(report, ReportResolution.DISMISSED)
+        services.resolve_report(report, ReportResolution.DISMISSED, user=None)
     assert report.resolution == "dismissed" and report.resolved_at is not None
     with pytest.raises(ValidationError) as twice:
-        services.resolve_report(report, ReportResolution.COLLECTED)
+        services.resolve_report(report, ReportResolution.COLLECTED, user=None)
     assert refusal(twice) == {"resolution": ["This report is already resolved."]}
     assert [e.resolution for e in received if isinstance(e, ReportResolved)] == ["dismissed"]
 
@@ -172,7 +172,7 @@ def test_a_resident_who_reported_by_sms_is_texted_when_the_bin_is_emptied_and_th
     report = services.report_bin("B-0007", "full", channel="sms", phone="+12125550142", language="es").report
     emptied = timezone.make_aware(datetime(2025, 3, 2, 9, 40))
     with django_capture_on_commit_callbacks() as queued:
-        services.resolve_report(report, ReportResolution.COLLECTED, at=emptied)
+        services.resolve_report(report, ReportResolution.COLLECTED, at=emptied, user=None)
     message = Message.objects.get(template_key=services.TEMPLATE_REPORT_COLLECTED)
     assert (message.address, message.channel, message.language, message.state) == (
         "+12125550142",
@@ -193,8 +193,8 @@ def test_a_dismissed_report_forgets_the_number_and_a_damaged_one_never_keeps_it(
     damaged = services.report_bin("B-0008", "damaged", channel="sms", phone="+12125550143")
     assert full.texted and not damaged.texted  # only a full bin has news to send (that it was emptied)
     assert damaged.report.phone == "" and damaged.report.language == ""
-    services.resolve_report(full.report, ReportResolution.DISMISSED)
-    services.resolve_report(damaged.report, ReportResolution.COLLECTED)
+    services.resolve_report(full.report, ReportResolution.DISMISSED, user=None)
+    services.resolve_report(damaged.report, ReportResolution.COLLECTED, user=None)
     full.report.refresh_from_db()
     assert full.report.phone == "" and not Message.objects.exists()
 
@@ -219,7 +219,7 @@ def test_the_first_residents_number_never_follows_its_own_report():
     first = services.report_bin("B-0017", "full", phone="+12125550142")
     again = services.report_bin("B-0017", "full", phone="+1 212 555 0142")
     assert again.texted and again.report.phone == "+12125550142" and not ReportFollower.objects.exists()
-    services.resolve_report(first.report, ReportResolution.COLLECTED)
+    services.resolve_report(first.report, ReportResolution.COLLECTED, user=None)
     assert Message.objects.filter(address="+12125550142").count() == 1
 
 
@@ -228,7 +228,7 @@ def test_everyone_who_left_a_number_on_a_full_bin_is_texted_in_their_language_an
     services.report_bin("B-0013", "full", channel="sms", phone="+34612345678", language="es")
     services.report_bin("B-0013", "full", phone="+886912345678", language="zh-hant")
     report = services.report_bin("B-0013", "full", phone="+12125550142").report
-    services.resolve_report(report, ReportResolution.COLLECTED)
+    services.resolve_report(report, ReportResolution.COLLECTED, user=None)
     sent = dict(
         Message.objects.filter(template_key=services.TEMPLATE_REPORT_COLLECTED).values_list("address", "language")
     )
@@ -259,7 +259,7 @@ def test_a_text_that_fails_for_one_resident_still_reaches_the_others(monkeypatch
         return send(address, *args, **kwargs)
 
     monkeypatch.setattr(services.notifications, "send_to_address", gateway_refuses_one)
-    services.resolve_report(report, ReportResolution.COLLECTED)
+    services.resolve_report(report, ReportResolution.COLLECTED, user=None)
     assert sorted(Message.objects.values_list("address", flat=True)) == ["+12125550100", "+12125550102"]
     report.refresh_from_db()
     assert report.resolution == "collected" and not ReportFollower.objects.exists()  # forgotten all the same
@@ -269,7 +269,7 @@ def test_a_dismissed_report_forgets_its_followers_without_texting_them():
     BinFactory(ref="B-0015")
     services.report_bin("B-0015", "full", phone="+12125550100")
     report = services.report_bin("B-0015", "full", phone="+12125550101").report
-    services.resolve_report(report, ReportResolution.DISMISSED)
+    services.resolve_report(report, ReportResolution.DISMISSED, user=None)
     assert not ReportFollower.objects.exists() and not Message.objects.exists()
 
 
@@ -279,7 +279,7 @@ def test_the_texts_fit_one_sms_part_in_every_language():
     for number, language in (("+12125550142", "en"), ("+34612345678", "es"), ("+886912345678", "zh-hant")):
         bin_ = BinFactory()
         report = services.report_bin(bin_.ref, "full", phone=number, language=language).report
-        services.resolve_report(report, ReportResolution.COLLECTED)
+        services.resolve_report(report, ReportResolution.COLLECTED, user=None)
         body = Message.objects.get(address=number).body
         assert sms_length(body).parts == 1, (language, body)
 
@@ -294,7 +294,7 @@ def test_a_text_that_cannot_be_sent_never_undoes_the_resolution(monkeypatch):
     # The city deleted the text: that turns the follow-up off.
     MessageTemplate.objects.filter(key=services.TEMPLATE_REPORT_COLLECTED).delete()
     report = services.report_bin("B-0009", "full", channel="sms", phone="+12125550142").report
-    services.resolve_report(report, ReportResolution.COLLECTED)
+    services.resolve_report(report, ReportResolution.COLLECTED, user=None)
     report.refresh_from_db()
     assert report.resolution == "collected" and report.phone == "" and not Message.objects.exists()
     assert not MessageTemplate.objects.filter(key=services.TEMPLATE_REPORT_COLLECTED).exists()  # stays off
@@ -307,7 +307,7 @@ def test_a_text_that_cannot_be_sent_never_undoes_the_resolution(monkeypatch):
 
     monkeypatch.setattr(Message, "save", broken_save)
     other = services.report_bin("B-0011", "full", channel="sms", phone="+12125550143").report
-    services.resolve_report(other, ReportResolution.COLLECTED)
+    services.resolve_report(other, ReportResolution.COLLECTED, user=None)
     other.refresh_from_db()
     assert other.resolution == "collected" and other.phone == ""
 
@@ -471,7 +471,7 @@ def test_a_resident_who_leaves_a_number_on_the_form_is_texted_in_the_pages_langu
     assert "垃圾桶清空後，我們會傳簡訊通知您。" in response.content.decode()  # noqa: RUF001
     report = BinReport.objects.get()
     assert (report.phone, report.language, report.channel) == ("+12125550142", "zh-hant", "web")
-    services.resolve_report(report, ReportResolution.COLLECTED)
+    services.resolve_report(report, ReportResolution.COLLECTED, user=None)
     assert Message.objects.get().body.startswith("您通報的垃圾桶B-0012")
     bad = client.post(reverse("waste:report"), {"bin": "B-0012", "problem": "full", "phone": "12"})
     assert bad.status_code == 400
@@ -673,9 +673,9 @@ def test_a_stale_copy_of_a_report_cannot_resolve_it_twice():
     BinFactory(ref="B-0012")
     report = services.report_bin("B-0012", "full").report
     stale = BinReport.objects.get(pk=report.pk)
-    services.resolve_report(report, ReportResolution.DISMISSED)
+    services.resolve_report(report, ReportResolution.DISMISSED, user=None)
     with pytest.raises(ValidationError) as twice:
-        services.resolve_report(stale, ReportResolution.COLLECTED)
+        services.resolve_report(stale, ReportResolution.COLLECTED, user=None)
     assert refusal(twice) == {"resolution": ["This report is already resolved."]}
     assert BinReport.objects.get(pk=report.pk).resolution == ReportResolution.DISMISSED
 
@@ -683,7 +683,7 @@ def test_a_stale_copy_of_a_report_cannot_resolve_it_twice():
 def test_taking_a_bin_out_of_service_dismisses_its_open_reports():
     target = BinFactory(ref="B-0012")
     report = services.report_bin("B-0012", "damaged").report
-    services.save_bin({"is_active": False}, bin=target)
+    services.save_bin({"is_active": False}, bin=target, user=None)
     report.refresh_from_db()
     assert report.resolution == ReportResolution.DISMISSED and not report.is_open
 

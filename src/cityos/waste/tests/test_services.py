@@ -64,7 +64,7 @@ def city(day):
 
 def test_a_bin_needs_a_location_and_a_sane_window():
     with pytest.raises(ValidationError) as error:
-        services.save_bin({"ref": "no-place", "volume_litres": 240})
+        services.save_bin({"ref": "no-place", "volume_litres": 240}, user=None)
     assert "longitude" in error.value.message_dict
     with pytest.raises(ValidationError) as error:
         services.save_bin(
@@ -75,13 +75,16 @@ def test_a_bin_needs_a_location_and_a_sane_window():
                 "latitude": 1,
                 "access_from": time(10),
                 "access_until": time(9),
-            }
+            },
+            user=None,
         )
     assert "access_until" in error.value.message_dict
     with pytest.raises(ValidationError):
-        services.save_bin({"ref": "r", "volume_litres": 240, "longitude": 1, "latitude": 1, "round_weekdays": "8"})
+        services.save_bin(
+            {"ref": "r", "volume_litres": 240, "longitude": 1, "latitude": 1, "round_weekdays": "8"}, user=None
+        )
     made = services.save_bin(
-        {"ref": "ok", "volume_litres": 240, "longitude": 1.0, "latitude": 2.0, "round_weekdays": "1,4"}
+        {"ref": "ok", "volume_litres": 240, "longitude": 1.0, "latitude": 2.0, "round_weekdays": "1,4"}, user=None
     )
     assert made.round_days == (1, 4)
 
@@ -159,7 +162,7 @@ def test_crews_mark_bins_collected_and_the_route_finishes(city, day):
 def test_a_crew_reports_a_bin_it_could_not_collect_and_the_route_still_finishes(
     city, day, monkeypatch, django_capture_on_commit_callbacks
 ):
-    plan = services.publish_plan(services.build_plan(day, seconds=0.3, now=at(day, 5)))
+    plan = services.publish_plan(services.build_plan(day, seconds=0.3, now=at(day, 5)), user=None)
     crew = StaffFactory(roles=[Role.SERVICE_AGENT])
     route = plan.routes.first()
     first, *rest = list(route.stops.filter(kind=StopKind.BIN).select_related("route", "bin"))
@@ -224,7 +227,7 @@ def test_a_damaged_bin_the_crew_could_not_lift_is_filed_for_repair(city, day):
 
 
 def test_a_breakdown_leaves_the_stops_the_crew_could_not_collect_for_a_later_plan(city, day):
-    plan = services.publish_plan(services.build_plan(day, seconds=0.3, now=at(day, 5)))
+    plan = services.publish_plan(services.build_plan(day, seconds=0.3, now=at(day, 5)), user=None)
     broken = max(plan.routes.all(), key=lambda r: r.stops.filter(kind=StopKind.BIN).count())
     blocked = broken.stops.filter(kind=StopKind.BIN).select_related("route", "bin").first()
     services.mark_missed(blocked, user=None, reason=MissedReason.BLOCKED, at=at(day, 8))
@@ -271,7 +274,7 @@ def test_a_crew_note_is_kept_and_a_bin_out_of_service_is_still_reported_not_coll
 
 
 def test_a_breakdown_re_plans_the_remaining_stops_over_the_other_vehicles(city, day):
-    plan = services.publish_plan(services.build_plan(day, seconds=0.3, now=at(day, 5)))
+    plan = services.publish_plan(services.build_plan(day, seconds=0.3, now=at(day, 5)), user=None)
     routes = list(plan.routes.all())
     # The busiest truck breaks down (or the only one: the idle truck then takes over).
     broken = max(routes, key=lambda r: r.stops.filter(kind=StopKind.BIN).count())
@@ -290,7 +293,7 @@ def test_a_breakdown_re_plans_the_remaining_stops_over_the_other_vehicles(city, 
 
 
 def test_a_breakdown_after_every_shift_has_ended_leaves_the_stops_out_instead_of_failing(city, day):
-    plan = services.publish_plan(services.build_plan(day, seconds=0.3, now=at(day, 5)))
+    plan = services.publish_plan(services.build_plan(day, seconds=0.3, now=at(day, 5)), user=None)
     broken = plan.routes.first()
     left = set(Stop.objects.filter(route__plan=plan, kind=StopKind.BIN).values_list("bin_id", flat=True))
 
@@ -305,7 +308,7 @@ def test_a_breakdown_after_every_shift_has_ended_leaves_the_stops_out_instead_of
 
 
 def test_only_the_plan_the_crews_follow_takes_a_breakdown_and_the_re_plan_is_then_the_only_one(city, day):
-    published = services.publish_plan(services.build_plan(day, seconds=0.3, now=at(day, 5)))
+    published = services.publish_plan(services.build_plan(day, seconds=0.3, now=at(day, 5)), user=None)
     draft = services.build_plan(day, seconds=0.3, now=at(day, 6))  # a later draft beside it
 
     with pytest.raises(ValidationError) as refused:
@@ -317,7 +320,7 @@ def test_only_the_plan_the_crews_follow_takes_a_breakdown_and_the_re_plan_is_the
 
 
 def test_crews_mark_only_the_current_plan_and_only_on_its_day(city, day):
-    old = services.publish_plan(services.build_plan(day, seconds=0.3, now=at(day, 5)))
+    old = services.publish_plan(services.build_plan(day, seconds=0.3, now=at(day, 5)), user=None)
     stop = Stop.objects.filter(route__plan=old, kind=StopKind.BIN).select_related("route", "bin").first()
 
     with pytest.raises(ValidationError) as early:
@@ -326,7 +329,7 @@ def test_crews_mark_only_the_current_plan_and_only_on_its_day(city, day):
     with pytest.raises(ValidationError):
         services.mark_missed(stop, user=None, reason=MissedReason.BLOCKED, at=at(day + timedelta(days=3), 10))
 
-    services.publish_plan(services.build_plan(day, seconds=0.3, now=at(day, 6)))  # replaces it
+    services.publish_plan(services.build_plan(day, seconds=0.3, now=at(day, 6)), user=None)  # replaces it
     with pytest.raises(ValidationError) as replaced:
         services.mark_collected(stop, user=None, at=at(day, 10))
     assert replaced.value.error_dict["stop"][0].code == "superseded"
@@ -334,7 +337,7 @@ def test_crews_mark_only_the_current_plan_and_only_on_its_day(city, day):
 
 
 def test_a_breakdown_cannot_be_reported_on_a_plan_whose_day_is_over(city, day):
-    plan = services.publish_plan(services.build_plan(day, seconds=0.3, now=at(day, 5)))
+    plan = services.publish_plan(services.build_plan(day, seconds=0.3, now=at(day, 5)), user=None)
 
     with pytest.raises(ValidationError) as refused:
         services.report_breakdown(plan.routes.first(), user=None, at=at(day + timedelta(days=1), 7))
@@ -455,9 +458,9 @@ def test_a_comparison_needs_real_weekdays_for_the_plan(plan_days):
 def test_one_simulation_runs_at_a_time():
     fleet()
     BinFactory()
-    first = services.request_comparison(days=7, seed=1)
+    first = services.request_comparison(days=7, seed=1, user=None)
     with pytest.raises(services.ComparisonRunning) as busy:
-        services.request_comparison(days=7, seed=2)
+        services.request_comparison(days=7, seed=2, user=None)
     assert busy.value.comparison == first
     assert Comparison.objects.count() == 1
 
@@ -465,12 +468,12 @@ def test_one_simulation_runs_at_a_time():
 def test_a_simulation_given_up_while_it_runs_stops_and_stays_given_up(monkeypatch):
     fleet()
     BinFactory()
-    given_up = services.request_comparison(days=7, seed=1)
+    given_up = services.request_comparison(days=7, seed=1, user=None)
 
     def silent_too_long(comparison, plan_days, progress):
         Comparison.objects.filter(pk=comparison.pk).update(updated_at=timezone.now() - timedelta(minutes=11))
         assert services.give_up_silent_comparisons() == 1
-        services.request_comparison(days=7, seed=2)  # the next planner's, now running
+        services.request_comparison(days=7, seed=2, user=None)  # the next planner's, now running
         progress(1, 28)
         raise AssertionError("the simulation goes on after it was given up")
 
@@ -484,7 +487,7 @@ def test_a_simulation_given_up_while_it_runs_stops_and_stays_given_up(monkeypatc
 def test_a_simulation_that_crashes_or_cannot_be_queued_frees_the_slot(monkeypatch, django_capture_on_commit_callbacks):
     fleet()
     BinFactory()
-    crashing = services.request_comparison(days=7, seed=1)
+    crashing = services.request_comparison(days=7, seed=1, user=None)
 
     def crash(comparison, plan_days, progress):
         raise RuntimeError("solver crashed")
@@ -497,10 +500,10 @@ def test_a_simulation_that_crashes_or_cannot_be_queued_frees_the_slot(monkeypatc
 
     monkeypatch.setattr(tasks, "simulate_comparison", SimpleNamespace(enqueue=no_queue))
     with django_capture_on_commit_callbacks(execute=True):
-        unqueued = services.request_comparison(days=7, seed=2)
+        unqueued = services.request_comparison(days=7, seed=2, user=None)
     unqueued.refresh_from_db()
     assert (unqueued.status, unqueued.error) == (ComparisonStatus.FAILED, "crashed")
-    assert services.request_comparison(days=7, seed=3).status == ComparisonStatus.RUNNING
+    assert services.request_comparison(days=7, seed=3, user=None).status == ComparisonStatus.RUNNING
 
 
 def test_of_several_disposal_sites_a_plan_tips_at_the_nearest_not_the_first_named(city, day):

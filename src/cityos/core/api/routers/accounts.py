@@ -6,15 +6,17 @@ from typing import Annotated, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
+from ninja.errors import Throttled
 from ninja.responses import Status
 
+from cityos.core.accounts import services as accounts
 from cityos.core.accounts.models import Language, Role, StaffRole, User
 from cityos.core.accounts.services import sign_up_resident
 from cityos.core.api.auth import api_auth, require_roles, require_user
 from cityos.core.api.pagination import LimitOffsetNextPagination, csv_export, paginate
 from cityos.core.api.schemas import CLEAN_TEXT, Email
 from cityos.core.api.selectors import staff_with_roles
-from cityos.core.api.services import update_own_profile
+from cityos.core.ratelimit import retry_after, sign_up_refusal
 
 router = Router()
 
@@ -41,6 +43,9 @@ class MeOut(Schema):
     first_name: str
     last_name: str
     language: str
+    phone_pending: str | None = Field(
+        description="A new phone number waiting for the code texted to it; `phone` stays in use until then."
+    )
     is_staff: bool
     roles: list[str]
 
@@ -48,11 +53,33 @@ class MeOut(Schema):
     def resolve_roles(user: User) -> list[str]:
         return sorted(user.role_names())
 
+    @staticmethod
+    def resolve_phone_pending(user: User) -> str | None:
+        pending = accounts.pending_phone_change(user)
+        return pending.phone if pending else None
+
 
 class MePatch(Schema):
     language: LanguageCode | None = None
     first_name: Name | None = None
     last_name: Name | None = None
+    email: str | None = Field(None, max_length=254, description='A new email address; "" removes it.')
+    phone: str | None = Field(
+        None,
+        max_length=32,
+        description=(
+            "A new phone number: a code is texted to it, and it is used once the code is sent to "
+            "`POST /me/phone-confirmation` (the same number again texts a new code; the current one "
+            'withdraws it); "" removes the number.'
+        ),
+    )
+    current_password: str | None = Field(
+        None, max_length=128, description="Needed to change `email` or `phone` when the account has a password."
+    )
+
+
+class PhoneCodeIn(Schema):
+    code: str = Field(..., max_length=20, description="The 6-digit code texted to the new number.")
 
 
 class StaffRoleOut(Schema):
@@ -90,7 +117,10 @@ class StaffFilters(Schema):
 @router.post("/sign-up", response={201: MeOut}, summary="Sign up as a resident")
 def sign_up(request: HttpRequest, payload: SignUpIn) -> Status:
     """Creates a resident account. A taken email or phone, a weak password or a malformed phone
-    number is a 422 problem naming the field; nothing is saved then."""
+    number is a 422 problem naming the field; nothing is saved then. Counted with the web form's
+    sign-ups, per address and per email or phone number (429 past either, with Retry-After)."""
+    if sign_up_refusal(request, email=payload.email or "", phone=payload.phone or "") is not None:
+        raise Throttled(wait=retry_after())
     user = sign_up_resident(
         password=payload.password,
         email=payload.email or "",
@@ -107,16 +137,35 @@ def read_me(request: HttpRequest) -> User:
     return require_user(request)
 
 
-@router.patch("/me", response=MeOut, auth=api_auth, summary="Change my language or name")
+@router.patch("/me", response=MeOut, auth=api_auth, summary="Change my details")
 def update_me(request: HttpRequest, payload: MePatch) -> User:
+    """Changes what is given, all or nothing: name and language, email address and phone number
+    (these two with `current_password`). A new phone number waits for its code
+    (`phone_pending`); a taken email or number, or a bad one, is a 422 naming the field."""
     user = require_user(request)
     changes = payload.model_dump(exclude_unset=True)
-    return update_own_profile(
+    return accounts.change_own_details(
         user,
+        current_password=changes.get("current_password") or "",
+        email=changes.get("email"),
+        phone=changes.get("phone"),
         language=changes.get("language"),
         first_name=changes.get("first_name"),
         last_name=changes.get("last_name"),
-    )
+    ).user
+
+
+@router.post("/me/phone-confirmation", response=MeOut, auth=api_auth, summary="Confirm my new phone number")
+def confirm_my_phone(request: HttpRequest, payload: PhoneCodeIn) -> User:
+    """The code texted to `phone_pending`: from now on it is `phone`. A wrong or expired code is a
+    422 on `code`; after 5 wrong codes only a new one works (PATCH the same number again)."""
+    return accounts.confirm_phone(require_user(request), payload.code)
+
+
+@router.delete("/me/phone-confirmation", response={204: None}, auth=api_auth, summary="Keep my current phone number")
+def cancel_my_phone_change(request: HttpRequest) -> Status:
+    accounts.cancel_phone_change(require_user(request))
+    return Status(204, None)
 
 
 @router.get("/staff", response=list[StaffOut], auth=api_auth, summary="Staff and their roles (administrators)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
+from urllib.parse import urlencode
 
 import pytest
 import xmltodict
@@ -164,6 +165,17 @@ def test_a_request_is_posted_form_encoded_and_gets_an_id(desk, client):
     assert xmltodict.parse(xml.content)["service_requests"]["request"]["service_request_id"] == "pot-2"
 
 
+def test_a_description_and_address_are_kept_without_bidi_controls_and_counted_after(desk, client):
+    # U+202E (right-to-left override) and U+2066 (left-to-right isolate): never typed meaning to.
+    # The limit counts what is kept: 4,000 characters and two controls are taken.
+    text = "\u202e" + "x" * 4000 + "\u2066"
+    fields = {"service_code": "pothole", "address_string": "1 \u202eMain St", "description": text}
+    posted = client.post(f"{BASE}/requests.json", urlencode(fields), content_type=FORM)  # as 311 apps send it
+    assert posted.status_code == 201, posted.content
+    (made,) = desk.made
+    assert (made.description, made.address) == ("x" * 4000, "1 Main St")
+
+
 def test_each_bad_request_is_refused_with_what_to_fix(desk, client):
     def post(**data: str):
         return client.post(f"{BASE}/requests.json", data)
@@ -195,7 +207,7 @@ def test_each_bad_request_is_refused_with_what_to_fix(desk, client):
         "attribute[road]: The ring road is the state's, not the city's."
     ]
     spanish = client.post(f"{BASE}/requests.json", {"service_code": "pothole"}, headers={"accept-language": "es"})
-    assert errors(spanish) == ["Indique dónde: dé lat y long, o address_string."]
+    assert errors(spanish) == ["Indica dónde: da lat y long, o address_string."]
     xml = client.post(f"{BASE}/requests.xml", {})
     assert xmltodict.parse(xml.content)["errors"]["error"] == {
         "code": "400",
@@ -419,7 +431,7 @@ def test_unreadable_requests_are_refused_in_the_callers_language(desk, client):
     many = client.get(f"{BASE}/services.xml?{'&a=1' * 1001}", headers={"accept-language": "zh-hant"})
     assert refusal(many, "xml") == [(400, "請求的參數超過 1000 個。")]
     latin = client.post(f"{BASE}/requests.json", b"service_code=Caf\xe9", FORM, headers={"accept-language": "es"})
-    assert errors(latin) == ["La solicitud no es UTF-8 válido. Envíe los campos codificados como formulario en UTF-8."]
+    assert errors(latin) == ["La solicitud no es UTF-8 válido. Envía los campos codificados como formulario en UTF-8."]
 
 
 NOWHERE = (
@@ -492,7 +504,7 @@ def test_wrong_methods_addresses_and_formats_are_refused_in_the_callers_language
     nowhere = client.get(f"{BASE}/nothing.json", headers={"accept-language": "zh-hant"})
     assert refusal(nowhere, "json")[0][1].startswith("此網址沒有任何資源。")
     yaml = client.get(f"{BASE}/requests.yaml", headers=spanish)
-    assert refusal(yaml, "json") == [(404, "Aquí no hay formato «yaml»: termine la dirección con .xml o .json.")]
+    assert refusal(yaml, "json") == [(404, "Aquí no hay formato «yaml»: termina la dirección con .xml o .json.")]
 
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -70,4 +71,6 @@ def test_swagger_ui_is_served_from_our_static_files_not_a_cdn(client, url):
     html = response.content.decode()
     assert "/static/ninja/swagger-ui" in html
     assert '<html lang="en">' in html  # WCAG 3.1.1
-    assert "cdn" not in html.lower() and "unpkg" not in html.lower()
+    # Every script and stylesheet comes from this server; a CSRF token may spell "cdn" by chance.
+    sources = re.findall(r'(?:src|href)="([^"]*)"', html)
+    assert sources and all(source.startswith("/") or source.startswith("#") for source in sources), sources

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 from typing import ClassVar
 
 import pytest
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from ninja import Router, Schema
 from ninja.testing import TestClient
 
 from cityos.core.accounts.models import Role, User
-from cityos.core.accounts.tests.factories import StaffFactory
-from cityos.core.api.pagination import paginate
+from cityos.core.accounts.tests.factories import ResidentFactory, StaffFactory
+from cityos.core.api.models import ApiToken
+from cityos.core.api.pagination import Related, csv_export, paginate
 from cityos.core.api.routers import accounts as accounts_router
 from cityos.core.api.tests.conftest import assert_problem
 from cityos.core.audit.models import AuditEntry
@@ -192,3 +196,84 @@ def test_a_page_whose_item_schema_declares_nothing_names_every_declared_personal
     _lists_without_csv_export().get("/plain", user=staff)
     entry = AuditEntry.objects.get(action="read", object_type="accounts.User")
     assert entry.fields == ["email", "phone", "first_name", "last_name", "district"]
+
+
+# --- Other records the items show: declared on the item schema, audited from the same rows -----
+
+
+class TokenOut(Schema):
+    """A token names its owner: the owner's name is personal data of another record."""
+
+    id: int
+    name: str
+    owner_name: str
+
+    shows_personal: ClassVar[frozenset[str]] = frozenset()
+    shows_related: ClassVar[Mapping[str, Related]] = {"owner_id": Related(User, ("first_name", "last_name"))}
+
+    @staticmethod
+    def resolve_owner_name(token: ApiToken) -> str:
+        return token.owner.get_full_name()
+
+
+def _tokens_list() -> TestClient:
+    router = Router()
+
+    @router.get("/tokens", response=list[TokenOut])
+    @csv_export(TokenOut, filename="tokens")
+    @paginate
+    def tokens(request):  # type: ignore[no-untyped-def]
+        return ApiToken.objects.select_related("owner").order_by("pk")
+
+    return TestClient(router)
+
+
+@pytest.fixture
+def owners(make_token) -> list[User]:
+    """Ana owns the first two tokens, Bo the third."""
+    ana, bo = StaffFactory(first_name="Ana"), StaffFactory(first_name="Bo")
+    for owner in (ana, ana, bo):
+        make_token(owner=owner)
+    return [ana, bo]
+
+
+def _list_selects(captured: CaptureQueriesContext) -> int:
+    table = f'FROM "{ApiToken._meta.db_table}"'
+    return sum(1 for q in captured.captured_queries if q["sql"].startswith("SELECT") and table in q["sql"])
+
+
+def test_a_page_audits_the_related_records_its_items_show_each_once_in_one_entry(owners):
+    staff = StaffFactory(roles=[Role.ADMINISTRATOR])
+    tokens = _tokens_list()
+    with CaptureQueriesContext(connection) as captured:
+        tokens.get("/tokens?limit=2", user=staff)
+    [entry] = AuditEntry.objects.filter(action="read")
+    assert (entry.object_type, entry.changes["ids"], entry.fields) == (
+        "accounts.User",
+        [str(owners[0].pk)],
+        ["first_name", "last_name"],
+    )
+    assert _list_selects(captured) == 2  # the count and the page; the owners are read off the page's rows
+    tokens.get("/tokens?limit=2&offset=2", user=staff)
+    assert AuditEntry.objects.filter(action="read").order_by("-pk")[0].changes["ids"] == [str(owners[1].pk)]
+
+
+def test_an_export_audits_every_related_record_it_writes_from_the_rows_it_writes(owners):
+    staff = StaffFactory(roles=[Role.ADMINISTRATOR])
+    with CaptureQueriesContext(connection) as captured:
+        response = _tokens_list().get("/tokens?format=csv&limit=1", user=staff)
+    assert len(response.content.decode().splitlines()) == 4
+    [entry] = AuditEntry.objects.filter(action__in=["read", "export"])
+    assert (entry.action, entry.object_type) == ("export", "accounts.User")
+    assert entry.changes["ids"] == [str(o.pk) for o in owners]
+    assert _list_selects(captured) == 1
+
+
+def test_related_records_shown_to_someone_not_staff_are_no_audited_read(owners):
+    _tokens_list().get("/tokens", user=ResidentFactory())
+    assert not AuditEntry.objects.filter(action="read").exists()
+
+
+def test_a_related_declaration_needs_a_tuple_of_field_names():
+    with pytest.raises(TypeError, match="tuple of field names"):
+        Related(User, "name")  # type: ignore[arg-type]

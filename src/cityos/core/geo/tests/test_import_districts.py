@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_valid_file_creates_districts_with_names_centroid_and_area():
-    report = import_districts(two_districts())
+    report = import_districts(two_districts(), user=None)
     assert report.ok and report.saved
     assert [i.action for i in report.items] == [ImportAction.CREATE, ImportAction.CREATE]
     west = District.objects.get(code="west")
@@ -29,13 +29,13 @@ def test_a_valid_file_creates_districts_with_names_centroid_and_area():
 
 
 def test_importing_again_updates_by_code_and_reports_unchanged_ones():
-    import_districts(two_districts())
+    import_districts(two_districts(), user=None)
     changed = collection(
         feature("west", "West", square(0, 0), names={"zh-hant": "西區", "es": "Oeste"}, population=1200),
         feature("east", "East End", square(0.01, 0), name_es="Este"),
         feature("north", "North", square(0, 0.01)),
     )
-    report = import_districts(changed)
+    report = import_districts(changed, user=None)
     assert [i.action for i in report.items] == [ImportAction.UNCHANGED, ImportAction.UPDATE, ImportAction.CREATE]
     assert District.objects.count() == 3
     assert District.objects.get(code="east").name == "East End"
@@ -43,13 +43,13 @@ def test_importing_again_updates_by_code_and_reports_unchanged_ones():
 
 def test_properties_left_out_keep_their_stored_values():
     DistrictFactory(code="west", name="Old", names={"es": "Viejo"}, population=10)
-    import_districts(collection(feature("west", "West")))
+    import_districts(collection(feature("west", "West")), user=None)
     west = District.objects.get(code="west")
     assert (west.name, west.names, west.population) == ("West", {"es": "Viejo"}, 10)
 
 
 def test_a_dry_run_reports_but_saves_nothing():
-    report = import_districts(two_districts(), dry_run=True)
+    report = import_districts(two_districts(), dry_run=True, user=None)
     assert report.ok and not report.saved
     assert [i.action for i in report.items] == [ImportAction.CREATE, ImportAction.CREATE]
     assert "dry run" in report.summary()
@@ -58,7 +58,7 @@ def test_a_dry_run_reports_but_saves_nothing():
 
 def test_places_move_to_the_district_that_now_holds_them():
     place = PlaceFactory(lat=0.005, lon=0.015, district=None)
-    report = import_districts(two_districts())
+    report = import_districts(two_districts(), user=None)
     place.refresh_from_db()
     assert place.district is not None and place.district.code == "east"
     assert report.places_reassigned == 1
@@ -66,7 +66,7 @@ def test_places_move_to_the_district_that_now_holds_them():
 
 def assert_refused(source, *fragments, number=None):
     before = list(District.objects.values_list("code", "name"))
-    report = import_districts(source)
+    report = import_districts(source, user=None)
     assert not report.ok and not report.saved
     messages = report.file_errors if number is None else report.items[number - 1].errors
     text = " | ".join(messages)
@@ -160,7 +160,7 @@ def test_a_feature_without_feature_type_is_refused():
 
 
 def test_names_in_languages_the_site_lacks_are_ignored_with_a_warning():
-    report = import_districts(collection(feature("west", "West", names={"fr": "Ouest", "es": "Oeste"})))
+    report = import_districts(collection(feature("west", "West", names={"fr": "Ouest", "es": "Oeste"})), user=None)
     assert report.saved
     assert District.objects.get(code="west").names == {"es": "Oeste"}
     assert "names.fr" in report.items[0].warnings[0]
@@ -168,7 +168,7 @@ def test_names_in_languages_the_site_lacks_are_ignored_with_a_warning():
 
 def test_one_refused_feature_saves_none_of_the_others():
     source = collection(feature("west", "West"), feature("east", None, square(0.01, 0)))
-    report = import_districts(source)
+    report = import_districts(source, user=None)
     assert report.items[0].action == ImportAction.CREATE and not report.items[1].accepted
     assert not District.objects.exists()
     assert "refused" in report.summary()
@@ -176,7 +176,7 @@ def test_one_refused_feature_saves_none_of_the_others():
 
 def test_the_reasons_come_in_the_active_language():
     with translation.override("es"):
-        report = import_districts(b"{not json")
+        report = import_districts(b"{not json", user=None)
     assert "JSON" in report.file_errors[0] and "not valid" not in report.file_errors[0]
 
 
@@ -185,6 +185,6 @@ def test_an_import_publishes_what_it_created_and_changed():
 
     DistrictFactory(code="west", name="Old")
     with mock.patch("cityos.core.geo.services.publish") as publish:
-        import_districts(two_districts())
+        import_districts(two_districts(), user=None)
     [event] = [call.args[0] for call in publish.call_args_list]
     assert (event.name, event.created, event.updated) == ("geo.districts_imported", ["east"], ["west"])

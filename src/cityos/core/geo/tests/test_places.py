@@ -35,7 +35,7 @@ def west_and_east():
 
 def test_a_new_place_gets_its_h3_cell_and_district(west_and_east):
     _west, east = west_and_east
-    place = create_place(kind=PlaceKind.CLINIC, name=" Clinic ", lat=0.005, lon=0.015, opening_hours=HOURS)
+    place = create_place(kind=PlaceKind.CLINIC, name=" Clinic ", lat=0.005, lon=0.015, opening_hours=HOURS, user=None)
     assert place.name == "Clinic"
     assert place.h3_cell == cell_for(0.005, 0.015, 9)
     assert place.district == east
@@ -43,17 +43,17 @@ def test_a_new_place_gets_its_h3_cell_and_district(west_and_east):
 
 
 def test_a_place_outside_every_district_has_none(west_and_east):
-    assert create_place(kind=PlaceKind.LIBRARY, name="Far", lat=5, lon=5).district is None
+    assert create_place(kind=PlaceKind.LIBRARY, name="Far", lat=5, lon=5, user=None).district is None
 
 
 def test_a_place_on_a_shared_border_always_lands_in_the_same_district(west_and_east):
-    assert create_place(kind=PlaceKind.LIBRARY, name="Border", lat=0.005, lon=0.01).district.code == "east"
+    assert create_place(kind=PlaceKind.LIBRARY, name="Border", lat=0.005, lon=0.01, user=None).district.code == "east"
 
 
 def test_moving_a_place_moves_its_cell_and_district(west_and_east):
     west, _east = west_and_east
-    place = create_place(kind=PlaceKind.CLINIC, name="Clinic", lat=0.005, lon=0.015)
-    update_place(place, lat=0.005, lon=0.005)
+    place = create_place(kind=PlaceKind.CLINIC, name="Clinic", lat=0.005, lon=0.015, user=None)
+    update_place(place, lat=0.005, lon=0.005, user=None)
     place.refresh_from_db()
     assert place.district == west and place.h3_cell == cell_for(0.005, 0.005)
 
@@ -77,7 +77,7 @@ def test_moving_a_place_moves_its_cell_and_district(west_and_east):
 def test_bad_fields_are_refused_by_name_and_nothing_is_saved(fields, field):
     data = {"kind": PlaceKind.CLINIC, "name": "Clinic", "lat": 0.005, "lon": 0.005, **fields}
     with pytest.raises(ValidationError) as caught:
-        create_place(**data)
+        create_place(**data, user=None)
     assert field in caught.value.message_dict
     assert not Place.objects.exists()
 
@@ -88,8 +88,8 @@ def test_the_database_refuses_coordinates_off_the_earth_too():
 
 
 def test_deleting_a_place():
-    place = create_place(kind=PlaceKind.CLINIC, name="Clinic", lat=0.005, lon=0.005)
-    delete_place(place)
+    place = create_place(kind=PlaceKind.CLINIC, name="Clinic", lat=0.005, lon=0.005, user=None)
+    delete_place(place, user=None)
     assert not Place.objects.exists()
 
 
@@ -108,7 +108,7 @@ CSV = (
 
 
 def test_places_import_from_csv(west_and_east):
-    report = import_places(CSV, file_format="csv")
+    report = import_places(CSV, file_format="csv", user=None)
     assert report.saved and [i.action for i in report.items] == [ImportAction.CREATE, ImportAction.CREATE]
     clinic = Place.objects.get(name="North Clinic")
     assert clinic.names == {"es": "Clínica Norte"} and clinic.district.code == "west"
@@ -116,21 +116,21 @@ def test_places_import_from_csv(west_and_east):
 
 
 def test_the_csv_export_imports_back_as_updates(west_and_east):
-    import_places(CSV, file_format="csv")
+    import_places(CSV, file_format="csv", user=None)
     exported = "".join(selectors.places_csv_rows(Place.objects.order_by("pk"))).replace("North Clinic", "Clinic N")
-    report = import_places(exported, file_format="csv")
+    report = import_places(exported, file_format="csv", user=None)
     assert report.saved and {i.action for i in report.items} == {ImportAction.UPDATE}
     assert Place.objects.count() == 2 and Place.objects.filter(name="Clinic N").exists()
 
 
 def test_an_export_downloaded_in_another_language_imports_back_with_the_same_names(west_and_east):
-    import_places(CSV, file_format="csv")
+    import_places(CSV, file_format="csv", user=None)
     with translation.override("es"):
         exported = "".join(selectors.places_csv_rows(Place.objects.order_by("pk")))
         geojson = json.dumps(selectors.places_feature_collection(Place.objects.order_by("pk")))
     assert "Clínica Norte" in exported.splitlines()[1].split(",")[3]  # ``name`` is the Spanish one
     for source, file_format in ((exported, "csv"), (geojson, "geojson")):
-        report = import_places(source, file_format=file_format)
+        report = import_places(source, file_format=file_format, user=None)
         assert report.saved and {i.action for i in report.items} == {ImportAction.UPDATE}, report.items
         clinic = Place.objects.get(kind=PlaceKind.CLINIC)
         assert (clinic.name, clinic.names) == ("North Clinic", {"es": "Clínica Norte"})
@@ -138,7 +138,7 @@ def test_an_export_downloaded_in_another_language_imports_back_with_the_same_nam
 
 def test_a_csv_name_column_in_the_sites_language_is_the_main_name(west_and_east):
     report = import_places(
-        "kind,name,name_en,name_es,lat,lon\nclinic,Clínica,Clinic,Clínica,0.005,0.005\n", file_format="csv"
+        "kind,name,name_en,name_es,lat,lon\nclinic,Clínica,Clinic,Clínica,0.005,0.005\n", file_format="csv", user=None
     )
     assert report.saved, report.items[0].errors
     assert Place.objects.get().name == "Clinic" and Place.objects.get().names == {"es": "Clínica"}
@@ -146,19 +146,19 @@ def test_a_csv_name_column_in_the_sites_language_is_the_main_name(west_and_east)
 
 def test_a_bad_csv_row_is_reported_by_number_and_nothing_is_saved():
     source = CSV + "clinic,Nowhere,200,0,,,\nshop,Shop,0,0,,,\n"
-    report = import_places(source, file_format="csv")
+    report = import_places(source, file_format="csv", user=None)
     assert not report.saved and not Place.objects.exists()
     assert [i.number for i in report.rejected] == [3, 4]
     assert "lat:" in report.items[2].errors[0] and "kind:" in report.items[3].errors[0]
 
 
 def test_a_csv_without_the_required_columns_is_refused():
-    report = import_places("name,lat\nX,1\n", file_format="csv")
+    report = import_places("name,lat\nX,1\n", file_format="csv", user=None)
     assert "kind" in report.file_errors[0] and "lon" in report.file_errors[0]
 
 
 def test_updating_a_place_that_does_not_exist_is_refused():
-    report = import_places("id,kind,name,lat,lon\n999,clinic,X,0,0\n", file_format="csv")
+    report = import_places("id,kind,name,lat,lon\n999,clinic,X,0,0\n", file_format="csv", user=None)
     assert "id:" in report.items[0].errors[0] and not Place.objects.exists()
 
 
@@ -175,7 +175,7 @@ def test_places_import_from_geojson_points(west_and_east):
             ],
         }
     )
-    report = import_places(source, file_format="geojson")
+    report = import_places(source, file_format="geojson", user=None)
     assert report.saved and Place.objects.get().district.code == "east"
 
 
@@ -186,7 +186,7 @@ def test_a_geojson_place_that_is_not_a_point_is_refused():
             "features": [{"type": "Feature", "geometry": square(0, 0), "properties": {"kind": "shelter", "name": "S"}}],
         }
     )
-    report = import_places(source, file_format="geojson")
+    report = import_places(source, file_format="geojson", user=None)
     assert "geometry.type" in report.items[0].errors[0] and not Place.objects.exists()
 
 
@@ -194,8 +194,8 @@ def test_changes_to_places_are_published_as_events_after_commit(west_and_east, d
     from unittest import mock
 
     with mock.patch("cityos.core.geo.services.publish") as publish:
-        place = create_place(kind=PlaceKind.CLINIC, name="Clinic", lat=0.005, lon=0.015)
-        delete_place(place)
+        place = create_place(kind=PlaceKind.CLINIC, name="Clinic", lat=0.005, lon=0.015, user=None)
+        delete_place(place, user=None)
     events = [call.args[0] for call in publish.call_args_list]
     assert [(e.name, e.action, e.district_code) for e in events] == [
         ("geo.place_changed", "created", "east"),
@@ -209,6 +209,6 @@ def test_a_place_file_that_is_not_valid_csv_is_refused_and_nothing_is_saved(db):
 
     before = Place.objects.count()
     broken = "kind,name,lat,lon\nclinic," + '"' + "x" * 200_000 + '",1.0,2.0\n'
-    report = services.import_places(broken, file_format="csv")
+    report = services.import_places(broken, file_format="csv", user=None)
     assert any("not valid CSV" in problem for problem in report.file_errors)
     assert Place.objects.count() == before

@@ -65,6 +65,39 @@ def test_a_resident_signs_up_then_signs_in(page):
     assert page.get_by_text("Signed in as Mei").is_visible()
 
 
+def test_a_resident_changes_their_phone_number_by_keyboard(page, sign_in_browser):
+    from cityos.core.notifications.models import Message
+
+    resident = ResidentFactory(first_name="Mei", phone="+14155552671")
+    sign_in_browser(page, resident)
+    page.goto("/me/")
+    page.get_by_role("link", name="Change your details").click()
+    page.wait_for_url("**/me/edit/")
+    assert_accessible(page, "change your details page")
+
+    # No password: the error is announced, tied to its field, and passes axe too.
+    page.get_by_label("Phone number").fill("(212) 555-0142")
+    page.get_by_label("Phone number").press("Enter")
+    password = page.get_by_label("Current password")
+    password.and_(page.locator("[aria-invalid=true]")).wait_for()
+    assert "id_current_password_error" in (password.get_attribute("aria-describedby") or "")
+    assert "Enter your current password" in page.get_by_role("alert").inner_text()
+    assert_accessible(page, "change your details page with errors")
+
+    password.fill(TEST_PASSWORD)
+    password.press("Enter")
+    page.wait_for_url("**/me/phone/")
+    assert_accessible(page, "confirm your new phone number page")
+    code = re.search(r"\b\d{6}\b", Message.objects.get(address="+12125550142").body)
+    assert code
+    page.get_by_label("Code from the text message").fill(code.group())
+    page.get_by_label("Code from the text message").press("Enter")
+    page.wait_for_url("**/me/")
+    assert "+12125550142" in page.get_by_role("status").inner_text()
+    resident.refresh_from_db()
+    assert resident.phone == "+12125550142"
+
+
 def test_staff_sign_in_with_a_totp_code(page):
     staff = StaffFactory(username="operator-1", roles=[Role.OPERATOR])
     page.goto("/accounts/sign-in/?next=/ops/")

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import socket
+import threading
+import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, cast
 
+import paho.mqtt.client as mqtt
 import pytest
 
 from cityos.core.accounts.models import Department, User
 from cityos.core.accounts.tests.factories import DepartmentFactory
 from cityos.sensing import services
 from cityos.sensing.ingest import store
+from cityos.sensing.ingest.client import platform_client
+from cityos.sensing.ingest.worker import IngestWorker
 from cityos.sensing.models import Datastream, ObservationType, Thing
 from cityos.sensing.tests.conftest import operator_of, thing_payload
 
@@ -62,6 +68,32 @@ def door(station: Thing) -> Datastream:
 def mosquitto(mosquitto_url: str) -> str:
     """The test run's own Mosquitto (``cityos.conftest.mosquitto_url``)."""
     return mosquitto_url
+
+
+@pytest.fixture
+def worker(mosquitto: str, settings: Any) -> Iterator[IngestWorker]:
+    """An ingest worker on the test broker, in a thread, ready for messages."""
+    # A group of its own, so other tests' or other people's workers do not share the load.
+    settings.CITYOS_MQTT_SHARE_GROUP = f"test-{uuid.uuid4().hex[:8]}"
+    settings.CITYOS_INGEST_SESSION_EXPIRY = "60"  # leave no session behind
+    worker = IngestWorker(f"test-{uuid.uuid4().hex[:8]}", url=mosquitto)
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    assert worker.ready.wait(10)
+    yield worker
+    worker.stop()
+    thread.join(10)
+
+
+@contextmanager
+def publishing(mosquitto: str, name: str) -> Iterator[mqtt.Client]:
+    """A platform client connected to the test broker as ``name``, disconnected afterwards."""
+    client = platform_client(name, url=mosquitto)
+    try:
+        yield client
+    finally:
+        client.loop_stop()
+        client.disconnect()
 
 
 def free_port() -> int:

@@ -10,10 +10,6 @@ housing station's datastream (not private) keeps its plain "another department" 
 from __future__ import annotations
 
 import json
-import threading
-import uuid
-from collections.abc import Iterator
-from typing import Any
 
 import orjson
 import pytest
@@ -26,10 +22,9 @@ from cityos.core.api.services import issue_token
 from cityos.core.geo.tests.factories import DistrictFactory
 from cityos.sensing.ingest import store
 from cityos.sensing.ingest.broker import may_publish, principal_for
-from cityos.sensing.ingest.client import platform_client
 from cityos.sensing.ingest.services import issue_device_token
 from cityos.sensing.ingest.store import CREATE_OBSERVATIONS_TOPIC, Message, store_batch
-from cityos.sensing.ingest.tests.conftest import wait_for
+from cityos.sensing.ingest.tests.conftest import publishing, wait_for
 from cityos.sensing.ingest.worker import IngestWorker
 from cityos.sensing.models import Datastream, DeadLetter, Observation, PublishGrant
 from cityos.sensing.tests.conftest import Elsewhere, housing_streams, masked, without_id
@@ -228,19 +223,6 @@ def test_a_grant_counts_only_while_its_owner_may_write_there(elsewhere: Elsewher
 
 
 # --- through a real Mosquitto --------------------------------------------------------------
-@pytest.fixture
-def worker(mosquitto: str, settings: Any) -> Iterator[IngestWorker]:
-    settings.CITYOS_MQTT_SHARE_GROUP = f"test-{uuid.uuid4().hex[:8]}"
-    settings.CITYOS_INGEST_SESSION_EXPIRY = "60"
-    worker = IngestWorker(f"test-{uuid.uuid4().hex[:8]}", url=mosquitto)
-    thread = threading.Thread(target=worker.run, daemon=True)
-    thread.start()
-    assert worker.ready.wait(10)
-    yield worker
-    worker.stop()
-    thread.join(10)
-
-
 @pytest.mark.django_db(transaction=True)
 def test_over_mqtt_a_homes_bad_readings_are_dead_letters_only_its_staff_see(
     worker: IngestWorker, mosquitto: str, operator: User
@@ -248,14 +230,10 @@ def test_over_mqtt_a_homes_bad_readings_are_dead_letters_only_its_staff_see(
     """Devices publish through Mosquitto; what cannot be stored is a dead letter filed under its
     datastream, and an operator outside the home's scope finds the home's as a missing one."""
     elsewhere = housing_streams()
-    client = platform_client("test-devices", url=mosquitto)
-    try:
+    with publishing(mosquitto, "test-devices") as client:
         for _name, pk in elsewhere.each():
             client.publish(topic(pk), b'{"result": "warm"}', qos=1).wait_for_publish(10)
         client.publish(topic(elsewhere.home.pk), b'{"result": 21.5}', qos=1).wait_for_publish(10)
-    finally:
-        client.loop_stop()
-        client.disconnect()
     wait_for(lambda: DeadLetter.objects.count() == 3 and Observation.objects.exists())
     filed = dict(DeadLetter.objects.values_list("topic", "datastream_id"))
     assert filed == {topic(pk): pk for _name, pk in elsewhere.each()}

@@ -27,6 +27,6 @@ class Command(BaseCommand):
         self.stdout.write(f"Reading {options['file']} ({len(source):,} bytes)…")
         with acting_as(Actor(label="cli: import-districts", channel="cli")):
             report = import_districts(
-                source, dry_run=options["dry_run"], progress=lambda i: _import_output.print_item(self, i)
+                source, user=None, dry_run=options["dry_run"], progress=lambda i: _import_output.print_item(self, i)
             )
         _import_output.finish(self, report)
