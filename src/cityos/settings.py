@@ -213,6 +213,10 @@ AXES_VERBOSE = False
 # number, which catches a script spread over many addresses (cityos.core.ratelimit).
 CITYOS_SIGNUP_LIMIT_PER_HOUR = int(env("CITYOS_SIGNUP_LIMIT_PER_HOUR", "60"))
 CITYOS_SIGNUP_LIMIT_PER_CONTACT_PER_HOUR = int(env("CITYOS_SIGNUP_LIMIT_PER_CONTACT_PER_HOUR", "3"))
+# Codes texted to confirm a resident's new phone number: per client address and for the whole city
+# (each text costs the city; docs/rate-limits.md).
+CITYOS_PHONE_CODES_PER_ADDRESS_PER_HOUR = int(env("CITYOS_PHONE_CODES_PER_ADDRESS_PER_HOUR", "20"))
+CITYOS_PHONE_CODES_PER_HOUR = int(env("CITYOS_PHONE_CODES_PER_HOUR", "1000"))
 # Sign-in lockouts (above) see the same client address as audit and the rate limits.
 AXES_CLIENT_IP_CALLABLE = "cityos.core.proxies.client_address"
 

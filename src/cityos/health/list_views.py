@@ -229,7 +229,7 @@ def follow_ups_due(request: HttpRequest) -> HttpResponse:
     if bad_day:
         messages.error(request, _("The day must be a date like 2026-05-31; showing today."))
     page = _page(request, found)
-    _audit(request, "follow-ups", Contact, [f.contact_id for f in page], ("name",))
+    _audit(request, "follow-ups", Contact, [f.contact_id for f in page], ("name", "contact_details"))
     context = _context(request, sort, page=page, day=day, today=timezone.localdate())
     return render(request, "health/follow_ups.html", context)
 

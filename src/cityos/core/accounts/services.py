@@ -7,6 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -18,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from cityos.core.accounts.models import Department, Language, PhoneConfirmation, Role, StaffRole, User
 from cityos.core.accounts.phones import normalise_phone
+from cityos.core.audit.context import current_actor
 from cityos.core.audit.services import record_retention
 from cityos.core.events import Event, publish
 from cityos.core.ratelimit import count_in_cache
@@ -294,9 +296,17 @@ def _text_code(user: User, phone: str, language: str) -> str:
 
     # Counted for the account and for the number (under a keyed hash: no number in the cache), so
     # neither many accounts nor one can make the city text a number again and again.
+    # Texts cost the city money: also per client address (many accounts made from one place) and
+    # for the whole city, so the flow cannot be turned into a paid SMS cannon.
     number_key = salted_hmac("cityos.accounts.phone-code-count", phone).hexdigest()[:32]
-    over_account = count_in_cache(f"cityos:phone-code:user:{user.pk}", 3600) > CODES_PER_HOUR
-    if over_account or count_in_cache(f"cityos:phone-code:number:{number_key}", 3600) > CODES_PER_HOUR:
+    address = current_actor().ip or "unknown"
+    if (
+        count_in_cache(f"cityos:phone-code:user:{user.pk}", 3600) > CODES_PER_HOUR
+        or count_in_cache(f"cityos:phone-code:number:{number_key}", 3600) > CODES_PER_HOUR
+        or count_in_cache(f"cityos:phone-code:address:{address}", 3600)
+        > settings.CITYOS_PHONE_CODES_PER_ADDRESS_PER_HOUR
+        or count_in_cache("cityos:phone-code:city", 3600) > settings.CITYOS_PHONE_CODES_PER_HOUR
+    ):
         raise ValidationError(
             {"phone": ValidationError(_("We have sent too many codes. Try again in an hour."), code="throttled")}
         )
@@ -391,6 +401,13 @@ def change_own_details(
         refusal = _password_refusal(user, current_password)
         if refusal is not None:
             errors.setdefault("current_password", []).append(refusal)
+            # Without the password, whether an address has an account is nobody's business.
+            for field in ("email", "phone"):
+                kept = [error for error in errors.get(field, []) if error.code != "taken"]
+                if kept:
+                    errors[field] = kept
+                else:
+                    errors.pop(field, None)
     if errors:
         raise ValidationError(errors)  # type: ignore[arg-type]
 

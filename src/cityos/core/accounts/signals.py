@@ -13,7 +13,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_save, pre_save
 
 from cityos.core.accounts.models import Role, StaffRole, User
 
@@ -38,7 +38,18 @@ def _follow(staff_role: StaffRole) -> None:
         staff_role.user.is_superuser = holds
 
 
+def _on_role_saving(sender: type[StaffRole], instance: StaffRole, **kwargs: Any) -> None:
+    # A role line given to another person: its former holder is kept in step too, after the save.
+    if instance.pk is not None:
+        before = StaffRole.objects.filter(pk=instance.pk).values_list("user_id", flat=True).first()
+        instance._former_holder_id = before if before != instance.user_id else None  # type: ignore[attr-defined]
+
+
 def _on_role_saved(sender: type[StaffRole], instance: StaffRole, **kwargs: Any) -> None:
+    former = getattr(instance, "_former_holder_id", None)
+    if former is not None:
+        keep_superuser_in_step(former)
+        instance._former_holder_id = None  # type: ignore[attr-defined]
     _follow(instance)
 
 
@@ -50,5 +61,6 @@ def _on_role_deleted(sender: type[StaffRole], instance: StaffRole, origin: Any =
 
 
 def connect() -> None:
+    pre_save.connect(_on_role_saving, sender=StaffRole, dispatch_uid="cityos-accounts-superuser-before-save")
     post_save.connect(_on_role_saved, sender=StaffRole, dispatch_uid="cityos-accounts-superuser-on-save")
     post_delete.connect(_on_role_deleted, sender=StaffRole, dispatch_uid="cityos-accounts-superuser-on-delete")

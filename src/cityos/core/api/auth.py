@@ -31,7 +31,7 @@ from ninja.security import HttpBearer
 from ninja.security.apikey import APIKeyCookie
 from ninja.utils import check_csrf
 
-from cityos.core.accounts.models import User
+from cityos.core.accounts.models import Role, User
 from cityos.core.accounts.permissions import as_roles, department_refusal, holds_any_role, is_staff_member
 from cityos.core.api import scopes
 from cityos.core.api.models import ApiToken
@@ -175,9 +175,14 @@ def require_roles(request: HttpRequest, *roles: str | Roles) -> User:
     if not holds_any_role(user, wanted):
         if role_names(wanted):
             detail = department_refusal(user, wanted) or _("This needs one of these staff roles: %(roles)s.") % {
-                "roles": ", ".join(role_names(wanted))
+                "roles": ", ".join(_role_label(name) for name in role_names(wanted))
             }
         else:
             detail = _("This is for city staff only.")
         raise ApiProblem(403, detail, type=TYPE_MISSING_ROLE)
     return user
+
+
+def _role_label(name: str) -> str:
+    """A role as staff know it, in their language ("Health officer"), not its code."""
+    return str(Role(name).label) if name in Role.values else name

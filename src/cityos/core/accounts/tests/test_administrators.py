@@ -61,6 +61,14 @@ def test_changing_the_administrator_role_into_another_clears_superuser():
     assert not _superuser(person)
 
 
+def test_an_administrator_role_line_given_to_another_person_clears_its_former_holder():
+    former, successor = staff_of(None, Role.ADMINISTRATOR), StaffFactory()
+    role = former.staff_roles.get()
+    role.user = successor
+    role.save()
+    assert not _superuser(former) and _superuser(successor)
+
+
 def test_superuser_stays_while_another_administrator_role_remains():
     person = staff_of("it", Role.ADMINISTRATOR)
     StaffRole.objects.create(user=person, role=Role.ADMINISTRATOR, department=None)

@@ -101,6 +101,19 @@ def test_an_email_another_account_uses_is_refused_without_saying_whose():
     assert User.objects.get(pk=resident.pk).email == "mine@example.org"
 
 
+def test_without_the_password_nobody_learns_whether_an_address_or_number_has_an_account():
+    ResidentFactory(email="taken@example.org", phone=NEW)
+    resident = ResidentFactory(email="mine@example.org", phone=OLD)
+    for attempt in ({}, {"current_password": "not-my-password"}):
+        with pytest.raises(ValidationError) as error:
+            change_own_details(resident, email="taken@example.org", phone=NEW, **attempt)
+        assert set(errors_of(error)) == {"current_password"}
+    # A malformed address says nothing about anyone, so it is still pointed out.
+    with pytest.raises(ValidationError) as error:
+        change_own_details(resident, email="not an email")
+    assert set(errors_of(error)) == {"email", "current_password"}
+
+
 def test_errors_come_in_the_persons_language():
     from django.utils import translation
 
@@ -208,6 +221,24 @@ def test_a_new_phone_number_needs_the_current_password():
         change_own_details(resident, phone=NEW)
     assert codes_of(error, "current_password") == {"required"}
     assert not Message.objects.exists()
+
+
+def test_codes_are_also_counted_per_client_address_and_for_the_whole_city(settings):
+    from cityos.core.audit.context import Actor, acting_as
+
+    settings.CITYOS_PHONE_CODES_PER_ADDRESS_PER_HOUR = 2
+    numbers = [f"+1212555{n:04d}" for n in range(140, 145)]
+    with acting_as(Actor(ip="203.0.113.9", channel="web")):
+        for number in numbers[:2]:  # two accounts made from one place
+            change_own_details(ResidentFactory(), phone=number, current_password=TEST_PASSWORD)
+        with pytest.raises(ValidationError) as error:
+            change_own_details(ResidentFactory(), phone=numbers[2], current_password=TEST_PASSWORD)
+        assert codes_of(error, "phone") == {"throttled"}
+    settings.CITYOS_PHONE_CODES_PER_HOUR = 2  # two sent in the whole city so far
+    with acting_as(Actor(ip="198.51.100.7", channel="web")), pytest.raises(ValidationError) as error:
+        change_own_details(ResidentFactory(), phone=numbers[3], current_password=TEST_PASSWORD)
+    assert codes_of(error, "phone") == {"throttled"}
+    assert Message.objects.filter(template_key=services.TEMPLATE_PHONE_CODE).count() == 2
 
 
 def test_a_wrong_code_counts_and_after_five_only_a_new_code_works():

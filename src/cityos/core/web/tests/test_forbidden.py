@@ -86,7 +86,10 @@ def test_the_api_problem_of_a_department_refusal_says_whose_work_it_is_and_what_
     assert "This needs one of these staff roles" not in detail
 
 
-def test_the_api_problem_of_a_missing_role_names_the_roles():
-    response = verified_client(staff_of("operations", Role.CASEWORKER)).delete("/api/v1/geo/places/1")
+def test_the_api_problem_of_a_missing_role_names_the_roles_as_staff_know_them():
+    client = verified_client(staff_of("operations", Role.CASEWORKER))
+    response = client.delete("/api/v1/geo/places/1")
     assert response.status_code == 403
-    assert response.json()["detail"] == "This needs one of these staff roles: operator, administrator."
+    assert response.json()["detail"] == "This needs one of these staff roles: Operator, Administrator."
+    spanish = client.delete("/api/v1/geo/places/1", headers={"accept-language": "es"}).json()["detail"]
+    assert "operator" not in spanish and "administrator" not in spanish

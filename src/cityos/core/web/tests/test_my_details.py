@@ -97,19 +97,26 @@ def test_a_new_email_with_the_password_is_saved_and_recorded_in_the_accounts_his
 
 
 def test_errors_are_shown_next_to_their_fields_and_nothing_is_saved(signed_in, resident):
-    ResidentFactory(email="taken@example.org")
     response = signed_in.post(
-        EDIT, form_data(resident, email="taken@example.org", phone="12", first_name="Changed", current_password="x")
+        EDIT, form_data(resident, email="not an email", phone="12", first_name="Changed", current_password="x")
     )
     assert response.status_code == 200
     form = response.context["form"]
-    assert form.errors["email"] == ["Another account already uses this email address."]
+    assert form.errors["email"] == ["Enter a valid email address."]
     assert "phone" in form.errors and "current_password" in form.errors
     page = response.content.decode()
     assert 'aria-invalid="true"' in page and 'aria-describedby="id_email_error' in page
     assert 'href="#id_phone"' in page  # the summary links to the field
     resident.refresh_from_db()
     assert (resident.first_name, resident.email) == ("Ana", "ana@example.org")
+
+
+def test_without_the_password_the_page_does_not_say_an_address_has_an_account(signed_in, resident):
+    ResidentFactory(email="taken@example.org")
+    response = signed_in.post(EDIT, form_data(resident, email="taken@example.org", current_password="wrong"))
+    assert set(response.context["form"].errors) == {"current_password"}
+    with_password = signed_in.post(EDIT, form_data(resident, email="taken@example.org", current_password=TEST_PASSWORD))
+    assert with_password.context["form"].errors["email"] == ["Another account already uses this email address."]
 
 
 def test_errors_are_in_the_residents_language(signed_in, resident):
