@@ -47,7 +47,7 @@ def hourly_refusal(
 ) -> Refusal | None:
     """Count one more attempt at ``scope`` by this request's client, and (unless the client is
     already over ``limit``) one for each target; the refusal once either is past its limit."""
-    if _count(scope, requester(request)) > limit:
+    if hourly_count(scope, requester(request)) > limit:
         return Refusal.CLIENT
     if per_target is not None and over_target_limit(scope, targets, per_target):
         return Refusal.TARGET
@@ -72,7 +72,7 @@ def over_target_limit(scope: str, targets: Iterable[str], per_target: int) -> bo
     over = False
     for target in dict.fromkeys(t for t in targets if t):
         digest = salted_hmac("cityos.core.ratelimit", f"{scope}:{target}").hexdigest()[:32]
-        over = _count(scope, f"target:{digest}") > per_target or over
+        over = hourly_count(scope, f"target:{digest}") > per_target or over
     return over
 
 
@@ -122,7 +122,9 @@ def retry_after(now: float | None = None) -> int:
     return HOUR - int(now) % HOUR
 
 
-def _count(scope: str, who: str) -> int:
+def hourly_count(scope: str, who: str) -> int:
+    """Count one more attempt at ``scope`` by ``who`` in this clock hour; the count so far.
+    For limits whose client is not a request (a service counting per account or citywide)."""
     now = time.time()
     window = int(now) // HOUR
     # Kept a minute past the hour, so a count is never lost to a clock a little behind.

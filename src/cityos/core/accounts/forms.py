@@ -18,16 +18,21 @@ class DepartmentChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
         return obj.display_name
 
 
-class SignUpForm(forms.Form):
-    """Residents give an email address or a phone number (or both), and pick a language."""
-
-    first_name = TextField(label=_("First name"), max_length=150, required=False)
-    email = forms.CharField(
+def email_field() -> forms.CharField:
+    """A resident's email address, optional: the same field on sign-up and on their own details."""
+    return forms.CharField(
         label=_("Email"),
         required=False,
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
+
+
+class SignUpForm(forms.Form):
+    """Residents give an email address or a phone number (or both), and pick a language."""
+
+    first_name = TextField(label=_("First name"), max_length=150, required=False)
+    email = email_field()
     phone = forms.CharField(
         label=_("Phone number"),
         required=False,
@@ -137,12 +142,7 @@ class ContactDetailsForm(forms.Form):
         ),
         widget=TelInput(attrs={"autocomplete": "tel"}),
     )
-    email = forms.CharField(
-        label=_("Email"),
-        required=False,
-        max_length=254,
-        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
-    )
+    email = email_field()
     language = forms.ChoiceField(
         label=_("Language"),
         choices=Language.choices,

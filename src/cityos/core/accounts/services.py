@@ -22,7 +22,7 @@ from cityos.core.accounts.phones import normalise_phone
 from cityos.core.audit.context import current_actor
 from cityos.core.audit.services import record_retention
 from cityos.core.events import Event, publish
-from cityos.core.ratelimit import count_in_cache
+from cityos.core.ratelimit import contact_target, count_in_cache, hourly_count, over_target_limit
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -288,24 +288,24 @@ def _password_refusal(user: User, password: str) -> ValidationError | None:
     return ValidationError(_("That is not your current password."), code="wrong_password")
 
 
+PHONE_CODE_SCOPE = "phone-code"
+
+
 def _text_code(user: User, phone: str, language: str) -> str:
     """Text a new code to ``phone`` (queued, sent once the caller's transaction commits); returns
     the code. Raises ValidationError on ``phone`` when the number texted STOP to the city."""
     from cityos.core.notifications import services as notifications
     from cityos.core.notifications.models import MessageState
 
-    # Counted for the account and for the number (under a keyed hash: no number in the cache), so
-    # neither many accounts nor one can make the city text a number again and again.
-    # Texts cost the city money: also per client address (many accounts made from one place) and
-    # for the whole city, so the flow cannot be turned into a paid SMS cannon.
-    number_key = salted_hmac("cityos.accounts.phone-code-count", phone).hexdigest()[:32]
+    # Counted for the account and for the number (a keyed hash: no number in the cache), so neither
+    # many accounts nor one can make the city text a number again and again; and, as texts cost
+    # the city money, per client address and for the whole city (no paid SMS cannon).
     address = current_actor().ip or "unknown"
     if (
-        count_in_cache(f"cityos:phone-code:user:{user.pk}", 3600) > CODES_PER_HOUR
-        or count_in_cache(f"cityos:phone-code:number:{number_key}", 3600) > CODES_PER_HOUR
-        or count_in_cache(f"cityos:phone-code:address:{address}", 3600)
-        > settings.CITYOS_PHONE_CODES_PER_ADDRESS_PER_HOUR
-        or count_in_cache("cityos:phone-code:city", 3600) > settings.CITYOS_PHONE_CODES_PER_HOUR
+        hourly_count(PHONE_CODE_SCOPE, f"user:{user.pk}") > CODES_PER_HOUR
+        or over_target_limit(PHONE_CODE_SCOPE, [contact_target(phone)], CODES_PER_HOUR)
+        or hourly_count(PHONE_CODE_SCOPE, f"addr:{address}") > settings.CITYOS_PHONE_CODES_PER_ADDRESS_PER_HOUR
+        or hourly_count(PHONE_CODE_SCOPE, "city") > settings.CITYOS_PHONE_CODES_PER_HOUR
     ):
         raise ValidationError(
             {"phone": ValidationError(_("We have sent too many codes. Try again in an hour."), code="throttled")}

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -62,3 +63,14 @@ def staff_of(department: str | None, *roles: str, districts: Iterable[Any] = ())
     for role in roles:
         StaffRole.objects.create(user=user, role=role, department=scope).districts.set(list(districts))
     return user
+
+
+def texted_code(phone: str) -> str:
+    """The confirmation code in the latest text queued to ``phone`` (the outbox of the tests)."""
+    from cityos.core.accounts.services import TEMPLATE_PHONE_CODE
+    from cityos.core.notifications.models import Message
+
+    message = Message.objects.filter(address=phone, template_key=TEMPLATE_PHONE_CODE).latest("id")
+    found = re.search(r"\b\d{6}\b", message.body)
+    assert found, message.body
+    return found.group()

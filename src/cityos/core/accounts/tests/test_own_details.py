@@ -4,7 +4,6 @@ password, and a new phone number only once the code texted to it is entered."""
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 import pytest
@@ -13,7 +12,7 @@ from django.core.exceptions import ValidationError
 from cityos.core.accounts import services
 from cityos.core.accounts.models import PhoneConfirmation, User
 from cityos.core.accounts.services import change_own_details, confirm_phone
-from cityos.core.accounts.tests.factories import TEST_PASSWORD, ResidentFactory
+from cityos.core.accounts.tests.factories import TEST_PASSWORD, ResidentFactory, texted_code
 from cityos.core.notifications.models import Message, MessageState, OptedOutNumber
 from cityos.core.notifications.selectors import address_for
 from cityos.core.notifications.services import deliver
@@ -22,14 +21,6 @@ pytestmark = pytest.mark.django_db
 
 OLD = "+14155552671"
 NEW = "+12125550142"
-
-
-def last_code(phone: str) -> str:
-    """The code in the latest text queued to ``phone``."""
-    message = Message.objects.filter(address=phone, template_key=services.TEMPLATE_PHONE_CODE).latest("id")
-    found = re.search(r"\b\d{6}\b", message.body)
-    assert found, message.body
-    return found.group()
 
 
 def errors_of(error: pytest.ExceptionInfo[ValidationError]) -> dict[str, list[str]]:
@@ -152,7 +143,7 @@ def test_a_new_phone_number_waits_for_its_code_and_the_old_one_stays_in_use():
 def test_the_code_makes_the_new_number_the_accounts():
     resident = ResidentFactory(phone=OLD)
     change_own_details(resident, phone=NEW, current_password=TEST_PASSWORD)
-    confirm_phone(resident, last_code(NEW))
+    confirm_phone(resident, texted_code(NEW))
     resident.refresh_from_db()
     assert resident.phone == NEW and address_for(resident, "sms") == NEW
     assert not PhoneConfirmation.objects.filter(user=resident).exists()
@@ -161,7 +152,7 @@ def test_the_code_makes_the_new_number_the_accounts():
 def test_the_code_is_read_in_full_width_digits_and_with_spaces():
     resident = ResidentFactory()
     change_own_details(resident, phone=NEW, current_password=TEST_PASSWORD)
-    code = last_code(NEW)
+    code = texted_code(NEW)
     full_width = "".join(chr(ord(d) + 0xFEE0) for d in code)
     confirm_phone(resident, f" {full_width[:3]} {full_width[3:]} ")
     assert User.objects.get(pk=resident.pk).phone == NEW
@@ -204,7 +195,7 @@ def test_a_phone_number_another_account_uses_is_refused_without_saying_whose():
 def test_the_code_leaves_the_message_log_once_it_is_sent():
     resident = ResidentFactory(phone=OLD)
     change_own_details(resident, phone=NEW, current_password=TEST_PASSWORD)
-    code = last_code(NEW)
+    code = texted_code(NEW)
     message = Message.objects.get(address=NEW, template_key=services.TEMPLATE_PHONE_CODE)
     assert deliver(message.pk) == "sent"
     message.refresh_from_db()
@@ -244,7 +235,7 @@ def test_codes_are_also_counted_per_client_address_and_for_the_whole_city(settin
 def test_a_wrong_code_counts_and_after_five_only_a_new_code_works():
     resident = ResidentFactory(phone=OLD)
     change_own_details(resident, phone=NEW, current_password=TEST_PASSWORD)
-    code = last_code(NEW)
+    code = texted_code(NEW)
     wrong = f"{(int(code) + 1) % 10**6:06d}"
     for _attempt in range(services.CODE_TRIES):
         with pytest.raises(ValidationError) as error:
@@ -256,7 +247,7 @@ def test_a_wrong_code_counts_and_after_five_only_a_new_code_works():
     assert User.objects.get(pk=resident.pk).phone == OLD
 
     services.resend_phone_code(resident)
-    confirm_phone(resident, last_code(NEW))
+    confirm_phone(resident, texted_code(NEW))
     assert User.objects.get(pk=resident.pk).phone == NEW
 
 
@@ -265,7 +256,7 @@ def test_an_expired_code_is_refused():
     change_own_details(resident, phone=NEW, current_password=TEST_PASSWORD)
     PhoneConfirmation.objects.update(sent_at=PhoneConfirmation.objects.get().sent_at - timedelta(minutes=21))
     with pytest.raises(ValidationError) as error:
-        confirm_phone(resident, last_code(NEW))
+        confirm_phone(resident, texted_code(NEW))
     assert codes_of(error, "code") == {"expired"}
     assert User.objects.get(pk=resident.pk).phone == OLD
 
@@ -288,10 +279,10 @@ def test_without_a_waiting_number_there_is_nothing_to_confirm():
 def test_the_waiting_number_given_again_texts_a_new_code_and_the_old_one_stops_working():
     resident = ResidentFactory()
     change_own_details(resident, phone=NEW, current_password=TEST_PASSWORD)
-    first = last_code(NEW)
+    first = texted_code(NEW)
     change_own_details(resident, phone=NEW, current_password=TEST_PASSWORD)
     assert Message.objects.filter(address=NEW).count() == 2
-    second = last_code(NEW)
+    second = texted_code(NEW)
     if first != second:
         with pytest.raises(ValidationError):
             confirm_phone(resident, first)
@@ -311,7 +302,7 @@ def test_a_code_for_one_person_does_not_confirm_anothers_number():
     change_own_details(ana, phone=NEW, current_password=TEST_PASSWORD)
     change_own_details(bea, phone=OLD, current_password=TEST_PASSWORD)
     with pytest.raises(ValidationError):
-        confirm_phone(bea, last_code(NEW))
+        confirm_phone(bea, texted_code(NEW))
 
 
 def test_a_number_taken_before_its_code_is_entered_is_refused_then():
@@ -319,7 +310,7 @@ def test_a_number_taken_before_its_code_is_entered_is_refused_then():
     change_own_details(resident, phone=NEW, current_password=TEST_PASSWORD)
     ResidentFactory(phone=NEW)  # signed up with it in the meantime
     with pytest.raises(ValidationError) as error:
-        confirm_phone(resident, last_code(NEW))
+        confirm_phone(resident, texted_code(NEW))
     assert codes_of(error, "code") == {"taken"}
     assert User.objects.get(pk=resident.pk).phone == OLD
 

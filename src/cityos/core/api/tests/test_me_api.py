@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from django.test import Client
 
-from cityos.core.accounts import services
 from cityos.core.accounts.models import User
-from cityos.core.accounts.tests.factories import TEST_PASSWORD, ResidentFactory
+from cityos.core.accounts.tests.factories import TEST_PASSWORD, ResidentFactory, texted_code
 from cityos.core.api.tests.conftest import assert_problem
 from cityos.core.notifications.models import Message
 
@@ -22,13 +19,6 @@ OLD, NEW = "+14155552671", "+12125550142"
 
 def patch(client: Client, **body: object):
     return client.patch(ME, body, content_type="application/json")
-
-
-def texted_code(phone: str) -> str:
-    message = Message.objects.filter(address=phone, template_key=services.TEMPLATE_PHONE_CODE).latest("id")
-    found = re.search(r"\b\d{6}\b", message.body)
-    assert found
-    return found.group()
 
 
 @pytest.fixture

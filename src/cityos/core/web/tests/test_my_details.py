@@ -3,16 +3,13 @@ code texted to a new number."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
-from cityos.core.accounts import services
 from cityos.core.accounts.models import PhoneConfirmation, User
-from cityos.core.accounts.tests.factories import TEST_PASSWORD, ResidentFactory
+from cityos.core.accounts.tests.factories import TEST_PASSWORD, ResidentFactory, texted_code
 from cityos.core.audit.models import AuditAction, AuditEntry
 from cityos.core.notifications.models import Message
 
@@ -33,13 +30,6 @@ def form_data(user: User, **changes: str) -> dict[str, str]:
         "current_password": "",
         **changes,
     }
-
-
-def texted_code(phone: str) -> str:
-    message = Message.objects.filter(address=phone, template_key=services.TEMPLATE_PHONE_CODE).latest("id")
-    found = re.search(r"\b\d{6}\b", message.body)
-    assert found
-    return found.group()
 
 
 @pytest.fixture
